@@ -16,7 +16,9 @@ impl Clock {
     }
 
     pub fn fixed(at: Timestamp) -> Clock {
-        Clock { fixed: Some(Arc::new(AtomicI64::new(at))) }
+        Clock {
+            fixed: Some(Arc::new(AtomicI64::new(at))),
+        }
     }
 
     pub fn now(&self) -> Timestamp {

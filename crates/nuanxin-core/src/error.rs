@@ -9,9 +9,15 @@ pub enum Error {
     #[error("not found")]
     NotFound,
     #[error("{field}: {code}")]
-    Invalid { field: &'static str, code: &'static str },
+    Invalid {
+        field: &'static str,
+        code: &'static str,
+    },
     #[error("{field}: {code}")]
-    Conflict { field: &'static str, code: &'static str },
+    Conflict {
+        field: &'static str,
+        code: &'static str,
+    },
     #[error("not allowed for this role")]
     Forbidden,
     #[error("too many attempts")]

@@ -14,3 +14,5 @@ pub mod sheets;
 
 pub use error::{Error, Result};
 pub use nuanxin_store::{new_id, on_db, Backend, Role, Scope, Store, Timestamp, Tx};
+/// The database error type, for the edges that convert it.
+pub use sqlx::Error as DbError;

@@ -61,7 +61,12 @@ pub struct Scope {
 impl Scope {
     /// The whole tree with the admin role: for the operator at the server shell (CLI).
     pub fn operator() -> Scope {
-        Scope { roots: vec![ScopeRoot { path: "/".into(), role: Role::Admin }] }
+        Scope {
+            roots: vec![ScopeRoot {
+                path: "/".into(),
+                role: Role::Admin,
+            }],
+        }
     }
 
     /// A scope of the given subtrees. Roots inside another root keep the higher of the two roles
@@ -88,7 +93,11 @@ impl Scope {
     /// The highest role held at `path` (a unit's materialised path), or `None` when the path lies
     /// outside every assigned subtree.
     pub fn role_at(&self, path: &str) -> Option<Role> {
-        self.roots.iter().filter(|r| path.starts_with(&r.path)).map(|r| r.role).max()
+        self.roots
+            .iter()
+            .filter(|r| path.starts_with(&r.path))
+            .map(|r| r.role)
+            .max()
     }
 
     /// The roots that are not inside another root: the disjoint ranges a query must cover.
@@ -150,7 +159,10 @@ mod tests {
     use super::*;
 
     fn root(path: &str, role: Role) -> ScopeRoot {
-        ScopeRoot { path: path.into(), role }
+        ScopeRoot {
+            path: path.into(),
+            role,
+        }
     }
 
     #[test]
@@ -165,8 +177,15 @@ mod tests {
 
     #[test]
     fn nested_roots_collapse_into_one_range() {
-        let s = Scope::of_roots(vec![root("/A/B/", Role::Admin), root("/A/", Role::Viewer), root("/C/", Role::Staff)]);
-        assert_eq!(s.sql("o.path", 3), "((o.path >= $3 AND o.path < $4) OR (o.path >= $5 AND o.path < $6))");
+        let s = Scope::of_roots(vec![
+            root("/A/B/", Role::Admin),
+            root("/A/", Role::Viewer),
+            root("/C/", Role::Staff),
+        ]);
+        assert_eq!(
+            s.sql("o.path", 3),
+            "((o.path >= $3 AND o.path < $4) OR (o.path >= $5 AND o.path < $6))"
+        );
         assert_eq!(s.bounds(), vec!["/A/", "/A0", "/C/", "/C0"]);
     }
 
@@ -177,7 +196,10 @@ mod tests {
             assert!(lo.as_str() <= inside && inside < hi.as_str(), "{inside}");
         }
         for outside in ["/A/", "/A/BC/", "/A/B-C/", "/A/B_/", "/A/C/"] {
-            assert!(!(lo.as_str() <= outside && outside < hi.as_str()), "{outside}");
+            assert!(
+                !(lo.as_str() <= outside && outside < hi.as_str()),
+                "{outside}"
+            );
         }
     }
 

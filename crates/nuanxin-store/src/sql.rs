@@ -40,7 +40,10 @@ pub struct Sql {
 
 impl Sql {
     pub fn new(sql: &str) -> Sql {
-        Sql { sql: sql.to_string(), args: Vec::new() }
+        Sql {
+            sql: sql.to_string(),
+            args: Vec::new(),
+        }
     }
 
     pub fn push(&mut self, sql: &str) -> &mut Sql {

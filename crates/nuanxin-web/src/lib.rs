@@ -1,1 +1,59 @@
+//! The web console and the JSON API: axum handlers that extract, call `nuanxin-core`, and render
+//! an askama page or JSON. No SQL and no business rule lives here. Every page exists in Chinese
+//! (default) and English from the catalogues in `locales/`; every asset is served by the binary.
 
+mod assets;
+mod auth;
+mod error;
+mod i18n;
+mod layout;
+mod openapi;
+mod router;
+
+mod accounts;
+mod audit;
+mod orgs;
+mod regions;
+mod session;
+
+pub use auth::{CSRF_HEADER, LANG_COOKIE, SESSION_COOKIE};
+pub use i18n::{Catalogue, Lang};
+pub use router::router;
+
+use nuanxin_core::clock::Clock;
+use nuanxin_core::Store;
+use std::sync::Arc;
+
+/// Settings of the web layer.
+#[derive(Debug, Clone, Default)]
+pub struct WebConfig {
+    /// Mark cookies `Secure` (serve behind HTTPS). Off for plain-HTTP local use.
+    pub secure_cookies: bool,
+}
+
+/// Shared state of every handler.
+#[derive(Clone)]
+pub struct AppState(Arc<Inner>);
+
+pub struct Inner {
+    pub store: Store,
+    pub clock: Clock,
+    pub config: WebConfig,
+}
+
+impl AppState {
+    pub fn new(store: Store, clock: Clock, config: WebConfig) -> AppState {
+        AppState(Arc::new(Inner {
+            store,
+            clock,
+            config,
+        }))
+    }
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Inner;
+    fn deref(&self) -> &Inner {
+        &self.0
+    }
+}

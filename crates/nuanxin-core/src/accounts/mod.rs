@@ -10,10 +10,13 @@ mod tokens;
 
 pub use passwords::{hash_password, verify_password};
 pub use queries::{
-    account_by_username, assignments_of, create_account, grant, list_accounts, revoke, scope_of, Account,
-    AccountInput, Assignment,
+    account_by_username, assignments_of, create_account, grant, list_accounts, revoke, scope_of,
+    Account, AccountInput, AccountRow, Assignment,
 };
-pub use sessions::{hit_rate_limit, login, logout, session, Session, ABSOLUTE_TIMEOUT_MS, IDLE_TIMEOUT_MS, LOCKOUT_MS, MAX_FAILURES};
+pub use sessions::{
+    hit_rate_limit, login, logout, session, Session, ABSOLUTE_TIMEOUT_MS, IDLE_TIMEOUT_MS,
+    LOCKOUT_MS, MAX_FAILURES,
+};
 pub use tokens::{authenticate_token, create_token, list_tokens, revoke_token, ApiToken};
 
 use crate::audit::Actor;
@@ -34,10 +37,20 @@ pub struct Caller {
 impl Caller {
     /// The operator at the server shell: the whole tree.
     pub fn operator(clock: &Clock) -> Caller {
-        Caller { scope: Scope::operator(), actor: Actor::operator(), at: clock.now(), today: clock.today() }
+        Caller {
+            scope: Scope::operator(),
+            actor: Actor::operator(),
+            at: clock.now(),
+            today: clock.today(),
+        }
     }
 
     fn new(scope: Scope, actor: Actor, clock: &Clock) -> Caller {
-        Caller { scope, actor, at: clock.now(), today: clock.today() }
+        Caller {
+            scope,
+            actor,
+            at: clock.now(),
+            today: clock.today(),
+        }
     }
 }

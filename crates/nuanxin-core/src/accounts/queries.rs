@@ -44,11 +44,14 @@ pub struct AccountInput {
     pub role: String,
 }
 
-const ACCOUNT_COLUMNS: &str = "id, username, display_name, password_hash, failed_logins, locked_until, disabled, created_at";
+const ACCOUNT_COLUMNS: &str =
+    "id, username, display_name, password_hash, failed_logins, locked_until, disabled, created_at";
 
 pub async fn account_by_username(tx: &mut Tx, username: &str) -> Result<Option<Account>> {
     let sql = format!("SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE username = $1");
-    Ok(on_db!(tx.conn(), c => sqlx::query_as::<_, Account>(&sql).bind(username).fetch_optional(c).await)?)
+    Ok(
+        on_db!(tx.conn(), c => sqlx::query_as::<_, Account>(&sql).bind(username).fetch_optional(c).await)?,
+    )
 }
 
 pub(super) async fn account_by_id(tx: &mut Tx, id: Uuid) -> Result<Option<Account>> {
@@ -59,7 +62,9 @@ pub(super) async fn account_by_id(tx: &mut Tx, id: Uuid) -> Result<Option<Accoun
 pub async fn assignments_of(tx: &mut Tx, account_id: Uuid) -> Result<Vec<Assignment>> {
     const SQL: &str = "SELECT o.code AS org_code, o.name AS org_name, o.path AS org_path, a.role
         FROM assignments a JOIN org_units o ON o.id = a.org_id WHERE a.account_id = $1 ORDER BY o.path";
-    Ok(on_db!(tx.conn(), c => sqlx::query_as::<_, Assignment>(SQL).bind(account_id).fetch_all(c).await)?)
+    Ok(
+        on_db!(tx.conn(), c => sqlx::query_as::<_, Assignment>(SQL).bind(account_id).fetch_all(c).await)?,
+    )
 }
 
 /// The scope of an account: the union of its assigned subtrees, each with its role.
@@ -67,13 +72,20 @@ pub async fn scope_of(tx: &mut Tx, account_id: Uuid) -> Result<Scope> {
     let roots = assignments_of(tx, account_id)
         .await?
         .into_iter()
-        .filter_map(|a| Role::parse(&a.role).map(|role| ScopeRoot { path: a.org_path, role }))
+        .filter_map(|a| {
+            Role::parse(&a.role).map(|role| ScopeRoot {
+                path: a.org_path,
+                role,
+            })
+        })
         .collect();
     Ok(Scope::of_roots(roots))
 }
 
 fn check_username(u: &str) -> Result<()> {
-    let ok = (3..=32).contains(&u.len()) && u.bytes().all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b));
+    let ok = (3..=32).contains(&u.len())
+        && u.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b));
     if ok {
         Ok(())
     } else {
@@ -95,13 +107,20 @@ pub async fn create_account(tx: &mut Tx, caller: &Caller, input: &AccountInput) 
     check_username(username)?;
     check_password(&input.password)?;
     let role = Role::parse(&input.role).ok_or(Error::invalid("role", "accounts.bad_role"))?;
-    let org = orgs::get(tx, &caller.scope, &input.org_code).await.map_err(|e| match e {
-        Error::NotFound => Error::invalid("org_code", "orgs.unknown_parent"),
-        e => e,
-    })?;
+    let org = orgs::get(tx, &caller.scope, &input.org_code)
+        .await
+        .map_err(|e| match e {
+            Error::NotFound => Error::invalid("org_code", "orgs.unknown_parent"),
+            e => e,
+        })?;
     require_admin(&caller.scope, &org.path, role)?;
     let id = nuanxin_store::new_id();
-    let display = input.display_name.as_deref().map(str::trim).filter(|s| !s.is_empty()).unwrap_or(username);
+    let display = input
+        .display_name
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .unwrap_or(username);
     const SQL: &str = "INSERT INTO accounts (id, username, display_name, password_hash, created_at)
         VALUES ($1, $2, $3, $4, $5)";
     let hash = hash_password(&input.password);
@@ -130,7 +149,13 @@ fn require_admin(scope: &Scope, path: &str, granted: Role) -> Result<()> {
     }
 }
 
-async fn insert_assignment(tx: &mut Tx, caller: &Caller, account: Uuid, org: Uuid, role: Role) -> Result<()> {
+async fn insert_assignment(
+    tx: &mut Tx,
+    caller: &Caller,
+    account: Uuid,
+    org: Uuid,
+    role: Role,
+) -> Result<()> {
     const SQL: &str = "INSERT INTO assignments (id, account_id, org_id, role, created_at) VALUES ($1, $2, $3, $4, $5)
         ON CONFLICT (account_id, org_id) DO UPDATE SET role = excluded.role";
     on_db!(tx.conn(), c => sqlx::query(SQL).bind(nuanxin_store::new_id()).bind(account).bind(org)
@@ -140,9 +165,13 @@ async fn insert_assignment(tx: &mut Tx, caller: &Caller, account: Uuid, org: Uui
 
 /// The account, if it holds a post inside the caller's scope (else not found).
 async fn visible_account(tx: &mut Tx, scope: &Scope, username: &str) -> Result<Account> {
-    let account = account_by_username(tx, username).await?.ok_or(Error::NotFound)?;
+    let account = account_by_username(tx, username)
+        .await?
+        .ok_or(Error::NotFound)?;
     let posts = assignments_of(tx, account.id).await?;
-    if posts.iter().any(|p| scope.role_at(&p.org_path).is_some()) || posts.is_empty() && scope == &Scope::operator() {
+    if posts.iter().any(|p| scope.role_at(&p.org_path).is_some())
+        || posts.is_empty() && scope == &Scope::operator()
+    {
         Ok(account)
     } else {
         Err(Error::NotFound)
@@ -150,7 +179,13 @@ async fn visible_account(tx: &mut Tx, scope: &Scope, username: &str) -> Result<A
 }
 
 /// Gives an account a post (or changes the role of an existing one).
-pub async fn grant(tx: &mut Tx, caller: &Caller, username: &str, org_code: &str, role: Role) -> Result<()> {
+pub async fn grant(
+    tx: &mut Tx,
+    caller: &Caller,
+    username: &str,
+    org_code: &str,
+    role: Role,
+) -> Result<()> {
     let account = visible_account(tx, &caller.scope, username).await?;
     let org = orgs::get(tx, &caller.scope, org_code).await?;
     require_admin(&caller.scope, &org.path, role)?;
@@ -177,8 +212,16 @@ pub async fn revoke(tx: &mut Tx, caller: &Caller, username: &str, org_code: &str
     if n == 0 {
         return Err(Error::NotFound);
     }
-    audit::record(tx, &caller.actor, caller.at, "accounts.revoke", username, Some(&org.path), serde_json::json!({"org": org.code}))
-        .await
+    audit::record(
+        tx,
+        &caller.actor,
+        caller.at,
+        "accounts.revoke",
+        username,
+        Some(&org.path),
+        serde_json::json!({"org": org.code}),
+    )
+    .await
 }
 
 #[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
@@ -192,22 +235,36 @@ pub struct AccountRow {
 }
 
 /// Posts held inside the scope, one row per (account, unit), searchable by username or name.
-pub async fn list_accounts(tx: &mut Tx, scope: &Scope, q: &str, page: PageRequest) -> Result<Page<AccountRow>> {
+pub async fn list_accounts(
+    tx: &mut Tx,
+    scope: &Scope,
+    q: &str,
+    page: PageRequest,
+) -> Result<Page<AccountRow>> {
     let mut from = Sql::new(
         " FROM assignments s JOIN accounts a ON a.id = s.account_id JOIN org_units o ON o.id = s.org_id WHERE ",
     );
-    from.scope("o.path", scope).push(" AND (a.username LIKE ").arg(format!("%{}%", q.trim()));
-    from.push(" OR a.display_name LIKE ").arg(format!("%{}%", q.trim())).push(")");
+    from.scope("o.path", scope)
+        .push(" AND (a.username LIKE ")
+        .arg(format!("%{}%", q.trim()));
+    from.push(" OR a.display_name LIKE ")
+        .arg(format!("%{}%", q.trim()))
+        .push(")");
     let count_sql = format!("SELECT COUNT(*){}", from.sql);
     let mut list = Sql::new(
         "SELECT a.username, a.display_name, o.code AS org_code, o.name AS org_name, s.role, a.locked_until",
     );
-    list.push(&from.sql).push(" ORDER BY a.username, o.path LIMIT ");
+    list.push(&from.sql)
+        .push(" ORDER BY a.username, o.path LIMIT ");
     list.args = from.args.clone();
     list.arg(page.limit()).push(" OFFSET ").arg(page.offset());
-    let total: i64 =
-        on_db!(tx.conn(), c => bind_args!(sqlx::query_scalar(&count_sql), &from.args).fetch_one(c).await)?;
+    let total: i64 = on_db!(tx.conn(), c => bind_args!(sqlx::query_scalar(&count_sql), &from.args).fetch_one(c).await)?;
     let items = on_db!(tx.conn(), c => bind_args!(sqlx::query_as::<_, AccountRow>(&list.sql), &list.args)
         .fetch_all(c).await)?;
-    Ok(Page { items, total, page: page.page, per_page: page.per_page })
+    Ok(Page {
+        items,
+        total,
+        page: page.page,
+        per_page: page.per_page,
+    })
 }

@@ -35,7 +35,11 @@ pub struct Session {
 
 impl Session {
     pub fn caller(&self, ip: Option<String>, clock: &Clock) -> Caller {
-        let actor = Actor { account_id: Some(self.account.id), name: self.account.username.clone(), ip };
+        let actor = Actor {
+            account_id: Some(self.account.id),
+            name: self.account.username.clone(),
+            ip,
+        };
         Caller::new(self.scope.clone(), actor, clock)
     }
 }
@@ -47,12 +51,21 @@ pub(super) fn random_token() -> String {
 }
 
 pub(super) fn token_hash(token: &str) -> String {
-    Sha256::digest(token.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+    Sha256::digest(token.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 /// Counts one hit of `key` and fails with `RateLimited` past `max` hits in the window. The count
 /// is kept in the database, so that every process shares it. Committed at once.
-pub async fn hit_rate_limit(store: &Store, key: &str, max: i64, window_ms: i64, now: Timestamp) -> Result<()> {
+pub async fn hit_rate_limit(
+    store: &Store,
+    key: &str,
+    max: i64,
+    window_ms: i64,
+    now: Timestamp,
+) -> Result<()> {
     const SQL: &str = "INSERT INTO rate_limits (key, window_start, hits) VALUES ($1, $2, 1)
         ON CONFLICT (key) DO UPDATE SET
           hits = CASE WHEN rate_limits.window_start <= $3 THEN 1 ELSE rate_limits.hits + 1 END,
@@ -69,7 +82,9 @@ pub async fn hit_rate_limit(store: &Store, key: &str, max: i64, window_ms: i64, 
     }
 }
 
-const BAD_CREDENTIALS: Error = Error::Unauthenticated { code: "accounts.bad_credentials" };
+const BAD_CREDENTIALS: Error = Error::Unauthenticated {
+    code: "accounts.bad_credentials",
+};
 
 /// Signs in. Returns the cookie token (shown once, stored only hashed) and the session.
 pub async fn login(
@@ -81,8 +96,14 @@ pub async fn login(
     user_agent: Option<&str>,
 ) -> Result<(String, Session)> {
     let now = clock.now();
-    hit_rate_limit(store, &format!("login:ip:{}", ip.unwrap_or("-")), LOGIN_ATTEMPTS_PER_IP, LOGIN_WINDOW_MS, now)
-        .await?;
+    hit_rate_limit(
+        store,
+        &format!("login:ip:{}", ip.unwrap_or("-")),
+        LOGIN_ATTEMPTS_PER_IP,
+        LOGIN_WINDOW_MS,
+        now,
+    )
+    .await?;
     let mut tx = store.read().await?;
     let account = account_by_username(&mut tx, username.trim()).await?;
     tx.rollback().await?;
@@ -95,10 +116,16 @@ pub async fn login(
         return Err(BAD_CREDENTIALS);
     }
     if account.locked_until.is_some_and(|t| t > now) {
-        return Err(Error::Unauthenticated { code: "accounts.locked" });
+        return Err(Error::Unauthenticated {
+            code: "accounts.locked",
+        });
     }
     let ok = verify_password(password, &account.password_hash);
-    let actor = Actor { account_id: Some(account.id), name: account.username.clone(), ip: ip.map(str::to_string) };
+    let actor = Actor {
+        account_id: Some(account.id),
+        name: account.username.clone(),
+        ip: ip.map(str::to_string),
+    };
     let mut tx = store.write().await?;
     if !ok {
         const FAIL: &str = "UPDATE accounts SET
@@ -108,10 +135,29 @@ pub async fn login(
         let locked: Option<i64> = on_db!(tx.conn(), c => sqlx::query_scalar(FAIL).bind(account.id).bind(MAX_FAILURES)
             .bind(now + LOCKOUT_MS).fetch_one(c).await)?;
         let locked_now = locked.is_some_and(|t| t > now);
-        let action = if locked_now { "accounts.locked" } else { "accounts.login_failed" };
-        audit::record(&mut tx, &actor, now, action, &account.username, None, serde_json::json!({})).await?;
+        let action = if locked_now {
+            "accounts.locked"
+        } else {
+            "accounts.login_failed"
+        };
+        audit::record(
+            &mut tx,
+            &actor,
+            now,
+            action,
+            &account.username,
+            None,
+            serde_json::json!({}),
+        )
+        .await?;
         tx.commit().await?;
-        return Err(if locked_now { Error::Unauthenticated { code: "accounts.locked" } } else { BAD_CREDENTIALS });
+        return Err(if locked_now {
+            Error::Unauthenticated {
+                code: "accounts.locked",
+            }
+        } else {
+            BAD_CREDENTIALS
+        });
     }
     const RESET: &str = "UPDATE accounts SET failed_logins = 0, locked_until = NULL WHERE id = $1";
     on_db!(tx.conn(), c => sqlx::query(RESET).bind(account.id).execute(c).await.map(|r| r.rows_affected()))?;
@@ -122,10 +168,26 @@ pub async fn login(
     let ua: Option<String> = user_agent.map(|u| u.chars().take(200).collect());
     on_db!(tx.conn(), c => sqlx::query(INSERT).bind(token_hash(&token)).bind(account.id).bind(&csrf).bind(now)
         .bind(ip).bind(&ua).execute(c).await.map(|r| r.rows_affected()))?;
-    audit::record(&mut tx, &actor, now, "accounts.login", &account.username, None, serde_json::json!({})).await?;
+    audit::record(
+        &mut tx,
+        &actor,
+        now,
+        "accounts.login",
+        &account.username,
+        None,
+        serde_json::json!({}),
+    )
+    .await?;
     let scope = scope_of(&mut tx, account.id).await?;
     tx.commit().await?;
-    Ok((token, Session { account, scope, csrf_token: csrf }))
+    Ok((
+        token,
+        Session {
+            account,
+            scope,
+            csrf_token: csrf,
+        },
+    ))
 }
 
 /// The live session of a cookie token, or `None` when unknown or timed out (a timed-out session
@@ -137,9 +199,13 @@ pub async fn session(store: &Store, clock: &Clock, token: &str) -> Result<Option
     const SQL: &str = "SELECT account_id, csrf_token, created_at, last_seen_at FROM sessions WHERE token_hash = $1";
     let row: Option<(uuid::Uuid, String, i64, i64)> =
         on_db!(tx.conn(), c => sqlx::query_as(SQL).bind(&hash).fetch_optional(c).await)?;
-    let Some((account_id, csrf_token, created_at, last_seen_at)) = row else { return Ok(None) };
+    let Some((account_id, csrf_token, created_at, last_seen_at)) = row else {
+        return Ok(None);
+    };
     let expired = now - last_seen_at > IDLE_TIMEOUT_MS || now - created_at > ABSOLUTE_TIMEOUT_MS;
-    let account = account_by_id(&mut tx, account_id).await?.filter(|a| !a.disabled);
+    let account = account_by_id(&mut tx, account_id)
+        .await?
+        .filter(|a| !a.disabled);
     let scope = scope_of(&mut tx, account_id).await?;
     tx.rollback().await?;
     if expired || account.is_none() {
@@ -152,7 +218,11 @@ pub async fn session(store: &Store, clock: &Clock, token: &str) -> Result<Option
         on_db!(tx.conn(), c => sqlx::query(TOUCH).bind(&hash).bind(now).execute(c).await.map(|r| r.rows_affected()))?;
         tx.commit().await?;
     }
-    Ok(Some(Session { account: account.expect("checked"), scope, csrf_token }))
+    Ok(Some(Session {
+        account: account.expect("checked"),
+        scope,
+        csrf_token,
+    }))
 }
 
 async fn delete_session(store: &Store, hash: &str) -> Result<()> {
@@ -168,4 +238,5 @@ pub async fn logout(store: &Store, token: &str) -> Result<()> {
 }
 
 /// An argon2id hash of a fixed string, verified against when the username is unknown.
-static DUMMY_HASH: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| super::hash_password("no such account"));
+static DUMMY_HASH: std::sync::LazyLock<String> =
+    std::sync::LazyLock::new(|| super::hash_password("no such account"));

@@ -22,36 +22,70 @@ pub struct ApiToken {
 
 /// Creates a token for `username`, an account the caller administers in every one of its posts.
 /// Returns the token in plain text: it is never shown again.
-pub async fn create_token(tx: &mut Tx, caller: &Caller, username: &str, name: &str) -> Result<String> {
+pub async fn create_token(
+    tx: &mut Tx,
+    caller: &Caller,
+    username: &str,
+    name: &str,
+) -> Result<String> {
     let name = name.trim();
     if name.is_empty() || name.chars().count() > 100 {
         return Err(Error::invalid("name", "accounts.bad_token_name"));
     }
-    let account = account_by_username(tx, username).await?.ok_or(Error::NotFound)?;
+    let account = account_by_username(tx, username)
+        .await?
+        .ok_or(Error::NotFound)?;
     let posts = assignments_of(tx, account.id).await?;
-    if posts.is_empty() || posts.iter().any(|p| caller.scope.role_at(&p.org_path).is_none()) {
+    if posts.is_empty()
+        || posts
+            .iter()
+            .any(|p| caller.scope.role_at(&p.org_path).is_none())
+    {
         return Err(Error::NotFound);
     }
-    if posts.iter().any(|p| caller.scope.role_at(&p.org_path) != Some(Role::Admin)) {
+    if posts
+        .iter()
+        .any(|p| caller.scope.role_at(&p.org_path) != Some(Role::Admin))
+    {
         return Err(Error::Forbidden);
     }
     let token = format!("nx_{}", random_token());
     const SQL: &str = "INSERT INTO api_tokens (id, account_id, name, token_hash, created_at) VALUES ($1, $2, $3, $4, $5)";
     on_db!(tx.conn(), c => sqlx::query(SQL).bind(nuanxin_store::new_id()).bind(account.id).bind(name)
         .bind(token_hash(&token)).bind(caller.at).execute(c).await.map(|r| r.rows_affected()))?;
-    audit::record(tx, &caller.actor, caller.at, "tokens.create", username, Some(&posts[0].org_path), serde_json::json!({"name": name}))
-        .await?;
+    audit::record(
+        tx,
+        &caller.actor,
+        caller.at,
+        "tokens.create",
+        username,
+        Some(&posts[0].org_path),
+        serde_json::json!({"name": name}),
+    )
+    .await?;
     Ok(token)
 }
 
 /// The caller a bearer token stands for, or `None` for an unknown or revoked token.
-pub async fn authenticate_token(store: &Store, clock: &Clock, token: &str, ip: Option<String>) -> Result<Option<Caller>> {
+pub async fn authenticate_token(
+    store: &Store,
+    clock: &Clock,
+    token: &str,
+    ip: Option<String>,
+) -> Result<Option<Caller>> {
     let mut tx = store.read().await?;
-    const SQL: &str = "SELECT id, account_id, name FROM api_tokens WHERE token_hash = $1 AND revoked_at IS NULL";
-    let row: Option<(Uuid, Uuid, String)> =
-        on_db!(tx.conn(), c => sqlx::query_as(SQL).bind(token_hash(token)).fetch_optional(c).await)?;
-    let Some((token_id, account_id, name)) = row else { return Ok(None) };
-    let Some(account) = account_by_id(&mut tx, account_id).await?.filter(|a| !a.disabled) else { return Ok(None) };
+    const SQL: &str =
+        "SELECT id, account_id, name FROM api_tokens WHERE token_hash = $1 AND revoked_at IS NULL";
+    let row: Option<(Uuid, Uuid, String)> = on_db!(tx.conn(), c => sqlx::query_as(SQL).bind(token_hash(token)).fetch_optional(c).await)?;
+    let Some((token_id, account_id, name)) = row else {
+        return Ok(None);
+    };
+    let Some(account) = account_by_id(&mut tx, account_id)
+        .await?
+        .filter(|a| !a.disabled)
+    else {
+        return Ok(None);
+    };
     let scope = scope_of(&mut tx, account_id).await?;
     tx.rollback().await?;
     let now = clock.now();
@@ -59,7 +93,11 @@ pub async fn authenticate_token(store: &Store, clock: &Clock, token: &str, ip: O
     const TOUCH: &str = "UPDATE api_tokens SET last_used_at = $2 WHERE id = $1";
     on_db!(tx.conn(), c => sqlx::query(TOUCH).bind(token_id).bind(now).execute(c).await.map(|r| r.rows_affected()))?;
     tx.commit().await?;
-    let actor = Actor { account_id: Some(account.id), name: format!("{}:{}", account.username, name), ip };
+    let actor = Actor {
+        account_id: Some(account.id),
+        name: format!("{}:{}", account.username, name),
+        ip,
+    };
     Ok(Some(Caller::new(scope, actor, clock)))
 }
 
@@ -67,12 +105,16 @@ pub async fn authenticate_token(store: &Store, clock: &Clock, token: &str, ip: O
 pub async fn list_tokens(tx: &mut Tx, caller: &Caller) -> Result<Vec<ApiToken>> {
     const SQL: &str = "SELECT t.id, t.name, a.username, t.created_at, t.last_used_at, t.revoked_at
         FROM api_tokens t JOIN accounts a ON a.id = t.account_id ORDER BY t.created_at DESC";
-    let all: Vec<ApiToken> = on_db!(tx.conn(), c => sqlx::query_as::<_, ApiToken>(SQL).fetch_all(c).await)?;
+    let all: Vec<ApiToken> =
+        on_db!(tx.conn(), c => sqlx::query_as::<_, ApiToken>(SQL).fetch_all(c).await)?;
     let mut out = Vec::new();
     for t in all {
         let account = account_by_username(tx, &t.username).await?.expect("joined");
         let posts = assignments_of(tx, account.id).await?;
-        if posts.iter().any(|p| caller.scope.role_at(&p.org_path).is_some()) {
+        if posts
+            .iter()
+            .any(|p| caller.scope.role_at(&p.org_path).is_some())
+        {
             out.push(t);
         }
     }
@@ -81,15 +123,29 @@ pub async fn list_tokens(tx: &mut Tx, caller: &Caller) -> Result<Vec<ApiToken>> 
 
 pub async fn revoke_token(tx: &mut Tx, caller: &Caller, id: Uuid) -> Result<()> {
     let visible = list_tokens(tx, caller).await?;
-    let t = visible.into_iter().find(|t| t.id == id).ok_or(Error::NotFound)?;
+    let t = visible
+        .into_iter()
+        .find(|t| t.id == id)
+        .ok_or(Error::NotFound)?;
     let account = account_by_username(tx, &t.username).await?.expect("joined");
     let posts = assignments_of(tx, account.id).await?;
-    if posts.iter().any(|p| caller.scope.role_at(&p.org_path) != Some(Role::Admin)) {
+    if posts
+        .iter()
+        .any(|p| caller.scope.role_at(&p.org_path) != Some(Role::Admin))
+    {
         return Err(Error::Forbidden);
     }
     const SQL: &str = "UPDATE api_tokens SET revoked_at = $2 WHERE id = $1";
     on_db!(tx.conn(), c => sqlx::query(SQL).bind(id).bind(caller.at).execute(c).await.map(|r| r.rows_affected()))?;
     let _ = account_by_id(tx, account.id).await?;
-    audit::record(tx, &caller.actor, caller.at, "tokens.revoke", &t.username, posts.first().map(|p| p.org_path.as_str()), serde_json::json!({"name": t.name}))
-        .await
+    audit::record(
+        tx,
+        &caller.actor,
+        caller.at,
+        "tokens.revoke",
+        &t.username,
+        posts.first().map(|p| p.org_path.as_str()),
+        serde_json::json!({"name": t.name}),
+    )
+    .await
 }

@@ -16,7 +16,11 @@ pub struct Actor {
 
 impl Actor {
     pub fn operator() -> Actor {
-        Actor { account_id: None, name: "operator".into(), ip: None }
+        Actor {
+            account_id: None,
+            name: "operator".into(),
+            ip: None,
+        }
     }
 }
 
@@ -31,7 +35,8 @@ pub async fn record(
     scope_path: Option<&str>,
     detail: serde_json::Value,
 ) -> Result<()> {
-    const SQL: &str = "INSERT INTO audit_log (id, at, actor_id, actor, ip, action, subject, scope_path, detail)
+    const SQL: &str =
+        "INSERT INTO audit_log (id, at, actor_id, actor, ip, action, subject, scope_path, detail)
         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
     let detail = detail.to_string();
     on_db!(tx.conn(), c => sqlx::query(SQL)
@@ -53,7 +58,12 @@ pub struct AuditEntry {
 
 /// Audit rows concerning units in scope, newest first, optionally filtered by action prefix or
 /// subject.
-pub async fn list(tx: &mut Tx, scope: &Scope, q: Option<&str>, page: PageRequest) -> Result<Page<AuditEntry>> {
+pub async fn list(
+    tx: &mut Tx,
+    scope: &Scope,
+    q: Option<&str>,
+    page: PageRequest,
+) -> Result<Page<AuditEntry>> {
     let filter = scope.sql("scope_path", 2);
     let n = 2 + scope.bind_count();
     let pattern = format!("%{}%", q.unwrap_or("").trim());
@@ -75,5 +85,10 @@ pub async fn list(tx: &mut Tx, scope: &Scope, q: Option<&str>, page: PageRequest
         for b in &bounds { q = q.bind(b); }
         q.bind(page.limit()).bind(page.offset()).fetch_all(c).await
     })?;
-    Ok(Page { items, total, page: page.page, per_page: page.per_page })
+    Ok(Page {
+        items,
+        total,
+        page: page.page,
+        per_page: page.per_page,
+    })
 }

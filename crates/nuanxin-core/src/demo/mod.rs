@@ -23,12 +23,42 @@ pub const PASSWORD: &str = "nuanxin-demo";
 
 /// A demo account: username, display name, posts (org code, role), what it shows.
 pub const ACCOUNTS: [(&str, &str, &[(&str, Role)], &str); 6] = [
-    ("liaocheng", "聊城市总工会 管理员", &[("F3715", Role::Admin)], "city admin"),
-    ("dongchangfu", "东昌府区总工会 管理员", &[("F371502", Role::Admin)], "county admin"),
-    ("gulou", "古楼街道总工会 管理员", &[("F371502001", Role::Admin)], "township admin"),
-    ("liuyuan", "柳园街道总工会 管理员", &[("F371502002", Role::Admin)], "township admin (sibling of gulou)"),
-    ("baopian", "包片联系干部", &[("F371502003", Role::Staff), ("F371502004", Role::Staff)], "staff at two townships"),
-    ("guancha", "市总工会 观察员", &[("F3715", Role::Viewer)], "city viewer"),
+    (
+        "liaocheng",
+        "聊城市总工会 管理员",
+        &[("F3715", Role::Admin)],
+        "city admin",
+    ),
+    (
+        "dongchangfu",
+        "东昌府区总工会 管理员",
+        &[("F371502", Role::Admin)],
+        "county admin",
+    ),
+    (
+        "gulou",
+        "古楼街道总工会 管理员",
+        &[("F371502001", Role::Admin)],
+        "township admin",
+    ),
+    (
+        "liuyuan",
+        "柳园街道总工会 管理员",
+        &[("F371502002", Role::Admin)],
+        "township admin (sibling of gulou)",
+    ),
+    (
+        "baopian",
+        "包片联系干部",
+        &[("F371502003", Role::Staff), ("F371502004", Role::Staff)],
+        "staff at two townships",
+    ),
+    (
+        "guancha",
+        "市总工会 观察员",
+        &[("F3715", Role::Viewer)],
+        "city viewer",
+    ),
 ];
 
 const INDUSTRIES: [(&str, &str, &str); 4] = [
@@ -40,17 +70,57 @@ const INDUSTRIES: [(&str, &str, &str); 4] = [
 
 /// Enterprise unions: (code suffix, name, industry federation or township, region).
 const ENTERPRISES: [(&str, &str, &str, &str); 12] = [
-    ("001", "聊城顺丰速运有限公司工会委员会", "IF3715EX", "371502001"),
-    ("002", "聊城市中通快递有限公司工会委员会", "IF3715EX", "371502004"),
-    ("003", "中国邮政速递物流聊城分公司工会", "IF3715EX", "371502002"),
-    ("004", "聊城韵达快递服务有限公司工会", "IF3715EX", "371581001"),
-    ("005", "山东鲁西物流集团有限公司工会", "IF3715FR", "371503001"),
-    ("006", "聊城市东昌府区宏达货运有限公司工会", "IF3715FR", "371502005"),
+    (
+        "001",
+        "聊城顺丰速运有限公司工会委员会",
+        "IF3715EX",
+        "371502001",
+    ),
+    (
+        "002",
+        "聊城市中通快递有限公司工会委员会",
+        "IF3715EX",
+        "371502004",
+    ),
+    (
+        "003",
+        "中国邮政速递物流聊城分公司工会",
+        "IF3715EX",
+        "371502002",
+    ),
+    (
+        "004",
+        "聊城韵达快递服务有限公司工会",
+        "IF3715EX",
+        "371581001",
+    ),
+    (
+        "005",
+        "山东鲁西物流集团有限公司工会",
+        "IF3715FR",
+        "371503001",
+    ),
+    (
+        "006",
+        "聊城市东昌府区宏达货运有限公司工会",
+        "IF3715FR",
+        "371502005",
+    ),
     ("007", "高唐县通达运输有限公司工会", "IF3715FR", "371526001"),
     ("008", "聊城滴滴出行科技服务站工会", "IF3715RH", "371502003"),
-    ("009", "聊城美团配送站点联合工会委员会", "IF3715FD", "371502001"),
+    (
+        "009",
+        "聊城美团配送站点联合工会委员会",
+        "IF3715FD",
+        "371502001",
+    ),
     ("010", "聊城饿了么蜂鸟配送站工会", "IF3715FD", "371502002"),
-    ("011", "临清市宏图家政服务有限公司工会", "F371581001", "371581001"),
+    (
+        "011",
+        "临清市宏图家政服务有限公司工会",
+        "F371581001",
+        "371581001",
+    ),
     ("012", "冠县安保服务有限公司工会", "F371525001", "371525001"),
 ];
 
@@ -66,7 +136,14 @@ fn founded(i: usize) -> Option<NaiveDate> {
     NaiveDate::from_ymd_opt(2016, 3, 1)?.checked_add_days(chrono::Days::new((i as u64 * 37) % 3300))
 }
 
-fn draft(code: String, name: String, kind: OrgKind, parent: Option<&str>, region: &str, i: usize) -> OrgDraft {
+fn draft(
+    code: String,
+    name: String,
+    kind: OrgKind,
+    parent: Option<&str>,
+    region: &str,
+    i: usize,
+) -> OrgDraft {
     OrgDraft {
         code,
         name,
@@ -86,26 +163,59 @@ pub async fn load(store: &Store, clock: &Clock) -> Result<DemoSummary> {
     let caller = Caller::operator(clock);
     let mut tx = store.write().await?;
     if orgs::get(&mut tx, &caller.scope, CITY_CODE).await.is_ok() {
-        return Ok(DemoSummary { already_loaded: true, ..DemoSummary::default() });
+        return Ok(DemoSummary {
+            already_loaded: true,
+            ..DemoSummary::default()
+        });
     }
     let mut text = String::new();
-    GzDecoder::new(VILLAGES).read_to_string(&mut text).map_err(anyhow::Error::from)?;
-    let villages: Vec<(String, String)> =
-        text.lines().filter_map(|l| l.split_once('\t')).map(|(c, n)| (c.to_string(), n.to_string())).collect();
-    regions::upsert_rows(&mut tx, &villages).await?;
+    GzDecoder::new(VILLAGES)
+        .read_to_string(&mut text)
+        .map_err(anyhow::Error::from)?;
+    let villages: Vec<(String, String)> = text
+        .lines()
+        .filter_map(|l| l.split_once('\t'))
+        .map(|(c, n)| (c.to_string(), n.to_string()))
+        .collect();
+    let rows: Vec<regions::RegionRow> = villages
+        .iter()
+        .map(|(c, n)| (c.clone(), n.clone(), Some(c[..9].to_string())))
+        .collect();
+    regions::upsert_rows(&mut tx, &rows).await?;
 
     let city = RegionCode::parse("3715").expect("valid");
     let counties = regions::children(&mut tx, Some(&city)).await?;
     let mut units: Vec<OrgDraft> = Vec::new();
-    units.push(draft(CITY_CODE.into(), "聊城市总工会".into(), OrgKind::Federation, None, "3715", 0));
+    units.push(draft(
+        CITY_CODE.into(),
+        "聊城市总工会".into(),
+        OrgKind::Federation,
+        None,
+        "3715",
+        0,
+    ));
     for (code, industry, name) in INDUSTRIES {
-        let mut d = draft(format!("IF3715{code}"), name.into(), OrgKind::IndustryFederation, Some(CITY_CODE), "3715", units.len());
+        let mut d = draft(
+            format!("IF3715{code}"),
+            name.into(),
+            OrgKind::IndustryFederation,
+            Some(CITY_CODE),
+            "3715",
+            units.len(),
+        );
         d.industry = orgs::Industry::parse(industry);
         units.push(d);
     }
     for county in &counties {
         let fed = format!("F{}", county.code);
-        units.push(draft(fed.clone(), format!("{}总工会", county.name), OrgKind::Federation, Some(CITY_CODE), &county.code, units.len()));
+        units.push(draft(
+            fed.clone(),
+            format!("{}总工会", county.name),
+            OrgKind::Federation,
+            Some(CITY_CODE),
+            &county.code,
+            units.len(),
+        ));
         let mut pool = draft(
             format!("HP{}", county.code),
             format!("{}新就业形态劳动者周转库联合工会", county.name),
@@ -116,10 +226,18 @@ pub async fn load(store: &Store, clock: &Clock) -> Result<DemoSummary> {
         );
         pool.joint_kind = Some(orgs::JointKind::HoldingPool);
         units.push(pool);
-        let townships = regions::children(&mut tx, Some(&RegionCode::from_db(county.code.clone()))).await?;
+        let townships =
+            regions::children(&mut tx, Some(&RegionCode::from_db(county.code.clone()))).await?;
         for t in &townships {
             let tfed = format!("F{}", t.code);
-            units.push(draft(tfed.clone(), format!("{}{}总工会", county.name, t.name), OrgKind::Federation, Some(&fed), &t.code, units.len()));
+            units.push(draft(
+                tfed.clone(),
+                format!("{}{}总工会", county.name, t.name),
+                OrgKind::Federation,
+                Some(&fed),
+                &t.code,
+                units.len(),
+            ));
             let mut ju = draft(
                 format!("JU{}", t.code),
                 format!("{}灵活就业人员联合工会", t.name),
@@ -131,7 +249,11 @@ pub async fn load(store: &Store, clock: &Clock) -> Result<DemoSummary> {
             ju.joint_kind = Some(orgs::JointKind::Flexible);
             units.push(ju);
             let prefix = format!("{}", t.code);
-            for (vcode, vname) in villages.iter().filter(|(c, _)| c.starts_with(&prefix)).take(2) {
+            for (vcode, vname) in villages
+                .iter()
+                .filter(|(c, _)| c.starts_with(&prefix))
+                .take(2)
+            {
                 let short = vname.trim_end_matches("居委会").trim_end_matches("村委会");
                 let mut vj = draft(
                     format!("JU{vcode}"),
@@ -147,7 +269,14 @@ pub async fn load(store: &Store, clock: &Clock) -> Result<DemoSummary> {
         }
     }
     for (suffix, name, parent, region) in ENTERPRISES {
-        units.push(draft(format!("EU3715{suffix}"), name.into(), OrgKind::EnterpriseUnion, Some(parent), region, units.len()));
+        units.push(draft(
+            format!("EU3715{suffix}"),
+            name.into(),
+            OrgKind::EnterpriseUnion,
+            Some(parent),
+            region,
+            units.len(),
+        ));
     }
     for d in &units {
         orgs::create(&mut tx, &caller, d).await?;
@@ -168,5 +297,9 @@ pub async fn load(store: &Store, clock: &Clock) -> Result<DemoSummary> {
     }
     let n: i64 = on_db!(tx.conn(), c => sqlx::query_scalar("SELECT COUNT(*) FROM org_units").fetch_one(c).await)?;
     tx.commit().await?;
-    Ok(DemoSummary { already_loaded: false, units: n as usize, accounts: ACCOUNTS.len() })
+    Ok(DemoSummary {
+        already_loaded: false,
+        units: n as usize,
+        accounts: ACCOUNTS.len(),
+    })
 }

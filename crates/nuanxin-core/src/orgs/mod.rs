@@ -3,12 +3,13 @@
 //! subtree is one indexed range; the code is the unit's identity for imports and partners and
 //! never changes. Scope checks, tree rules and history live here; SQL lives in `queries.rs`.
 
+pub mod bench;
 mod queries;
 pub mod sheet;
 
 pub use queries::{
-    ancestors, children, create, dissolve, draft, get, history, list, move_subtree, roots, update, HistoryEntry, OrgFilter,
-    OrgSort,
+    ancestors, children, create, dissolve, draft, get, history, list, move_subtree, roots, update,
+    HistoryEntry, OrgFilter, OrgSort,
 };
 
 use crate::regions::RegionCode;
@@ -32,8 +33,12 @@ pub enum OrgKind {
 }
 
 impl OrgKind {
-    pub const ALL: [OrgKind; 4] =
-        [OrgKind::Federation, OrgKind::IndustryFederation, OrgKind::JointUnion, OrgKind::EnterpriseUnion];
+    pub const ALL: [OrgKind; 4] = [
+        OrgKind::Federation,
+        OrgKind::IndustryFederation,
+        OrgKind::JointUnion,
+        OrgKind::EnterpriseUnion,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -48,7 +53,9 @@ impl OrgKind {
     pub fn parse(s: &str) -> Option<OrgKind> {
         Some(match s.trim() {
             "federation" | "总工会" => OrgKind::Federation,
-            "industry_federation" | "行业工会联合会" | "行业工会" => OrgKind::IndustryFederation,
+            "industry_federation" | "行业工会联合会" | "行业工会" => {
+                OrgKind::IndustryFederation
+            }
             "joint_union" | "联合工会" => OrgKind::JointUnion,
             "enterprise_union" | "企业工会" | "单独建会" => OrgKind::EnterpriseUnion,
             _ => return None,
@@ -80,8 +87,13 @@ pub enum JointKind {
 }
 
 impl JointKind {
-    pub const ALL: [JointKind; 5] =
-        [JointKind::Flexible, JointKind::MultiEmployer, JointKind::Market, JointKind::BusinessCircle, JointKind::HoldingPool];
+    pub const ALL: [JointKind; 5] = [
+        JointKind::Flexible,
+        JointKind::MultiEmployer,
+        JointKind::Market,
+        JointKind::BusinessCircle,
+        JointKind::HoldingPool,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -95,9 +107,13 @@ impl JointKind {
 
     pub fn parse(s: &str) -> Option<JointKind> {
         Some(match s.trim() {
-            "multi_employer" | "区域联合工会" | "多企业联合工会" => JointKind::MultiEmployer,
+            "multi_employer" | "区域联合工会" | "多企业联合工会" => {
+                JointKind::MultiEmployer
+            }
             "market" | "市场联合工会" => JointKind::Market,
-            "business_circle" | "商圈联合工会" | "楼宇联合工会" => JointKind::BusinessCircle,
+            "business_circle" | "商圈联合工会" | "楼宇联合工会" => {
+                JointKind::BusinessCircle
+            }
             "flexible" | "灵活就业人员联合工会" => JointKind::Flexible,
             "holding_pool" | "周转库" => JointKind::HoldingPool,
             _ => return None,
@@ -162,9 +178,24 @@ impl Industry {
 
     pub fn parse(s: &str) -> Option<Industry> {
         let s = s.trim();
-        const ZH: [&str; 11] =
-            ["货运物流", "网约车", "快递", "外卖", "互联网平台", "家政服务", "护工护理", "保安服务", "房产中介", "商场零售", "其他"];
-        Industry::ALL.iter().zip(ZH).find(|(i, zh)| i.as_str() == s || *zh == s).map(|(i, _)| *i)
+        const ZH: [&str; 11] = [
+            "货运物流",
+            "网约车",
+            "快递",
+            "外卖",
+            "互联网平台",
+            "家政服务",
+            "护工护理",
+            "保安服务",
+            "房产中介",
+            "商场零售",
+            "其他",
+        ];
+        Industry::ALL
+            .iter()
+            .zip(ZH)
+            .find(|(i, zh)| i.as_str() == s || *zh == s)
+            .map(|(i, _)| *i)
     }
 }
 
@@ -326,7 +357,10 @@ pub type FieldError = (&'static str, &'static str);
 
 impl OrgDraft {
     /// Validates every field and reports all problems at once.
-    pub fn parse(input: &OrgInput, today: NaiveDate) -> std::result::Result<OrgDraft, Vec<FieldError>> {
+    pub fn parse(
+        input: &OrgInput,
+        today: NaiveDate,
+    ) -> std::result::Result<OrgDraft, Vec<FieldError>> {
         let mut errs = Vec::new();
         let code = input.code.trim().to_string();
         if let Err(e) = check_code(&code) {
@@ -366,7 +400,10 @@ impl OrgDraft {
                 }
             },
         };
-        if kind == Some(OrgKind::IndustryFederation) && industry.is_none() && !errs.iter().any(|e| e.0 == "industry") {
+        if kind == Some(OrgKind::IndustryFederation)
+            && industry.is_none()
+            && !errs.iter().any(|e| e.0 == "industry")
+        {
             errs.push(("industry", "orgs.industry_required"));
         }
         let parent_code = non_empty(&input.parent_code).map(str::to_string);
@@ -402,7 +439,10 @@ impl OrgDraft {
             },
         };
         let contact_name = non_empty(&input.contact_name).map(str::to_string);
-        if contact_name.as_ref().is_some_and(|n| n.chars().count() > 50) {
+        if contact_name
+            .as_ref()
+            .is_some_and(|n| n.chars().count() > 50)
+        {
             errs.push(("contact_name", "orgs.contact_name_too_long"));
         }
         let contact_phone = match non_empty(&input.contact_phone) {
@@ -443,7 +483,11 @@ pub fn check_code(code: &str) -> std::result::Result<(), &'static str> {
     if code.is_empty() {
         return Err("orgs.code_required");
     }
-    if code.len() > 32 || !code.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') {
+    if code.len() > 32
+        || !code
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    {
         return Err("orgs.bad_code");
     }
     Ok(())
@@ -452,8 +496,15 @@ pub fn check_code(code: &str) -> std::result::Result<(), &'static str> {
 /// A contact phone: a mainland mobile number (with or without +86) or a landline with area code.
 /// Spaces and dashes are dropped; the result is digits only (landlines keep one dash).
 pub fn normalise_phone(input: &str) -> Option<String> {
-    let digits: String = input.chars().filter(|c| !matches!(c, ' ' | '-' | '(' | ')')).collect();
-    let digits = digits.strip_prefix("+86").or_else(|| digits.strip_prefix("0086")).unwrap_or(&digits).to_string();
+    let digits: String = input
+        .chars()
+        .filter(|c| !matches!(c, ' ' | '-' | '(' | ')'))
+        .collect();
+    let digits = digits
+        .strip_prefix("+86")
+        .or_else(|| digits.strip_prefix("0086"))
+        .unwrap_or(&digits)
+        .to_string();
     if !digits.bytes().all(|b| b.is_ascii_digit()) {
         return None;
     }
@@ -461,7 +512,11 @@ pub fn normalise_phone(input: &str) -> Option<String> {
         return Some(digits);
     }
     if digits.starts_with('0') && (10..=12).contains(&digits.len()) {
-        let area = if matches!(&digits[..2], "01" | "02") { 3 } else { 4 };
+        let area = if matches!(&digits[..2], "01" | "02") {
+            3
+        } else {
+            4
+        };
         return Some(format!("{}-{}", &digits[..area], &digits[area..]));
     }
     None
@@ -480,7 +535,10 @@ pub fn check_placement(kind: OrgKind, region: &RegionCode, parent: Option<&OrgUn
     if kind == OrgKind::Federation
         && (parent.kind != OrgKind::Federation || region.as_str().len() <= parent.region_code.len())
     {
-        return Err(Error::invalid("parent_code", "orgs.federation_under_higher_federation"));
+        return Err(Error::invalid(
+            "parent_code",
+            "orgs.federation_under_higher_federation",
+        ));
     }
     Ok(())
 }
@@ -545,9 +603,15 @@ mod tests {
     fn industry_federations_need_an_industry_and_federations_a_level() {
         let mut i = input();
         i.kind = "industry_federation".into();
-        assert_eq!(OrgDraft::parse(&i, today()).unwrap_err(), vec![("industry", "orgs.industry_required")]);
+        assert_eq!(
+            OrgDraft::parse(&i, today()).unwrap_err(),
+            vec![("industry", "orgs.industry_required")]
+        );
         i.industry = Some("快递".into());
-        assert_eq!(OrgDraft::parse(&i, today()).unwrap().industry, Some(Industry::ExpressDelivery));
+        assert_eq!(
+            OrgDraft::parse(&i, today()).unwrap().industry,
+            Some(Industry::ExpressDelivery)
+        );
         let mut v = input();
         v.region_code = "371502003201".into();
         assert_eq!(
@@ -569,9 +633,18 @@ mod tests {
 
     #[test]
     fn phones() {
-        assert_eq!(normalise_phone("0635-8888888").as_deref(), Some("0635-8888888"));
-        assert_eq!(normalise_phone("010 12345678").as_deref(), Some("010-12345678"));
-        assert_eq!(normalise_phone("(0635)8888888").as_deref(), Some("0635-8888888"));
+        assert_eq!(
+            normalise_phone("0635-8888888").as_deref(),
+            Some("0635-8888888")
+        );
+        assert_eq!(
+            normalise_phone("010 12345678").as_deref(),
+            Some("010-12345678")
+        );
+        assert_eq!(
+            normalise_phone("(0635)8888888").as_deref(),
+            Some("0635-8888888")
+        );
         assert_eq!(normalise_phone("12345678901"), None);
         assert_eq!(normalise_phone("abc"), None);
     }

@@ -23,7 +23,10 @@ const SELECT: &str = "SELECT o.id, o.code, o.name, o.kind, o.joint_kind, o.indus
 /// The unit with this code, if it lies in the scope.
 pub async fn get(tx: &mut Tx, scope: &Scope, code: &str) -> Result<OrgUnit> {
     let mut q = Sql::new(SELECT);
-    q.push(" WHERE o.code = ").arg(code.trim()).push(" AND ").scope("o.path", scope);
+    q.push(" WHERE o.code = ")
+        .arg(code.trim())
+        .push(" AND ")
+        .scope("o.path", scope);
     let row = on_db!(tx.conn(), c => bind_args!(sqlx::query_as::<_, OrgUnit>(&q.sql), &q.args).fetch_optional(c).await)?;
     row.ok_or(Error::NotFound)
 }
@@ -98,17 +101,29 @@ pub struct OrgFilter {
 }
 
 /// Units in scope matching the filter, one page, with the total count.
-pub async fn list(tx: &mut Tx, scope: &Scope, filter: &OrgFilter, page: PageRequest) -> Result<Page<OrgUnit>> {
+pub async fn list(
+    tx: &mut Tx,
+    scope: &Scope,
+    filter: &OrgFilter,
+    page: PageRequest,
+) -> Result<Page<OrgUnit>> {
     let mut w = Sql::new(" WHERE ");
     w.scope("o.path", scope);
     if let Some(under) = &filter.under {
         let unit = get(tx, scope, under).await?;
         let (lo, hi) = nuanxin_store::subtree_range(&unit.path);
-        w.push(" AND o.path >= ").arg(lo).push(" AND o.path < ").arg(hi);
+        w.push(" AND o.path >= ")
+            .arg(lo)
+            .push(" AND o.path < ")
+            .arg(hi);
     }
     if let Some(q) = filter.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
         let pattern = format!("%{}%", q.to_lowercase());
-        w.push(" AND (LOWER(o.code) LIKE ").arg(pattern.clone()).push(" OR LOWER(o.name) LIKE ").arg(pattern).push(")");
+        w.push(" AND (LOWER(o.code) LIKE ")
+            .arg(pattern.clone())
+            .push(" OR LOWER(o.name) LIKE ")
+            .arg(pattern)
+            .push(")");
     }
     if let Some(k) = filter.kind {
         w.push(" AND o.kind = ").arg(k.as_str());
@@ -117,29 +132,56 @@ pub async fn list(tx: &mut Tx, scope: &Scope, filter: &OrgFilter, page: PageRequ
         w.push(" AND o.status = ").arg(s.as_str());
     }
     if let Some(r) = &filter.region {
-        w.push(" AND o.region_code >= ").arg(r.as_str()).push(" AND o.region_code < ").arg(format!("{}:", r.as_str()));
+        w.push(" AND o.region_code >= ")
+            .arg(r.as_str())
+            .push(" AND o.region_code < ")
+            .arg(format!("{}:", r.as_str()));
     }
     let count_sql = format!("SELECT COUNT(*) FROM org_units o{}", w.sql);
     let total: i64 = on_db!(tx.conn(), c => bind_args!(sqlx::query_scalar(&count_sql), &w.args).fetch_one(c).await)?;
-    let mut q = Sql { sql: format!("{SELECT}{}", w.sql), args: w.args };
+    let mut q = Sql {
+        sql: format!("{SELECT}{}", w.sql),
+        args: w.args,
+    };
     let dir = if filter.desc { "DESC" } else { "ASC" };
-    q.push(&format!(" ORDER BY {} {dir}, o.path LIMIT ", filter.sort.column()));
+    q.push(&format!(
+        " ORDER BY {} {dir}, o.path LIMIT ",
+        filter.sort.column()
+    ));
     q.arg(page.limit()).push(" OFFSET ").arg(page.offset());
     let items = on_db!(tx.conn(), c => bind_args!(sqlx::query_as::<_, OrgUnit>(&q.sql), &q.args).fetch_all(c).await)?;
-    Ok(Page { items, total, page: page.page, per_page: page.per_page })
+    Ok(Page {
+        items,
+        total,
+        page: page.page,
+        per_page: page.per_page,
+    })
 }
 
 /// The direct children of a unit in scope.
-pub async fn children(tx: &mut Tx, scope: &Scope, code: &str, page: PageRequest) -> Result<Page<OrgUnit>> {
+pub async fn children(
+    tx: &mut Tx,
+    scope: &Scope,
+    code: &str,
+    page: PageRequest,
+) -> Result<Page<OrgUnit>> {
     let parent = get(tx, scope, code).await?;
     let mut w = Sql::new(" WHERE o.parent_id = ");
     w.arg(parent.id).push(" AND ").scope("o.path", scope);
     let count_sql = format!("SELECT COUNT(*) FROM org_units o{}", w.sql);
     let total: i64 = on_db!(tx.conn(), c => bind_args!(sqlx::query_scalar(&count_sql), &w.args).fetch_one(c).await)?;
-    let mut q = Sql { sql: format!("{SELECT}{} ORDER BY o.kind, o.code LIMIT ", w.sql), args: w.args };
+    let mut q = Sql {
+        sql: format!("{SELECT}{} ORDER BY o.kind, o.code LIMIT ", w.sql),
+        args: w.args,
+    };
     q.arg(page.limit()).push(" OFFSET ").arg(page.offset());
     let items = on_db!(tx.conn(), c => bind_args!(sqlx::query_as::<_, OrgUnit>(&q.sql), &q.args).fetch_all(c).await)?;
-    Ok(Page { items, total, page: page.page, per_page: page.per_page })
+    Ok(Page {
+        items,
+        total,
+        page: page.page,
+        per_page: page.per_page,
+    })
 }
 
 /// Fails unless the caller holds at least `role` at `path`: outside the scope reads as not found.
@@ -181,7 +223,8 @@ pub async fn create(tx: &mut Tx, caller: &Caller, draft: &OrgDraft) -> Result<Or
     check_placement(draft.kind, &draft.region_code, parent.as_ref())?;
     let id = new_id();
     let depth = path.matches('/').count() as i32 - 2;
-    const SQL: &str = "INSERT INTO org_units (id, code, name, kind, joint_kind, industry, parent_id, path, depth,
+    const SQL: &str =
+        "INSERT INTO org_units (id, code, name, kind, joint_kind, industry, parent_id, path, depth,
             region_code, founded_on, status, contact_name, contact_phone, created_at, updated_at)
         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'active', $12, $13, $14, $14)";
     on_db!(tx.conn(), c => sqlx::query(SQL)
@@ -191,7 +234,17 @@ pub async fn create(tx: &mut Tx, caller: &Caller, draft: &OrgDraft) -> Result<Or
         .bind(draft.founded_on).bind(&draft.contact_name).bind(&draft.contact_phone).bind(caller.at)
         .execute(c).await.map(|r| r.rows_affected()))
     .on_unique("code", "orgs.code_taken")?;
-    add_history(tx, caller, id, "created", None, parent.as_ref().map(|p| p.id), None, Some(&path)).await?;
+    add_history(
+        tx,
+        caller,
+        id,
+        "created",
+        None,
+        parent.as_ref().map(|p| p.id),
+        None,
+        Some(&path),
+    )
+    .await?;
     audit::record(
         tx,
         &caller.actor,
@@ -228,7 +281,10 @@ pub async fn update(tx: &mut Tx, caller: &Caller, code: &str, draft: &OrgDraft) 
     let outside: i64 = on_db!(tx.conn(), c => sqlx::query_scalar(OUTSIDE).bind(unit.id).bind(r).bind(format!("{r}:"))
         .fetch_one(c).await)?;
     if outside > 0 {
-        return Err(Error::invalid("region_code", "orgs.children_outside_region"));
+        return Err(Error::invalid(
+            "region_code",
+            "orgs.children_outside_region",
+        ));
     }
     if draft.kind != unit.kind && unit.child_count > 0 && draft.kind == OrgKind::EnterpriseUnion {
         return Err(Error::invalid("type", "orgs.type_change_with_children"));
@@ -241,12 +297,24 @@ pub async fn update(tx: &mut Tx, caller: &Caller, code: &str, draft: &OrgDraft) 
         .bind(&draft.contact_phone).bind(caller.at).execute(c).await.map(|r| r.rows_affected()))?;
     add_history(tx, caller, unit.id, "updated", None, None, None, None).await?;
     let after = get(tx, &caller.scope, code).await?;
-    audit::record(tx, &caller.actor, caller.at, "orgs.update", code, Some(&unit.path), changes(&unit, &after)).await?;
+    audit::record(
+        tx,
+        &caller.actor,
+        caller.at,
+        "orgs.update",
+        code,
+        Some(&unit.path),
+        changes(&unit, &after),
+    )
+    .await?;
     Ok(after)
 }
 
 fn changes(before: &OrgUnit, after: &OrgUnit) -> serde_json::Value {
-    let (b, a) = (serde_json::to_value(before).unwrap_or_default(), serde_json::to_value(after).unwrap_or_default());
+    let (b, a) = (
+        serde_json::to_value(before).unwrap_or_default(),
+        serde_json::to_value(after).unwrap_or_default(),
+    );
     let mut out = serde_json::Map::new();
     if let (Some(b), Some(a)) = (b.as_object(), a.as_object()) {
         for (k, v) in a {
@@ -260,13 +328,20 @@ fn changes(before: &OrgUnit, after: &OrgUnit) -> serde_json::Value {
 
 /// Moves a unit and its whole subtree under a new parent. The caller must be an admin at both
 /// the unit and the new parent. History keeps the old place.
-pub async fn move_subtree(tx: &mut Tx, caller: &Caller, code: &str, new_parent_code: &str) -> Result<OrgUnit> {
+pub async fn move_subtree(
+    tx: &mut Tx,
+    caller: &Caller,
+    code: &str,
+    new_parent_code: &str,
+) -> Result<OrgUnit> {
     let unit = get(tx, &caller.scope, code).await?;
     require(&caller.scope, &unit.path, Role::Admin)?;
-    let parent = get(tx, &caller.scope, new_parent_code).await.map_err(|e| match e {
-        Error::NotFound => Error::invalid("parent_code", "orgs.unknown_parent"),
-        e => e,
-    })?;
+    let parent = get(tx, &caller.scope, new_parent_code)
+        .await
+        .map_err(|e| match e {
+            Error::NotFound => Error::invalid("parent_code", "orgs.unknown_parent"),
+            e => e,
+        })?;
     require(&caller.scope, &parent.path, Role::Admin)?;
     if parent.path.starts_with(&unit.path) {
         return Err(Error::invalid("parent_code", "orgs.move_into_own_subtree"));
@@ -274,18 +349,33 @@ pub async fn move_subtree(tx: &mut Tx, caller: &Caller, code: &str, new_parent_c
     if unit.parent_id == Some(parent.id) {
         return Err(Error::invalid("parent_code", "orgs.already_there"));
     }
-    check_placement(unit.kind, &RegionCode::from_db(unit.region_code.clone()), Some(&parent))?;
+    check_placement(
+        unit.kind,
+        &RegionCode::from_db(unit.region_code.clone()),
+        Some(&parent),
+    )?;
     let new_path = format!("{}{}/", parent.path, unit.code);
     let delta = new_path.matches('/').count() as i32 - unit.path.matches('/').count() as i32;
     let (lo, hi) = nuanxin_store::subtree_range(&unit.path);
     // Re-root every path of the subtree: new prefix plus what followed the old prefix.
-    const PATHS: &str = "UPDATE org_units SET path = $1 || substr(path, $2), depth = depth + $3, updated_at = $6
+    const PATHS: &str =
+        "UPDATE org_units SET path = $1 || substr(path, $2), depth = depth + $3, updated_at = $6
         WHERE path >= $4 AND path < $5";
     on_db!(tx.conn(), c => sqlx::query(PATHS).bind(&new_path).bind(unit.path.len() as i32 + 1).bind(delta)
         .bind(&lo).bind(&hi).bind(caller.at).execute(c).await.map(|r| r.rows_affected()))?;
     const PARENT: &str = "UPDATE org_units SET parent_id = $2 WHERE id = $1";
     on_db!(tx.conn(), c => sqlx::query(PARENT).bind(unit.id).bind(parent.id).execute(c).await.map(|r| r.rows_affected()))?;
-    add_history(tx, caller, unit.id, "moved", unit.parent_id, Some(parent.id), Some(&unit.path), Some(&new_path)).await?;
+    add_history(
+        tx,
+        caller,
+        unit.id,
+        "moved",
+        unit.parent_id,
+        Some(parent.id),
+        Some(&unit.path),
+        Some(&new_path),
+    )
+    .await?;
     audit::record(
         tx,
         &caller.actor,
@@ -307,7 +397,8 @@ pub async fn dissolve(tx: &mut Tx, caller: &Caller, code: &str) -> Result<OrgUni
     if !unit.is_active() {
         return Err(Error::conflict("status", "orgs.already_dissolved"));
     }
-    const ACTIVE_CHILDREN: &str = "SELECT COUNT(*) FROM org_units WHERE parent_id = $1 AND status = 'active'";
+    const ACTIVE_CHILDREN: &str =
+        "SELECT COUNT(*) FROM org_units WHERE parent_id = $1 AND status = 'active'";
     let n: i64 = on_db!(tx.conn(), c => sqlx::query_scalar(ACTIVE_CHILDREN).bind(unit.id).fetch_one(c).await)?;
     if n > 0 {
         return Err(Error::conflict("status", "orgs.has_active_children"));
@@ -315,7 +406,16 @@ pub async fn dissolve(tx: &mut Tx, caller: &Caller, code: &str) -> Result<OrgUni
     const SQL: &str = "UPDATE org_units SET status = 'dissolved', dissolved_on = $2, updated_at = $3 WHERE id = $1";
     on_db!(tx.conn(), c => sqlx::query(SQL).bind(unit.id).bind(caller.today).bind(caller.at).execute(c).await.map(|r| r.rows_affected()))?;
     add_history(tx, caller, unit.id, "dissolved", None, None, None, None).await?;
-    audit::record(tx, &caller.actor, caller.at, "orgs.dissolve", code, Some(&unit.path), serde_json::json!({})).await?;
+    audit::record(
+        tx,
+        &caller.actor,
+        caller.at,
+        "orgs.dissolve",
+        code,
+        Some(&unit.path),
+        serde_json::json!({}),
+    )
+    .await?;
     get(tx, &caller.scope, code).await
 }
 
@@ -356,7 +456,9 @@ pub async fn history(tx: &mut Tx, scope: &Scope, code: &str) -> Result<Vec<Histo
         LEFT JOIN org_units t ON t.id = h.to_parent_id
         LEFT JOIN accounts a ON a.id = h.actor_id
         WHERE h.org_id = $1 ORDER BY h.at DESC, h.id DESC";
-    Ok(on_db!(tx.conn(), c => sqlx::query_as::<_, HistoryEntry>(SQL).bind(unit.id).fetch_all(c).await)?)
+    Ok(
+        on_db!(tx.conn(), c => sqlx::query_as::<_, HistoryEntry>(SQL).bind(unit.id).fetch_all(c).await)?,
+    )
 }
 
 /// Parses and validates an input, mapping all field problems to the first one as an error.

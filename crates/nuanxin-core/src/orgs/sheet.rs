@@ -11,16 +11,56 @@ use serde::Serialize;
 use std::collections::{HashMap, HashSet};
 
 pub const COLUMNS: [Column; 10] = [
-    Column { key: "code", zh: "工会编码", required: true },
-    Column { key: "name", zh: "工会名称", required: true },
-    Column { key: "parent_code", zh: "上级工会编码", required: true },
-    Column { key: "type", zh: "组织类型", required: true },
-    Column { key: "region_code", zh: "区划代码", required: true },
-    Column { key: "founded_on", zh: "成立日期", required: false },
-    Column { key: "joint_kind", zh: "联合工会类型", required: false },
-    Column { key: "industry", zh: "行业", required: false },
-    Column { key: "contact_name", zh: "联系人", required: false },
-    Column { key: "contact_phone", zh: "联系电话", required: false },
+    Column {
+        key: "code",
+        zh: "工会编码",
+        required: true,
+    },
+    Column {
+        key: "name",
+        zh: "工会名称",
+        required: true,
+    },
+    Column {
+        key: "parent_code",
+        zh: "上级工会编码",
+        required: true,
+    },
+    Column {
+        key: "type",
+        zh: "组织类型",
+        required: true,
+    },
+    Column {
+        key: "region_code",
+        zh: "区划代码",
+        required: true,
+    },
+    Column {
+        key: "founded_on",
+        zh: "成立日期",
+        required: false,
+    },
+    Column {
+        key: "joint_kind",
+        zh: "联合工会类型",
+        required: false,
+    },
+    Column {
+        key: "industry",
+        zh: "行业",
+        required: false,
+    },
+    Column {
+        key: "contact_name",
+        zh: "联系人",
+        required: false,
+    },
+    Column {
+        key: "contact_phone",
+        zh: "联系电话",
+        required: false,
+    },
 ];
 
 /// What an import did (or, in a dry run, would do).
@@ -36,7 +76,12 @@ pub struct ImportReport {
 /// Imports org units. Every row is validated; valid rows are written in one transaction (parents
 /// before children, whatever the order in the file), rejected rows are reported with row number,
 /// column header and reason. A dry run does all of it and rolls back.
-pub async fn import(store: &Store, caller: &Caller, table: &Table, dry_run: bool) -> Result<ImportReport> {
+pub async fn import(
+    store: &Store,
+    caller: &Caller,
+    table: &Table,
+    dry_run: bool,
+) -> Result<ImportReport> {
     let mut rejected: Vec<RowError> = Vec::new();
     let mut drafts: Vec<(usize, OrgDraft)> = Vec::new();
     let mut seen: HashMap<String, usize> = HashMap::new();
@@ -56,10 +101,18 @@ pub async fn import(store: &Store, caller: &Caller, table: &Table, dry_run: bool
             contact_phone: opt("contact_phone"),
         };
         match OrgDraft::parse(&input, caller.today) {
-            Err(errs) => rejected.extend(errs.into_iter().map(|(f, code)| RowError { row: *row, column: table.header(f), code })),
+            Err(errs) => rejected.extend(errs.into_iter().map(|(f, code)| RowError {
+                row: *row,
+                column: table.header(f),
+                code,
+            })),
             Ok(d) => {
                 if seen.insert(d.code.clone(), *row).is_some() {
-                    rejected.push(RowError { row: *row, column: table.header("code"), code: "orgs.duplicate_in_file" });
+                    rejected.push(RowError {
+                        row: *row,
+                        column: table.header("code"),
+                        code: "orgs.duplicate_in_file",
+                    });
                 } else {
                     drafts.push((*row, d));
                 }
@@ -85,7 +138,11 @@ pub async fn import(store: &Store, caller: &Caller, table: &Table, dry_run: bool
         for (row, d) in pending {
             match &d.parent_code {
                 Some(p) if failed.contains(p) => {
-                    rejected.push(RowError { row, column: table.header("parent_code"), code: "orgs.parent_rejected" });
+                    rejected.push(RowError {
+                        row,
+                        column: table.header("parent_code"),
+                        code: "orgs.parent_rejected",
+                    });
                     failed.insert(d.code.clone());
                 }
                 Some(p) if in_file.contains(p) && !done.contains(p) => next.push((row, d)),
@@ -95,11 +152,19 @@ pub async fn import(store: &Store, caller: &Caller, table: &Table, dry_run: bool
                         imported += 1;
                     }
                     Err(Error::Invalid { field, code } | Error::Conflict { field, code }) => {
-                        rejected.push(RowError { row, column: table.header(field), code });
+                        rejected.push(RowError {
+                            row,
+                            column: table.header(field),
+                            code,
+                        });
                         failed.insert(d.code.clone());
                     }
                     Err(Error::NotFound | Error::Forbidden) => {
-                        rejected.push(RowError { row, column: table.header("parent_code"), code: "orgs.unknown_parent" });
+                        rejected.push(RowError {
+                            row,
+                            column: table.header("parent_code"),
+                            code: "orgs.unknown_parent",
+                        });
                         failed.insert(d.code.clone());
                     }
                     Err(e) => return Err(e),
@@ -111,14 +176,23 @@ pub async fn import(store: &Store, caller: &Caller, table: &Table, dry_run: bool
         }
         if next.len() == before {
             for (row, _) in &next {
-                rejected.push(RowError { row: *row, column: table.header("parent_code"), code: "orgs.parent_cycle" });
+                rejected.push(RowError {
+                    row: *row,
+                    column: table.header("parent_code"),
+                    code: "orgs.parent_cycle",
+                });
             }
             break;
         }
         pending = next;
     }
     rejected.sort_by(|a, b| (a.row, &a.column).cmp(&(b.row, &b.column)));
-    let report = ImportReport { dry_run, rows: table.rows.len(), imported, rejected };
+    let report = ImportReport {
+        dry_run,
+        rows: table.rows.len(),
+        imported,
+        rejected,
+    };
     if dry_run {
         tx.rollback().await?;
     } else {
@@ -149,10 +223,17 @@ pub fn kind_zh(k: OrgKind) -> &'static str {
 
 /// The units in scope matching the filter, as sheet rows (header row first), for xlsx or csv.
 /// Audited as an export.
-pub async fn export(tx: &mut Tx, caller: &Caller, filter: &OrgFilter) -> Result<(Vec<&'static str>, Vec<Vec<String>>)> {
+pub async fn export(
+    tx: &mut Tx,
+    caller: &Caller,
+    filter: &OrgFilter,
+) -> Result<(Vec<&'static str>, Vec<Vec<String>>)> {
     let headers: Vec<&'static str> = COLUMNS.iter().map(|c| c.zh).chain(["状态"]).collect();
     let mut rows = Vec::new();
-    let mut page = PageRequest { page: 1, per_page: 5_000 };
+    let mut page = PageRequest {
+        page: 1,
+        per_page: 5_000,
+    };
     loop {
         let batch = queries::list(tx, &caller.scope, filter, page).await?;
         let n = batch.items.len();

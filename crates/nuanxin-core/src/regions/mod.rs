@@ -6,7 +6,10 @@
 mod queries;
 mod villages;
 
-pub use queries::{ancestors, children, ensure_builtin, get, require, search, upsert_rows, Region};
+pub use queries::{
+    ancestors, children, ensure_builtin, get, require, search, upsert_rows, with_parents, Region,
+    RegionRow,
+};
 pub use villages::{import_villages, VillageImport};
 
 use crate::{Error, Result};
@@ -60,7 +63,10 @@ impl RegionCode {
     /// form. The result names one region; whether it exists is asked of the database.
     pub fn parse(input: &str) -> Result<RegionCode> {
         let s = input.trim();
-        if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) || !LEVEL_LENGTHS.contains(&s.len()) {
+        if s.is_empty()
+            || !s.bytes().all(|b| b.is_ascii_digit())
+            || !LEVEL_LENGTHS.contains(&s.len())
+        {
             return Err(Error::invalid("region_code", "regions.bad_code"));
         }
         let mut full = s.to_string();
@@ -96,7 +102,11 @@ impl RegionCode {
     /// The code one level up, or `None` for a province.
     pub fn parent(&self) -> Option<RegionCode> {
         let len = self.0.len();
-        LEVEL_LENGTHS.iter().rev().find(|&&l| l < len).map(|&l| RegionCode(self.0[..l].to_string()))
+        LEVEL_LENGTHS
+            .iter()
+            .rev()
+            .find(|&&l| l < len)
+            .map(|&l| RegionCode(self.0[..l].to_string()))
     }
 
     /// This code and every code above it, from the province down.
@@ -150,9 +160,24 @@ mod tests {
 
     #[test]
     fn malformed_codes_are_rejected_with_the_field() {
-        for bad in ["", "3", "371", "37150", "3715020031", "37150200300a", "000000000000", "00", "３７", "3715-02"] {
+        for bad in [
+            "",
+            "3",
+            "371",
+            "37150",
+            "3715020031",
+            "37150200300a",
+            "000000000000",
+            "00",
+            "３７",
+            "3715-02",
+        ] {
             let err = RegionCode::parse(bad).unwrap_err();
-            assert_eq!((err.field(), err.code()), (Some("region_code"), "regions.bad_code"), "{bad:?}");
+            assert_eq!(
+                (err.field(), err.code()),
+                (Some("region_code"), "regions.bad_code"),
+                "{bad:?}"
+            );
         }
     }
 

@@ -23,12 +23,16 @@ const COLUMNS: &str = "code, name, level, parent_code";
 
 pub async fn get(tx: &mut Tx, code: &RegionCode) -> Result<Option<Region>> {
     const SQL: &str = "SELECT code, name, level, parent_code FROM regions WHERE code = $1";
-    Ok(on_db!(tx.conn(), c => sqlx::query_as::<_, Region>(SQL).bind(code.as_str()).fetch_optional(c).await)?)
+    Ok(
+        on_db!(tx.conn(), c => sqlx::query_as::<_, Region>(SQL).bind(code.as_str()).fetch_optional(c).await)?,
+    )
 }
 
 /// The region, which must exist; `field` names the input it came from.
 pub async fn require(tx: &mut Tx, code: &RegionCode, field: &'static str) -> Result<Region> {
-    get(tx, code).await?.ok_or(Error::invalid(field, "regions.unknown"))
+    get(tx, code)
+        .await?
+        .ok_or(Error::invalid(field, "regions.unknown"))
 }
 
 /// Children of a region, or the provinces when `parent` is `None`.
@@ -58,7 +62,12 @@ pub async fn ancestors(tx: &mut Tx, code: &RegionCode) -> Result<Vec<Region>> {
 }
 
 /// Regions whose name contains `q`, optionally inside `within`, shallow levels first.
-pub async fn search(tx: &mut Tx, q: &str, within: Option<&RegionCode>, limit: i64) -> Result<Vec<Region>> {
+pub async fn search(
+    tx: &mut Tx,
+    q: &str,
+    within: Option<&RegionCode>,
+    limit: i64,
+) -> Result<Vec<Region>> {
     let sql = format!(
         "SELECT {COLUMNS} FROM regions WHERE name LIKE $1 AND code >= $2 AND code < $3 ORDER BY level, code LIMIT $4"
     );
@@ -86,18 +95,47 @@ pub async fn ensure_builtin(store: &Store) -> Result<usize> {
     Ok(rows.len())
 }
 
-fn builtin_rows() -> Result<Vec<(String, String)>> {
+/// A region row to store: code (short form), name, parent code.
+pub type RegionRow = (String, String, Option<String>);
+
+fn builtin_rows() -> Result<Vec<RegionRow>> {
     let mut text = String::new();
-    GzDecoder::new(BUILTIN).read_to_string(&mut text).map_err(anyhow::Error::from)?;
-    Ok(text
-        .lines()
-        .filter_map(|l| l.split_once('\t'))
-        .map(|(c, n)| (c.to_string(), n.to_string()))
-        .collect())
+    GzDecoder::new(BUILTIN)
+        .read_to_string(&mut text)
+        .map_err(anyhow::Error::from)?;
+    let pairs: Vec<(&str, &str)> = text.lines().filter_map(|l| l.split_once('\t')).collect();
+    Ok(with_parents(&pairs))
+}
+
+/// Gives each row the nearest existing region above it as parent. A few official codes do not
+/// follow the prefix levels (Dongguan's townships sit under a pseudo-county `441900` that reads
+/// as the city `4419` in 12-digit form); rows whose code is not in canonical short form are left
+/// out and their children hang from the nearest canonical ancestor.
+pub fn with_parents(pairs: &[(&str, &str)]) -> Vec<RegionRow> {
+    let canonical: Vec<(&str, &str)> = pairs
+        .iter()
+        .copied()
+        .filter(|(c, _)| RegionCode::parse(c).is_ok_and(|rc| rc.as_str() == *c))
+        .collect();
+    let known: std::collections::HashSet<&str> = canonical.iter().map(|(c, _)| *c).collect();
+    canonical
+        .iter()
+        .map(|(c, n)| {
+            let rc = RegionCode::from_db(c.to_string());
+            let parent = rc
+                .lineage()
+                .into_iter()
+                .rev()
+                .skip(1)
+                .find(|p| known.contains(p.as_str()))
+                .map(|p| p.to_string());
+            (c.to_string(), n.to_string(), parent)
+        })
+        .collect()
 }
 
 /// Inserts or renames regions. Rows must come parents first (sorted by code does that).
-pub async fn upsert_rows(tx: &mut Tx, rows: &[(String, String)]) -> Result<()> {
+pub async fn upsert_rows(tx: &mut Tx, rows: &[RegionRow]) -> Result<()> {
     const CHUNK: usize = 500;
     for chunk in rows.chunks(CHUNK) {
         let sql = format!(
@@ -106,10 +144,9 @@ pub async fn upsert_rows(tx: &mut Tx, rows: &[(String, String)]) -> Result<()> {
             values_placeholders(chunk.len(), 4, 1)
         );
         let mut parsed = Vec::with_capacity(chunk.len());
-        for (code, name) in chunk {
-            let rc = RegionCode::parse(code)?;
-            let level = rc.level() as i16;
-            parsed.push((rc.as_str().to_string(), name.clone(), level, rc.parent().map(|p| p.as_str().to_string())));
+        for (code, name, parent) in chunk {
+            let level = RegionCode::from_db(code.clone()).level() as i16;
+            parsed.push((code.clone(), name.clone(), level, parent.clone()));
         }
         on_db!(tx.conn(), c => {
             let mut q = sqlx::query(&sql);

@@ -20,9 +20,18 @@ pub async fn import_villages(
     reader: impl Read,
     mut progress: impl FnMut(usize, usize),
 ) -> Result<VillageImport> {
-    let mut rdr = csv::ReaderBuilder::new().has_headers(true).from_reader(reader);
-    let headers = rdr.headers().map_err(|e| anyhow::anyhow!("villages.csv: {e}"))?.clone();
-    let col = |name: &str| headers.iter().position(|h| h.trim_start_matches('\u{feff}') == name);
+    let mut rdr = csv::ReaderBuilder::new()
+        .has_headers(true)
+        .from_reader(reader);
+    let headers = rdr
+        .headers()
+        .map_err(|e| anyhow::anyhow!("villages.csv: {e}"))?
+        .clone();
+    let col = |name: &str| {
+        headers
+            .iter()
+            .position(|h| h.trim_start_matches('\u{feff}') == name)
+    };
     let (code_col, name_col) = match (col("code"), col("name")) {
         (Some(c), Some(n)) => (c, n),
         _ => return Err(Error::invalid("file", "regions.villages_header")),
@@ -45,12 +54,24 @@ pub async fn import_villages(
         sqlx::query_scalar::<_, String>("SELECT code FROM regions WHERE level = 4").fetch_all(c).await)?
     .into_iter()
     .collect();
-    let (known, orphans): (Vec<_>, Vec<_>) = rows.into_iter().partition(|(c, _)| townships.contains(&c[..9]));
+    let (known, orphans): (Vec<_>, Vec<_>) = rows
+        .into_iter()
+        .partition(|(c, _)| townships.contains(&c[..9]));
     let total = known.len();
+    let known: Vec<super::RegionRow> = known
+        .into_iter()
+        .map(|(c, n)| {
+            let p = c[..9].to_string();
+            (c, n, Some(p))
+        })
+        .collect();
     for (i, chunk) in known.chunks(5_000).enumerate() {
         upsert(&mut tx, chunk).await?;
         progress((i * 5_000 + chunk.len()).min(total), total);
     }
     tx.commit().await?;
-    Ok(VillageImport { imported: total, orphans: orphans.into_iter().map(|(c, _)| c).collect() })
+    Ok(VillageImport {
+        imported: total,
+        orphans: orphans.into_iter().map(|(c, _)| c).collect(),
+    })
 }

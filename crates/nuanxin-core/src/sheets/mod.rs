@@ -59,20 +59,38 @@ impl Table {
 /// Reads a spreadsheet: xlsx when the bytes are a zip file, CSV otherwise. The first row is the
 /// header; blank rows are skipped.
 pub fn read(bytes: &[u8], columns: &[Column]) -> Result<Table, SheetError> {
-    let grid = if bytes.starts_with(b"PK\x03\x04") { read_xlsx(bytes)? } else { read_csv(bytes)? };
+    let grid = if bytes.starts_with(b"PK\x03\x04") {
+        read_xlsx(bytes)?
+    } else {
+        read_csv(bytes)?
+    };
     let mut rows = grid.into_iter().enumerate().map(|(i, r)| (i + 1, r));
     let (_, headers) = rows.next().ok_or(SheetError::Empty)?;
-    let headers: Vec<String> = headers.iter().map(|h| h.trim().trim_start_matches('\u{feff}').trim().to_string()).collect();
+    let headers: Vec<String> = headers
+        .iter()
+        .map(|h| h.trim().trim_start_matches('\u{feff}').trim().to_string())
+        .collect();
     let mut located = Vec::new();
     for col in columns {
-        let idx = headers.iter().position(|h| h == col.zh || h.eq_ignore_ascii_case(col.key));
+        let idx = headers
+            .iter()
+            .position(|h| h == col.zh || h.eq_ignore_ascii_case(col.key));
         if idx.is_none() && col.required {
-            return Err(SheetError::MissingColumn(format!("{} ({})", col.zh, col.key)));
+            return Err(SheetError::MissingColumn(format!(
+                "{} ({})",
+                col.zh, col.key
+            )));
         }
         located.push((col.key, idx));
     }
-    let rows = rows.filter(|(_, cells)| cells.iter().any(|c| !c.trim().is_empty())).collect();
-    Ok(Table { headers, columns: located, rows })
+    let rows = rows
+        .filter(|(_, cells)| cells.iter().any(|c| !c.trim().is_empty()))
+        .collect();
+    Ok(Table {
+        headers,
+        columns: located,
+        rows,
+    })
 }
 
 fn read_csv(bytes: &[u8]) -> Result<Vec<Vec<String>>, SheetError> {
@@ -83,12 +101,17 @@ fn read_csv(bytes: &[u8]) -> Result<Vec<Vec<String>>, SheetError> {
             // Chinese Excel saves CSV as GBK (code page 936); GB18030 is its superset.
             let (s, _, bad) = encoding_rs::GB18030.decode(bytes);
             if bad {
-                return Err(SheetError::Unreadable("text is neither UTF-8 nor GBK".into()));
+                return Err(SheetError::Unreadable(
+                    "text is neither UTF-8 nor GBK".into(),
+                ));
             }
             s.into_owned()
         }
     };
-    let mut rdr = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(text.as_bytes());
+    let mut rdr = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(text.as_bytes());
     let mut out = Vec::new();
     for rec in rdr.records() {
         let rec = rec.map_err(|e| SheetError::Unreadable(e.to_string()))?;
@@ -98,8 +121,8 @@ fn read_csv(bytes: &[u8]) -> Result<Vec<Vec<String>>, SheetError> {
 }
 
 fn read_xlsx(bytes: &[u8]) -> Result<Vec<Vec<String>>, SheetError> {
-    let mut book =
-        calamine::open_workbook_auto_from_rs(Cursor::new(bytes)).map_err(|e| SheetError::Unreadable(e.to_string()))?;
+    let mut book = calamine::open_workbook_auto_from_rs(Cursor::new(bytes))
+        .map_err(|e| SheetError::Unreadable(e.to_string()))?;
     let range = book
         .worksheet_range_at(0)
         .ok_or(SheetError::Empty)?
@@ -123,7 +146,9 @@ fn cell_text(d: &Data) -> String {
         Data::Float(f) if f.fract() == 0.0 && f.abs() < 1e15 => format!("{}", *f as i64),
         Data::Float(f) => f.to_string(),
         Data::Bool(b) => if *b { "true" } else { "false" }.into(),
-        Data::DateTime(dt) => excel_serial_date(dt.as_f64()).map(|d| d.to_string()).unwrap_or_default(),
+        Data::DateTime(dt) => excel_serial_date(dt.as_f64())
+            .map(|d| d.to_string())
+            .unwrap_or_default(),
         Data::DateTimeIso(s) => s.chars().take(10).collect(),
         Data::DurationIso(s) => s.clone(),
         Data::Error(e) => format!("#{e:?}"),
@@ -132,7 +157,8 @@ fn cell_text(d: &Data) -> String {
 
 /// Excel's date serial (days since 1899-12-30 in the 1900 system) to a date.
 fn excel_serial_date(serial: f64) -> Option<NaiveDate> {
-    NaiveDate::from_ymd_opt(1899, 12, 30)?.checked_add_days(chrono::Days::new(serial.floor().max(0.0) as u64))
+    NaiveDate::from_ymd_opt(1899, 12, 30)?
+        .checked_add_days(chrono::Days::new(serial.floor().max(0.0) as u64))
 }
 
 /// Parses the date forms of SPEC section 5: `2024-09-06`, `2024/9/6`, `2024年9月6日`, `2024.9.6`.
@@ -149,7 +175,11 @@ pub fn parse_date(s: &str) -> Option<NaiveDate> {
     if parts.len() != 3 || parts[0].len() != 4 {
         return None;
     }
-    let (y, m, d) = (parts[0].parse().ok()?, parts[1].parse().ok()?, parts[2].parse().ok()?);
+    let (y, m, d) = (
+        parts[0].parse().ok()?,
+        parts[1].parse().ok()?,
+        parts[2].parse().ok()?,
+    );
     NaiveDate::from_ymd_opt(y, m, d)
 }
 
@@ -163,7 +193,11 @@ pub fn parse_bool(s: &str) -> Option<bool> {
 }
 
 /// Writes rows as an xlsx workbook with a bold, frozen header row and an autofilter.
-pub fn write_xlsx(sheet_name: &str, headers: &[&str], rows: &[Vec<String>]) -> anyhow::Result<Vec<u8>> {
+pub fn write_xlsx(
+    sheet_name: &str,
+    headers: &[&str],
+    rows: &[Vec<String>],
+) -> anyhow::Result<Vec<u8>> {
     use rust_xlsxwriter::{Format, Workbook};
     let mut book = Workbook::new();
     let ws = book.add_worksheet();
@@ -171,8 +205,15 @@ pub fn write_xlsx(sheet_name: &str, headers: &[&str], rows: &[Vec<String>]) -> a
     let bold = Format::new().set_bold().set_background_color("#FDE8E4");
     for (c, h) in headers.iter().enumerate() {
         ws.write_string_with_format(0, c as u16, *h, &bold)?;
-        let widest = rows.iter().map(|r| r.get(c).map_or(0, |s| s.chars().count())).max().unwrap_or(0);
-        ws.set_column_width(c as u16, (widest.max(h.chars().count()) as f64 * 1.8 + 2.0).min(60.0))?;
+        let widest = rows
+            .iter()
+            .map(|r| r.get(c).map_or(0, |s| s.chars().count()))
+            .max()
+            .unwrap_or(0);
+        ws.set_column_width(
+            c as u16,
+            (widest.max(h.chars().count()) as f64 * 1.8 + 2.0).min(60.0),
+        )?;
     }
     for (r, row) in rows.iter().enumerate() {
         for (c, v) in row.iter().enumerate() {
@@ -180,7 +221,12 @@ pub fn write_xlsx(sheet_name: &str, headers: &[&str], rows: &[Vec<String>]) -> a
         }
     }
     ws.set_freeze_panes(1, 0)?;
-    ws.autofilter(0, 0, rows.len() as u32, headers.len().saturating_sub(1) as u16)?;
+    ws.autofilter(
+        0,
+        0,
+        rows.len() as u32,
+        headers.len().saturating_sub(1) as u16,
+    )?;
     Ok(book.save_to_buffer()?)
 }
 
@@ -202,13 +248,29 @@ pub fn write_csv(headers: &[&str], rows: &[Vec<String>]) -> anyhow::Result<Vec<u
 mod tests {
     use super::*;
 
-    const COLS: [Column; 2] =
-        [Column { key: "code", zh: "工会编码", required: true }, Column { key: "name", zh: "工会名称", required: false }];
+    const COLS: [Column; 2] = [
+        Column {
+            key: "code",
+            zh: "工会编码",
+            required: true,
+        },
+        Column {
+            key: "name",
+            zh: "工会名称",
+            required: false,
+        },
+    ];
 
     #[test]
     fn dates_in_every_accepted_form() {
         let d = NaiveDate::from_ymd_opt(2024, 9, 6);
-        for s in ["2024-09-06", "2024/9/6", "2024年9月6日", "2024.9.6", " 2024-9-6 "] {
+        for s in [
+            "2024-09-06",
+            "2024/9/6",
+            "2024年9月6日",
+            "2024.9.6",
+            " 2024-9-6 ",
+        ] {
             assert_eq!(parse_date(s), d, "{s}");
         }
         for s in ["2024-13-01", "06/09/2024", "2024-02-30", "", "yesterday"] {
@@ -224,9 +286,15 @@ mod tests {
         let (gbk, _, _) = encoding_rs::GBK.encode(text);
         for bytes in [utf8, gbk.into_owned()] {
             let t = read(&bytes, &COLS).unwrap();
-            let rows: Vec<(usize, &str, &str)> =
-                t.rows.iter().map(|(n, c)| (*n, t.cell(c, "code"), t.cell(c, "name"))).collect();
-            assert_eq!(rows, [(2, "F1", "聊城市总工会"), (4, "F2", "东昌府区总工会")]);
+            let rows: Vec<(usize, &str, &str)> = t
+                .rows
+                .iter()
+                .map(|(n, c)| (*n, t.cell(c, "code"), t.cell(c, "name")))
+                .collect();
+            assert_eq!(
+                rows,
+                [(2, "F1", "聊城市总工会"), (4, "F2", "东昌府区总工会")]
+            );
         }
     }
 
@@ -234,13 +302,21 @@ mod tests {
     fn english_headers_are_accepted_and_missing_required_columns_named() {
         let t = read(b"CODE,name\nA,b\n", &COLS).unwrap();
         assert_eq!(t.header("code"), "CODE");
-        assert_eq!(read(b"name\nx\n", &COLS).unwrap_err(), SheetError::MissingColumn("工会编码 (code)".into()));
+        assert_eq!(
+            read(b"name\nx\n", &COLS).unwrap_err(),
+            SheetError::MissingColumn("工会编码 (code)".into())
+        );
         assert_eq!(read(b"", &COLS).unwrap_err(), SheetError::Empty);
     }
 
     #[test]
     fn xlsx_written_reads_back() {
-        let bytes = write_xlsx("orgs", &["工会编码", "工会名称"], &[vec!["F1".into(), "聊城".into()]]).unwrap();
+        let bytes = write_xlsx(
+            "orgs",
+            &["工会编码", "工会名称"],
+            &[vec!["F1".into(), "聊城".into()]],
+        )
+        .unwrap();
         let t = read(&bytes, &COLS).unwrap();
         assert_eq!(t.rows.len(), 1);
         assert_eq!((t.rows[0].0, t.cell(&t.rows[0].1, "name")), (2, "聊城"));

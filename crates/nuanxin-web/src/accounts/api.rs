@@ -1,0 +1,115 @@
+//! Accounts in the JSON API: list and create cadres, grant and revoke posts, create API tokens.
+
+use crate::auth::ApiAuth;
+use crate::error::{ApiError, ErrorBody};
+use crate::AppState;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::Json;
+use nuanxin_core::accounts::{self, Account, AccountInput, AccountRow};
+use nuanxin_core::page::{Page, PageRequest};
+use nuanxin_core::{Error, Role};
+use serde::{Deserialize, Serialize};
+
+#[derive(Deserialize, utoipa::IntoParams)]
+pub struct ListParams {
+    pub q: Option<String>,
+    pub page: Option<u32>,
+    pub per_page: Option<u32>,
+}
+
+#[utoipa::path(get, path = "/api/v1/accounts", tag = "accounts", params(ListParams),
+    responses((status = 200, description = "Posts held in the caller's scope", body = Page<AccountRow>)))]
+pub async fn list(
+    State(state): State<AppState>,
+    ApiAuth(auth): ApiAuth,
+    Query(p): Query<ListParams>,
+) -> Result<Json<Page<AccountRow>>, ApiError> {
+    let mut tx = state.store.read().await?;
+    let q = p.q.unwrap_or_default();
+    Ok(Json(
+        accounts::list_accounts(
+            &mut tx,
+            &auth.caller.scope,
+            &q,
+            PageRequest::new(p.page, p.per_page),
+        )
+        .await?,
+    ))
+}
+
+#[utoipa::path(post, path = "/api/v1/accounts", tag = "accounts", request_body = AccountInput,
+    responses((status = 201, body = Account), (status = 422, body = ErrorBody), (status = 409, body = ErrorBody),
+              (status = 403, description = "Not an admin at that unit", body = ErrorBody)))]
+pub async fn create(
+    State(state): State<AppState>,
+    ApiAuth(auth): ApiAuth,
+    Json(input): Json<AccountInput>,
+) -> Result<(StatusCode, Json<Account>), ApiError> {
+    let mut tx = state.store.write().await?;
+    let account = accounts::create_account(&mut tx, &auth.caller, &input).await?;
+    tx.commit().await?;
+    Ok((StatusCode::CREATED, Json(account)))
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct GrantBody {
+    pub org_code: String,
+    /// `admin`, `staff` or `viewer`.
+    pub role: String,
+}
+
+#[utoipa::path(post, path = "/api/v1/accounts/{username}/assignments", tag = "accounts", request_body = GrantBody,
+    params(("username" = String, Path, description = "Username")),
+    responses((status = 204, description = "Granted"), (status = 404, body = ErrorBody), (status = 403, body = ErrorBody)))]
+pub async fn grant(
+    State(state): State<AppState>,
+    ApiAuth(auth): ApiAuth,
+    Path(username): Path<String>,
+    Json(b): Json<GrantBody>,
+) -> Result<StatusCode, ApiError> {
+    let role = Role::parse(&b.role).ok_or(Error::invalid("role", "accounts.bad_role"))?;
+    let mut tx = state.store.write().await?;
+    accounts::grant(&mut tx, &auth.caller, &username, &b.org_code, role).await?;
+    tx.commit().await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[utoipa::path(delete, path = "/api/v1/accounts/{username}/assignments/{org_code}", tag = "accounts",
+    params(("username" = String, Path, description = "Username"), ("org_code" = String, Path, description = "Org code")),
+    responses((status = 204, description = "Revoked"), (status = 404, body = ErrorBody)))]
+pub async fn revoke(
+    State(state): State<AppState>,
+    ApiAuth(auth): ApiAuth,
+    Path((username, org)): Path<(String, String)>,
+) -> Result<StatusCode, ApiError> {
+    let mut tx = state.store.write().await?;
+    accounts::revoke(&mut tx, &auth.caller, &username, &org).await?;
+    tx.commit().await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct TokenBody {
+    pub username: String,
+    pub name: String,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct NewToken {
+    /// Shown once; send as `Authorization: Bearer TOKEN`.
+    pub token: String,
+}
+
+#[utoipa::path(post, path = "/api/v1/tokens", tag = "accounts", request_body = TokenBody,
+    responses((status = 201, body = NewToken), (status = 404, body = ErrorBody), (status = 403, body = ErrorBody)))]
+pub async fn create_token(
+    State(state): State<AppState>,
+    ApiAuth(auth): ApiAuth,
+    Json(b): Json<TokenBody>,
+) -> Result<(StatusCode, Json<NewToken>), ApiError> {
+    let mut tx = state.store.write().await?;
+    let token = accounts::create_token(&mut tx, &auth.caller, &b.username, &b.name).await?;
+    tx.commit().await?;
+    Ok((StatusCode::CREATED, Json(NewToken { token })))
+}

@@ -1,0 +1,346 @@
+//! Account pages: the cadres holding posts in the admin's scope, creating accounts, granting and
+//! revoking posts, and API tokens.
+
+use crate::auth::Auth;
+use crate::error::PageError;
+use crate::layout::Ctx;
+use crate::regions::pages::render;
+use crate::AppState;
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::Form;
+use nuanxin_core::accounts::{self, AccountInput, AccountRow, ApiToken, Assignment};
+use nuanxin_core::page::{Page, PageRequest};
+use nuanxin_core::{Error, Role};
+use serde::Deserialize;
+
+#[derive(Template)]
+#[template(path = "accounts/list.html")]
+struct ListPage {
+    ctx: Ctx,
+    q: String,
+    page: Page<AccountRow>,
+}
+
+impl ListPage {
+    fn role_label(&self, role: &str) -> String {
+        self.ctx.t(&format!("accounts.role.{role}")).to_string()
+    }
+}
+
+#[derive(Deserialize)]
+pub struct ListQuery {
+    q: Option<String>,
+    page: Option<u32>,
+}
+
+pub async fn list(
+    State(state): State<AppState>,
+    auth: Auth,
+    Query(q): Query<ListQuery>,
+) -> Result<Html<String>, PageError> {
+    let mut tx = state.store.read().await?;
+    let search = q.q.unwrap_or_default();
+    let page = accounts::list_accounts(
+        &mut tx,
+        &auth.caller.scope,
+        &search,
+        PageRequest::new(q.page, Some(50)),
+    )
+    .await?;
+    render(&ListPage {
+        ctx: Ctx::new(&auth, "accounts", "/accounts"),
+        q: search,
+        page,
+    })
+}
+
+#[derive(Template)]
+#[template(path = "accounts/form.html")]
+struct FormPage {
+    ctx: Ctx,
+    form: AccountForm,
+    error: Option<(&'static str, &'static str)>,
+    roles: Vec<(&'static str, String)>,
+}
+
+impl FormPage {
+    fn value(&self, field: &str) -> &str {
+        match field {
+            "username" => &self.form.username,
+            "display_name" => &self.form.display_name,
+            "org_code" => &self.form.org_code,
+            _ => "",
+        }
+    }
+
+    fn error_for(&self, field: &str) -> Option<&'static str> {
+        self.error.filter(|(f, _)| *f == field).map(|(_, c)| c)
+    }
+}
+
+#[derive(Deserialize, Default)]
+pub struct AccountForm {
+    #[serde(default)]
+    username: String,
+    #[serde(default)]
+    display_name: String,
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    org_code: String,
+    #[serde(default)]
+    role: String,
+}
+
+fn roles(ctx: &Ctx) -> Vec<(&'static str, String)> {
+    Role::ALL
+        .iter()
+        .map(|r| {
+            (
+                r.as_str(),
+                ctx.t(&format!("accounts.role.{}", r.as_str())).to_string(),
+            )
+        })
+        .collect()
+}
+
+pub async fn new_form(auth: Auth) -> Result<Html<String>, PageError> {
+    let ctx = Ctx::new(&auth, "accounts", "/accounts/new");
+    let org_code = auth
+        .caller
+        .scope
+        .roots()
+        .first()
+        .map(|r| {
+            r.path
+                .trim_end_matches('/')
+                .rsplit('/')
+                .next()
+                .unwrap_or("")
+                .to_string()
+        })
+        .unwrap_or_default();
+    let form = AccountForm {
+        role: "staff".into(),
+        org_code,
+        ..AccountForm::default()
+    };
+    render(&FormPage {
+        roles: roles(&ctx),
+        ctx,
+        form,
+        error: None,
+    })
+}
+
+pub async fn create(
+    State(state): State<AppState>,
+    auth: Auth,
+    Form(mut form): Form<AccountForm>,
+) -> Result<Response, PageError> {
+    let input = AccountInput {
+        username: form.username.clone(),
+        display_name: Some(form.display_name.clone()),
+        password: form.password.clone(),
+        org_code: form.org_code.clone(),
+        role: form.role.clone(),
+    };
+    let mut tx = state.store.write().await?;
+    match accounts::create_account(&mut tx, &auth.caller, &input).await {
+        Ok(a) => {
+            tx.commit().await?;
+            Ok(Redirect::to(&format!("/accounts/{}", a.username)).into_response())
+        }
+        Err(Error::Invalid { field, code } | Error::Conflict { field, code }) => {
+            form.password.clear();
+            let ctx = Ctx::new(&auth, "accounts", "/accounts/new");
+            let html = render(&FormPage {
+                roles: roles(&ctx),
+                ctx,
+                form,
+                error: Some((field, code)),
+            })?;
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, html).into_response())
+        }
+        Err(Error::NotFound | Error::Forbidden) => {
+            form.password.clear();
+            let ctx = Ctx::new(&auth, "accounts", "/accounts/new");
+            let html = render(&FormPage {
+                roles: roles(&ctx),
+                ctx,
+                form,
+                error: Some(("org_code", "accounts.not_admin_there")),
+            })?;
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, html).into_response())
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "accounts/show.html")]
+struct ShowPage {
+    ctx: Ctx,
+    username: String,
+    display_name: String,
+    posts: Vec<Assignment>,
+    tokens: Vec<ApiToken>,
+    roles: Vec<(&'static str, String)>,
+    new_token: Option<String>,
+    error: Option<&'static str>,
+}
+
+impl ShowPage {
+    fn role_label(&self, role: &str) -> String {
+        self.ctx.t(&format!("accounts.role.{role}")).to_string()
+    }
+}
+
+async fn show_page(
+    state: &AppState,
+    auth: &Auth,
+    username: &str,
+    new_token: Option<String>,
+    error: Option<&'static str>,
+) -> Result<Html<String>, PageError> {
+    let mut tx = state.store.read().await?;
+    let account = accounts::account_by_username(&mut tx, username)
+        .await?
+        .ok_or(Error::NotFound)?;
+    let posts: Vec<Assignment> = accounts::assignments_of(&mut tx, account.id).await?;
+    if !posts
+        .iter()
+        .any(|p| auth.caller.scope.role_at(&p.org_path).is_some())
+    {
+        return Err(Error::NotFound.into());
+    }
+    let tokens = accounts::list_tokens(&mut tx, &auth.caller)
+        .await?
+        .into_iter()
+        .filter(|t| t.username == username)
+        .collect();
+    let ctx = Ctx::new(auth, "accounts", &format!("/accounts/{username}"));
+    render(&ShowPage {
+        roles: roles(&ctx),
+        ctx,
+        username: account.username,
+        display_name: account.display_name,
+        posts,
+        tokens,
+        new_token,
+        error,
+    })
+}
+
+pub async fn show(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(username): Path<String>,
+) -> Result<Html<String>, PageError> {
+    show_page(&state, &auth, &username, None, None).await
+}
+
+#[derive(Deserialize)]
+pub struct GrantForm {
+    org_code: String,
+    role: String,
+}
+
+pub async fn grant(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(username): Path<String>,
+    Form(f): Form<GrantForm>,
+) -> Result<Response, PageError> {
+    let role = Role::parse(&f.role).ok_or(Error::invalid("role", "accounts.bad_role"))?;
+    let mut tx = state.store.write().await?;
+    match accounts::grant(&mut tx, &auth.caller, &username, f.org_code.trim(), role).await {
+        Ok(()) => {
+            tx.commit().await?;
+            Ok(Redirect::to(&format!("/accounts/{username}")).into_response())
+        }
+        Err(Error::NotFound | Error::Forbidden) => {
+            drop(tx);
+            let html = show_page(
+                &state,
+                &auth,
+                &username,
+                None,
+                Some("accounts.not_admin_there"),
+            )
+            .await?;
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, html).into_response())
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct RevokeForm {
+    org_code: String,
+}
+
+pub async fn revoke(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(username): Path<String>,
+    Form(f): Form<RevokeForm>,
+) -> Result<Response, PageError> {
+    let mut tx = state.store.write().await?;
+    accounts::revoke(&mut tx, &auth.caller, &username, &f.org_code).await?;
+    tx.commit().await?;
+    Ok(Redirect::to("/accounts").into_response())
+}
+
+#[derive(Deserialize)]
+pub struct TokenForm {
+    name: String,
+}
+
+pub async fn create_token(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(username): Path<String>,
+    Form(f): Form<TokenForm>,
+) -> Result<Response, PageError> {
+    let mut tx = state.store.write().await?;
+    match accounts::create_token(&mut tx, &auth.caller, &username, &f.name).await {
+        Ok(token) => {
+            tx.commit().await?;
+            Ok(show_page(&state, &auth, &username, Some(token), None)
+                .await?
+                .into_response())
+        }
+        Err(e @ (Error::Invalid { .. } | Error::Forbidden)) => {
+            drop(tx);
+            let code = if matches!(e, Error::Forbidden) {
+                "accounts.not_admin_there"
+            } else {
+                e.code()
+            };
+            let html = show_page(&state, &auth, &username, None, Some(code)).await?;
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, html).into_response())
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct RevokeTokenForm {
+    id: uuid::Uuid,
+}
+
+pub async fn revoke_token(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(username): Path<String>,
+    Form(f): Form<RevokeTokenForm>,
+) -> Result<Response, PageError> {
+    let mut tx = state.store.write().await?;
+    accounts::revoke_token(&mut tx, &auth.caller, f.id).await?;
+    tx.commit().await?;
+    Ok(Redirect::to(&format!("/accounts/{username}")).into_response())
+}

@@ -1,0 +1,265 @@
+//! Who is asking: the session cookie (people) or a bearer token (partner systems), turned into a
+//! `Caller` by `nuanxin_core::accounts`. Also the CSRF guard for cookie-authenticated writes and
+//! the language of the request.
+
+use crate::error::{ApiError, PageError};
+use crate::i18n::Lang;
+use crate::AppState;
+use axum::extract::{FromRequestParts, Request, State};
+use axum::http::request::Parts;
+use axum::http::{header, Method, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Redirect, Response};
+use nuanxin_core::accounts::{self, Caller, Session};
+use nuanxin_core::Error;
+
+pub const SESSION_COOKIE: &str = "nx_session";
+pub const LANG_COOKIE: &str = "nx_lang";
+pub const CSRF_HEADER: &str = "x-csrf-token";
+const CSRF_FIELD: &str = "_csrf";
+
+pub fn cookie<'a>(parts: &'a axum::http::HeaderMap, name: &str) -> Option<&'a str> {
+    parts
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v)
+}
+
+fn bearer(headers: &axum::http::HeaderMap) -> Option<&str> {
+    headers
+        .get(header::AUTHORIZATION)?
+        .to_str()
+        .ok()?
+        .strip_prefix("Bearer ")
+        .map(str::trim)
+}
+
+/// The client address, from the proxy header when present, else the socket.
+pub fn client_ip(parts: &Parts) -> Option<String> {
+    if let Some(xff) = parts
+        .headers
+        .get("x-forwarded-for")
+        .and_then(|v| v.to_str().ok())
+    {
+        return xff.split(',').next().map(|s| s.trim().to_string());
+    }
+    parts
+        .extensions
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .map(|c| c.0.ip().to_string())
+}
+
+/// The language of a request: the `nx_lang` cookie, else Chinese.
+pub fn lang_of(headers: &axum::http::HeaderMap) -> Lang {
+    cookie(headers, LANG_COOKIE)
+        .and_then(Lang::parse)
+        .unwrap_or_default()
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Lang {
+    type Rejection = std::convert::Infallible;
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Lang, Self::Rejection> {
+        Ok(lang_of(&parts.headers))
+    }
+}
+
+/// A signed-in person or a partner system, with everything a handler needs to call `core`.
+pub struct Auth {
+    pub caller: Caller,
+    /// Present for cookie sessions (pages), absent for bearer tokens.
+    pub session: Option<Session>,
+    pub lang: Lang,
+}
+
+async fn authenticate(parts: &Parts, state: &AppState) -> Result<Option<Auth>, Error> {
+    let lang = lang_of(&parts.headers);
+    let ip = client_ip(parts);
+    if let Some(token) = bearer(&parts.headers) {
+        let caller = accounts::authenticate_token(&state.store, &state.clock, token, ip).await?;
+        return Ok(caller.map(|caller| Auth {
+            caller,
+            session: None,
+            lang,
+        }));
+    }
+    let Some(token) = cookie(&parts.headers, SESSION_COOKIE) else {
+        return Ok(None);
+    };
+    let Some(session) = accounts::session(&state.store, &state.clock, token).await? else {
+        return Ok(None);
+    };
+    let caller = session.caller(ip, &state.clock);
+    Ok(Some(Auth {
+        caller,
+        session: Some(session),
+        lang,
+    }))
+}
+
+/// For JSON handlers: 401 with a JSON body when nobody is signed in.
+pub struct ApiAuth(pub Auth);
+
+impl FromRequestParts<AppState> for ApiAuth {
+    type Rejection = ApiError;
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<ApiAuth, ApiError> {
+        match authenticate(parts, state).await? {
+            Some(a) => Ok(ApiAuth(a)),
+            None => Err(ApiError(Error::Unauthenticated {
+                code: "accounts.sign_in_required",
+            })),
+        }
+    }
+}
+
+/// For pages: a redirect to the sign-in page when nobody is signed in.
+impl FromRequestParts<AppState> for Auth {
+    type Rejection = Response;
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Auth, Response> {
+        match authenticate(parts, state).await {
+            Ok(Some(a)) if a.session.is_some() => Ok(a),
+            Ok(_) => {
+                let next = parts
+                    .uri
+                    .path_and_query()
+                    .map(|p| p.as_str())
+                    .unwrap_or("/");
+                let target = format!("/login?next={}", urlencode(next));
+                Err(Redirect::to(&target).into_response())
+            }
+            Err(e) => Err(PageError(e).into_response()),
+        }
+    }
+}
+
+pub fn urlencode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// CSRF guard: a write (POST, PUT, PATCH, DELETE) that carries a session cookie must also carry
+/// the session's CSRF token, in the `X-CSRF-Token` header (htmx, API clients), the `_csrf` form
+/// field (plain HTML forms) or, for file uploads, the `_csrf` query parameter. Bearer-token calls
+/// carry no cookie and are not exposed to CSRF.
+pub async fn csrf_guard(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let unsafe_method = !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
+    let Some(token) = cookie(req.headers(), SESSION_COOKIE).map(str::to_string) else {
+        return next.run(req).await;
+    };
+    if !unsafe_method || bearer(req.headers()).is_some() {
+        return next.run(req).await;
+    }
+    let expected = match accounts::session(&state.store, &state.clock, &token).await {
+        Ok(Some(s)) => s.csrf_token,
+        // No live session: the handler answers as for a signed-out caller.
+        Ok(None) => return next.run(req).await,
+        Err(e) => return PageError(e).into_response(),
+    };
+    if let Some(h) = req.headers().get(CSRF_HEADER).and_then(|v| v.to_str().ok()) {
+        return if h == expected {
+            next.run(req).await
+        } else {
+            csrf_failed()
+        };
+    }
+    if let Some(q) = req.uri().query() {
+        if form_value(q, CSRF_FIELD).as_deref() == Some(expected.as_str()) {
+            return next.run(req).await;
+        }
+    }
+    let is_form = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
+    if !is_form {
+        return csrf_failed();
+    }
+    let (parts, body) = req.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, 1 << 20).await else {
+        return csrf_failed();
+    };
+    let ok = std::str::from_utf8(&bytes)
+        .ok()
+        .and_then(|b| form_value(b, CSRF_FIELD))
+        .as_deref()
+        == Some(expected.as_str());
+    if !ok {
+        return csrf_failed();
+    }
+    next.run(Request::from_parts(parts, axum::body::Body::from(bytes)))
+        .await
+}
+
+fn form_value(encoded: &str, name: &str) -> Option<String> {
+    serde_urlencoded_pairs(encoded)
+        .into_iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v)
+}
+
+fn serde_urlencoded_pairs(s: &str) -> Vec<(String, String)> {
+    s.split('&')
+        .filter_map(|kv| kv.split_once('='))
+        .map(|(k, v)| (percent_decode(k), percent_decode(v)))
+        .collect()
+}
+
+fn percent_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'+' => out.push(b' '),
+            b'%' if i + 2 < bytes.len() => match u8::from_str_radix(&s[i + 1..i + 3], 16) {
+                Ok(b) => {
+                    out.push(b);
+                    i += 2;
+                }
+                Err(_) => out.push(b'%'),
+            },
+            b => out.push(b),
+        }
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+fn csrf_failed() -> Response {
+    PageError(Error::Unauthenticated {
+        code: "errors.csrf",
+    })
+    .into_response_with(StatusCode::FORBIDDEN)
+}
+
+/// The client's address, user agent and headers, for handlers that sign in or out.
+pub struct ClientInfo {
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+    pub headers: axum::http::HeaderMap,
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientInfo {
+    type Rejection = std::convert::Infallible;
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<ClientInfo, Self::Rejection> {
+        Ok(ClientInfo {
+            ip: client_ip(parts),
+            user_agent: parts
+                .headers
+                .get(header::USER_AGENT)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string),
+            headers: parts.headers.clone(),
+        })
+    }
+}

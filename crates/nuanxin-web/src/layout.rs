@@ -1,0 +1,85 @@
+//! What every page shares: language, the signed-in cadre, the CSRF token, the active section of
+//! the navigation, and the message catalogue (`ctx.t("key")` in templates).
+
+use crate::auth::Auth;
+use crate::i18n::{Catalogue, Lang};
+
+pub struct Ctx {
+    pub lang: Lang,
+    pub csrf: String,
+    pub username: String,
+    pub display_name: String,
+    /// The navigation section this page belongs to: `orgs`, `accounts`, `audit`.
+    pub section: &'static str,
+    /// Path and query of this page, for the language switch to come back to.
+    pub here: String,
+    pub is_admin: bool,
+}
+
+impl Ctx {
+    pub fn new(auth: &Auth, section: &'static str, here: &str) -> Ctx {
+        let session = auth.session.as_ref();
+        Ctx {
+            lang: auth.lang,
+            csrf: session.map(|s| s.csrf_token.clone()).unwrap_or_default(),
+            username: session
+                .map(|s| s.account.username.clone())
+                .unwrap_or_default(),
+            display_name: session
+                .map(|s| s.account.display_name.clone())
+                .unwrap_or_default(),
+            section,
+            here: here.to_string(),
+            is_admin: auth
+                .caller
+                .scope
+                .roots()
+                .iter()
+                .any(|r| r.role == nuanxin_core::Role::Admin),
+        }
+    }
+
+    /// A context for pages seen before signing in.
+    pub fn anonymous(lang: Lang, here: &str) -> Ctx {
+        Ctx {
+            lang,
+            csrf: String::new(),
+            username: String::new(),
+            display_name: String::new(),
+            section: "",
+            here: here.to_string(),
+            is_admin: false,
+        }
+    }
+
+    pub fn t<'a>(&self, key: &'a str) -> &'a str {
+        Catalogue::of(self.lang).get(key)
+    }
+
+    /// A message with `{n}` replaced.
+    pub fn tn(&self, key: &str, n: impl std::fmt::Display) -> String {
+        Catalogue::of(self.lang)
+            .get(key)
+            .replace("{n}", &n.to_string())
+    }
+
+    pub fn lang_tag(&self) -> &'static str {
+        self.lang.tag()
+    }
+
+    pub fn here_encoded(&self) -> String {
+        crate::auth::urlencode(&self.here)
+    }
+
+    /// Formats Unix milliseconds as Beijing time.
+    pub fn datetime(&self, ms: &i64) -> String {
+        let beijing = chrono::FixedOffset::east_opt(8 * 3600).expect("valid offset");
+        chrono::DateTime::from_timestamp_millis(*ms)
+            .map(|d| {
+                d.with_timezone(&beijing)
+                    .format("%Y-%m-%d %H:%M")
+                    .to_string()
+            })
+            .unwrap_or_default()
+    }
+}

@@ -1,0 +1,38 @@
+//! The OpenAPI document, generated from the attributes on the API handlers it describes and
+//! served at `/api/openapi.json`.
+
+use crate::{accounts, audit, orgs, regions, session};
+use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Nuanxin (暖新) API", description = "Org network, regions, accounts and audit of the Nuanxin union platform. Every endpoint is limited to the caller's subtrees; a unit outside them answers 404."),
+    paths(
+        session::api::create, session::api::show, session::api::delete,
+        orgs::api::list, orgs::api::create, orgs::api::get, orgs::api::update, orgs::api::children,
+        orgs::api::history, orgs::api::move_subtree, orgs::api::dissolve, orgs::api::import,
+        regions::api::provinces, regions::api::get, regions::api::children,
+        accounts::api::list, accounts::api::create, accounts::api::grant, accounts::api::revoke, accounts::api::create_token,
+        audit::list,
+    ),
+    modifiers(&Security),
+    security(("bearer" = []), ("session" = [])),
+)]
+pub struct ApiDoc;
+
+struct Security;
+
+impl Modify for Security {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let c = openapi.components.get_or_insert_with(Default::default);
+        c.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+        c.add_security_scheme(
+            "session",
+            SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::new(crate::SESSION_COOKIE))),
+        );
+    }
+}

@@ -1,0 +1,240 @@
+//! Org network in the JSON API (`/api/v1/orgs`). Same `core` calls as the pages.
+
+use super::pages::ListQuery;
+use crate::auth::ApiAuth;
+use crate::error::{ApiError, ErrorBody};
+use crate::AppState;
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::Json;
+use nuanxin_core::orgs::sheet::{self, ImportReport};
+use nuanxin_core::orgs::{self, HistoryEntry, OrgInput, OrgUnit};
+use nuanxin_core::page::{Page, PageRequest};
+use nuanxin_core::Error;
+use serde::Deserialize;
+
+#[derive(Deserialize, utoipa::IntoParams)]
+pub struct ListParams {
+    /// Text found in the code or name.
+    pub q: Option<String>,
+    /// `federation`, `industry_federation`, `joint_union` or `enterprise_union` (or the Chinese name).
+    #[serde(rename = "type")]
+    #[param(rename = "type")]
+    pub kind: Option<String>,
+    /// `active` (default), `dissolved` or `all`.
+    pub status: Option<String>,
+    /// Only this unit's subtree (by code).
+    pub under: Option<String>,
+    /// `path` (default), `code`, `name`, `region`, `founded`, `updated`.
+    pub sort: Option<String>,
+    /// `1` for descending.
+    pub desc: Option<String>,
+    pub page: Option<u32>,
+    /// At most 200.
+    pub per_page: Option<u32>,
+}
+
+impl From<ListParams> for ListQuery {
+    fn from(p: ListParams) -> ListQuery {
+        ListQuery {
+            q: p.q,
+            kind: p.kind,
+            status: p.status,
+            under: p.under,
+            sort: p.sort,
+            desc: p.desc,
+            page: p.page,
+            per_page: p.per_page,
+        }
+    }
+}
+
+#[utoipa::path(get, path = "/api/v1/orgs", tag = "orgs", params(ListParams),
+    responses((status = 200, description = "Units in the caller's scope", body = Page<OrgUnit>)))]
+pub async fn list(
+    State(state): State<AppState>,
+    ApiAuth(auth): ApiAuth,
+    Query(p): Query<ListParams>,
+) -> Result<Json<Page<OrgUnit>>, ApiError> {
+    let q: ListQuery = p.into();
+    let mut tx = state.store.read().await?;
+    Ok(Json(
+        orgs::list(
+            &mut tx,
+            &auth.caller.scope,
+            &q.filter(),
+            PageRequest::new(q.page, q.per_page),
+        )
+        .await?,
+    ))
+}
+
+#[utoipa::path(get, path = "/api/v1/orgs/{code}", tag = "orgs",
+    params(("code" = String, Path, description = "Org code")),
+    responses((status = 200, body = OrgUnit), (status = 404, description = "Unknown or outside the caller's scope", body = ErrorBody)))]
+pub async fn get(
+    State(state): State<AppState>,
+    ApiAuth(auth): ApiAuth,
+    Path(code): Path<String>,
+) -> Result<Json<OrgUnit>, ApiError> {
+    let mut tx = state.store.read().await?;
+    Ok(Json(orgs::get(&mut tx, &auth.caller.scope, &code).await?))
+}
+
+#[utoipa::path(get, path = "/api/v1/orgs/{code}/children", tag = "orgs",
+    params(("code" = String, Path, description = "Org code"), ("page" = Option<u32>, Query, description = "Page"), ("per_page" = Option<u32>, Query, description = "Page size")),
+    responses((status = 200, body = Page<OrgUnit>), (status = 404, body = ErrorBody)))]
+pub async fn children(
+    State(state): State<AppState>,
+    ApiAuth(auth): ApiAuth,
+    Path(code): Path<String>,
+    Query(p): Query<ListParams>,
+) -> Result<Json<Page<OrgUnit>>, ApiError> {
+    let mut tx = state.store.read().await?;
+    Ok(Json(
+        orgs::children(
+            &mut tx,
+            &auth.caller.scope,
+            &code,
+            PageRequest::new(p.page, p.per_page),
+        )
+        .await?,
+    ))
+}
+
+#[utoipa::path(get, path = "/api/v1/orgs/{code}/history", tag = "orgs",
+    params(("code" = String, Path, description = "Org code")),
+    responses((status = 200, body = Vec<HistoryEntry>), (status = 404, body = ErrorBody)))]
+pub async fn history(
+    State(state): State<AppState>,
+    ApiAuth(auth): ApiAuth,
+    Path(code): Path<String>,
+) -> Result<Json<Vec<HistoryEntry>>, ApiError> {
+    let mut tx = state.store.read().await?;
+    Ok(Json(
+        orgs::history(&mut tx, &auth.caller.scope, &code).await?,
+    ))
+}
+
+#[utoipa::path(post, path = "/api/v1/orgs", tag = "orgs", request_body = OrgInput,
+    responses((status = 201, body = OrgUnit), (status = 422, description = "A field is invalid", body = ErrorBody),
+              (status = 409, description = "The code is taken", body = ErrorBody)))]
+pub async fn create(
+    State(state): State<AppState>,
+    ApiAuth(auth): ApiAuth,
+    Json(input): Json<OrgInput>,
+) -> Result<(StatusCode, Json<OrgUnit>), ApiError> {
+    let draft = orgs::draft(&input, auth.caller.today)?;
+    let mut tx = state.store.write().await?;
+    let unit = orgs::create(&mut tx, &auth.caller, &draft).await?;
+    tx.commit().await?;
+    Ok((StatusCode::CREATED, Json(unit)))
+}
+
+/// Fields to change; absent fields keep their value.
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct OrgPatch {
+    pub name: Option<String>,
+    #[serde(rename = "type")]
+    pub kind: Option<String>,
+    pub joint_kind: Option<String>,
+    pub industry: Option<String>,
+    pub region_code: Option<String>,
+    pub founded_on: Option<String>,
+    pub contact_name: Option<String>,
+    pub contact_phone: Option<String>,
+}
+
+#[utoipa::path(patch, path = "/api/v1/orgs/{code}", tag = "orgs", request_body = OrgPatch,
+    params(("code" = String, Path, description = "Org code")),
+    responses((status = 200, body = OrgUnit), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn update(
+    State(state): State<AppState>,
+    ApiAuth(auth): ApiAuth,
+    Path(code): Path<String>,
+    Json(p): Json<OrgPatch>,
+) -> Result<Json<OrgUnit>, ApiError> {
+    let mut tx = state.store.write().await?;
+    let unit = orgs::get(&mut tx, &auth.caller.scope, &code).await?;
+    let input = OrgInput {
+        code: unit.code.clone(),
+        name: p.name.unwrap_or(unit.name),
+        kind: p.kind.unwrap_or(unit.kind.as_str().to_string()),
+        joint_kind: p.joint_kind.or(unit.joint_kind),
+        industry: p.industry.or(unit.industry),
+        parent_code: unit.parent_code,
+        region_code: p.region_code.unwrap_or(unit.region_code),
+        founded_on: p.founded_on.or(unit.founded_on.map(|d| d.to_string())),
+        contact_name: p.contact_name.or(unit.contact_name),
+        contact_phone: p.contact_phone.or(unit.contact_phone),
+    };
+    let draft = orgs::draft(&input, auth.caller.today)?;
+    let unit = orgs::update(&mut tx, &auth.caller, &code, &draft).await?;
+    tx.commit().await?;
+    Ok(Json(unit))
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct MoveBody {
+    pub parent_code: String,
+}
+
+#[utoipa::path(post, path = "/api/v1/orgs/{code}/move", tag = "orgs", request_body = MoveBody,
+    params(("code" = String, Path, description = "Org code")),
+    responses((status = 200, description = "The unit at its new place", body = OrgUnit), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn move_subtree(
+    State(state): State<AppState>,
+    ApiAuth(auth): ApiAuth,
+    Path(code): Path<String>,
+    Json(b): Json<MoveBody>,
+) -> Result<Json<OrgUnit>, ApiError> {
+    let mut tx = state.store.write().await?;
+    let unit = orgs::move_subtree(&mut tx, &auth.caller, &code, &b.parent_code).await?;
+    tx.commit().await?;
+    Ok(Json(unit))
+}
+
+#[utoipa::path(post, path = "/api/v1/orgs/{code}/dissolve", tag = "orgs",
+    params(("code" = String, Path, description = "Org code")),
+    responses((status = 200, body = OrgUnit), (status = 404, body = ErrorBody), (status = 409, description = "Already dissolved or has active children", body = ErrorBody)))]
+pub async fn dissolve(
+    State(state): State<AppState>,
+    ApiAuth(auth): ApiAuth,
+    Path(code): Path<String>,
+) -> Result<Json<OrgUnit>, ApiError> {
+    let mut tx = state.store.write().await?;
+    let unit = orgs::dissolve(&mut tx, &auth.caller, &code).await?;
+    tx.commit().await?;
+    Ok(Json(unit))
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+pub struct ImportParams {
+    /// `true` to check without writing.
+    pub dry_run: Option<bool>,
+}
+
+#[utoipa::path(post, path = "/api/v1/orgs/import", tag = "orgs", params(ImportParams),
+    request_body(content = Vec<u8>, description = "The .xlsx or .csv file as the body", content_type = "application/octet-stream"),
+    responses((status = 200, description = "Per-row report", body = ImportReport), (status = 422, description = "Unreadable file", body = ErrorBody)))]
+pub async fn import(
+    State(state): State<AppState>,
+    ApiAuth(auth): ApiAuth,
+    Query(p): Query<ImportParams>,
+    body: Bytes,
+) -> Result<Json<ImportReport>, ApiError> {
+    if !sheet::can_import(&auth.caller.scope) {
+        return Err(Error::Forbidden.into());
+    }
+    let table = sheet::read(&body).map_err(|_| Error::invalid("file", "import.unreadable"))?;
+    Ok(Json(
+        sheet::import(
+            &state.store,
+            &auth.caller,
+            &table,
+            p.dry_run.unwrap_or(false),
+        )
+        .await?,
+    ))
+}

@@ -1,0 +1,770 @@
+//! Org pages. Each handler extracts, calls `nuanxin_core::orgs`, and renders.
+
+use super::view::{self, OrgRow};
+use crate::auth::Auth;
+use crate::error::PageError;
+use crate::layout::Ctx;
+use crate::regions::pages::render;
+use crate::regions::picker::Picker;
+use crate::AppState;
+use askama::Template;
+use axum::extract::{Multipart, Path, Query, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::Form;
+use nuanxin_core::orgs::sheet::{self, ImportReport};
+use nuanxin_core::orgs::{
+    self, HistoryEntry, Industry, JointKind, OrgDraft, OrgFilter, OrgInput, OrgKind, OrgStatus,
+    OrgUnit,
+};
+use nuanxin_core::page::{Page, PageRequest};
+use nuanxin_core::{sheets, Error, Role};
+use serde::Deserialize;
+use std::collections::HashMap;
+
+#[derive(Debug, Default, Deserialize, Clone)]
+pub struct ListQuery {
+    pub q: Option<String>,
+    #[serde(rename = "type")]
+    pub kind: Option<String>,
+    pub status: Option<String>,
+    pub under: Option<String>,
+    pub sort: Option<String>,
+    pub desc: Option<String>,
+    pub page: Option<u32>,
+    pub per_page: Option<u32>,
+}
+
+fn filled(s: &Option<String>) -> Option<&str> {
+    s.as_deref().map(str::trim).filter(|s| !s.is_empty())
+}
+
+impl ListQuery {
+    pub fn filter(&self) -> OrgFilter {
+        OrgFilter {
+            q: filled(&self.q).map(str::to_string),
+            kind: filled(&self.kind).and_then(OrgKind::parse),
+            status: match filled(&self.status) {
+                Some("dissolved") => Some(OrgStatus::Dissolved),
+                Some("all") => None,
+                _ => Some(OrgStatus::Active),
+            },
+            under: filled(&self.under).map(str::to_string),
+            region: None,
+            sort: filled(&self.sort)
+                .and_then(|s| serde_json::from_value(serde_json::json!(s)).ok())
+                .unwrap_or_default(),
+            desc: filled(&self.desc) == Some("1"),
+        }
+    }
+
+    fn params(&self) -> Vec<(&'static str, String)> {
+        let mut p = Vec::new();
+        for (k, v) in [
+            ("q", &self.q),
+            ("type", &self.kind),
+            ("status", &self.status),
+            ("under", &self.under),
+            ("sort", &self.sort),
+            ("desc", &self.desc),
+        ] {
+            if let Some(v) = filled(v) {
+                p.push((k, v.to_string()));
+            }
+        }
+        p
+    }
+
+    fn encode(params: &[(&str, String)]) -> String {
+        params
+            .iter()
+            .map(|(k, v)| format!("{k}={}", crate::auth::urlencode(v)))
+            .collect::<Vec<_>>()
+            .join("&")
+    }
+
+    /// Link to the same list sorted by `col` (toggling direction when already sorted by it).
+    pub fn sort_link(&self, col: &str) -> String {
+        let mut p: Vec<_> = self
+            .params()
+            .into_iter()
+            .filter(|(k, _)| *k != "sort" && *k != "desc")
+            .collect();
+        let same = filled(&self.sort) == Some(col);
+        p.push(("sort", col.to_string()));
+        if same && filled(&self.desc) != Some("1") {
+            p.push(("desc", "1".into()));
+        }
+        format!("/orgs?{}", Self::encode(&p))
+    }
+
+    pub fn sort_mark(&self, col: &str) -> &'static str {
+        match (
+            filled(&self.sort) == Some(col),
+            filled(&self.desc) == Some("1"),
+        ) {
+            (true, false) => "▲",
+            (true, true) => "▼",
+            _ => "",
+        }
+    }
+
+    pub fn page_link(&self, page: u32) -> String {
+        let mut p = self.params();
+        p.push(("page", page.to_string()));
+        format!("/orgs?{}", Self::encode(&p))
+    }
+
+    pub fn export_link(&self, format: &str) -> String {
+        format!("/orgs/export.{format}?{}", Self::encode(&self.params()))
+    }
+
+    fn here(&self) -> String {
+        format!("/orgs?{}", Self::encode(&self.params()))
+    }
+}
+
+#[derive(Template)]
+#[template(path = "orgs/list.html")]
+struct ListPage {
+    ctx: Ctx,
+    query: ListQuery,
+    rows: Vec<OrgRow>,
+    page: Page<()>,
+    under: Option<OrgRow>,
+    kinds: Vec<(&'static str, String)>,
+    can_create: bool,
+}
+
+#[derive(Template)]
+#[template(path = "orgs/results.html")]
+struct ResultsFragment {
+    ctx: Ctx,
+    query: ListQuery,
+    rows: Vec<OrgRow>,
+    page: Page<()>,
+}
+
+fn kinds(ctx: &Ctx) -> Vec<(&'static str, String)> {
+    OrgKind::ALL
+        .iter()
+        .map(|k| {
+            (
+                k.as_str(),
+                ctx.t(&format!("orgs.kind.{}", k.as_str())).to_string(),
+            )
+        })
+        .collect()
+}
+
+fn shape(page: &Page<OrgUnit>) -> Page<()> {
+    Page {
+        items: Vec::new(),
+        total: page.total,
+        page: page.page,
+        per_page: page.per_page,
+    }
+}
+
+fn is_htmx(headers: &HeaderMap) -> bool {
+    headers.contains_key("hx-request") && !headers.contains_key("hx-history-restore-request")
+}
+
+pub async fn list(
+    State(state): State<AppState>,
+    auth: Auth,
+    headers: HeaderMap,
+    Query(query): Query<ListQuery>,
+) -> Result<Html<String>, PageError> {
+    let mut tx = state.store.read().await?;
+    let page_req = PageRequest::new(query.page, query.per_page);
+    let result = orgs::list(&mut tx, &auth.caller.scope, &query.filter(), page_req).await?;
+    let ctx = Ctx::new(&auth, "orgs", &query.here());
+    let rows = result.items.iter().map(|o| view::row(&ctx, o)).collect();
+    if is_htmx(&headers)
+        && headers.get("hx-target").and_then(|v| v.to_str().ok()) == Some("org-results")
+    {
+        return render(&ResultsFragment {
+            ctx,
+            query,
+            rows,
+            page: shape(&result),
+        });
+    }
+    let under = match filled(&query.under) {
+        Some(code) => Some(view::row(
+            &ctx,
+            &orgs::get(&mut tx, &auth.caller.scope, code).await?,
+        )),
+        None => None,
+    };
+    let can_create = auth
+        .caller
+        .scope
+        .roots()
+        .iter()
+        .any(|r| r.role >= Role::Staff);
+    let kinds = kinds(&ctx);
+    render(&ListPage {
+        ctx,
+        query,
+        rows,
+        page: shape(&result),
+        under,
+        kinds,
+        can_create,
+    })
+}
+
+#[derive(Template)]
+#[template(path = "orgs/show.html")]
+struct ShowPage {
+    ctx: Ctx,
+    unit: OrgRow,
+    trail: Vec<OrgRow>,
+    children: Vec<OrgRow>,
+    children_page: Page<()>,
+    history: Vec<HistoryEntry>,
+    can_edit: bool,
+    can_restructure: bool,
+}
+
+impl ShowPage {
+    fn event_label(&self, event: &str) -> String {
+        self.ctx.t(&format!("orgs.event.{event}")).to_string()
+    }
+}
+
+#[derive(Deserialize)]
+pub struct PageQuery {
+    page: Option<u32>,
+}
+
+pub async fn show(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(code): Path<String>,
+    Query(pq): Query<PageQuery>,
+) -> Result<Html<String>, PageError> {
+    let mut tx = state.store.read().await?;
+    let scope = &auth.caller.scope;
+    let unit = orgs::get(&mut tx, scope, &code).await?;
+    let trail = orgs::ancestors(&mut tx, scope, &unit).await?;
+    let children =
+        orgs::children(&mut tx, scope, &code, PageRequest::new(pq.page, Some(50))).await?;
+    let history = orgs::history(&mut tx, scope, &code).await?;
+    let role = scope.role_at(&unit.path);
+    let ctx = Ctx::new(&auth, "orgs", &format!("/orgs/{code}"));
+    let page = ShowPage {
+        unit: view::row(&ctx, &unit),
+        trail: trail.iter().map(|o| view::row(&ctx, o)).collect(),
+        children: children.items.iter().map(|o| view::row(&ctx, o)).collect(),
+        children_page: shape(&children),
+        history,
+        can_edit: unit.is_active() && role >= Some(Role::Staff),
+        can_restructure: unit.is_active() && role == Some(Role::Admin),
+        ctx,
+    };
+    render(&page)
+}
+
+/// Values and errors of the create/edit form.
+#[derive(Debug, Default, Deserialize, Clone)]
+pub struct OrgForm {
+    #[serde(default)]
+    pub code: String,
+    #[serde(default)]
+    pub name: String,
+    #[serde(default, rename = "type")]
+    pub kind: String,
+    #[serde(default)]
+    pub joint_kind: String,
+    #[serde(default)]
+    pub industry: String,
+    #[serde(default)]
+    pub parent_code: String,
+    #[serde(default)]
+    pub region_code: String,
+    #[serde(default)]
+    pub founded_on: String,
+    #[serde(default)]
+    pub contact_name: String,
+    #[serde(default)]
+    pub contact_phone: String,
+}
+
+impl OrgForm {
+    fn input(&self) -> OrgInput {
+        let opt = |s: &str| Some(s.to_string()).filter(|s| !s.trim().is_empty());
+        OrgInput {
+            code: self.code.clone(),
+            name: self.name.clone(),
+            kind: self.kind.clone(),
+            joint_kind: opt(&self.joint_kind),
+            industry: opt(&self.industry),
+            parent_code: opt(&self.parent_code),
+            region_code: self.region_code.clone(),
+            founded_on: opt(&self.founded_on),
+            contact_name: opt(&self.contact_name),
+            contact_phone: opt(&self.contact_phone),
+        }
+    }
+
+    fn of(o: &OrgUnit) -> OrgForm {
+        OrgForm {
+            code: o.code.clone(),
+            name: o.name.clone(),
+            kind: o.kind.as_str().into(),
+            joint_kind: o.joint_kind.clone().unwrap_or_default(),
+            industry: o.industry.clone().unwrap_or_default(),
+            parent_code: o.parent_code.clone().unwrap_or_default(),
+            region_code: o.region_code.clone(),
+            founded_on: o.founded_on.map(|d| d.to_string()).unwrap_or_default(),
+            contact_name: o.contact_name.clone().unwrap_or_default(),
+            contact_phone: o.contact_phone.clone().unwrap_or_default(),
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "orgs/form.html")]
+struct FormPage {
+    ctx: Ctx,
+    editing: bool,
+    form: OrgForm,
+    errors: HashMap<&'static str, &'static str>,
+    parent: Option<OrgRow>,
+    picker: Picker,
+    kinds: Vec<(&'static str, String)>,
+    joint_kinds: Vec<(&'static str, String)>,
+    industries: Vec<(&'static str, String)>,
+}
+
+impl FormPage {
+    fn error(&self, field: &str) -> Option<&'static str> {
+        self.errors.get(field).copied()
+    }
+}
+
+async fn form_page(
+    state: &AppState,
+    auth: &Auth,
+    editing: bool,
+    form: OrgForm,
+    errors: HashMap<&'static str, &'static str>,
+) -> Result<Html<String>, PageError> {
+    let mut tx = state.store.read().await?;
+    let ctx = Ctx::new(auth, "orgs", if editing { "/orgs" } else { "/orgs/new" });
+    let parent = match filled(&Some(form.parent_code.clone())) {
+        Some(p) => orgs::get(&mut tx, &auth.caller.scope, p).await.ok(),
+        None => None,
+    };
+    let root = parent.as_ref().map(|p| p.region_code.clone());
+    let picker = Picker::build(
+        &mut tx,
+        root.as_deref(),
+        &form.region_code,
+        errors.get("region_code").copied(),
+    )
+    .await?;
+    let page = FormPage {
+        editing,
+        parent: parent.as_ref().map(|p| view::row(&ctx, p)),
+        picker,
+        kinds: kinds(&ctx),
+        joint_kinds: JointKind::ALL
+            .iter()
+            .map(|k| {
+                (
+                    k.as_str(),
+                    ctx.t(&format!("orgs.joint_kind.{}", k.as_str()))
+                        .to_string(),
+                )
+            })
+            .collect(),
+        industries: Industry::ALL
+            .iter()
+            .map(|k| {
+                (
+                    k.as_str(),
+                    ctx.t(&format!("orgs.industry.{}", k.as_str())).to_string(),
+                )
+            })
+            .collect(),
+        form,
+        errors,
+        ctx,
+    };
+    render(&page)
+}
+
+fn with_status(status: StatusCode, html: Html<String>) -> Response {
+    (status, html).into_response()
+}
+
+#[derive(Deserialize)]
+pub struct NewQuery {
+    parent: Option<String>,
+}
+
+pub async fn new_form(
+    State(state): State<AppState>,
+    auth: Auth,
+    Query(q): Query<NewQuery>,
+) -> Result<Html<String>, PageError> {
+    let mut form = OrgForm {
+        kind: "joint_union".into(),
+        ..OrgForm::default()
+    };
+    if let Some(p) = filled(&q.parent) {
+        let mut tx = state.store.read().await?;
+        let parent = orgs::get(&mut tx, &auth.caller.scope, p).await?;
+        form.parent_code = parent.code;
+        form.region_code = parent.region_code;
+    }
+    form_page(&state, &auth, false, form, HashMap::new()).await
+}
+
+fn field_errors(errs: &[(&'static str, &'static str)]) -> HashMap<&'static str, &'static str> {
+    let mut map = HashMap::new();
+    for (f, c) in errs {
+        map.entry(*f).or_insert(*c);
+    }
+    map
+}
+
+pub async fn create(
+    State(state): State<AppState>,
+    auth: Auth,
+    Form(form): Form<OrgForm>,
+) -> Result<Response, PageError> {
+    let draft = match OrgDraft::parse(&form.input(), auth.caller.today) {
+        Ok(d) => d,
+        Err(errs) => {
+            let html = form_page(&state, &auth, false, form, field_errors(&errs)).await?;
+            return Ok(with_status(StatusCode::UNPROCESSABLE_ENTITY, html));
+        }
+    };
+    let mut tx = state.store.write().await?;
+    match orgs::create(&mut tx, &auth.caller, &draft).await {
+        Ok(unit) => {
+            tx.commit().await?;
+            Ok(Redirect::to(&format!("/orgs/{}", unit.code)).into_response())
+        }
+        Err(Error::Invalid { field, code } | Error::Conflict { field, code }) => {
+            drop(tx);
+            let html =
+                form_page(&state, &auth, false, form, field_errors(&[(field, code)])).await?;
+            Ok(with_status(StatusCode::UNPROCESSABLE_ENTITY, html))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+pub async fn edit_form(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(code): Path<String>,
+) -> Result<Html<String>, PageError> {
+    let mut tx = state.store.read().await?;
+    let unit = orgs::get(&mut tx, &auth.caller.scope, &code).await?;
+    drop(tx);
+    form_page(&state, &auth, true, OrgForm::of(&unit), HashMap::new()).await
+}
+
+pub async fn update(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(code): Path<String>,
+    Form(mut form): Form<OrgForm>,
+) -> Result<Response, PageError> {
+    let mut tx = state.store.write().await?;
+    let unit = orgs::get(&mut tx, &auth.caller.scope, &code).await?;
+    form.code = unit.code.clone();
+    form.parent_code = unit.parent_code.clone().unwrap_or_default();
+    let draft = match OrgDraft::parse(&form.input(), auth.caller.today) {
+        Ok(d) => d,
+        Err(errs) => {
+            drop(tx);
+            let html = form_page(&state, &auth, true, form, field_errors(&errs)).await?;
+            return Ok(with_status(StatusCode::UNPROCESSABLE_ENTITY, html));
+        }
+    };
+    match orgs::update(&mut tx, &auth.caller, &code, &draft).await {
+        Ok(_) => {
+            tx.commit().await?;
+            Ok(Redirect::to(&format!("/orgs/{code}")).into_response())
+        }
+        Err(Error::Invalid { field, code: c } | Error::Conflict { field, code: c }) => {
+            drop(tx);
+            let html = form_page(&state, &auth, true, form, field_errors(&[(field, c)])).await?;
+            Ok(with_status(StatusCode::UNPROCESSABLE_ENTITY, html))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "orgs/move.html")]
+struct MovePage {
+    ctx: Ctx,
+    unit: OrgRow,
+    parent_code: String,
+    error: Option<&'static str>,
+    candidates: Vec<OrgRow>,
+}
+
+#[derive(Deserialize)]
+pub struct MoveForm {
+    parent_code: String,
+}
+
+async fn move_page(
+    state: &AppState,
+    auth: &Auth,
+    code: &str,
+    parent_code: String,
+    error: Option<&'static str>,
+) -> Result<Html<String>, PageError> {
+    let mut tx = state.store.read().await?;
+    let unit = orgs::get(&mut tx, &auth.caller.scope, code).await?;
+    let filter = OrgFilter {
+        status: Some(OrgStatus::Active),
+        ..OrgFilter::default()
+    };
+    let candidates = orgs::list(
+        &mut tx,
+        &auth.caller.scope,
+        &filter,
+        PageRequest {
+            page: 1,
+            per_page: 200,
+        },
+    )
+    .await?;
+    let ctx = Ctx::new(auth, "orgs", &format!("/orgs/{code}/move"));
+    let candidates = candidates
+        .items
+        .iter()
+        .filter(|c| {
+            !c.path.starts_with(&unit.path)
+                && c.kind != OrgKind::EnterpriseUnion
+                && c.code != unit.parent_code.clone().unwrap_or_default()
+        })
+        .map(|c| view::row(&ctx, c))
+        .collect();
+    render(&MovePage {
+        unit: view::row(&ctx, &unit),
+        parent_code,
+        error,
+        candidates,
+        ctx,
+    })
+}
+
+pub async fn move_form(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(code): Path<String>,
+) -> Result<Html<String>, PageError> {
+    move_page(&state, &auth, &code, String::new(), None).await
+}
+
+pub async fn move_subtree(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(code): Path<String>,
+    Form(f): Form<MoveForm>,
+) -> Result<Response, PageError> {
+    let mut tx = state.store.write().await?;
+    match orgs::move_subtree(&mut tx, &auth.caller, &code, f.parent_code.trim()).await {
+        Ok(_) => {
+            tx.commit().await?;
+            Ok(Redirect::to(&format!("/orgs/{code}")).into_response())
+        }
+        Err(Error::Invalid { code: c, .. } | Error::Conflict { code: c, .. }) => {
+            drop(tx);
+            let html = move_page(&state, &auth, &code, f.parent_code, Some(c)).await?;
+            Ok(with_status(StatusCode::UNPROCESSABLE_ENTITY, html))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "orgs/dissolve.html")]
+struct DissolvePage {
+    ctx: Ctx,
+    unit: OrgRow,
+    error: Option<&'static str>,
+}
+
+pub async fn dissolve_form(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(code): Path<String>,
+) -> Result<Html<String>, PageError> {
+    let mut tx = state.store.read().await?;
+    let unit = orgs::get(&mut tx, &auth.caller.scope, &code).await?;
+    let ctx = Ctx::new(&auth, "orgs", &format!("/orgs/{code}/dissolve"));
+    render(&DissolvePage {
+        unit: view::row(&ctx, &unit),
+        error: None,
+        ctx,
+    })
+}
+
+pub async fn dissolve(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(code): Path<String>,
+) -> Result<Response, PageError> {
+    let mut tx = state.store.write().await?;
+    match orgs::dissolve(&mut tx, &auth.caller, &code).await {
+        Ok(_) => {
+            tx.commit().await?;
+            Ok(Redirect::to(&format!("/orgs/{code}")).into_response())
+        }
+        Err(Error::Conflict { code: c, .. }) => {
+            let unit = orgs::get(&mut tx, &auth.caller.scope, &code).await?;
+            let ctx = Ctx::new(&auth, "orgs", &format!("/orgs/{code}/dissolve"));
+            let html = render(&DissolvePage {
+                unit: view::row(&ctx, &unit),
+                error: Some(c),
+                ctx,
+            })?;
+            Ok(with_status(StatusCode::CONFLICT, html))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "orgs/import.html")]
+struct ImportPage {
+    ctx: Ctx,
+    report: Option<ImportReport>,
+    file_error: Option<String>,
+}
+
+impl ImportPage {
+    fn reason(&self, code: &str) -> String {
+        self.ctx.t(code).to_string()
+    }
+}
+
+pub async fn import_form(auth: Auth) -> Result<Html<String>, PageError> {
+    render(&ImportPage {
+        ctx: Ctx::new(&auth, "orgs", "/orgs/import"),
+        report: None,
+        file_error: None,
+    })
+}
+
+pub async fn import(
+    State(state): State<AppState>,
+    auth: Auth,
+    mut multipart: Multipart,
+) -> Result<Response, PageError> {
+    if !sheet::can_import(&auth.caller.scope) {
+        return Err(Error::Forbidden.into());
+    }
+    let mut bytes = Vec::new();
+    let mut dry_run = false;
+    while let Ok(Some(field)) = multipart.next_field().await {
+        match field.name() {
+            Some("file") => {
+                bytes = field
+                    .bytes()
+                    .await
+                    .map_err(|e| Error::Internal(e.into()))?
+                    .to_vec()
+            }
+            Some("dry_run") => dry_run = true,
+            _ => {}
+        }
+    }
+    let ctx = Ctx::new(&auth, "orgs", "/orgs/import");
+    let table = match sheet::read(&bytes) {
+        Ok(t) => t,
+        Err(e) => {
+            let html = render(&ImportPage {
+                ctx,
+                report: None,
+                file_error: Some(e.to_string()),
+            })?;
+            return Ok(with_status(StatusCode::UNPROCESSABLE_ENTITY, html));
+        }
+    };
+    let report = sheet::import(&state.store, &auth.caller, &table, dry_run).await?;
+    Ok(render(&ImportPage {
+        ctx,
+        report: Some(report),
+        file_error: None,
+    })?
+    .into_response())
+}
+
+/// An empty sheet with the template's headers, to fill in.
+pub async fn template(_auth: Auth) -> Result<Response, PageError> {
+    let headers: Vec<&str> = sheet::COLUMNS.iter().map(|c| c.zh).collect();
+    let bytes = sheets::write_xlsx("工会组织", &headers, &[]).map_err(Error::Internal)?;
+    Ok(download(bytes, "org-units-template.xlsx", XLSX))
+}
+
+const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+
+fn download(bytes: Vec<u8>, filename: &str, content_type: &str) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, content_type.to_string()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{filename}\""),
+            ),
+        ],
+        bytes,
+    )
+        .into_response()
+}
+
+pub async fn export_xlsx(
+    state: State<AppState>,
+    auth: Auth,
+    query: Query<ListQuery>,
+) -> Result<Response, PageError> {
+    export(state, auth, "xlsx", query).await
+}
+
+pub async fn export_csv(
+    state: State<AppState>,
+    auth: Auth,
+    query: Query<ListQuery>,
+) -> Result<Response, PageError> {
+    export(state, auth, "csv", query).await
+}
+
+async fn export(
+    State(state): State<AppState>,
+    auth: Auth,
+    format: &str,
+    Query(query): Query<ListQuery>,
+) -> Result<Response, PageError> {
+    let mut tx = state.store.write().await?;
+    let (headers, rows) = sheet::export(&mut tx, &auth.caller, &query.filter()).await?;
+    tx.commit().await?;
+    let name = format!("org-units-{}", auth.caller.today);
+    match format {
+        "xlsx" => Ok(download(
+            sheets::write_xlsx("工会组织", &headers, &rows).map_err(Error::Internal)?,
+            &format!("{name}.xlsx"),
+            XLSX,
+        )),
+        "csv" => Ok(download(
+            sheets::write_csv(&headers, &rows).map_err(Error::Internal)?,
+            &format!("{name}.csv"),
+            "text/csv; charset=utf-8",
+        )),
+        _ => Err(Error::NotFound.into()),
+    }
+}

@@ -1,0 +1,116 @@
+//! Every route of the console and the API in one table.
+
+use crate::{accounts, assets, audit, auth, error, openapi, orgs, regions, session, AppState};
+use axum::extract::DefaultBodyLimit;
+use axum::http::{header, HeaderValue};
+use axum::middleware;
+use axum::routing::{delete, get, post};
+use axum::{Json, Router};
+use tower_http::set_header::SetResponseHeaderLayer;
+use utoipa::OpenApi;
+
+pub fn router(state: AppState) -> Router {
+    let api = Router::new()
+        .route(
+            "/session",
+            post(session::api::create)
+                .get(session::api::show)
+                .delete(session::api::delete),
+        )
+        .route("/orgs", get(orgs::api::list).post(orgs::api::create))
+        .route("/orgs/import", post(orgs::api::import))
+        .route("/orgs/{code}", get(orgs::api::get).patch(orgs::api::update))
+        .route("/orgs/{code}/children", get(orgs::api::children))
+        .route("/orgs/{code}/history", get(orgs::api::history))
+        .route("/orgs/{code}/move", post(orgs::api::move_subtree))
+        .route("/orgs/{code}/dissolve", post(orgs::api::dissolve))
+        .route("/regions", get(regions::api::provinces))
+        .route("/regions/{code}", get(regions::api::get))
+        .route("/regions/{code}/children", get(regions::api::children))
+        .route(
+            "/accounts",
+            get(accounts::api::list).post(accounts::api::create),
+        )
+        .route(
+            "/accounts/{username}/assignments",
+            post(accounts::api::grant),
+        )
+        .route(
+            "/accounts/{username}/assignments/{org_code}",
+            delete(accounts::api::revoke),
+        )
+        .route("/tokens", post(accounts::api::create_token))
+        .route("/audit", get(audit::list));
+
+    let pages = Router::new()
+        .route("/", get(session::pages::home))
+        .route(
+            "/login",
+            get(session::pages::login_page).post(session::pages::login),
+        )
+        .route("/logout", post(session::pages::logout))
+        .route("/lang/{tag}", get(session::pages::switch_lang))
+        .route("/orgs", get(orgs::pages::list))
+        .route(
+            "/orgs/new",
+            get(orgs::pages::new_form).post(orgs::pages::create),
+        )
+        .route(
+            "/orgs/import",
+            get(orgs::pages::import_form).post(orgs::pages::import),
+        )
+        .route("/orgs/template.xlsx", get(orgs::pages::template))
+        .route("/orgs/export.xlsx", get(orgs::pages::export_xlsx))
+        .route("/orgs/export.csv", get(orgs::pages::export_csv))
+        .route("/orgs/{code}", get(orgs::pages::show))
+        .route(
+            "/orgs/{code}/edit",
+            get(orgs::pages::edit_form).post(orgs::pages::update),
+        )
+        .route(
+            "/orgs/{code}/move",
+            get(orgs::pages::move_form).post(orgs::pages::move_subtree),
+        )
+        .route(
+            "/orgs/{code}/dissolve",
+            get(orgs::pages::dissolve_form).post(orgs::pages::dissolve),
+        )
+        .route("/regions", get(regions::pages::browse))
+        .route("/regions/picker", get(regions::pages::picker))
+        .route("/accounts", get(accounts::pages::list))
+        .route(
+            "/accounts/new",
+            get(accounts::pages::new_form).post(accounts::pages::create),
+        )
+        .route("/accounts/{username}", get(accounts::pages::show))
+        .route("/accounts/{username}/grant", post(accounts::pages::grant))
+        .route("/accounts/{username}/revoke", post(accounts::pages::revoke))
+        .route(
+            "/accounts/{username}/tokens",
+            post(accounts::pages::create_token),
+        )
+        .route(
+            "/accounts/{username}/tokens/revoke",
+            post(accounts::pages::revoke_token),
+        )
+        .route("/audit", get(audit::page))
+        .layer(middleware::from_fn(error::render_error_pages));
+
+    Router::new()
+        .merge(pages)
+        .nest("/api/v1", api)
+        .route("/api/openapi.json", get(|| async { Json(openapi::ApiDoc::openapi()) }))
+        .route("/healthz", get(|| async { "ok" }))
+        .route("/assets/{*path}", get(assets::serve))
+        .layer(middleware::from_fn_with_state(state.clone(), auth::csrf_guard))
+        .layer(DefaultBodyLimit::max(20 << 20))
+        .layer(SetResponseHeaderLayer::if_not_present(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
+        .layer(SetResponseHeaderLayer::if_not_present(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")))
+        .layer(SetResponseHeaderLayer::if_not_present(header::REFERRER_POLICY, HeaderValue::from_static("same-origin")))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static("default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; script-src 'self' 'unsafe-inline'; frame-ancestors 'none'"),
+        ))
+        .layer(tower_http::trace::TraceLayer::new_for_http())
+        .with_state(state)
+}

@@ -1,0 +1,140 @@
+//! The sign-in page, sign-out, and the language switch.
+
+use crate::auth::{cookie, Auth, ClientInfo, LANG_COOKIE, SESSION_COOKIE};
+use crate::error::PageError;
+use crate::i18n::Lang;
+use crate::layout::Ctx;
+use crate::AppState;
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::http::header::SET_COOKIE;
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::Form;
+use nuanxin_core::accounts;
+use nuanxin_core::Error;
+use serde::Deserialize;
+
+#[derive(Template)]
+#[template(path = "session/login.html")]
+struct LoginPage {
+    ctx: Ctx,
+    next: String,
+    username: String,
+    error: Option<&'static str>,
+}
+
+#[derive(Deserialize)]
+pub struct NextQuery {
+    next: Option<String>,
+}
+
+/// Only same-site paths may be a redirect target after sign-in.
+fn safe_next(next: Option<&str>) -> String {
+    match next {
+        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n.to_string(),
+        _ => "/".to_string(),
+    }
+}
+
+pub async fn login_page(lang: Lang, Query(q): Query<NextQuery>) -> Result<Html<String>, PageError> {
+    let page = LoginPage {
+        ctx: Ctx::anonymous(lang, "/login"),
+        next: safe_next(q.next.as_deref()),
+        username: String::new(),
+        error: None,
+    };
+    Ok(Html(page.render().map_err(|e| Error::Internal(e.into()))?))
+}
+
+#[derive(Deserialize)]
+pub struct LoginForm {
+    username: String,
+    password: String,
+    next: Option<String>,
+}
+
+pub fn session_cookie(state: &AppState, token: &str, max_age_s: i64) -> String {
+    let secure = if state.config.secure_cookies {
+        "; Secure"
+    } else {
+        ""
+    };
+    format!("{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age_s}{secure}")
+}
+
+pub async fn login(
+    State(state): State<AppState>,
+    client: ClientInfo,
+    lang: Lang,
+    Form(f): Form<LoginForm>,
+) -> Response {
+    let (ip, ua) = (client.ip.clone(), client.user_agent.as_deref());
+    let next = safe_next(f.next.as_deref());
+    match accounts::login(
+        &state.store,
+        &state.clock,
+        &f.username,
+        &f.password,
+        ip.as_deref(),
+        ua,
+    )
+    .await
+    {
+        Ok((token, _)) => {
+            let cookie = session_cookie(&state, &token, accounts::ABSOLUTE_TIMEOUT_MS / 1000);
+            ([(SET_COOKIE, cookie)], Redirect::to(&next)).into_response()
+        }
+        Err(e @ (Error::Unauthenticated { .. } | Error::RateLimited)) => {
+            let status = crate::error::status_of(&e);
+            let page = LoginPage {
+                ctx: Ctx::anonymous(lang, "/login"),
+                next,
+                username: f.username,
+                error: Some(e.code()),
+            };
+            match page.render() {
+                Ok(html) => (status, Html(html)).into_response(),
+                Err(e) => PageError(Error::Internal(e.into())).into_response(),
+            }
+        }
+        Err(e) => PageError(e).into_response(),
+    }
+}
+
+pub async fn logout(State(state): State<AppState>, client: ClientInfo) -> Response {
+    if let Some(token) = cookie(&client.headers, SESSION_COOKIE) {
+        if let Err(e) = accounts::logout(&state.store, token).await {
+            return PageError(e).into_response();
+        }
+    }
+    let clear = session_cookie(&state, "", 0);
+    ([(SET_COOKIE, clear)], Redirect::to("/login")).into_response()
+}
+
+/// Sets the language cookie and goes back to the page the switch was clicked on.
+pub async fn switch_lang(Path(tag): Path<String>, Query(q): Query<NextQuery>) -> Response {
+    let Some(lang) = Lang::parse(&tag) else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    let cookie = format!(
+        "{LANG_COOKIE}={}; Path=/; SameSite=Lax; Max-Age=31536000",
+        lang.tag()
+    );
+    (
+        [(SET_COOKIE, cookie)],
+        Redirect::to(&safe_next(q.next.as_deref())),
+    )
+        .into_response()
+}
+
+/// The landing page: the cadre's own unit when they hold one post, else the org list.
+pub async fn home(State(state): State<AppState>, auth: Auth) -> Result<Response, PageError> {
+    let mut tx = state.store.read().await?;
+    let roots = nuanxin_core::orgs::roots(&mut tx, &auth.caller.scope).await?;
+    let target = match roots.as_slice() {
+        [one] => format!("/orgs/{}", one.code),
+        _ => "/orgs".to_string(),
+    };
+    Ok(Redirect::to(&target).into_response())
+}

@@ -1,0 +1,77 @@
+//! `nuanxin admin create` (password read as one line from standard input) and `admin token`.
+
+use clap::Subcommand;
+use nuanxin_core::accounts::{self, AccountInput, Caller};
+use nuanxin_core::clock::Clock;
+use std::io::BufRead;
+use std::process::ExitCode;
+
+#[derive(Subcommand)]
+pub enum AdminCommand {
+    /// Create a cadre account with a post at an org unit; reads the password from standard input.
+    Create {
+        /// Code of the org unit of the post.
+        #[arg(long)]
+        org: String,
+        #[arg(long)]
+        username: String,
+        /// admin, staff or viewer.
+        #[arg(long)]
+        role: String,
+        #[arg(long)]
+        display_name: Option<String>,
+    },
+    /// Create an API token for an account (printed once).
+    Token {
+        #[arg(long)]
+        username: String,
+        /// What the token is for, e.g. "交通运输局窗口".
+        #[arg(long)]
+        name: String,
+    },
+}
+
+pub async fn run(database: &str, cmd: AdminCommand) -> anyhow::Result<ExitCode> {
+    let store = super::open(database).await?;
+    let clock = Clock::system();
+    let caller = Caller::operator(&clock);
+    match cmd {
+        AdminCommand::Create {
+            org,
+            username,
+            role,
+            display_name,
+        } => {
+            let mut password = String::new();
+            std::io::stdin().lock().read_line(&mut password)?;
+            let password = password.trim_end_matches(['\r', '\n']).to_string();
+            let input = AccountInput {
+                username: username.clone(),
+                display_name,
+                password,
+                org_code: org.clone(),
+                role,
+            };
+            let mut tx = store.write().await?;
+            match accounts::create_account(&mut tx, &caller, &input).await {
+                Ok(_) => {
+                    tx.commit().await?;
+                    println!("account {username} created with a post at {org}");
+                    Ok(ExitCode::SUCCESS)
+                }
+                Err(e) => {
+                    let msg = nuanxin_web::Catalogue::of(nuanxin_web::Lang::ZhCn).get(e.code());
+                    eprintln!("error: {} {msg} ({})", e.field().unwrap_or(""), e.code());
+                    Ok(ExitCode::from(1))
+                }
+            }
+        }
+        AdminCommand::Token { username, name } => {
+            let mut tx = store.write().await?;
+            let token = accounts::create_token(&mut tx, &caller, &username, &name).await?;
+            tx.commit().await?;
+            println!("{token}");
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}

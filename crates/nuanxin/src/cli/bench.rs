@@ -1,0 +1,33 @@
+//! `nuanxin bench`: performance measurements on generated data; results go to BENCHMARKS.md.
+
+use clap::Subcommand;
+use std::process::ExitCode;
+
+#[derive(Subcommand)]
+pub enum BenchCommand {
+    /// Subtree listing and counting over a generated tree of org units.
+    Subtree {
+        /// Database to fill (a fresh SQLite file is best).
+        #[arg(long, default_value = "sqlite:///tmp/nuanxin-bench.db")]
+        database: String,
+        /// Number of org units to generate.
+        #[arg(long, default_value_t = 1_000_000)]
+        units: usize,
+        /// Number of queries of each kind.
+        #[arg(long, default_value_t = 2_000)]
+        queries: usize,
+    },
+}
+
+pub async fn run(cmd: BenchCommand) -> anyhow::Result<ExitCode> {
+    match cmd {
+        BenchCommand::Subtree {
+            database,
+            units,
+            queries,
+        } => {
+            nuanxin_core::orgs::bench::subtree(&database, units, queries).await?;
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}

@@ -1,0 +1,78 @@
+//! Command line: `serve`, `migrate`, `demo`, `admin`, `regions`, `import`, `bench`.
+
+mod admin;
+mod bench;
+mod import;
+mod regions;
+mod serve;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use nuanxin_core::Store;
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(
+    name = "nuanxin",
+    version,
+    about = "暖新 Nuanxin: the union platform for new-employment-form workers"
+)]
+pub struct Cli {
+    /// Database URL: sqlite://PATH (embedded, default) or postgres://USER@HOST/DB.
+    #[arg(
+        long,
+        global = true,
+        env = "NUANXIN_DATABASE_URL",
+        default_value = "sqlite://nuanxin.db"
+    )]
+    pub database: String,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand)]
+pub enum Command {
+    /// Serve the web console and the API.
+    Serve(serve::ServeArgs),
+    /// Create or upgrade the database schema and load the built-in regions, then exit.
+    Migrate,
+    /// Create the database if needed, load the Liaocheng demo once, and serve.
+    Demo(serve::ServeArgs),
+    /// Accounts and API tokens.
+    #[command(subcommand)]
+    Admin(admin::AdminCommand),
+    /// The region tree.
+    #[command(subcommand)]
+    Regions(regions::RegionsCommand),
+    /// Import a spreadsheet (.xlsx or .csv).
+    #[command(subcommand)]
+    Import(import::ImportCommand),
+    /// Measure performance on generated data (see BENCHMARKS.md).
+    #[command(subcommand)]
+    Bench(bench::BenchCommand),
+}
+
+/// Opens and migrates the database, and makes sure the built-in regions are loaded.
+pub async fn open(url: &str) -> anyhow::Result<Store> {
+    let store = Store::open(url)
+        .await
+        .with_context(|| format!("opening {url}"))?;
+    nuanxin_core::regions::ensure_builtin(&store).await?;
+    Ok(store)
+}
+
+pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    match cli.command {
+        Command::Serve(args) => serve::serve(&cli.database, args, false).await,
+        Command::Demo(args) => serve::serve(&cli.database, args, true).await,
+        Command::Migrate => {
+            open(&cli.database).await?;
+            println!("migrated {}", cli.database);
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Admin(cmd) => admin::run(&cli.database, cmd).await,
+        Command::Regions(cmd) => regions::run(&cli.database, cmd).await,
+        Command::Import(cmd) => import::run(&cli.database, cmd).await,
+        Command::Bench(cmd) => bench::run(cmd).await,
+    }
+}

@@ -1,0 +1,71 @@
+//! `nuanxin serve` and `nuanxin demo`.
+
+use nuanxin_core::clock::Clock;
+use nuanxin_core::demo;
+use nuanxin_web::{AppState, WebConfig};
+use std::net::SocketAddr;
+use std::process::ExitCode;
+
+#[derive(clap::Args)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:8080", env = "NUANXIN_LISTEN")]
+    pub listen: SocketAddr,
+    /// Mark cookies Secure: use when the console is served over HTTPS.
+    #[arg(long, env = "NUANXIN_SECURE_COOKIES")]
+    pub secure_cookies: bool,
+}
+
+pub async fn serve(database: &str, args: ServeArgs, with_demo: bool) -> anyhow::Result<ExitCode> {
+    let started = std::time::Instant::now();
+    let store = super::open(database).await?;
+    let clock = Clock::system();
+    if with_demo {
+        let summary = demo::load(&store, &clock).await?;
+        if summary.already_loaded {
+            println!("demo data already present in {database}");
+        } else {
+            println!(
+                "demo data loaded: {} org units, {} accounts",
+                summary.units, summary.accounts
+            );
+        }
+        println!("\n  Demo accounts (password: {})", demo::PASSWORD);
+        for (username, display, _, what) in demo::ACCOUNTS {
+            println!("    {username:<12} {display} — {what}");
+        }
+    }
+    let listener = tokio::net::TcpListener::bind(args.listen).await?;
+    let app = nuanxin_web::router(AppState::new(
+        store,
+        clock,
+        WebConfig {
+            secure_cookies: args.secure_cookies,
+        },
+    ));
+    println!(
+        "\n  暖新 Nuanxin is ready at http://{} ({} ms)\n",
+        listener.local_addr()?,
+        started.elapsed().as_millis()
+    );
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown())
+    .await?;
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn shutdown() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+            .expect("signal handler");
+        tokio::select! { _ = ctrl_c => {}, _ = term.recv() => {} }
+    }
+    #[cfg(not(unix))]
+    let _ = ctrl_c.await;
+    tracing::info!("shutting down");
+}
