@@ -140,7 +140,7 @@ impl Scope {
 
     /// Number of placeholders `sql` uses.
     pub fn bind_count(&self) -> usize {
-        self.outer_roots().len().max(0) * 2
+        self.outer_roots().len() * 2
     }
 }
 

@@ -127,6 +127,80 @@ mod tests {
         );
     }
 
+    #[test]
+    fn every_error_code_of_the_domain_has_a_message() {
+        let re =
+            regex::Regex::new(r#"\("[a-z_]+", "([a-z_]+\.[a-z_]+)"\)|code: "([a-z_]+\.[a-z_]+)""#)
+                .unwrap();
+        let core = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../nuanxin-core/src");
+        let mut found = 0;
+        for path in walk(core) {
+            let text = std::fs::read_to_string(&path).unwrap();
+            for cap in re.captures_iter(&text) {
+                let key = cap.get(1).or(cap.get(2)).unwrap().as_str();
+                found += 1;
+                for lang in [Lang::ZhCn, Lang::En] {
+                    assert!(
+                        Catalogue::of(lang).has(key),
+                        "{key} ({}) has no message in {}",
+                        path.display(),
+                        lang.tag()
+                    );
+                }
+            }
+        }
+        assert!(found > 30, "the scan found the error codes ({found})");
+    }
+
+    #[test]
+    fn every_label_built_from_a_domain_value_exists() {
+        use nuanxin_core::orgs::{FederationLevel, Industry, JointKind, OrgKind};
+        let mut keys: Vec<String> = Vec::new();
+        keys.extend(
+            OrgKind::ALL
+                .iter()
+                .map(|k| format!("orgs.kind.{}", k.as_str())),
+        );
+        keys.extend(
+            JointKind::ALL
+                .iter()
+                .map(|k| format!("orgs.joint_kind.{}", k.as_str())),
+        );
+        keys.extend(
+            Industry::ALL
+                .iter()
+                .map(|k| format!("orgs.industry.{}", k.as_str())),
+        );
+        keys.extend(
+            [
+                FederationLevel::Province,
+                FederationLevel::City,
+                FederationLevel::County,
+                FederationLevel::Township,
+            ]
+            .iter()
+            .map(|l| format!("orgs.level.{}", l.as_str())),
+        );
+        keys.extend(
+            ["active", "dissolved"]
+                .iter()
+                .map(|s| format!("orgs.status.{s}")),
+        );
+        keys.extend(
+            ["created", "updated", "moved", "dissolved"]
+                .iter()
+                .map(|s| format!("orgs.event.{s}")),
+        );
+        keys.extend(
+            nuanxin_core::Role::ALL
+                .iter()
+                .map(|r| format!("accounts.role.{}", r.as_str())),
+        );
+        for key in keys {
+            assert!(Catalogue::of(Lang::ZhCn).has(&key), "{key} missing");
+        }
+    }
+
     fn walk(dir: std::path::PathBuf) -> Vec<std::path::PathBuf> {
         let mut out = Vec::new();
         for e in std::fs::read_dir(dir).unwrap() {

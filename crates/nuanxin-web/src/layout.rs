@@ -1,5 +1,5 @@
 //! What every page shares: language, the signed-in cadre, the CSRF token, the active section of
-//! the navigation, and the message catalogue (`ctx.t("key")` in templates).
+//! the navigation, and the message catalogue (`ctx.t("app.name")` in templates).
 
 use crate::auth::Auth;
 use crate::i18n::{Catalogue, Lang};

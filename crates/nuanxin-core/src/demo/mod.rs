@@ -22,7 +22,14 @@ pub const CITY_CODE: &str = "F3715";
 pub const PASSWORD: &str = "nuanxin-demo";
 
 /// A demo account: username, display name, posts (org code, role), what it shows.
-pub const ACCOUNTS: [(&str, &str, &[(&str, Role)], &str); 6] = [
+pub type DemoAccount = (
+    &'static str,
+    &'static str,
+    &'static [(&'static str, Role)],
+    &'static str,
+);
+
+pub const ACCOUNTS: [DemoAccount; 6] = [
     (
         "liaocheng",
         "聊城市总工会 管理员",
@@ -248,7 +255,7 @@ pub async fn load(store: &Store, clock: &Clock) -> Result<DemoSummary> {
             );
             ju.joint_kind = Some(orgs::JointKind::Flexible);
             units.push(ju);
-            let prefix = format!("{}", t.code);
+            let prefix = t.code.to_string();
             for (vcode, vname) in villages
                 .iter()
                 .filter(|(c, _)| c.starts_with(&prefix))

@@ -221,6 +221,14 @@ pub async fn create(tx: &mut Tx, caller: &Caller, draft: &OrgDraft) -> Result<Or
         }
     };
     check_placement(draft.kind, &draft.region_code, parent.as_ref())?;
+    // Checked before the insert: on PostgreSQL a failed statement would abort the transaction,
+    // and an import goes on with its other rows. The unique index still guards against races.
+    const TAKEN: &str = "SELECT COUNT(*) FROM org_units WHERE code = $1";
+    let taken: i64 =
+        on_db!(tx.conn(), c => sqlx::query_scalar(TAKEN).bind(&draft.code).fetch_one(c).await)?;
+    if taken > 0 {
+        return Err(Error::conflict("code", "orgs.code_taken"));
+    }
     let id = new_id();
     let depth = path.matches('/').count() as i32 - 2;
     const SQL: &str =

@@ -85,6 +85,8 @@ pub async fn import(
     let mut rejected: Vec<RowError> = Vec::new();
     let mut drafts: Vec<(usize, OrgDraft)> = Vec::new();
     let mut seen: HashMap<String, usize> = HashMap::new();
+    // Codes of rows that failed validation: their children cannot be imported either.
+    let mut failed: HashSet<String> = HashSet::new();
     for (row, cells) in &table.rows {
         let cell = |k: &str| table.cell(cells, k).to_string();
         let opt = |k: &str| Some(cell(k)).filter(|s| !s.is_empty());
@@ -101,11 +103,14 @@ pub async fn import(
             contact_phone: opt("contact_phone"),
         };
         match OrgDraft::parse(&input, caller.today) {
-            Err(errs) => rejected.extend(errs.into_iter().map(|(f, code)| RowError {
-                row: *row,
-                column: table.header(f),
-                code,
-            })),
+            Err(errs) => {
+                failed.insert(input.code.trim().to_string());
+                rejected.extend(errs.into_iter().map(|(f, code)| RowError {
+                    row: *row,
+                    column: table.header(f),
+                    code,
+                }));
+            }
             Ok(d) => {
                 if seen.insert(d.code.clone(), *row).is_some() {
                     rejected.push(RowError {
@@ -120,24 +125,24 @@ pub async fn import(
         }
     }
     let in_file: HashSet<String> = drafts.iter().map(|(_, d)| d.code.clone()).collect();
-    let rejected_codes: HashSet<String> = table
-        .rows
-        .iter()
-        .filter(|(r, _)| rejected.iter().any(|e| e.row == *r))
-        .map(|(_, c)| table.cell(c, "code").to_string())
-        .collect();
 
     let mut tx = store.write().await?;
     let mut done: HashSet<String> = HashSet::new();
-    let mut failed: HashSet<String> = rejected_codes;
     let mut pending = drafts;
     let mut imported = 0;
     loop {
         let before = pending.len();
         let mut next = Vec::new();
         for (row, d) in pending {
-            match &d.parent_code {
+            // A rejected parent row does not block its children when the parent unit exists.
+            let parent_missing = match &d.parent_code {
                 Some(p) if failed.contains(p) => {
+                    queries::get(&mut tx, &caller.scope, p).await.is_err()
+                }
+                _ => false,
+            };
+            match &d.parent_code {
+                Some(_) if parent_missing => {
                     rejected.push(RowError {
                         row,
                         column: table.header("parent_code"),
@@ -145,7 +150,9 @@ pub async fn import(
                     });
                     failed.insert(d.code.clone());
                 }
-                Some(p) if in_file.contains(p) && !done.contains(p) => next.push((row, d)),
+                Some(p) if in_file.contains(p) && !done.contains(p) && !failed.contains(p) => {
+                    next.push((row, d))
+                }
                 _ => match queries::create(&mut tx, caller, &d).await {
                     Ok(_) => {
                         done.insert(d.code.clone());

@@ -165,8 +165,7 @@ fn excel_serial_date(serial: f64) -> Option<NaiveDate> {
 pub fn parse_date(s: &str) -> Option<NaiveDate> {
     let s = s.trim();
     let norm: String = s
-        .replace('年', "-")
-        .replace('月', "-")
+        .replace(['年', '月'], "-")
         .replace('日', "")
         .chars()
         .map(|c| if c == '/' || c == '.' { '-' } else { c })

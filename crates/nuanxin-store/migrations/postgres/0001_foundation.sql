@@ -91,7 +91,7 @@ CREATE TABLE api_tokens (
 CREATE TABLE rate_limits (
     key          TEXT PRIMARY KEY,
     window_start BIGINT NOT NULL,
-    hits         INTEGER NOT NULL
+    hits         BIGINT NOT NULL
 );
 
 CREATE TABLE audit_log (

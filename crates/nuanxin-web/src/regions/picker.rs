@@ -62,7 +62,7 @@ impl Picker {
         let mut parent = root.clone();
         let start = root.as_ref().map_or(0, |r| r.lineage().len());
         let mut chosen_names = Vec::new();
-        for depth in start..5 {
+        for (depth, label_key) in LABELS.iter().enumerate().skip(start) {
             let options = regions::children(tx, parent.as_ref()).await?;
             if options.is_empty() {
                 break;
@@ -70,7 +70,7 @@ impl Picker {
             let selected = lineage.get(depth).cloned();
             let up = parent.as_ref().map(|p| p.to_string()).unwrap_or_default();
             levels.push(PickerLevel {
-                label_key: LABELS[depth],
+                label_key,
                 up,
                 options: options
                     .iter()

@@ -1,0 +1,240 @@
+//! End-to-end in headless Chromium: sign in, browse and edit the org tree, switch language, on a
+//! desktop and a phone. Screenshots land in target/screenshots/ for people to look at.
+
+use fantoccini::Locator;
+use nuanxin_testkit::{Browser, TestApp};
+
+/// Types into a field, retrying while the page is still being replaced.
+async fn fill(b: &Browser, id: &str, value: &str) {
+    for _ in 0..50 {
+        if let Ok(e) = b.client.find(Locator::Id(id)).await {
+            if e.send_keys(value).await.is_ok() {
+                return;
+            }
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("cannot type into #{id}");
+}
+
+async fn sign_in(b: &Browser, username: &str) {
+    b.goto("/login").await;
+    fill(b, "username", username).await;
+    fill(b, "password", nuanxin_core::demo::PASSWORD).await;
+    b.client
+        .find(Locator::Css("button[type=submit]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+}
+
+async fn text(b: &Browser, css: &str) -> String {
+    b.client
+        .find(Locator::Css(css))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
+}
+
+async fn wait_for_path(b: &Browser, prefix: &str) {
+    for _ in 0..100 {
+        if b.path().await.starts_with(prefix) {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("expected {prefix}, at {}", b.path().await);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_city_cadre_browses_searches_creates_edits_moves_and_dissolves_units() {
+    let app = TestApp::sqlite().await;
+    app.load_demo().await;
+    let Some(b) = Browser::open(&app, 1440, 900).await else {
+        return app.finish().await;
+    };
+    sign_in(&b, "liaocheng").await;
+    wait_for_path(&b, "/orgs/F3715").await;
+    assert_eq!(text(&b, "h1").await, "聊城市总工会");
+    b.screenshot("desktop-unit-zh").await;
+
+    // Live search (htmx) in the list.
+    b.goto("/orgs").await;
+    b.client
+        .find(Locator::Id("q"))
+        .await
+        .unwrap()
+        .send_keys("古楼")
+        .await
+        .unwrap();
+    let mut found = false;
+    for _ in 0..60 {
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        if text(&b, "#org-results")
+            .await
+            .contains("古楼街道灵活就业人员联合工会")
+            && !text(&b, "#org-results").await.contains("柳园")
+        {
+            found = true;
+            break;
+        }
+    }
+    assert!(found, "live search shows the matching units only");
+    b.screenshot("desktop-list-zh").await;
+
+    // Create a unit under a township with the region picker.
+    b.goto("/orgs/new?parent=F371502001").await;
+    b.client
+        .find(Locator::Id("code"))
+        .await
+        .unwrap()
+        .send_keys("E2E-1")
+        .await
+        .unwrap();
+    b.client
+        .find(Locator::Id("name"))
+        .await
+        .unwrap()
+        .send_keys("古楼街道网约车司机联合工会")
+        .await
+        .unwrap();
+    let village = b
+        .client
+        .find(Locator::Css(".picker-levels select"))
+        .await
+        .unwrap();
+    village.select_by_index(1).await.unwrap();
+    let mut picked = String::new();
+    for _ in 0..60 {
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        picked = b
+            .client
+            .find(Locator::Id("region_code"))
+            .await
+            .unwrap()
+            .prop("value")
+            .await
+            .unwrap()
+            .unwrap_or_default();
+        if picked.len() == 12 {
+            break;
+        }
+    }
+    assert!(
+        picked.starts_with("371502001") && picked.len() == 12,
+        "the picker fills the region code: {picked}"
+    );
+    b.screenshot("desktop-form-zh").await;
+    b.client
+        .find(Locator::Css("form.form button.primary"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_for_path(&b, "/orgs/E2E-1").await;
+    assert_eq!(text(&b, "h1").await, "古楼街道网约车司机联合工会");
+
+    // Edit with a bad phone number: the field error shows, then fix it.
+    b.goto("/orgs/E2E-1/edit").await;
+    b.client
+        .find(Locator::Id("contact_phone"))
+        .await
+        .unwrap()
+        .send_keys("12345")
+        .await
+        .unwrap();
+    b.client
+        .find(Locator::Css("form.form button.primary"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    assert!(text(&b, ".field-error").await.contains("电话号码不正确"));
+    let phone = b.client.find(Locator::Id("contact_phone")).await.unwrap();
+    phone.clear().await.unwrap();
+    phone.send_keys("0635-8888888").await.unwrap();
+    b.client
+        .find(Locator::Css("form.form button.primary"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_for_path(&b, "/orgs/E2E-1").await;
+    assert!(text(&b, "dl.facts").await.contains("0635-8888888"));
+
+    // Move under the county's holding pool, then dissolve with confirmation.
+    b.goto("/orgs/E2E-1/move").await;
+    b.client
+        .find(Locator::Id("parent_code"))
+        .await
+        .unwrap()
+        .send_keys("HP371502")
+        .await
+        .unwrap();
+    b.client
+        .find(Locator::Css("form.form button.primary"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_for_path(&b, "/orgs/E2E-1").await;
+    assert!(text(&b, ".crumbs").await.contains("周转库"));
+    b.goto("/orgs/E2E-1/dissolve").await;
+    b.screenshot("desktop-dissolve-zh").await;
+    b.client
+        .find(Locator::Css("button.danger"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_for_path(&b, "/orgs/E2E-1").await;
+    assert!(text(&b, ".page-head").await.contains("已撤销"));
+
+    // Switch to English and back.
+    b.client
+        .find(Locator::Id("lang-en"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_for_path(&b, "/orgs/E2E-1").await;
+    assert!(text(&b, ".page-head").await.contains("Dissolved"));
+    assert!(text(&b, "nav.mainnav").await.contains("Org network"));
+    b.goto("/orgs/F3715").await;
+    b.screenshot("desktop-unit-en").await;
+    b.close().await;
+    app.finish().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_township_cadre_on_a_phone_sees_only_their_township() {
+    let app = TestApp::sqlite().await;
+    app.load_demo().await;
+    let Some(b) = Browser::open(&app, 390, 844).await else {
+        return app.finish().await;
+    };
+    b.goto("/orgs").await;
+    wait_for_path(&b, "/login").await;
+    b.screenshot("phone-login-zh").await;
+    sign_in(&b, "gulou").await;
+    wait_for_path(&b, "/orgs").await;
+    b.goto("/orgs/F371502001").await;
+    assert_eq!(text(&b, "h1").await, "东昌府区古楼街道总工会");
+    b.screenshot("phone-unit-zh").await;
+    b.goto("/orgs/F371502002").await;
+    assert!(text(&b, "body").await.contains("404"));
+    b.goto("/orgs/new?parent=F371502001").await;
+    b.screenshot("phone-form-zh").await;
+    b.close().await;
+    app.finish().await;
+}

@@ -1,0 +1,8 @@
+//! Integration tests of the web console and the API, on SQLite and (when configured) PostgreSQL.
+
+mod accounts;
+mod e2e;
+mod orgs;
+mod schema;
+mod scope;
+mod session;
