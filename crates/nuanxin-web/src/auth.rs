@@ -135,15 +135,11 @@ impl FromRequestParts<AppState> for Auth {
     }
 }
 
+/// Percent-encodes a value for a query string (slashes kept, for readable `next=` paths).
 pub fn urlencode(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
+    form_urlencoded::byte_serialize(s.as_bytes())
+        .collect::<String>()
+        .replace("%2F", "/")
 }
 
 /// CSRF guard: a write (POST, PUT, PATCH, DELETE) that carries a session cookie must also carry
@@ -201,38 +197,9 @@ pub async fn csrf_guard(State(state): State<AppState>, req: Request, next: Next)
 }
 
 fn form_value(encoded: &str, name: &str) -> Option<String> {
-    serde_urlencoded_pairs(encoded)
-        .into_iter()
+    form_urlencoded::parse(encoded.as_bytes())
         .find(|(k, _)| k == name)
-        .map(|(_, v)| v)
-}
-
-fn serde_urlencoded_pairs(s: &str) -> Vec<(String, String)> {
-    s.split('&')
-        .filter_map(|kv| kv.split_once('='))
-        .map(|(k, v)| (percent_decode(k), percent_decode(v)))
-        .collect()
-}
-
-fn percent_decode(s: &str) -> String {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'+' => out.push(b' '),
-            b'%' if i + 2 < bytes.len() => match u8::from_str_radix(&s[i + 1..i + 3], 16) {
-                Ok(b) => {
-                    out.push(b);
-                    i += 2;
-                }
-                Err(_) => out.push(b'%'),
-            },
-            b => out.push(b),
-        }
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
+        .map(|(_, v)| v.into_owned())
 }
 
 fn csrf_failed() -> Response {

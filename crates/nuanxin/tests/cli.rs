@@ -16,18 +16,29 @@ fn nuanxin(db: &str, args: &[&str], stdin: &str) -> Output {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
     child.wait_with_output().unwrap()
 }
 
 fn text(o: &Output) -> String {
-    format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
 }
 
 async fn count(url: &str, sql: &str) -> i64 {
     let store = nuanxin_core::Store::open(url).await.unwrap();
     let mut tx = store.read().await.unwrap();
-    let n = nuanxin_core::on_db!(tx.conn(), c => sqlx::query_scalar::<_, i64>(sql).fetch_one(c).await).unwrap();
+    let n =
+        nuanxin_core::on_db!(tx.conn(), c => sqlx::query_scalar::<_, i64>(sql).fetch_one(c).await)
+            .unwrap();
     drop(tx);
     store.close().await;
     n
@@ -35,53 +46,129 @@ async fn count(url: &str, sql: &str) -> i64 {
 
 async fn contract(db: TestDb) {
     let url = db.url.clone();
-    let dir = std::env::temp_dir().join(format!("nuanxin-cli-{}-{}", std::process::id(), url.len() + url.as_bytes()[url.len() - 1] as usize));
+    let dir = std::env::temp_dir().join(format!(
+        "nuanxin-cli-{}-{}",
+        std::process::id(),
+        url.len() + url.as_bytes()[url.len() - 1] as usize
+    ));
     std::fs::create_dir_all(&dir).unwrap();
 
     let out = nuanxin(&url, &["migrate"], "");
     assert!(out.status.success(), "{}", text(&out));
 
     let good = dir.join("good.csv");
-    std::fs::write(&good, "工会编码,工会名称,上级工会编码,组织类型,区划代码,成立日期\n\
+    std::fs::write(
+        &good,
+        "工会编码,工会名称,上级工会编码,组织类型,区划代码,成立日期\n\
         F37,山东省总工会,,总工会,370000000000,1950-05-01\n\
-        F3715,聊城市总工会,F37,总工会,371500000000,2024/9/6\n").unwrap();
-    let out = nuanxin(&url, &["import", "orgs", good.to_str().unwrap(), "--dry-run"], "");
+        F3715,聊城市总工会,F37,总工会,371500000000,2024/9/6\n",
+    )
+    .unwrap();
+    let out = nuanxin(
+        &url,
+        &["import", "orgs", good.to_str().unwrap(), "--dry-run"],
+        "",
+    );
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     assert!(text(&out).contains("2 would be imported"), "{}", text(&out));
-    assert_eq!(count(&url, "SELECT COUNT(*) FROM org_units").await, 0, "a dry run writes nothing");
+    assert_eq!(
+        count(&url, "SELECT COUNT(*) FROM org_units").await,
+        0,
+        "a dry run writes nothing"
+    );
     let out = nuanxin(&url, &["import", "orgs", good.to_str().unwrap()], "");
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     assert_eq!(count(&url, "SELECT COUNT(*) FROM org_units").await, 2);
 
     let bad = dir.join("bad.csv");
     std::fs::write(&bad, "code,name,parent_code,type,region_code\nF371502,东昌府区总工会,F3715,federation,371502\nX,坏,F3715,federation,99\n").unwrap();
-    let out = nuanxin(&url, &["import", "orgs", bad.to_str().unwrap(), "--json"], "");
+    let out = nuanxin(
+        &url,
+        &["import", "orgs", bad.to_str().unwrap(), "--json"],
+        "",
+    );
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(report["imported"], 1);
-    assert_eq!(report["rejected"], serde_json::json!([{"row": 3, "column": "region_code", "code": "regions.unknown"}]));
+    assert_eq!(
+        report["rejected"],
+        serde_json::json!([{"row": 3, "column": "region_code", "code": "regions.unknown"}])
+    );
 
     let unusable = dir.join("unusable.csv");
     std::fs::write(&unusable, "名字,别的\n甲,乙\n").unwrap();
     let out = nuanxin(&url, &["import", "orgs", unusable.to_str().unwrap()], "");
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
-    assert!(text(&out).contains("工会编码"), "names the missing column: {}", text(&out));
-    let out = nuanxin(&url, &["import", "orgs", dir.join("missing.xlsx").to_str().unwrap()], "");
+    assert!(
+        text(&out).contains("工会编码"),
+        "names the missing column: {}",
+        text(&out)
+    );
+    let out = nuanxin(
+        &url,
+        &["import", "orgs", dir.join("missing.xlsx").to_str().unwrap()],
+        "",
+    );
     assert_eq!(out.status.code(), Some(2));
 
-    let out = nuanxin(&url, &["admin", "create", "--org", "F3715", "--username", "chief", "--role", "admin"], "s3cret-pass\n");
+    let out = nuanxin(
+        &url,
+        &[
+            "admin",
+            "create",
+            "--org",
+            "F3715",
+            "--username",
+            "chief",
+            "--role",
+            "admin",
+        ],
+        "s3cret-pass\n",
+    );
     assert!(out.status.success(), "{}", text(&out));
-    let out = nuanxin(&url, &["admin", "create", "--org", "F3715", "--username", "chief2", "--role", "admin"], "short\n");
+    let out = nuanxin(
+        &url,
+        &[
+            "admin",
+            "create",
+            "--org",
+            "F3715",
+            "--username",
+            "chief2",
+            "--role",
+            "admin",
+        ],
+        "short\n",
+    );
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
     assert!(text(&out).contains("accounts.password_too_short"));
-    let out = nuanxin(&url, &["admin", "create", "--org", "NOPE", "--username", "chief3", "--role", "staff"], "long-enough\n");
+    let out = nuanxin(
+        &url,
+        &[
+            "admin",
+            "create",
+            "--org",
+            "NOPE",
+            "--username",
+            "chief3",
+            "--role",
+            "staff",
+        ],
+        "long-enough\n",
+    );
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
 
     // The account signs in with the password given on standard input.
     let store = nuanxin_core::Store::open(&url).await.unwrap();
     let clock = nuanxin_core::clock::Clock::system();
-    let (_, session) = nuanxin_core::accounts::login(&store, &clock, "chief", "s3cret-pass", None, None).await.unwrap();
-    assert_eq!(session.scope.role_at("/F37/F3715/"), Some(nuanxin_core::Role::Admin));
+    let (_, session) =
+        nuanxin_core::accounts::login(&store, &clock, "chief", "s3cret-pass", None, None)
+            .await
+            .unwrap();
+    assert_eq!(
+        session.scope.role_at("/F37/F3715/"),
+        Some(nuanxin_core::Role::Admin)
+    );
     assert_eq!(session.scope.role_at("/F37/"), None);
     store.close().await;
     let _ = std::fs::remove_dir_all(&dir);

@@ -7,6 +7,7 @@ use super::Caller;
 use crate::audit::{self, Actor};
 use crate::clock::Clock;
 use crate::{on_db, Error, Result, Role, Store, Tx};
+use nuanxin_store::{bind_args, Sql};
 use serde::Serialize;
 use uuid::Uuid;
 
@@ -103,22 +104,17 @@ pub async fn authenticate_token(
 
 /// Tokens of accounts with a post in the caller's scope.
 pub async fn list_tokens(tx: &mut Tx, caller: &Caller) -> Result<Vec<ApiToken>> {
-    const SQL: &str = "SELECT t.id, t.name, a.username, t.created_at, t.last_used_at, t.revoked_at
-        FROM api_tokens t JOIN accounts a ON a.id = t.account_id ORDER BY t.created_at DESC";
-    let all: Vec<ApiToken> =
-        on_db!(tx.conn(), c => sqlx::query_as::<_, ApiToken>(SQL).fetch_all(c).await)?;
-    let mut out = Vec::new();
-    for t in all {
-        let account = account_by_username(tx, &t.username).await?.expect("joined");
-        let posts = assignments_of(tx, account.id).await?;
-        if posts
-            .iter()
-            .any(|p| caller.scope.role_at(&p.org_path).is_some())
-        {
-            out.push(t);
-        }
-    }
-    Ok(out)
+    let mut q = Sql::new(
+        "SELECT t.id, t.name, a.username, t.created_at, t.last_used_at, t.revoked_at
+         FROM api_tokens t JOIN accounts a ON a.id = t.account_id
+         WHERE EXISTS (SELECT 1 FROM assignments s JOIN org_units o ON o.id = s.org_id
+                       WHERE s.account_id = t.account_id AND ",
+    );
+    q.scope("o.path", &caller.scope)
+        .push(") ORDER BY t.created_at DESC");
+    Ok(
+        on_db!(tx.conn(), c => bind_args!(sqlx::query_as::<_, ApiToken>(&q.sql), &q.args).fetch_all(c).await)?,
+    )
 }
 
 pub async fn revoke_token(tx: &mut Tx, caller: &Caller, id: Uuid) -> Result<()> {
@@ -137,7 +133,6 @@ pub async fn revoke_token(tx: &mut Tx, caller: &Caller, id: Uuid) -> Result<()> 
     }
     const SQL: &str = "UPDATE api_tokens SET revoked_at = $2 WHERE id = $1";
     on_db!(tx.conn(), c => sqlx::query(SQL).bind(id).bind(caller.at).execute(c).await.map(|r| r.rows_affected()))?;
-    let _ = account_by_id(tx, account.id).await?;
     audit::record(
         tx,
         &caller.actor,

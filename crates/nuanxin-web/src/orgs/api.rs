@@ -26,6 +26,8 @@ pub struct ListParams {
     pub status: Option<String>,
     /// Only this unit's subtree (by code).
     pub under: Option<String>,
+    /// Only units whose region lies inside this region (12-digit or short code).
+    pub region: Option<String>,
     /// `path` (default), `code`, `name`, `region`, `founded`, `updated`.
     pub sort: Option<String>,
     /// `1` for descending.
@@ -42,6 +44,7 @@ impl From<ListParams> for ListQuery {
             kind: p.kind,
             status: p.status,
             under: p.under,
+            region: p.region,
             sort: p.sort,
             desc: p.desc,
             page: p.page,
@@ -63,7 +66,7 @@ pub async fn list(
         orgs::list(
             &mut tx,
             &auth.caller.scope,
-            &q.filter(),
+            &q.filter()?,
             PageRequest::new(q.page, q.per_page),
         )
         .await?,

@@ -18,6 +18,7 @@ use nuanxin_core::orgs::{
     OrgUnit,
 };
 use nuanxin_core::page::{Page, PageRequest};
+use nuanxin_core::regions::RegionCode;
 use nuanxin_core::{sheets, Error, Role};
 use serde::Deserialize;
 use std::collections::HashMap;
@@ -29,6 +30,8 @@ pub struct ListQuery {
     pub kind: Option<String>,
     pub status: Option<String>,
     pub under: Option<String>,
+    /// Region code (12-digit or short): units whose region lies inside it.
+    pub region: Option<String>,
     pub sort: Option<String>,
     pub desc: Option<String>,
     pub page: Option<u32>,
@@ -40,8 +43,12 @@ fn filled(s: &Option<String>) -> Option<&str> {
 }
 
 impl ListQuery {
-    pub fn filter(&self) -> OrgFilter {
-        OrgFilter {
+    pub fn filter(&self) -> Result<OrgFilter, Error> {
+        let region = match filled(&self.region) {
+            Some(r) => Some(RegionCode::parse(r)?),
+            None => None,
+        };
+        Ok(OrgFilter {
             q: filled(&self.q).map(str::to_string),
             kind: filled(&self.kind).and_then(OrgKind::parse),
             status: match filled(&self.status) {
@@ -50,12 +57,12 @@ impl ListQuery {
                 _ => Some(OrgStatus::Active),
             },
             under: filled(&self.under).map(str::to_string),
-            region: None,
+            region,
             sort: filled(&self.sort)
                 .and_then(|s| serde_json::from_value(serde_json::json!(s)).ok())
                 .unwrap_or_default(),
             desc: filled(&self.desc) == Some("1"),
-        }
+        })
     }
 
     fn params(&self) -> Vec<(&'static str, String)> {
@@ -65,6 +72,7 @@ impl ListQuery {
             ("type", &self.kind),
             ("status", &self.status),
             ("under", &self.under),
+            ("region", &self.region),
             ("sort", &self.sort),
             ("desc", &self.desc),
         ] {
@@ -178,7 +186,7 @@ pub async fn list(
 ) -> Result<Html<String>, PageError> {
     let mut tx = state.store.read().await?;
     let page_req = PageRequest::new(query.page, query.per_page);
-    let result = orgs::list(&mut tx, &auth.caller.scope, &query.filter(), page_req).await?;
+    let result = orgs::list(&mut tx, &auth.caller.scope, &query.filter()?, page_req).await?;
     let ctx = Ctx::new(&auth, "orgs", &query.here());
     let rows = result.items.iter().map(|o| view::row(&ctx, o)).collect();
     if is_htmx(&headers)
@@ -549,7 +557,7 @@ async fn move_page(
         .filter(|c| {
             !c.path.starts_with(&unit.path)
                 && c.kind != OrgKind::EnterpriseUnion
-                && c.code != unit.parent_code.clone().unwrap_or_default()
+                && unit.parent_code.as_deref() != Some(c.code.as_str())
         })
         .map(|c| view::row(&ctx, c))
         .collect();
@@ -751,7 +759,7 @@ async fn export(
     Query(query): Query<ListQuery>,
 ) -> Result<Response, PageError> {
     let mut tx = state.store.write().await?;
-    let (headers, rows) = sheet::export(&mut tx, &auth.caller, &query.filter()).await?;
+    let (headers, rows) = sheet::export(&mut tx, &auth.caller, &query.filter()?).await?;
     tx.commit().await?;
     let name = format!("org-units-{}", auth.caller.today);
     match format {

@@ -29,6 +29,14 @@ both_backends! {
         let direct = app.count("SELECT COUNT(*) FROM org_units o JOIN org_units p ON p.id = o.parent_id WHERE p.code = 'F371502001'").await;
         assert_eq!(children["total"].as_i64().unwrap(), direct);
 
+        // Roll-up by region code prefix, in either code form.
+        let in_township = c.get("/api/v1/orgs?region=371502001000&per_page=200").await.json();
+        let direct = app.count("SELECT COUNT(*) FROM org_units WHERE status = 'active' AND region_code LIKE '371502001%' AND path LIKE '/F3715/F371502/%'").await;
+        assert_eq!(in_township["total"].as_i64().unwrap(), direct);
+        assert!(direct >= 4);
+        let e = c.get("/api/v1/orgs?region=37x").await;
+        assert_eq!((e.status.as_u16(), e.json()["field"].as_str()), (422, Some("region_code")));
+
         let history = c.get("/api/v1/orgs/JU-TEST-1/history").await.json();
         let events: Vec<&str> = history.as_array().unwrap().iter().map(|h| h["event"].as_str().unwrap()).collect();
         assert_eq!(events, ["updated", "created"]);
