@@ -7,6 +7,7 @@ pub mod audit;
 pub mod clock;
 pub mod demo;
 pub mod error;
+pub mod members;
 pub mod orgs;
 pub mod page;
 pub mod regions;

@@ -100,6 +100,23 @@ impl Scope {
             .max()
     }
 
+    /// The part of this scope inside the subtree at `path`: one root with the role held there,
+    /// or `None` when the path is outside. Lets a query on one subtree use a single index range.
+    pub fn within(&self, path: &str) -> Option<Scope> {
+        let role = self.role_at(path)?;
+        let mut roots = vec![ScopeRoot {
+            path: path.to_string(),
+            role,
+        }];
+        roots.extend(
+            self.roots
+                .iter()
+                .filter(|r| r.path.starts_with(path) && r.path != path)
+                .cloned(),
+        );
+        Some(Scope::of_roots(roots))
+    }
+
     /// The roots that are not inside another root: the disjoint ranges a query must cover.
     fn outer_roots(&self) -> Vec<&ScopeRoot> {
         let mut out: Vec<&ScopeRoot> = Vec::new();
@@ -201,6 +218,20 @@ mod tests {
                 "{outside}"
             );
         }
+    }
+
+    #[test]
+    fn within_narrows_to_one_subtree_keeping_higher_roles_below() {
+        let s = Scope::of_roots(vec![
+            root("/A/", Role::Viewer),
+            root("/A/B/C/", Role::Admin),
+        ]);
+        let w = s.within("/A/B/").unwrap();
+        assert_eq!(w.bounds(), vec!["/A/B/", "/A/B0"]);
+        assert_eq!(w.role_at("/A/B/"), Some(Role::Viewer));
+        assert_eq!(w.role_at("/A/B/C/D/"), Some(Role::Admin));
+        assert_eq!(w.role_at("/A/"), None);
+        assert!(s.within("/Z/").is_none());
     }
 
     #[test]

@@ -13,8 +13,11 @@ pub use client::{Client, Resp};
 pub use db::TestDb;
 
 use nuanxin_core::clock::Clock;
+use nuanxin_core::members::id_vault::IdVault;
+use nuanxin_core::members::sms::DevSms;
 use nuanxin_core::Store;
 use nuanxin_web::{AppState, WebConfig};
+use std::sync::Arc;
 
 /// 2026-11-23 08:00 Beijing time, the fixed "now" of every test.
 pub const TEST_NOW: i64 = 1_795_392_000_000;
@@ -22,6 +25,9 @@ pub const TEST_NOW: i64 = 1_795_392_000_000;
 pub struct TestApp {
     pub store: Store,
     pub clock: Clock,
+    /// The development SMS sender: tests read the codes it "sent".
+    pub sms: Arc<DevSms>,
+    pub vault: IdVault,
     pub router: axum::Router,
     pub db: TestDb,
 }
@@ -30,14 +36,21 @@ impl TestApp {
     async fn on(db: TestDb) -> TestApp {
         let store = Store::open(&db.url).await.expect("open test database");
         let clock = Clock::fixed(TEST_NOW);
-        let router = nuanxin_web::router(AppState::new(
+        let sms = Arc::new(DevSms::default());
+        let vault = IdVault::development();
+        let state = AppState::new(
             store.clone(),
             clock.clone(),
             WebConfig::default(),
-        ));
+            vault.clone(),
+            sms.clone(),
+        );
+        let router = nuanxin_web::router(state);
         TestApp {
             store,
             clock,
+            sms,
+            vault,
             router,
             db,
         }

@@ -12,6 +12,8 @@ mod router;
 
 mod accounts;
 mod audit;
+mod join;
+mod members;
 mod orgs;
 mod regions;
 mod session;
@@ -21,6 +23,8 @@ pub use i18n::{Catalogue, Lang};
 pub use router::router;
 
 use nuanxin_core::clock::Clock;
+use nuanxin_core::members::id_vault::IdVault;
+use nuanxin_core::members::sms::SmsSender;
 use nuanxin_core::Store;
 use std::sync::Arc;
 
@@ -29,6 +33,9 @@ use std::sync::Arc;
 pub struct WebConfig {
     /// Mark cookies `Secure` (serve behind HTTPS). Off for plain-HTTP local use.
     pub secure_cookies: bool,
+    /// The address workers reach the server at, for the URLs inside join QR codes
+    /// (`https://union.example.cn`); empty means the address of the request.
+    pub public_url: String,
 }
 
 /// Shared state of every handler.
@@ -39,14 +46,26 @@ pub struct Inner {
     pub store: Store,
     pub clock: Clock,
     pub config: WebConfig,
+    /// Seals and finds ID numbers.
+    pub vault: IdVault,
+    /// Sends SMS codes.
+    pub sms: Arc<dyn SmsSender>,
 }
 
 impl AppState {
-    pub fn new(store: Store, clock: Clock, config: WebConfig) -> AppState {
+    pub fn new(
+        store: Store,
+        clock: Clock,
+        config: WebConfig,
+        vault: IdVault,
+        sms: Arc<dyn SmsSender>,
+    ) -> AppState {
         AppState(Arc::new(Inner {
             store,
             clock,
             config,
+            vault,
+            sms,
         }))
     }
 }

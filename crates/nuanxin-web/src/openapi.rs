@@ -1,7 +1,7 @@
 //! The OpenAPI document, generated from the attributes on the API handlers it describes and
 //! served at `/api/openapi.json`.
 
-use crate::{accounts, audit, orgs, regions, session};
+use crate::{accounts, audit, join, members, orgs, regions, session};
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
@@ -15,6 +15,8 @@ use utoipa::{Modify, OpenApi};
         regions::api::provinces, regions::api::get, regions::api::children,
         accounts::api::list, accounts::api::create, accounts::api::grant, accounts::api::revoke, accounts::api::create_token,
         audit::list,
+        members::api::list, members::api::decide, members::api::reveal, members::api::codes, members::api::rotate,
+        join::api::send_code, join::api::join,
     ),
     modifiers(&Security),
     security(("bearer" = []), ("session" = [])),

@@ -1,6 +1,8 @@
 //! Every route of the console and the API in one table.
 
-use crate::{accounts, assets, audit, auth, error, openapi, orgs, regions, session, AppState};
+use crate::{
+    accounts, assets, audit, auth, error, join, members, openapi, orgs, regions, session, AppState,
+};
 use axum::extract::DefaultBodyLimit;
 use axum::http::{header, HeaderValue};
 use axum::middleware;
@@ -40,7 +42,16 @@ pub fn router(state: AppState) -> Router {
             delete(accounts::api::revoke),
         )
         .route("/tokens", post(accounts::api::create_token))
-        .route("/audit", get(audit::list));
+        .route("/audit", get(audit::list))
+        .route("/members", get(members::api::list))
+        .route("/members/decisions", post(members::api::decide))
+        .route("/members/{id}/reveal", post(members::api::reveal))
+        .route(
+            "/orgs/{code}/join-codes",
+            get(members::api::codes).post(members::api::rotate),
+        )
+        .route("/join/{code}/sms", post(join::api::send_code))
+        .route("/join/{code}", post(join::api::join));
 
     let pages = Router::new()
         .route("/", get(session::pages::home))
@@ -94,6 +105,29 @@ pub fn router(state: AppState) -> Router {
             post(accounts::pages::revoke_token),
         )
         .route("/audit", get(audit::page))
+        .route("/members", get(members::pages::list))
+        .route("/members/decisions", post(members::pages::decide))
+        .route("/members/export.xlsx", get(members::pages::export))
+        .route("/members/{id}", get(members::pages::show))
+        .route("/members/{id}/reveal", post(members::pages::reveal))
+        .route(
+            "/orgs/{code}/join-code",
+            get(members::pages::join_code).post(members::pages::rotate),
+        )
+        .route(
+            "/orgs/{code}/join-code.svg",
+            get(members::pages::join_code_svg),
+        )
+        .route(
+            "/j/{code}",
+            get(join::pages::form).post(join::pages::submit),
+        )
+        .route("/me", get(join::pages::me))
+        .route(
+            "/me/login",
+            get(join::pages::login_form).post(join::pages::login),
+        )
+        .route("/me/logout", post(join::pages::logout))
         .layer(middleware::from_fn(error::render_error_pages));
 
     Router::new()

@@ -10,7 +10,7 @@ use rand::{Rng, SeedableRng};
 use std::time::Instant;
 
 /// Fills `database` with a tree of `units` org units (fan-out 10) and times `queries` subtree
-/// listings (first page of 50 with the total count) of random units at depth 2 to 4.
+/// listings (first page of 50 with the total count) of random units at depth 1 to 4.
 pub async fn subtree(database: &str, units: usize, queries: usize) -> anyhow::Result<()> {
     let store = Store::open(database).await?;
     regions::ensure_builtin(&store).await?;
@@ -28,7 +28,7 @@ pub async fn subtree(database: &str, units: usize, queries: usize) -> anyhow::Re
     );
     let mut rng = rand::rngs::StdRng::seed_from_u64(7);
     let scope = Scope::operator();
-    for depth in [2usize, 3, 4] {
+    for depth in [1usize, 2, 3, 4] {
         let mut times = Vec::with_capacity(queries);
         let mut total_rows = 0i64;
         for _ in 0..queries {

@@ -107,16 +107,16 @@ pub async fn list(
     filter: &OrgFilter,
     page: PageRequest,
 ) -> Result<Page<OrgUnit>> {
+    // One subtree asked for: the scope narrowed to it, so that the query is one index range.
+    let narrowed = match &filter.under {
+        Some(under) => {
+            let unit = get(tx, scope, under).await?;
+            Some(scope.within(&unit.path).ok_or(Error::NotFound)?)
+        }
+        None => None,
+    };
     let mut w = Sql::new(" WHERE ");
-    w.scope("o.path", scope);
-    if let Some(under) = &filter.under {
-        let unit = get(tx, scope, under).await?;
-        let (lo, hi) = nuanxin_store::subtree_range(&unit.path);
-        w.push(" AND o.path >= ")
-            .arg(lo)
-            .push(" AND o.path < ")
-            .arg(hi);
-    }
+    w.scope("o.path", narrowed.as_ref().unwrap_or(scope));
     if let Some(q) = filter.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
         let pattern = format!("%{}%", q.to_lowercase());
         w.push(" AND (LOWER(o.code) LIKE ")

@@ -29,7 +29,8 @@ CREATE TABLE org_units (
     created_at    BIGINT NOT NULL,
     updated_at    BIGINT NOT NULL
 );
-CREATE UNIQUE INDEX org_units_path ON org_units (path);
+-- Subtree ranges and their counts read this index alone (paths are unique as codes are).
+CREATE INDEX org_units_path ON org_units (path, status);
 CREATE INDEX org_units_parent ON org_units (parent_id, code);
 CREATE INDEX org_units_region ON org_units (region_code);
 

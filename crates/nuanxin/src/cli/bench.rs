@@ -14,7 +14,7 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 1_000_000)]
         units: usize,
         /// Number of queries of each kind.
-        #[arg(long, default_value_t = 2_000)]
+        #[arg(long, default_value_t = 500)]
         queries: usize,
     },
 }

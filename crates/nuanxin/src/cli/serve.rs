@@ -2,9 +2,12 @@
 
 use nuanxin_core::clock::Clock;
 use nuanxin_core::demo;
+use nuanxin_core::members::id_vault::IdVault;
+use nuanxin_core::members::sms::DevSms;
 use nuanxin_web::{AppState, WebConfig};
 use std::net::SocketAddr;
 use std::process::ExitCode;
+use std::sync::Arc;
 
 #[derive(clap::Args)]
 pub struct ServeArgs {
@@ -14,6 +17,24 @@ pub struct ServeArgs {
     /// Mark cookies Secure: use when the console is served over HTTPS.
     #[arg(long, env = "NUANXIN_SECURE_COOKIES")]
     pub secure_cookies: bool,
+    /// The address workers reach the server at, put into join QR codes (e.g. https://union.example.cn).
+    #[arg(long, env = "NUANXIN_PUBLIC_URL", default_value = "")]
+    pub public_url: String,
+}
+
+/// The ID-number vault from `NUANXIN_ID_KEYS` and `NUANXIN_ID_HASH_KEY`, or the insecure
+/// development keys (with a warning) when they are not set.
+pub fn vault() -> anyhow::Result<IdVault> {
+    match (
+        std::env::var("NUANXIN_ID_KEYS"),
+        std::env::var("NUANXIN_ID_HASH_KEY"),
+    ) {
+        (Ok(keys), Ok(hash)) => IdVault::from_env_values(&keys, &hash),
+        _ => {
+            tracing::warn!("NUANXIN_ID_KEYS / NUANXIN_ID_HASH_KEY not set: using the public development keys; never in production");
+            Ok(IdVault::development())
+        }
+    }
 }
 
 pub async fn serve(database: &str, args: ServeArgs, with_demo: bool) -> anyhow::Result<ExitCode> {
@@ -36,12 +57,16 @@ pub async fn serve(database: &str, args: ServeArgs, with_demo: bool) -> anyhow::
         }
     }
     let listener = tokio::net::TcpListener::bind(args.listen).await?;
+    let config = WebConfig {
+        secure_cookies: args.secure_cookies,
+        public_url: args.public_url,
+    };
     let app = nuanxin_web::router(AppState::new(
         store,
         clock,
-        WebConfig {
-            secure_cookies: args.secure_cookies,
-        },
+        config,
+        vault()?,
+        Arc::new(DevSms::default()),
     ));
     println!(
         "\n  暖新 Nuanxin is ready at http://{} ({} ms)\n",

@@ -1,0 +1,158 @@
+//! The member register: lists limited to the caller's scope with ID numbers masked, search by
+//! name, phone or ID number (by its keyed hash), and the audited reveal of a full ID number.
+
+use super::id_vault::IdVault;
+use super::identity::ResidentId;
+use crate::accounts::Caller;
+use crate::page::{Page, PageRequest};
+use crate::{audit, on_db, orgs, Error, Result, Role, Scope, Tx};
+use nuanxin_store::{bind_args, Sql};
+use serde::Serialize;
+use uuid::Uuid;
+
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+pub struct MemberRow {
+    pub id: Uuid,
+    pub member_no: Option<String>,
+    pub name: String,
+    /// Always masked: `3415**********123X`.
+    pub id_number: String,
+    pub phone: String,
+    pub group: String,
+    pub employer: Option<String>,
+    pub org_code: String,
+    pub org_name: String,
+    /// `pending`, `active`, `rejected`, `transferred`, `withdrawn`, `lapsed`.
+    pub status: String,
+    pub channel: String,
+    pub joined_on: Option<chrono::NaiveDate>,
+    pub requested_at: i64,
+    /// For a transfer request: the union the member comes from.
+    pub transfer_from: Option<String>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct MemberFilter {
+    /// Only this unit's subtree.
+    pub org: Option<String>,
+    /// Name (part of), phone (whole) or ID number (whole).
+    pub q: Option<String>,
+    pub status: Option<String>,
+}
+
+const SELECT: &str = "SELECT m.id, m.member_no, p.name, p.id_mask AS id_number, p.phone, m.worker_group AS \"group\", m.employer,
+        o.code AS org_code, o.name AS org_name, m.status, m.channel, m.joined_on, m.requested_at, f.name AS transfer_from
+    FROM memberships m
+    JOIN people p ON p.id = m.person_id
+    JOIN org_units o ON o.id = m.org_id
+    LEFT JOIN memberships fm ON fm.id = m.transfer_from_id LEFT JOIN org_units f ON f.id = fm.org_id";
+
+/// Memberships at units in scope, newest request first.
+pub async fn list(
+    tx: &mut Tx,
+    scope: &Scope,
+    vault: &IdVault,
+    filter: &MemberFilter,
+    page: PageRequest,
+) -> Result<Page<MemberRow>> {
+    let narrowed = match filter.org.as_deref().filter(|o| !o.trim().is_empty()) {
+        Some(code) => {
+            let unit = orgs::get(tx, scope, code).await?;
+            Some(scope.within(&unit.path).ok_or(Error::NotFound)?)
+        }
+        None => None,
+    };
+    let mut w = Sql::new(" WHERE ");
+    w.scope("o.path", narrowed.as_ref().unwrap_or(scope));
+    if let Some(status) = filter
+        .status
+        .as_deref()
+        .filter(|s| !s.is_empty() && *s != "all")
+    {
+        w.push(" AND m.status = ").arg(status);
+    } else if filter.status.is_none() {
+        w.push(" AND m.status IN ('active', 'pending')");
+    }
+    if let Some(q) = filter.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
+        let today = chrono::Utc::now().date_naive();
+        if let Ok(id) = ResidentId::parse(q, today) {
+            w.push(" AND p.id_hash = ").arg(vault.lookup_hash(&id));
+        } else if let Ok(phone) = super::identity::Phone::parse(q) {
+            w.push(" AND p.phone = ").arg(phone.as_str().to_string());
+        } else {
+            w.push(" AND (p.name LIKE ")
+                .arg(format!("%{q}%"))
+                .push(" OR m.member_no = ")
+                .arg(q.to_string())
+                .push(")");
+        }
+    }
+    let count_sql = format!(
+        "SELECT COUNT(*) FROM memberships m JOIN people p ON p.id = m.person_id JOIN org_units o ON o.id = m.org_id{}",
+        w.sql
+    );
+    let total: i64 = on_db!(tx.conn(), c => bind_args!(sqlx::query_scalar(&count_sql), &w.args).fetch_one(c).await)?;
+    let mut q = Sql {
+        sql: format!(
+            "{SELECT}{} ORDER BY m.requested_at DESC, m.id LIMIT ",
+            w.sql
+        ),
+        args: w.args,
+    };
+    q.arg(page.limit()).push(" OFFSET ").arg(page.offset());
+    let items = on_db!(tx.conn(), c => bind_args!(sqlx::query_as::<_, MemberRow>(&q.sql), &q.args).fetch_all(c).await)?;
+    Ok(Page {
+        items: items.into_iter().map(mask_phone).collect(),
+        total,
+        page: page.page,
+        per_page: page.per_page,
+    })
+}
+
+fn mask_phone(mut r: MemberRow) -> MemberRow {
+    if let Ok(p) = super::identity::Phone::parse(&r.phone) {
+        r.phone = p.mask();
+    }
+    r
+}
+
+/// One membership in scope.
+pub async fn get(tx: &mut Tx, scope: &Scope, id: Uuid) -> Result<MemberRow> {
+    let mut q = Sql::new(SELECT);
+    q.push(" WHERE m.id = ")
+        .arg(id)
+        .push(" AND ")
+        .scope("o.path", scope);
+    let row = on_db!(tx.conn(), c => bind_args!(sqlx::query_as::<_, MemberRow>(&q.sql), &q.args).fetch_optional(c).await)?;
+    row.map(mask_phone).ok_or(Error::NotFound)
+}
+
+/// The full ID number of a member, for an admin of the member's union; every reveal is audited.
+pub async fn reveal_id(
+    tx: &mut Tx,
+    caller: &Caller,
+    vault: &IdVault,
+    membership: Uuid,
+) -> Result<String> {
+    let row = get(tx, &caller.scope, membership).await?;
+    let path = orgs::get(tx, &caller.scope, &row.org_code).await?.path;
+    if caller.scope.role_at(&path) != Some(Role::Admin) {
+        return Err(Error::Forbidden);
+    }
+    const SQL: &str =
+        "SELECT p.id_sealed FROM memberships m JOIN people p ON p.id = m.person_id WHERE m.id = $1";
+    let sealed: Vec<u8> =
+        on_db!(tx.conn(), c => sqlx::query_scalar(SQL).bind(membership).fetch_one(c).await)?;
+    let id = vault.open(&sealed)?;
+    audit::record(
+        tx,
+        &caller.actor,
+        caller.at,
+        "members.reveal_id",
+        &row.org_code,
+        Some(&path),
+        serde_json::json!({"membership": membership, "member": row.id_number}),
+    )
+    .await?;
+    Ok(id.as_str().to_string())
+}

@@ -1,0 +1,146 @@
+//! SMS verification codes: six digits, valid five minutes, single use, at most five tries, and
+//! rate-limited per phone and per address (shared by every process through the database). Sent
+//! through an `SmsSender`: the development sender writes the code to the server log; a real
+//! gateway plugs in behind the same trait.
+
+use super::identity::Phone;
+use crate::accounts::hit_rate_limit;
+use crate::{on_db, Error, Result, Store, Timestamp};
+use rand::Rng;
+use sha2::{Digest, Sha256};
+use std::collections::HashMap;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Mutex;
+
+pub const CODE_TTL_MS: i64 = 5 * 60 * 1000;
+pub const MAX_ATTEMPTS: i64 = 5;
+
+/// Sends a text message to a mainland mobile number.
+pub trait SmsSender: Send + Sync {
+    fn send<'a>(
+        &'a self,
+        phone: &'a Phone,
+        text: &'a str,
+    ) -> Pin<Box<dyn Future<Output = anyhow::Result<()>> + Send + 'a>>;
+}
+
+/// Development sender: logs the message (with the code) instead of sending it, and remembers
+/// the last message per phone so that tests can read it.
+#[derive(Default)]
+pub struct DevSms {
+    last: Mutex<HashMap<String, String>>,
+}
+
+impl DevSms {
+    /// The last message sent to a phone (tests).
+    pub fn last_message(&self, phone: &str) -> Option<String> {
+        self.last.lock().expect("not poisoned").get(phone).cloned()
+    }
+
+    /// The six-digit code in the last message to a phone (tests).
+    pub fn last_code(&self, phone: &str) -> Option<String> {
+        let msg = self.last_message(phone)?;
+        msg.split(|c: char| !c.is_ascii_digit())
+            .find(|w| w.len() == 6)
+            .map(str::to_string)
+    }
+}
+
+impl SmsSender for DevSms {
+    fn send<'a>(
+        &'a self,
+        phone: &'a Phone,
+        text: &'a str,
+    ) -> Pin<Box<dyn Future<Output = anyhow::Result<()>> + Send + 'a>> {
+        Box::pin(async move {
+            tracing::warn!(phone = %phone.mask(), message = text, "development SMS sender: message not sent, shown here");
+            self.last
+                .lock()
+                .expect("not poisoned")
+                .insert(phone.as_str().to_string(), text.to_string());
+            Ok(())
+        })
+    }
+}
+
+fn code_hash(phone: &Phone, code: &str) -> String {
+    Sha256::digest(format!("{}:{code}", phone.as_str()))
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// Sends a new code to `phone`. At most one per minute and five per hour per phone, thirty per
+/// hour per address.
+pub async fn request_code(
+    store: &Store,
+    sender: &dyn SmsSender,
+    phone: &Phone,
+    ip: Option<&str>,
+    now: Timestamp,
+) -> Result<()> {
+    hit_rate_limit(
+        store,
+        &format!("sms:phone:{}", phone.as_str()),
+        1,
+        60_000,
+        now,
+    )
+    .await?;
+    hit_rate_limit(
+        store,
+        &format!("sms:phone-hour:{}", phone.as_str()),
+        5,
+        3_600_000,
+        now,
+    )
+    .await?;
+    hit_rate_limit(
+        store,
+        &format!("sms:ip:{}", ip.unwrap_or("-")),
+        30,
+        3_600_000,
+        now,
+    )
+    .await?;
+    let code = format!("{:06}", rand::thread_rng().gen_range(0..1_000_000));
+    let mut tx = store.write().await?;
+    const SQL: &str = "INSERT INTO sms_codes (id, phone, code_hash, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)";
+    on_db!(tx.conn(), c => sqlx::query(SQL).bind(nuanxin_store::new_id()).bind(phone.as_str()).bind(code_hash(phone, &code))
+        .bind(now).bind(now + CODE_TTL_MS).execute(c).await.map(|r| r.rows_affected()))?;
+    tx.commit().await?;
+    sender
+        .send(
+            phone,
+            &format!("【暖新】您的验证码是 {code}，5 分钟内有效。请勿告诉他人。"),
+        )
+        .await
+        .map_err(Error::Internal)?;
+    Ok(())
+}
+
+/// Checks a code and uses it up. Wrong tries are counted (and committed) even though the
+/// caller's own work then stops.
+pub async fn verify_code(store: &Store, phone: &Phone, code: &str, now: Timestamp) -> Result<()> {
+    let mut tx = store.write().await?;
+    const LATEST: &str = "SELECT id, code_hash, attempts FROM sms_codes
+        WHERE phone = $1 AND used_at IS NULL AND expires_at > $2 ORDER BY created_at DESC LIMIT 1";
+    let row: Option<(uuid::Uuid, String, i64)> = on_db!(tx.conn(), c => sqlx::query_as(LATEST).bind(phone.as_str()).bind(now).fetch_optional(c).await)?;
+    let Some((id, hash, attempts)) = row else {
+        return Err(Error::invalid("sms_code", "members.sms_code_expired"));
+    };
+    if attempts >= MAX_ATTEMPTS {
+        return Err(Error::invalid("sms_code", "members.sms_too_many_attempts"));
+    }
+    if hash != code_hash(phone, code.trim()) {
+        const MISS: &str = "UPDATE sms_codes SET attempts = attempts + 1 WHERE id = $1";
+        on_db!(tx.conn(), c => sqlx::query(MISS).bind(id).execute(c).await.map(|r| r.rows_affected()))?;
+        tx.commit().await?;
+        return Err(Error::invalid("sms_code", "members.sms_code_wrong"));
+    }
+    const USE: &str = "UPDATE sms_codes SET used_at = $2 WHERE id = $1";
+    on_db!(tx.conn(), c => sqlx::query(USE).bind(id).bind(now).execute(c).await.map(|r| r.rows_affected()))?;
+    tx.commit().await?;
+    Ok(())
+}

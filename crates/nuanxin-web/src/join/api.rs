@@ -1,0 +1,86 @@
+//! Joining through the JSON API (apps, kiosks): ask for an SMS code, then join with it.
+
+use crate::auth::ClientInfo;
+use crate::error::{ApiError, ErrorBody};
+use crate::AppState;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::Json;
+use nuanxin_core::members::identity::Phone;
+use nuanxin_core::members::{self, sms, Channel, Consent, JoinDraft, JoinInput, JoinReceipt};
+use nuanxin_core::Error;
+use serde::Deserialize;
+
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct SmsBody {
+    pub phone: String,
+}
+
+#[utoipa::path(post, path = "/api/v1/join/{code}/sms", tag = "join", request_body = SmsBody,
+    params(("code" = String, Path, description = "Join code from the union's QR code")),
+    responses((status = 204, description = "Code sent"), (status = 404, body = ErrorBody), (status = 409, description = "Code revoked", body = ErrorBody),
+              (status = 422, body = ErrorBody), (status = 429, body = ErrorBody)))]
+pub async fn send_code(
+    State(state): State<AppState>,
+    client: ClientInfo,
+    Path(code): Path<String>,
+    Json(b): Json<SmsBody>,
+) -> Result<StatusCode, ApiError> {
+    let mut tx = state.store.read().await?;
+    members::resolve_code(&mut tx, &code).await?;
+    drop(tx);
+    let phone = Phone::parse(&b.phone)?;
+    sms::request_code(
+        &state.store,
+        state.sms.as_ref(),
+        &phone,
+        client.ip.as_deref(),
+        state.clock.now(),
+    )
+    .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct JoinBody {
+    #[serde(flatten)]
+    pub input: JoinInput,
+    pub sms_code: String,
+}
+
+#[utoipa::path(post, path = "/api/v1/join/{code}", tag = "join", request_body = JoinBody,
+    params(("code" = String, Path, description = "Join code from the union's QR code")),
+    responses((status = 200, description = "The join, pending or active; a retry with the same request_key answers the same", body = JoinReceipt),
+              (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn join(
+    State(state): State<AppState>,
+    Path(code): Path<String>,
+    Json(b): Json<JoinBody>,
+) -> Result<Json<JoinReceipt>, ApiError> {
+    let mut tx = state.store.read().await?;
+    let target = members::resolve_code(&mut tx, &code).await?;
+    drop(tx);
+    let draft = JoinDraft::parse(&b.input, state.clock.today())
+        .map_err(|errs| Error::invalid(errs[0].0, errs[0].1))?;
+    let now = state.clock.now();
+    sms::verify_code(&state.store, &draft.phone, &b.sms_code, now).await?;
+    let consent = Consent {
+        at: now,
+        by: "self".into(),
+        method: format!("api:{}", target.code),
+    };
+    let channel = Channel::parse(&target.channel).unwrap_or(Channel::Qr);
+    Ok(Json(
+        members::join(
+            &state.store,
+            &state.vault,
+            &target,
+            &draft,
+            channel,
+            &consent,
+            now,
+            state.clock.today(),
+        )
+        .await?,
+    ))
+}

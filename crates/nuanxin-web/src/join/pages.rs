@@ -1,0 +1,493 @@
+//! Join page, SMS step, member sign-in and the member's own page with the e-card.
+
+use super::{qr_svg, MEMBER_COOKIE};
+use crate::auth::{cookie, ClientInfo};
+use crate::error::PageError;
+use crate::i18n::{Catalogue, Lang};
+use crate::AppState;
+use askama::Template;
+use axum::extract::{Path, State};
+use axum::http::header::SET_COOKIE;
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::Form;
+use nuanxin_core::members::identity::Phone;
+use nuanxin_core::members::{
+    self, sessions, sms, Channel, Consent, JoinDraft, JoinInput, WorkerGroup,
+};
+use nuanxin_core::Error;
+use serde::Deserialize;
+use std::collections::HashMap;
+
+#[derive(Debug, Default, Deserialize, Clone)]
+pub struct JoinForm {
+    #[serde(default)]
+    pub name: String,
+    #[serde(default)]
+    pub id_number: String,
+    #[serde(default)]
+    pub phone: String,
+    #[serde(default)]
+    pub group: String,
+    #[serde(default)]
+    pub employer: String,
+    #[serde(default)]
+    pub work_region: String,
+    #[serde(default)]
+    pub home_region: String,
+    #[serde(default)]
+    pub consent: Option<String>,
+    #[serde(default)]
+    pub sms_code: String,
+    #[serde(default)]
+    pub request_key: String,
+    #[serde(default)]
+    pub action: String,
+}
+
+impl JoinForm {
+    fn input(&self) -> JoinInput {
+        let opt = |s: &str| Some(s.trim().to_string()).filter(|s| !s.is_empty());
+        JoinInput {
+            name: self.name.clone(),
+            id_number: self.id_number.clone(),
+            phone: self.phone.clone(),
+            group: self.group.clone(),
+            employer: opt(&self.employer),
+            work_region: opt(&self.work_region),
+            home_region: opt(&self.home_region),
+            consent: self.consent.is_some(),
+            request_key: opt(&self.request_key),
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "join/form.html")]
+struct JoinPage {
+    lang: Lang,
+    code: String,
+    org_name: String,
+    form: JoinForm,
+    errors: HashMap<&'static str, &'static str>,
+    sms_sent: bool,
+    groups: Vec<(&'static str, String)>,
+}
+
+impl JoinPage {
+    fn t<'a>(&self, key: &'a str) -> &'a str {
+        Catalogue::of(self.lang).get(key)
+    }
+
+    fn error(&self, field: &str) -> Option<&'static str> {
+        self.errors.get(field).copied()
+    }
+}
+
+#[derive(Template)]
+#[template(path = "join/notice.html")]
+struct NoticePage {
+    lang: Lang,
+    here: String,
+    title: &'static str,
+    body: &'static str,
+}
+
+impl NoticePage {
+    fn t<'a>(&self, key: &'a str) -> &'a str {
+        Catalogue::of(self.lang).get(key)
+    }
+}
+
+fn render<T: Template>(t: &T) -> Result<Html<String>, PageError> {
+    Ok(Html(t.render().map_err(|e| Error::Internal(e.into()))?))
+}
+
+fn groups(lang: Lang) -> Vec<(&'static str, String)> {
+    WorkerGroup::ALL
+        .iter()
+        .map(|g| {
+            (
+                g.as_str(),
+                Catalogue::of(lang)
+                    .get(&format!("members.group.{}", g.as_str()))
+                    .to_string(),
+            )
+        })
+        .collect()
+}
+
+fn notice(
+    lang: Lang,
+    here: String,
+    status: StatusCode,
+    title: &'static str,
+    body: &'static str,
+) -> Result<Response, PageError> {
+    Ok((
+        status,
+        render(&NoticePage {
+            lang,
+            here,
+            title,
+            body,
+        })?,
+    )
+        .into_response())
+}
+
+async fn target_or_notice(
+    state: &AppState,
+    lang: Lang,
+    code: &str,
+) -> Result<Result<members::JoinTarget, Response>, PageError> {
+    let mut tx = state.store.read().await?;
+    match members::resolve_code(&mut tx, code).await {
+        Ok(t) => Ok(Ok(t)),
+        Err(Error::NotFound) => Ok(Err(notice(
+            lang,
+            format!("/j/{code}"),
+            StatusCode::NOT_FOUND,
+            "join.unknown_code",
+            "join.unknown_code_body",
+        )?)),
+        Err(Error::Conflict { .. }) => Ok(Err(notice(
+            lang,
+            format!("/j/{code}"),
+            StatusCode::GONE,
+            "join.code_revoked",
+            "join.code_revoked_body",
+        )?)),
+        Err(e) => Err(e.into()),
+    }
+}
+
+fn new_request_key() -> String {
+    nuanxin_core::new_id().simple().to_string()
+}
+
+pub async fn form(
+    State(state): State<AppState>,
+    lang: Lang,
+    Path(code): Path<String>,
+) -> Result<Response, PageError> {
+    let target = match target_or_notice(&state, lang, &code).await? {
+        Ok(t) => t,
+        Err(page) => return Ok(page),
+    };
+    let form = JoinForm {
+        request_key: new_request_key(),
+        ..JoinForm::default()
+    };
+    let page = JoinPage {
+        lang,
+        code: target.code,
+        org_name: target.org_name,
+        form,
+        errors: HashMap::new(),
+        sms_sent: false,
+        groups: groups(lang),
+    };
+    Ok(render(&page)?.into_response())
+}
+
+fn member_cookie(state: &AppState, token: &str, max_age_s: i64) -> String {
+    let secure = if state.config.secure_cookies {
+        "; Secure"
+    } else {
+        ""
+    };
+    format!("{MEMBER_COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age_s}{secure}")
+}
+
+pub async fn submit(
+    State(state): State<AppState>,
+    lang: Lang,
+    client: ClientInfo,
+    Path(code): Path<String>,
+    Form(mut form): Form<JoinForm>,
+) -> Result<Response, PageError> {
+    let target = match target_or_notice(&state, lang, &code).await? {
+        Ok(t) => t,
+        Err(page) => return Ok(page),
+    };
+    if form.request_key.trim().is_empty() {
+        form.request_key = new_request_key();
+    }
+    let mut errors: HashMap<&'static str, &'static str> = HashMap::new();
+    let mut sms_sent = false;
+    let now = state.clock.now();
+    if form.action == "sms" {
+        match Phone::parse(&form.phone) {
+            Ok(phone) => match sms::request_code(
+                &state.store,
+                state.sms.as_ref(),
+                &phone,
+                client.ip.as_deref(),
+                now,
+            )
+            .await
+            {
+                Ok(()) => sms_sent = true,
+                Err(Error::RateLimited) => {
+                    errors.insert("phone", "members.sms_too_soon");
+                }
+                Err(e) => return Err(e.into()),
+            },
+            Err(e) => {
+                errors.insert("phone", e.code());
+            }
+        }
+    } else {
+        match JoinDraft::parse(&form.input(), state.clock.today()) {
+            Err(errs) => {
+                for (f, c) in errs {
+                    errors.entry(f).or_insert(c);
+                }
+            }
+            Ok(draft) => {
+                match sms::verify_code(&state.store, &draft.phone, &form.sms_code, now).await {
+                    Err(e @ Error::Invalid { .. }) => {
+                        errors.insert("sms_code", e.code());
+                    }
+                    Err(e) => return Err(e.into()),
+                    Ok(()) => {
+                        let consent = Consent {
+                            at: now,
+                            by: "self".into(),
+                            method: format!("join_page:{}", target.code),
+                        };
+                        let channel = Channel::parse(&target.channel).unwrap_or(Channel::Qr);
+                        let receipt = members::join(
+                            &state.store,
+                            &state.vault,
+                            &target,
+                            &draft,
+                            channel,
+                            &consent,
+                            now,
+                            state.clock.today(),
+                        )
+                        .await?;
+                        let token = sessions::start(&state.store, receipt.person_id, now).await?;
+                        let cookie = member_cookie(&state, &token, sessions::MEMBER_IDLE_MS / 1000);
+                        return Ok(([(SET_COOKIE, cookie)], Redirect::to("/me")).into_response());
+                    }
+                }
+            }
+        }
+    }
+    let status = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    let page = JoinPage {
+        lang,
+        code: target.code,
+        org_name: target.org_name,
+        form,
+        errors,
+        sms_sent,
+        groups: groups(lang),
+    };
+    Ok((status, render(&page)?).into_response())
+}
+
+pub struct CardView {
+    pub member_no: String,
+    pub org_name: String,
+    pub qr: String,
+}
+
+pub struct MembershipView {
+    pub status: String,
+    pub status_label: String,
+    pub org_name: String,
+    pub group_label: String,
+    pub since: String,
+    pub reason: String,
+}
+
+#[derive(Template)]
+#[template(path = "join/me.html")]
+struct MePage {
+    lang: Lang,
+    name: String,
+    id_mask: String,
+    card: Option<CardView>,
+    memberships: Vec<MembershipView>,
+}
+
+impl MePage {
+    fn t<'a>(&self, key: &'a str) -> &'a str {
+        Catalogue::of(self.lang).get(key)
+    }
+}
+
+pub async fn me(
+    State(state): State<AppState>,
+    lang: Lang,
+    client: ClientInfo,
+) -> Result<Response, PageError> {
+    let Some(token) = cookie(&client.headers, MEMBER_COOKIE) else {
+        return Ok(Redirect::to("/me/login").into_response());
+    };
+    let Some(person) = sessions::person_of(&state.store, token, state.clock.now()).await? else {
+        return Ok(Redirect::to("/me/login").into_response());
+    };
+    let mut tx = state.store.read().await?;
+    let (name, id_mask, rows) = sessions::own(&mut tx, person).await?;
+    let cat = Catalogue::of(lang);
+    let card = rows.iter().find(|m| m.status == "active").map(|m| {
+        let no = m.member_no.clone().unwrap_or_default();
+        CardView {
+            qr: qr_svg(&format!("NUANXIN-MEMBER:{no}")),
+            member_no: no,
+            org_name: m.org_name.clone(),
+        }
+    });
+    let memberships = rows
+        .iter()
+        .map(|m| MembershipView {
+            status: m.status.clone(),
+            status_label: cat.get(&format!("members.status.{}", m.status)).to_string(),
+            org_name: m.org_name.clone(),
+            group_label: cat.get(&format!("members.group.{}", m.group)).to_string(),
+            since: m.joined_on.map(|d| d.to_string()).unwrap_or_default(),
+            reason: m.reason.clone().unwrap_or_default(),
+        })
+        .collect();
+    Ok(render(&MePage {
+        lang,
+        name,
+        id_mask,
+        card,
+        memberships,
+    })?
+    .into_response())
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct LoginForm {
+    #[serde(default)]
+    phone: String,
+    #[serde(default)]
+    sms_code: String,
+    #[serde(default)]
+    action: String,
+}
+
+#[derive(Template)]
+#[template(path = "join/login.html")]
+struct LoginPage {
+    lang: Lang,
+    phone: String,
+    sms_sent: bool,
+    error: Option<(&'static str, &'static str)>,
+}
+
+impl LoginPage {
+    fn t<'a>(&self, key: &'a str) -> &'a str {
+        Catalogue::of(self.lang).get(key)
+    }
+
+    fn error_for(&self, field: &str) -> Option<&'static str> {
+        self.error.filter(|(f, _)| *f == field).map(|(_, c)| c)
+    }
+}
+
+pub async fn login_form(lang: Lang) -> Result<Html<String>, PageError> {
+    render(&LoginPage {
+        lang,
+        phone: String::new(),
+        sms_sent: false,
+        error: None,
+    })
+}
+
+pub async fn login(
+    State(state): State<AppState>,
+    lang: Lang,
+    client: ClientInfo,
+    Form(f): Form<LoginForm>,
+) -> Result<Response, PageError> {
+    let now = state.clock.now();
+    let phone = match Phone::parse(&f.phone) {
+        Ok(p) => p,
+        Err(e) => {
+            let page = LoginPage {
+                lang,
+                phone: f.phone,
+                sms_sent: false,
+                error: Some(("phone", e.code())),
+            };
+            return Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)?).into_response());
+        }
+    };
+    if f.action == "sms" {
+        let error = match sms::request_code(
+            &state.store,
+            state.sms.as_ref(),
+            &phone,
+            client.ip.as_deref(),
+            now,
+        )
+        .await
+        {
+            Ok(()) => None,
+            Err(Error::RateLimited) => Some(("phone", "members.sms_too_soon")),
+            Err(e) => return Err(e.into()),
+        };
+        return Ok(render(&LoginPage {
+            lang,
+            phone: f.phone,
+            sms_sent: error.is_none(),
+            error,
+        })?
+        .into_response());
+    }
+    if let Err(e) = sms::verify_code(&state.store, &phone, &f.sms_code, now).await {
+        let page = LoginPage {
+            lang,
+            phone: f.phone,
+            sms_sent: true,
+            error: Some(("sms_code", e.code())),
+        };
+        return Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)?).into_response());
+    }
+    let mut tx = state.store.read().await?;
+    let Some(person) = sessions::person_by_phone(&mut tx, phone.as_str()).await? else {
+        let page = LoginPage {
+            lang,
+            phone: f.phone,
+            sms_sent: false,
+            error: Some(("phone", "members.no_member_with_phone")),
+        };
+        return Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)?).into_response());
+    };
+    drop(tx);
+    let token = sessions::start(&state.store, person, now).await?;
+    Ok((
+        [(
+            SET_COOKIE,
+            member_cookie(&state, &token, sessions::MEMBER_IDLE_MS / 1000),
+        )],
+        Redirect::to("/me"),
+    )
+        .into_response())
+}
+
+pub async fn logout(
+    State(state): State<AppState>,
+    client: ClientInfo,
+) -> Result<Response, PageError> {
+    if let Some(token) = cookie(&client.headers, MEMBER_COOKIE) {
+        sessions::end(&state.store, token).await?;
+    }
+    Ok((
+        [(SET_COOKIE, member_cookie(&state, "", 0))],
+        Redirect::to("/me/login"),
+    )
+        .into_response())
+}

@@ -1,0 +1,147 @@
+//! Members in the JSON API.
+
+use crate::auth::ApiAuth;
+use crate::error::{ApiError, ErrorBody};
+use crate::AppState;
+use axum::extract::{Path, Query, State};
+use axum::Json;
+use nuanxin_core::members::{self, Decision, JoinCode, MemberFilter, MemberRow};
+use nuanxin_core::page::{Page, PageRequest};
+use nuanxin_core::Error;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+#[derive(Deserialize, utoipa::IntoParams)]
+pub struct ListParams {
+    /// Only this unit's subtree (org code).
+    pub org: Option<String>,
+    /// Name (part of), mobile number or ID number (whole), or membership number.
+    pub q: Option<String>,
+    /// `active`, `pending`, `rejected`, `transferred`, `withdrawn` or `all`; default active and pending.
+    pub status: Option<String>,
+    pub page: Option<u32>,
+    pub per_page: Option<u32>,
+}
+
+#[utoipa::path(get, path = "/api/v1/members", tag = "members", params(ListParams),
+    responses((status = 200, description = "Memberships in the caller's scope; ID numbers masked", body = Page<MemberRow>),
+              (status = 404, description = "org outside the caller's scope", body = ErrorBody)))]
+pub async fn list(
+    State(state): State<AppState>,
+    ApiAuth(auth): ApiAuth,
+    Query(p): Query<ListParams>,
+) -> Result<Json<Page<MemberRow>>, ApiError> {
+    let mut tx = state.store.read().await?;
+    let filter = MemberFilter {
+        org: p.org,
+        q: p.q,
+        status: p.status,
+    };
+    Ok(Json(
+        members::list(
+            &mut tx,
+            &auth.caller.scope,
+            &state.vault,
+            &filter,
+            PageRequest::new(p.page, p.per_page),
+        )
+        .await?,
+    ))
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct DecisionBody {
+    pub ids: Vec<Uuid>,
+    /// `approve` or `reject`.
+    pub decision: String,
+    /// Required when rejecting; shown to the worker.
+    pub reason: Option<String>,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct Decided {
+    pub decided: usize,
+}
+
+#[utoipa::path(post, path = "/api/v1/members/decisions", tag = "members", request_body = DecisionBody,
+    responses((status = 200, body = Decided), (status = 404, body = ErrorBody), (status = 409, description = "Not pending", body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn decide(
+    State(state): State<AppState>,
+    ApiAuth(auth): ApiAuth,
+    Json(b): Json<DecisionBody>,
+) -> Result<Json<Decided>, ApiError> {
+    let decision = match b.decision.as_str() {
+        "approve" => Decision::Approve,
+        "reject" => Decision::Reject {
+            reason: b.reason.unwrap_or_default(),
+        },
+        _ => return Err(Error::invalid("decision", "members.bad_decision").into()),
+    };
+    let mut tx = state.store.write().await?;
+    let n = members::decide(&mut tx, &auth.caller, &b.ids, &decision).await?;
+    tx.commit().await?;
+    Ok(Json(Decided { decided: n }))
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct Revealed {
+    pub id_number: String,
+}
+
+#[utoipa::path(post, path = "/api/v1/members/{id}/reveal", tag = "members",
+    params(("id" = Uuid, Path, description = "Membership id")),
+    responses((status = 200, description = "The full ID number (admins; audited)", body = Revealed), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn reveal(
+    State(state): State<AppState>,
+    ApiAuth(auth): ApiAuth,
+    Path(id): Path<Uuid>,
+) -> Result<Json<Revealed>, ApiError> {
+    let mut tx = state.store.write().await?;
+    let id_number = members::reveal_id(&mut tx, &auth.caller, &state.vault, id).await?;
+    tx.commit().await?;
+    Ok(Json(Revealed { id_number }))
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct RotateBody {
+    /// `qr` (default), `event` or `window`.
+    pub channel: Option<String>,
+    #[serde(default)]
+    pub auto_approve: bool,
+}
+
+#[utoipa::path(post, path = "/api/v1/orgs/{code}/join-codes", tag = "members", request_body = RotateBody,
+    params(("code" = String, Path, description = "Org code")),
+    responses((status = 200, description = "The new code; the previous one of the channel stops working", body = JoinCode), (status = 404, body = ErrorBody)))]
+pub async fn rotate(
+    State(state): State<AppState>,
+    ApiAuth(auth): ApiAuth,
+    Path(code): Path<String>,
+    Json(b): Json<RotateBody>,
+) -> Result<Json<JoinCode>, ApiError> {
+    let mut tx = state.store.write().await?;
+    let jc = members::rotate_code(
+        &mut tx,
+        &auth.caller,
+        &code,
+        b.channel.as_deref().unwrap_or("qr"),
+        b.auto_approve,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Json(jc))
+}
+
+#[utoipa::path(get, path = "/api/v1/orgs/{code}/join-codes", tag = "members",
+    params(("code" = String, Path, description = "Org code")),
+    responses((status = 200, body = Vec<JoinCode>), (status = 404, body = ErrorBody)))]
+pub async fn codes(
+    State(state): State<AppState>,
+    ApiAuth(auth): ApiAuth,
+    Path(code): Path<String>,
+) -> Result<Json<Vec<JoinCode>>, ApiError> {
+    let mut tx = state.store.read().await?;
+    Ok(Json(
+        members::join_codes_of(&mut tx, &auth.caller.scope, &code).await?,
+    ))
+}

@@ -1,0 +1,427 @@
+//! Member pages: the register with pending requests to approve or reject in bulk, a member's
+//! page with the audited reveal, export to Excel, and a union's join code with its QR code.
+
+use crate::auth::Auth;
+use crate::error::PageError;
+use crate::join::qr_svg;
+use crate::layout::Ctx;
+use crate::regions::pages::render;
+use crate::AppState;
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::Form;
+use nuanxin_core::members::{self, Decision, JoinCode, MemberFilter, MemberRow};
+use nuanxin_core::page::{Page, PageRequest};
+use nuanxin_core::{orgs, sheets, Error, Role};
+use serde::Deserialize;
+use uuid::Uuid;
+
+#[derive(Debug, Default, Deserialize)]
+pub struct ListQuery {
+    pub org: Option<String>,
+    pub q: Option<String>,
+    pub status: Option<String>,
+    pub page: Option<u32>,
+}
+
+impl ListQuery {
+    fn filter(&self) -> MemberFilter {
+        MemberFilter {
+            org: self.org.clone().filter(|s| !s.is_empty()),
+            q: self.q.clone(),
+            status: self.status.clone().filter(|s| !s.is_empty()),
+        }
+    }
+
+    fn encode(&self, page: Option<u32>) -> String {
+        let mut p: Vec<(&str, String)> = Vec::new();
+        for (k, v) in [("org", &self.org), ("q", &self.q), ("status", &self.status)] {
+            if let Some(v) = v.as_deref().filter(|v| !v.is_empty()) {
+                p.push((k, v.to_string()));
+            }
+        }
+        if let Some(n) = page {
+            p.push(("page", n.to_string()));
+        }
+        p.iter()
+            .map(|(k, v)| format!("{k}={}", crate::auth::urlencode(v)))
+            .collect::<Vec<_>>()
+            .join("&")
+    }
+
+    pub fn page_link(&self, page: u32) -> String {
+        format!("/members?{}", self.encode(Some(page)))
+    }
+
+    pub fn export_link(&self) -> String {
+        format!("/members/export.xlsx?{}", self.encode(None))
+    }
+}
+
+#[derive(Template)]
+#[template(path = "members/list.html")]
+struct ListPage {
+    ctx: Ctx,
+    query: ListQuery,
+    page: Page<MemberRow>,
+    statuses: Vec<(&'static str, String)>,
+    can_decide: bool,
+    message: Option<&'static str>,
+}
+
+impl ListPage {
+    fn label(&self, prefix: &str, value: &str) -> String {
+        self.ctx.t(&format!("{prefix}.{value}")).to_string()
+    }
+}
+
+const STATUSES: [&str; 6] = [
+    "pending",
+    "active",
+    "rejected",
+    "transferred",
+    "withdrawn",
+    "all",
+];
+
+async fn list_page(
+    state: &AppState,
+    auth: &Auth,
+    query: ListQuery,
+    message: Option<&'static str>,
+) -> Result<Html<String>, PageError> {
+    let mut tx = state.store.read().await?;
+    let page = members::list(
+        &mut tx,
+        &auth.caller.scope,
+        &state.vault,
+        &query.filter(),
+        PageRequest::new(query.page, Some(50)),
+    )
+    .await?;
+    let ctx = Ctx::new(
+        auth,
+        "members",
+        &format!("/members?{}", query.encode(query.page)),
+    );
+    let statuses = STATUSES
+        .iter()
+        .map(|s| (*s, ctx.t(&format!("members.status.{s}")).to_string()))
+        .collect();
+    let can_decide = auth
+        .caller
+        .scope
+        .roots()
+        .iter()
+        .any(|r| r.role >= Role::Staff);
+    render(&ListPage {
+        ctx,
+        query,
+        page,
+        statuses,
+        can_decide,
+        message,
+    })
+}
+
+pub async fn list(
+    State(state): State<AppState>,
+    auth: Auth,
+    Query(query): Query<ListQuery>,
+) -> Result<Html<String>, PageError> {
+    list_page(&state, &auth, query, None).await
+}
+
+/// The bulk decision form: checked rows, the button pressed, and the reason.
+pub async fn decide(
+    State(state): State<AppState>,
+    auth: Auth,
+    body: String,
+) -> Result<Response, PageError> {
+    let mut ids = Vec::new();
+    let (mut decision, mut reason) = (String::new(), String::new());
+    for (k, v) in form_urlencoded::parse(body.as_bytes()) {
+        match k.as_ref() {
+            "id" => ids.push(
+                Uuid::parse_str(&v)
+                    .map_err(|_| Error::invalid("ids", "members.nothing_selected"))?,
+            ),
+            "decision" => decision = v.into_owned(),
+            "reason" => reason = v.into_owned(),
+            _ => {}
+        }
+    }
+    let decision = if decision == "reject" {
+        Decision::Reject { reason }
+    } else {
+        Decision::Approve
+    };
+    let mut tx = state.store.write().await?;
+    match members::decide(&mut tx, &auth.caller, &ids, &decision).await {
+        Ok(_) => {
+            tx.commit().await?;
+            Ok(Redirect::to("/members?status=pending").into_response())
+        }
+        Err(e @ (Error::Invalid { .. } | Error::Conflict { .. })) => {
+            drop(tx);
+            let query = ListQuery {
+                status: Some("pending".into()),
+                ..ListQuery::default()
+            };
+            let html = list_page(&state, &auth, query, Some(e.code())).await?;
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, html).into_response())
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "members/show.html")]
+struct ShowPage {
+    ctx: Ctx,
+    m: MemberRow,
+    revealed: Option<String>,
+    can_reveal: bool,
+}
+
+impl ShowPage {
+    fn label(&self, prefix: &str, value: &str) -> String {
+        self.ctx.t(&format!("{prefix}.{value}")).to_string()
+    }
+}
+
+async fn show_page(
+    state: &AppState,
+    auth: &Auth,
+    id: Uuid,
+    revealed: Option<String>,
+) -> Result<Html<String>, PageError> {
+    let mut tx = state.store.read().await?;
+    let m = members::get(&mut tx, &auth.caller.scope, id).await?;
+    let path = orgs::get(&mut tx, &auth.caller.scope, &m.org_code)
+        .await?
+        .path;
+    let ctx = Ctx::new(auth, "members", &format!("/members/{id}"));
+    render(&ShowPage {
+        can_reveal: auth.caller.scope.role_at(&path) == Some(Role::Admin),
+        ctx,
+        m,
+        revealed,
+    })
+}
+
+pub async fn show(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<Uuid>,
+) -> Result<Html<String>, PageError> {
+    show_page(&state, &auth, id, None).await
+}
+
+pub async fn reveal(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<Uuid>,
+) -> Result<Response, PageError> {
+    let mut tx = state.store.write().await?;
+    let full = members::reveal_id(&mut tx, &auth.caller, &state.vault, id).await?;
+    tx.commit().await?;
+    let mut res = show_page(&state, &auth, id, Some(full))
+        .await?
+        .into_response();
+    res.headers_mut().insert(
+        header::CACHE_CONTROL,
+        "no-store".parse().expect("valid header"),
+    );
+    Ok(res)
+}
+
+pub async fn export(
+    State(state): State<AppState>,
+    auth: Auth,
+    Query(query): Query<ListQuery>,
+) -> Result<Response, PageError> {
+    let mut tx = state.store.write().await?;
+    let mut rows = Vec::new();
+    let mut page = PageRequest {
+        page: 1,
+        per_page: 200,
+    };
+    loop {
+        let batch = members::list(
+            &mut tx,
+            &auth.caller.scope,
+            &state.vault,
+            &query.filter(),
+            page,
+        )
+        .await?;
+        let n = batch.items.len();
+        for m in batch.items {
+            rows.push(vec![
+                m.member_no.unwrap_or_default(),
+                m.name,
+                m.id_number,
+                m.phone,
+                nuanxin_core::members::WorkerGroup::parse(&m.group)
+                    .map(|g| g.zh().to_string())
+                    .unwrap_or(m.group),
+                m.employer.unwrap_or_default(),
+                m.org_code,
+                m.org_name,
+                m.status,
+                m.joined_on.map(|d| d.to_string()).unwrap_or_default(),
+                m.channel,
+            ]);
+        }
+        if n < page.per_page as usize {
+            break;
+        }
+        page.page += 1;
+    }
+    nuanxin_core::audit::record(
+        &mut tx,
+        &auth.caller.actor,
+        auth.caller.at,
+        "members.export",
+        &format!("{} rows", rows.len()),
+        auth.caller.scope.roots().first().map(|r| r.path.as_str()),
+        serde_json::json!({"org": query.org, "q": query.q}),
+    )
+    .await?;
+    tx.commit().await?;
+    let headers = [
+        "会员编号",
+        "姓名",
+        "身份证号",
+        "手机号",
+        "职业群体",
+        "工作单位",
+        "所属工会编码",
+        "所属工会",
+        "状态",
+        "入会日期",
+        "入会渠道",
+    ];
+    let bytes = sheets::write_xlsx("会员", &headers, &rows).map_err(Error::Internal)?;
+    Ok((
+        [
+            (
+                header::CONTENT_TYPE,
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_string(),
+            ),
+            (
+                header::CONTENT_DISPOSITION,
+                format!(
+                    "attachment; filename=\"members-{}.xlsx\"",
+                    auth.caller.today
+                ),
+            ),
+        ],
+        bytes,
+    )
+        .into_response())
+}
+
+#[derive(Template)]
+#[template(path = "members/join_code.html")]
+struct JoinCodePage {
+    ctx: Ctx,
+    org_code: String,
+    org_name: String,
+    code: JoinCode,
+    url: String,
+    qr: String,
+    history: Vec<JoinCode>,
+    can_rotate: bool,
+}
+
+fn base_url(state: &AppState, headers: &HeaderMap) -> String {
+    if !state.config.public_url.is_empty() {
+        return state.config.public_url.trim_end_matches('/').to_string();
+    }
+    let host = headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("127.0.0.1:8080");
+    format!("http://{host}")
+}
+
+pub async fn join_code(
+    State(state): State<AppState>,
+    auth: Auth,
+    headers: HeaderMap,
+    Path(org): Path<String>,
+) -> Result<Html<String>, PageError> {
+    let mut tx = state.store.write().await?;
+    let unit = orgs::get(&mut tx, &auth.caller.scope, &org).await?;
+    let can_rotate = auth.caller.scope.role_at(&unit.path) >= Some(Role::Staff) && unit.is_active();
+    let codes = members::join_codes_of(&mut tx, &auth.caller.scope, &org).await?;
+    let code = match codes
+        .iter()
+        .find(|c| c.revoked_at.is_none() && c.channel == "qr")
+    {
+        Some(c) => c.clone(),
+        None if can_rotate => members::current_code(&mut tx, &auth.caller, &org, "qr").await?,
+        None => return Err(Error::NotFound.into()),
+    };
+    tx.commit().await?;
+    let url = format!("{}/j/{}", base_url(&state, &headers), code.code);
+    let ctx = Ctx::new(&auth, "members", &format!("/orgs/{org}/join-code"));
+    render(&JoinCodePage {
+        qr: qr_svg(&url),
+        url,
+        org_code: unit.code,
+        org_name: unit.name,
+        code,
+        history: codes,
+        can_rotate,
+        ctx,
+    })
+}
+
+pub async fn join_code_svg(
+    State(state): State<AppState>,
+    auth: Auth,
+    headers: HeaderMap,
+    Path(org): Path<String>,
+) -> Result<Response, PageError> {
+    let mut tx = state.store.read().await?;
+    let codes = members::join_codes_of(&mut tx, &auth.caller.scope, &org).await?;
+    let code = codes
+        .into_iter()
+        .find(|c| c.revoked_at.is_none() && c.channel == "qr")
+        .ok_or(Error::NotFound)?;
+    let svg = qr_svg(&format!("{}/j/{}", base_url(&state, &headers), code.code));
+    Ok((
+        [
+            (header::CONTENT_TYPE, "image/svg+xml".to_string()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"join-{org}.svg\""),
+            ),
+        ],
+        svg,
+    )
+        .into_response())
+}
+
+#[derive(Deserialize)]
+pub struct RotateForm {
+    #[serde(default)]
+    auto_approve: Option<String>,
+}
+
+pub async fn rotate(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(org): Path<String>,
+    Form(f): Form<RotateForm>,
+) -> Result<Response, PageError> {
+    let mut tx = state.store.write().await?;
+    members::rotate_code(&mut tx, &auth.caller, &org, "qr", f.auto_approve.is_some()).await?;
+    tx.commit().await?;
+    Ok(Redirect::to(&format!("/orgs/{org}/join-code")).into_response())
+}
