@@ -12,6 +12,8 @@ pub struct Client {
     pub csrf: Option<String>,
     pub bearer: Option<String>,
     pub lang: Option<String>,
+    /// Other cookies the server set (such as the member session), sent back like a browser does.
+    pub cookies: std::collections::BTreeMap<String, String>,
 }
 
 pub struct Resp {
@@ -45,6 +47,7 @@ impl Client {
             csrf: None,
             bearer: None,
             lang: None,
+            cookies: Default::default(),
         }
     }
 
@@ -148,6 +151,7 @@ impl Client {
         if let Some(l) = &self.lang {
             cookies.push(format!("{}={l}", nuanxin_web::LANG_COOKIE));
         }
+        cookies.extend(self.cookies.iter().map(|(k, v)| format!("{k}={v}")));
         if !cookies.is_empty() {
             req = req.header(header::COOKIE, cookies.join("; "));
         }
@@ -172,13 +176,22 @@ impl Client {
         let headers = res.headers().clone();
         for v in headers.get_all(header::SET_COOKIE) {
             let v = v.to_str().unwrap_or("");
-            if let Some(rest) = v.strip_prefix(&format!("{}=", nuanxin_web::SESSION_COOKIE)) {
-                let value = rest.split(';').next().unwrap_or("");
+            let pair = v.split(';').next().unwrap_or("");
+            let Some((name, value)) = pair.split_once('=') else {
+                continue;
+            };
+            if name == nuanxin_web::SESSION_COOKIE {
                 self.session = if value.is_empty() {
                     None
                 } else {
                     Some(value.to_string())
                 };
+            } else if name != nuanxin_web::LANG_COOKIE {
+                if value.is_empty() {
+                    self.cookies.remove(name);
+                } else {
+                    self.cookies.insert(name.to_string(), value.to_string());
+                }
             }
         }
         let body = res.into_body().collect().await.unwrap().to_bytes().to_vec();

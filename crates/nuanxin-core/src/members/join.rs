@@ -147,20 +147,26 @@ async fn receipt(tx: &mut Tx, membership: Uuid) -> Result<JoinReceipt> {
 /// Joins the union of `target`. Safe to retry: the same request key, or a second submission of
 /// the same person to the same union, returns the first answer; concurrent duplicates end in
 /// one membership (the loser of a unique-index race retries and finds the winner's row).
+/// How a join came in: the channel, the consent evidence, and when.
+#[derive(Debug, Clone)]
+pub struct JoinContext {
+    pub channel: Channel,
+    pub consent: Consent,
+    pub now: Timestamp,
+    pub today: NaiveDate,
+}
+
 pub async fn join(
     store: &Store,
     vault: &IdVault,
     target: &JoinTarget,
     draft: &JoinDraft,
-    channel: Channel,
-    consent: &Consent,
-    now: Timestamp,
-    today: NaiveDate,
+    ctx: &JoinContext,
 ) -> Result<JoinReceipt> {
     let mut last = None;
     for _ in 0..3 {
         let mut tx = store.write().await?;
-        match join_in(&mut tx, vault, target, draft, channel, consent, now, today).await {
+        match join_in(&mut tx, vault, target, draft, ctx).await {
             Ok(r) => {
                 tx.commit().await?;
                 return Ok(r);
@@ -175,17 +181,14 @@ pub async fn join(
     Err(last.expect("a retry happened"))
 }
 
-#[allow(clippy::too_many_arguments)]
 async fn join_in(
     tx: &mut Tx,
     vault: &IdVault,
     target: &JoinTarget,
     draft: &JoinDraft,
-    channel: Channel,
-    consent: &Consent,
-    now: Timestamp,
-    today: NaiveDate,
+    ctx: &JoinContext,
 ) -> Result<JoinReceipt> {
+    let (channel, consent, now, today) = (ctx.channel, &ctx.consent, ctx.now, ctx.today);
     if let Some(key) = &draft.request_key {
         const BY_KEY: &str = "SELECT id FROM memberships WHERE request_key = $1";
         let found: Option<Uuid> =

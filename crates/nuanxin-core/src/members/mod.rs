@@ -12,7 +12,7 @@ pub mod sessions;
 pub mod sms;
 
 pub use codes::{current_code, join_codes_of, resolve_code, rotate_code, JoinCode, JoinTarget};
-pub use join::{decide, join, Consent, Decision, JoinDraft, JoinInput, JoinReceipt};
+pub use join::{decide, join, Consent, Decision, JoinContext, JoinDraft, JoinInput, JoinReceipt};
 pub use queries::{get, list, reveal_id, MemberFilter, MemberRow};
 
 use serde::Serialize;

@@ -7,7 +7,9 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
 use nuanxin_core::members::identity::Phone;
-use nuanxin_core::members::{self, sms, Channel, Consent, JoinDraft, JoinInput, JoinReceipt};
+use nuanxin_core::members::{
+    self, sms, Channel, Consent, JoinContext, JoinDraft, JoinInput, JoinReceipt,
+};
 use nuanxin_core::Error;
 use serde::Deserialize;
 
@@ -76,10 +78,12 @@ pub async fn join(
             &state.vault,
             &target,
             &draft,
-            channel,
-            &consent,
-            now,
-            state.clock.today(),
+            &JoinContext {
+                channel,
+                consent,
+                now,
+                today: state.clock.today(),
+            },
         )
         .await?,
     ))

@@ -13,7 +13,7 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::Form;
 use nuanxin_core::members::identity::Phone;
 use nuanxin_core::members::{
-    self, sessions, sms, Channel, Consent, JoinDraft, JoinInput, WorkerGroup,
+    self, sessions, sms, Channel, Consent, JoinContext, JoinDraft, JoinInput, WorkerGroup,
 };
 use nuanxin_core::Error;
 use serde::Deserialize;
@@ -263,10 +263,12 @@ pub async fn submit(
                             &state.vault,
                             &target,
                             &draft,
-                            channel,
-                            &consent,
-                            now,
-                            state.clock.today(),
+                            &JoinContext {
+                                channel,
+                                consent,
+                                now,
+                                today: state.clock.today(),
+                            },
                         )
                         .await?;
                         let token = sessions::start(&state.store, receipt.person_id, now).await?;

@@ -40,14 +40,16 @@ async fn text(b: &Browser, css: &str) -> String {
         .unwrap()
 }
 
-async fn wait_for_path(b: &Browser, prefix: &str) {
+/// Waits until the browser shows `path` (with any query string).
+async fn wait_for_path(b: &Browser, path: &str) {
     for _ in 0..100 {
-        if b.path().await.starts_with(prefix) {
+        let at = b.path().await;
+        if at == path || at.starts_with(&format!("{path}?")) {
             return;
         }
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
-    panic!("expected {prefix}, at {}", b.path().await);
+    panic!("expected {path}, at {}", b.path().await);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -227,7 +229,7 @@ async fn a_township_cadre_on_a_phone_sees_only_their_township() {
     wait_for_path(&b, "/login").await;
     b.screenshot("phone-login-zh").await;
     sign_in(&b, "gulou").await;
-    wait_for_path(&b, "/orgs").await;
+    wait_for_path(&b, "/orgs/F371502001").await;
     b.goto("/orgs/F371502001").await;
     assert_eq!(text(&b, "h1").await, "东昌府区古楼街道总工会");
     b.screenshot("phone-unit-zh").await;
@@ -235,6 +237,89 @@ async fn a_township_cadre_on_a_phone_sees_only_their_township() {
     assert!(text(&b, "body").await.contains("404"));
     b.goto("/orgs/new?parent=F371502001").await;
     b.screenshot("phone-form-zh").await;
+    b.close().await;
+    app.finish().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rider_joins_on_a_phone_and_gets_the_e_card_once_approved() {
+    let app = TestApp::sqlite().await;
+    app.load_demo().await;
+    let mut cadre = app.demo_user("gulou").await;
+    let code = cadre
+        .post_json("/api/v1/orgs/JU371502001/join-codes", serde_json::json!({}))
+        .await
+        .json()["code"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let Some(b) = Browser::open(&app, 390, 844).await else {
+        return app.finish().await;
+    };
+    b.goto(&format!("/j/{code}")).await;
+    assert!(text(&b, "header")
+        .await
+        .contains("古楼街道灵活就业人员联合工会"));
+    fill(&b, "name", "买买提•艾力").await;
+    fill(&b, "id_number", "371502199001011234").await;
+    fill(&b, "phone", "138 0635 1234").await;
+    b.client
+        .find(Locator::Css("button[value=sms]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let mut sms = None;
+    for _ in 0..50 {
+        sms = app.sms.last_code("13806351234");
+        if sms.is_some() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let sms = sms.expect("the dev SMS sender got the code");
+    fill(&b, "sms_code", &sms).await;
+    b.client
+        .find(Locator::Id("group"))
+        .await
+        .unwrap()
+        .select_by_value("delivery_rider")
+        .await
+        .unwrap();
+    fill(&b, "employer", "美团外卖").await;
+    b.client
+        .find(Locator::Css("input[name=consent]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    b.screenshot("phone-join-zh").await;
+    b.client
+        .find(Locator::Css("button[value=join]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_for_path(&b, "/me").await;
+    assert!(text(&b, "main").await.contains("待审核"));
+    // A cadre approves in a second session; the worker reloads and sees the e-card.
+    let id = cadre.get("/api/v1/members?status=pending").await.json()["items"][0]["id"].clone();
+    assert_eq!(
+        cadre.get("/api/v1/members?status=pending").await.json()["items"][0]["name"],
+        "买买提·艾力"
+    );
+    cadre
+        .post_json(
+            "/api/v1/members/decisions",
+            serde_json::json!({"ids": [id], "decision": "approve"}),
+        )
+        .await;
+    b.goto("/me").await;
+    assert_eq!(text(&b, "#member-no").await.len(), 16);
+    b.screenshot("phone-ecard-zh").await;
     b.close().await;
     app.finish().await;
 }

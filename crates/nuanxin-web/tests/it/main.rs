@@ -2,6 +2,7 @@
 
 mod accounts;
 mod e2e;
+mod members;
 mod orgs;
 mod schema;
 mod scope;

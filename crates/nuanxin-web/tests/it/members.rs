@@ -1,0 +1,279 @@
+//! Joining: join code → mobile join page → SMS code → pending → approved → e-card; one active
+//! membership per person, transfers, duplicates, validation, scope, the audited reveal.
+
+use nuanxin_core::members::{self, Channel, Consent, JoinContext, JoinDraft, JoinInput};
+use nuanxin_testkit::{both_backends, Client, TestApp, TEST_NOW};
+use serde_json::json;
+
+/// 18-character ID numbers with valid check characters (GB 11643).
+const ZHANG: &str = "371502199001011234";
+
+fn li() -> String {
+    id_with_check("37150219851212322")
+}
+
+fn id_with_check(body17: &str) -> String {
+    const W: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
+    let sum: u32 = body17
+        .bytes()
+        .zip(W)
+        .map(|(b, w)| (b - b'0') as u32 * w)
+        .sum();
+    format!("{body17}{}", b"10X98765432"[(sum % 11) as usize] as char)
+}
+
+/// The join code of a unit, through the API as its cadre.
+async fn join_code(cadre: &mut Client, org: &str) -> String {
+    let r = cadre
+        .post_json(
+            &format!("/api/v1/orgs/{org}/join-codes"),
+            json!({"channel": "qr"}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    r.json()["code"].as_str().unwrap().to_string()
+}
+
+/// A worker joins through the mobile page: asks for the SMS code, reads it from the dev sender,
+/// submits. Returns the worker's client (with the member cookie) and the response.
+async fn join_by_page(
+    app: &TestApp,
+    code: &str,
+    name: &str,
+    id: &str,
+    phone: &str,
+) -> (Client, nuanxin_testkit::Resp) {
+    let mut w = app.anonymous();
+    let page = w.get(&format!("/j/{code}")).await;
+    assert_eq!(page.status, 200);
+    let key = page
+        .text()
+        .split("name=\"request_key\" value=\"")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_string();
+    let sent = w
+        .post_form(
+            &format!("/j/{code}"),
+            &[("action", "sms"), ("phone", phone)],
+            false,
+        )
+        .await;
+    assert_eq!(sent.status, 200, "{}", sent.text());
+    let sms = app.sms.last_code(phone).expect("a code was sent");
+    let fields = [
+        ("action", "join"),
+        ("request_key", key.as_str()),
+        ("name", name),
+        ("id_number", id),
+        ("phone", phone),
+        ("sms_code", sms.as_str()),
+        ("group", "delivery_rider"),
+        ("employer", "美团"),
+        ("work_region", "371502001"),
+        ("consent", "1"),
+    ];
+    let r = w.post_form(&format!("/j/{code}"), &fields, false).await;
+    (w, r)
+}
+
+fn draft(name: &str, id: &str, phone: &str, key: Option<&str>) -> JoinDraft {
+    let input = JoinInput {
+        name: name.into(),
+        id_number: id.into(),
+        phone: phone.into(),
+        group: "快递员".into(),
+        consent: true,
+        request_key: key.map(str::to_string),
+        ..JoinInput::default()
+    };
+    JoinDraft::parse(
+        &input,
+        chrono::NaiveDate::from_ymd_opt(2026, 11, 23).unwrap(),
+    )
+    .unwrap()
+}
+
+fn ctx() -> JoinContext {
+    JoinContext {
+        channel: Channel::Qr,
+        consent: Consent {
+            at: TEST_NOW,
+            by: "self".into(),
+            method: "test".into(),
+        },
+        now: TEST_NOW,
+        today: chrono::NaiveDate::from_ymd_opt(2026, 11, 23).unwrap(),
+    }
+}
+
+both_backends! {
+    async fn join_approve_and_the_e_card(app: TestApp) {
+        app.load_demo().await;
+        let mut cadre = app.demo_user("gulou").await;
+        let code = join_code(&mut cadre, "JU371502001").await;
+        let (mut worker, r) = join_by_page(&app, &code, "张三", ZHANG, "13806351234").await;
+        assert_eq!((r.status.as_u16(), r.location()), (303, Some("/me")), "{}", r.text());
+        let me = worker.get("/me").await.text();
+        assert!(me.contains("待审核") && me.contains("古楼街道灵活就业人员联合工会") && me.contains("3715**********1234"), "{me}");
+        assert!(!me.contains(ZHANG), "the full ID number is never shown to the page");
+
+        let pending = cadre.get("/api/v1/members?org=F371502001&status=pending").await.json();
+        assert_eq!(pending["total"], 1);
+        let m = &pending["items"][0];
+        assert_eq!((m["name"].as_str(), m["id_number"].as_str(), m["phone"].as_str()), (Some("张三"), Some("3715**********1234"), Some("138****1234")));
+        let r = cadre.post_json("/api/v1/members/decisions", json!({"ids": [m["id"]], "decision": "approve"})).await;
+        assert_eq!(r.json()["decided"], 1, "{}", r.text());
+        let me = worker.get("/me").await.text();
+        assert!(me.contains("电子会员卡") && me.contains("<svg"), "{me}");
+        let no = me.split("id=\"member-no\">").nth(1).unwrap().split('<').next().unwrap();
+        assert!(no.starts_with("37150226") && no.len() == 16, "{no}");
+        let active = cadre.get(&format!("/api/v1/members?q={no}")).await.json();
+        assert_eq!(active["items"][0]["status"], "active");
+        // The events count the join for the statistics of the day.
+        assert_eq!(app.count("SELECT COUNT(*) FROM membership_events WHERE event = 'joined' AND on_date = '2026-11-23'").await, 1);
+        // The sealed ID number is stored, not the number.
+        assert_eq!(app.count(&format!("SELECT COUNT(*) FROM people WHERE id_mask = '3715**********1234' AND id_hash <> '{ZHANG}'")).await, 1);
+        // The member signs in again later with phone and SMS code.
+        let mut again = app.anonymous();
+        app.clock.advance(61_000);
+        again.post_form("/me/login", &[("action", "sms"), ("phone", "138 0635 1234")], false).await;
+        let sms = app.sms.last_code("13806351234").unwrap();
+        let r = again.post_form("/me/login", &[("action", "login"), ("phone", "13806351234"), ("sms_code", &sms)], false).await;
+        assert_eq!(r.location(), Some("/me"));
+        assert!(again.get("/me").await.text().contains(no));
+    }
+
+    async fn a_second_join_elsewhere_is_a_transfer_and_one_membership_stays_active(app: TestApp) {
+        app.load_demo().await;
+        let mut gulou = app.demo_user("gulou").await;
+        let mut liuyuan = app.demo_user("liuyuan").await;
+        let first = members::resolve_code(&mut app.store.read().await.unwrap(), &join_code(&mut gulou, "JU371502001").await).await.unwrap();
+        let second = members::resolve_code(&mut app.store.read().await.unwrap(), &join_code(&mut liuyuan, "JU371502002").await).await.unwrap();
+        let r1 = members::join(&app.store, &app.vault, &first, &draft("李四", &li(), "13906351111", None), &ctx()).await.unwrap();
+        let id1 = r1.membership_id.to_string();
+        gulou.post_json("/api/v1/members/decisions", json!({"ids": [id1], "decision": "approve"})).await;
+        let r2 = members::join(&app.store, &app.vault, &second, &draft("李四", &li().to_lowercase(), "13906351111", None), &ctx()).await.unwrap();
+        assert_eq!((r2.status.as_str(), r2.transfer_from.as_deref()), ("pending", Some("古楼街道灵活就业人员联合工会")));
+        // The old union still has the member; the new one sees the transfer request.
+        assert_eq!(gulou.get("/api/v1/members?status=active").await.json()["total"], 1);
+        let req = liuyuan.get("/api/v1/members?status=pending").await.json();
+        assert_eq!(req["items"][0]["transfer_from"], "古楼街道灵活就业人员联合工会");
+        // gulou cannot decide liuyuan's request.
+        let r = gulou.post_json("/api/v1/members/decisions", json!({"ids": [r2.membership_id], "decision": "approve"})).await;
+        assert_eq!(r.status, 404);
+        let r = liuyuan.post_json("/api/v1/members/decisions", json!({"ids": [r2.membership_id], "decision": "approve"})).await;
+        assert_eq!(r.status, 200, "{}", r.text());
+        assert_eq!(gulou.get("/api/v1/members?status=active").await.json()["total"], 0);
+        assert_eq!(gulou.get("/api/v1/members?status=transferred").await.json()["total"], 1);
+        assert_eq!(liuyuan.get("/api/v1/members?status=active").await.json()["total"], 1);
+        assert_eq!(app.count("SELECT COUNT(*) FROM memberships WHERE status = 'active'").await, 1);
+        assert_eq!(app.count("SELECT COUNT(*) FROM people").await, 1, "one person, found by the keyed hash");
+        let events = app.count("SELECT COUNT(*) FROM membership_events WHERE event IN ('joined', 'transferred_out')").await;
+        assert_eq!(events, 3);
+    }
+
+    async fn duplicate_and_concurrent_submissions_make_one_membership(app: TestApp) {
+        app.load_demo().await;
+        let mut cadre = app.demo_user("gulou").await;
+        let target = members::resolve_code(&mut app.store.read().await.unwrap(), &join_code(&mut cadre, "JU371502001").await).await.unwrap();
+        let mut handles = Vec::new();
+        for i in 0..8 {
+            let (store, vault, target) = (app.store.clone(), app.vault.clone(), target.clone());
+            // Half retry the same request key, half are fresh submissions of the same person.
+            let key = if i % 2 == 0 { Some("same-key".to_string()) } else { None };
+            handles.push(tokio::spawn(async move {
+                members::join(&store, &vault, &target, &draft("张三", ZHANG, "13806351234", key.as_deref()), &ctx()).await
+            }));
+        }
+        let mut ids = std::collections::BTreeSet::new();
+        for h in handles {
+            ids.insert(h.await.unwrap().expect("every submission is answered").membership_id);
+        }
+        assert_eq!(ids.len(), 1, "one membership for all submissions");
+        assert_eq!(app.count("SELECT COUNT(*) FROM memberships").await, 1);
+        assert_eq!(app.count("SELECT COUNT(*) FROM people").await, 1);
+    }
+
+    async fn bad_input_is_reported_by_field_and_nothing_is_written(app: TestApp) {
+        app.load_demo().await;
+        let mut cadre = app.demo_user("gulou").await;
+        let code = join_code(&mut cadre, "JU371502001").await;
+        let mut w = app.anonymous();
+        let bad_check = format!("{}0", &ZHANG[..17]);
+        let fields = [("action", "join"), ("name", "<b>张三</b>"), ("id_number", bad_check.as_str()), ("phone", "12345"), ("group", "")];
+        let r = w.post_form(&format!("/j/{code}"), &fields, false).await;
+        assert_eq!(r.status, 422);
+        let page = r.text();
+        for msg in ["姓名只能包含文字", "身份证号校验位不正确", "请填写 11 位中国大陆手机号", "请选择职业群体", "请阅读并同意隐私说明"] {
+            assert!(page.contains(msg), "{msg} missing");
+        }
+        assert!(!page.contains("<b>张三</b>"), "hostile input is escaped");
+        // A wrong SMS code is refused; five wrong tries use the code up.
+        w.post_form(&format!("/j/{code}"), &[("action", "sms"), ("phone", "13806351234")], false).await;
+        let good = [("action", "join"), ("name", "张三"), ("id_number", ZHANG), ("phone", "13806351234"), ("group", "courier"), ("consent", "1")];
+        for _ in 0..5 {
+            let mut f = good.to_vec();
+            f.push(("sms_code", "000000"));
+            assert!(w.post_form(&format!("/j/{code}"), &f, false).await.text().contains("验证码不正确"));
+        }
+        let mut f = good.to_vec();
+        let real = app.sms.last_code("13806351234").unwrap();
+        f.push(("sms_code", real.as_str()));
+        assert!(w.post_form(&format!("/j/{code}"), &f, false).await.text().contains("验证码错误次数过多"));
+        // Asking again within a minute is refused.
+        let r = w.post_form(&format!("/j/{code}"), &[("action", "sms"), ("phone", "13806351234")], false).await;
+        assert!(r.text().contains("发送太频繁"));
+        assert_eq!(app.count("SELECT COUNT(*) FROM memberships").await, 0);
+        assert_eq!(app.count("SELECT COUNT(*) FROM people").await, 0);
+        // Legacy 15-digit numbers are upgraded.
+        let legacy = "371502900101123";
+        let d = draft("王五", legacy, "13706350000", None);
+        assert_eq!(d.id.as_str(), id_with_check("37150219900101123"));
+    }
+
+    async fn rotated_codes_stop_working_and_cadres_see_only_their_members(app: TestApp) {
+        app.load_demo().await;
+        let mut gulou = app.demo_user("gulou").await;
+        let old = join_code(&mut gulou, "JU371502001").await;
+        let new = join_code(&mut gulou, "JU371502001").await;
+        assert_ne!(old, new);
+        let mut w = app.anonymous();
+        let r = w.get(&format!("/j/{old}")).await;
+        assert_eq!(r.status, 410);
+        assert!(r.text().contains("二维码已失效"));
+        assert_eq!(w.get("/j/NOSUCHCODE").await.status, 404);
+        let (_, r) = join_by_page(&app, &new, "张三", ZHANG, "13806351234").await;
+        assert_eq!(r.status, 303);
+        // Siblings see nothing of it, and cannot rotate the code.
+        let mut liuyuan = app.demo_user("liuyuan").await;
+        assert_eq!(liuyuan.get("/api/v1/members?status=all").await.json()["total"], 0);
+        assert_eq!(liuyuan.get("/api/v1/members?org=F371502001").await.status, 404);
+        assert_eq!(liuyuan.post_json("/api/v1/orgs/JU371502001/join-codes", json!({})).await.status, 404);
+        let id = gulou.get("/api/v1/members?status=pending").await.json()["items"][0]["id"].as_str().unwrap().to_string();
+        assert_eq!(liuyuan.post_json(&format!("/api/v1/members/{id}/reveal"), json!({})).await.status, 404);
+        assert_eq!(liuyuan.get(&format!("/members/{id}")).await.status, 404);
+        // The admin reveals the number, and the reveal is audited; a staff member may not.
+        let r = gulou.post_json(&format!("/api/v1/members/{id}/reveal"), json!({})).await;
+        assert_eq!(r.json()["id_number"], ZHANG);
+        assert_eq!(app.count("SELECT COUNT(*) FROM audit_log WHERE action = 'members.reveal_id' AND actor = 'gulou'").await, 1);
+        let mut staff = app.demo_user("baopian").await;
+        assert_eq!(staff.post_json(&format!("/api/v1/members/{id}/reveal"), json!({})).await.status, 404);
+        // The cadre pages: the register with the pending request, the code page with its QR code.
+        let list = gulou.get("/members?status=pending").await.text();
+        assert!(list.contains("张三") && list.contains("3715**********1234") && !list.contains(ZHANG));
+        let page = gulou.get("/orgs/JU371502001/join-code").await.text();
+        assert!(page.contains(&new) && page.contains("<svg"));
+        let xlsx = gulou.get("/members/export.xlsx?status=all").await;
+        assert_eq!(xlsx.status, 200);
+        assert_eq!(app.count("SELECT COUNT(*) FROM audit_log WHERE action = 'members.export'").await, 1);
+        // Rejecting needs a reason, shown to the worker.
+        let r = gulou.post_json("/api/v1/members/decisions", json!({"ids": [id], "decision": "reject"})).await;
+        assert_eq!(r.json()["field"], "reason");
+        let r = gulou.post_json("/api/v1/members/decisions", json!({"ids": [id], "decision": "reject", "reason": "不在本辖区工作"})).await;
+        assert_eq!(r.status, 200);
+    }
+}
