@@ -15,7 +15,7 @@ use utoipa::{Modify, OpenApi};
         regions::api::provinces, regions::api::get, regions::api::children,
         accounts::api::list, accounts::api::create, accounts::api::grant, accounts::api::revoke, accounts::api::create_token,
         audit::list,
-        members::api::list, members::api::decide, members::api::reveal, members::api::codes, members::api::rotate,
+        members::api::list, members::api::decide, members::api::push, members::api::reveal, members::api::codes, members::api::rotate,
         join::api::send_code, join::api::join,
     ),
     modifiers(&Security),

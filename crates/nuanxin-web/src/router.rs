@@ -45,6 +45,7 @@ pub fn router(state: AppState) -> Router {
         .route("/audit", get(audit::list))
         .route("/members", get(members::api::list))
         .route("/members/decisions", post(members::api::decide))
+        .route("/members/push", post(members::api::push))
         .route("/members/{id}/reveal", post(members::api::reveal))
         .route(
             "/orgs/{code}/join-codes",

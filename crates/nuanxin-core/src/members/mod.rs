@@ -7,6 +7,7 @@ mod codes;
 pub mod id_vault;
 pub mod identity;
 mod join;
+pub mod partner;
 mod queries;
 pub mod sessions;
 pub mod sms;

@@ -145,3 +145,44 @@ pub async fn codes(
         members::join_codes_of(&mut tx, &auth.caller.scope, &code).await?,
     ))
 }
+
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct PushBody {
+    /// `window` (licence window, 两个同步) or `partner` (platform company; default).
+    pub channel: Option<String>,
+    pub records: Vec<members::partner::PushRecord>,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct PushAnswer {
+    pub results: Vec<members::partner::PushResult>,
+}
+
+#[utoipa::path(post, path = "/api/v1/members/push", tag = "members", request_body = PushBody,
+    responses((status = 200, description = "One result per record, in order; safe to send again", body = PushAnswer),
+              (status = 403, description = "The token's account is not staff anywhere", body = ErrorBody),
+              (status = 422, body = ErrorBody)))]
+pub async fn push(
+    State(state): State<AppState>,
+    ApiAuth(auth): ApiAuth,
+    Json(b): Json<PushBody>,
+) -> Result<Json<PushAnswer>, ApiError> {
+    members::partner::can_push(&auth.caller.scope)?;
+    let channel = match b.channel.as_deref().unwrap_or("partner") {
+        "window" => members::Channel::Window,
+        "partner" => members::Channel::Partner,
+        _ => return Err(Error::invalid("channel", "members.bad_channel").into()),
+    };
+    if b.records.len() > 1000 {
+        return Err(Error::invalid("records", "members.too_many_records").into());
+    }
+    let results = members::partner::push(
+        &state.store,
+        &state.vault,
+        &auth.caller,
+        channel,
+        &b.records,
+    )
+    .await?;
+    Ok(Json(PushAnswer { results }))
+}

@@ -276,4 +276,41 @@ both_backends! {
         let r = gulou.post_json("/api/v1/members/decisions", json!({"ids": [id], "decision": "reject", "reason": "不在本辖区工作"})).await;
         assert_eq!(r.status, 200);
     }
+
+    async fn partner_pushes_with_consent_make_members_and_without_only_prospects(app: TestApp) {
+        app.load_demo().await;
+        let mut city = app.demo_user("liaocheng").await;
+        city.post_json("/api/v1/accounts", json!({"username": "dcf-window", "password": "pass-word-1", "org_code": "F371502", "role": "staff"})).await;
+        let token = city.post_json("/api/v1/tokens", json!({"username": "dcf-window", "name": "交通运输局窗口"})).await.json()["token"].as_str().unwrap().to_string();
+        let mut window = app.anonymous().with_bearer(&token);
+        let consent = json!({"at": TEST_NOW - 60_000, "by": "东昌府区交通运输局窗口 王五", "method": "paper_form"});
+        let body = json!({"channel": "window", "records": [
+            {"ref": "A1", "name": "张三", "id_number": ZHANG, "phone": "13806351234", "group": "货车司机", "work_region": "371502001001", "consent": consent},
+            {"ref": "A2", "name": "李四", "id_number": li(), "phone": "13906351111", "group": "truck_driver", "work_region": "371502002"},
+            {"ref": "A3", "name": "王五", "id_number": "371502199001011230", "phone": "13706350000", "group": "truck_driver", "work_region": "371502001", "consent": consent},
+            {"ref": "A4", "name": "赵六", "id_number": id_with_check("37150319900101123"), "phone": "13706350001", "group": "truck_driver", "work_region": "371503001", "consent": consent},
+            {"ref": "A5", "name": "钱七", "id_number": id_with_check("37150219900101124"), "phone": "13706350002", "group": "truck_driver", "work_region": "371502001", "consent": {"at": TEST_NOW, "by": "", "method": "x"}}
+        ]});
+        let r = window.post_json("/api/v1/members/push", body.clone()).await;
+        assert_eq!(r.status, 200, "{}", r.text());
+        let results = r.json()["results"].clone();
+        let outcome = |i: usize| (results[i]["outcome"].as_str().unwrap().to_string(), results[i]["org_code"].as_str().map(str::to_string));
+        assert_eq!(outcome(0), ("member".into(), Some("JU371502001".into())));
+        assert!(results[0]["member_no"].as_str().unwrap().starts_with("371502"));
+        assert_eq!(outcome(1), ("prospect".into(), Some("JU371502002".into())));
+        assert_eq!(results[2]["errors"][0], json!({"field": "id_number", "code": "members.id_bad_check"}));
+        assert_eq!(results[3]["errors"][0]["code"], "members.no_union_for_region", "Chiping is outside the window's county");
+        assert_eq!(results[4]["errors"][0]["code"], "members.bad_consent_evidence");
+        // Pushing the same batch again changes nothing and answers the same.
+        let again = window.post_json("/api/v1/members/push", body).await.json()["results"].clone();
+        assert_eq!(again[0]["member_no"], results[0]["member_no"]);
+        assert_eq!(app.count("SELECT COUNT(*) FROM memberships").await, 1);
+        assert_eq!(app.count("SELECT COUNT(*) FROM prospects").await, 1);
+        assert_eq!(app.count("SELECT COUNT(*) FROM memberships m JOIN people p ON p.id = m.person_id WHERE p.name = '李四'").await, 0, "a prospect is never a member");
+        assert_eq!(app.count("SELECT COUNT(*) FROM memberships WHERE channel = 'window' AND consent_method = 'paper_form'").await, 1);
+        // A viewer token cannot push.
+        city.post_json("/api/v1/accounts", json!({"username": "dcf-view", "password": "pass-word-1", "org_code": "F371502", "role": "viewer"})).await;
+        let vt = city.post_json("/api/v1/tokens", json!({"username": "dcf-view", "name": "x"})).await.json()["token"].as_str().unwrap().to_string();
+        assert_eq!(app.anonymous().with_bearer(&vt).post_json("/api/v1/members/push", json!({"records": []})).await.status, 403);
+    }
 }
