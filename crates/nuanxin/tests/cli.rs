@@ -158,6 +158,76 @@ async fn contract(db: TestDb) {
     );
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
 
+    // Members: per-row report, dry run, back-dated joins, people already members matched.
+    let members = dir.join("members.csv");
+    std::fs::write(
+        &members,
+        "姓名,身份证号,手机号,职业群体,所属工会编码,入会日期\n\
+        张三,371502199001011234,13806351234,快递员,F371502,2025-03-01\n\
+        李四,371502198512123225,139 0635 1111,外卖配送员,F371502,\n\
+        坏号,371502199001011230,13806351235,快递员,F371502,\n\
+        重复,371502199001011234,13806351234,快递员,F371502,\n\
+        越界,371502198512123233,13806351236,快递员,NOPE,\n",
+    )
+    .unwrap();
+    let out = nuanxin(
+        &url,
+        &[
+            "import",
+            "members",
+            members.to_str().unwrap(),
+            "--dry-run",
+            "--json",
+        ],
+        "",
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["imported"], 2);
+    assert_eq!(
+        report["rejected"],
+        serde_json::json!([
+        {"row": 4, "column": "身份证号", "code": "members.id_bad_check"},
+        {"row": 5, "column": "身份证号", "code": "members.duplicate_in_file"},
+        {"row": 6, "column": "所属工会编码", "code": "orgs.unknown_parent"}])
+    );
+    assert_eq!(
+        count(&url, "SELECT COUNT(*) FROM memberships").await,
+        0,
+        "a dry run writes nothing"
+    );
+    let out = nuanxin(&url, &["import", "members", members.to_str().unwrap()], "");
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert_eq!(
+        count(
+            &url,
+            "SELECT COUNT(*) FROM memberships WHERE status = 'active'"
+        )
+        .await,
+        2
+    );
+    assert_eq!(count(&url, "SELECT COUNT(*) FROM membership_events WHERE event = 'joined' AND on_date = '2025-03-01'").await, 1);
+    let again = dir.join("again.csv");
+    std::fs::write(&again, "name,id_number,phone,group,union_code\n张三,371502199001011234,13806351234,courier,F3715\n").unwrap();
+    let out = nuanxin(
+        &url,
+        &["import", "members", again.to_str().unwrap(), "--json"],
+        "",
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        (
+            report["imported"].as_i64(),
+            report["matched"][0]["org_code"].as_str()
+        ),
+        (Some(0), Some("F371502"))
+    );
+    assert!(report["matched"][0]["member_no"]
+        .as_str()
+        .unwrap()
+        .starts_with("37150225"));
+
     // The account signs in with the password given on standard input.
     let store = nuanxin_core::Store::open(&url).await.unwrap();
     let clock = nuanxin_core::clock::Clock::system();

@@ -241,7 +241,7 @@ async fn join_in(
 
 /// Finds the person by the keyed hash of the ID number, or registers them; name, phone and
 /// home region are updated to the latest submission.
-async fn register_person(
+pub(super) async fn register_person(
     tx: &mut Tx,
     vault: &IdVault,
     draft: &JoinDraft,
@@ -283,7 +283,7 @@ async fn add_event(
 }
 
 /// Makes a pending membership active with a new membership number; a transfer ends the old one.
-async fn activate(
+pub(super) async fn activate(
     tx: &mut Tx,
     membership: Uuid,
     now: Timestamp,

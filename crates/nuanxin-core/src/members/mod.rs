@@ -10,6 +10,7 @@ mod join;
 pub mod partner;
 mod queries;
 pub mod sessions;
+pub mod sheet;
 pub mod sms;
 
 pub use codes::{current_code, join_codes_of, resolve_code, rotate_code, JoinCode, JoinTarget};

@@ -23,14 +23,108 @@ pub enum ImportCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Members (SPEC section 5: 姓名, 身份证号, 手机号, 职业群体, 所属工会编码, …).
+    Members {
+        file: PathBuf,
+        /// Check every row and report, but write nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Print the report as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+async fn members(
+    database: &str,
+    file: PathBuf,
+    dry_run: bool,
+    json: bool,
+) -> anyhow::Result<ExitCode> {
+    let read = std::fs::read(&file)
+        .map_err(|e| e.to_string())
+        .and_then(|b| nuanxin_core::members::sheet::read(&b).map_err(|e| e.to_string()));
+    let table = match read {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("error: {}: {e}", file.display());
+            return Ok(ExitCode::from(2));
+        }
+    };
+    let store = super::open(database).await?;
+    let vault = super::serve::vault()?;
+    let clock = Clock::system();
+    let bar = indicatif::ProgressBar::new(table.rows.len() as u64);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{msg} [{bar:40}] {pos}/{len} ({eta})")?
+            .progress_chars("=> "),
+    );
+    bar.set_message("members");
+    let caller = Caller::operator(&clock);
+    let report = nuanxin_core::members::sheet::import(
+        &store,
+        &vault,
+        &caller,
+        &table,
+        dry_run,
+        |done, _| bar.set_position(done as u64),
+    )
+    .await?;
+    bar.finish_and_clear();
+    if json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        let cat = Catalogue::of(Lang::ZhCn);
+        for e in &report.rejected {
+            println!(
+                "第 {} 行 · {} · {} ({})",
+                e.row,
+                e.column,
+                cat.get(e.code),
+                e.code
+            );
+        }
+        for m in &report.matched {
+            println!(
+                "第 {} 行 · 已是会员 {} ({})",
+                m.row,
+                m.member_no.as_deref().unwrap_or("-"),
+                m.org_code
+            );
+        }
+        let verb = if dry_run {
+            "would be imported (dry run, nothing written)"
+        } else {
+            "imported"
+        };
+        println!(
+            "{} rows: {} {verb}, {} already members, {} rejected",
+            report.rows,
+            report.imported,
+            report.matched.len(),
+            report.rejected.len()
+        );
+    }
+    Ok(if report.rejected.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
 }
 
 pub async fn run(database: &str, cmd: ImportCommand) -> anyhow::Result<ExitCode> {
-    let ImportCommand::Orgs {
-        file,
-        dry_run,
-        json,
-    } = cmd;
+    let (file, dry_run, json) = match cmd {
+        ImportCommand::Orgs {
+            file,
+            dry_run,
+            json,
+        } => (file, dry_run, json),
+        ImportCommand::Members {
+            file,
+            dry_run,
+            json,
+        } => return members(database, file, dry_run, json).await,
+    };
     let bytes = match std::fs::read(&file) {
         Ok(b) => b,
         Err(e) => {
