@@ -4,6 +4,8 @@
 
 use crate::TestApp;
 use fantoccini::{Client, ClientBuilder};
+// chromedriver listens on loopback: plain HTTP, no TLS stack.
+use hyper_util::client::legacy::connect::HttpConnector;
 use std::io::Write;
 use std::net::SocketAddr;
 use std::process::{Child, Command, Stdio};
@@ -75,8 +77,7 @@ impl Browser {
         .unwrap();
         let mut client = None;
         for _ in 0..100 {
-            match ClientBuilder::rustls()
-                .expect("tls roots")
+            match ClientBuilder::new(HttpConnector::new())
                 .capabilities(caps.clone())
                 .connect(&format!("http://127.0.0.1:{port}"))
                 .await

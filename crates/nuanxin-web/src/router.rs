@@ -46,6 +46,9 @@ pub fn router(state: AppState) -> Router {
         .route("/members", get(members::api::list))
         .route("/members/decisions", post(members::api::decide))
         .route("/members/push", post(members::api::push))
+        .route("/orgs/{code}/events", post(members::events::api_create))
+        .route("/events/{id}", get(members::events::api_get))
+        .route("/events/{id}/members", get(members::events::api_members))
         .route("/members/{id}/reveal", post(members::api::reveal))
         .route(
             "/orgs/{code}/join-codes",
@@ -119,6 +122,22 @@ pub fn router(state: AppState) -> Router {
             "/orgs/{code}/join-code.svg",
             get(members::pages::join_code_svg),
         )
+        .route(
+            "/orgs/{code}/join-code.pdf",
+            get(members::pages::join_code_pdf),
+        )
+        .route(
+            "/orgs/{code}/join-code.png",
+            get(members::pages::join_code_png),
+        )
+        .route(
+            "/orgs/{code}/events",
+            get(members::events::list).post(members::events::create),
+        )
+        .route("/events/{id}", get(members::events::show))
+        .route("/events/{id}/screen", get(members::events::screen))
+        .route("/events/{id}/count", get(members::events::count))
+        .route("/events/{id}/close", post(members::events::close))
         .route(
             "/j/{code}",
             get(join::pages::form).post(join::pages::submit),

@@ -228,6 +228,36 @@ async fn contract(db: TestDb) {
         .unwrap()
         .starts_with("37150225"));
 
+    // Key rotation: add key 2, re-seal, and the numbers still open (with the new key).
+    let rotated = Command::new(env!("CARGO_BIN_EXE_nuanxin"))
+        .args(["admin", "reseal-ids", "--database", &url])
+        .env("NUANXIN_ID_KEYS", "1:bnVhbnhpbi1kZXYtaWQta2V5LTEtTk9ULVNFQ1JFVCE=,2:cm90YXRlZC1rZXktbnVtYmVyLXR3by0zMi1ieXRlcyE=")
+        .env("NUANXIN_ID_HASH_KEY", "bnVhbnhpbi1kZXYtaWQtaGFzaC1OT1QtU0VDUkVUISE=")
+        .env("NUANXIN_LOG", "warn")
+        .output()
+        .unwrap();
+    assert!(rotated.status.success(), "{}", text(&rotated));
+    assert!(
+        String::from_utf8_lossy(&rotated.stdout).starts_with("2 ID numbers re-sealed"),
+        "{}",
+        text(&rotated)
+    );
+    let vault = nuanxin_core::members::id_vault::IdVault::from_env_values("1:bnVhbnhpbi1kZXYtaWQta2V5LTEtTk9ULVNFQ1JFVCE=,2:cm90YXRlZC1rZXktbnVtYmVyLXR3by0zMi1ieXRlcyE=", "bnVhbnhpbi1kZXYtaWQtaGFzaC1OT1QtU0VDUkVUISE=").unwrap();
+    let store = nuanxin_core::Store::open(&url).await.unwrap();
+    let mut tx = store.read().await.unwrap();
+    let sealed: Vec<Vec<u8>> = nuanxin_core::on_db!(tx.conn(), c => sqlx::query_scalar("SELECT id_sealed FROM people").fetch_all(c).await).unwrap();
+    drop(tx);
+    store.close().await;
+    assert!(sealed
+        .iter()
+        .all(|s| !vault.needs_reseal(s) && vault.open(s).is_ok()));
+    assert!(
+        sealed
+            .iter()
+            .all(|s| nuanxin_core::members::id_vault::IdVault::development().needs_reseal(s)),
+        "sealed with key 2 now"
+    );
+
     // The account signs in with the password given on standard input.
     let store = nuanxin_core::Store::open(&url).await.unwrap();
     let clock = nuanxin_core::clock::Clock::system();

@@ -4,6 +4,7 @@
 //! pushes (两个同步) and member sessions for the worker's own pages.
 
 mod codes;
+pub mod events;
 pub mod id_vault;
 pub mod identity;
 mod join;
@@ -14,8 +15,11 @@ pub mod sheet;
 pub mod sms;
 
 pub use codes::{current_code, join_codes_of, resolve_code, rotate_code, JoinCode, JoinTarget};
-pub use join::{decide, join, Consent, Decision, JoinContext, JoinDraft, JoinInput, JoinReceipt};
-pub use queries::{get, list, reveal_id, MemberFilter, MemberRow};
+pub use join::{
+    decide, join, receipt_for_key, Consent, Decision, JoinContext, JoinDraft, JoinInput,
+    JoinReceipt,
+};
+pub use queries::{get, list, reseal_all, reveal_id, MemberFilter, MemberRow};
 
 use serde::Serialize;
 

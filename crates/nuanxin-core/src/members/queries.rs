@@ -38,6 +38,8 @@ pub struct MemberFilter {
     /// Name (part of), phone (whole) or ID number (whole).
     pub q: Option<String>,
     pub status: Option<String>,
+    /// Only joins made at this mass-join event.
+    pub event: Option<Uuid>,
 }
 
 const SELECT: &str = "SELECT m.id, m.member_no, p.name, p.id_mask AS id_number, p.phone, m.worker_group AS \"group\", m.employer,
@@ -72,6 +74,11 @@ pub async fn list(
         w.push(" AND m.status = ").arg(status);
     } else if filter.status.is_none() {
         w.push(" AND m.status IN ('active', 'pending')");
+    }
+    if let Some(event) = filter.event {
+        w.push(" AND m.join_code_id = (SELECT join_code_id FROM join_events WHERE id = ")
+            .arg(event)
+            .push(")");
     }
     if let Some(q) = filter.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
         let today = chrono::Utc::now().date_naive();
@@ -155,4 +162,24 @@ pub async fn reveal_id(
     )
     .await?;
     Ok(id.as_str().to_string())
+}
+
+/// Re-seals every stored ID number that an older key sealed (key rotation, see `id_vault`).
+/// Returns how many were re-sealed; safe to run again and while the server runs.
+pub async fn reseal_all(store: &crate::Store, vault: &IdVault) -> Result<usize> {
+    let mut done = 0;
+    for table in ["people", "prospects"] {
+        let mut tx = store.write().await?;
+        let select = format!("SELECT id, id_sealed FROM {table} WHERE id_sealed IS NOT NULL");
+        let rows: Vec<(Uuid, Vec<u8>)> =
+            on_db!(tx.conn(), c => sqlx::query_as(&select).fetch_all(c).await)?;
+        let update = format!("UPDATE {table} SET id_sealed = $2 WHERE id = $1");
+        for (id, sealed) in rows.into_iter().filter(|(_, s)| vault.needs_reseal(s)) {
+            let fresh = vault.seal(&vault.open(&sealed)?);
+            on_db!(tx.conn(), c => sqlx::query(&update).bind(id).bind(&fresh).execute(c).await.map(|r| r.rows_affected()))?;
+            done += 1;
+        }
+        tx.commit().await?;
+    }
+    Ok(done)
 }

@@ -64,6 +64,63 @@ impl SmsSender for DevSms {
     }
 }
 
+/// A generic HTTP gateway: POSTs `{"phone": "13800000000", "text": "..."}` as JSON to a URL,
+/// with `Authorization: Bearer TOKEN` when a token is configured; any 2xx answer counts as sent.
+/// Configured by `NUANXIN_SMS_URL` and `NUANXIN_SMS_TOKEN`; most Chinese SMS vendors accept
+/// such a call through a small relay of the union's IT department.
+pub struct HttpSms {
+    url: String,
+    token: Option<String>,
+}
+
+impl std::fmt::Debug for HttpSms {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HttpSms")
+            .field("url", &self.url)
+            .field("token", &self.token.as_ref().map(|_| "***"))
+            .finish()
+    }
+}
+
+impl HttpSms {
+    pub fn new(url: &str, token: Option<String>) -> anyhow::Result<HttpSms> {
+        if !(url.starts_with("http://") || url.starts_with("https://")) {
+            anyhow::bail!("NUANXIN_SMS_URL must start with http:// or https://");
+        }
+        Ok(HttpSms {
+            url: url.to_string(),
+            token: token.filter(|t| !t.is_empty()),
+        })
+    }
+}
+
+impl SmsSender for HttpSms {
+    fn send<'a>(
+        &'a self,
+        phone: &'a Phone,
+        text: &'a str,
+    ) -> Pin<Box<dyn Future<Output = anyhow::Result<()>> + Send + 'a>> {
+        let (url, token) = (self.url.clone(), self.token.clone());
+        let body = serde_json::json!({"phone": phone.as_str(), "text": text});
+        Box::pin(async move {
+            tokio::task::spawn_blocking(move || -> anyhow::Result<()> {
+                let agent: ureq::Agent = ureq::Agent::config_builder()
+                    .timeout_global(Some(std::time::Duration::from_secs(10)))
+                    .build()
+                    .into();
+                let mut req = agent.post(&url);
+                if let Some(t) = token {
+                    req = req.header("Authorization", &format!("Bearer {t}"));
+                }
+                req.send_json(&body)
+                    .map_err(|e| anyhow::anyhow!("SMS gateway: {e}"))?;
+                Ok(())
+            })
+            .await?
+        })
+    }
+}
+
 fn code_hash(phone: &Phone, code: &str) -> String {
     Sha256::digest(format!("{}:{code}", phone.as_str()))
         .iter()

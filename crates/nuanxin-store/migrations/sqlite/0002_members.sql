@@ -98,3 +98,18 @@ CREATE TABLE prospects (
 );
 CREATE UNIQUE INDEX prospects_person ON prospects (id_hash, org_id);
 CREATE INDEX prospects_org ON prospects (org_id);
+
+-- Mass-join events (集中入会): each has its own join code; who joined is the memberships made
+-- through that code.
+CREATE TABLE join_events (
+    id           BLOB PRIMARY KEY,
+    org_id       BLOB NOT NULL REFERENCES org_units (id),
+    join_code_id BLOB NOT NULL REFERENCES join_codes (id),
+    name         TEXT NOT NULL,
+    held_on      DATE NOT NULL,
+    place        TEXT,
+    created_at   BIGINT NOT NULL,
+    closed_at    BIGINT
+);
+CREATE INDEX join_events_org ON join_events (org_id, held_on);
+CREATE INDEX memberships_join_code ON memberships (join_code_id);

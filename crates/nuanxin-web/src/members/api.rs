@@ -36,6 +36,7 @@ pub async fn list(
         org: p.org,
         q: p.q,
         status: p.status,
+        event: None,
     };
     Ok(Json(
         members::list(

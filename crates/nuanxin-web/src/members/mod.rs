@@ -2,4 +2,6 @@
 //! ID number, export, and each union's join code (一会一码).
 
 pub mod api;
+pub mod events;
 pub mod pages;
+pub mod poster;

@@ -32,6 +32,7 @@ impl ListQuery {
             org: self.org.clone().filter(|s| !s.is_empty()),
             q: self.q.clone(),
             status: self.status.clone().filter(|s| !s.is_empty()),
+            event: None,
         }
     }
 
@@ -338,7 +339,7 @@ struct JoinCodePage {
     can_rotate: bool,
 }
 
-fn base_url(state: &AppState, headers: &HeaderMap) -> String {
+pub fn base_url(state: &AppState, headers: &HeaderMap) -> String {
     if !state.config.public_url.is_empty() {
         return state.config.public_url.trim_end_matches('/').to_string();
     }
@@ -424,4 +425,83 @@ pub async fn rotate(
     members::rotate_code(&mut tx, &auth.caller, &org, "qr", f.auto_approve.is_some()).await?;
     tx.commit().await?;
     Ok(Redirect::to(&format!("/orgs/{org}/join-code")).into_response())
+}
+
+/// The active QR join code of a unit with its full URL, for the poster.
+async fn active_join_url(
+    state: &AppState,
+    auth: &Auth,
+    headers: &HeaderMap,
+    org: &str,
+) -> Result<(String, String), PageError> {
+    let mut tx = state.store.read().await?;
+    let unit = orgs::get(&mut tx, &auth.caller.scope, org).await?;
+    let codes = members::join_codes_of(&mut tx, &auth.caller.scope, org).await?;
+    let code = codes
+        .into_iter()
+        .find(|c| c.revoked_at.is_none() && c.channel == "qr")
+        .ok_or(Error::NotFound)?;
+    Ok((
+        unit.name,
+        format!("{}/j/{}", base_url(state, headers), code.code),
+    ))
+}
+
+fn font_dirs() -> Vec<std::path::PathBuf> {
+    std::env::split_paths(&std::env::var_os("NUANXIN_FONT_DIR").unwrap_or_default())
+        .filter(|p| !p.as_os_str().is_empty())
+        .collect()
+}
+
+/// The printable A4 poster (PDF) with the union's name and QR code, Chinese glyphs embedded.
+pub async fn join_code_pdf(
+    State(state): State<AppState>,
+    auth: Auth,
+    headers: HeaderMap,
+    Path(org): Path<String>,
+) -> Result<Response, PageError> {
+    let (name, url) = active_join_url(&state, &auth, &headers, &org).await?;
+    let svg = super::poster::poster_svg(&name, &url, &qr_svg(&url));
+    let pdf = tokio::task::spawn_blocking(move || super::poster::poster_pdf(&svg, &font_dirs()))
+        .await
+        .map_err(|e| Error::Internal(e.into()))?
+        .map_err(Error::Internal)?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/pdf".to_string()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("inline; filename=\"join-{org}.pdf\""),
+            ),
+        ],
+        pdf,
+    )
+        .into_response())
+}
+
+/// The poster as a PNG image (for sharing in chat groups), 1240 px wide.
+pub async fn join_code_png(
+    State(state): State<AppState>,
+    auth: Auth,
+    headers: HeaderMap,
+    Path(org): Path<String>,
+) -> Result<Response, PageError> {
+    let (name, url) = active_join_url(&state, &auth, &headers, &org).await?;
+    let svg = super::poster::poster_svg(&name, &url, &qr_svg(&url));
+    let png =
+        tokio::task::spawn_blocking(move || super::poster::poster_png(&svg, &font_dirs(), 1240))
+            .await
+            .map_err(|e| Error::Internal(e.into()))?
+            .map_err(Error::Internal)?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "image/png".to_string()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("inline; filename=\"join-{org}.png\""),
+            ),
+        ],
+        png,
+    )
+        .into_response())
 }

@@ -4,6 +4,7 @@ mod accounts;
 mod e2e;
 mod members;
 mod orgs;
+mod poster;
 mod schema;
 mod scope;
 mod session;

@@ -267,6 +267,13 @@ both_backends! {
         assert!(list.contains("张三") && list.contains("3715**********1234") && !list.contains(ZHANG));
         let page = gulou.get("/orgs/JU371502001/join-code").await.text();
         assert!(page.contains(&new) && page.contains("<svg"));
+        let pdf = gulou.get("/orgs/JU371502001/join-code.pdf").await;
+        if pdf.status == 200 {
+            assert!(pdf.body.starts_with(b"%PDF"));
+        } else {
+            assert!(std::env::var("NUANXIN_E2E").is_err(), "the poster needs a CJK font: {}", pdf.text());
+        }
+        assert_eq!(liuyuan.get("/orgs/JU371502001/join-code.pdf").await.status, 404);
         let xlsx = gulou.get("/members/export.xlsx?status=all").await;
         assert_eq!(xlsx.status, 200);
         assert_eq!(app.count("SELECT COUNT(*) FROM audit_log WHERE action = 'members.export'").await, 1);
@@ -313,4 +320,101 @@ both_backends! {
         let vt = city.post_json("/api/v1/tokens", json!({"username": "dcf-view", "name": "x"})).await.json()["token"].as_str().unwrap().to_string();
         assert_eq!(app.anonymous().with_bearer(&vt).post_json("/api/v1/members/push", json!({"records": []})).await.status, 403);
     }
+
+    async fn a_mass_join_event_counts_who_joins_through_its_code(app: TestApp) {
+        app.load_demo().await;
+        let mut cadre = app.demo_user("gulou").await;
+        let r = cadre.post_json("/api/v1/orgs/JU371502001/events", json!({"name": "外卖骑手集中入会", "held_on": "2026/11/23", "place": "古楼街道骑手之家"})).await;
+        assert_eq!(r.status, 201, "{}", r.text());
+        let event = r.json();
+        let (id, code) = (event["id"].as_str().unwrap().to_string(), event["code"].as_str().unwrap().to_string());
+        assert_eq!(event["head_count"], 0);
+        for (i, (name, phone)) in [("张三", "13806351234"), ("刘一", "13806351235")].iter().enumerate() {
+            let id_number = id_with_check(&format!("3715021990010112{i}"));
+            let (_, r) = join_by_page(&app, &code, name, &id_number, phone).await;
+            assert_eq!(r.status, 303, "{}", r.text());
+        }
+        let now = cadre.get(&format!("/api/v1/events/{id}")).await.json();
+        assert_eq!(now["head_count"], 2);
+        let joined = cadre.get(&format!("/api/v1/events/{id}/members")).await.json();
+        assert_eq!(joined["total"], 2);
+        assert!(joined["items"].as_array().unwrap().iter().all(|m| m["status"] == "active" && m["channel"] == "event"), "{joined}");
+        assert_eq!(cadre.get(&format!("/events/{id}/count")).await.text(), "2");
+        let screen = cadre.get(&format!("/events/{id}/screen")).await.text();
+        assert!(screen.contains("外卖骑手集中入会") && screen.contains("hx-trigger=\"every 3s\""));
+        // Siblings see nothing; closing stops the code.
+        let mut liuyuan = app.demo_user("liuyuan").await;
+        assert_eq!(liuyuan.get(&format!("/api/v1/events/{id}")).await.status, 404);
+        assert_eq!(cadre.post_form(&format!("/events/{id}/close"), &[], true).await.status, 303);
+        assert_eq!(app.anonymous().get(&format!("/j/{code}")).await.status, 410);
+        // The regular code of the union keeps working.
+        let regular = join_code(&mut cadre, "JU371502001").await;
+        assert_eq!(app.anonymous().get(&format!("/j/{regular}")).await.status, 200);
+    }
+}
+
+#[tokio::test]
+async fn the_join_page_is_light_and_self_contained() {
+    let app = TestApp::sqlite().await;
+    app.load_demo().await;
+    let mut cadre = app.demo_user("gulou").await;
+    let code = join_code(&mut cadre, "JU371502001").await;
+    let page = app.anonymous().get(&format!("/j/{code}")).await;
+    // Everything a first visit transfers: the page itself, with its styles inline and no scripts,
+    // stylesheets, images or fonts to fetch.
+    assert!(page.body.len() < 50_000, "{} bytes", page.body.len());
+    let html = page.text();
+    for external in ["<script", "<link", "<img", "@font-face", "url("] {
+        assert!(!html.contains(external), "the join page loads {external}");
+    }
+    app.finish().await;
+}
+
+#[tokio::test]
+async fn the_http_sms_gateway_posts_json_with_the_token() {
+    use axum::routing::post;
+    use nuanxin_core::members::identity::Phone;
+    use nuanxin_core::members::sms::{HttpSms, SmsSender};
+    use std::sync::{Arc, Mutex};
+    let seen: Arc<Mutex<Vec<(String, serde_json::Value)>>> = Arc::default();
+    let s = seen.clone();
+    let gateway = axum::Router::new().route(
+        "/send",
+        post(
+            move |headers: axum::http::HeaderMap, body: axum::Json<serde_json::Value>| async move {
+                let auth = headers
+                    .get("authorization")
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or("")
+                    .to_string();
+                s.lock().unwrap().push((auth, body.0));
+                "ok"
+            },
+        ),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, gateway).await.unwrap() });
+    let sms = HttpSms::new(&format!("http://{addr}/send"), Some("t0ken".into())).unwrap();
+    assert!(!format!("{sms:?}").contains("t0ken"));
+    sms.send(
+        &Phone::parse("13806351234").unwrap(),
+        "【暖新】验证码 123456",
+    )
+    .await
+    .unwrap();
+    let got = seen.lock().unwrap().clone();
+    assert_eq!(
+        got,
+        vec![(
+            "Bearer t0ken".to_string(),
+            json!({"phone": "13806351234", "text": "【暖新】验证码 123456"})
+        )]
+    );
+    let down = HttpSms::new("http://127.0.0.1:9/none", None).unwrap();
+    assert!(down
+        .send(&Phone::parse("13806351234").unwrap(), "x")
+        .await
+        .is_err());
+    assert!(HttpSms::new("ftp://x", None).is_err());
 }

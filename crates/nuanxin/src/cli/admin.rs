@@ -21,6 +21,8 @@ pub enum AdminCommand {
         #[arg(long)]
         display_name: Option<String>,
     },
+    /// Re-seal stored ID numbers with the newest key of NUANXIN_ID_KEYS (after adding a key).
+    ResealIds,
     /// Create an API token for an account (printed once).
     Token {
         #[arg(long)]
@@ -65,6 +67,11 @@ pub async fn run(database: &str, cmd: AdminCommand) -> anyhow::Result<ExitCode> 
                     Ok(ExitCode::from(1))
                 }
             }
+        }
+        AdminCommand::ResealIds => {
+            let n = nuanxin_core::members::reseal_all(&store, &super::serve::vault()?).await?;
+            println!("{n} ID numbers re-sealed with the newest key");
+            Ok(ExitCode::SUCCESS)
         }
         AdminCommand::Token { username, name } => {
             let mut tx = store.write().await?;

@@ -3,7 +3,7 @@
 use nuanxin_core::clock::Clock;
 use nuanxin_core::demo;
 use nuanxin_core::members::id_vault::IdVault;
-use nuanxin_core::members::sms::DevSms;
+use nuanxin_core::members::sms::{DevSms, HttpSms, SmsSender};
 use nuanxin_web::{AppState, WebConfig};
 use std::net::SocketAddr;
 use std::process::ExitCode;
@@ -20,6 +20,22 @@ pub struct ServeArgs {
     /// The address workers reach the server at, put into join QR codes (e.g. https://union.example.cn).
     #[arg(long, env = "NUANXIN_PUBLIC_URL", default_value = "")]
     pub public_url: String,
+}
+
+/// The SMS gateway of `NUANXIN_SMS_URL`, or the development sender that writes codes to the log.
+fn sms_sender() -> anyhow::Result<Arc<dyn SmsSender>> {
+    match std::env::var("NUANXIN_SMS_URL") {
+        Ok(url) if !url.is_empty() => Ok(Arc::new(HttpSms::new(
+            &url,
+            std::env::var("NUANXIN_SMS_TOKEN").ok(),
+        )?)),
+        _ => {
+            tracing::warn!(
+                "NUANXIN_SMS_URL not set: SMS codes are written to this log instead of being sent"
+            );
+            Ok(Arc::new(DevSms::default()))
+        }
+    }
 }
 
 /// The ID-number vault from `NUANXIN_ID_KEYS` and `NUANXIN_ID_HASH_KEY`, or the insecure
@@ -61,13 +77,7 @@ pub async fn serve(database: &str, args: ServeArgs, with_demo: bool) -> anyhow::
         secure_cookies: args.secure_cookies,
         public_url: args.public_url,
     };
-    let app = nuanxin_web::router(AppState::new(
-        store,
-        clock,
-        config,
-        vault()?,
-        Arc::new(DevSms::default()),
-    ));
+    let app = nuanxin_web::router(AppState::new(store, clock, config, vault()?, sms_sender()?));
     println!(
         "\n  暖新 Nuanxin is ready at http://{} ({} ms)\n",
         listener.local_addr()?,

@@ -1,0 +1,237 @@
+//! Mass-join events in the console (list, create, detail with who joined, the big screen with a
+//! live head count, close) and in the API.
+
+use crate::auth::{ApiAuth, Auth};
+use crate::error::{ApiError, ErrorBody, PageError};
+use crate::join::qr_svg;
+use crate::layout::Ctx;
+use crate::regions::pages::render;
+use crate::AppState;
+use askama::Template;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::{Form, Json};
+use nuanxin_core::members::events::{self, EventInput, JoinEvent};
+use nuanxin_core::members::{self, MemberFilter, MemberRow};
+use nuanxin_core::page::{Page, PageRequest};
+use nuanxin_core::{orgs, Error, Role};
+use uuid::Uuid;
+
+fn all_of(event: Uuid) -> MemberFilter {
+    MemberFilter {
+        event: Some(event),
+        status: Some("all".into()),
+        ..MemberFilter::default()
+    }
+}
+
+#[derive(Template)]
+#[template(path = "members/events.html")]
+struct ListPage {
+    ctx: Ctx,
+    org_code: String,
+    org_name: String,
+    events: Vec<JoinEvent>,
+    can_create: bool,
+    error: Option<(&'static str, &'static str)>,
+    today: String,
+}
+
+async fn list_page(
+    state: &AppState,
+    auth: &Auth,
+    org: &str,
+    error: Option<(&'static str, &'static str)>,
+) -> Result<Html<String>, PageError> {
+    let mut tx = state.store.read().await?;
+    let unit = orgs::get(&mut tx, &auth.caller.scope, org).await?;
+    let list = events::list(&mut tx, &auth.caller.scope, org).await?;
+    let ctx = Ctx::new(auth, "members", &format!("/orgs/{org}/events"));
+    render(&ListPage {
+        can_create: auth.caller.scope.role_at(&unit.path) >= Some(Role::Staff) && unit.is_active(),
+        org_code: unit.code,
+        org_name: unit.name,
+        events: list,
+        error,
+        today: auth.caller.today.to_string(),
+        ctx,
+    })
+}
+
+pub async fn list(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(org): Path<String>,
+) -> Result<Html<String>, PageError> {
+    list_page(&state, &auth, &org, None).await
+}
+
+pub async fn create(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(org): Path<String>,
+    Form(input): Form<EventInput>,
+) -> Result<Response, PageError> {
+    let mut tx = state.store.write().await?;
+    match events::create(&mut tx, &auth.caller, &org, &input).await {
+        Ok(e) => {
+            tx.commit().await?;
+            Ok(Redirect::to(&format!("/events/{}", e.id)).into_response())
+        }
+        Err(Error::Invalid { field, code }) => {
+            drop(tx);
+            Ok((
+                StatusCode::UNPROCESSABLE_ENTITY,
+                list_page(&state, &auth, &org, Some((field, code))).await?,
+            )
+                .into_response())
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "members/event.html")]
+struct EventPage {
+    ctx: Ctx,
+    event: JoinEvent,
+    url: String,
+    qr: String,
+    joined: Page<MemberRow>,
+}
+
+impl EventPage {
+    fn label(&self, prefix: &str, value: &str) -> String {
+        self.ctx.t(&format!("{prefix}.{value}")).to_string()
+    }
+}
+
+fn join_url(state: &AppState, headers: &HeaderMap, code: &str) -> String {
+    format!("{}/j/{code}", super::pages::base_url(state, headers))
+}
+
+pub async fn show(
+    State(state): State<AppState>,
+    auth: Auth,
+    headers: HeaderMap,
+    Path(id): Path<Uuid>,
+) -> Result<Html<String>, PageError> {
+    let mut tx = state.store.read().await?;
+    let event = events::get(&mut tx, &auth.caller.scope, id).await?;
+    let joined = members::list(
+        &mut tx,
+        &auth.caller.scope,
+        &state.vault,
+        &all_of(id),
+        PageRequest::new(Some(1), Some(200)),
+    )
+    .await?;
+    let url = join_url(&state, &headers, &event.code);
+    let ctx = Ctx::new(&auth, "members", &format!("/events/{id}"));
+    render(&EventPage {
+        qr: qr_svg(&url),
+        url,
+        event,
+        joined,
+        ctx,
+    })
+}
+
+#[derive(Template)]
+#[template(path = "members/event_screen.html")]
+struct ScreenPage {
+    ctx: Ctx,
+    event: JoinEvent,
+    qr: String,
+}
+
+pub async fn screen(
+    State(state): State<AppState>,
+    auth: Auth,
+    headers: HeaderMap,
+    Path(id): Path<Uuid>,
+) -> Result<Html<String>, PageError> {
+    let mut tx = state.store.read().await?;
+    let event = events::get(&mut tx, &auth.caller.scope, id).await?;
+    let qr = qr_svg(&join_url(&state, &headers, &event.code));
+    render(&ScreenPage {
+        ctx: Ctx::new(&auth, "members", &format!("/events/{id}/screen")),
+        event,
+        qr,
+    })
+}
+
+/// The head count alone, for the big screen to poll.
+pub async fn count(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<Uuid>,
+) -> Result<String, PageError> {
+    let mut tx = state.store.read().await?;
+    Ok(events::get(&mut tx, &auth.caller.scope, id)
+        .await?
+        .head_count
+        .to_string())
+}
+
+pub async fn close(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<Uuid>,
+) -> Result<Response, PageError> {
+    let mut tx = state.store.write().await?;
+    events::close(&mut tx, &auth.caller, id).await?;
+    tx.commit().await?;
+    Ok(Redirect::to(&format!("/events/{id}")).into_response())
+}
+
+#[utoipa::path(post, path = "/api/v1/orgs/{code}/events", tag = "members", request_body = EventInput,
+    params(("code" = String, Path, description = "Org code")),
+    responses((status = 201, body = JoinEvent), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn api_create(
+    State(state): State<AppState>,
+    ApiAuth(auth): ApiAuth,
+    Path(org): Path<String>,
+    Json(input): Json<EventInput>,
+) -> Result<(StatusCode, Json<JoinEvent>), ApiError> {
+    let mut tx = state.store.write().await?;
+    let e = events::create(&mut tx, &auth.caller, &org, &input).await?;
+    tx.commit().await?;
+    Ok((StatusCode::CREATED, Json(e)))
+}
+
+#[utoipa::path(get, path = "/api/v1/events/{id}", tag = "members",
+    params(("id" = Uuid, Path, description = "Event id")),
+    responses((status = 200, description = "The event with its live head count", body = JoinEvent), (status = 404, body = ErrorBody)))]
+pub async fn api_get(
+    State(state): State<AppState>,
+    ApiAuth(auth): ApiAuth,
+    Path(id): Path<Uuid>,
+) -> Result<Json<JoinEvent>, ApiError> {
+    let mut tx = state.store.read().await?;
+    Ok(Json(events::get(&mut tx, &auth.caller.scope, id).await?))
+}
+
+#[utoipa::path(get, path = "/api/v1/events/{id}/members", tag = "members",
+    params(("id" = Uuid, Path, description = "Event id"), ("page" = Option<u32>, Query, description = "Page"), ("per_page" = Option<u32>, Query, description = "Page size")),
+    responses((status = 200, description = "Who joined at the event", body = Page<MemberRow>), (status = 404, body = ErrorBody)))]
+pub async fn api_members(
+    State(state): State<AppState>,
+    ApiAuth(auth): ApiAuth,
+    Path(id): Path<Uuid>,
+    axum::extract::Query(p): axum::extract::Query<super::api::ListParams>,
+) -> Result<Json<Page<MemberRow>>, ApiError> {
+    let mut tx = state.store.read().await?;
+    events::get(&mut tx, &auth.caller.scope, id).await?;
+    Ok(Json(
+        members::list(
+            &mut tx,
+            &auth.caller.scope,
+            &state.vault,
+            &all_of(id),
+            PageRequest::new(p.page, p.per_page),
+        )
+        .await?,
+    ))
+}
