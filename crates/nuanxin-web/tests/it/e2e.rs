@@ -323,3 +323,56 @@ async fn a_rider_joins_on_a_phone_and_gets_the_e_card_once_approved() {
     b.close().await;
     app.finish().await;
 }
+
+/// Runs axe-core (from `node_modules`, installed by `npm ci`) on the current page and returns
+/// the serious and critical violations as `rule: target` lines.
+async fn axe_violations(b: &Browser) -> Vec<String> {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../node_modules/axe-core/axe.min.js");
+    let Ok(axe) = std::fs::read_to_string(&path) else {
+        assert!(std::env::var("NUANXIN_E2E").is_err(), "run `npm ci` first: {} is missing", path.display());
+        return Vec::new();
+    };
+    b.client.execute(&axe, vec![]).await.unwrap();
+    let version = b.client.execute("return axe.version", vec![]).await.unwrap();
+    assert!(version.as_str().is_some_and(|v| v.starts_with('4')), "axe-core did not load: {version}");
+    let result = b
+        .client
+        .execute_async(
+            "const done = arguments[arguments.length - 1];
+             axe.run(document, {resultTypes: ['violations']}).then(r => done(r.violations
+               .filter(v => v.impact === 'serious' || v.impact === 'critical')
+               .map(v => v.id + ': ' + v.nodes.map(n => n.target.join(' ')).join(', '))));",
+            vec![],
+        )
+        .await
+        .unwrap();
+    serde_json::from_value(result).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn worker_and_cadre_pages_have_no_serious_accessibility_violations() {
+    let app = TestApp::sqlite().await;
+    app.load_demo().await;
+    let mut cadre = app.demo_user("gulou").await;
+    let code = cadre.post_json("/api/v1/orgs/JU371502001/join-codes", serde_json::json!({})).await.json()["code"].as_str().unwrap().to_string();
+    let Some(b) = Browser::open(&app, 390, 844).await else { return app.finish().await };
+    let mut found = Vec::new();
+    for path in [format!("/j/{code}"), "/me/login".to_string(), "/login".to_string()] {
+        b.goto(&path).await;
+        found.extend(axe_violations(&b).await.into_iter().map(|v| format!("{path} {v}")));
+    }
+    // The join page with every field in error.
+    b.goto(&format!("/j/{code}")).await;
+    b.client.find(Locator::Css("button[value=join]")).await.unwrap().click().await.unwrap();
+    text(&b, ".err").await;
+    found.extend(axe_violations(&b).await.into_iter().map(|v| format!("join page with errors: {v}")));
+    sign_in(&b, "gulou").await;
+    wait_for_path(&b, "/orgs/F371502001").await;
+    for path in ["/orgs/F371502001", "/orgs", "/members?status=all", "/orgs/JU371502001/join-code", "/orgs/new?parent=F371502001"] {
+        b.goto(path).await;
+        found.extend(axe_violations(&b).await.into_iter().map(|v| format!("{path} {v}")));
+    }
+    b.close().await;
+    app.finish().await;
+    assert!(found.is_empty(), "serious or critical axe-core violations:\n{}", found.join("\n"));
+}
