@@ -30,14 +30,17 @@ async fn sign_in(b: &Browser, username: &str) {
         .unwrap();
 }
 
+/// The text of an element, waiting for it to appear.
 async fn text(b: &Browser, css: &str) -> String {
-    b.client
-        .find(Locator::Css(css))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap()
+    for _ in 0..50 {
+        if let Ok(e) = b.client.find(Locator::Css(css)).await {
+            if let Ok(t) = e.text().await {
+                return t;
+            }
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("no element {css} at {}", b.path().await);
 }
 
 /// Waits until the browser shows `path` (with any query string).
@@ -327,14 +330,26 @@ async fn a_rider_joins_on_a_phone_and_gets_the_e_card_once_approved() {
 /// Runs axe-core (from `node_modules`, installed by `npm ci`) on the current page and returns
 /// the serious and critical violations as `rule: target` lines.
 async fn axe_violations(b: &Browser) -> Vec<String> {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../node_modules/axe-core/axe.min.js");
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../node_modules/axe-core/axe.min.js");
     let Ok(axe) = std::fs::read_to_string(&path) else {
-        assert!(std::env::var("NUANXIN_E2E").is_err(), "run `npm ci` first: {} is missing", path.display());
+        assert!(
+            std::env::var("NUANXIN_E2E").is_err(),
+            "run `npm ci` first: {} is missing",
+            path.display()
+        );
         return Vec::new();
     };
     b.client.execute(&axe, vec![]).await.unwrap();
-    let version = b.client.execute("return axe.version", vec![]).await.unwrap();
-    assert!(version.as_str().is_some_and(|v| v.starts_with('4')), "axe-core did not load: {version}");
+    let version = b
+        .client
+        .execute("return axe.version", vec![])
+        .await
+        .unwrap();
+    assert!(
+        version.as_str().is_some_and(|v| v.starts_with('4')),
+        "axe-core did not load: {version}"
+    );
     let result = b
         .client
         .execute_async(
@@ -354,25 +369,68 @@ async fn worker_and_cadre_pages_have_no_serious_accessibility_violations() {
     let app = TestApp::sqlite().await;
     app.load_demo().await;
     let mut cadre = app.demo_user("gulou").await;
-    let code = cadre.post_json("/api/v1/orgs/JU371502001/join-codes", serde_json::json!({})).await.json()["code"].as_str().unwrap().to_string();
-    let Some(b) = Browser::open(&app, 390, 844).await else { return app.finish().await };
+    let code = cadre
+        .post_json("/api/v1/orgs/JU371502001/join-codes", serde_json::json!({}))
+        .await
+        .json()["code"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let Some(b) = Browser::open(&app, 390, 844).await else {
+        return app.finish().await;
+    };
     let mut found = Vec::new();
-    for path in [format!("/j/{code}"), "/me/login".to_string(), "/login".to_string()] {
+    for path in [
+        format!("/j/{code}"),
+        "/me/login".to_string(),
+        "/login".to_string(),
+    ] {
         b.goto(&path).await;
-        found.extend(axe_violations(&b).await.into_iter().map(|v| format!("{path} {v}")));
+        found.extend(
+            axe_violations(&b)
+                .await
+                .into_iter()
+                .map(|v| format!("{path} {v}")),
+        );
     }
     // The join page with every field in error.
     b.goto(&format!("/j/{code}")).await;
-    b.client.find(Locator::Css("button[value=join]")).await.unwrap().click().await.unwrap();
+    b.client
+        .find(Locator::Css("button[value=join]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
     text(&b, ".err").await;
-    found.extend(axe_violations(&b).await.into_iter().map(|v| format!("join page with errors: {v}")));
+    found.extend(
+        axe_violations(&b)
+            .await
+            .into_iter()
+            .map(|v| format!("join page with errors: {v}")),
+    );
     sign_in(&b, "gulou").await;
     wait_for_path(&b, "/orgs/F371502001").await;
-    for path in ["/orgs/F371502001", "/orgs", "/members?status=all", "/orgs/JU371502001/join-code", "/orgs/new?parent=F371502001"] {
+    for path in [
+        "/orgs/F371502001",
+        "/orgs",
+        "/members?status=all",
+        "/orgs/JU371502001/join-code",
+        "/orgs/new?parent=F371502001",
+    ] {
         b.goto(path).await;
-        found.extend(axe_violations(&b).await.into_iter().map(|v| format!("{path} {v}")));
+        found.extend(
+            axe_violations(&b)
+                .await
+                .into_iter()
+                .map(|v| format!("{path} {v}")),
+        );
     }
     b.close().await;
     app.finish().await;
-    assert!(found.is_empty(), "serious or critical axe-core violations:\n{}", found.join("\n"));
+    assert!(
+        found.is_empty(),
+        "serious or critical axe-core violations:\n{}",
+        found.join("\n")
+    );
 }
