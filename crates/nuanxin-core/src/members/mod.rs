@@ -3,6 +3,7 @@
 //! becomes a transfer request), approvals, the member register with masked ID numbers, partner
 //! pushes (两个同步) and member sessions for the worker's own pages.
 
+pub mod bench;
 mod codes;
 pub mod events;
 pub mod id_vault;

@@ -5,6 +5,16 @@ use std::process::ExitCode;
 
 #[derive(Subcommand)]
 pub enum BenchCommand {
+    /// Durable joins from many concurrent clients (in process, through `members::join`).
+    Joins {
+        /// Database to use (the demo is loaded into it if missing).
+        #[arg(long, default_value = "sqlite:///tmp/nuanxin-bench-joins.db")]
+        database: String,
+        #[arg(long, default_value_t = 200)]
+        clients: usize,
+        #[arg(long, default_value_t = 5_000)]
+        joins: usize,
+    },
     /// Subtree listing and counting over a generated tree of org units.
     Subtree {
         /// Database to fill (a fresh SQLite file is best).
@@ -21,6 +31,14 @@ pub enum BenchCommand {
 
 pub async fn run(cmd: BenchCommand) -> anyhow::Result<ExitCode> {
     match cmd {
+        BenchCommand::Joins {
+            database,
+            clients,
+            joins,
+        } => {
+            nuanxin_core::members::bench::joins(&database, clients, joins).await?;
+            Ok(ExitCode::SUCCESS)
+        }
         BenchCommand::Subtree {
             database,
             units,
