@@ -8,6 +8,7 @@ mod error;
 mod i18n;
 mod layout;
 mod openapi;
+mod respond;
 mod router;
 
 mod accounts;

@@ -11,7 +11,7 @@ use uuid::Uuid;
 /// Characters of a code: no 0/O, 1/I/L, so that a code read aloud or typed is unambiguous.
 const ALPHABET: &[u8] = b"23456789ABCDEFGHJKMNPQRSTUVWXYZ";
 
-fn new_code() -> String {
+pub(super) fn new_code() -> String {
     let mut rng = rand::thread_rng();
     (0..10)
         .map(|_| ALPHABET[rng.gen_range(0..ALPHABET.len())] as char)

@@ -5,7 +5,6 @@ use crate::accounts::Caller;
 use crate::{audit, on_db, orgs, Error, Result, Role, Scope, Tx};
 use chrono::NaiveDate;
 use nuanxin_store::{bind_args, new_id, Sql};
-use rand::Rng;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -58,13 +57,7 @@ pub async fn create(
         return Err(Error::conflict("status", "orgs.dissolved_readonly"));
     }
     let code_id = new_id();
-    let code: String = {
-        const ALPHABET: &[u8] = b"23456789ABCDEFGHJKMNPQRSTUVWXYZ";
-        let mut rng = rand::thread_rng();
-        (0..10)
-            .map(|_| ALPHABET[rng.gen_range(0..ALPHABET.len())] as char)
-            .collect()
-    };
+    let code = super::codes::new_code();
     const CODE: &str = "INSERT INTO join_codes (id, org_id, code, channel, auto_approve, created_at) VALUES ($1, $2, $3, 'event', TRUE, $4)";
     on_db!(tx.conn(), c => sqlx::query(CODE).bind(code_id).bind(org.id).bind(&code).bind(caller.at).execute(c).await.map(|r| r.rows_affected()))?;
     let id = new_id();

@@ -201,11 +201,8 @@ async fn join_in(
 ) -> Result<JoinReceipt> {
     let (channel, consent, now, today) = (ctx.channel, &ctx.consent, ctx.now, ctx.today);
     if let Some(key) = &draft.request_key {
-        const BY_KEY: &str = "SELECT id FROM memberships WHERE request_key = $1";
-        let found: Option<Uuid> =
-            on_db!(tx.conn(), c => sqlx::query_scalar(BY_KEY).bind(key).fetch_optional(c).await)?;
-        if let Some(id) = found {
-            return receipt(tx, id).await;
+        if let Some(first) = receipt_for_key(tx, key).await? {
+            return Ok(first);
         }
     }
     for region in [&draft.work_region, &draft.home_region]

@@ -4,7 +4,7 @@
 use crate::auth::Auth;
 use crate::error::PageError;
 use crate::layout::Ctx;
-use crate::regions::pages::render;
+use crate::respond::render;
 use crate::AppState;
 use askama::Template;
 use axum::extract::{Path, Query, State};

@@ -3,7 +3,7 @@
 use crate::auth::{ApiAuth, Auth};
 use crate::error::{ApiError, PageError};
 use crate::layout::Ctx;
-use crate::regions::pages::render;
+use crate::respond::render;
 use crate::AppState;
 use askama::Template;
 use axum::extract::{Query, State};

@@ -4,6 +4,7 @@ use super::{qr_svg, MEMBER_COOKIE};
 use crate::auth::{cookie, ClientInfo};
 use crate::error::PageError;
 use crate::i18n::{Catalogue, Lang};
+use crate::respond::render;
 use crate::AppState;
 use askama::Template;
 use axum::extract::{Path, State};
@@ -97,10 +98,6 @@ impl NoticePage {
     fn t<'a>(&self, key: &'a str) -> &'a str {
         Catalogue::of(self.lang).get(key)
     }
-}
-
-fn render<T: Template>(t: &T) -> Result<Html<String>, PageError> {
-    Ok(Html(t.render().map_err(|e| Error::Internal(e.into()))?))
 }
 
 fn groups(lang: Lang) -> Vec<(&'static str, String)> {

@@ -5,7 +5,7 @@ use crate::auth::{ApiAuth, Auth};
 use crate::error::{ApiError, ErrorBody, PageError};
 use crate::join::qr_svg;
 use crate::layout::Ctx;
-use crate::regions::pages::render;
+use crate::respond::render;
 use crate::AppState;
 use askama::Template;
 use axum::extract::{Path, State};

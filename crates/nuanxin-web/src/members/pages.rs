@@ -5,7 +5,7 @@ use crate::auth::Auth;
 use crate::error::PageError;
 use crate::join::qr_svg;
 use crate::layout::Ctx;
-use crate::regions::pages::render;
+use crate::respond::{self, render};
 use crate::AppState;
 use askama::Template;
 use axum::extract::{Path, Query, State};
@@ -307,23 +307,12 @@ pub async fn export(
         "入会渠道",
     ];
     let bytes = sheets::write_xlsx("会员", &headers, &rows).map_err(Error::Internal)?;
-    Ok((
-        [
-            (
-                header::CONTENT_TYPE,
-                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_string(),
-            ),
-            (
-                header::CONTENT_DISPOSITION,
-                format!(
-                    "attachment; filename=\"members-{}.xlsx\"",
-                    auth.caller.today
-                ),
-            ),
-        ],
+    Ok(respond::file(
         bytes,
-    )
-        .into_response())
+        &format!("members-{}.xlsx", auth.caller.today),
+        respond::XLSX,
+        false,
+    ))
 }
 
 #[derive(Template)]
@@ -396,17 +385,12 @@ pub async fn join_code_svg(
         .find(|c| c.revoked_at.is_none() && c.channel == "qr")
         .ok_or(Error::NotFound)?;
     let svg = qr_svg(&format!("{}/j/{}", base_url(&state, &headers), code.code));
-    Ok((
-        [
-            (header::CONTENT_TYPE, "image/svg+xml".to_string()),
-            (
-                header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"join-{org}.svg\""),
-            ),
-        ],
-        svg,
-    )
-        .into_response())
+    Ok(respond::file(
+        svg.into_bytes(),
+        &format!("join-{org}.svg"),
+        "image/svg+xml",
+        false,
+    ))
 }
 
 #[derive(Deserialize)]
@@ -466,17 +450,12 @@ pub async fn join_code_pdf(
         .await
         .map_err(|e| Error::Internal(e.into()))?
         .map_err(Error::Internal)?;
-    Ok((
-        [
-            (header::CONTENT_TYPE, "application/pdf".to_string()),
-            (
-                header::CONTENT_DISPOSITION,
-                format!("inline; filename=\"join-{org}.pdf\""),
-            ),
-        ],
+    Ok(respond::file(
         pdf,
-    )
-        .into_response())
+        &format!("join-{org}.pdf"),
+        "application/pdf",
+        true,
+    ))
 }
 
 /// The poster as a PNG image (for sharing in chat groups), 1240 px wide.
@@ -493,15 +472,10 @@ pub async fn join_code_png(
             .await
             .map_err(|e| Error::Internal(e.into()))?
             .map_err(Error::Internal)?;
-    Ok((
-        [
-            (header::CONTENT_TYPE, "image/png".to_string()),
-            (
-                header::CONTENT_DISPOSITION,
-                format!("inline; filename=\"join-{org}.png\""),
-            ),
-        ],
+    Ok(respond::file(
         png,
-    )
-        .into_response())
+        &format!("join-{org}.png"),
+        "image/png",
+        true,
+    ))
 }

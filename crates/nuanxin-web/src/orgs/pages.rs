@@ -4,12 +4,12 @@ use super::view::{self, OrgRow};
 use crate::auth::Auth;
 use crate::error::PageError;
 use crate::layout::Ctx;
-use crate::regions::pages::render;
 use crate::regions::picker::Picker;
+use crate::respond::{self, render};
 use crate::AppState;
 use askama::Template;
 use axum::extract::{Multipart, Path, Query, State};
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::Form;
 use nuanxin_core::orgs::sheet::{self, ImportReport};
@@ -717,23 +717,12 @@ pub async fn import(
 pub async fn template(_auth: Auth) -> Result<Response, PageError> {
     let headers: Vec<&str> = sheet::COLUMNS.iter().map(|c| c.zh).collect();
     let bytes = sheets::write_xlsx("工会组织", &headers, &[]).map_err(Error::Internal)?;
-    Ok(download(bytes, "org-units-template.xlsx", XLSX))
-}
-
-const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
-
-fn download(bytes: Vec<u8>, filename: &str, content_type: &str) -> Response {
-    (
-        [
-            (header::CONTENT_TYPE, content_type.to_string()),
-            (
-                header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"{filename}\""),
-            ),
-        ],
+    Ok(respond::file(
         bytes,
-    )
-        .into_response()
+        "org-units-template.xlsx",
+        respond::XLSX,
+        false,
+    ))
 }
 
 pub async fn export_xlsx(
@@ -763,15 +752,17 @@ async fn export(
     tx.commit().await?;
     let name = format!("org-units-{}", auth.caller.today);
     match format {
-        "xlsx" => Ok(download(
+        "xlsx" => Ok(respond::file(
             sheets::write_xlsx("工会组织", &headers, &rows).map_err(Error::Internal)?,
             &format!("{name}.xlsx"),
-            XLSX,
+            respond::XLSX,
+            false,
         )),
-        "csv" => Ok(download(
+        "csv" => Ok(respond::file(
             sheets::write_csv(&headers, &rows).map_err(Error::Internal)?,
             &format!("{name}.csv"),
             "text/csv; charset=utf-8",
+            false,
         )),
         _ => Err(Error::NotFound.into()),
     }

@@ -4,6 +4,7 @@ use super::picker::Picker;
 use crate::auth::Auth;
 use crate::error::PageError;
 use crate::layout::Ctx;
+use crate::respond::render;
 use crate::AppState;
 use askama::Template;
 use axum::extract::{Query, State};
@@ -23,10 +24,6 @@ struct PickerFragment {
 pub struct PickerQuery {
     pick: Option<String>,
     picker_root: Option<String>,
-}
-
-pub fn render<T: Template>(t: &T) -> Result<Html<String>, PageError> {
-    Ok(Html(t.render().map_err(|e| Error::Internal(e.into()))?))
 }
 
 pub async fn picker(
