@@ -366,7 +366,10 @@ pub async fn join_code(
         org_code: unit.code,
         org_name: unit.name,
         code,
-        history: codes,
+        history: codes
+            .into_iter()
+            .filter(|c| c.revoked_at.is_some())
+            .collect(),
         can_rotate,
         ctx,
     })

@@ -217,6 +217,9 @@ async fn a_city_cadre_browses_searches_creates_edits_moves_and_dissolves_units()
     assert!(text(&b, "nav.mainnav").await.contains("Org network"));
     b.goto("/orgs/F3715").await;
     b.screenshot("desktop-unit-en").await;
+    b.goto("/orgs/JU371502001/join-code").await;
+    assert!(text(&b, "#join-url").await.contains("/j/"));
+    b.screenshot("desktop-join-code-en").await;
     b.close().await;
     app.finish().await;
 }
@@ -419,6 +422,11 @@ async fn worker_and_cadre_pages_have_no_serious_accessibility_violations() {
         "/orgs/new?parent=F371502001",
     ] {
         b.goto(path).await;
+        b.screenshot(&format!(
+            "phone-{}",
+            path.trim_start_matches('/').replace(['/', '?', '='], "-")
+        ))
+        .await;
         found.extend(
             axe_violations(&b)
                 .await
