@@ -111,6 +111,14 @@ pub fn router(state: AppState) -> Router {
         .route("/audit", get(audit::page))
         .route("/members", get(members::pages::list))
         .route("/members/decisions", post(members::pages::decide))
+        .route(
+            "/members/import",
+            get(members::pages::import_form).post(members::pages::import),
+        )
+        .route(
+            "/members/template.xlsx",
+            get(members::pages::import_template),
+        )
         .route("/members/export.xlsx", get(members::pages::export))
         .route("/members/{id}", get(members::pages::show))
         .route("/members/{id}/reveal", post(members::pages::reveal))

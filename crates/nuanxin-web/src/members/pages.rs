@@ -482,3 +482,97 @@ pub async fn join_code_png(
         true,
     ))
 }
+
+#[derive(Template)]
+#[template(path = "members/import.html")]
+struct ImportPage {
+    ctx: Ctx,
+    report: Option<nuanxin_core::members::sheet::MemberImportReport>,
+    file_error: Option<String>,
+}
+
+impl ImportPage {
+    fn reason(&self, code: &str) -> String {
+        self.ctx.t(code).to_string()
+    }
+}
+
+pub async fn import_form(auth: Auth) -> Result<Html<String>, PageError> {
+    render(&ImportPage {
+        ctx: Ctx::new(&auth, "members", "/members/import"),
+        report: None,
+        file_error: None,
+    })
+}
+
+/// The members template: the SPEC section 5 headers, to fill in.
+pub async fn import_template(_auth: Auth) -> Result<Response, PageError> {
+    let headers: Vec<&str> = nuanxin_core::members::sheet::COLUMNS
+        .iter()
+        .map(|c| c.zh)
+        .collect();
+    let bytes = sheets::write_xlsx("会员", &headers, &[]).map_err(Error::Internal)?;
+    Ok(respond::file(
+        bytes,
+        "members-template.xlsx",
+        respond::XLSX,
+        false,
+    ))
+}
+
+pub async fn import(
+    State(state): State<AppState>,
+    auth: Auth,
+    mut multipart: axum::extract::Multipart,
+) -> Result<Response, PageError> {
+    if !auth
+        .caller
+        .scope
+        .roots()
+        .iter()
+        .any(|r| r.role >= Role::Staff)
+    {
+        return Err(Error::Forbidden.into());
+    }
+    let (mut bytes, mut dry_run) = (Vec::new(), false);
+    while let Ok(Some(field)) = multipart.next_field().await {
+        match field.name() {
+            Some("file") => {
+                bytes = field
+                    .bytes()
+                    .await
+                    .map_err(|e| Error::Internal(e.into()))?
+                    .to_vec()
+            }
+            Some("dry_run") => dry_run = true,
+            _ => {}
+        }
+    }
+    let ctx = Ctx::new(&auth, "members", "/members/import");
+    let table = match nuanxin_core::members::sheet::read(&bytes) {
+        Ok(t) => t,
+        Err(e) => {
+            let html = render(&ImportPage {
+                ctx,
+                report: None,
+                file_error: Some(e.to_string()),
+            })?;
+            return Ok((StatusCode::UNPROCESSABLE_ENTITY, html).into_response());
+        }
+    };
+    let report = nuanxin_core::members::sheet::import(
+        &state.store,
+        &state.vault,
+        &auth.caller,
+        &table,
+        dry_run,
+        |_, _| {},
+    )
+    .await?;
+    Ok(render(&ImportPage {
+        ctx,
+        report: Some(report),
+        file_error: None,
+    })?
+    .into_response())
+}

@@ -418,3 +418,58 @@ async fn the_http_sms_gateway_posts_json_with_the_token() {
         .is_err());
     assert!(HttpSms::new("ftp://x", None).is_err());
 }
+
+#[tokio::test]
+async fn cadres_import_members_from_the_console() {
+    let app = TestApp::sqlite().await;
+    app.load_demo().await;
+    let mut c = app.demo_user("gulou").await;
+    let csv = format!("姓名,身份证号,手机号,职业群体,所属工会编码\n张三,{ZHANG},13806351234,快递员,JU371502001\n李四,{},13906351111,骑手,JU371502001\n王五,{},13706350000,保安员,JU371502002\n",
+        li(), id_with_check("37150219900101124"));
+    let b = "NUANXINBOUNDARY";
+    let body = |dry: bool| {
+        let mut s = format!("--{b}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"m.csv\"\r\nContent-Type: text/csv\r\n\r\n{csv}\r\n");
+        if dry {
+            s.push_str(&format!(
+                "--{b}\r\nContent-Disposition: form-data; name=\"dry_run\"\r\n\r\n1\r\n"
+            ));
+        }
+        s.push_str(&format!("--{b}--\r\n"));
+        s.into_bytes()
+    };
+    let ct = format!("multipart/form-data; boundary={b}");
+    let r = c
+        .send(
+            axum::http::Method::POST,
+            "/members/import",
+            Some((&ct, body(true))),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    let page = r.text();
+    assert!(
+        page.contains("可导入 1 行")
+            && page.contains("请选择职业群体")
+            && page.contains("没有这个上级工会"),
+        "{page}"
+    );
+    assert_eq!(app.count("SELECT COUNT(*) FROM memberships").await, 0);
+    let r = c
+        .send(
+            axum::http::Method::POST,
+            "/members/import",
+            Some((&ct, body(false))),
+        )
+        .await;
+    assert!(r.text().contains("已导入 1 行"));
+    assert_eq!(
+        c.get("/api/v1/members?status=active").await.json()["total"],
+        1
+    );
+    assert!(c
+        .get("/members/template.xlsx")
+        .await
+        .body
+        .starts_with(b"PK"));
+    app.finish().await;
+}
