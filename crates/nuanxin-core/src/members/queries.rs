@@ -65,11 +65,17 @@ pub async fn list(
         None => None,
     };
     let mut w = Sql::new(" WHERE ");
-    w.scope("o.path", narrowed.as_ref().unwrap_or(scope));
+    if filter.status.as_deref() == Some("transfer_out") {
+        // Requests to leave for another union: the old union (in scope) sees them pending.
+        w.scope("f.path", narrowed.as_ref().unwrap_or(scope))
+            .push(" AND m.status = 'pending' AND m.transfer_from_id IS NOT NULL");
+    } else {
+        w.scope("o.path", narrowed.as_ref().unwrap_or(scope));
+    }
     if let Some(status) = filter
         .status
         .as_deref()
-        .filter(|s| !s.is_empty() && *s != "all")
+        .filter(|s| !s.is_empty() && *s != "all" && *s != "transfer_out")
     {
         w.push(" AND m.status = ").arg(status);
     } else if filter.status.is_none() {
@@ -95,7 +101,8 @@ pub async fn list(
         }
     }
     let count_sql = format!(
-        "SELECT COUNT(*) FROM memberships m JOIN people p ON p.id = m.person_id JOIN org_units o ON o.id = m.org_id{}",
+        "SELECT COUNT(*) FROM memberships m JOIN people p ON p.id = m.person_id JOIN org_units o ON o.id = m.org_id
+         LEFT JOIN memberships fm ON fm.id = m.transfer_from_id LEFT JOIN org_units f ON f.id = fm.org_id{}",
         w.sql
     );
     let total: i64 = on_db!(tx.conn(), c => bind_args!(sqlx::query_scalar(&count_sql), &w.args).fetch_one(c).await)?;

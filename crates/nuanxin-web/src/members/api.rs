@@ -17,7 +17,7 @@ pub struct ListParams {
     pub org: Option<String>,
     /// Name (part of), mobile number or ID number (whole), or membership number.
     pub q: Option<String>,
-    /// `active`, `pending`, `rejected`, `transferred`, `withdrawn` or `all`; default active and pending.
+    /// `active`, `pending`, `rejected`, `transferred`, `withdrawn`, `transfer_out` (members of the caller's unions asking to move elsewhere) or `all`; default active and pending.
     pub status: Option<String>,
     pub page: Option<u32>,
     pub per_page: Option<u32>,

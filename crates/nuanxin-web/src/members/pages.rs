@@ -78,8 +78,9 @@ impl ListPage {
     }
 }
 
-const STATUSES: [&str; 6] = [
+const STATUSES: [&str; 7] = [
     "pending",
+    "transfer_out",
     "active",
     "rejected",
     "transferred",

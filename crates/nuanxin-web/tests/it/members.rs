@@ -162,6 +162,9 @@ both_backends! {
         assert_eq!(gulou.get("/api/v1/members?status=active").await.json()["total"], 1);
         let req = liuyuan.get("/api/v1/members?status=pending").await.json();
         assert_eq!(req["items"][0]["transfer_from"], "古楼街道灵活就业人员联合工会");
+        let leaving = gulou.get("/api/v1/members?status=transfer_out").await.json();
+        assert_eq!((leaving["total"].as_i64(), leaving["items"][0]["org_code"].as_str()), (Some(1), Some("JU371502002")), "the old union sees the request");
+        assert_eq!(liuyuan.get("/api/v1/members?status=transfer_out").await.json()["total"], 0);
         // gulou cannot decide liuyuan's request.
         let r = gulou.post_json("/api/v1/members/decisions", json!({"ids": [r2.membership_id], "decision": "approve"})).await;
         assert_eq!(r.status, 404);
