@@ -310,3 +310,121 @@ pub async fn load(store: &Store, clock: &Clock) -> Result<DemoSummary> {
         accounts: ACCOUNTS.len(),
     })
 }
+
+/// Demo members, for the command-line demo only (tests start from an empty register): about
+/// forty workers across the township joint unions of 东昌府区, most approved, some pending, a few
+/// through a mass-join event. Names and ID numbers are made up; the ID numbers are valid.
+pub async fn load_members(
+    store: &Store,
+    vault: &crate::members::id_vault::IdVault,
+    clock: &Clock,
+) -> Result<usize> {
+    use crate::members::{self, Channel, Consent, JoinContext, JoinDraft, JoinInput, WorkerGroup};
+    let caller = Caller::operator(clock);
+    let mut tx = store.read().await?;
+    let n: i64 = on_db!(tx.conn(), c => sqlx::query_scalar("SELECT COUNT(*) FROM memberships").fetch_one(c).await)?;
+    drop(tx);
+    if n > 0 {
+        return Ok(0);
+    }
+    const SURNAMES: [&str; 12] = [
+        "王", "李", "张", "刘", "陈", "杨", "赵", "黄", "周", "吴", "孙", "马",
+    ];
+    const GIVEN: [&str; 12] = [
+        "伟", "芳", "强", "磊", "军", "洋", "勇", "艳", "杰", "涛", "明", "霞",
+    ];
+    let unions = [
+        "JU371502001",
+        "JU371502002",
+        "JU371502003",
+        "JU371502004",
+        "JU371502005",
+    ];
+    let mut tx = store.write().await?;
+    let mut targets = Vec::new();
+    for u in unions {
+        let code = members::rotate_code(&mut tx, &caller, u, "qr", false).await?;
+        targets.push(members::resolve_code(&mut tx, &code.code).await?);
+    }
+    let event = members::events::create(
+        &mut tx,
+        &caller,
+        "JU371502001",
+        &members::events::EventInput {
+            name: "古楼街道外卖骑手集中入会".into(),
+            held_on: clock.today().to_string(),
+            place: Some("古楼街道骑手之家".into()),
+        },
+    )
+    .await?;
+    let event_target = members::resolve_code(&mut tx, &event.code).await?;
+    tx.commit().await?;
+    let mut joined = 0;
+    for i in 0..40usize {
+        const W: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
+        let body = format!(
+            "371502{}{:02}{:02}{:03}",
+            1975 + i % 25,
+            1 + i % 12,
+            1 + i % 28,
+            100 + i
+        );
+        let sum: u32 = body
+            .bytes()
+            .zip(W)
+            .map(|(b, w)| (b - b'0') as u32 * w)
+            .sum();
+        let input = JoinInput {
+            name: format!(
+                "{}{}{}",
+                SURNAMES[i % 12],
+                GIVEN[(i * 5) % 12],
+                if i % 3 == 0 {
+                    GIVEN[(i * 7 + 1) % 12]
+                } else {
+                    ""
+                }
+            ),
+            id_number: format!("{body}{}", b"10X98765432"[(sum % 11) as usize] as char),
+            phone: format!("1380635{:04}", 1000 + i),
+            group: WorkerGroup::ALL[i % 5].as_str().into(),
+            employer: Some(
+                ["美团外卖", "饿了么", "顺丰速运", "中通快递", "滴滴出行"][i % 5].into(),
+            ),
+            work_region: Some(format!("37150200{}", 1 + i % 5)),
+            consent: true,
+            ..JoinInput::default()
+        };
+        let draft = JoinDraft::parse(&input, clock.today())
+            .map_err(|e| anyhow::anyhow!("demo member {i}: {e:?}"))?;
+        let (target, channel) = if i < 5 {
+            (&event_target, Channel::Event)
+        } else {
+            (&targets[i % 5], Channel::Qr)
+        };
+        let ctx = JoinContext {
+            channel,
+            consent: Consent {
+                at: clock.now(),
+                by: "self".into(),
+                method: "demo".into(),
+            },
+            now: clock.now(),
+            today: clock.today(),
+        };
+        let receipt = members::join(store, vault, target, &draft, &ctx).await?;
+        if i % 7 != 3 && receipt.status == "pending" {
+            let mut tx = store.write().await?;
+            members::decide(
+                &mut tx,
+                &caller,
+                &[receipt.membership_id],
+                &members::Decision::Approve,
+            )
+            .await?;
+            tx.commit().await?;
+        }
+        joined += 1;
+    }
+    Ok(joined)
+}
