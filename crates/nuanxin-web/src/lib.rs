@@ -26,6 +26,7 @@ pub use router::router;
 use nuanxin_core::clock::Clock;
 use nuanxin_core::members::id_vault::IdVault;
 use nuanxin_core::members::sms::SmsSender;
+use nuanxin_core::members::JoinQueue;
 use nuanxin_core::Store;
 use std::sync::Arc;
 
@@ -51,6 +52,8 @@ pub struct Inner {
     pub vault: IdVault,
     /// Sends SMS codes.
     pub sms: Arc<dyn SmsSender>,
+    /// Writes joins, with group commit on SQLite.
+    pub joins: JoinQueue,
 }
 
 impl AppState {
@@ -61,12 +64,14 @@ impl AppState {
         vault: IdVault,
         sms: Arc<dyn SmsSender>,
     ) -> AppState {
+        let joins = JoinQueue::start(store.clone(), vault.clone());
         AppState(Arc::new(Inner {
             store,
             clock,
             config,
             vault,
             sms,
+            joins,
         }))
     }
 }

@@ -23,7 +23,12 @@ fn id_number(i: usize) -> String {
 }
 
 /// Runs `joins` joins from `clients` concurrent tasks and prints throughput and latency.
-pub async fn joins(database: &str, clients: usize, joins: usize) -> anyhow::Result<()> {
+pub async fn joins(
+    database: &str,
+    clients: usize,
+    joins: usize,
+    group_commit: bool,
+) -> anyhow::Result<()> {
     let store = Store::open(database).await?;
     crate::regions::ensure_builtin(&store).await?;
     let clock = Clock::system();
@@ -34,6 +39,7 @@ pub async fn joins(database: &str, clients: usize, joins: usize) -> anyhow::Resu
     let target = resolve_code(&mut tx, &code.code).await?;
     tx.commit().await?;
     let vault = IdVault::development();
+    let queue = group_commit.then(|| super::JoinQueue::start(store.clone(), vault.clone()));
     let offset = clock.now() as usize % 1_000_000 * 7;
     let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let started = Instant::now();
@@ -46,6 +52,7 @@ pub async fn joins(database: &str, clients: usize, joins: usize) -> anyhow::Resu
             next.clone(),
             clock.clone(),
         );
+        let queue = queue.clone();
         tasks.push(tokio::spawn(async move {
             let mut latencies = Vec::new();
             loop {
@@ -74,7 +81,10 @@ pub async fn joins(database: &str, clients: usize, joins: usize) -> anyhow::Resu
                     today: clock.today(),
                 };
                 let t = Instant::now();
-                join(&store, &vault, &target, &draft, &ctx).await?;
+                match &queue {
+                    Some(q) => q.join(&target, &draft, &ctx).await?,
+                    None => join(&store, &vault, &target, &draft, &ctx).await?,
+                };
                 latencies.push(t.elapsed().as_secs_f64() * 1000.0);
             }
         }));
@@ -87,8 +97,9 @@ pub async fn joins(database: &str, clients: usize, joins: usize) -> anyhow::Resu
     all.sort_by(|a, b| a.total_cmp(b));
     let pct = |p: f64| all[((all.len() as f64 * p) as usize).min(all.len() - 1)];
     println!(
-        "{} durable joins from {clients} concurrent clients in {secs:.1} s: {:.0} joins/s | p50 {:.1} ms | p99 {:.1} ms",
+        "{} durable joins{} from {clients} concurrent clients in {secs:.1} s: {:.0} joins/s | p50 {:.1} ms | p99 {:.1} ms",
         all.len(),
+        if group_commit { " (group commit)" } else { "" },
         all.len() as f64 / secs,
         pct(0.5),
         pct(0.99)

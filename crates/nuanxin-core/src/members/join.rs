@@ -409,3 +409,139 @@ pub async fn decide(
     }
     Ok(ids.len())
 }
+
+/// Group commit for joins: one writer task takes the joins waiting in its queue, writes them in
+/// one transaction (each inside its own savepoint, so that one bad join spoils nothing else),
+/// commits once, and only then answers each. An acknowledged join is as durable as with `join`,
+/// with one commit (one fsync on SQLite) per batch instead of per join. On PostgreSQL, where
+/// parallel connections beat one writer (see BENCHMARKS.md), joins go straight to [`join`].
+#[derive(Clone)]
+pub struct JoinQueue {
+    jobs: Option<tokio::sync::mpsc::Sender<JoinJob>>,
+    store: Store,
+    vault: IdVault,
+}
+
+struct JoinJob {
+    target: JoinTarget,
+    draft: JoinDraft,
+    ctx: JoinContext,
+    reply: tokio::sync::oneshot::Sender<Result<JoinReceipt>>,
+}
+
+/// Joins written per transaction at most.
+const BATCH: usize = 64;
+
+impl JoinQueue {
+    /// Starts the writer task (inside a Tokio runtime).
+    pub fn start(store: Store, vault: IdVault) -> JoinQueue {
+        if store.backend() == crate::Backend::Postgres {
+            return JoinQueue {
+                jobs: None,
+                store,
+                vault,
+            };
+        }
+        let (jobs, mut rx) = tokio::sync::mpsc::channel::<JoinJob>(4 * BATCH);
+        let (writer_store, writer_vault) = (store.clone(), vault.clone());
+        tokio::spawn(async move {
+            let (store, vault) = (writer_store, writer_vault);
+            while let Some(first) = rx.recv().await {
+                let mut batch = vec![first];
+                while batch.len() < BATCH {
+                    match rx.try_recv() {
+                        Ok(job) => batch.push(job),
+                        Err(_) => break,
+                    }
+                }
+                write_batch(&store, &vault, batch).await;
+            }
+        });
+        JoinQueue {
+            jobs: Some(jobs),
+            store,
+            vault,
+        }
+    }
+
+    /// Joins through the queue; same contract as [`join`].
+    pub async fn join(
+        &self,
+        target: &JoinTarget,
+        draft: &JoinDraft,
+        ctx: &JoinContext,
+    ) -> Result<JoinReceipt> {
+        let Some(jobs) = &self.jobs else {
+            return join(&self.store, &self.vault, target, draft, ctx).await;
+        };
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        let job = JoinJob {
+            target: target.clone(),
+            draft: draft.clone(),
+            ctx: ctx.clone(),
+            reply,
+        };
+        jobs.send(job)
+            .await
+            .map_err(|_| anyhow::anyhow!("the join writer has stopped"))?;
+        answer
+            .await
+            .map_err(|_| anyhow::anyhow!("the join writer dropped a join"))?
+    }
+}
+
+async fn savepoint(tx: &mut Tx, sql: &str) -> Result<()> {
+    on_db!(tx.conn(), c => sqlx::query(sql).execute(c).await.map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+async fn write_batch(store: &Store, vault: &IdVault, batch: Vec<JoinJob>) {
+    let mut tx = match store.write().await {
+        Ok(tx) => tx,
+        Err(e) => {
+            for job in batch {
+                let _ = job.reply.send(Err(Error::Internal(anyhow::anyhow!(
+                    "cannot start a write: {e}"
+                ))));
+            }
+            return;
+        }
+    };
+    let mut done: Vec<(JoinJob, Result<JoinReceipt>)> = Vec::with_capacity(batch.len());
+    for job in batch {
+        let result = async {
+            savepoint(&mut tx, "SAVEPOINT one_join").await?;
+            match join_in(&mut tx, vault, &job.target, &job.draft, &job.ctx).await {
+                Ok(r) => {
+                    savepoint(&mut tx, "RELEASE SAVEPOINT one_join").await?;
+                    Ok(r)
+                }
+                Err(e) => {
+                    savepoint(&mut tx, "ROLLBACK TO SAVEPOINT one_join").await?;
+                    savepoint(&mut tx, "RELEASE SAVEPOINT one_join").await?;
+                    Err(e)
+                }
+            }
+        }
+        .await;
+        done.push((job, result));
+    }
+    if let Err(e) = tx.commit().await {
+        for (job, _) in done {
+            let _ = job
+                .reply
+                .send(Err(Error::Internal(anyhow::anyhow!("commit failed: {e}"))));
+        }
+        return;
+    }
+    for (job, result) in done {
+        // A unique-index race with another process: the plain path retries and finds the winner.
+        let result = match result {
+            Err(Error::Db(sqlx::Error::Database(e))) if e.is_unique_violation() => {
+                join(store, vault, &job.target, &job.draft, &job.ctx).await
+            }
+            other => other,
+        };
+        let _ = job.reply.send(result);
+    }
+}

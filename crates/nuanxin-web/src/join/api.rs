@@ -84,18 +84,18 @@ pub async fn join(
     };
     let channel = Channel::parse(&target.channel).unwrap_or(Channel::Qr);
     Ok(Json(
-        members::join(
-            &state.store,
-            &state.vault,
-            &target,
-            &draft,
-            &JoinContext {
-                channel,
-                consent,
-                now,
-                today: state.clock.today(),
-            },
-        )
-        .await?,
+        state
+            .joins
+            .join(
+                &target,
+                &draft,
+                &JoinContext {
+                    channel,
+                    consent,
+                    now,
+                    today: state.clock.today(),
+                },
+            )
+            .await?,
     ))
 }

@@ -255,19 +255,19 @@ pub async fn submit(
                             method: format!("join_page:{}", target.code),
                         };
                         let channel = Channel::parse(&target.channel).unwrap_or(Channel::Qr);
-                        let receipt = members::join(
-                            &state.store,
-                            &state.vault,
-                            &target,
-                            &draft,
-                            &JoinContext {
-                                channel,
-                                consent,
-                                now,
-                                today: state.clock.today(),
-                            },
-                        )
-                        .await?;
+                        let receipt = state
+                            .joins
+                            .join(
+                                &target,
+                                &draft,
+                                &JoinContext {
+                                    channel,
+                                    consent,
+                                    now,
+                                    today: state.clock.today(),
+                                },
+                            )
+                            .await?;
                         let token = sessions::start(&state.store, receipt.person_id, now).await?;
                         let cookie = member_cookie(&state, &token, sessions::MEMBER_IDLE_MS / 1000);
                         return Ok(([(SET_COOKIE, cookie)], Redirect::to("/me")).into_response());

@@ -476,3 +476,37 @@ async fn cadres_import_members_from_the_console() {
         .starts_with(b"PK"));
     app.finish().await;
 }
+
+both_backends! {
+    async fn group_commit_keeps_each_join_apart(app: TestApp) {
+        app.load_demo().await;
+        let mut cadre = app.demo_user("gulou").await;
+        let target = members::resolve_code(&mut app.store.read().await.unwrap(), &join_code(&mut cadre, "JU371502001").await).await.unwrap();
+        let queue = members::JoinQueue::start(app.store.clone(), app.vault.clone());
+        let mut handles = Vec::new();
+        for i in 0..30usize {
+            let (queue, target) = (queue.clone(), target.clone());
+            handles.push(tokio::spawn(async move {
+                // Every third join names a work region that does not exist: it fails alone.
+                let mut input = JoinInput { name: "并发".into(), id_number: id_with_check(&format!("371502199001{:02}{:03}", 1 + i % 28, 100 + i)),
+                    phone: format!("1380635{:04}", i), group: "courier".into(), consent: true, ..JoinInput::default() };
+                if i % 3 == 0 {
+                    input.work_region = Some("371599001".into());
+                }
+                let d = JoinDraft::parse(&input, chrono::NaiveDate::from_ymd_opt(2026, 11, 23).unwrap()).unwrap();
+                (i, queue.join(&target, &d, &ctx()).await)
+            }));
+        }
+        let mut ok = 0;
+        for h in handles {
+            let (i, r) = h.await.unwrap();
+            match r {
+                Ok(_) => ok += 1,
+                Err(e) => assert_eq!((i % 3, e.code()), (0, "regions.unknown")),
+            }
+        }
+        assert_eq!(ok, 20);
+        assert_eq!(app.count("SELECT COUNT(*) FROM memberships").await, 20);
+        assert_eq!(app.count("SELECT COUNT(*) FROM people").await, 20, "a failed join leaves no person behind");
+    }
+}

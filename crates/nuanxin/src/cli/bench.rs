@@ -14,6 +14,9 @@ pub enum BenchCommand {
         clients: usize,
         #[arg(long, default_value_t = 5_000)]
         joins: usize,
+        /// Write through the group-commit queue (as the server does) instead of one commit per join.
+        #[arg(long)]
+        group_commit: bool,
     },
     /// Subtree listing and counting over a generated tree of org units.
     Subtree {
@@ -35,8 +38,9 @@ pub async fn run(cmd: BenchCommand) -> anyhow::Result<ExitCode> {
             database,
             clients,
             joins,
+            group_commit,
         } => {
-            nuanxin_core::members::bench::joins(&database, clients, joins).await?;
+            nuanxin_core::members::bench::joins(&database, clients, joins, group_commit).await?;
             Ok(ExitCode::SUCCESS)
         }
         BenchCommand::Subtree {
