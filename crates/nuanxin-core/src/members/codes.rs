@@ -40,6 +40,7 @@ pub struct JoinTarget {
     pub org_code: String,
     pub org_name: String,
     pub org_path: String,
+    pub org_region: String,
 }
 
 /// The codes of a unit in scope, active first.
@@ -117,7 +118,7 @@ pub async fn rotate_code(
 /// join page explains.
 pub async fn resolve_code(tx: &mut Tx, code: &str) -> Result<JoinTarget> {
     const SQL: &str = "SELECT j.id AS code_id, j.code, j.channel, j.auto_approve, o.id AS org_id, o.code AS org_code,
-            o.name AS org_name, o.path AS org_path
+            o.name AS org_name, o.path AS org_path, o.region_code AS org_region
         FROM join_codes j JOIN org_units o ON o.id = j.org_id
         WHERE j.code = $1";
     const STATE: &str = "SELECT j.revoked_at IS NOT NULL OR o.status <> 'active' FROM join_codes j

@@ -232,19 +232,52 @@ async fn join_in(
         on_db!(tx.conn(), c => sqlx::query(WITHDRAW).bind(*id).bind(now).execute(c).await.map(|r| r.rows_affected()))?;
     }
     let id = new_id();
-    const INSERT: &str = "INSERT INTO memberships (id, person_id, org_id, status, worker_group, employer, work_region, channel,
-            join_code_id, transfer_from_id, request_key, consent_at, consent_by, consent_method, requested_at, updated_at)
-        VALUES ($1, $2, $3, 'pending', $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $14)";
-    on_db!(tx.conn(), c => sqlx::query(INSERT).bind(id).bind(person).bind(target.org_id).bind(draft.group.as_str())
+    // A join the union approves automatically is written active at once: one insert, both events.
+    let member_no = match (target.auto_approve, active) {
+        (true, None) => Some(new_member_no(tx, &target.org_region, today).await?),
+        _ => None,
+    };
+    const INSERT: &str = "INSERT INTO memberships (id, person_id, org_id, status, member_no, joined_on, decided_at, worker_group,
+            employer, work_region, channel, join_code_id, transfer_from_id, request_key, consent_at, consent_by, consent_method,
+            requested_at, updated_at)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $18)";
+    let status = if member_no.is_some() {
+        "active"
+    } else {
+        "pending"
+    };
+    on_db!(tx.conn(), c => sqlx::query(INSERT).bind(id).bind(person).bind(target.org_id).bind(status).bind(&member_no)
+        .bind(member_no.as_ref().map(|_| today)).bind(member_no.as_ref().map(|_| now)).bind(draft.group.as_str())
         .bind(&draft.employer).bind(draft.work_region.as_ref().map(|r| r.as_str())).bind(channel.as_str())
         .bind(Some(target.code_id).filter(|c| !c.is_nil())).bind(active.map(|a| a.0)).bind(&draft.request_key)
         .bind(consent.at).bind(&consent.by).bind(&consent.method).bind(now)
         .execute(c).await.map(|r| r.rows_affected()))?;
-    add_event(tx, id, target.org_id, "requested", now, today, &consent.by).await?;
-    if target.auto_approve && active.is_none() {
-        activate(tx, id, now, today, &consent.by).await?;
+    const EVENTS: &str =
+        "INSERT INTO membership_events (id, membership_id, org_id, event, at, on_date, actor)
+        VALUES ($1, $2, $3, 'requested', $4, $5, $6), ($7, $2, $3, 'joined', $4, $5, $6)";
+    if member_no.is_some() {
+        on_db!(tx.conn(), c => sqlx::query(EVENTS).bind(new_id()).bind(id).bind(target.org_id).bind(now).bind(today)
+            .bind(&consent.by).bind(new_id()).execute(c).await.map(|r| r.rows_affected()))?;
+    } else {
+        add_event(tx, id, target.org_id, "requested", now, today, &consent.by).await?;
     }
-    receipt(tx, id).await
+    if active.is_some() {
+        return receipt(tx, id).await; // a transfer request: the answer names the old union
+    }
+    Ok(JoinReceipt {
+        membership_id: id,
+        person_id: person,
+        status: if member_no.is_some() {
+            "active"
+        } else {
+            "pending"
+        }
+        .into(),
+        member_no,
+        org_code: target.org_code.clone(),
+        org_name: target.org_name.clone(),
+        transfer_from: None,
+    })
 }
 
 /// Finds the person by the keyed hash of the ID number, or registers them; name, phone and
@@ -257,21 +290,15 @@ pub(super) async fn register_person(
 ) -> Result<Uuid> {
     let hash = vault.lookup_hash(&draft.id);
     let home = draft.home_region.as_ref().map(|r| r.as_str());
-    const FIND: &str = "SELECT id FROM people WHERE id_hash = $1";
-    let found: Option<Uuid> =
-        on_db!(tx.conn(), c => sqlx::query_scalar(FIND).bind(&hash).fetch_optional(c).await)?;
-    if let Some(id) = found {
-        const UPDATE: &str = "UPDATE people SET name = $2, phone = $3, home_region = COALESCE($4, home_region), updated_at = $5 WHERE id = $1";
-        on_db!(tx.conn(), c => sqlx::query(UPDATE).bind(id).bind(draft.name.as_str()).bind(draft.phone.as_str()).bind(home).bind(now)
-            .execute(c).await.map(|r| r.rows_affected()))?;
-        return Ok(id);
-    }
-    let id = new_id();
-    const INSERT: &str = "INSERT INTO people (id, id_hash, id_sealed, id_mask, name, phone, home_region, created_at, updated_at)
-        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)";
-    on_db!(tx.conn(), c => sqlx::query(INSERT).bind(id).bind(&hash).bind(vault.seal(&draft.id)).bind(draft.id.mask())
-        .bind(draft.name.as_str()).bind(draft.phone.as_str()).bind(home).bind(now)
-        .execute(c).await.map(|r| r.rows_affected()))?;
+    // One statement whether the person is new or known; no race between finding and inserting.
+    const UPSERT: &str = "INSERT INTO people (id, id_hash, id_sealed, id_mask, name, phone, home_region, created_at, updated_at)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)
+        ON CONFLICT (id_hash) DO UPDATE SET name = excluded.name, phone = excluded.phone,
+            home_region = COALESCE(excluded.home_region, people.home_region), updated_at = excluded.updated_at
+        RETURNING id";
+    let id: Uuid = on_db!(tx.conn(), c => sqlx::query_scalar(UPSERT).bind(new_id()).bind(&hash).bind(vault.seal(&draft.id))
+        .bind(draft.id.mask()).bind(draft.name.as_str()).bind(draft.phone.as_str()).bind(home).bind(now)
+        .fetch_one(c).await)?;
     Ok(id)
 }
 
@@ -290,14 +317,15 @@ async fn add_event(
     Ok(())
 }
 
-/// Makes a pending membership active with a new membership number; a transfer ends the old one.
+/// Makes a pending membership active with a new membership number (returned); a transfer ends
+/// the old one.
 pub(super) async fn activate(
     tx: &mut Tx,
     membership: Uuid,
     now: Timestamp,
     today: NaiveDate,
     actor: &str,
-) -> Result<()> {
+) -> Result<String> {
     const ROW: &str = "SELECT m.org_id, m.transfer_from_id, o.region_code FROM memberships m JOIN org_units o ON o.id = m.org_id WHERE m.id = $1";
     let (org, from, region): (Uuid, Option<Uuid>, String) =
         on_db!(tx.conn(), c => sqlx::query_as(ROW).bind(membership).fetch_one(c).await)?;
@@ -309,9 +337,19 @@ pub(super) async fn activate(
             add_event(tx, old, old_org, "transferred_out", now, today, actor).await?;
         }
     }
-    let member_no = loop {
-        // Six digits of the union's county, the year, eight random digits.
-        let county: String = format!("{region:0<6}").chars().take(6).collect();
+    let member_no = new_member_no(tx, &region, today).await?;
+    const SQL: &str = "UPDATE memberships SET status = 'active', member_no = $2, joined_on = $3, decided_at = $4, updated_at = $4 WHERE id = $1";
+    on_db!(tx.conn(), c => sqlx::query(SQL).bind(membership).bind(&member_no).bind(today).bind(now)
+        .execute(c).await.map(|r| r.rows_affected()))?;
+    add_event(tx, membership, org, "joined", now, today, actor).await?;
+    Ok(member_no)
+}
+
+/// A membership number nobody has: six digits of the union's county, the year, eight random
+/// digits.
+async fn new_member_no(tx: &mut Tx, region: &str, today: NaiveDate) -> Result<String> {
+    let county: String = format!("{region:0<6}").chars().take(6).collect();
+    loop {
         let no = format!(
             "{county}{}{:08}",
             today.format("%y"),
@@ -321,13 +359,9 @@ pub(super) async fn activate(
         let n: i64 =
             on_db!(tx.conn(), c => sqlx::query_scalar(TAKEN).bind(&no).fetch_one(c).await)?;
         if n == 0 {
-            break no;
+            return Ok(no);
         }
-    };
-    const SQL: &str = "UPDATE memberships SET status = 'active', member_no = $2, joined_on = $3, decided_at = $4, updated_at = $4 WHERE id = $1";
-    on_db!(tx.conn(), c => sqlx::query(SQL).bind(membership).bind(&member_no).bind(today).bind(now)
-        .execute(c).await.map(|r| r.rows_affected()))?;
-    add_event(tx, membership, org, "joined", now, today, actor).await
+    }
 }
 
 /// A cadre's answer to pending joins and transfer requests.
@@ -370,7 +404,7 @@ pub async fn decide(
         }
         match decision {
             Decision::Approve => {
-                activate(tx, *id, caller.at, caller.today, &caller.actor.name).await?
+                activate(tx, *id, caller.at, caller.today, &caller.actor.name).await?;
             }
             Decision::Reject { reason } => {
                 const SQL: &str = "UPDATE memberships SET status = 'rejected', reason = $2, decided_at = $3, decided_by = $4, updated_at = $3 WHERE id = $1";

@@ -88,7 +88,7 @@ pub async fn route(
     }
     for region in places {
         let mut q = Sql::new(
-            "SELECT o.id AS org_id, o.code AS org_code, o.name AS org_name, o.path AS org_path FROM org_units o
+            "SELECT o.id AS org_id, o.code AS org_code, o.name AS org_name, o.path AS org_path, o.region_code FROM org_units o
              WHERE o.kind = 'joint_union' AND o.status = 'active' AND o.region_code = ",
         );
         q.arg(region).push(" AND ").scope("o.path", scope);
@@ -96,9 +96,9 @@ pub async fn route(
         q.push(
             " ORDER BY CASE o.joint_kind WHEN 'flexible' THEN 0 WHEN 'holding_pool' THEN 1 ELSE 2 END, o.code",
         );
-        let rows: Vec<(Uuid, String, String, String)> =
+        let rows: Vec<(Uuid, String, String, String, String)> =
             on_db!(tx.conn(), c => bind_args!(sqlx::query_as(&q.sql), &q.args).fetch_all(c).await)?;
-        if let Some((org_id, org_code, org_name, org_path)) = rows
+        if let Some((org_id, org_code, org_name, org_path, org_region)) = rows
             .into_iter()
             .find(|r| scope.role_at(&r.3).is_some_and(|role| role >= Role::Staff))
         {
@@ -111,6 +111,7 @@ pub async fn route(
                 org_code,
                 org_name,
                 org_path,
+                org_region,
             }));
         }
     }
