@@ -59,10 +59,6 @@ pub async fn serve(database: &str, args: ServeArgs, with_demo: bool) -> anyhow::
     let clock = Clock::system();
     if with_demo {
         let summary = demo::load(&store, &clock).await?;
-        let members = demo::load_members(&store, &vault()?, &clock).await?;
-        if members > 0 {
-            println!("demo members loaded: {members}");
-        }
         if summary.already_loaded {
             println!("demo data already present in {database}");
         } else {
@@ -70,6 +66,10 @@ pub async fn serve(database: &str, args: ServeArgs, with_demo: bool) -> anyhow::
                 "demo data loaded: {} org units, {} accounts",
                 summary.units, summary.accounts
             );
+        }
+        let members = demo::load_members(&store, &vault()?, &clock).await?;
+        if members > 0 {
+            println!("demo members loaded: {members}");
         }
         println!("\n  Demo accounts (password: {})", demo::PASSWORD);
         for (username, display, _, what) in demo::ACCOUNTS {
