@@ -10,6 +10,7 @@ mod layout;
 mod openapi;
 mod respond;
 mod router;
+mod upload;
 
 mod accounts;
 mod audit;

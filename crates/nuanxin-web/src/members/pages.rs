@@ -524,7 +524,7 @@ pub async fn import_template(_auth: Auth) -> Result<Response, PageError> {
 pub async fn import(
     State(state): State<AppState>,
     auth: Auth,
-    mut multipart: axum::extract::Multipart,
+    multipart: axum::extract::Multipart,
 ) -> Result<Response, PageError> {
     if !auth
         .caller
@@ -535,20 +535,7 @@ pub async fn import(
     {
         return Err(Error::Forbidden.into());
     }
-    let (mut bytes, mut dry_run) = (Vec::new(), false);
-    while let Ok(Some(field)) = multipart.next_field().await {
-        match field.name() {
-            Some("file") => {
-                bytes = field
-                    .bytes()
-                    .await
-                    .map_err(|e| Error::Internal(e.into()))?
-                    .to_vec()
-            }
-            Some("dry_run") => dry_run = true,
-            _ => {}
-        }
-    }
+    let crate::upload::Upload { bytes, dry_run } = crate::upload::read(multipart).await?;
     let ctx = Ctx::new(&auth, "members", "/members/import");
     let table = match nuanxin_core::members::sheet::read(&bytes) {
         Ok(t) => t,

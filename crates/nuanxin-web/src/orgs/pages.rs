@@ -672,26 +672,12 @@ pub async fn import_form(auth: Auth) -> Result<Html<String>, PageError> {
 pub async fn import(
     State(state): State<AppState>,
     auth: Auth,
-    mut multipart: Multipart,
+    multipart: Multipart,
 ) -> Result<Response, PageError> {
     if !sheet::can_import(&auth.caller.scope) {
         return Err(Error::Forbidden.into());
     }
-    let mut bytes = Vec::new();
-    let mut dry_run = false;
-    while let Ok(Some(field)) = multipart.next_field().await {
-        match field.name() {
-            Some("file") => {
-                bytes = field
-                    .bytes()
-                    .await
-                    .map_err(|e| Error::Internal(e.into()))?
-                    .to_vec()
-            }
-            Some("dry_run") => dry_run = true,
-            _ => {}
-        }
-    }
+    let crate::upload::Upload { bytes, dry_run } = crate::upload::read(multipart).await?;
     let ctx = Ctx::new(&auth, "orgs", "/orgs/import");
     let table = match sheet::read(&bytes) {
         Ok(t) => t,
