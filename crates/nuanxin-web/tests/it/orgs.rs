@@ -230,3 +230,41 @@ both_backends! {
         assert!(page.contains("<html lang=\"en\">"));
     }
 }
+
+#[tokio::test]
+async fn cadres_import_org_units_from_the_console() {
+    let app = nuanxin_testkit::TestApp::sqlite().await;
+    app.load_demo().await;
+    let mut c = app.demo_user("gulou").await;
+    let csv = "工会编码,工会名称,上级工会编码,组织类型,区划代码\nUP-1,古楼街道快递员联合工会,F371502001,联合工会,371502001\nUP-2,坏,F371502001,联合工会,9\n";
+    let b = "NUANXINBOUNDARY";
+    let body = format!(
+        "--{b}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"o.csv\"\r\nContent-Type: text/csv\r\n\r\n{csv}\r\n--{b}--\r\n"
+    );
+    let ct = format!("multipart/form-data; boundary={b}");
+    let r = c
+        .send(
+            axum::http::Method::POST,
+            "/orgs/import",
+            Some((&ct, body.into_bytes())),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    let page = r.text();
+    assert!(
+        page.contains("已导入 1 行") && page.contains("区划代码格式不正确"),
+        "{page}"
+    );
+    assert_eq!(c.get("/api/v1/orgs/UP-1").await.status, 200);
+    // Without the CSRF token (no header, no query parameter) the upload is refused.
+    c.csrf = None;
+    let r = c
+        .send(
+            axum::http::Method::POST,
+            "/orgs/import",
+            Some((&ct, b"x".to_vec())),
+        )
+        .await;
+    assert_eq!(r.status, 403);
+    app.finish().await;
+}
