@@ -14,53 +14,13 @@ use nuanxin_core::page::{Page, PageRequest};
 use nuanxin_core::Error;
 use serde::Deserialize;
 
-#[derive(Deserialize, utoipa::IntoParams)]
-pub struct ListParams {
-    /// Text found in the code or name.
-    pub q: Option<String>,
-    /// `federation`, `industry_federation`, `joint_union` or `enterprise_union` (or the Chinese name).
-    #[serde(rename = "type")]
-    #[param(rename = "type")]
-    pub kind: Option<String>,
-    /// `active` (default), `dissolved` or `all`.
-    pub status: Option<String>,
-    /// Only this unit's subtree (by code).
-    pub under: Option<String>,
-    /// Only units whose region lies inside this region (12-digit or short code).
-    pub region: Option<String>,
-    /// `path` (default), `code`, `name`, `region`, `founded`, `updated`.
-    pub sort: Option<String>,
-    /// `1` for descending.
-    pub desc: Option<String>,
-    pub page: Option<u32>,
-    /// At most 200.
-    pub per_page: Option<u32>,
-}
-
-impl From<ListParams> for ListQuery {
-    fn from(p: ListParams) -> ListQuery {
-        ListQuery {
-            q: p.q,
-            kind: p.kind,
-            status: p.status,
-            under: p.under,
-            region: p.region,
-            sort: p.sort,
-            desc: p.desc,
-            page: p.page,
-            per_page: p.per_page,
-        }
-    }
-}
-
-#[utoipa::path(get, path = "/api/v1/orgs", tag = "orgs", params(ListParams),
+#[utoipa::path(get, path = "/api/v1/orgs", tag = "orgs", params(ListQuery),
     responses((status = 200, description = "Units in the caller's scope", body = Page<OrgUnit>)))]
 pub async fn list(
     State(state): State<AppState>,
     ApiAuth(auth): ApiAuth,
-    Query(p): Query<ListParams>,
+    Query(q): Query<ListQuery>,
 ) -> Result<Json<Page<OrgUnit>>, ApiError> {
-    let q: ListQuery = p.into();
     let mut tx = state.store.read().await?;
     Ok(Json(
         orgs::list(
@@ -92,7 +52,7 @@ pub async fn children(
     State(state): State<AppState>,
     ApiAuth(auth): ApiAuth,
     Path(code): Path<String>,
-    Query(p): Query<ListParams>,
+    Query(p): Query<ListQuery>,
 ) -> Result<Json<Page<OrgUnit>>, ApiError> {
     let mut tx = state.store.read().await?;
     Ok(Json(

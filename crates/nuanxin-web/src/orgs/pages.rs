@@ -23,18 +23,27 @@ use nuanxin_core::{sheets, Error, Role};
 use serde::Deserialize;
 use std::collections::HashMap;
 
-#[derive(Debug, Default, Deserialize, Clone)]
+/// Filters, sort and page of the org list: the page's query string and the API's parameters.
+#[derive(Debug, Default, Deserialize, Clone, utoipa::IntoParams)]
 pub struct ListQuery {
+    /// Text found in the code or name.
     pub q: Option<String>,
+    /// `federation`, `industry_federation`, `joint_union` or `enterprise_union` (or the Chinese name).
     #[serde(rename = "type")]
+    #[param(rename = "type")]
     pub kind: Option<String>,
+    /// `active` (default), `dissolved` or `all`.
     pub status: Option<String>,
+    /// Only this unit's subtree (by code).
     pub under: Option<String>,
-    /// Region code (12-digit or short): units whose region lies inside it.
+    /// Only units whose region lies inside this region (12-digit or short code).
     pub region: Option<String>,
+    /// `path` (default), `code`, `name`, `region`, `founded`, `updated`.
     pub sort: Option<String>,
+    /// `1` for descending.
     pub desc: Option<String>,
     pub page: Option<u32>,
+    /// At most 200.
     pub per_page: Option<u32>,
 }
 
