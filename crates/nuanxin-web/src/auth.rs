@@ -89,7 +89,13 @@ async fn authenticate(parts: &Parts, state: &AppState) -> Result<Option<Auth>, E
     let Some(token) = cookie(&parts.headers, SESSION_COOKIE) else {
         return Ok(None);
     };
-    let Some(session) = accounts::session(&state.store, &state.clock, token).await? else {
+    // The CSRF guard may have looked the session up already for this request.
+    let known = parts.extensions.get::<Session>().cloned();
+    let session = match known {
+        Some(s) => Some(s),
+        None => accounts::session(&state.store, &state.clock, token).await?,
+    };
+    let Some(session) = session else {
         return Ok(None);
     };
     let caller = session.caller(ip, &state.clock);
@@ -154,8 +160,13 @@ pub async fn csrf_guard(State(state): State<AppState>, req: Request, next: Next)
     if !unsafe_method || bearer(req.headers()).is_some() {
         return next.run(req).await;
     }
+    let mut req = req;
     let expected = match accounts::session(&state.store, &state.clock, &token).await {
-        Ok(Some(s)) => s.csrf_token,
+        Ok(Some(s)) => {
+            let csrf = s.csrf_token.clone();
+            req.extensions_mut().insert(s);
+            csrf
+        }
         // No live session: the handler answers as for a signed-out caller.
         Ok(None) => return next.run(req).await,
         Err(e) => return PageError(e).into_response(),
