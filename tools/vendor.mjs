@@ -20,6 +20,12 @@ const CHECK = process.argv.includes('--check');
 const FILES = [
   ['htmx.org', 'dist/htmx.min.js', 'htmx/htmx.min.js'],
   ['htmx.org', 'LICENSE', 'htmx/LICENSE'],
+  ['echarts', 'dist/echarts.min.js', 'echarts/echarts.min.js'],
+  ['echarts', 'LICENSE', 'echarts/LICENSE'],
+  ['echarts', 'NOTICE', 'echarts/NOTICE'],
+  ['leaflet', 'dist/leaflet.js', 'leaflet/leaflet.js'],
+  ['leaflet', 'dist/leaflet.css', 'leaflet/leaflet.css'],
+  ['leaflet', 'LICENSE', 'leaflet/LICENSE'],
 ];
 
 const pkgInfo = new Map();

@@ -36,11 +36,16 @@ impl Clock {
     }
 
     pub fn today(&self) -> chrono::NaiveDate {
-        // Chinese union work runs on Beijing time (UTC+8) whatever the server's zone.
-        let beijing = chrono::FixedOffset::east_opt(8 * 3600).expect("valid offset");
-        chrono::DateTime::from_timestamp_millis(self.now())
-            .expect("valid timestamp")
-            .with_timezone(&beijing)
-            .date_naive()
+        beijing_date(self.now())
     }
+}
+
+/// The calendar day of an instant (Unix milliseconds) in Beijing: Chinese union work runs on
+/// Beijing time (UTC+8) whatever the server's zone.
+pub fn beijing_date(millis: i64) -> chrono::NaiveDate {
+    let beijing = chrono::FixedOffset::east_opt(8 * 3600).expect("valid offset");
+    chrono::DateTime::from_timestamp_millis(millis)
+        .unwrap_or_default()
+        .with_timezone(&beijing)
+        .date_naive()
 }

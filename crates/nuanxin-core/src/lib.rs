@@ -4,7 +4,9 @@
 
 pub mod accounts;
 pub mod audit;
+pub mod census;
 pub mod clock;
+pub mod coverage;
 pub mod demo;
 pub mod error;
 pub mod members;
@@ -12,6 +14,8 @@ pub mod orgs;
 pub mod page;
 pub mod regions;
 pub mod sheets;
+pub mod stations;
+pub mod targets;
 
 pub use error::{Error, Result};
 pub use nuanxin_store::{new_id, on_db, Backend, Role, Scope, Store, Timestamp, Tx};

@@ -1,4 +1,5 @@
-//! Static assets compiled into the binary: the stylesheet, the icon and the vendored htmx (see
+//! Static assets compiled into the binary: the stylesheet, the icon, the dashboard's chart script
+//! and the vendored htmx, ECharts and Leaflet (see
 //! `assets/vendor/README.md`). Nothing is loaded from the internet.
 
 use axum::extract::Path;
@@ -20,6 +21,26 @@ const FILES: &[(&str, &str, &[u8])] = &[
         "vendor/htmx/htmx.min.js",
         "text/javascript; charset=utf-8",
         include_bytes!("../assets/vendor/htmx/htmx.min.js"),
+    ),
+    (
+        "vendor/echarts/echarts.min.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../assets/vendor/echarts/echarts.min.js"),
+    ),
+    (
+        "vendor/leaflet/leaflet.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../assets/vendor/leaflet/leaflet.js"),
+    ),
+    (
+        "vendor/leaflet/leaflet.css",
+        "text/css; charset=utf-8",
+        include_bytes!("../assets/vendor/leaflet/leaflet.css"),
+    ),
+    (
+        "coverage.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../assets/coverage.js"),
     ),
 ];
 

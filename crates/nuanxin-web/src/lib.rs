@@ -14,11 +14,14 @@ mod upload;
 
 mod accounts;
 mod audit;
+mod census;
+mod coverage;
 mod join;
 mod members;
 mod orgs;
 mod regions;
 mod session;
+mod targets;
 
 pub use auth::{CSRF_HEADER, LANG_COOKIE, SESSION_COOKIE};
 pub use i18n::{Catalogue, Lang};

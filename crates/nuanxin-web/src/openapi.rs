@@ -1,13 +1,13 @@
 //! The OpenAPI document, generated from the attributes on the API handlers it describes and
 //! served at `/api/openapi.json`.
 
-use crate::{accounts, audit, join, members, orgs, regions, session};
+use crate::{accounts, audit, census, coverage, join, members, orgs, regions, session, targets};
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "Nuanxin (暖新) API", description = "Org network, regions, accounts and audit of the Nuanxin union platform. Every endpoint is limited to the caller's subtrees; a unit outside them answers 404."),
+    info(title = "Nuanxin (暖新) API", description = "Org network, regions, accounts, audit, members and joining, census, coverage and targets of the Nuanxin union platform. Every endpoint is limited to the caller's subtrees; a unit outside them answers 404."),
     paths(
         session::api::create, session::api::show, session::api::delete,
         orgs::api::list, orgs::api::create, orgs::api::get, orgs::api::update, orgs::api::children,
@@ -20,6 +20,9 @@ use utoipa::{Modify, OpenApi};
         members::events::api_get,
         members::events::api_members, members::api::reveal, members::api::codes, members::api::rotate,
         join::api::send_code, join::api::join,
+        census::api::list, census::api::create, census::api::get, census::api::sources, census::api::unionise, census::api::prospects,
+        coverage::api_coverage, coverage::api_trend,
+        targets::api_list, targets::api_set, targets::api_split,
     ),
     modifiers(&Security),
     security(("bearer" = []), ("session" = [])),

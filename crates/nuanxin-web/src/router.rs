@@ -1,7 +1,8 @@
 //! Every route of the console and the API in one table.
 
 use crate::{
-    accounts, assets, audit, auth, error, join, members, openapi, orgs, regions, session, AppState,
+    accounts, assets, audit, auth, census, coverage, error, join, members, openapi, orgs, regions,
+    session, targets, AppState,
 };
 use axum::extract::DefaultBodyLimit;
 use axum::http::{header, HeaderValue};
@@ -55,7 +56,19 @@ pub fn router(state: AppState) -> Router {
             get(members::api::codes).post(members::api::rotate),
         )
         .route("/join/{code}/sms", post(join::api::send_code))
-        .route("/join/{code}", post(join::api::join));
+        .route("/join/{code}", post(join::api::join))
+        .route(
+            "/enterprises",
+            get(census::api::list).post(census::api::create),
+        )
+        .route("/enterprises/{uscc}", get(census::api::get))
+        .route("/enterprises/{uscc}/sources", get(census::api::sources))
+        .route("/enterprises/{uscc}/unionise", post(census::api::unionise))
+        .route("/prospects", get(census::api::prospects))
+        .route("/coverage", get(coverage::api_coverage))
+        .route("/coverage/trend", get(coverage::api_trend))
+        .route("/targets", get(targets::api_list).post(targets::api_set))
+        .route("/targets/{id}/split", post(targets::api_split));
 
     let pages = Router::new()
         .route("/", get(session::pages::home))
@@ -156,6 +169,31 @@ pub fn router(state: AppState) -> Router {
             get(join::pages::login_form).post(join::pages::login),
         )
         .route("/me/logout", post(join::pages::logout))
+        .route("/dashboard", get(coverage::dashboard))
+        .route("/dashboard/export.xlsx", get(coverage::export))
+        .route("/targets", get(targets::show).post(targets::set))
+        .route("/targets/contact", post(targets::contact))
+        .route("/targets/{id}/split", post(targets::split))
+        .route("/census", get(census::pages::list))
+        .route(
+            "/census/new",
+            get(census::pages::new_form).post(census::pages::create),
+        )
+        .route(
+            "/census/import",
+            get(census::pages::import_form).post(census::pages::import),
+        )
+        .route("/census/template.xlsx", get(census::pages::template))
+        .route("/census/export.xlsx", get(census::pages::export))
+        .route("/census/prospects", get(census::pages::prospects_list))
+        .route("/census/prospects/{id}/invite", post(census::pages::invite))
+        .route("/census/{uscc}", get(census::pages::show))
+        .route(
+            "/census/{uscc}/edit",
+            get(census::pages::edit_form).post(census::pages::update),
+        )
+        .route("/census/{uscc}/resolve", post(census::pages::resolve))
+        .route("/census/{uscc}/unionise", post(census::pages::unionise))
         .layer(middleware::from_fn(error::render_error_pages));
 
     Router::new()

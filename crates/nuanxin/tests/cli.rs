@@ -228,6 +228,102 @@ async fn contract(db: TestDb) {
         .unwrap()
         .starts_with("37150225"));
 
+    // Census import, then the coverage report (its JSON is a contract) and the recount.
+    let enterprises = dir.join("enterprises.csv");
+    std::fs::write(
+        &enterprises,
+        "统一社会信用代码,企业名称,行业,职工人数,新就业形态劳动者人数,区划代码,建会状态,来源\n\
+        91350100M000100Y43,聊城顺达物流有限公司,货运物流,30,20,371502,未建会,排查\n\
+        91110000802100433b,聊城速达配送有限公司,外卖,120,80,371502003,已建会,排查\n\
+        91371500789201168J,校验位错误公司,快递,10,5,371502,未建会,排查\n",
+    )
+    .unwrap();
+    let out = nuanxin(
+        &url,
+        &[
+            "import",
+            "enterprises",
+            enterprises.to_str().unwrap(),
+            "--json",
+        ],
+        "",
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["created"], 2);
+    assert_eq!(
+        report["rejected"],
+        serde_json::json!([{"row": 4, "column": "统一社会信用代码", "code": "census.uscc_check"}])
+    );
+    let out = nuanxin(
+        &url,
+        &[
+            "report",
+            "coverage",
+            "--org",
+            "F3715",
+            "--from",
+            "2025-01-01",
+            "--to",
+            "2025-12-31",
+        ],
+        "",
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let cov: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(cov["members_total"], 2);
+    assert_eq!(cov["members_by_group"]["courier"], 1);
+    assert_eq!(cov["members_by_group"]["delivery_rider"], 1);
+    assert_eq!(
+        cov["members_by_group"].as_object().unwrap().len(),
+        11,
+        "every group code is a key"
+    );
+    assert_eq!(
+        cov["unions_by_type"],
+        serde_json::json!({"federation": 2, "industry_federation": 0, "joint_union": 0, "enterprise_union": 0})
+    );
+    assert_eq!(
+        (
+            cov["enterprises_surveyed"].as_i64(),
+            cov["enterprises_unionised"].as_i64()
+        ),
+        (Some(2), Some(1))
+    );
+    assert_eq!(cov["unionisation_rate"], 0.5);
+    assert_eq!(
+        cov["membership_rate"], 0.02,
+        "2 members ÷ 100 census workers"
+    );
+    assert_eq!(cov["new_members"], 1, "one join dated in 2025");
+    assert_eq!(cov["children"][0]["org_code"], "F371502");
+    assert_eq!(cov["children"][0]["members_total"], 2);
+    let xlsx = dir.join("statistics.xlsx");
+    let out = nuanxin(
+        &url,
+        &[
+            "report",
+            "coverage",
+            "--org",
+            "F3715",
+            "--format",
+            "xlsx",
+            "--output",
+            xlsx.to_str().unwrap(),
+        ],
+        "",
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(
+        std::fs::read(&xlsx).unwrap().starts_with(b"PK"),
+        "an xlsx file"
+    );
+    let out = nuanxin(&url, &["report", "coverage", "--org", "NOPE"], "");
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    let out = nuanxin(&url, &["admin", "recount"], "");
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(text(&out).contains(" 0 differences"), "{}", text(&out));
+
     // Key rotation: add key 2, re-seal, and the numbers still open (with the new key).
     let rotated = Command::new(env!("CARGO_BIN_EXE_nuanxin"))
         .args(["admin", "reseal-ids", "--database", &url])

@@ -428,3 +428,189 @@ pub async fn load_members(
     }
     Ok(joined)
 }
+
+/// Loads made-up census enterprises in Dongchangfu district (some unionised, some disputed
+/// between two sources), the city's and the district's new-member targets for this year split
+/// among the units below, and contact leaders. Once: nothing happens when enterprises exist.
+pub async fn load_census(store: &Store, clock: &Clock) -> Result<usize> {
+    use crate::census::{self, EnterpriseDraft, EnterpriseInput, Uscc};
+    use crate::targets::{self, ContactInput, Share, TargetInput};
+    let caller = Caller::operator(clock);
+    let mut tx = store.read().await?;
+    let n: i64 = on_db!(tx.conn(), c => sqlx::query_scalar("SELECT COUNT(*) FROM enterprises").fetch_one(c).await)?;
+    drop(tx);
+    if n > 0 {
+        return Ok(0);
+    }
+    const NAMES: [(&str, &str); 12] = [
+        ("聊城速达同城配送有限公司", "food_delivery"),
+        ("东昌府区顺捷快递服务部", "express_delivery"),
+        ("聊城运通物流有限公司", "freight"),
+        ("聊城安居房产经纪有限公司", "real_estate"),
+        ("东昌府区好帮手家政服务中心", "domestic_service"),
+        ("聊城仁和护理服务有限公司", "care_service"),
+        ("聊城金盾保安服务有限公司", "security_service"),
+        ("聊城万达广场商业管理有限公司", "retail_mall"),
+        ("聊城星途网约车服务有限公司", "ride_hailing"),
+        ("聊城云播电子商务有限公司", "internet_platform"),
+        ("东昌府区极兔速递网点", "express_delivery"),
+        ("聊城闪送同城服务站", "food_delivery"),
+    ];
+    let townships = [
+        "371502001",
+        "371502002",
+        "371502003",
+        "371502004",
+        "371502005",
+    ];
+    let mut tx = store.write().await?;
+    let mut count = 0;
+    for i in 0..60usize {
+        let (name, industry) = NAMES[i % NAMES.len()];
+        let uscc =
+            Uscc::with_check(&format!("91371502MA{:07}", 3_100_000 + i)).expect("valid demo USCC");
+        let staff = [8, 15, 30, 45, 60, 120, 220][i % 7];
+        let input = EnterpriseInput {
+            uscc: uscc.to_string(),
+            name: if i < NAMES.len() {
+                name.to_string()
+            } else {
+                format!("{name}（{}分部）", i / NAMES.len() + 1)
+            },
+            industry: industry.into(),
+            staff: staff.to_string(),
+            new_form_workers: (staff * 2 / 3 + 3).to_string(),
+            region_code: townships[i % townships.len()].into(),
+            address: Some(format!(
+                "东昌府区{}路{}号",
+                ["柳园", "古楼", "新区", "湖西", "道口铺"][i % 5],
+                10 + i
+            )),
+            has_party_org: Some((i % 4 == 0).to_string()),
+            union_status: Some(
+                if i % 3 == 0 {
+                    "unionised"
+                } else if i % 7 == 1 {
+                    "preparing"
+                } else {
+                    "none"
+                }
+                .into(),
+            ),
+            union_code: (i % 3 == 0).then(|| format!("JU{}", townships[i % townships.len()])),
+            source: Some("拉网式排查".into()),
+            ..EnterpriseInput::default()
+        };
+        let draft = EnterpriseDraft::parse(&input)
+            .map_err(|e| anyhow::anyhow!("demo enterprise {i}: {e:?}"))?;
+        census::record(&mut tx, &caller, &draft).await?;
+        if i % 11 == 2 {
+            // The postal bureau's list gives another staff figure: the merge view shows both.
+            let mut other = draft.clone();
+            other.source = "邮政管理局".into();
+            other.staff += 12;
+            census::record(&mut tx, &caller, &other).await?;
+        }
+        count += 1;
+    }
+    let today = clock.today();
+    let year = chrono::Datelike::year(&today);
+    let (start, end) = (
+        chrono::NaiveDate::from_ymd_opt(year, 1, 1).expect("valid"),
+        chrono::NaiveDate::from_ymd_opt(year, 12, 31).expect("valid"),
+    );
+    let city = targets::set(
+        &mut tx,
+        &caller,
+        &TargetInput {
+            org_code: CITY_CODE.into(),
+            metric: "new_members".into(),
+            period_start: start,
+            period_end: end,
+            value: 600.0,
+        },
+    )
+    .await?;
+    let mut tx_children = Vec::new();
+    let counties = crate::orgs::children(
+        &mut tx,
+        &caller.scope,
+        CITY_CODE,
+        crate::page::PageRequest::new(Some(1), Some(200)),
+    )
+    .await?;
+    for c in counties
+        .items
+        .iter()
+        .filter(|c| c.kind == crate::orgs::OrgKind::Federation)
+    {
+        tx_children.push(c.code.clone());
+    }
+    let per = 600 / tx_children.len();
+    let mut shares: Vec<Share> = tx_children
+        .iter()
+        .map(|c| Share {
+            org_code: c.clone(),
+            value: per as f64,
+        })
+        .collect();
+    if let Some(first) = shares.first_mut() {
+        first.value += (600 - per * tx_children.len()) as f64;
+    }
+    targets::split(&mut tx, &caller, city, &shares).await?;
+    let district = targets::set(
+        &mut tx,
+        &caller,
+        &TargetInput {
+            org_code: "F371502".into(),
+            metric: "new_members".into(),
+            period_start: start,
+            period_end: end,
+            value: shares[0].value,
+        },
+    )
+    .await?;
+    let townships_fed: Vec<String> = townships.iter().map(|t| format!("F{t}")).collect();
+    let each = (shares[0].value as usize) / townships_fed.len();
+    let mut tshares: Vec<Share> = townships_fed
+        .iter()
+        .map(|c| Share {
+            org_code: c.clone(),
+            value: each as f64,
+        })
+        .collect();
+    tshares[0].value += shares[0].value - (each * townships_fed.len()) as f64;
+    targets::split(&mut tx, &caller, district, &tshares).await?;
+    targets::set(
+        &mut tx,
+        &caller,
+        &TargetInput {
+            org_code: "F371502".into(),
+            metric: "membership_rate".into(),
+            period_start: start,
+            period_end: end,
+            value: 0.9,
+        },
+    )
+    .await?;
+    for (code, leader, title) in [
+        ("F371502", "刘建华", "区总工会副主席"),
+        ("F371502001", "王海燕", "街道工会主席"),
+        ("F371502002", "陈立新", "街道工会主席"),
+        ("F371502003", "赵明", "街道工会副主席"),
+    ] {
+        targets::assign_contact(
+            &mut tx,
+            &caller,
+            code,
+            &ContactInput {
+                leader_name: leader.into(),
+                leader_title: Some(title.into()),
+                leader_phone: None,
+            },
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(count)
+}

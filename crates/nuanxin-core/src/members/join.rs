@@ -258,6 +258,7 @@ async fn join_in(
     if member_no.is_some() {
         on_db!(tx.conn(), c => sqlx::query(EVENTS).bind(new_id()).bind(id).bind(target.org_id).bind(now).bind(today)
             .bind(&consent.by).bind(new_id()).execute(c).await.map(|r| r.rows_affected()))?;
+        crate::coverage::counts::membership(tx, id, 1, today).await?;
     } else {
         add_event(tx, id, target.org_id, "requested", now, today, &consent.by).await?;
     }
@@ -335,6 +336,7 @@ pub(super) async fn activate(
         let old_org: Option<Uuid> = on_db!(tx.conn(), c => sqlx::query_scalar(END).bind(old).bind(now).fetch_optional(c).await)?;
         if let Some(old_org) = old_org {
             add_event(tx, old, old_org, "transferred_out", now, today, actor).await?;
+            crate::coverage::counts::membership(tx, old, -1, today).await?;
         }
     }
     let member_no = new_member_no(tx, &region, today).await?;
@@ -342,6 +344,7 @@ pub(super) async fn activate(
     on_db!(tx.conn(), c => sqlx::query(SQL).bind(membership).bind(&member_no).bind(today).bind(now)
         .execute(c).await.map(|r| r.rows_affected()))?;
     add_event(tx, membership, org, "joined", now, today, actor).await?;
+    crate::coverage::counts::membership(tx, membership, 1, today).await?;
     Ok(member_no)
 }
 

@@ -247,14 +247,25 @@ async fn add_prospect(
     source: &str,
     now: i64,
 ) -> Result<()> {
+    const KNOWN: &str = "SELECT COUNT(*) FROM prospects WHERE id_hash = $1 AND org_id = $2";
+    let hash = vault.lookup_hash(&d.id);
+    let known: i64 = on_db!(tx.conn(), c => sqlx::query_scalar(KNOWN).bind(&hash).bind(target.org_id).fetch_one(c).await)?;
     const SQL: &str = "INSERT INTO prospects (id, org_id, id_hash, id_sealed, name, phone, worker_group, employer, work_region, source, created_at)
         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
         ON CONFLICT (id_hash, org_id) DO UPDATE SET name = excluded.name, phone = excluded.phone,
             worker_group = excluded.worker_group, employer = excluded.employer, source = excluded.source";
-    on_db!(tx.conn(), c => sqlx::query(SQL).bind(new_id()).bind(target.org_id).bind(vault.lookup_hash(&d.id)).bind(vault.seal(&d.id))
+    on_db!(tx.conn(), c => sqlx::query(SQL).bind(new_id()).bind(target.org_id).bind(&hash).bind(vault.seal(&d.id))
         .bind(d.name.as_str()).bind(d.phone.as_str()).bind(d.group.as_str()).bind(&d.employer)
         .bind(d.work_region.as_ref().map(|r| r.as_str())).bind(source).bind(now)
         .execute(c).await.map(|r| r.rows_affected()))?;
+    if known == 0 {
+        crate::coverage::counts::bump(
+            tx,
+            &target.org_path,
+            &crate::coverage::counts::prospect_deltas(false, 1),
+        )
+        .await?;
+    }
     Ok(())
 }
 

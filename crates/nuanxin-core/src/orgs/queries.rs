@@ -4,6 +4,7 @@
 
 use super::{check_placement, FieldError, OrgDraft, OrgKind, OrgStatus, OrgUnit};
 use crate::accounts::Caller;
+use crate::coverage::counts::{self, metric, Delta};
 use crate::error::OnUnique;
 use crate::page::{Page, PageRequest};
 use crate::regions::{self, RegionCode};
@@ -242,6 +243,16 @@ pub async fn create(tx: &mut Tx, caller: &Caller, draft: &OrgDraft) -> Result<Or
         .bind(draft.founded_on).bind(&draft.contact_name).bind(&draft.contact_phone).bind(caller.at)
         .execute(c).await.map(|r| r.rows_affected()))
     .on_unique("code", "orgs.code_taken")?;
+    let founded = draft.founded_on.unwrap_or(caller.today);
+    counts::bump(
+        tx,
+        &path,
+        &counts::unit_deltas(draft.kind.as_str(), founded, 1),
+    )
+    .await?;
+    if draft.kind == OrgKind::Federation {
+        crate::census::reattribute(tx, &region.code).await?;
+    }
     add_history(
         tx,
         caller,
@@ -303,6 +314,27 @@ pub async fn update(tx: &mut Tx, caller: &Caller, code: &str, draft: &OrgDraft) 
         .bind(draft.joint_kind.map(|k| k.as_str())).bind(draft.industry.map(|i| i.as_str()))
         .bind(draft.region_code.as_str()).bind(draft.founded_on).bind(&draft.contact_name)
         .bind(&draft.contact_phone).bind(caller.at).execute(c).await.map(|r| r.rows_affected()))?;
+    // The counters follow a change of type or founding date; a federation's new region changes
+    // which enterprises it counts.
+    let old_day = unit
+        .founded_on
+        .unwrap_or_else(|| crate::clock::beijing_date(unit.created_at));
+    let new_day = draft
+        .founded_on
+        .unwrap_or_else(|| crate::clock::beijing_date(unit.created_at));
+    let mut deltas = counts::unit_deltas(unit.kind.as_str(), old_day, -1);
+    deltas.extend(counts::unit_deltas(draft.kind.as_str(), new_day, 1));
+    counts::bump(tx, &unit.path, &deltas).await?;
+    if unit.region_code != draft.region_code.as_str() || unit.kind != draft.kind {
+        for (kind, region) in [
+            (unit.kind, unit.region_code.as_str()),
+            (draft.kind, draft.region_code.as_str()),
+        ] {
+            if kind == OrgKind::Federation {
+                crate::census::reattribute(tx, region).await?;
+            }
+        }
+    }
     add_history(tx, caller, unit.id, "updated", None, None, None, None).await?;
     let after = get(tx, &caller.scope, code).await?;
     audit::record(
@@ -371,6 +403,7 @@ pub async fn move_subtree(
         WHERE path >= $4 AND path < $5";
     on_db!(tx.conn(), c => sqlx::query(PATHS).bind(&new_path).bind(unit.path.len() as i32 + 1).bind(delta)
         .bind(&lo).bind(&hi).bind(caller.at).execute(c).await.map(|r| r.rows_affected()))?;
+    counts::move_subtree(tx, &unit.path, &new_path).await?;
     const PARENT: &str = "UPDATE org_units SET parent_id = $2 WHERE id = $1";
     on_db!(tx.conn(), c => sqlx::query(PARENT).bind(unit.id).bind(parent.id).execute(c).await.map(|r| r.rows_affected()))?;
     add_history(
@@ -413,6 +446,15 @@ pub async fn dissolve(tx: &mut Tx, caller: &Caller, code: &str) -> Result<OrgUni
     }
     const SQL: &str = "UPDATE org_units SET status = 'dissolved', dissolved_on = $2, updated_at = $3 WHERE id = $1";
     on_db!(tx.conn(), c => sqlx::query(SQL).bind(unit.id).bind(caller.today).bind(caller.at).execute(c).await.map(|r| r.rows_affected()))?;
+    counts::bump(
+        tx,
+        &unit.path,
+        &[Delta::new(metric::UNIONS, unit.kind.as_str(), -1)],
+    )
+    .await?;
+    if unit.kind == OrgKind::Federation {
+        crate::census::reattribute(tx, &unit.region_code).await?;
+    }
     add_history(tx, caller, unit.id, "dissolved", None, None, None, None).await?;
     audit::record(
         tx,

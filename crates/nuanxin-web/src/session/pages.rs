@@ -128,13 +128,12 @@ pub async fn switch_lang(Path(tag): Path<String>, Query(q): Query<NextQuery>) ->
         .into_response()
 }
 
-/// The landing page: the cadre's own unit when they hold one post, else the org list.
-pub async fn home(State(state): State<AppState>, auth: Auth) -> Result<Response, PageError> {
-    let mut tx = state.store.read().await?;
-    let roots = nuanxin_core::orgs::roots(&mut tx, &auth.caller.scope).await?;
-    let target = match roots.as_slice() {
-        [one] => format!("/orgs/{}", one.code),
-        _ => "/orgs".to_string(),
+/// The landing page after login: the dashboard of the cadre's first post, targets first.
+pub async fn home(State(_state): State<AppState>, auth: Auth) -> Result<Response, PageError> {
+    let target = if auth.caller.scope.roots().is_empty() {
+        "/orgs".to_string()
+    } else {
+        "/dashboard".to_string()
     };
     Ok(Redirect::to(&target).into_response())
 }

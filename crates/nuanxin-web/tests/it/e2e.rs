@@ -63,7 +63,8 @@ async fn a_city_cadre_browses_searches_creates_edits_moves_and_dissolves_units()
         return app.finish().await;
     };
     sign_in(&b, "liaocheng").await;
-    wait_for_path(&b, "/orgs/F3715").await;
+    wait_for_path(&b, "/dashboard").await;
+    b.goto("/orgs/F3715").await;
     assert_eq!(text(&b, "h1").await, "聊城市总工会");
     b.screenshot("desktop-unit-zh").await;
 
@@ -235,7 +236,8 @@ async fn a_township_cadre_on_a_phone_sees_only_their_township() {
     wait_for_path(&b, "/login").await;
     b.screenshot("phone-login-zh").await;
     sign_in(&b, "gulou").await;
-    wait_for_path(&b, "/orgs/F371502001").await;
+    wait_for_path(&b, "/dashboard").await;
+    b.goto("/orgs/F371502001").await;
     b.goto("/orgs/F371502001").await;
     assert_eq!(text(&b, "h1").await, "东昌府区古楼街道总工会");
     b.screenshot("phone-unit-zh").await;
@@ -413,7 +415,8 @@ async fn worker_and_cadre_pages_have_no_serious_accessibility_violations() {
             .map(|v| format!("join page with errors: {v}")),
     );
     sign_in(&b, "gulou").await;
-    wait_for_path(&b, "/orgs/F371502001").await;
+    wait_for_path(&b, "/dashboard").await;
+    b.goto("/orgs/F371502001").await;
     for path in [
         "/orgs/F371502001",
         "/orgs",
@@ -441,4 +444,141 @@ async fn worker_and_cadre_pages_have_no_serious_accessibility_violations() {
         "serious or critical axe-core violations:\n{}",
         found.join("\n")
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_county_cadre_lands_on_the_dashboard_drills_down_and_exports() {
+    let app = TestApp::sqlite().await;
+    app.load_demo().await;
+    nuanxin_core::demo::load_census(&app.store, &app.clock)
+        .await
+        .expect("demo census loads");
+    let Some(b) = Browser::open(&app, 1440, 1000).await else {
+        return app.finish().await;
+    };
+    sign_in(&b, "dongchangfu").await;
+    wait_for_path(&b, "/dashboard").await;
+    assert_eq!(text(&b, "h1").await, "东昌府区总工会");
+    // Targets come first: the district's share of the city's target, split to townships.
+    let targets = text(&b, "#targets").await;
+    assert!(
+        targets.contains("新发展会员") && targets.contains("入会率"),
+        "{targets}"
+    );
+    // The figures equal the report's (which the integration tests compare with direct counts).
+    let caller = nuanxin_core::accounts::Caller::operator(&app.clock);
+    let period =
+        nuanxin_core::coverage::Period::or_this_year(None, None, app.clock.today()).unwrap();
+    let report = nuanxin_core::coverage::coverage(
+        &mut app.store.read().await.unwrap(),
+        &caller.scope,
+        "F371502",
+        period,
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        text(&b, "#kpi-members").await,
+        report.members_total.to_string()
+    );
+    assert!(report.enterprises_surveyed >= 60);
+    let rate = text(&b, "#kpi-unionisation-rate").await;
+    assert_eq!(
+        rate,
+        format!("{:.1}%", report.unionisation_rate.unwrap() * 100.0)
+    );
+    // The charts draw (ECharts renders SVG into the containers).
+    let mut drawn = false;
+    for _ in 0..50 {
+        if b.client
+            .find(Locator::Css("#chart-trend svg"))
+            .await
+            .is_ok()
+            && b.client
+                .find(Locator::Css("#chart-ranking svg"))
+                .await
+                .is_ok()
+        {
+            drawn = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(drawn, "the charts are drawn");
+    b.screenshot("desktop-dashboard-zh").await;
+
+    // Drill down to a township: its own dashboard.
+    let link = b
+        .client
+        .find(Locator::XPath(
+            "//a[contains(@class,'drill') and contains(., '古楼街道')]",
+        ))
+        .await
+        .unwrap();
+    link.click().await.unwrap();
+    let mut h1 = String::new();
+    for _ in 0..50 {
+        h1 = text(&b, "h1").await;
+        if h1.contains("古楼街道") {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(h1.contains("古楼街道"), "{h1}");
+    assert!(b.path().await.starts_with("/dashboard?org=F371502001"));
+    // …and on to the list behind a figure: the township's enterprises without a union.
+    b.goto("/census?org=F371502001&status=not_unionised").await;
+    let list = text(&b, "#census-results").await;
+    assert!(list.contains("建议"), "{list}");
+    b.screenshot("desktop-census-zh").await;
+
+    // The statistics sheet: the export link answers an xlsx whose totals equal the report's.
+    let href = b
+        .client
+        .find(Locator::Id("census-export"))
+        .await
+        .unwrap()
+        .attr("href")
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(href.starts_with("/census/export.xlsx"));
+    b.goto("/dashboard?org=F371502").await;
+    let export = b
+        .client
+        .find(Locator::Id("export-statistics"))
+        .await
+        .unwrap()
+        .attr("href")
+        .await
+        .unwrap()
+        .unwrap();
+    let mut cadre = app.demo_user("dongchangfu").await;
+    let r = cadre.get(&export).await;
+    assert_eq!(r.status, 200);
+    use calamine::Reader;
+    let mut book = calamine::Xlsx::new(std::io::Cursor::new(r.body.to_vec())).unwrap();
+    let sheet = book.worksheet_range("信息统计表").unwrap();
+    let total_row = sheet
+        .rows()
+        .find(|row| row.first().map(|c| c.to_string()) == Some("合计".into()))
+        .expect("a total row");
+    assert_eq!(total_row[1].to_string(), report.members_total.to_string());
+    assert!(
+        app.count("SELECT COUNT(*) FROM audit_log WHERE action = 'coverage.export'")
+            .await
+            >= 1,
+        "exports are audited"
+    );
+
+    // The phone layout of the dashboard, in English.
+    b.goto("/lang/en?next=/dashboard").await;
+    b.client.set_window_size(390, 844).await.unwrap();
+    assert_eq!(
+        text(&b, "#kpi-members").await,
+        report.members_total.to_string()
+    );
+    b.screenshot("phone-dashboard-en").await;
+    b.close().await;
+    app.finish().await;
 }

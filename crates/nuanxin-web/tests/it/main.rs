@@ -1,6 +1,7 @@
 //! Integration tests of the web console and the API, on SQLite and (when configured) PostgreSQL.
 
 mod accounts;
+mod coverage;
 mod e2e;
 mod members;
 mod orgs;

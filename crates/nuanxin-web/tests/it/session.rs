@@ -88,7 +88,7 @@ both_backends! {
         assert_eq!((r.status.as_u16(), r.location()), (303, Some("/orgs?q=x")));
         assert!(c.session.is_some());
         let home = c.get("/").await;
-        assert_eq!(home.location(), Some("/orgs/F371502001"));
+        assert_eq!(home.location(), Some("/dashboard"));
 
         let spec = c.get("/api/openapi.json").await.json();
         let paths = spec["paths"].as_object().unwrap();

@@ -1,4 +1,5 @@
-//! `nuanxin admin create` (password read as one line from standard input) and `admin token`.
+//! `nuanxin admin create` (password read as one line from standard input), `admin token`,
+//! `admin reseal-ids` and `admin recount`.
 
 use clap::Subcommand;
 use nuanxin_core::accounts::{self, AccountInput, Caller};
@@ -23,6 +24,12 @@ pub enum AdminCommand {
     },
     /// Re-seal stored ID numbers with the newest key of NUANXIN_ID_KEYS (after adding a key).
     ResealIds,
+    /// Recount every coverage figure from the base records and compare; `--repair` fixes
+    /// differences. Exit status 1 when differences were found.
+    Recount {
+        #[arg(long)]
+        repair: bool,
+    },
     /// Create an API token for an account (printed once).
     Token {
         #[arg(long)]
@@ -72,6 +79,26 @@ pub async fn run(database: &str, cmd: AdminCommand) -> anyhow::Result<ExitCode> 
             let n = nuanxin_core::members::reseal_all(&store, &super::serve::vault()?).await?;
             println!("{n} ID numbers re-sealed with the newest key");
             Ok(ExitCode::SUCCESS)
+        }
+        AdminCommand::Recount { repair } => {
+            let report = nuanxin_core::coverage::recount(&store, repair).await?;
+            for d in report.differences.iter().take(50) {
+                println!(
+                    "{} {}:{} stored {} counted {}",
+                    d.scope_path, d.metric, d.key, d.stored, d.counted
+                );
+            }
+            println!(
+                "{} counters, {} differences{}",
+                report.counters,
+                report.differences.len(),
+                if report.repaired { ", repaired" } else { "" }
+            );
+            Ok(if report.differences.is_empty() || report.repaired {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            })
         }
         AdminCommand::Token { username, name } => {
             let mut tx = store.write().await?;

@@ -18,6 +18,21 @@ pub enum BenchCommand {
         #[arg(long)]
         group_commit: bool,
     },
+    /// The coverage report of random subtrees against a plain GROUP BY over the base tables.
+    Coverage {
+        /// Database to fill (a fresh one: generated rows are inserted once).
+        #[arg(long, default_value = "sqlite:///tmp/nuanxin-bench-coverage.db")]
+        database: String,
+        #[arg(long, default_value_t = 100_000)]
+        units: usize,
+        #[arg(long, default_value_t = 10_000_000)]
+        members: usize,
+        #[arg(long, default_value_t = 3_000_000)]
+        enterprises: usize,
+        /// Reports timed per depth.
+        #[arg(long, default_value_t = 200)]
+        queries: usize,
+    },
     /// Subtree listing and counting over a generated tree of org units.
     Subtree {
         /// Database to fill (a fresh SQLite file is best).
@@ -41,6 +56,17 @@ pub async fn run(cmd: BenchCommand) -> anyhow::Result<ExitCode> {
             group_commit,
         } => {
             nuanxin_core::members::bench::joins(&database, clients, joins, group_commit).await?;
+            Ok(ExitCode::SUCCESS)
+        }
+        BenchCommand::Coverage {
+            database,
+            units,
+            members,
+            enterprises,
+            queries,
+        } => {
+            nuanxin_core::coverage::bench::run(&database, units, members, enterprises, queries)
+                .await?;
             Ok(ExitCode::SUCCESS)
         }
         BenchCommand::Subtree {

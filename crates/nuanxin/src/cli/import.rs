@@ -33,6 +33,93 @@ pub enum ImportCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Census enterprises (SPEC section 5: 统一社会信用代码, 企业名称, 行业, 职工人数, …).
+    Enterprises {
+        file: PathBuf,
+        /// Check every row and report, but write nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Print the report as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+fn bar(len: usize, msg: &'static str) -> anyhow::Result<ProgressBar> {
+    let bar = ProgressBar::new(len as u64);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{msg} [{bar:40}] {pos}/{len} ({eta})")?
+            .progress_chars("=> "),
+    );
+    bar.set_message(msg);
+    Ok(bar)
+}
+
+async fn enterprises(
+    database: &str,
+    file: PathBuf,
+    dry_run: bool,
+    json: bool,
+) -> anyhow::Result<ExitCode> {
+    let read = std::fs::read(&file)
+        .map_err(|e| e.to_string())
+        .and_then(|b| nuanxin_core::census::sheet::read(&b).map_err(|e| e.to_string()));
+    let table = match read {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("error: {}: {e}", file.display());
+            return Ok(ExitCode::from(2));
+        }
+    };
+    let store = super::open(database).await?;
+    let clock = Clock::system();
+    let bar = bar(table.rows.len(), "enterprises")?;
+    let report = nuanxin_core::census::sheet::import(
+        &store,
+        &Caller::operator(&clock),
+        &table,
+        dry_run,
+        |done, _| bar.set_position(done as u64),
+    )
+    .await?;
+    bar.finish_and_clear();
+    if json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        print_rejected(&report.rejected);
+        let verb = if dry_run {
+            "would be recorded (dry run, nothing written)"
+        } else {
+            "recorded"
+        };
+        println!(
+            "{} rows {verb}: {} new, {} updated, {} confirmed by another source, {} disputed (see the merge view), {} rejected",
+            report.rows,
+            report.created,
+            report.updated,
+            report.confirmed,
+            report.disputed,
+            report.rejected.len()
+        );
+    }
+    Ok(if report.rejected.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+fn print_rejected(rejected: &[nuanxin_core::error::RowError]) {
+    let cat = Catalogue::of(Lang::ZhCn);
+    for e in rejected {
+        println!(
+            "第 {} 行 · {} · {} ({})",
+            e.row,
+            e.column,
+            cat.get(e.code),
+            e.code
+        );
+    }
 }
 
 async fn members(
@@ -124,6 +211,11 @@ pub async fn run(database: &str, cmd: ImportCommand) -> anyhow::Result<ExitCode>
             dry_run,
             json,
         } => return members(database, file, dry_run, json).await,
+        ImportCommand::Enterprises {
+            file,
+            dry_run,
+            json,
+        } => return enterprises(database, file, dry_run, json).await,
     };
     let bytes = match std::fs::read(&file) {
         Ok(b) => b,

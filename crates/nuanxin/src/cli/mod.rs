@@ -1,9 +1,10 @@
-//! Command line: `serve`, `migrate`, `demo`, `admin`, `regions`, `import`, `bench`.
+//! Command line: `serve`, `migrate`, `demo`, `admin`, `regions`, `import`, `report`, `bench`.
 
 mod admin;
 mod bench;
 mod import;
 mod regions;
+mod report;
 mod serve;
 
 use anyhow::Context;
@@ -47,6 +48,9 @@ pub enum Command {
     /// Import a spreadsheet (.xlsx or .csv).
     #[command(subcommand)]
     Import(import::ImportCommand),
+    /// Reports: `report coverage`.
+    #[command(subcommand)]
+    Report(report::ReportCommand),
     /// Measure performance on generated data (see BENCHMARKS.md).
     #[command(subcommand)]
     Bench(bench::BenchCommand),
@@ -73,6 +77,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Admin(cmd) => admin::run(&cli.database, cmd).await,
         Command::Regions(cmd) => regions::run(&cli.database, cmd).await,
         Command::Import(cmd) => import::run(&cli.database, cmd).await,
+        Command::Report(cmd) => report::run(&cli.database, cmd).await,
         Command::Bench(cmd) => bench::run(cmd).await,
     }
 }

@@ -71,6 +71,10 @@ pub async fn serve(database: &str, args: ServeArgs, with_demo: bool) -> anyhow::
         if members > 0 {
             println!("demo members loaded: {members}");
         }
+        let enterprises = demo::load_census(&store, &clock).await?;
+        if enterprises > 0 {
+            println!("demo census loaded: {enterprises} enterprises, targets and contact leaders");
+        }
         println!("\n  Demo accounts (password: {})", demo::PASSWORD);
         for (username, display, _, what) in demo::ACCOUNTS {
             println!("    {username:<12} {display} — {what}");

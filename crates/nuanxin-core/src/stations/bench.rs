@@ -1,0 +1,190 @@
+//! Timing helpers for `nuanxin bench stations`: 10-nearest queries per second over a random index
+//! of stations across China, and the 15-minute circle analysis at national scale (coverage of
+//! demand points, suggested sites). Printing and the command itself are left to the CLI.
+
+use super::geo::{LatLng, TravelMode};
+use super::index::StationIndex;
+use super::siting::{coverage, suggest_sites, Demand, CIRCLE_MINUTES};
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use std::hint::black_box;
+use std::time::{Duration, Instant};
+use uuid::Uuid;
+
+/// A point uniformly at random in mainland China's bounding box.
+fn anywhere(rng: &mut StdRng) -> LatLng {
+    LatLng::parse(rng.gen_range(18.0..53.5), rng.gen_range(73.5..134.7)).expect("in range")
+}
+
+/// Points clustered around `centres` like the people of a city: normal spread of about 10 km.
+fn around(rng: &mut StdRng, centres: &[LatLng], n: usize) -> Vec<LatLng> {
+    (0..n)
+        .map(|_| {
+            let c = centres[rng.gen_range(0..centres.len())];
+            let (u, v): (f64, f64) = (rng.gen_range(f64::EPSILON..1.0), rng.gen());
+            let r = (-2.0 * u.ln()).sqrt() * 0.09;
+            let (dy, dx) = (v * std::f64::consts::TAU).sin_cos();
+            let lat = (c.lat() + r * dy).clamp(-90.0, 90.0);
+            let lng = (c.lng() + r * dx / c.lat().to_radians().cos()).clamp(-180.0, 180.0);
+            LatLng::parse(lat, lng).expect("clamped")
+        })
+        .collect()
+}
+
+fn ids(points: &[LatLng]) -> impl Iterator<Item = (Uuid, LatLng)> + '_ {
+    points
+        .iter()
+        .enumerate()
+        .map(|(i, &at)| (Uuid::from_u128(i as u128 + 1), at))
+}
+
+/// Nearest-station throughput on one thread.
+#[derive(Debug, Clone)]
+pub struct NearestBench {
+    pub stations: usize,
+    pub queries: usize,
+    /// Bulk load of the index.
+    pub build: Duration,
+    /// 10-nearest queries per second.
+    pub queries_per_s: f64,
+}
+
+/// Builds an index of `n_stations` random stations across China and runs `queries` 10-nearest
+/// queries from random points on the calling thread.
+pub fn bench_nearest(n_stations: usize, queries: usize) -> NearestBench {
+    let mut rng = StdRng::seed_from_u64(36_4567);
+    let points: Vec<LatLng> = (0..n_stations).map(|_| anywhere(&mut rng)).collect();
+    let started = Instant::now();
+    let index = StationIndex::build(ids(&points));
+    let build = started.elapsed();
+    let from: Vec<LatLng> = (0..queries).map(|_| anywhere(&mut rng)).collect();
+    let started = Instant::now();
+    for q in &from {
+        black_box(index.nearest(*q, 10));
+    }
+    let elapsed = started.elapsed().as_secs_f64().max(1e-9);
+    NearestBench {
+        stations: n_stations,
+        queries,
+        build,
+        queries_per_s: queries as f64 / elapsed,
+    }
+}
+
+/// The 15-minute circle analysis at scale.
+#[derive(Debug, Clone)]
+pub struct SitingBench {
+    pub demand: usize,
+    pub stations: usize,
+    pub candidates: usize,
+    pub mode: TravelMode,
+    /// Bulk load of the station index (not part of `coverage`).
+    pub index_build: Duration,
+    /// `siting::coverage` of all demand points against all stations.
+    pub coverage: Duration,
+    pub covered_share: f64,
+    pub uncovered: usize,
+    /// `siting::suggest_sites` over the uncovered demand, including its demand index.
+    pub suggest: Duration,
+    pub sites: usize,
+    /// Share of the uncovered demand that the suggested sites cover.
+    pub suggested_share: f64,
+}
+
+/// Demand, stations and candidate sites clustered around 400 random city centres in China; the
+/// coverage of all demand within 15 minutes by `mode`, then `sites` suggested sites for the
+/// uncovered demand.
+pub fn bench_siting(
+    demand: usize,
+    stations: usize,
+    candidates: usize,
+    sites: usize,
+    mode: TravelMode,
+) -> SitingBench {
+    let mut rng = StdRng::seed_from_u64(15);
+    let centres: Vec<LatLng> = (0..400).map(|_| anywhere(&mut rng)).collect();
+    let people: Vec<Demand> = around(&mut rng, &centres, demand)
+        .into_iter()
+        .map(|at| Demand::new(at, 1.0).expect("positive weight"))
+        .collect();
+    let station_points = around(&mut rng, &centres, stations);
+    let candidate_points = around(&mut rng, &centres, candidates);
+
+    let started = Instant::now();
+    let index = StationIndex::build(ids(&station_points));
+    let index_build = started.elapsed();
+
+    let started = Instant::now();
+    let covered = coverage(&people, &index, mode, CIRCLE_MINUTES);
+    let coverage_time = started.elapsed();
+
+    let uncovered: Vec<Demand> = covered.uncovered.iter().map(|&i| people[i]).collect();
+    let started = Instant::now();
+    let chosen = suggest_sites(&uncovered, &candidate_points, sites, covered.radius_m);
+    let suggest = started.elapsed();
+
+    let gained = chosen.last().map_or(0.0, |c| c.covered_weight);
+    SitingBench {
+        demand,
+        stations,
+        candidates,
+        mode,
+        index_build,
+        coverage: coverage_time,
+        covered_share: covered.share().unwrap_or(0.0),
+        uncovered: uncovered.len(),
+        suggest,
+        sites: chosen.len(),
+        suggested_share: if uncovered.is_empty() {
+            0.0
+        } else {
+            gained / uncovered.len() as f64
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn helpers_run_on_small_inputs() {
+        let n = bench_nearest(2_000, 500);
+        assert!(n.queries_per_s > 0.0);
+        let s = bench_siting(5_000, 500, 1_000, 5, TravelMode::Walk);
+        assert!(s.covered_share > 0.0 && s.covered_share < 1.0, "{s:?}");
+        assert_eq!(s.sites, 5);
+        assert!(s.suggested_share > 0.0);
+    }
+
+    /// The numbers of BENCHMARKS.md; run with
+    /// `cargo test --release -p nuanxin-core --lib stations::bench -- --ignored --nocapture`.
+    #[test]
+    #[ignore]
+    fn national_scale() {
+        let n = bench_nearest(1_000_000, 200_000);
+        println!(
+            "nearest: {} stations, build {:.2?}, 10-nearest {:.0} queries/s on one thread",
+            n.stations, n.build, n.queries_per_s
+        );
+        for mode in TravelMode::ALL {
+            let s = bench_siting(1_000_000, 100_000, 100_000, 50, mode);
+            println!(
+                "siting ({}): index {:.2?}; coverage of {} demand by {} stations {:.2?} \
+                 ({:.1}% covered, {} uncovered); {} sites from {} candidates {:.2?} \
+                 (cover {:.1}% of the uncovered)",
+                mode.code(),
+                s.index_build,
+                s.demand,
+                s.stations,
+                s.coverage,
+                s.covered_share * 100.0,
+                s.uncovered,
+                s.sites,
+                s.candidates,
+                s.suggest,
+                s.suggested_share * 100.0
+            );
+        }
+    }
+}

@@ -1,0 +1,150 @@
+//! The census in the JSON API. Same `core` calls as the pages.
+
+use super::pages::ListQuery;
+use crate::auth::ApiAuth;
+use crate::error::{ApiError, ErrorBody};
+use crate::AppState;
+use axum::extract::{Path, Query, State};
+use axum::Json;
+use nuanxin_core::census::prospects::{self, Prospect};
+use nuanxin_core::census::{
+    self, Enterprise, EnterpriseDraft, EnterpriseInput, Recorded, SourceRecord, Unionise,
+};
+use nuanxin_core::page::{Page, PageRequest};
+use nuanxin_core::Error;
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct ApiListQuery {
+    /// Only enterprises counted in this unit's subtree.
+    pub org: Option<String>,
+    /// Part of the name, or the USCC.
+    pub q: Option<String>,
+    /// `none`, `preparing`, `unionised`, or `not_unionised`.
+    pub status: Option<String>,
+    /// `ge100`, `50_99`, `25_49`, `lt25`.
+    pub bucket: Option<String>,
+    pub disputed: Option<bool>,
+    /// `name`, `staff`, `workers`, `updated`.
+    pub sort: Option<String>,
+    pub page: Option<u32>,
+    pub per_page: Option<u32>,
+}
+
+#[utoipa::path(get, path = "/api/v1/enterprises", tag = "census", params(ApiListQuery),
+    responses((status = 200, description = "Census enterprises counted in the caller's scope", body = Page<Enterprise>)))]
+pub async fn list(
+    State(state): State<AppState>,
+    ApiAuth(auth): ApiAuth,
+    Query(q): Query<ApiListQuery>,
+) -> Result<Json<Page<Enterprise>>, ApiError> {
+    let page = PageRequest::new(q.page, q.per_page);
+    let filter = ListQuery {
+        org: q.org,
+        q: q.q,
+        status: q.status,
+        bucket: q.bucket,
+        disputed: q.disputed.map(|d| d.to_string()),
+        sort: q.sort,
+        page: None,
+    }
+    .filter();
+    let mut tx = state.store.read().await?;
+    Ok(Json(
+        census::list(&mut tx, &auth.caller.scope, &filter, page).await?,
+    ))
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct RecordAnswer {
+    pub outcome: Recorded,
+    pub enterprise: Enterprise,
+}
+
+#[utoipa::path(post, path = "/api/v1/enterprises", tag = "census", request_body = EnterpriseInput,
+    responses((status = 200, body = RecordAnswer), (status = 422, description = "A field is invalid", body = ErrorBody)))]
+pub async fn create(
+    State(state): State<AppState>,
+    ApiAuth(auth): ApiAuth,
+    Json(input): Json<EnterpriseInput>,
+) -> Result<Json<RecordAnswer>, ApiError> {
+    let draft =
+        EnterpriseDraft::parse(&input).map_err(|errs| Error::invalid(errs[0].0, errs[0].1))?;
+    let mut tx = state.store.write().await?;
+    let outcome = census::record(&mut tx, &auth.caller, &draft).await?;
+    let enterprise = census::get(&mut tx, &auth.caller.scope, &draft.uscc).await?;
+    tx.commit().await?;
+    Ok(Json(RecordAnswer {
+        outcome,
+        enterprise,
+    }))
+}
+
+#[utoipa::path(get, path = "/api/v1/enterprises/{uscc}", tag = "census",
+    params(("uscc" = String, Path, description = "Unified social credit code")),
+    responses((status = 200, body = Enterprise), (status = 404, body = ErrorBody)))]
+pub async fn get(
+    State(state): State<AppState>,
+    ApiAuth(auth): ApiAuth,
+    Path(uscc): Path<String>,
+) -> Result<Json<Enterprise>, ApiError> {
+    let mut tx = state.store.read().await?;
+    Ok(Json(census::get(&mut tx, &auth.caller.scope, &uscc).await?))
+}
+
+#[utoipa::path(get, path = "/api/v1/enterprises/{uscc}/sources", tag = "census",
+    params(("uscc" = String, Path, description = "Unified social credit code")),
+    responses((status = 200, description = "Each source's version, for the merge view", body = Vec<SourceRecord>), (status = 404, body = ErrorBody)))]
+pub async fn sources(
+    State(state): State<AppState>,
+    ApiAuth(auth): ApiAuth,
+    Path(uscc): Path<String>,
+) -> Result<Json<Vec<SourceRecord>>, ApiError> {
+    let mut tx = state.store.read().await?;
+    Ok(Json(
+        census::sources_of(&mut tx, &auth.caller.scope, &uscc).await?,
+    ))
+}
+
+#[utoipa::path(post, path = "/api/v1/enterprises/{uscc}/unionise", tag = "census",
+    params(("uscc" = String, Path, description = "Unified social credit code")), request_body = Unionise,
+    responses((status = 200, body = Enterprise), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn unionise(
+    State(state): State<AppState>,
+    ApiAuth(auth): ApiAuth,
+    Path(uscc): Path<String>,
+    Json(how): Json<Unionise>,
+) -> Result<Json<Enterprise>, ApiError> {
+    let mut tx = state.store.write().await?;
+    let e = census::mark_unionised(&mut tx, &auth.caller, &uscc, &how).await?;
+    tx.commit().await?;
+    Ok(Json(e))
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct ProspectQuery {
+    pub org: Option<String>,
+    pub q: Option<String>,
+    pub page: Option<u32>,
+    pub per_page: Option<u32>,
+}
+
+#[utoipa::path(get, path = "/api/v1/prospects", tag = "census", params(ProspectQuery),
+    responses((status = 200, description = "Known workers who are not members, phones masked", body = Page<Prospect>)))]
+pub async fn prospects(
+    State(state): State<AppState>,
+    ApiAuth(auth): ApiAuth,
+    Query(q): Query<ProspectQuery>,
+) -> Result<Json<Page<Prospect>>, ApiError> {
+    let mut tx = state.store.read().await?;
+    Ok(Json(
+        prospects::list(
+            &mut tx,
+            &auth.caller.scope,
+            q.org.as_deref(),
+            q.q.as_deref(),
+            PageRequest::new(q.page, q.per_page),
+        )
+        .await?,
+    ))
+}

@@ -1,0 +1,838 @@
+//! Census pages: the enterprise list with the un-unionised database by size bucket and the
+//! suggested action, the form, an enterprise's page with its sources (the merge view) and the
+//! one-click "mark unionised", import and export, and the prospects with their invitations.
+
+use crate::auth::Auth;
+use crate::error::PageError;
+use crate::layout::Ctx;
+use crate::respond::{self, render};
+use crate::AppState;
+use askama::Template;
+use axum::extract::{Multipart, Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::Form;
+use nuanxin_core::census::prospects::{self, Prospect};
+use nuanxin_core::census::sheet::{self, EnterpriseImportReport};
+use nuanxin_core::census::{
+    self, Enterprise, EnterpriseDraft, EnterpriseFilter, EnterpriseInput, SourceRecord,
+    UnionStatus, Unionise,
+};
+use nuanxin_core::coverage::{self, Coverage, Period};
+use nuanxin_core::orgs::Industry;
+use nuanxin_core::page::{Page, PageRequest};
+use nuanxin_core::{sheets, Error, Role};
+use serde::Deserialize;
+use std::collections::HashMap;
+use uuid::Uuid;
+
+#[derive(Debug, Default, Deserialize, Clone)]
+pub struct ListQuery {
+    pub org: Option<String>,
+    pub q: Option<String>,
+    pub status: Option<String>,
+    pub bucket: Option<String>,
+    pub disputed: Option<String>,
+    pub sort: Option<String>,
+    pub page: Option<u32>,
+}
+
+fn filled(s: &Option<String>) -> Option<String> {
+    s.as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+}
+
+impl ListQuery {
+    pub fn filter(&self) -> EnterpriseFilter {
+        EnterpriseFilter {
+            org: filled(&self.org),
+            q: filled(&self.q),
+            status: filled(&self.status),
+            bucket: filled(&self.bucket),
+            disputed: self.disputed.as_deref().map(|d| d == "1" || d == "true"),
+            sort: filled(&self.sort),
+        }
+    }
+
+    fn encode_with(&self, overrides: &[(&str, Option<&str>)]) -> String {
+        let mut p: Vec<(String, String)> = Vec::new();
+        for (k, v) in [
+            ("org", &self.org),
+            ("q", &self.q),
+            ("status", &self.status),
+            ("bucket", &self.bucket),
+            ("disputed", &self.disputed),
+            ("sort", &self.sort),
+        ] {
+            if overrides.iter().any(|(o, _)| *o == k) {
+                continue;
+            }
+            if let Some(v) = filled(v) {
+                p.push((k.into(), v));
+            }
+        }
+        for (k, v) in overrides {
+            if let Some(v) = v {
+                p.push((k.to_string(), v.to_string()));
+            }
+        }
+        p.iter()
+            .map(|(k, v)| format!("{k}={}", crate::auth::urlencode(v)))
+            .collect::<Vec<_>>()
+            .join("&")
+    }
+
+    pub fn page_link(&self, page: u32) -> String {
+        format!(
+            "/census?{}",
+            self.encode_with(&[("page", Some(&page.to_string()))])
+        )
+    }
+
+    pub fn bucket_link(&self, bucket: &str) -> String {
+        format!(
+            "/census?{}",
+            self.encode_with(&[
+                ("status", Some("not_unionised")),
+                ("bucket", Some(bucket)),
+                ("page", None)
+            ])
+        )
+    }
+
+    pub fn export_link(&self) -> String {
+        format!(
+            "/census/export.xlsx?{}",
+            self.encode_with(&[("page", None)])
+        )
+    }
+
+    pub fn is(&self, key: &str, value: &str) -> bool {
+        let v = match key {
+            "status" => &self.status,
+            "bucket" => &self.bucket,
+            "sort" => &self.sort,
+            _ => &None,
+        };
+        v.as_deref().unwrap_or("") == value
+    }
+}
+
+#[derive(Template)]
+#[template(path = "census/list.html")]
+struct ListPage {
+    ctx: Ctx,
+    query: ListQuery,
+    page: Page<Enterprise>,
+    /// The un-unionised buckets of the area: (bucket, count).
+    buckets: Vec<(&'static str, i64)>,
+    summary: Option<Coverage>,
+    can_edit: bool,
+}
+
+impl ListPage {
+    fn label(&self, prefix: &str, value: &str) -> String {
+        self.ctx.t(&format!("{prefix}.{value}")).to_string()
+    }
+
+    fn status_options(&self) -> &'static [&'static str] {
+        &["not_unionised", "none", "preparing", "unionised"]
+    }
+
+    fn bucket_options(&self) -> &'static [&'static str] {
+        &["ge100", "50_99", "25_49", "lt25"]
+    }
+
+    fn sort_options(&self) -> &'static [&'static str] {
+        &["name", "staff", "workers", "updated"]
+    }
+
+    fn action(&self, e: &Enterprise) -> String {
+        e.suggested_action()
+            .map(|a| self.label("census.action", a.as_str()))
+            .unwrap_or_default()
+    }
+}
+
+fn can_edit(auth: &Auth) -> bool {
+    auth.caller
+        .scope
+        .roots()
+        .iter()
+        .any(|r| r.role >= Role::Staff)
+}
+
+/// The code of the unit whose figures a cadre sees by default: the first post.
+pub async fn home_org(state: &AppState, auth: &Auth) -> Result<Option<String>, PageError> {
+    let Some(root) = auth.caller.scope.roots().first().cloned() else {
+        return Ok(None);
+    };
+    let code = root
+        .path
+        .trim_end_matches('/')
+        .rsplit('/')
+        .next()
+        .unwrap_or("")
+        .to_string();
+    let _ = state;
+    Ok(Some(code).filter(|c| !c.is_empty()))
+}
+
+pub async fn list(
+    State(state): State<AppState>,
+    auth: Auth,
+    Query(query): Query<ListQuery>,
+) -> Result<Html<String>, PageError> {
+    let mut tx = state.store.read().await?;
+    let page = census::list(
+        &mut tx,
+        &auth.caller.scope,
+        &query.filter(),
+        PageRequest::new(query.page, Some(50)),
+    )
+    .await?;
+    let org = match filled(&query.org) {
+        Some(o) => Some(o),
+        None => home_org(&state, &auth).await?,
+    };
+    let summary = match org {
+        Some(code) => {
+            let period = Period::or_this_year(None, None, auth.caller.today)?;
+            Some(coverage::coverage(&mut tx, &auth.caller.scope, &code, period).await?)
+        }
+        None => None,
+    };
+    let buckets = match &summary {
+        Some(s) => vec![
+            ("ge100", s.enterprises_not_unionised.ge100),
+            ("50_99", s.enterprises_not_unionised.from50to99),
+            ("25_49", s.enterprises_not_unionised.from25to49),
+            ("lt25", s.enterprises_not_unionised.lt25),
+        ],
+        None => Vec::new(),
+    };
+    let ctx = Ctx::new(&auth, "census", "/census");
+    render(&ListPage {
+        can_edit: can_edit(&auth),
+        ctx,
+        query,
+        page,
+        buckets,
+        summary,
+    })
+}
+
+#[derive(Debug, Default, Deserialize, Clone)]
+pub struct EnterpriseForm {
+    #[serde(default)]
+    pub uscc: String,
+    #[serde(default)]
+    pub name: String,
+    #[serde(default)]
+    pub industry: String,
+    #[serde(default)]
+    pub staff: String,
+    #[serde(default)]
+    pub new_form_workers: String,
+    #[serde(default)]
+    pub region_code: String,
+    #[serde(default)]
+    pub address: String,
+    #[serde(default)]
+    pub has_party_org: Option<String>,
+    #[serde(default)]
+    pub union_status: String,
+    #[serde(default)]
+    pub union_code: String,
+    #[serde(default)]
+    pub operating: Option<String>,
+    #[serde(default)]
+    pub contact_name: String,
+    #[serde(default)]
+    pub contact_phone: String,
+    #[serde(default)]
+    pub source: String,
+}
+
+impl EnterpriseForm {
+    fn input(&self) -> EnterpriseInput {
+        let opt = |s: &str| Some(s.to_string()).filter(|s| !s.trim().is_empty());
+        EnterpriseInput {
+            uscc: self.uscc.clone(),
+            name: self.name.clone(),
+            industry: self.industry.clone(),
+            staff: self.staff.clone(),
+            new_form_workers: self.new_form_workers.clone(),
+            region_code: self.region_code.clone(),
+            address: opt(&self.address),
+            has_party_org: Some(
+                if self.has_party_org.is_some() {
+                    "是"
+                } else {
+                    "否"
+                }
+                .into(),
+            ),
+            union_status: opt(&self.union_status),
+            union_code: opt(&self.union_code),
+            operating: Some(
+                if self.operating.is_some() {
+                    "是"
+                } else {
+                    "否"
+                }
+                .into(),
+            ),
+            contact_name: opt(&self.contact_name),
+            contact_phone: opt(&self.contact_phone),
+            source: opt(&self.source),
+        }
+    }
+
+    fn of(e: &Enterprise) -> EnterpriseForm {
+        EnterpriseForm {
+            uscc: e.uscc.clone(),
+            name: e.name.clone(),
+            industry: e.industry.clone(),
+            staff: e.staff.to_string(),
+            new_form_workers: e.new_form_workers.to_string(),
+            region_code: e.region_code.clone(),
+            address: e.address.clone().unwrap_or_default(),
+            has_party_org: e.has_party_org.then(|| "1".into()),
+            union_status: e.union_status.clone(),
+            union_code: e.union_code.clone().unwrap_or_default(),
+            operating: e.operating.then(|| "1".into()),
+            contact_name: e.contact_name.clone().unwrap_or_default(),
+            contact_phone: e.contact_phone.clone().unwrap_or_default(),
+            source: e.source.clone(),
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "census/form.html")]
+struct FormPage {
+    ctx: Ctx,
+    editing: bool,
+    form: EnterpriseForm,
+    errors: HashMap<&'static str, &'static str>,
+    industries: Vec<(&'static str, String)>,
+    statuses: Vec<(&'static str, String)>,
+}
+
+impl FormPage {
+    fn error(&self, field: &str) -> Option<&str> {
+        self.errors.get(field).map(|c| self.ctx.t(c))
+    }
+
+    fn inputs(&self) -> &'static [(&'static str, &'static str)] {
+        &[
+            ("uscc", "text"),
+            ("name", "text"),
+            ("staff", "number"),
+            ("new_form_workers", "number"),
+            ("region_code", "text"),
+            ("address", "text"),
+            ("union_code", "text"),
+            ("contact_name", "text"),
+            ("contact_phone", "tel"),
+            ("source", "text"),
+        ]
+    }
+
+    fn field_label(&self, field: &str) -> String {
+        self.ctx.t(&format!("census.field.{field}")).to_string()
+    }
+
+    fn value(&self, field: &str) -> String {
+        let f = &self.form;
+        match field {
+            "uscc" => &f.uscc,
+            "name" => &f.name,
+            "staff" => &f.staff,
+            "new_form_workers" => &f.new_form_workers,
+            "region_code" => &f.region_code,
+            "address" => &f.address,
+            "union_code" => &f.union_code,
+            "contact_name" => &f.contact_name,
+            "contact_phone" => &f.contact_phone,
+            _ => &f.source,
+        }
+        .clone()
+    }
+}
+
+fn form_page(
+    auth: &Auth,
+    editing: bool,
+    form: EnterpriseForm,
+    errors: HashMap<&'static str, &'static str>,
+) -> Result<Html<String>, PageError> {
+    let here = if editing {
+        format!("/census/{}/edit", form.uscc)
+    } else {
+        "/census/new".to_string()
+    };
+    let ctx = Ctx::new(auth, "census", &here);
+    let industries = Industry::ALL
+        .iter()
+        .map(|i| {
+            (
+                i.as_str(),
+                ctx.t(&format!("orgs.industry.{}", i.as_str())).to_string(),
+            )
+        })
+        .collect();
+    let statuses = UnionStatus::ALL
+        .iter()
+        .map(|s| {
+            (
+                s.as_str(),
+                ctx.t(&format!("census.status.{}", s.as_str())).to_string(),
+            )
+        })
+        .collect();
+    render(&FormPage {
+        ctx,
+        editing,
+        form,
+        errors,
+        industries,
+        statuses,
+    })
+}
+
+fn field_errors(errs: &[(&'static str, &'static str)]) -> HashMap<&'static str, &'static str> {
+    let mut map = HashMap::new();
+    for (f, c) in errs {
+        map.entry(*f).or_insert(*c);
+    }
+    map
+}
+
+pub async fn new_form(auth: Auth) -> Result<Html<String>, PageError> {
+    let form = EnterpriseForm {
+        operating: Some("1".into()),
+        union_status: "none".into(),
+        industry: "food_delivery".into(),
+        ..EnterpriseForm::default()
+    };
+    form_page(&auth, false, form, HashMap::new())
+}
+
+pub async fn create(
+    State(state): State<AppState>,
+    auth: Auth,
+    Form(form): Form<EnterpriseForm>,
+) -> Result<Response, PageError> {
+    let draft = match EnterpriseDraft::parse(&form.input()) {
+        Ok(d) => d,
+        Err(errs) => {
+            let html = form_page(&auth, false, form, field_errors(&errs))?;
+            return Ok((StatusCode::UNPROCESSABLE_ENTITY, html).into_response());
+        }
+    };
+    let mut tx = state.store.write().await?;
+    match census::record(&mut tx, &auth.caller, &draft).await {
+        Ok(_) => {
+            tx.commit().await?;
+            Ok(Redirect::to(&format!("/census/{}", draft.uscc)).into_response())
+        }
+        Err(Error::Invalid { field, code } | Error::Conflict { field, code }) => {
+            drop(tx);
+            let html = form_page(&auth, false, form, field_errors(&[(field, code)]))?;
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, html).into_response())
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+pub async fn edit_form(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(uscc): Path<String>,
+) -> Result<Html<String>, PageError> {
+    let mut tx = state.store.read().await?;
+    let e = census::get(&mut tx, &auth.caller.scope, &uscc).await?;
+    form_page(&auth, true, EnterpriseForm::of(&e), HashMap::new())
+}
+
+pub async fn update(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(uscc): Path<String>,
+    Form(mut form): Form<EnterpriseForm>,
+) -> Result<Response, PageError> {
+    form.uscc = uscc.clone();
+    let draft = match EnterpriseDraft::parse(&form.input()) {
+        Ok(d) => d,
+        Err(errs) => {
+            let html = form_page(&auth, true, form, field_errors(&errs))?;
+            return Ok((StatusCode::UNPROCESSABLE_ENTITY, html).into_response());
+        }
+    };
+    let mut tx = state.store.write().await?;
+    match census::update(&mut tx, &auth.caller, &uscc, &draft).await {
+        Ok(e) => {
+            tx.commit().await?;
+            Ok(Redirect::to(&format!("/census/{}", e.uscc)).into_response())
+        }
+        Err(Error::Invalid { field, code } | Error::Conflict { field, code }) => {
+            drop(tx);
+            let html = form_page(&auth, true, form, field_errors(&[(field, code)]))?;
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, html).into_response())
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "census/show.html")]
+struct ShowPage {
+    ctx: Ctx,
+    e: Enterprise,
+    sources: Vec<SourceRecord>,
+    /// Fields on which the sources disagree.
+    differing: Vec<&'static str>,
+    can_edit: bool,
+    message: Option<&'static str>,
+}
+
+const FACT_FIELDS: [&str; 7] = [
+    "name",
+    "industry",
+    "staff",
+    "new_form_workers",
+    "region_code",
+    "union_status",
+    "operating",
+];
+
+impl ShowPage {
+    fn label(&self, prefix: &str, value: &str) -> String {
+        self.ctx.t(&format!("{prefix}.{value}")).to_string()
+    }
+
+    fn value(&self, s: &SourceRecord, field: &str) -> String {
+        match s.record.get(field) {
+            Some(serde_json::Value::String(v)) => match field {
+                "industry" => self.label("orgs.industry", v),
+                "union_status" => self.label("census.status", v),
+                _ => v.clone(),
+            },
+            Some(serde_json::Value::Bool(b)) => self
+                .ctx
+                .t(if *b { "common.yes" } else { "common.no" })
+                .to_string(),
+            Some(v) => v.to_string(),
+            None => String::new(),
+        }
+    }
+
+    fn differs(&self, field: &str) -> bool {
+        self.differing.contains(&field)
+    }
+
+    fn fields(&self) -> Vec<&'static str> {
+        FACT_FIELDS.to_vec()
+    }
+}
+
+async fn show_page(
+    state: &AppState,
+    auth: &Auth,
+    uscc: &str,
+    message: Option<&'static str>,
+) -> Result<Html<String>, PageError> {
+    let mut tx = state.store.read().await?;
+    let e = census::get(&mut tx, &auth.caller.scope, uscc).await?;
+    let sources = census::sources_of(&mut tx, &auth.caller.scope, uscc).await?;
+    let differing = FACT_FIELDS
+        .into_iter()
+        .filter(|f| {
+            let mut values = sources.iter().map(|s| s.record.get(*f));
+            let first = values.next();
+            values.any(|v| Some(v) != first)
+        })
+        .collect();
+    let ctx = Ctx::new(auth, "census", &format!("/census/{uscc}"));
+    render(&ShowPage {
+        can_edit: can_edit(auth),
+        ctx,
+        e,
+        sources,
+        differing,
+        message,
+    })
+}
+
+pub async fn show(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(uscc): Path<String>,
+) -> Result<Html<String>, PageError> {
+    show_page(&state, &auth, &uscc, None).await
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ResolveForm {
+    pub source: String,
+}
+
+pub async fn resolve(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(uscc): Path<String>,
+    Form(f): Form<ResolveForm>,
+) -> Result<Response, PageError> {
+    let mut tx = state.store.write().await?;
+    census::resolve(&mut tx, &auth.caller, &uscc, &f.source).await?;
+    tx.commit().await?;
+    Ok(Redirect::to(&format!("/census/{uscc}")).into_response())
+}
+
+#[derive(Debug, Deserialize)]
+pub struct UnioniseForm {
+    /// `existing` or `new`.
+    pub how: String,
+    #[serde(default)]
+    pub union_code: String,
+    #[serde(default)]
+    pub code: String,
+    #[serde(default)]
+    pub name: String,
+    #[serde(default)]
+    pub parent_code: String,
+}
+
+pub async fn unionise(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(uscc): Path<String>,
+    Form(f): Form<UnioniseForm>,
+) -> Result<Response, PageError> {
+    let how = if f.how == "new" {
+        Unionise::New {
+            code: f.code,
+            name: f.name,
+            parent_code: f.parent_code,
+        }
+    } else {
+        Unionise::Existing {
+            union_code: f.union_code,
+        }
+    };
+    let mut tx = state.store.write().await?;
+    match census::mark_unionised(&mut tx, &auth.caller, &uscc, &how).await {
+        Ok(_) => {
+            tx.commit().await?;
+            Ok(Redirect::to(&format!("/census/{uscc}")).into_response())
+        }
+        Err(e @ (Error::Invalid { .. } | Error::Conflict { .. })) => {
+            drop(tx);
+            let html = show_page(&state, &auth, &uscc, Some(e.code())).await?;
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, html).into_response())
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "census/import.html")]
+struct ImportPage {
+    ctx: Ctx,
+    report: Option<EnterpriseImportReport>,
+    file_error: Option<String>,
+}
+
+impl ImportPage {
+    fn reason(&self, code: &str) -> String {
+        self.ctx.t(code).to_string()
+    }
+}
+
+pub async fn import_form(auth: Auth) -> Result<Html<String>, PageError> {
+    render(&ImportPage {
+        ctx: Ctx::new(&auth, "census", "/census/import"),
+        report: None,
+        file_error: None,
+    })
+}
+
+pub async fn import(
+    State(state): State<AppState>,
+    auth: Auth,
+    multipart: Multipart,
+) -> Result<Response, PageError> {
+    if !can_edit(&auth) {
+        return Err(Error::Forbidden.into());
+    }
+    let crate::upload::Upload { bytes, dry_run } = crate::upload::read(multipart).await?;
+    let ctx = Ctx::new(&auth, "census", "/census/import");
+    let table = match sheet::read(&bytes) {
+        Ok(t) => t,
+        Err(e) => {
+            let html = render(&ImportPage {
+                ctx,
+                report: None,
+                file_error: Some(e.to_string()),
+            })?;
+            return Ok((StatusCode::UNPROCESSABLE_ENTITY, html).into_response());
+        }
+    };
+    let report = sheet::import(&state.store, &auth.caller, &table, dry_run, |_, _| {}).await?;
+    Ok(render(&ImportPage {
+        ctx,
+        report: Some(report),
+        file_error: None,
+    })?
+    .into_response())
+}
+
+pub async fn template(_auth: Auth) -> Result<Response, PageError> {
+    let headers: Vec<&str> = sheet::COLUMNS[..13].iter().map(|c| c.zh).collect();
+    let bytes = sheets::write_xlsx("企业", &headers, &[]).map_err(Error::Internal)?;
+    Ok(respond::file(
+        bytes,
+        "enterprises-template.xlsx",
+        respond::XLSX,
+        false,
+    ))
+}
+
+pub async fn export(
+    State(state): State<AppState>,
+    auth: Auth,
+    Query(query): Query<ListQuery>,
+) -> Result<Response, PageError> {
+    let mut tx = state.store.write().await?;
+    let zh = auth.lang == crate::Lang::ZhCn;
+    let bytes = sheet::export(&mut tx, &auth.caller.scope, &query.filter(), zh).await?;
+    nuanxin_core::audit::record(
+        &mut tx,
+        &auth.caller.actor,
+        auth.caller.at,
+        "census.export",
+        query.filter().org.as_deref().unwrap_or("*"),
+        auth.caller.scope.roots().first().map(|r| r.path.as_str()),
+        serde_json::json!({"status": query.status, "bucket": query.bucket}),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(respond::file(
+        bytes,
+        "enterprises.xlsx",
+        respond::XLSX,
+        false,
+    ))
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct ProspectQuery {
+    pub org: Option<String>,
+    pub q: Option<String>,
+    pub page: Option<u32>,
+}
+
+#[derive(Template)]
+#[template(path = "census/prospects.html")]
+struct ProspectsPage {
+    ctx: Ctx,
+    query: ProspectQuery,
+    page: Page<Prospect>,
+    can_edit: bool,
+    message: Option<&'static str>,
+}
+
+impl ProspectsPage {
+    fn label(&self, prefix: &str, value: &str) -> String {
+        self.ctx.t(&format!("{prefix}.{value}")).to_string()
+    }
+
+    fn page_link(&self, page: u32) -> String {
+        format!(
+            "/census/prospects?q={}&org={}&page={page}",
+            crate::auth::urlencode(self.query.q.as_deref().unwrap_or("")),
+            crate::auth::urlencode(self.query.org.as_deref().unwrap_or(""))
+        )
+    }
+}
+
+async fn prospects_page(
+    state: &AppState,
+    auth: &Auth,
+    query: ProspectQuery,
+    message: Option<&'static str>,
+) -> Result<Html<String>, PageError> {
+    let mut tx = state.store.read().await?;
+    let page = prospects::list(
+        &mut tx,
+        &auth.caller.scope,
+        query.org.as_deref(),
+        query.q.as_deref(),
+        PageRequest::new(query.page, Some(50)),
+    )
+    .await?;
+    render(&ProspectsPage {
+        ctx: Ctx::new(auth, "census", "/census/prospects"),
+        can_edit: can_edit(auth),
+        query,
+        page,
+        message,
+    })
+}
+
+pub async fn prospects_list(
+    State(state): State<AppState>,
+    auth: Auth,
+    Query(query): Query<ProspectQuery>,
+) -> Result<Html<String>, PageError> {
+    prospects_page(&state, &auth, query, None).await
+}
+
+pub async fn invite(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<Uuid>,
+) -> Result<Response, PageError> {
+    let mut tx = state.store.write().await?;
+    let link = invite_link(&mut tx, &auth, id, &state).await?;
+    match prospects::invite(&mut tx, &auth.caller, state.sms.as_ref(), id, &link).await {
+        Ok(()) => {
+            tx.commit().await?;
+            let html = prospects_page(
+                &state,
+                &auth,
+                ProspectQuery::default(),
+                Some("census.invited"),
+            )
+            .await?;
+            Ok(html.into_response())
+        }
+        Err(e @ Error::Invalid { .. }) => {
+            drop(tx);
+            let html =
+                prospects_page(&state, &auth, ProspectQuery::default(), Some(e.code())).await?;
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, html).into_response())
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// The join link of the prospect's union: its current join code (made if it has none).
+async fn invite_link(
+    tx: &mut nuanxin_core::Tx,
+    auth: &Auth,
+    id: Uuid,
+    state: &AppState,
+) -> Result<String, PageError> {
+    let code = prospects::union_of(tx, &auth.caller.scope, id).await?;
+    let jc = nuanxin_core::members::current_code(tx, &auth.caller, &code, "qr").await?;
+    Ok(format!(
+        "{}/j/{}",
+        state.config.public_url.trim_end_matches('/'),
+        jc.code
+    ))
+}

@@ -1,0 +1,264 @@
+//! The dashboard a cadre lands on (`/dashboard`): targets first, then the coverage of their
+//! area with charts (trend, composition, ranking of children), the children's figures with
+//! drill-down to each child and to the lists behind each figure, and the statistics sheet as
+//! xlsx. The API answers the same figures at `/api/v1/coverage`.
+
+use crate::auth::{ApiAuth, Auth};
+use crate::error::{ApiError, ErrorBody, PageError};
+use crate::layout::Ctx;
+use crate::respond::{self, render};
+use crate::AppState;
+use askama::Template;
+use axum::extract::{Query, State};
+use axum::response::{Html, Response};
+use axum::Json;
+use nuanxin_core::coverage::{self, Coverage, Period, TrendPoint};
+use nuanxin_core::members::WorkerGroup;
+use nuanxin_core::sheets::parse_date;
+use nuanxin_core::targets::{self, TargetProgress};
+use nuanxin_core::{orgs, Error};
+use serde::Deserialize;
+
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+pub struct CoverageQuery {
+    /// Org code (default: the caller's first post).
+    pub org: Option<String>,
+    /// First day of the period (default: 1 January of this year).
+    pub from: Option<String>,
+    /// Last day of the period (default: today).
+    pub to: Option<String>,
+}
+
+fn period(q: &CoverageQuery, today: chrono::NaiveDate) -> Result<Period, Error> {
+    let date = |field: &'static str, s: &Option<String>| match s
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+    {
+        None => Ok(None),
+        Some(s) => parse_date(s)
+            .map(Some)
+            .ok_or(Error::invalid(field, "errors.bad_date")),
+    };
+    Period::or_this_year(date("from", &q.from)?, date("to", &q.to)?, today)
+}
+
+async fn org_of(state: &AppState, auth: &Auth, q: &CoverageQuery) -> Result<String, PageError> {
+    match q.org.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        Some(o) => Ok(o.to_string()),
+        None => crate::census::pages::home_org(state, auth)
+            .await?
+            .ok_or_else(|| Error::NotFound.into()),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "coverage/dashboard.html")]
+struct DashboardPage {
+    ctx: Ctx,
+    report: Coverage,
+    trend: Vec<TrendPoint>,
+    targets: Vec<TargetProgress>,
+    crumbs: Vec<(String, String)>,
+    /// Members by worker group, in the order of SPEC section 2.
+    groups: Vec<(&'static str, i64)>,
+    /// The data the charts draw, as JSON for `assets/coverage.js`.
+    chart_json: String,
+}
+
+impl DashboardPage {
+    fn pct(&self, r: &Option<f64>) -> String {
+        r.map(|x| format!("{:.1}%", x * 100.0))
+            .unwrap_or_else(|| "—".into())
+    }
+
+    fn label(&self, prefix: &str, value: &str) -> String {
+        self.ctx.t(&format!("{prefix}.{value}")).to_string()
+    }
+
+    fn unions_total(&self, c: &Coverage) -> i64 {
+        c.unions_by_type.values().sum()
+    }
+
+    fn export_link(&self) -> String {
+        format!(
+            "/dashboard/export.xlsx?org={}&from={}&to={}",
+            crate::auth::urlencode(&self.report.org_code),
+            self.report.period.from,
+            self.report.period.to
+        )
+    }
+
+    fn drill(&self, code: &str) -> String {
+        format!(
+            "/dashboard?org={}&from={}&to={}",
+            crate::auth::urlencode(code),
+            self.report.period.from,
+            self.report.period.to
+        )
+    }
+
+    fn pct_of(&self, progress: &f64) -> String {
+        format!("{:.0}%", (progress * 100.0).min(999.0))
+    }
+
+    fn bar_width(&self, progress: &f64) -> String {
+        format!("{:.0}", (progress * 100.0).clamp(0.0, 100.0))
+    }
+
+    fn target_value(&self, t: &TargetProgress) -> String {
+        targets::format_value(&t.metric, t.value)
+    }
+
+    fn target_actual(&self, t: &TargetProgress) -> String {
+        targets::format_value(&t.metric, t.actual)
+    }
+}
+
+pub async fn dashboard(
+    State(state): State<AppState>,
+    auth: Auth,
+    Query(query): Query<CoverageQuery>,
+) -> Result<Html<String>, PageError> {
+    let code = org_of(&state, &auth, &query).await?;
+    let period = period(&query, auth.caller.today)?;
+    let mut tx = state.store.read().await?;
+    let report = coverage::coverage(&mut tx, &auth.caller.scope, &code, period).await?;
+    let trend = coverage::trend(&mut tx, &auth.caller.scope, &code, auth.caller.today, 12).await?;
+    let targets =
+        targets::progress_of(&mut tx, &auth.caller.scope, &code, auth.caller.today).await?;
+    let unit = orgs::get(&mut tx, &auth.caller.scope, &code).await?;
+    let crumbs = orgs::ancestors(&mut tx, &auth.caller.scope, &unit)
+        .await?
+        .into_iter()
+        .map(|a| (a.code, a.name))
+        .collect();
+    let ctx = Ctx::new(&auth, "dashboard", &format!("/dashboard?org={code}"));
+    let groups: Vec<serde_json::Value> = WorkerGroup::ALL
+        .iter()
+        .map(|g| serde_json::json!({"name": ctx.t(&format!("members.group.{}", g.as_str())), "value": report.members_by_group.get(g.as_str()).copied().unwrap_or(0)}))
+        .collect();
+    let mut ranking: Vec<&Coverage> = report.children.iter().collect();
+    ranking.sort_by_key(|c| std::cmp::Reverse(c.members_total));
+    let chart_json = serde_json::json!({
+        "trend": {
+            "months": trend.iter().map(|p| p.month.clone()).collect::<Vec<_>>(),
+            "members": trend.iter().map(|p| p.members).collect::<Vec<_>>(),
+            "joined": trend.iter().map(|p| p.joined).collect::<Vec<_>>(),
+            "labels": [ctx.t("coverage.members_total"), ctx.t("coverage.new_members")],
+        },
+        "groups": groups,
+        "ranking": {
+            "names": ranking.iter().take(15).map(|c| c.org_name.clone()).collect::<Vec<_>>(),
+            "members": ranking.iter().take(15).map(|c| c.members_total).collect::<Vec<_>>(),
+            "label": ctx.t("coverage.members_total"),
+        },
+    })
+    .to_string()
+    .replace("</", "<\\/");
+    let by_group = WorkerGroup::ALL
+        .iter()
+        .map(|g| {
+            (
+                g.as_str(),
+                report
+                    .members_by_group
+                    .get(g.as_str())
+                    .copied()
+                    .unwrap_or(0),
+            )
+        })
+        .collect();
+    render(&DashboardPage {
+        ctx,
+        groups: by_group,
+        report,
+        trend,
+        targets,
+        crumbs,
+        chart_json,
+    })
+}
+
+pub async fn export(
+    State(state): State<AppState>,
+    auth: Auth,
+    Query(query): Query<CoverageQuery>,
+) -> Result<Response, PageError> {
+    let code = org_of(&state, &auth, &query).await?;
+    let period = period(&query, auth.caller.today)?;
+    let mut tx = state.store.write().await?;
+    let report = coverage::coverage(&mut tx, &auth.caller.scope, &code, period).await?;
+    let zh = auth.lang == crate::Lang::ZhCn;
+    let bytes = coverage::sheet::statistics_xlsx(&report, zh).map_err(Error::Internal)?;
+    let path = orgs::get(&mut tx, &auth.caller.scope, &code).await?.path;
+    nuanxin_core::audit::record(
+        &mut tx,
+        &auth.caller.actor,
+        auth.caller.at,
+        "coverage.export",
+        &code,
+        Some(&path),
+        serde_json::json!({"from": period.from, "to": period.to}),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(respond::file(
+        bytes,
+        &format!("statistics-{code}-{}.xlsx", period.to),
+        respond::XLSX,
+        false,
+    ))
+}
+
+#[utoipa::path(get, path = "/api/v1/coverage", tag = "coverage", params(CoverageQuery),
+    responses((status = 200, description = "Figures of the unit's subtree and of each child", body = Coverage),
+        (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn api_coverage(
+    State(state): State<AppState>,
+    ApiAuth(auth): ApiAuth,
+    Query(query): Query<CoverageQuery>,
+) -> Result<Json<Coverage>, ApiError> {
+    let code = org_of(&state, &auth, &query)
+        .await
+        .map_err(|_| Error::NotFound)?;
+    let period = period(&query, auth.caller.today)?;
+    let mut tx = state.store.read().await?;
+    Ok(Json(
+        coverage::coverage(&mut tx, &auth.caller.scope, &code, period).await?,
+    ))
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct TrendQuery {
+    pub org: Option<String>,
+    /// Months back from this month (1-60, default 12).
+    pub months: Option<u32>,
+}
+
+#[utoipa::path(get, path = "/api/v1/coverage/trend", tag = "coverage", params(TrendQuery),
+    responses((status = 200, description = "Members at the end of each month, joins and departures", body = Vec<TrendPoint>), (status = 404, body = ErrorBody)))]
+pub async fn api_trend(
+    State(state): State<AppState>,
+    ApiAuth(auth): ApiAuth,
+    Query(q): Query<TrendQuery>,
+) -> Result<Json<Vec<TrendPoint>>, ApiError> {
+    let cq = CoverageQuery {
+        org: q.org,
+        ..Default::default()
+    };
+    let code = org_of(&state, &auth, &cq)
+        .await
+        .map_err(|_| Error::NotFound)?;
+    let mut tx = state.store.read().await?;
+    Ok(Json(
+        coverage::trend(
+            &mut tx,
+            &auth.caller.scope,
+            &code,
+            auth.caller.today,
+            q.months.unwrap_or(12).clamp(1, 60),
+        )
+        .await?,
+    ))
+}
