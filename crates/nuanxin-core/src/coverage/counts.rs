@@ -36,14 +36,19 @@ pub mod metric {
     pub const ENT_UNIONISED: &str = "ent_unionised";
     /// Prospects: `unattached` (not linked to a census enterprise), `all`.
     pub const PROSPECTS: &str = "prospects";
+    /// Open stations by station type code.
+    pub const STATIONS: &str = "stations";
+    /// People served at stations (visit head counts), by day.
+    pub const SERVICES: &str = "services";
 }
 
 /// Metrics whose keys are days.
-pub const DAILY: [&str; 4] = [
+pub const DAILY: [&str; 5] = [
     metric::JOINED,
     metric::LEFT,
     metric::UNIONS_FOUNDED,
     metric::ENT_UNIONISED,
+    metric::SERVICES,
 ];
 
 /// One difference to a counter.

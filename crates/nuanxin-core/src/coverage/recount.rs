@@ -67,6 +67,21 @@ async fn expected(tx: &mut Tx) -> Result<HashMap<Key, i64>> {
         };
         add(&mut map, &path, m, day(on), n);
     }
+    const STATIONS: &str =
+        "SELECT o.path, s.kind, COUNT(*) FROM stations s JOIN org_units o ON o.id = s.org_id
+        WHERE s.status = 'open' GROUP BY o.path, s.kind";
+    let rows: Vec<(String, String, i64)> =
+        on_db!(tx.conn(), c => sqlx::query_as(STATIONS).fetch_all(c).await)?;
+    for (path, kind, n) in rows {
+        add(&mut map, &path, metric::STATIONS, kind, n);
+    }
+    const SERVICES: &str = "SELECT o.path, v.visited_on, CAST(SUM(v.headcount) AS BIGINT) FROM station_visits v
+        JOIN stations s ON s.id = v.station_id JOIN org_units o ON o.id = s.org_id GROUP BY o.path, v.visited_on";
+    let rows: Vec<(String, NaiveDate, i64)> =
+        on_db!(tx.conn(), c => sqlx::query_as(SERVICES).fetch_all(c).await)?;
+    for (path, on, n) in rows {
+        add(&mut map, &path, metric::SERVICES, day(on), n);
+    }
     const UNITS: &str = "SELECT path, kind, status, founded_on, created_at FROM org_units";
     let rows: Vec<(String, String, String, Option<NaiveDate>, i64)> =
         on_db!(tx.conn(), c => sqlx::query_as(UNITS).fetch_all(c).await)?;

@@ -1,14 +1,27 @@
 //! Stations (工会驿站 / 户外劳动者服务站点) and the 15-minute circle (15分钟服务圈), SPEC section 3.6:
 //! a station is a place where outdoor workers find water, charging, a hot meal, rest and a toilet,
 //! hosted by a bank, a police kiosk, a battery-swap station or a mall, with a keeper and a phone.
-//! This folder holds the database-free rules: coordinates (`geo`), opening hours (`hours`), the
-//! in-memory nearest-station index (`index`) and coverage with suggested sites (`siting`).
+//! The rules without a database: coordinates (`geo`), opening hours (`hours`), the in-memory
+//! nearest-station index (`index`) and coverage with suggested sites (`siting`). With the
+//! database: stations and visits (`queries`), the index every server process keeps in step with
+//! the database (`live`), the stations sheet (`sheet`) and the 15-minute circle analysis of an
+//! area (`circle`).
 
 pub mod bench;
+pub mod circle;
 pub mod geo;
 pub mod hours;
 pub mod index;
+pub mod live;
+pub mod queries;
+pub mod sheet;
 pub mod siting;
+
+pub use live::{LiveIndex, StationCard};
+pub use queries::{
+    close, create, get, list, record_visit, reopen, update, visits, Station, StationFilter, Visit,
+    VisitInput,
+};
 
 pub use geo::{gcj02_to_wgs84, out_of_china, wgs84_to_gcj02, Crs, LatLng, TravelMode};
 pub use hours::{OpeningHours, TimeRange};
@@ -216,9 +229,260 @@ impl Amenity {
     }
 }
 
+/// A station as typed in the form, the sheet or the API: text, checked by [`StationDraft::parse`].
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
+pub struct StationInput {
+    pub name: String,
+    /// Station type: code or Chinese name (SPEC section 5).
+    #[serde(default, alias = "type")]
+    pub kind: String,
+    #[serde(default)]
+    pub lat: String,
+    #[serde(default)]
+    pub lng: String,
+    /// `WGS84` (default) or `GCJ02` (as Chinese map apps give coordinates).
+    #[serde(default)]
+    pub crs: Option<String>,
+    #[serde(default)]
+    pub address: String,
+    /// Opening hours, e.g. "周一至周五 8:00-20:00；周六 9:00-17:00"; empty means always open.
+    #[serde(default)]
+    pub hours: String,
+    /// Amenities, e.g. "饮水、充电、热饭".
+    #[serde(default)]
+    pub amenities: String,
+    #[serde(default)]
+    pub host: Option<String>,
+    #[serde(default)]
+    pub keeper: Option<String>,
+    #[serde(default)]
+    pub phone: Option<String>,
+    /// Code of the union that runs the station.
+    #[serde(default)]
+    pub org_code: String,
+}
+
+/// A checked station, coordinates in WGS-84.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StationDraft {
+    pub name: String,
+    pub kind: StationType,
+    pub at: LatLng,
+    pub address: String,
+    pub hours: OpeningHours,
+    pub hours_text: String,
+    pub amenities: Vec<Amenity>,
+    pub host: Option<String>,
+    pub keeper: Option<String>,
+    pub phone: Option<String>,
+    pub org_code: String,
+}
+
+pub type FieldError = (&'static str, &'static str);
+
+/// Accepts "116.98", "116.98°", full-width digits; rejects anything else.
+fn parse_degrees(s: &str) -> Option<f64> {
+    let s: String = s.nfkc().collect();
+    let s = s.trim().trim_end_matches('°').trim();
+    if s.is_empty() {
+        return None;
+    }
+    s.parse::<f64>().ok().filter(|v| v.is_finite())
+}
+
+impl StationDraft {
+    /// Checks every field and reports all problems at once, each naming its field.
+    pub fn parse(input: &StationInput) -> std::result::Result<StationDraft, Vec<FieldError>> {
+        let mut errs: Vec<FieldError> = Vec::new();
+        let text = |s: &str| -> String { s.nfc().collect::<String>().trim().to_string() };
+        let opt = |s: &Option<String>| s.as_deref().map(text).filter(|s| !s.is_empty());
+        let name = text(&input.name);
+        if name.is_empty() {
+            errs.push(("name", "stations.name_required"));
+        } else if name.chars().count() > 100 {
+            errs.push(("name", "stations.name_too_long"));
+        }
+        let kind = match input.kind.trim() {
+            "" => StationType::UnionStation,
+            k => StationType::parse(k).unwrap_or_else(|e| {
+                errs.push(("type", e.code()));
+                StationType::UnionStation
+            }),
+        };
+        let crs = match opt(&input.crs) {
+            None => Crs::Wgs84,
+            Some(c) => Crs::parse(&c).unwrap_or_else(|e| {
+                errs.push(("crs", e.code()));
+                Crs::Wgs84
+            }),
+        };
+        let lat = parse_degrees(&input.lat);
+        let lng = parse_degrees(&input.lng);
+        if lat.is_none() {
+            errs.push(("lat", "stations.bad_lat"));
+        }
+        if lng.is_none() {
+            errs.push(("lng", "stations.bad_lng"));
+        }
+        let at = match (lat, lng) {
+            (Some(lat), Some(lng)) => {
+                match LatLng::parse(lat, lng).and_then(|p| p.check_in_china_area()) {
+                    Ok(p) => Some(crs.to_wgs84(p)),
+                    Err(e) => {
+                        errs.push((e.field().unwrap_or("lat"), e.code()));
+                        None
+                    }
+                }
+            }
+            _ => None,
+        };
+        let address = text(&input.address);
+        if address.is_empty() {
+            errs.push(("address", "stations.address_required"));
+        } else if address.chars().count() > 200 {
+            errs.push(("address", "stations.address_too_long"));
+        }
+        let hours_text = text(&input.hours);
+        let hours = if hours_text.is_empty() {
+            Some(OpeningHours::always())
+        } else {
+            match OpeningHours::parse(&hours_text) {
+                Ok(h) => Some(h),
+                Err(e) => {
+                    errs.push(("hours", e.code()));
+                    None
+                }
+            }
+        };
+        let amenities = Amenity::parse_list(&input.amenities).unwrap_or_else(|e| {
+            errs.push(("amenities", e.code()));
+            Vec::new()
+        });
+        let short = |errs: &mut Vec<FieldError>, field: &'static str, v: Option<String>| match v {
+            Some(v) if v.chars().count() > 100 => {
+                errs.push((field, "stations.text_too_long"));
+                None
+            }
+            v => v,
+        };
+        let host = short(&mut errs, "host", opt(&input.host));
+        let keeper = short(&mut errs, "keeper", opt(&input.keeper));
+        let phone = opt(&input.phone).map(|p| p.nfkc().collect::<String>());
+        if let Some(p) = &phone {
+            let digits = p.chars().filter(char::is_ascii_digit).count();
+            let allowed = p
+                .chars()
+                .all(|c| c.is_ascii_digit() || matches!(c, '-' | ' ' | '+' | '(' | ')' | '转'));
+            if !allowed || !(5..=20).contains(&digits) {
+                errs.push(("phone", "stations.bad_phone"));
+            }
+        }
+        let org_code = text(&input.org_code);
+        if org_code.is_empty() {
+            errs.push(("org_code", "stations.org_required"));
+        }
+        match (errs.is_empty(), at, hours) {
+            (true, Some(at), Some(hours)) => Ok(StationDraft {
+                name,
+                kind,
+                at,
+                address,
+                hours_text: if hours_text.is_empty() {
+                    hours.display()
+                } else {
+                    hours_text
+                },
+                hours,
+                amenities,
+                host,
+                keeper,
+                phone,
+                org_code,
+            }),
+            _ => Err(errs),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn input() -> StationInput {
+        StationInput {
+            name: "古楼街道骑手之家".into(),
+            kind: "骑手之家".into(),
+            lat: "36.4565".into(),
+            lng: "115.9855".into(),
+            crs: Some("GCJ02".into()),
+            address: "东昌府区古楼街道东关街 12 号".into(),
+            hours: "周一至周五 8:00-20:00；周六 9:00-17:00".into(),
+            amenities: "饮水、充电、微波炉".into(),
+            host: Some("中国银行网点".into()),
+            keeper: Some("王芳".into()),
+            phone: Some("0635-8123456".into()),
+            org_code: "F371502001".into(),
+        }
+    }
+
+    #[test]
+    fn a_good_station_parses_and_gcj02_is_stored_as_wgs84() {
+        let d = StationDraft::parse(&input()).unwrap();
+        assert_eq!(d.kind, StationType::RiderHome);
+        assert_eq!(
+            d.amenities,
+            vec![Amenity::Water, Amenity::Charging, Amenity::HotMeal]
+        );
+        let gcj = LatLng::parse(36.4565, 115.9855).unwrap();
+        assert_eq!(d.at, gcj02_to_wgs84(gcj));
+        assert!(
+            d.at.distance_m(gcj) > 100.0,
+            "GCJ-02 shifts by hundreds of metres"
+        );
+        let mut wgs = input();
+        wgs.crs = None;
+        assert_eq!(StationDraft::parse(&wgs).unwrap().at, gcj);
+    }
+
+    #[test]
+    fn every_bad_field_is_named() {
+        let mut i = input();
+        i.name = " ".into();
+        i.kind = "网吧".into();
+        i.lat = "北纬36".into();
+        i.address = String::new();
+        i.hours = "看心情".into();
+        i.amenities = "桑拿".into();
+        i.phone = Some("call me".into());
+        i.org_code = String::new();
+        let errs = StationDraft::parse(&i).unwrap_err();
+        let fields: Vec<&str> = errs.iter().map(|e| e.0).collect();
+        assert_eq!(
+            fields,
+            [
+                "name",
+                "type",
+                "lat",
+                "address",
+                "hours",
+                "amenities",
+                "phone",
+                "org_code"
+            ]
+        );
+    }
+
+    #[test]
+    fn swapped_coordinates_are_refused() {
+        let mut i = input();
+        (i.lat, i.lng) = (i.lng.clone(), i.lat.clone());
+        let errs = StationDraft::parse(&i).unwrap_err();
+        assert_eq!(errs.len(), 1);
+        assert!(
+            matches!(errs[0].0, "lat" | "lng"),
+            "the error names a coordinate: {errs:?}"
+        );
+    }
 
     #[test]
     fn station_types_parse_from_code_or_chinese() {
