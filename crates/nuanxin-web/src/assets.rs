@@ -42,6 +42,16 @@ const FILES: &[(&str, &str, &[u8])] = &[
         "text/javascript; charset=utf-8",
         include_bytes!("../assets/coverage.js"),
     ),
+    (
+        "stations.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../assets/stations.js"),
+    ),
+    (
+        "nearby.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../assets/nearby.js"),
+    ),
 ];
 
 /// Serves an asset. With `NUANXIN_DEV_ASSETS=DIR` set (development only), files are read from

@@ -21,6 +21,7 @@ mod members;
 mod orgs;
 mod regions;
 mod session;
+mod stations;
 mod targets;
 
 pub use auth::{CSRF_HEADER, LANG_COOKIE, SESSION_COOKIE};
@@ -31,6 +32,7 @@ use nuanxin_core::clock::Clock;
 use nuanxin_core::members::id_vault::IdVault;
 use nuanxin_core::members::sms::SmsSender;
 use nuanxin_core::members::JoinQueue;
+use nuanxin_core::stations::LiveIndex;
 use nuanxin_core::Store;
 use std::sync::Arc;
 
@@ -42,7 +44,40 @@ pub struct WebConfig {
     /// The address workers reach the server at, for the URLs inside join QR codes
     /// (`https://union.example.cn`); empty means the address of the request.
     pub public_url: String,
+    /// Map tiles for the station maps; without a URL the pages show lists only.
+    pub tiles: TileConfig,
+    /// Requests per minute one client address may make to the nearest-station page and API
+    /// (0: the default of 600).
+    pub nearest_per_minute: u32,
 }
+
+/// A tile server: union intranets run their own, so nothing is fetched from the internet unless
+/// configured.
+#[derive(Debug, Clone, Default)]
+pub struct TileConfig {
+    /// `https://tiles.example.cn/{z}/{x}/{y}.png`; empty: no map, lists only.
+    pub url: String,
+    /// The tiles are drawn in GCJ-02 (as most Chinese tile servers are); WGS-84 otherwise.
+    pub gcj02: bool,
+    /// Attribution shown on the map, as the tile licence asks.
+    pub attribution: String,
+}
+
+impl TileConfig {
+    pub fn enabled(&self) -> bool {
+        !self.url.is_empty()
+    }
+
+    /// The origin of the tile URL, for the content security policy.
+    pub fn origin(&self) -> Option<String> {
+        let rest = self.url.split_once("://")?;
+        let host = rest.1.split('/').next()?;
+        Some(format!("{}://{}", rest.0, host.replace(['{', '}'], ""))).filter(|o| !o.contains(' '))
+    }
+}
+
+/// The per-client limiter of the public nearest-station page and API.
+pub type NearestLimiter = governor::DefaultKeyedRateLimiter<String>;
 
 /// Shared state of every handler.
 #[derive(Clone)]
@@ -58,6 +93,9 @@ pub struct Inner {
     pub sms: Arc<dyn SmsSender>,
     /// Writes joins, with group commit on SQLite.
     pub joins: JoinQueue,
+    /// The open stations in memory, following the database's change log.
+    pub stations: Arc<LiveIndex>,
+    pub nearest_limiter: Arc<NearestLimiter>,
 }
 
 impl AppState {
@@ -69,14 +107,24 @@ impl AppState {
         sms: Arc<dyn SmsSender>,
     ) -> AppState {
         let joins = JoinQueue::start(store.clone(), vault.clone());
-        AppState(Arc::new(Inner {
+        let stations = LiveIndex::start(store.clone());
+        let per_minute = std::num::NonZeroU32::new(config.nearest_per_minute)
+            .unwrap_or(std::num::NonZeroU32::new(600).expect("not zero"));
+        let nearest_limiter = Arc::new(governor::RateLimiter::keyed(governor::Quota::per_minute(
+            per_minute,
+        )));
+        let state = AppState(Arc::new(Inner {
             store,
             clock,
             config,
             vault,
             sms,
             joins,
-        }))
+            stations,
+            nearest_limiter,
+        }));
+        stations::nearby::start_limiter_cleanup(&state);
+        state
     }
 }
 

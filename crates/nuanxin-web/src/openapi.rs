@@ -1,13 +1,15 @@
 //! The OpenAPI document, generated from the attributes on the API handlers it describes and
 //! served at `/api/openapi.json`.
 
-use crate::{accounts, audit, census, coverage, join, members, orgs, regions, session, targets};
+use crate::{
+    accounts, audit, census, coverage, join, members, orgs, regions, session, stations, targets,
+};
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "Nuanxin (暖新) API", description = "Org network, regions, accounts, audit, members and joining, census, coverage and targets of the Nuanxin union platform. Every endpoint is limited to the caller's subtrees; a unit outside them answers 404."),
+    info(title = "Nuanxin (暖新) API", description = "Org network, regions, accounts, audit, members and joining, census, coverage, targets and stations of the Nuanxin union platform. Every endpoint is limited to the caller's subtrees; a unit outside them answers 404. The nearest-station endpoint needs no login and is rate-limited per client."),
     paths(
         session::api::create, session::api::show, session::api::delete,
         orgs::api::list, orgs::api::create, orgs::api::get, orgs::api::update, orgs::api::children,
@@ -23,6 +25,8 @@ use utoipa::{Modify, OpenApi};
         census::api::list, census::api::create, census::api::get, census::api::sources, census::api::unionise, census::api::prospects,
         coverage::api_coverage, coverage::api_trend,
         targets::api_list, targets::api_set, targets::api_split,
+        stations::nearby::api_nearest, stations::api::list, stations::api::create, stations::api::get,
+        stations::api::update, stations::api::close, stations::api::visit, stations::api::coverage,
     ),
     modifiers(&Security),
     security(("bearer" = []), ("session" = [])),

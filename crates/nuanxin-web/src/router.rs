@@ -2,7 +2,7 @@
 
 use crate::{
     accounts, assets, audit, auth, census, coverage, error, join, members, openapi, orgs, regions,
-    session, targets, AppState,
+    session, stations, targets, AppState,
 };
 use axum::extract::DefaultBodyLimit;
 use axum::http::{header, HeaderValue};
@@ -13,6 +13,15 @@ use tower_http::set_header::SetResponseHeaderLayer;
 use utoipa::OpenApi;
 
 pub fn router(state: AppState) -> Router {
+    // Map tiles come from the configured tile server, the only other origin a page may load from.
+    let tiles = state
+        .config
+        .tiles
+        .origin()
+        .map(|o| format!(" {o}"))
+        .unwrap_or_default();
+    let csp = HeaderValue::from_str(&format!("default-src 'self'; img-src 'self' data:{tiles}; style-src 'self' 'unsafe-inline'; script-src 'self' 'unsafe-inline'; frame-ancestors 'none'"))
+        .unwrap_or(HeaderValue::from_static("default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; script-src 'self' 'unsafe-inline'; frame-ancestors 'none'"));
     let api = Router::new()
         .route(
             "/session",
@@ -68,7 +77,19 @@ pub fn router(state: AppState) -> Router {
         .route("/coverage", get(coverage::api_coverage))
         .route("/coverage/trend", get(coverage::api_trend))
         .route("/targets", get(targets::api_list).post(targets::api_set))
-        .route("/targets/{id}/split", post(targets::api_split));
+        .route("/targets/{id}/split", post(targets::api_split))
+        .route(
+            "/stations",
+            get(stations::api::list).post(stations::api::create),
+        )
+        .route("/stations/nearest", get(stations::nearby::api_nearest))
+        .route("/stations/coverage", post(stations::api::coverage))
+        .route(
+            "/stations/{id}",
+            get(stations::api::get).patch(stations::api::update),
+        )
+        .route("/stations/{id}/close", post(stations::api::close))
+        .route("/stations/{id}/visits", post(stations::api::visit));
 
     let pages = Router::new()
         .route("/", get(session::pages::home))
@@ -174,6 +195,30 @@ pub fn router(state: AppState) -> Router {
         .route("/targets", get(targets::show).post(targets::set))
         .route("/targets/contact", post(targets::contact))
         .route("/targets/{id}/split", post(targets::split))
+        .route("/stations", get(stations::pages::list))
+        .route("/stations/nearby", get(stations::nearby::page))
+        .route(
+            "/stations/new",
+            get(stations::pages::new_form).post(stations::pages::create),
+        )
+        .route(
+            "/stations/import",
+            get(stations::pages::import_form).post(stations::pages::import),
+        )
+        .route("/stations/template.xlsx", get(stations::pages::template))
+        .route("/stations/export.xlsx", get(stations::pages::export))
+        .route(
+            "/stations/circle",
+            get(stations::pages::circle_form).post(stations::pages::circle_run),
+        )
+        .route("/stations/{id}", get(stations::pages::show))
+        .route(
+            "/stations/{id}/edit",
+            get(stations::pages::edit_form).post(stations::pages::update),
+        )
+        .route("/stations/{id}/visits", post(stations::pages::visit))
+        .route("/stations/{id}/close", post(stations::pages::close))
+        .route("/stations/{id}/reopen", post(stations::pages::reopen))
         .route("/census", get(census::pages::list))
         .route(
             "/census/new",
@@ -199,17 +244,32 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(pages)
         .nest("/api/v1", api)
-        .route("/api/openapi.json", get(|| async { Json(openapi::ApiDoc::openapi()) }))
+        .route(
+            "/api/openapi.json",
+            get(|| async { Json(openapi::ApiDoc::openapi()) }),
+        )
         .route("/healthz", get(|| async { "ok" }))
         .route("/assets/{*path}", get(assets::serve))
-        .layer(middleware::from_fn_with_state(state.clone(), auth::csrf_guard))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            auth::csrf_guard,
+        ))
         .layer(DefaultBodyLimit::max(20 << 20))
-        .layer(SetResponseHeaderLayer::if_not_present(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
-        .layer(SetResponseHeaderLayer::if_not_present(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")))
-        .layer(SetResponseHeaderLayer::if_not_present(header::REFERRER_POLICY, HeaderValue::from_static("same-origin")))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::X_FRAME_OPTIONS,
+            HeaderValue::from_static("DENY"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("same-origin"),
+        ))
         .layer(SetResponseHeaderLayer::if_not_present(
             header::CONTENT_SECURITY_POLICY,
-            HeaderValue::from_static("default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; script-src 'self' 'unsafe-inline'; frame-ancestors 'none'"),
+            csp,
         ))
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .with_state(state)

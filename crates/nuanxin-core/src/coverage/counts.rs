@@ -267,6 +267,8 @@ pub fn static_metric(m: &str) -> Option<&'static str> {
         ENT,
         ENT_UNIONISED,
         PROSPECTS,
+        STATIONS,
+        SERVICES,
     ]
     .into_iter()
     .find(|s| *s == m)

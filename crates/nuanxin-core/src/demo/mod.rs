@@ -614,3 +614,225 @@ pub async fn load_census(store: &Store, clock: &Clock) -> Result<usize> {
     tx.commit().await?;
     Ok(count)
 }
+
+/// (org, name, type, lat, lng, address, hours, amenities, host, keeper, phone)
+type DemoStation = (
+    &'static str,
+    &'static str,
+    &'static str,
+    f64,
+    f64,
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+);
+
+/// Demo stations of Dongchangfu district: riders' homes, care stations in bank branches, a
+/// drivers' home, a health post, around the townships' centres (WGS-84), with a few services
+/// logged. Returns how many stations were added (0 when some exist).
+pub async fn load_stations(store: &Store, clock: &Clock) -> Result<usize> {
+    use crate::stations::{self, StationDraft, StationInput, VisitInput};
+    let caller = Caller::operator(clock);
+    let mut tx = store.read().await?;
+    let n: i64 = on_db!(tx.conn(), c => sqlx::query_scalar("SELECT COUNT(*) FROM stations").fetch_one(c).await)?;
+    drop(tx);
+    if n > 0 {
+        return Ok(0);
+    }
+    const STATIONS: [DemoStation; 12] = [
+        (
+            "F371502001",
+            "古楼街道骑手之家",
+            "rider_home",
+            36.4558,
+            115.9822,
+            "古楼街道东关街12号",
+            "每天 8:00-22:00",
+            "饮水、充电、热饭、休息、卫生间、无线网络",
+            "古楼街道党群服务中心",
+            "王芳",
+            "0635-8123456",
+        ),
+        (
+            "F371502001",
+            "中国银行古楼支行爱心驿站",
+            "care_station",
+            36.4531,
+            115.9768,
+            "古楼街道柳园南路18号",
+            "周一至周五 8:30-17:30；周六 9:00-16:00",
+            "饮水、充电、休息、急救药箱",
+            "中国银行古楼支行",
+            "李静",
+            "0635-8211234",
+        ),
+        (
+            "F371502001",
+            "光岳楼交警岗亭驿站",
+            "union_station",
+            36.4567,
+            115.9855,
+            "古楼街道楼西大街光岳楼北",
+            "每天 24小时",
+            "饮水、充电、休息",
+            "交警岗亭",
+            "张强",
+            "0635-8333110",
+        ),
+        (
+            "F371502002",
+            "柳园街道快递员之家",
+            "courier_home",
+            36.4672,
+            115.9731,
+            "柳园街道东昌路99号",
+            "周一至周六 8:00-20:00",
+            "饮水、充电、热饭、休息、卫生间",
+            "柳园街道总工会",
+            "刘洋",
+            "13806351234",
+        ),
+        (
+            "F371502002",
+            "万达广场骑手驿站",
+            "rider_home",
+            36.4705,
+            115.9906,
+            "柳园街道东昌路万达广场B1",
+            "每天 10:00-22:00",
+            "饮水、充电、热饭、休息、卫生间、无线网络",
+            "万达广场",
+            "孙丽",
+            "13906352345",
+        ),
+        (
+            "F371502002",
+            "换电站骑手补给点",
+            "union_station",
+            36.4745,
+            115.9652,
+            "柳园街道兴华路换电站",
+            "每天 24小时",
+            "充电、饮水",
+            "铁塔换电站",
+            "周杰",
+            "15006353456",
+        ),
+        (
+            "F371502003",
+            "新区街道司机之家",
+            "driver_home",
+            36.4402,
+            116.0151,
+            "新区街道聊城物流园3号门",
+            "每天 24小时",
+            "饮水、充电、热饭、休息、卫生间、急救药箱、健康监测",
+            "聊城物流园",
+            "吴刚",
+            "0635-8456789",
+        ),
+        (
+            "F371502003",
+            "新区街道健康小站",
+            "health_post",
+            36.4365,
+            116.0042,
+            "新区街道花园北路社区卫生服务站",
+            "周一至周五 8:00-17:00",
+            "饮水、休息、急救药箱、健康监测",
+            "社区卫生服务站",
+            "郑敏",
+            "0635-8567890",
+        ),
+        (
+            "F371502004",
+            "湖西街道工会驿站",
+            "union_station",
+            36.4480,
+            115.9550,
+            "湖西街道湖西路66号",
+            "周一至周日 7:30-21:30",
+            "饮水、充电、热饭、休息、卫生间、图书",
+            "湖西街道总工会",
+            "钱进",
+            "0635-8678901",
+        ),
+        (
+            "F371502004",
+            "农商银行湖西爱心驿站",
+            "care_station",
+            36.4425,
+            115.9603,
+            "湖西街道建设路农商银行",
+            "周一至周五 8:30-17:00",
+            "饮水、充电、休息",
+            "农商银行湖西支行",
+            "冯雪",
+            "0635-8789012",
+        ),
+        (
+            "F371502005",
+            "道口铺街道村镇服务点",
+            "village_point",
+            36.4150,
+            115.9301,
+            "道口铺街道政务服务中心",
+            "周一至周五 8:30-17:30",
+            "饮水、充电、休息、卫生间",
+            "街道政务服务中心",
+            "陈亮",
+            "0635-8890123",
+        ),
+        (
+            "F371502",
+            "东昌府区总工会职工服务中心驿站",
+            "union_station",
+            36.4612,
+            115.9870,
+            "东昌府区兴华西路区总工会一楼",
+            "周一至周五 8:30-17:30；周六 9:00-12:00",
+            "饮水、充电、热饭、休息、卫生间、图书、无线网络",
+            "东昌府区总工会",
+            "何平",
+            "0635-8901234",
+        ),
+    ];
+    let mut tx = store.write().await?;
+    let mut first = None;
+    for (org, name, kind, lat, lng, address, hours, amenities, host, keeper, phone) in STATIONS {
+        let input = StationInput {
+            name: name.into(),
+            kind: kind.into(),
+            lat: lat.to_string(),
+            lng: lng.to_string(),
+            crs: None,
+            address: address.into(),
+            hours: hours.into(),
+            amenities: amenities.into(),
+            host: Some(host.into()),
+            keeper: Some(keeper.into()),
+            phone: Some(phone.into()),
+            org_code: org.into(),
+        };
+        let draft = StationDraft::parse(&input).map_err(|errs| {
+            crate::Error::Internal(anyhow::anyhow!("demo station {name}: {errs:?}"))
+        })?;
+        let s = stations::create(&mut tx, &caller, &draft).await?;
+        first.get_or_insert(s.id);
+    }
+    if let Some(id) = first {
+        for (service, headcount) in [("water", 3), ("charging", 2), ("hot_meal", 4), ("visit", 1)] {
+            let v = VisitInput {
+                service: service.into(),
+                headcount: Some(headcount),
+                member_no: None,
+            };
+            stations::record_visit(&mut tx, &caller, id, &v).await?;
+        }
+    }
+    tx.commit().await?;
+    Ok(STATIONS.len())
+}

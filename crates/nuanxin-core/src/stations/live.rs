@@ -291,6 +291,17 @@ impl LiveIndex {
             .collect()
     }
 
+    /// Up to `limit` open stations run by units under `path`, for a map.
+    pub fn cards_under(&self, path: &str, limit: usize) -> Vec<Arc<StationCard>> {
+        let st = self.stations.read().expect("station index lock");
+        st.cards
+            .values()
+            .filter(|c| c.org_path.starts_with(path))
+            .take(limit)
+            .cloned()
+            .collect()
+    }
+
     /// The open stations run by units under `path` (a scope's subtree), as an index of their own.
     pub fn subtree(&self, paths: &[String]) -> StationIndex {
         let st = self.stations.read().expect("station index lock");

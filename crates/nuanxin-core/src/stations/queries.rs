@@ -457,3 +457,13 @@ pub async fn visits(
         per_page: page.per_page,
     })
 }
+
+/// Open stations run by units whose region lies in `region` (code prefix), by name: the worker's
+/// list when no location is known.
+pub async fn in_region(tx: &mut Tx, region: &str, limit: i64) -> Result<Vec<Station>> {
+    let sql = format!(
+        "{SELECT} WHERE s.status = 'open' AND o.region_code >= $1 AND o.region_code < $2 ORDER BY s.name, s.id LIMIT $3"
+    );
+    let rows = on_db!(tx.conn(), c => sqlx::query_as::<_, Station>(&sql).bind(region).bind(format!("{region}:")).bind(limit).fetch_all(c).await)?;
+    Ok(rows)
+}

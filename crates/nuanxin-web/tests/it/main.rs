@@ -9,3 +9,4 @@ mod poster;
 mod schema;
 mod scope;
 mod session;
+mod stations;

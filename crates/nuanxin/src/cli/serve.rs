@@ -20,6 +20,19 @@ pub struct ServeArgs {
     /// The address workers reach the server at, put into join QR codes (e.g. https://union.example.cn).
     #[arg(long, env = "NUANXIN_PUBLIC_URL", default_value = "")]
     pub public_url: String,
+    /// Map tiles for the station maps, e.g. https://tiles.example.cn/{z}/{x}/{y}.png (the union's
+    /// own tile server). Without it the station pages show lists only.
+    #[arg(long, env = "NUANXIN_TILE_URL", default_value = "")]
+    pub tile_url: String,
+    /// The tiles are in GCJ-02 (most Chinese tile servers); WGS-84 otherwise.
+    #[arg(long, env = "NUANXIN_TILE_GCJ02")]
+    pub tile_gcj02: bool,
+    /// Attribution shown on the map.
+    #[arg(long, env = "NUANXIN_TILE_ATTRIBUTION", default_value = "")]
+    pub tile_attribution: String,
+    /// Requests per minute per client address to the public nearest-station page and API.
+    #[arg(long, env = "NUANXIN_NEAREST_PER_MINUTE", default_value_t = 600)]
+    pub nearest_per_minute: u32,
 }
 
 /// The SMS gateway of `NUANXIN_SMS_URL`, or the development sender that writes codes to the log.
@@ -75,6 +88,10 @@ pub async fn serve(database: &str, args: ServeArgs, with_demo: bool) -> anyhow::
         if enterprises > 0 {
             println!("demo census loaded: {enterprises} enterprises, targets and contact leaders");
         }
+        let stations = demo::load_stations(&store, &clock).await?;
+        if stations > 0 {
+            println!("demo stations loaded: {stations}");
+        }
         println!("\n  Demo accounts (password: {})", demo::PASSWORD);
         for (username, display, _, what) in demo::ACCOUNTS {
             println!("    {username:<12} {display} — {what}");
@@ -84,6 +101,12 @@ pub async fn serve(database: &str, args: ServeArgs, with_demo: bool) -> anyhow::
     let config = WebConfig {
         secure_cookies: args.secure_cookies,
         public_url: args.public_url,
+        tiles: nuanxin_web::TileConfig {
+            url: args.tile_url,
+            gcj02: args.tile_gcj02,
+            attribution: args.tile_attribution,
+        },
+        nearest_per_minute: args.nearest_per_minute,
     };
     let app = nuanxin_web::router(AppState::new(store, clock, config, vault()?, sms_sender()?));
     println!(

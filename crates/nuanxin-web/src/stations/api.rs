@@ -1,0 +1,222 @@
+//! Stations in the JSON API: the scoped list and records, the keeper's visits and the 15-minute
+//! circle analysis. Same `core` calls as the pages. The public nearest-station endpoint is in
+//! `nearby.rs`.
+
+use crate::auth::ApiAuth;
+use crate::error::{ApiError, ErrorBody};
+use crate::AppState;
+use axum::extract::{Path, Query, State};
+use axum::Json;
+use nuanxin_core::page::{Page, PageRequest};
+use nuanxin_core::stations::circle::{self, CircleResult, PointInput};
+use nuanxin_core::stations::{
+    self, Crs, Station, StationDraft, StationFilter, StationInput, TravelMode, Visit, VisitInput,
+};
+use nuanxin_core::Error;
+use serde::Deserialize;
+use uuid::Uuid;
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct ApiListQuery {
+    /// Only stations of this unit's subtree.
+    pub org: Option<String>,
+    /// Part of the name or the address.
+    pub q: Option<String>,
+    /// Station type code or Chinese name.
+    #[serde(rename = "type")]
+    #[param(rename = "type")]
+    pub kind: Option<String>,
+    /// `open` (default), `closed` or `all`.
+    pub status: Option<String>,
+    /// `name` or `updated`.
+    pub sort: Option<String>,
+    pub page: Option<u32>,
+    pub per_page: Option<u32>,
+}
+
+#[utoipa::path(get, path = "/api/v1/stations", tag = "stations", params(ApiListQuery),
+    responses((status = 200, description = "Stations in the caller's scope", body = Page<Station>)))]
+pub async fn list(
+    State(state): State<AppState>,
+    ApiAuth(auth): ApiAuth,
+    Query(q): Query<ApiListQuery>,
+) -> Result<Json<Page<Station>>, ApiError> {
+    let filter = StationFilter {
+        org: q.org,
+        q: q.q,
+        kind: q.kind,
+        status: q.status,
+        sort: q.sort,
+    };
+    let mut tx = state.store.read().await?;
+    Ok(Json(
+        stations::list(
+            &mut tx,
+            &auth.caller.scope,
+            &filter,
+            PageRequest::new(q.page, q.per_page),
+        )
+        .await?,
+    ))
+}
+
+fn draft(input: &StationInput) -> Result<StationDraft, Error> {
+    StationDraft::parse(input).map_err(|errs| Error::invalid(errs[0].0, errs[0].1))
+}
+
+#[utoipa::path(post, path = "/api/v1/stations", tag = "stations", request_body = StationInput,
+    responses((status = 200, body = Station), (status = 422, description = "A field is invalid", body = ErrorBody)))]
+pub async fn create(
+    State(state): State<AppState>,
+    ApiAuth(auth): ApiAuth,
+    Json(input): Json<StationInput>,
+) -> Result<Json<Station>, ApiError> {
+    let d = draft(&input)?;
+    let mut tx = state.store.write().await?;
+    let s = stations::create(&mut tx, &auth.caller, &d).await?;
+    tx.commit().await?;
+    Ok(Json(s))
+}
+
+#[utoipa::path(get, path = "/api/v1/stations/{id}", tag = "stations",
+    responses((status = 200, body = Station), (status = 404, body = ErrorBody)))]
+pub async fn get(
+    State(state): State<AppState>,
+    ApiAuth(auth): ApiAuth,
+    Path(id): Path<Uuid>,
+) -> Result<Json<Station>, ApiError> {
+    let mut tx = state.store.read().await?;
+    Ok(Json(stations::get(&mut tx, &auth.caller.scope, id).await?))
+}
+
+#[utoipa::path(patch, path = "/api/v1/stations/{id}", tag = "stations", request_body = StationInput,
+    responses((status = 200, body = Station), (status = 422, body = ErrorBody)))]
+pub async fn update(
+    State(state): State<AppState>,
+    ApiAuth(auth): ApiAuth,
+    Path(id): Path<Uuid>,
+    Json(input): Json<StationInput>,
+) -> Result<Json<Station>, ApiError> {
+    let d = draft(&input)?;
+    let mut tx = state.store.write().await?;
+    let s = stations::update(&mut tx, &auth.caller, id, &d).await?;
+    tx.commit().await?;
+    Ok(Json(s))
+}
+
+#[utoipa::path(post, path = "/api/v1/stations/{id}/close", tag = "stations",
+    responses((status = 200, description = "Closed: it leaves the nearest-station answers", body = Station)))]
+pub async fn close(
+    State(state): State<AppState>,
+    ApiAuth(auth): ApiAuth,
+    Path(id): Path<Uuid>,
+) -> Result<Json<Station>, ApiError> {
+    let mut tx = state.store.write().await?;
+    let s = stations::close(&mut tx, &auth.caller, id).await?;
+    tx.commit().await?;
+    Ok(Json(s))
+}
+
+#[utoipa::path(post, path = "/api/v1/stations/{id}/visits", tag = "stations", request_body = VisitInput,
+    responses((status = 200, body = Visit), (status = 422, body = ErrorBody)))]
+pub async fn visit(
+    State(state): State<AppState>,
+    ApiAuth(auth): ApiAuth,
+    Path(id): Path<Uuid>,
+    Json(input): Json<VisitInput>,
+) -> Result<Json<Visit>, ApiError> {
+    let mut tx = state.store.write().await?;
+    let v = stations::record_visit(&mut tx, &auth.caller, id, &input).await?;
+    tx.commit().await?;
+    Ok(Json(v))
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub struct CircleRequest {
+    /// The unit whose stations count (default: the caller's first post).
+    #[serde(default)]
+    pub org: Option<String>,
+    /// `walk` (default), `ebike` or `car`.
+    #[serde(default)]
+    pub mode: Option<String>,
+    /// The time budget (default 15).
+    #[serde(default)]
+    pub minutes: Option<f64>,
+    /// How many new sites to suggest (default 10, at most 500).
+    #[serde(default)]
+    pub k: Option<usize>,
+    /// `wgs84` (default) or `gcj02`, for both lists of points.
+    #[serde(default)]
+    pub crs: Option<String>,
+    pub demand: Vec<PointInput>,
+    /// Candidate sites; without them a grid over the uncovered demand is used.
+    #[serde(default)]
+    pub candidates: Option<Vec<PointInput>>,
+}
+
+#[utoipa::path(post, path = "/api/v1/stations/coverage", tag = "stations", request_body = CircleRequest,
+    responses((status = 200, description = "Share of demand within reach of the area's stations, uncovered points and suggested sites (WGS-84)", body = CircleResult),
+        (status = 422, body = ErrorBody)))]
+pub async fn coverage(
+    State(state): State<AppState>,
+    ApiAuth(auth): ApiAuth,
+    Json(req): Json<CircleRequest>,
+) -> Result<Json<CircleResult>, ApiError> {
+    let crs = match req.crs.as_deref() {
+        None => Crs::Wgs84,
+        Some(c) => Crs::parse(c)?,
+    };
+    let mode = match req.mode.as_deref() {
+        None => TravelMode::Walk,
+        Some(m) => TravelMode::parse(m)?,
+    };
+    let demand = circle::points_from_input(&req.demand, crs, "demand")?;
+    let candidates = match &req.candidates {
+        Some(c) => Some(circle::points_from_input(c, crs, "candidates")?),
+        None => None,
+    };
+    let code = match req.org.as_deref().map(str::trim).filter(|o| !o.is_empty()) {
+        Some(o) => o.to_string(),
+        None => auth
+            .caller
+            .scope
+            .roots()
+            .first()
+            .and_then(|r| {
+                r.path
+                    .trim_end_matches('/')
+                    .rsplit('/')
+                    .next()
+                    .map(str::to_string)
+            })
+            .ok_or(Error::NotFound)?,
+    };
+    let mut tx = state.store.write().await?;
+    let unit = nuanxin_core::orgs::get(&mut tx, &auth.caller.scope, &code).await?;
+    state.stations.ready().await;
+    let index = state.stations.subtree(std::slice::from_ref(&unit.path));
+    let result = circle::analyse(
+        &index,
+        &demand,
+        candidates.as_deref(),
+        mode,
+        req.minutes.unwrap_or(circle_default_minutes()),
+        req.k.unwrap_or(10),
+    )?;
+    nuanxin_core::audit::record(
+        &mut tx,
+        &auth.caller.actor,
+        auth.caller.at,
+        "stations.circle",
+        &unit.code,
+        Some(&unit.path),
+        serde_json::json!({"demand": result.demand_points, "mode": mode.code(), "k": result.sites.len()}),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Json(result))
+}
+
+fn circle_default_minutes() -> f64 {
+    nuanxin_core::stations::siting::CIRCLE_MINUTES
+}
