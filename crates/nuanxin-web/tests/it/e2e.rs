@@ -385,10 +385,15 @@ async fn worker_and_cadre_pages_have_no_serious_accessibility_violations() {
         return app.finish().await;
     };
     let mut found = Vec::new();
+    nuanxin_core::demo::load_stations(&app.store, &app.clock)
+        .await
+        .expect("demo stations load");
     for path in [
         format!("/j/{code}"),
         "/me/login".to_string(),
         "/login".to_string(),
+        "/stations/nearby".to_string(),
+        "/stations/nearby?lat=36.456&lng=115.985&mode=ebike".to_string(),
     ] {
         b.goto(&path).await;
         found.extend(
@@ -423,6 +428,9 @@ async fn worker_and_cadre_pages_have_no_serious_accessibility_violations() {
         "/members?status=all",
         "/orgs/JU371502001/join-code",
         "/orgs/new?parent=F371502001",
+        "/stations",
+        "/stations/new",
+        "/stations/circle",
     ] {
         b.goto(path).await;
         b.screenshot(&format!(
@@ -579,6 +587,246 @@ async fn a_county_cadre_lands_on_the_dashboard_drills_down_and_exports() {
         report.members_total.to_string()
     );
     b.screenshot("phone-dashboard-en").await;
+    b.close().await;
+    app.finish().await;
+}
+
+/// Overrides the browser's geolocation with a fixed position, as a phone would report it.
+async fn mock_location(b: &Browser, lat: f64, lng: f64) {
+    b.client
+        .execute(
+            &format!("navigator.geolocation.getCurrentPosition = function (ok) {{ ok({{ coords: {{ latitude: {lat}, longitude: {lng}, accuracy: 10 }} }}); }};"),
+            vec![],
+        )
+        .await
+        .unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rider_finds_the_nearest_stations_on_a_phone_and_a_keeper_logs_a_visit() {
+    let app = TestApp::sqlite().await;
+    app.load_demo().await;
+    nuanxin_core::demo::load_stations(&app.store, &app.clock)
+        .await
+        .expect("demo stations load");
+    let Some(b) = Browser::open(&app, 390, 844).await else {
+        return app.finish().await;
+    };
+    // A rider, not signed in, shares the location: the nearest stations, list first.
+    b.goto("/stations/nearby").await;
+    b.screenshot("phone-nearby-start-zh").await;
+    mock_location(&b, 36.4567, 115.9850).await;
+    b.client
+        .find(Locator::Id("locate"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let mut names = Vec::new();
+    for _ in 0..50 {
+        if b.path().await.contains("lat=36.456700") {
+            names = b
+                .client
+                .find_all(Locator::Css("#results article h2"))
+                .await
+                .unwrap();
+            if !names.is_empty() {
+                break;
+            }
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(names.len(), 10, "ten nearest stations listed");
+    assert_eq!(names[0].text().await.unwrap(), "光岳楼交警岗亭驿站");
+    let first = text(&b, "#results article").await;
+    assert!(first.contains("m") && first.contains("约"), "{first}");
+    let nav = b
+        .client
+        .find(Locator::Css("#results article .go a"))
+        .await
+        .unwrap()
+        .attr("href")
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        nav.starts_with("https://uri.amap.com/navigation?to="),
+        "{nav}"
+    );
+    b.screenshot("phone-nearby-zh").await;
+    // By e-bike the same stations are fewer minutes away.
+    b.client
+        .find(Locator::XPath(
+            "//nav[@class='modes']/a[contains(., '电动车')]",
+        ))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_for_path(&b, "/stations/nearby").await;
+    for _ in 0..50 {
+        if b.path().await.contains("mode=ebike") {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert!(b.path().await.contains("mode=ebike"));
+    // In English.
+    let here = b.path().await;
+    b.goto(&format!(
+        "/lang/en?next={}",
+        here.replace('&', "%26").replace('?', "%3F")
+    ))
+    .await;
+    let title = text(&b, "h1").await;
+    assert_eq!(title, "Nearby stations");
+    b.screenshot("phone-nearby-en").await;
+    // Without a location: search by township name.
+    b.goto("/lang/zh-CN?next=/stations/nearby").await;
+    b.goto("/stations/nearby?region=古楼街道").await;
+    let listed = text(&b, "#results").await;
+    assert!(listed.contains("古楼街道骑手之家"), "{listed}");
+    assert!(
+        !listed.contains("柳园街道快递员之家"),
+        "only the township's stations"
+    );
+
+    // The keeper at the township logs a service in two taps.
+    sign_in(&b, "gulou").await;
+    wait_for_path(&b, "/dashboard").await;
+    b.goto("/stations").await;
+    let list = text(&b, "#stations-results").await;
+    assert!(list.contains("共 3 个驿站"), "{list}");
+    b.screenshot("phone-stations-zh").await;
+    b.client
+        .find(Locator::LinkText("古楼街道骑手之家"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    text(&b, "#log-visit").await;
+    b.client
+        .find(Locator::Id("v-count"))
+        .await
+        .unwrap()
+        .clear()
+        .await
+        .unwrap();
+    fill(&b, "v-count", "2").await;
+    b.client
+        .find(Locator::Css("#log-visit button[value=hot_meal]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let visits = text(&b, "#visits").await;
+    assert!(visits.contains("热饭"), "{visits}");
+    assert_eq!(
+        app.count(
+            "SELECT COUNT(*) FROM station_visits WHERE service = 'hot_meal' AND headcount = 2"
+        )
+        .await,
+        1
+    );
+    b.screenshot("phone-station-zh").await;
+    b.close().await;
+    app.finish().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cadre_records_a_station_with_errors_first_then_analyses_the_circle() {
+    let app = TestApp::sqlite().await;
+    app.load_demo().await;
+    nuanxin_core::demo::load_stations(&app.store, &app.clock)
+        .await
+        .expect("demo stations load");
+    let Some(b) = Browser::open(&app, 1440, 1000).await else {
+        return app.finish().await;
+    };
+    sign_in(&b, "dongchangfu").await;
+    wait_for_path(&b, "/dashboard").await;
+    b.goto("/stations").await;
+    b.screenshot("desktop-stations-zh").await;
+    b.goto("/stations/new").await;
+    fill(&b, "f-name", "湖西换电站骑手驿站").await;
+    fill(&b, "f-address", "湖西街道建设路换电站").await;
+    fill(&b, "f-lat", "36.4444").await;
+    fill(&b, "f-lng", "115.9588").await;
+    fill(&b, "f-hours", "看心情").await;
+    b.client
+        .find(Locator::Css("#station-form button[type=submit]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let err = text(&b, "#e-hours").await;
+    assert!(err.contains("开放时间"), "{err}");
+    b.screenshot("desktop-station-form-error-zh").await;
+    let hours = b.client.find(Locator::Id("f-hours")).await.unwrap();
+    hours.clear().await.unwrap();
+    hours
+        .send_keys("周一至周五 8:00-20:00；周六 9:00-17:00")
+        .await
+        .unwrap();
+    b.client
+        .find(Locator::Css("#station-form button[type=submit]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let h1 = text(&b, "h1").await;
+    assert_eq!(h1, "湖西换电站骑手驿站");
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM stations WHERE name = '湖西换电站骑手驿站'")
+            .await,
+        1
+    );
+    b.screenshot("desktop-station-zh").await;
+
+    // The circle: a demand file uploaded, the share and suggested sites shown.
+    let dir = std::env::temp_dir().join(format!("nuanxin-circle-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let demand = dir.join("demand.csv");
+    std::fs::write(
+        &demand,
+        "名称,经度,纬度,坐标系,权重\n光岳楼,115.9850,36.4567,,5\n远郊物流园,116.1000,36.5200,,3\n远郊物流园二号,116.1005,36.5203,,2\n坏行,abc,36.1,,1\n",
+    )
+    .unwrap();
+    b.goto("/stations/circle").await;
+    b.client
+        .find(Locator::Id("c-demand"))
+        .await
+        .unwrap()
+        .send_keys(demand.to_str().unwrap())
+        .await
+        .unwrap();
+    b.client
+        .find(Locator::Css("#circle-form button[value=html]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let share = text(&b, "#circle-share").await;
+    assert_eq!(share, "50.0%", "5 of 10 weight near 光岳楼");
+    let sites = text(&b, "#sites").await;
+    assert!(
+        sites.contains("100.0%"),
+        "one suggested site covers the rest: {sites}"
+    );
+    let rejected = text(&b, "#rejected").await;
+    assert!(
+        rejected.contains('5') && rejected.contains("经度"),
+        "{rejected}"
+    );
+    b.screenshot("desktop-circle-zh").await;
+    let _ = std::fs::remove_dir_all(&dir);
     b.close().await;
     app.finish().await;
 }
