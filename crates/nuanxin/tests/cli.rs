@@ -320,6 +320,66 @@ async fn contract(db: TestDb) {
     );
     let out = nuanxin(&url, &["report", "coverage", "--org", "NOPE"], "");
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    // Stations: dry run, import with a rejected row, import again (updates, not duplicates).
+    let stations = dir.join("stations.csv");
+    std::fs::write(
+        &stations,
+        "名称,类型,经度,纬度,坐标系,地址,开放时间,设施,管理员,电话,所属工会编码\n\
+        古楼骑手之家,骑手之家,115.9822,36.4558,WGS84,古楼街道东关街12号,每天 8:00-22:00,饮水、充电、热饭,王芳,0635-8123456,F371502\n\
+        光岳楼岗亭驿站,工会驿站,115.9855,36.4565,GCJ02,楼西大街,每天 24小时,饮水、充电,张强,0635-8333110,F371502\n\
+        坐标填反驿站,工会驿站,36.4558,115.9822,WGS84,某路,,饮水,,,F371502\n",
+    )
+    .unwrap();
+    let out = nuanxin(
+        &url,
+        &[
+            "import",
+            "stations",
+            stations.to_str().unwrap(),
+            "--dry-run",
+            "--json",
+        ],
+        "",
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        (report["dry_run"].as_bool(), report["created"].as_i64()),
+        (Some(true), Some(2))
+    );
+    assert_eq!(
+        count(&url, "SELECT COUNT(*) FROM stations").await,
+        0,
+        "a dry run writes nothing"
+    );
+    let out = nuanxin(
+        &url,
+        &["import", "stations", stations.to_str().unwrap(), "--json"],
+        "",
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["created"], 2);
+    assert_eq!(
+        report["rejected"],
+        serde_json::json!([{"row": 4, "column": "纬度", "code": "stations.swapped"}])
+    );
+    let out = nuanxin(
+        &url,
+        &["import", "stations", stations.to_str().unwrap(), "--json"],
+        "",
+    );
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        (report["created"].as_i64(), report["updated"].as_i64()),
+        (Some(0), Some(2))
+    );
+    assert_eq!(count(&url, "SELECT COUNT(*) FROM stations").await, 2);
+    assert_eq!(
+        count(&url, "SELECT COUNT(*) FROM station_changes").await,
+        4,
+        "every write is in the change log the servers follow"
+    );
     let out = nuanxin(&url, &["admin", "recount"], "");
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     assert!(text(&out).contains(" 0 differences"), "{}", text(&out));

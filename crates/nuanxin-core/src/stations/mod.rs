@@ -325,6 +325,13 @@ impl StationDraft {
             errs.push(("lng", "stations.bad_lng"));
         }
         let at = match (lat, lng) {
+            // The commonest slip in cadres' sheets: longitude typed where latitude belongs.
+            (Some(lat), Some(lng))
+                if (73.0..=136.0).contains(&lat) && (3.0..=54.0).contains(&lng) =>
+            {
+                errs.push(("lat", "stations.swapped"));
+                None
+            }
             (Some(lat), Some(lng)) => {
                 match LatLng::parse(lat, lng).and_then(|p| p.check_in_china_area()) {
                     Ok(p) => Some(crs.to_wgs84(p)),
@@ -478,10 +485,7 @@ mod tests {
         (i.lat, i.lng) = (i.lng.clone(), i.lat.clone());
         let errs = StationDraft::parse(&i).unwrap_err();
         assert_eq!(errs.len(), 1);
-        assert!(
-            matches!(errs[0].0, "lat" | "lng"),
-            "the error names a coordinate: {errs:?}"
-        );
+        assert_eq!(errs[0], ("lat", "stations.swapped"));
     }
 
     #[test]
