@@ -134,7 +134,7 @@ pub async fn add_rows(tx: &mut Tx, rows: Vec<(String, &'static str, String, i64)
 pub async fn load(tx: &mut Tx, path: &str, days: Option<(NaiveDate, NaiveDate)>) -> Result<Counts> {
     let (from, to) = day_bounds(days);
     const SQL: &str = "SELECT metric, key, CAST(SUM(n) AS BIGINT) FROM coverage_counts WHERE scope_path = $1
-        AND (metric NOT IN ('joined', 'left', 'unions_founded', 'ent_unionised') OR (key >= $2 AND key <= $3))
+        AND (metric NOT IN ('joined', 'left', 'unions_founded', 'ent_unionised', 'services') OR (key >= $2 AND key <= $3))
         GROUP BY metric, key";
     let rows: Vec<(String, String, i64)> = on_db!(tx.conn(), c => sqlx::query_as(SQL).bind(path).bind(&from).bind(&to).fetch_all(c).await)?;
     Ok(Counts::from_rows(rows))
@@ -150,7 +150,7 @@ pub async fn load_children(
     const SQL: &str = "SELECT o.path, c.metric, c.key, CAST(SUM(c.n) AS BIGINT) FROM org_units o
         JOIN coverage_counts c ON c.scope_path = o.path
         WHERE o.parent_id = $1
-          AND (c.metric NOT IN ('joined', 'left', 'unions_founded', 'ent_unionised') OR (c.key >= $2 AND c.key <= $3))
+          AND (c.metric NOT IN ('joined', 'left', 'unions_founded', 'ent_unionised', 'services') OR (c.key >= $2 AND c.key <= $3))
         GROUP BY o.path, c.metric, c.key";
     let rows: Vec<(String, String, String, i64)> = on_db!(tx.conn(), c => sqlx::query_as(SQL).bind(parent).bind(&from).bind(&to).fetch_all(c).await)?;
     let mut out: HashMap<String, Vec<(String, String, i64)>> = HashMap::new();

@@ -93,6 +93,12 @@ pub struct Coverage {
     pub new_unions: i64,
     /// Enterprises marked unionised in the period.
     pub new_unionised_enterprises: i64,
+    /// Open stations run by units of the subtree.
+    pub stations_open: i64,
+    /// Open stations by station type code.
+    pub stations_by_type: BTreeMap<String, i64>,
+    /// People served at the subtree's stations in the period (visit head counts).
+    pub services: i64,
     /// The same figures for each child unit (one level; their `children` are empty).
     #[schema(no_recursion)]
     pub children: Vec<Coverage>,
@@ -149,6 +155,12 @@ fn figures(unit: &OrgUnit, c: &Counts, period: Period) -> Coverage {
         left_members: c.total(metric::LEFT),
         new_unions: c.total(metric::UNIONS_FOUNDED),
         new_unionised_enterprises: c.total(metric::ENT_UNIONISED),
+        stations_open: c.total(metric::STATIONS),
+        stations_by_type: crate::stations::StationType::ALL
+            .iter()
+            .map(|t| (t.code().to_string(), c.get(metric::STATIONS, t.code())))
+            .collect(),
+        services: c.total(metric::SERVICES),
         children: Vec::new(),
     }
 }

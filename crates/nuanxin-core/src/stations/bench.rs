@@ -38,6 +38,114 @@ fn ids(points: &[LatLng]) -> impl Iterator<Item = (Uuid, LatLng)> + '_ {
         .map(|(i, &at)| (Uuid::from_u128(i as u128 + 1), at))
 }
 
+/// `n` random station points across China, the same for the same `seed`.
+pub fn random_points(n: usize, seed: u64) -> Vec<LatLng> {
+    let mut rng = StdRng::seed_from_u64(seed);
+    (0..n).map(|_| anywhere(&mut rng)).collect()
+}
+
+/// Inserts `points` as open stations of the root unit in bulk (no audit, no counters: a
+/// benchmark fixture), with their change-log rows. Returns how long it took.
+pub async fn fill_database(store: &crate::Store, points: &[LatLng]) -> crate::Result<Duration> {
+    use crate::on_db;
+    let started = Instant::now();
+    let mut tx = store.write().await?;
+    let root: Uuid = on_db!(tx.conn(), c => sqlx::query_scalar("SELECT id FROM org_units WHERE parent_id IS NULL ORDER BY path LIMIT 1").fetch_one(c).await)?;
+    const COLS: usize = 13;
+    for (chunk_no, chunk) in points.chunks(1_000).enumerate() {
+        let values = nuanxin_store::values_placeholders(chunk.len(), COLS, 1);
+        let sql = format!(
+            "INSERT INTO stations (id, org_id, name, kind, lat, lng, address, hours, hours_text, amenities, status, created_at, updated_at)
+             VALUES {values}"
+        );
+        on_db!(tx.conn(), c => {
+            let mut q = sqlx::query(&sql);
+            for (i, p) in chunk.iter().enumerate() {
+                let n = chunk_no * 1_000 + i;
+                q = q.bind(Uuid::from_u128(n as u128 + 1)).bind(root).bind(format!("驿站{n}")).bind("union_station")
+                    .bind(p.lat()).bind(p.lng()).bind("某路").bind("{}").bind("").bind("water,charging")
+                    .bind("open").bind(0i64).bind(0i64);
+            }
+            q.execute(c).await.map(|r| r.rows_affected())
+        })?;
+    }
+    tx.commit().await?;
+    Ok(started.elapsed())
+}
+
+/// PostGIS with a GiST index on the same points: 10-nearest queries per second from `clients`
+/// concurrent connections for `seconds`. The table `bench_stations` is created in `url`.
+pub async fn postgis_nearest(
+    url: &str,
+    points: &[LatLng],
+    queries: &[LatLng],
+    clients: usize,
+    seconds: f64,
+) -> anyhow::Result<f64> {
+    use sqlx::Connection;
+    let mut conn = sqlx::PgConnection::connect(url).await?;
+    sqlx::query("CREATE EXTENSION IF NOT EXISTS postgis")
+        .execute(&mut conn)
+        .await?;
+    let count: Option<i64> = sqlx::query_scalar("SELECT COUNT(*) FROM bench_stations")
+        .fetch_one(&mut conn)
+        .await
+        .ok();
+    if count != Some(points.len() as i64) {
+        sqlx::query("DROP TABLE IF EXISTS bench_stations")
+            .execute(&mut conn)
+            .await?;
+        sqlx::query("CREATE TABLE bench_stations (id BIGINT PRIMARY KEY, geom geometry(Point, 4326) NOT NULL)")
+            .execute(&mut conn)
+            .await?;
+        for (c, chunk) in points.chunks(10_000).enumerate() {
+            let ids: Vec<i64> = (0..chunk.len()).map(|i| (c * 10_000 + i) as i64).collect();
+            let lats: Vec<f64> = chunk.iter().map(|p| p.lat()).collect();
+            let lngs: Vec<f64> = chunk.iter().map(|p| p.lng()).collect();
+            sqlx::query("INSERT INTO bench_stations SELECT id, ST_SetSRID(ST_MakePoint(lng, lat), 4326) FROM UNNEST($1::bigint[], $2::float8[], $3::float8[]) AS t(id, lat, lng)")
+                .bind(&ids).bind(&lats).bind(&lngs)
+                .execute(&mut conn)
+                .await?;
+        }
+        sqlx::query("CREATE INDEX bench_stations_geom ON bench_stations USING GIST (geom)")
+            .execute(&mut conn)
+            .await?;
+        sqlx::query("ANALYZE bench_stations")
+            .execute(&mut conn)
+            .await?;
+    }
+    conn.close().await?;
+    let deadline = Instant::now() + Duration::from_secs_f64(seconds);
+    let mut tasks = Vec::new();
+    for c in 0..clients {
+        let url = url.to_string();
+        let mine: Vec<LatLng> = queries.iter().skip(c).step_by(clients).copied().collect();
+        tasks.push(tokio::spawn(async move {
+            let mut conn = sqlx::PgConnection::connect(&url).await?;
+            let mut done = 0u64;
+            const SQL: &str = "SELECT id FROM bench_stations ORDER BY geom <-> ST_SetSRID(ST_MakePoint($1, $2), 4326) LIMIT 10";
+            'outer: loop {
+                for q in &mine {
+                    let rows: Vec<i64> = sqlx::query_scalar(SQL).bind(q.lng()).bind(q.lat()).fetch_all(&mut conn).await?;
+                    black_box(rows);
+                    done += 1;
+                    if Instant::now() >= deadline {
+                        break 'outer;
+                    }
+                }
+            }
+            conn.close().await?;
+            Ok::<u64, anyhow::Error>(done)
+        }));
+    }
+    let started = Instant::now();
+    let mut total = 0;
+    for t in tasks {
+        total += t.await??;
+    }
+    Ok(total as f64 / started.elapsed().as_secs_f64().max(seconds))
+}
+
 /// Nearest-station throughput on one thread.
 #[derive(Debug, Clone)]
 pub struct NearestBench {

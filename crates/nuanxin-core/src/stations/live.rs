@@ -13,7 +13,8 @@
 
 use super::index::StationIndex;
 use super::{Amenity, LatLng, OpeningHours, Station, StationType};
-use crate::{on_db, Result, Store, Tx};
+use crate::{on_db, Result, Store};
+use futures::TryStreamExt;
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
@@ -23,7 +24,7 @@ use uuid::Uuid;
 pub const FOLLOW_EVERY: Duration = Duration::from_millis(400);
 /// How long a skipped change number is looked for before it is taken as rolled back.
 pub const GAP_PATIENCE: Duration = Duration::from_secs(600);
-/// Rows read per round of the change log and per page at start-up.
+/// Rows read per round of the change log.
 const BATCH: i64 = 20_000;
 /// Gaps looked up per round (the oldest first).
 const MAX_GAPS_PER_ROUND: usize = 64;
@@ -49,7 +50,7 @@ impl StationCard {
         Some(StationCard {
             id: s.id,
             name: s.name.clone(),
-            kind: StationType::parse(&s.kind).ok()?,
+            kind: StationType::from_code(&s.kind).or_else(|| StationType::parse(&s.kind).ok())?,
             at: LatLng::parse(s.lat, s.lng).ok()?,
             address: s.address.clone(),
             hours: s.opening(),
@@ -162,20 +163,23 @@ impl LiveIndex {
             }
             expect = seq + 1;
         }
+        // One pass over the table (no ORDER BY: a sort per page made this quadratic).
         let mut fresh = Stations::default();
         let mut points = Vec::new();
-        let mut after = Uuid::nil();
-        loop {
-            let page = open_stations_after(&mut tx, after).await?;
-            let Some(last) = page.last() else { break };
-            after = last.id;
-            for s in &page {
-                if let Some(card) = StationCard::of(s) {
+        let sql = format!("{} ", super::queries::SELECT);
+        on_db!(tx.conn(), c => {
+            let mut rows = sqlx::query_as::<_, Station>(&sql).fetch(c);
+            while let Some(s) = rows.try_next().await? {
+                if !s.is_open() {
+                    continue;
+                }
+                if let Some(card) = StationCard::of(&s) {
                     points.push((card.id, card.at));
                     fresh.cards.insert(card.id, Arc::new(card));
                 }
             }
-        }
+            Ok::<(), sqlx::Error>(())
+        })?;
         tx.rollback().await?;
         fresh.index = StationIndex::build(points);
         let n = fresh.cards.len();
@@ -312,13 +316,4 @@ impl LiveIndex {
                 .map(|c| (c.id, c.at)),
         )
     }
-}
-
-async fn open_stations_after(tx: &mut Tx, after: Uuid) -> Result<Vec<Station>> {
-    let sql = format!(
-        "{} WHERE s.status = 'open' AND s.id > $1 ORDER BY s.id LIMIT $2",
-        super::queries::SELECT
-    );
-    let rows = on_db!(tx.conn(), c => sqlx::query_as::<_, Station>(&sql).bind(after).bind(BATCH).fetch_all(c).await)?;
-    Ok(rows)
 }

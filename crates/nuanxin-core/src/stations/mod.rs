@@ -97,6 +97,11 @@ impl StationType {
         }
     }
 
+    /// The type of a stored code, exactly as [`StationType::code`] writes it.
+    pub fn from_code(code: &str) -> Option<StationType> {
+        StationType::ALL.into_iter().find(|t| t.code() == code)
+    }
+
     /// Accepts the code (any case) or the Chinese name.
     pub fn parse(s: &str) -> Result<StationType> {
         let s: String = s.nfkc().collect();
@@ -183,6 +188,11 @@ impl Amenity {
             Amenity::Books => "图书",
             Amenity::Wifi => "无线网络",
         }
+    }
+
+    /// The amenity of a stored code, exactly as [`Amenity::code`] writes it.
+    pub fn from_code(code: &str) -> Option<Amenity> {
+        Amenity::ALL.into_iter().find(|a| a.code() == code)
     }
 
     /// Other names seen in the sources and in cadres' spreadsheets.

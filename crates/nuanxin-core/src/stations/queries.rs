@@ -56,7 +56,7 @@ impl Station {
     pub fn amenity_list(&self) -> Vec<Amenity> {
         self.amenities
             .split(',')
-            .filter_map(|a| Amenity::parse(a).ok())
+            .filter_map(|a| Amenity::from_code(a).or_else(|| Amenity::parse(a).ok()))
             .collect()
     }
 

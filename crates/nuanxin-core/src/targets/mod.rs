@@ -25,15 +25,21 @@ pub enum TargetMetric {
     MembershipRate,
     /// Unionisation rate at the end of the period (0-1).
     UnionisationRate,
+    /// Open stations at the end of the period (驿站建设).
+    Stations,
+    /// People served at stations in the period (服务人次).
+    Services,
 }
 
 impl TargetMetric {
-    pub const ALL: [TargetMetric; 5] = [
+    pub const ALL: [TargetMetric; 7] = [
         TargetMetric::NewMembers,
         TargetMetric::NewUnions,
         TargetMetric::UnionisedEnterprises,
         TargetMetric::MembershipRate,
         TargetMetric::UnionisationRate,
+        TargetMetric::Stations,
+        TargetMetric::Services,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -43,6 +49,8 @@ impl TargetMetric {
             TargetMetric::UnionisedEnterprises => "unionised_enterprises",
             TargetMetric::MembershipRate => "membership_rate",
             TargetMetric::UnionisationRate => "unionisation_rate",
+            TargetMetric::Stations => "stations",
+            TargetMetric::Services => "services",
         }
     }
 
@@ -330,6 +338,8 @@ async fn measure(tx: &mut Tx, r: TargetRow, today: NaiveDate) -> Result<TargetPr
             c.get(metric::ENT, "unionised"),
             c.get(metric::ENT, "operating"),
         ),
+        Some(TargetMetric::Stations) => c.total(metric::STATIONS) as f64,
+        Some(TargetMetric::Services) => c.total(metric::SERVICES) as f64,
         None => 0.0,
     };
     let progress = if value > 0.0 { actual / value } else { 1.0 };

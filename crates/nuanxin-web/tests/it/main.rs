@@ -10,3 +10,4 @@ mod schema;
 mod scope;
 mod session;
 mod stations;
+mod targets;

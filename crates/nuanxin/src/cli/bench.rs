@@ -33,6 +33,36 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 200)]
         queries: usize,
     },
+    /// Stations: 10-nearest in process, through the HTTP endpoint, against PostGIS; the index
+    /// rebuilt from the database; the 15-minute circle analysis at national scale.
+    Stations {
+        /// Database the stations are written to (for the start-up load and the HTTP run).
+        #[arg(long, default_value = "sqlite:///tmp/nuanxin-bench-stations.db")]
+        database: String,
+        #[arg(long, default_value_t = 1_000_000)]
+        stations: usize,
+        /// 10-nearest queries timed in process.
+        #[arg(long, default_value_t = 200_000)]
+        queries: usize,
+        /// A PostgreSQL database with PostGIS available (postgresql-15-postgis-3), to compare.
+        #[arg(long)]
+        postgis: Option<String>,
+        /// Seconds of each timed run against PostGIS and the HTTP endpoint.
+        #[arg(long, default_value_t = 10.0)]
+        seconds: f64,
+        /// Concurrent keep-alive connections to the HTTP endpoint.
+        #[arg(long, default_value_t = 32)]
+        connections: usize,
+        /// Demand points, stations and candidate sites of the circle analysis.
+        #[arg(long, default_value_t = 1_000_000)]
+        demand: usize,
+        #[arg(long, default_value_t = 100_000)]
+        circle_stations: usize,
+        #[arg(long, default_value_t = 100_000)]
+        candidates: usize,
+        #[arg(long, default_value_t = 50)]
+        sites: usize,
+    },
     /// Subtree listing and counting over a generated tree of org units.
     Subtree {
         /// Database to fill (a fresh SQLite file is best).
@@ -67,6 +97,33 @@ pub async fn run(cmd: BenchCommand) -> anyhow::Result<ExitCode> {
         } => {
             nuanxin_core::coverage::bench::run(&database, units, members, enterprises, queries)
                 .await?;
+            Ok(ExitCode::SUCCESS)
+        }
+        BenchCommand::Stations {
+            database,
+            stations,
+            queries,
+            postgis,
+            seconds,
+            connections,
+            demand,
+            circle_stations,
+            candidates,
+            sites,
+        } => {
+            super::bench_stations::run(super::bench_stations::Args {
+                database,
+                stations,
+                queries,
+                postgis,
+                seconds,
+                connections,
+                demand,
+                circle_stations,
+                candidates,
+                sites,
+            })
+            .await?;
             Ok(ExitCode::SUCCESS)
         }
         BenchCommand::Subtree {
