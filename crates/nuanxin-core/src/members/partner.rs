@@ -1,9 +1,10 @@
 //! Partner pushes (两个同步): a transport-bureau window or a platform company sends worker
 //! records with its API token. A record with consent evidence (who recorded the consent, when,
 //! how) becomes a member of the right union at once; without consent it is only a prospect, never
-//! a member. Routing: the flexible-employment joint union of the work township, else a joint
-//! union of the county (its holding pool first), within the partner's scope. The employer's own
-//! union comes first once the census (issue #4) knows which employers are unionised.
+//! a member. Routing: the employer's own union when the census knows the employer (by USCC, else
+//! by its exact name) as unionised; else the flexible-employment joint union of the work
+//! township, else a joint union of the county (its holding pool first); always within the
+//! partner's scope.
 
 use super::id_vault::IdVault;
 use super::join::{join, Consent, JoinContext, JoinDraft, JoinInput, JoinReceipt};
@@ -23,6 +24,10 @@ pub struct PushRecord {
     pub reference: String,
     #[serde(flatten)]
     pub person: JoinInput,
+    /// The employer's or platform's USCC, when the partner knows it: a unionised employer's own
+    /// union takes the member.
+    #[serde(default)]
+    pub employer_uscc: Option<String>,
     /// Evidence of the worker's consent; without it the record is kept as a prospect only.
     pub consent: Option<ConsentEvidence>,
 }
@@ -72,13 +77,59 @@ fn rejected(reference: &str, errors: Vec<(&str, &str)>) -> PushResult {
     }
 }
 
-/// The union a worker of `work_region` belongs to, inside the caller's scope where they are
-/// staff or admin.
+/// The union of a unionised census employer, found by USCC or else by its exact name, when the
+/// caller is staff there.
+async fn employer_union(
+    tx: &mut Tx,
+    scope: &Scope,
+    uscc: Option<&str>,
+    name: Option<&str>,
+) -> Result<Option<JoinTarget>> {
+    const SELECT: &str = "SELECT o.id, o.code, o.name, o.path, o.region_code FROM enterprises e
+        JOIN org_units o ON o.id = e.union_org_id
+        WHERE e.union_status = 'unionised' AND e.operating = TRUE AND o.status = 'active' AND ";
+    let uscc = uscc.and_then(|u| crate::census::Uscc::parse(u).ok());
+    let rows: Vec<(Uuid, String, String, String, String)> = match (uscc, name) {
+        (Some(u), _) => {
+            let sql = format!("{SELECT} e.uscc = $1");
+            on_db!(tx.conn(), c => sqlx::query_as(&sql).bind(u.as_str()).fetch_all(c).await)?
+        }
+        (None, Some(n)) if !n.trim().is_empty() => {
+            let sql = format!("{SELECT} e.name = $1 ORDER BY e.uscc");
+            on_db!(tx.conn(), c => sqlx::query_as(&sql).bind(n.trim()).fetch_all(c).await)?
+        }
+        _ => Vec::new(),
+    };
+    Ok(rows
+        .into_iter()
+        .find(|r| scope.role_at(&r.3).is_some_and(|role| role >= Role::Staff))
+        .map(
+            |(org_id, org_code, org_name, org_path, org_region)| JoinTarget {
+                code_id: Uuid::nil(),
+                code: String::new(),
+                channel: "partner".into(),
+                auto_approve: true,
+                org_id,
+                org_code,
+                org_name,
+                org_path,
+                org_region,
+            },
+        ))
+}
+
+/// The union a worker belongs to, inside the caller's scope where they are staff or admin: the
+/// employer's own union when the census knows it as unionised, else by `work_region`.
 pub async fn route(
     tx: &mut Tx,
     scope: &Scope,
     work_region: &RegionCode,
+    employer_uscc: Option<&str>,
+    employer: Option<&str>,
 ) -> Result<Option<JoinTarget>> {
+    if let Some(t) = employer_union(tx, scope, employer_uscc, employer).await? {
+        return Ok(Some(t));
+    }
     let mut places: Vec<String> = Vec::new();
     if work_region.as_str().len() >= 9 {
         places.push(work_region.as_str()[..9].to_string());
@@ -155,7 +206,14 @@ pub async fn push(
             continue;
         };
         let mut tx = store.read().await?;
-        let target = route(&mut tx, &caller.scope, region).await?;
+        let target = route(
+            &mut tx,
+            &caller.scope,
+            region,
+            r.employer_uscc.as_deref(),
+            draft.employer.as_deref(),
+        )
+        .await?;
         drop(tx);
         let Some(target) = target else {
             out.push(rejected(

@@ -61,10 +61,16 @@ fn ctx() -> JoinContext {
 async fn target_in(app: &TestApp, region: &str) -> JoinTarget {
     let caller = Caller::operator(&app.clock);
     let mut tx = app.store.read().await.unwrap();
-    members::partner::route(&mut tx, &caller.scope, &RegionCode::parse(region).unwrap())
-        .await
-        .unwrap()
-        .unwrap()
+    members::partner::route(
+        &mut tx,
+        &caller.scope,
+        &RegionCode::parse(region).unwrap(),
+        None,
+        None,
+    )
+    .await
+    .unwrap()
+    .unwrap()
 }
 
 async fn unit_target(app: &TestApp, code: &str) -> JoinTarget {

@@ -318,6 +318,26 @@ both_backends! {
         assert_eq!(app.count("SELECT COUNT(*) FROM prospects").await, 1);
         assert_eq!(app.count("SELECT COUNT(*) FROM memberships m JOIN people p ON p.id = m.person_id WHERE p.name = '李四'").await, 0, "a prospect is never a member");
         assert_eq!(app.count("SELECT COUNT(*) FROM memberships WHERE channel = 'window' AND consent_method = 'paper_form'").await, 1);
+        // A unionised employer known to the census takes its worker, whatever the work township:
+        // by USCC, or by the exact name.
+        let mut county = app.demo_user("dongchangfu").await;
+        let r = county.post_json("/api/v1/enterprises", json!({"uscc": "91371500789201168K", "name": "聊城速达同城配送有限公司",
+            "industry": "food_delivery", "staff": "80", "new_form_workers": "60", "region_code": "371502002",
+            "union_status": "unionised", "union_code": "JU371502002", "source": "survey"})).await;
+        assert_eq!(r.status, 200, "{}", r.text());
+        let employed = json!({"channel": "window", "records": [
+            {"ref": "B1", "name": "孙八", "id_number": id_with_check("37150219900101125"), "phone": "13706350003", "group": "delivery_rider",
+             "work_region": "371502001", "employer_uscc": "91371500789201168k", "consent": consent},
+            {"ref": "B2", "name": "周九", "id_number": id_with_check("37150219900101126"), "phone": "13706350004", "group": "delivery_rider",
+             "work_region": "371502001", "employer": "聊城速达同城配送有限公司", "consent": consent},
+            {"ref": "B3", "name": "吴十", "id_number": id_with_check("37150219900101127"), "phone": "13706350005", "group": "delivery_rider",
+             "work_region": "371502001", "employer": "没有建会的公司", "consent": consent}
+        ]});
+        let r = window.post_json("/api/v1/members/push", employed).await;
+        assert_eq!(r.status, 200, "{}", r.text());
+        let results = r.json()["results"].clone();
+        let unions: Vec<&str> = (0..3).map(|i| results[i]["org_code"].as_str().unwrap()).collect();
+        assert_eq!(unions, ["JU371502002", "JU371502002", "JU371502001"]);
         // A viewer token cannot push.
         city.post_json("/api/v1/accounts", json!({"username": "dcf-view", "password": "pass-word-1", "org_code": "F371502", "role": "viewer"})).await;
         let vt = city.post_json("/api/v1/tokens", json!({"username": "dcf-view", "name": "x"})).await.json()["token"].as_str().unwrap().to_string();
