@@ -231,6 +231,14 @@ pub fn router(state: AppState) -> Router {
         .route("/census/template.xlsx", get(census::pages::template))
         .route("/census/export.xlsx", get(census::pages::export))
         .route("/census/prospects", get(census::pages::prospects_list))
+        .route(
+            "/census/prospects/import",
+            get(census::pages::prospects_import_form).post(census::pages::prospects_import),
+        )
+        .route(
+            "/census/prospects/template.xlsx",
+            get(census::pages::prospects_template),
+        )
         .route("/census/prospects/{id}/invite", post(census::pages::invite))
         .route("/census/{uscc}", get(census::pages::show))
         .route(

@@ -133,3 +133,240 @@ pub async fn union_of(tx: &mut Tx, scope: &Scope, id: Uuid) -> Result<String> {
     on_db!(tx.conn(), c => bind_args!(sqlx::query_scalar(&q.sql), &q.args).fetch_optional(c).await)?
         .ok_or(Error::NotFound)
 }
+
+/// Columns of the prospects sheet: workers known from a census, a platform list or a window,
+/// who have not (yet) consented to join.
+pub const COLUMNS: [crate::sheets::Column; 8] = [
+    crate::sheets::Column {
+        key: "name",
+        zh: "姓名",
+        required: true,
+    },
+    crate::sheets::Column {
+        key: "id_number",
+        zh: "身份证号",
+        required: false,
+    },
+    crate::sheets::Column {
+        key: "phone",
+        zh: "手机号",
+        required: true,
+    },
+    crate::sheets::Column {
+        key: "group",
+        zh: "职业群体",
+        required: true,
+    },
+    crate::sheets::Column {
+        key: "employer",
+        zh: "工作单位",
+        required: false,
+    },
+    crate::sheets::Column {
+        key: "employer_uscc",
+        zh: "工作单位统一社会信用代码",
+        required: false,
+    },
+    crate::sheets::Column {
+        key: "work_region",
+        zh: "工作地区划代码",
+        required: true,
+    },
+    crate::sheets::Column {
+        key: "source",
+        zh: "来源",
+        required: false,
+    },
+];
+
+pub fn read(bytes: &[u8]) -> std::result::Result<crate::sheets::Table, crate::sheets::SheetError> {
+    crate::sheets::read(bytes, &COLUMNS)
+}
+
+/// What a prospect import did (or, in a dry run, would do).
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct ProspectImportReport {
+    pub dry_run: bool,
+    pub rows: usize,
+    pub created: usize,
+    /// Rows of a person the union already knew: their details were updated.
+    pub updated: usize,
+    /// Of the rows taken, those linked to a census enterprise by its USCC.
+    pub linked_to_enterprise: usize,
+    #[schema(value_type = Vec<Object>)]
+    pub rejected: Vec<crate::error::RowError>,
+}
+
+/// Imports prospects in one transaction. Each row goes to the union a partner push would choose
+/// (a unionised employer's own union, else the joint union of the work township or county), and
+/// is linked to its census enterprise when the USCC is known there. A person is known by ID number
+/// when given, else by phone, per union: importing again updates and never counts twice.
+pub async fn import(
+    store: &crate::Store,
+    vault: &crate::members::id_vault::IdVault,
+    caller: &Caller,
+    table: &crate::sheets::Table,
+    dry_run: bool,
+    mut progress: impl FnMut(usize, usize),
+) -> Result<ProspectImportReport> {
+    use crate::error::RowError;
+    use crate::members::identity::{PersonName, ResidentId};
+    use crate::members::WorkerGroup;
+    use crate::regions::RegionCode;
+    let mut report = ProspectImportReport {
+        dry_run,
+        rows: table.rows.len(),
+        created: 0,
+        updated: 0,
+        linked_to_enterprise: 0,
+        rejected: Vec::new(),
+    };
+    let mut tx = store.write().await?;
+    let total = table.rows.len();
+    for (i, (row, cells)) in table.rows.iter().enumerate() {
+        let cell = |k: &str| table.cell(cells, k).to_string();
+        let mut errs: Vec<(&'static str, &'static str)> = Vec::new();
+        let mut take = |e: Error| errs.push((e.field().unwrap_or("name"), e.code()));
+        let name = PersonName::parse(&cell("name")).map_err(&mut take).ok();
+        let id = match cell("id_number").trim() {
+            "" => None,
+            s => ResidentId::parse(s, caller.today).map_err(&mut take).ok(),
+        };
+        let phone = Phone::parse(&cell("phone")).map_err(&mut take).ok();
+        let group = WorkerGroup::parse(&cell("group"));
+        if group.is_none() {
+            errs.push(("group", "members.bad_group"));
+        }
+        let region = match RegionCode::parse(&cell("work_region")) {
+            Ok(r) => Some(r),
+            Err(_) => {
+                errs.push(("work_region", "regions.bad_code"));
+                None
+            }
+        };
+        let uscc = match cell("employer_uscc").trim() {
+            "" => None,
+            s => match super::Uscc::parse(s) {
+                Ok(u) => Some(u),
+                Err(e) => {
+                    errs.push(("employer_uscc", e.code()));
+                    None
+                }
+            },
+        };
+        let (Some(name), Some(phone), Some(group), Some(region), true) =
+            (name, phone, group, region, errs.is_empty())
+        else {
+            report
+                .rejected
+                .extend(errs.into_iter().map(|(f, code)| RowError {
+                    row: *row,
+                    column: table.header(f),
+                    code,
+                }));
+            continue;
+        };
+        if crate::regions::get(&mut tx, &region).await?.is_none() {
+            report.rejected.push(RowError {
+                row: *row,
+                column: table.header("work_region"),
+                code: "regions.unknown",
+            });
+            continue;
+        }
+        let employer = Some(
+            cell("employer")
+                .trim()
+                .chars()
+                .take(100)
+                .collect::<String>(),
+        )
+        .filter(|e| !e.is_empty());
+        let target = crate::members::partner::route(
+            &mut tx,
+            &caller.scope,
+            &region,
+            uscc.as_ref().map(|u| u.as_str()),
+            employer.as_deref(),
+        )
+        .await?;
+        let Some(target) = target else {
+            report.rejected.push(RowError {
+                row: *row,
+                column: table.header("work_region"),
+                code: "members.no_union_for_region",
+            });
+            continue;
+        };
+        let enterprise: Option<Uuid> = match &uscc {
+            Some(u) => {
+                on_db!(tx.conn(), c => sqlx::query_scalar("SELECT id FROM enterprises WHERE uscc = $1")
+                .bind(u.as_str()).fetch_optional(c).await)?
+            }
+            None => None,
+        };
+        let hash = id.as_ref().map(|id| vault.lookup_hash(id));
+        const BY_ID: &str = "SELECT id FROM prospects WHERE id_hash = $1 AND org_id = $2";
+        const BY_PHONE: &str =
+            "SELECT id FROM prospects WHERE id_hash IS NULL AND phone = $1 AND org_id = $2";
+        let known: Option<Uuid> = match &hash {
+            Some(h) => {
+                on_db!(tx.conn(), c => sqlx::query_scalar(BY_ID).bind(h).bind(target.org_id).fetch_optional(c).await)?
+            }
+            None => {
+                on_db!(tx.conn(), c => sqlx::query_scalar(BY_PHONE).bind(phone.as_str()).bind(target.org_id).fetch_optional(c).await)?
+            }
+        };
+        let source = Some(cell("source").trim().to_string())
+            .filter(|s| !s.is_empty())
+            .unwrap_or_else(|| "import".into());
+        match known {
+            Some(pid) => {
+                const UPDATE: &str = "UPDATE prospects SET name = $2, phone = $3, worker_group = $4, employer = $5, source = $6 WHERE id = $1";
+                on_db!(tx.conn(), c => sqlx::query(UPDATE).bind(pid).bind(name.as_str()).bind(phone.as_str())
+                    .bind(group.as_str()).bind(&employer).bind(&source).execute(c).await.map(|r| r.rows_affected()))?;
+                report.updated += 1;
+            }
+            None => {
+                const INSERT: &str = "INSERT INTO prospects (id, org_id, id_hash, id_sealed, name, phone, worker_group, employer,
+                        work_region, source, created_at, enterprise_id)
+                    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)";
+                let sealed = id.as_ref().map(|id| vault.seal(id));
+                on_db!(tx.conn(), c => sqlx::query(INSERT).bind(nuanxin_store::new_id()).bind(target.org_id).bind(&hash)
+                    .bind(&sealed).bind(name.as_str()).bind(phone.as_str()).bind(group.as_str()).bind(&employer)
+                    .bind(region.as_str()).bind(&source).bind(caller.at).bind(enterprise)
+                    .execute(c).await.map(|r| r.rows_affected()))?;
+                crate::coverage::counts::bump(
+                    &mut tx,
+                    &target.org_path,
+                    &crate::coverage::counts::prospect_deltas(enterprise.is_some(), 1),
+                )
+                .await?;
+                report.created += 1;
+            }
+        }
+        if enterprise.is_some() {
+            report.linked_to_enterprise += 1;
+        }
+        if i % 200 == 0 {
+            progress(i + 1, total);
+        }
+    }
+    progress(total, total);
+    if dry_run {
+        tx.rollback().await?;
+    } else {
+        audit::record(
+            &mut tx,
+            &caller.actor,
+            caller.at,
+            "census.prospects_import",
+            &format!("{total} rows"),
+            caller.scope.roots().first().map(|r| r.path.as_str()),
+            serde_json::json!({"created": report.created, "updated": report.updated, "rejected": report.rejected.len()}),
+        )
+        .await?;
+        tx.commit().await?;
+    }
+    Ok(report)
+}

@@ -836,3 +836,74 @@ async fn invite_link(
         jc.code
     ))
 }
+
+#[derive(Template)]
+#[template(path = "census/prospects_import.html")]
+struct ProspectImportPage {
+    ctx: Ctx,
+    report: Option<prospects::ProspectImportReport>,
+    file_error: Option<String>,
+}
+
+impl ProspectImportPage {
+    fn reason(&self, code: &str) -> String {
+        self.ctx.t(code).to_string()
+    }
+}
+
+pub async fn prospects_import_form(auth: Auth) -> Result<Html<String>, PageError> {
+    render(&ProspectImportPage {
+        ctx: Ctx::new(&auth, "census", "/census/prospects/import"),
+        report: None,
+        file_error: None,
+    })
+}
+
+pub async fn prospects_import(
+    State(state): State<AppState>,
+    auth: Auth,
+    multipart: Multipart,
+) -> Result<Response, PageError> {
+    if !can_edit(&auth) {
+        return Err(Error::Forbidden.into());
+    }
+    let crate::upload::Upload { bytes, dry_run } = crate::upload::read(multipart).await?;
+    let ctx = Ctx::new(&auth, "census", "/census/prospects/import");
+    let table = match prospects::read(&bytes) {
+        Ok(t) => t,
+        Err(e) => {
+            let html = render(&ProspectImportPage {
+                ctx,
+                report: None,
+                file_error: Some(e.to_string()),
+            })?;
+            return Ok((StatusCode::UNPROCESSABLE_ENTITY, html).into_response());
+        }
+    };
+    let report = prospects::import(
+        &state.store,
+        &state.vault,
+        &auth.caller,
+        &table,
+        dry_run,
+        |_, _| {},
+    )
+    .await?;
+    Ok(render(&ProspectImportPage {
+        ctx,
+        report: Some(report),
+        file_error: None,
+    })?
+    .into_response())
+}
+
+pub async fn prospects_template(_auth: Auth) -> Result<Response, PageError> {
+    let headers: Vec<&str> = prospects::COLUMNS.iter().map(|c| c.zh).collect();
+    let bytes = sheets::write_xlsx("潜在会员", &headers, &[]).map_err(Error::Internal)?;
+    Ok(respond::file(
+        bytes,
+        "prospects-template.xlsx",
+        respond::XLSX,
+        false,
+    ))
+}

@@ -349,3 +349,53 @@ both_backends! {
         let _ = caller;
     }
 }
+
+both_backends! {
+    async fn prospects_import_routes_links_and_counts_each_person_once(app: TestApp) {
+        app.load_demo().await;
+        let mut county = app.demo_user("dongchangfu").await;
+        let r = county.post_json("/api/v1/enterprises", serde_json::json!({"uscc": "91371500789201168K", "name": "聊城速达同城配送有限公司",
+            "industry": "food_delivery", "staff": "80", "new_form_workers": "60", "region_code": "371502002",
+            "union_status": "unionised", "union_code": "JU371502002", "source": "survey"})).await;
+        assert_eq!(r.status, 200, "{}", r.text());
+        let (id, _) = person(7);
+        let csv = format!(
+            "姓名,身份证号,手机号,职业群体,工作单位,工作单位统一社会信用代码,工作地区划代码,来源\n\
+             骑手甲,{id},13806350007,外卖配送员,聊城速达同城配送有限公司,91371500789201168K,371502001,平台名单\n\
+             快递员乙,,13806350008,快递员,某快递网点,,371502001,排查\n\
+             丙,,13806350009,宇航员,,,371502001,排查\n\
+             丁,,13806350010,快递员,,,999999,排查\n"
+        );
+        let b = "NUANXINBOUNDARY";
+        let body = |dry: bool| {
+            let mut s = format!("--{b}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"p.csv\"\r\nContent-Type: text/csv\r\n\r\n{csv}\r\n");
+            if dry {
+                s.push_str(&format!("--{b}\r\nContent-Disposition: form-data; name=\"dry_run\"\r\n\r\n1\r\n"));
+            }
+            s.push_str(&format!("--{b}--\r\n"));
+            s.into_bytes()
+        };
+        let ct = format!("multipart/form-data; boundary={b}");
+        let r = county.send(axum::http::Method::POST, "/census/prospects/import", Some((&ct, body(true)))).await;
+        assert_eq!(r.status, 200, "{}", r.text());
+        let page = r.text();
+        assert!(page.contains("请选择职业群体") && page.contains("没有这个区划代码"), "{page}");
+        assert_eq!(app.count("SELECT COUNT(*) FROM prospects").await, 0, "a dry run writes nothing");
+        for round in 0..2 {
+            let r = county.send(axum::http::Method::POST, "/census/prospects/import", Some((&ct, body(false)))).await;
+            assert_eq!(r.status, 200, "{}", r.text());
+            let page = r.text();
+            assert!(page.contains("<td class=\"num\">4</td>"), "row numbers as Excel shows them: {page}");
+            assert_eq!(app.count("SELECT COUNT(*) FROM prospects").await, 2, "round {round}: each person once: {}", page.split("import-report").nth(1).unwrap_or(""));
+        }
+        // The unionised employer's union takes its worker; the other goes to the township's joint union.
+        assert_eq!(app.count("SELECT COUNT(*) FROM prospects p JOIN org_units o ON o.id = p.org_id WHERE o.code = 'JU371502002' AND p.enterprise_id IS NOT NULL AND p.id_hash IS NOT NULL").await, 1);
+        assert_eq!(app.count("SELECT COUNT(*) FROM prospects p JOIN org_units o ON o.id = p.org_id WHERE o.code = 'JU371502001' AND p.enterprise_id IS NULL").await, 1);
+        // Counted once, in the right place: only the unattached one widens the denominator.
+        let recount = coverage::recount(&app.store, false).await.unwrap();
+        assert!(recount.differences.is_empty(), "{:?}", recount.differences);
+        let cov = county.get("/api/v1/coverage?org=F371502").await.json();
+        assert_eq!(cov["prospects_unattached"], 1);
+        assert!(county.get("/census/prospects/template.xlsx").await.body.starts_with(b"PK"));
+    }
+}

@@ -33,6 +33,17 @@ pub enum ImportCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Prospects: known workers who are not members (姓名, 身份证号, 手机号, 职业群体, 工作单位,
+    /// 工作单位统一社会信用代码, 工作地区划代码, 来源).
+    Prospects {
+        file: PathBuf,
+        /// Check every row and report, but write nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Print the report as JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Stations (SPEC section 5: 名称, 类型, 经度, 纬度, 坐标系, 地址, 开放时间, 设施, …).
     Stations {
         file: PathBuf,
@@ -109,6 +120,61 @@ async fn enterprises(
             report.updated,
             report.confirmed,
             report.disputed,
+            report.rejected.len()
+        );
+    }
+    Ok(if report.rejected.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+async fn prospects(
+    database: &str,
+    file: PathBuf,
+    dry_run: bool,
+    json: bool,
+) -> anyhow::Result<ExitCode> {
+    use nuanxin_core::census::prospects;
+    let read = std::fs::read(&file)
+        .map_err(|e| e.to_string())
+        .and_then(|b| prospects::read(&b).map_err(|e| e.to_string()));
+    let table = match read {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("error: {}: {e}", file.display());
+            return Ok(ExitCode::from(2));
+        }
+    };
+    let store = super::open(database).await?;
+    let clock = Clock::system();
+    let bar = bar(table.rows.len(), "prospects")?;
+    let report = prospects::import(
+        &store,
+        &super::serve::vault()?,
+        &Caller::operator(&clock),
+        &table,
+        dry_run,
+        |done, _| bar.set_position(done as u64),
+    )
+    .await?;
+    bar.finish_and_clear();
+    if json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        print_rejected(&report.rejected);
+        let verb = if dry_run {
+            "would be recorded (dry run, nothing written)"
+        } else {
+            "recorded"
+        };
+        println!(
+            "{} rows {verb}: {} new, {} updated, {} linked to a census enterprise, {} rejected",
+            report.rows,
+            report.created,
+            report.updated,
+            report.linked_to_enterprise,
             report.rejected.len()
         );
     }
@@ -283,6 +349,11 @@ pub async fn run(database: &str, cmd: ImportCommand) -> anyhow::Result<ExitCode>
             dry_run,
             json,
         } => return stations(database, file, dry_run, json).await,
+        ImportCommand::Prospects {
+            file,
+            dry_run,
+            json,
+        } => return prospects(database, file, dry_run, json).await,
     };
     let bytes = match std::fs::read(&file) {
         Ok(b) => b,
