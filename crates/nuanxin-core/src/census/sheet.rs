@@ -168,7 +168,15 @@ pub async fn export(
         .iter()
         .map(|c| if zh { c.zh } else { c.key })
         .collect();
-    let mut rows: Vec<Vec<String>> = Vec::new();
+    let mut sheet = sheets::XlsxStream::new(
+        if zh { "企业" } else { "enterprises" },
+        &headers,
+        &[
+            22.0, 36.0, 14.0, 10.0, 12.0, 14.0, 36.0, 10.0, 10.0, 14.0, 12.0, 16.0, 12.0, 10.0,
+            14.0,
+        ],
+    )
+    .map_err(Error::Internal)?;
     let mut page = PageRequest::new(Some(1), Some(crate::page::MAX_PER_PAGE));
     loop {
         let batch = super::list(tx, scope, filter, page).await?;
@@ -183,29 +191,30 @@ pub async fn export(
                 })
                 .unwrap_or("")
                 .to_string();
-            rows.push(vec![
-                e.uscc,
-                e.name,
-                e.industry,
-                e.staff.to_string(),
-                e.new_form_workers.to_string(),
-                e.region_code,
-                e.address.unwrap_or_default(),
-                if e.has_party_org { "是" } else { "否" }.into(),
-                e.union_status,
-                e.union_code.unwrap_or_default(),
-                e.contact_name.unwrap_or_default(),
-                e.contact_phone.unwrap_or_default(),
-                e.source,
-                if e.operating { "是" } else { "否" }.into(),
-                action,
-            ]);
+            sheet
+                .push(&[
+                    e.uscc,
+                    e.name,
+                    e.industry,
+                    e.staff.to_string(),
+                    e.new_form_workers.to_string(),
+                    e.region_code,
+                    e.address.unwrap_or_default(),
+                    if e.has_party_org { "是" } else { "否" }.into(),
+                    e.union_status,
+                    e.union_code.unwrap_or_default(),
+                    e.contact_name.unwrap_or_default(),
+                    e.contact_phone.unwrap_or_default(),
+                    e.source,
+                    if e.operating { "是" } else { "否" }.into(),
+                    action,
+                ])
+                .map_err(Error::Internal)?;
         }
         if n < page.per_page as usize {
             break;
         }
         page.page += 1;
     }
-    sheets::write_xlsx(if zh { "企业" } else { "enterprises" }, &headers, &rows)
-        .map_err(Error::Internal)
+    sheet.finish().map_err(Error::Internal)
 }

@@ -229,6 +229,60 @@ pub fn write_xlsx(
     Ok(book.save_to_buffer()?)
 }
 
+/// An xlsx export written row by row in constant memory: rows go to a temporary file as they
+/// come, so a long export never holds the table in memory (only the finished file).
+pub struct XlsxStream {
+    book: rust_xlsxwriter::Workbook,
+    row: u32,
+    cols: u16,
+}
+
+impl XlsxStream {
+    /// A sheet with a bold, frozen header row; `widths` in characters, one per column.
+    pub fn new(sheet_name: &str, headers: &[&str], widths: &[f64]) -> anyhow::Result<XlsxStream> {
+        use rust_xlsxwriter::{Format, Workbook};
+        let mut book = Workbook::new();
+        let ws = book.add_worksheet_with_constant_memory();
+        ws.set_name(sheet_name)?;
+        for (c, h) in headers.iter().enumerate() {
+            let w = widths
+                .get(c)
+                .copied()
+                .unwrap_or((h.chars().count() as f64 * 1.8 + 2.0).max(12.0));
+            ws.set_column_width(c as u16, w.min(60.0))?;
+        }
+        let bold = Format::new().set_bold().set_background_color("#FDE8E4");
+        for (c, h) in headers.iter().enumerate() {
+            ws.write_string_with_format(0, c as u16, *h, &bold)?;
+        }
+        ws.set_freeze_panes(1, 0)?;
+        Ok(XlsxStream {
+            book,
+            row: 0,
+            cols: headers.len() as u16,
+        })
+    }
+
+    pub fn push(&mut self, cells: &[String]) -> anyhow::Result<()> {
+        self.row += 1;
+        let ws = self.book.worksheet_from_index(0)?;
+        for (c, v) in cells.iter().enumerate() {
+            ws.write_string(self.row, c as u16, v)?;
+        }
+        Ok(())
+    }
+
+    pub fn rows(&self) -> u32 {
+        self.row
+    }
+
+    pub fn finish(mut self) -> anyhow::Result<Vec<u8>> {
+        let ws = self.book.worksheet_from_index(0)?;
+        ws.autofilter(0, 0, self.row, self.cols.saturating_sub(1))?;
+        Ok(self.book.save_to_buffer()?)
+    }
+}
+
 /// Writes rows as CSV in UTF-8 with a byte-order mark, which Excel needs to show Chinese.
 pub fn write_csv(headers: &[&str], rows: &[Vec<String>]) -> anyhow::Result<Vec<u8>> {
     let mut out = b"\xEF\xBB\xBF".to_vec();

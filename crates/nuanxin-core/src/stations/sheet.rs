@@ -177,7 +177,14 @@ pub async fn export(
         .iter()
         .map(|c| if zh { c.zh } else { c.key })
         .collect();
-    let mut rows: Vec<Vec<String>> = Vec::new();
+    let mut sheet = sheets::XlsxStream::new(
+        if zh { "驿站" } else { "stations" },
+        &headers,
+        &[
+            30.0, 14.0, 12.0, 12.0, 8.0, 36.0, 36.0, 30.0, 10.0, 16.0, 14.0,
+        ],
+    )
+    .map_err(Error::Internal)?;
     let mut page = PageRequest::new(Some(1), Some(crate::page::MAX_PER_PAGE));
     loop {
         let batch = queries::list(tx, scope, filter, page).await?;
@@ -189,29 +196,30 @@ pub async fn export(
                 .map(|a| if zh { a.label_zh() } else { a.code() })
                 .collect::<Vec<_>>()
                 .join("、");
-            rows.push(vec![
-                s.name.clone(),
-                if zh {
-                    s.kind_label().to_string()
-                } else {
-                    s.kind.clone()
-                },
-                format!("{:.6}", s.lng),
-                format!("{:.6}", s.lat),
-                "WGS84".into(),
-                s.address.clone(),
-                s.hours_text.clone(),
-                amenities,
-                s.keeper.clone().unwrap_or_default(),
-                s.phone.clone().unwrap_or_default(),
-                s.org_code.clone(),
-            ]);
+            sheet
+                .push(&[
+                    s.name.clone(),
+                    if zh {
+                        s.kind_label().to_string()
+                    } else {
+                        s.kind.clone()
+                    },
+                    format!("{:.6}", s.lng),
+                    format!("{:.6}", s.lat),
+                    "WGS84".into(),
+                    s.address.clone(),
+                    s.hours_text.clone(),
+                    amenities,
+                    s.keeper.clone().unwrap_or_default(),
+                    s.phone.clone().unwrap_or_default(),
+                    s.org_code.clone(),
+                ])
+                .map_err(Error::Internal)?;
         }
         if n < page.per_page as usize {
             break;
         }
         page.page += 1;
     }
-    sheets::write_xlsx(if zh { "驿站" } else { "stations" }, &headers, &rows)
-        .map_err(Error::Internal)
+    sheet.finish().map_err(Error::Internal)
 }

@@ -94,6 +94,15 @@ both_backends! {
         assert_eq!(liuyuan.get(&format!("/api/v1/stations/{id}")).await.status, 404);
         let mut county = app.demo_user("dongchangfu").await;
         assert_eq!(county.get("/api/v1/stations?per_page=100&q=驿站1").await.json()["total"], 4);
+        // The export holds the caller's stations in the import layout, and is audited.
+        let r = gulou.get("/stations/export.xlsx").await;
+        assert_eq!(r.status, 200);
+        use calamine::Reader;
+        let mut book = calamine::Xlsx::new(std::io::Cursor::new(r.body.to_vec())).unwrap();
+        let sheet = book.worksheet_range("驿站").unwrap();
+        assert_eq!(sheet.height(), 14, "header and 13 stations");
+        assert_eq!(sheet.get((0, 0)).unwrap().to_string(), "名称");
+        assert_eq!(app.count("SELECT COUNT(*) FROM audit_log WHERE action = 'stations.export'").await, 1);
 
         // Nearest, without login, equals a brute-force scan of the same stations.
         wait_for(&mut anyone, 36.45, 115.96, 25).await;
