@@ -34,6 +34,10 @@ pub struct TestApp {
 
 impl TestApp {
     async fn on(db: TestDb) -> TestApp {
+        TestApp::on_with(db, WebConfig::default()).await
+    }
+
+    async fn on_with(db: TestDb, config: WebConfig) -> TestApp {
         let store = Store::open(&db.url).await.expect("open test database");
         let clock = Clock::fixed(TEST_NOW);
         let sms = Arc::new(DevSms::default());
@@ -41,7 +45,7 @@ impl TestApp {
         let state = AppState::new(
             store.clone(),
             clock.clone(),
-            WebConfig::default(),
+            config,
             vault.clone(),
             sms.clone(),
         );
@@ -58,6 +62,11 @@ impl TestApp {
 
     pub async fn sqlite() -> TestApp {
         TestApp::on(TestDb::sqlite().await).await
+    }
+
+    /// On SQLite with web settings of the test's own (tile server, boundaries, limits).
+    pub async fn sqlite_with(config: WebConfig) -> TestApp {
+        TestApp::on_with(TestDb::sqlite().await, config).await
     }
 
     /// `None` (and a notice on stderr) when `NUANXIN_TEST_DATABASE_URL` is not set.

@@ -46,6 +46,19 @@
         series: [{ name: d.ranking.label, type: 'bar', barMaxWidth: 16, data: d.ranking.members, label: { show: true, position: 'right' } }]
       });
     }
+    if (d.map) {
+      echarts.registerMap('nuanxin-area', d.map.geo);
+      chart('chart-map', {
+        tooltip: { trigger: 'item', formatter: function (p) {
+          var x = p.data || {};
+          return (x.units || p.name) + '<br>' + d.map.label + ' ' + (x.value == null ? '—' : x.value + '%') + ' (' + (x.members || 0) + ' ÷ ' + (x.known || 0) + ')';
+        } },
+        visualMap: { min: 0, max: 100, text: ['100%', '0%'], calculable: false, itemWidth: 14, left: 8, bottom: 8,
+          inRange: { color: ['#fdf0ee', '#f3b23e', '#e2573b', '#c8102e'] } },
+        series: [{ type: 'map', map: 'nuanxin-area', nameProperty: 'code', roam: false,
+          label: { show: false }, emphasis: { label: { show: false } }, data: d.map.data }]
+      });
+    }
     window.addEventListener('resize', function () { charts.forEach(function (c) { c.resize(); }); });
   }
   if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', draw); else draw();

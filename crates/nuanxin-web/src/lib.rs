@@ -25,6 +25,7 @@ mod stations;
 mod targets;
 
 pub use auth::{CSRF_HEADER, LANG_COOKIE, SESSION_COOKIE};
+pub use coverage::boundaries::RegionBoundaries;
 pub use i18n::{Catalogue, Lang};
 pub use router::router;
 
@@ -49,6 +50,8 @@ pub struct WebConfig {
     /// Requests per minute one client address may make to the nearest-station page and API
     /// (0: the default of 600).
     pub nearest_per_minute: u32,
+    /// Region boundaries for the dashboard's choropleth (`--region-boundaries FILE`).
+    pub boundaries: Option<Arc<RegionBoundaries>>,
 }
 
 /// A tile server: union intranets run their own, so nothing is fetched from the internet unless

@@ -3,6 +3,8 @@
 //! drill-down to each child and to the lists behind each figure, and the statistics sheet as
 //! xlsx. The API answers the same figures at `/api/v1/coverage`.
 
+pub mod boundaries;
+
 use crate::auth::{ApiAuth, Auth};
 use crate::error::{ApiError, ErrorBody, PageError};
 use crate::layout::Ctx;
@@ -64,6 +66,8 @@ struct DashboardPage {
     groups: Vec<(&'static str, i64)>,
     /// The data the charts draw, as JSON for `assets/coverage.js`.
     chart_json: String,
+    /// A region boundary file covers the children: the choropleth is drawn.
+    has_map: bool,
 }
 
 impl DashboardPage {
@@ -138,6 +142,27 @@ pub async fn dashboard(
         .iter()
         .map(|g| serde_json::json!({"name": ctx.t(&format!("members.group.{}", g.as_str())), "value": report.members_by_group.get(g.as_str()).copied().unwrap_or(0)}))
         .collect();
+    // The choropleth: children's membership rates by region, where boundaries are configured.
+    let map = state.config.boundaries.as_ref().and_then(|b| {
+        let mut by_region: std::collections::BTreeMap<&str, (i64, i64, Vec<&str>)> = Default::default();
+        for c in &report.children {
+            let e = by_region.entry(c.region_code.as_str()).or_default();
+            e.0 += c.members_total;
+            e.1 += c.known_workers;
+            e.2.push(c.org_name.as_str());
+        }
+        let codes: Vec<&str> = by_region.keys().copied().collect();
+        let geo = b.collection_for(&codes)?;
+        let data: Vec<serde_json::Value> = by_region
+            .iter()
+            .map(|(code, (members, known, names))| {
+                let rate = (*known > 0).then(|| (*members as f64 / *known as f64 * 1000.0).round() / 10.0);
+                serde_json::json!({"name": code, "value": rate, "units": names.join("、"), "members": members, "known": known})
+            })
+            .collect();
+        Some(serde_json::json!({"geo": geo, "data": data, "label": ctx.t("coverage.membership_rate")}))
+    });
+    let has_map = map.is_some();
     let mut ranking: Vec<&Coverage> = report.children.iter().collect();
     ranking.sort_by_key(|c| std::cmp::Reverse(c.members_total));
     let chart_json = serde_json::json!({
@@ -148,6 +173,7 @@ pub async fn dashboard(
             "labels": [ctx.t("coverage.members_total"), ctx.t("coverage.new_members")],
         },
         "groups": groups,
+        "map": map,
         "ranking": {
             "names": ranking.iter().take(15).map(|c| c.org_name.clone()).collect::<Vec<_>>(),
             "members": ranking.iter().take(15).map(|c| c.members_total).collect::<Vec<_>>(),
@@ -170,6 +196,7 @@ pub async fn dashboard(
         })
         .collect();
     render(&DashboardPage {
+        has_map,
         ctx,
         groups: by_group,
         report,

@@ -456,7 +456,23 @@ async fn worker_and_cadre_pages_have_no_serious_accessibility_violations() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_county_cadre_lands_on_the_dashboard_drills_down_and_exports() {
-    let app = TestApp::sqlite().await;
+    // Squares standing in for the townships' boundaries, so the choropleth draws.
+    let features: Vec<serde_json::Value> = (1..=5)
+        .map(|i| {
+            let (x, y) = (115.90 + 0.05 * f64::from(i), 36.40);
+            serde_json::json!({"type": "Feature", "properties": {"code": format!("37150200{i}")},
+                "geometry": {"type": "Polygon", "coordinates": [[[x, y], [x + 0.05, y], [x + 0.05, y + 0.05], [x, y + 0.05], [x, y]]]}})
+        })
+        .collect();
+    let boundaries = nuanxin_web::RegionBoundaries::parse(
+        &serde_json::json!({"type": "FeatureCollection", "features": features}).to_string(),
+    )
+    .unwrap();
+    let app = TestApp::sqlite_with(nuanxin_web::WebConfig {
+        boundaries: Some(std::sync::Arc::new(boundaries)),
+        ..nuanxin_web::WebConfig::default()
+    })
+    .await;
     app.load_demo().await;
     nuanxin_core::demo::load_census(&app.store, &app.clock)
         .await
@@ -506,14 +522,28 @@ async fn a_county_cadre_lands_on_the_dashboard_drills_down_and_exports() {
                 .find(Locator::Css("#chart-ranking svg"))
                 .await
                 .is_ok()
+            && b.client
+                .find(Locator::Css("#chart-map svg path"))
+                .await
+                .is_ok()
         {
             drawn = true;
             break;
         }
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
-    assert!(drawn, "the charts are drawn");
+    assert!(drawn, "the charts and the choropleth are drawn");
     b.screenshot("desktop-dashboard-zh").await;
+    let map = b.client.find(Locator::Id("map-card")).await.unwrap();
+    map.click().await.ok();
+    b.client
+        .execute(
+            "document.getElementById('map-card').scrollIntoView()",
+            vec![],
+        )
+        .await
+        .unwrap();
+    b.screenshot("desktop-dashboard-map-zh").await;
 
     // Drill down to a township: its own dashboard.
     let link = b

@@ -30,6 +30,10 @@ pub struct ServeArgs {
     /// Attribution shown on the map.
     #[arg(long, env = "NUANXIN_TILE_ATTRIBUTION", default_value = "")]
     pub tile_attribution: String,
+    /// A GeoJSON FeatureCollection of region boundaries (features carry `code` or `adcode`): the
+    /// dashboard then draws the children's membership rates on a map.
+    #[arg(long, env = "NUANXIN_REGION_BOUNDARIES")]
+    pub region_boundaries: Option<std::path::PathBuf>,
     /// Requests per minute per client address to the public nearest-station page and API.
     #[arg(long, env = "NUANXIN_NEAREST_PER_MINUTE", default_value_t = 600)]
     pub nearest_per_minute: u32,
@@ -107,6 +111,15 @@ pub async fn serve(database: &str, args: ServeArgs, with_demo: bool) -> anyhow::
             attribution: args.tile_attribution,
         },
         nearest_per_minute: args.nearest_per_minute,
+        boundaries: match &args.region_boundaries {
+            Some(path) => {
+                let b = nuanxin_web::RegionBoundaries::load(path)
+                    .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+                tracing::info!(regions = b.len(), "region boundaries loaded");
+                Some(Arc::new(b))
+            }
+            None => None,
+        },
     };
     let app = nuanxin_web::router(AppState::new(store, clock, config, vault()?, sms_sender()?));
     println!(
