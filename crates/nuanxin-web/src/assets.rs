@@ -48,6 +48,11 @@ const FILES: &[(&str, &str, &[u8])] = &[
         include_bytes!("../assets/stations.js"),
     ),
     (
+        "keeper.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../assets/keeper.js"),
+    ),
+    (
         "nearby.js",
         "text/javascript; charset=utf-8",
         include_bytes!("../assets/nearby.js"),

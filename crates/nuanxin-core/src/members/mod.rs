@@ -3,6 +3,9 @@
 //! becomes a transfer request), approvals, the member register with masked ID numbers, partner
 //! pushes (两个同步) and member sessions for the worker's own pages.
 
+/// What an e-card's QR code holds before the membership number: `NUANXIN-MEMBER:<number>`.
+pub const ECARD_PREFIX: &str = "NUANXIN-MEMBER:";
+
 pub mod bench;
 mod codes;
 pub mod events;

@@ -403,6 +403,11 @@ pub async fn record_visit(tx: &mut Tx, caller: &Caller, id: Uuid, v: &VisitInput
     {
         None => None,
         Some(no) => {
+            // The e-card's QR code reads "NUANXIN-MEMBER:<number>" (a scanner types it all).
+            let no = no
+                .strip_prefix(crate::members::ECARD_PREFIX)
+                .unwrap_or(no)
+                .trim();
             const SQL: &str =
                 "SELECT id, member_no FROM memberships WHERE member_no = $1 AND status = 'active'";
             let found: Option<(Uuid, String)> =

@@ -341,7 +341,7 @@ pub async fn me(
     let card = rows.iter().find(|m| m.status == "active").map(|m| {
         let no = m.member_no.clone().unwrap_or_default();
         CardView {
-            qr: qr_svg(&format!("NUANXIN-MEMBER:{no}")),
+            qr: qr_svg(&format!("{}{no}", nuanxin_core::members::ECARD_PREFIX)),
             member_no: no,
             org_name: m.org_name.clone(),
         }

@@ -203,7 +203,14 @@ both_backends! {
         assert_eq!(r.status, 200, "{}", r.text());
         let r = gulou.post_json(&format!("/api/v1/stations/{id}/visits"), json!({"service": "热饭"})).await;
         assert_eq!((r.status.as_u16(), r.json()["service"].as_str()), (200, Some("hot_meal")));
-        let r = gulou.post_json(&format!("/api/v1/stations/{id}/visits"), json!({"service": "visit", "member_no": "NOPE"})).await;
+        // A scanned e-card (its QR code reads NUANXIN-MEMBER:<number>) names the member.
+        nuanxin_core::demo::load_members(&app.store, &app.vault, &app.clock).await.unwrap();
+        let mut tx = app.store.read().await.unwrap();
+        let no: String = nuanxin_core::on_db!(tx.conn(), c => sqlx::query_scalar("SELECT member_no FROM memberships WHERE status = 'active' ORDER BY member_no LIMIT 1").fetch_one(c).await).unwrap();
+        drop(tx);
+        let r = gulou.post_json(&format!("/api/v1/stations/{id}/visits"), json!({"service": "rest", "member_no": format!("NUANXIN-MEMBER:{no}")})).await;
+        assert_eq!((r.status.as_u16(), r.json()["member_no"].as_str()), (200, Some(no.as_str())));
+        let r = gulou.post_json(&format!("/api/v1/stations/{id}/visits"), json!({"service": "visit", "member_no": "NUANXIN-MEMBER:NOPE"})).await;
         assert_eq!((r.status.as_u16(), r.json()["field"].as_str()), (422, Some("member_no")));
         let r = gulou.post_json(&format!("/api/v1/stations/{id}/visits"), json!({"service": "visit", "headcount": 0})).await;
         assert_eq!((r.status.as_u16(), r.json()["field"].as_str()), (422, Some("headcount")));
@@ -211,13 +218,13 @@ both_backends! {
         let r = gulou.post_form(&format!("/stations/{id}/visits"), &[("service", "charging"), ("headcount", "2")], true).await;
         assert_eq!(r.status, 303, "{}", r.text());
         let page = gulou.get(&format!("/stations/{id}")).await;
-        assert!(page.text().contains("共 3 条"), "visits listed");
-        assert_eq!(app.count("SELECT CAST(COALESCE(SUM(headcount), 0) AS BIGINT) FROM station_visits").await, 6);
+        assert!(page.text().contains("共 4 条"), "visits listed");
+        assert_eq!(app.count("SELECT CAST(COALESCE(SUM(headcount), 0) AS BIGINT) FROM station_visits").await, 7);
         // Stations and services feed the maintained counters; the recount agrees.
         let recount = coverage::recount(&app.store, false).await.unwrap();
         assert!(recount.differences.is_empty(), "{:?}", recount.differences);
         let served = app.count("SELECT CAST(SUM(n) AS BIGINT) FROM coverage_counts WHERE scope_path = '/F3715/F371502/' AND metric = 'services'").await;
-        assert_eq!(served, 6);
+        assert_eq!(served, 7);
         let open = app.count("SELECT CAST(SUM(n) AS BIGINT) FROM coverage_counts WHERE scope_path = '/F3715/F371502/F371502001/' AND metric = 'stations'").await;
         assert_eq!(open, 1);
 
