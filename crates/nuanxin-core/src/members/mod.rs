@@ -23,7 +23,7 @@ pub use join::{
     decide, join, receipt_for_key, Consent, Decision, JoinContext, JoinDraft, JoinInput, JoinQueue,
     JoinReceipt,
 };
-pub use queries::{get, list, reseal_all, reveal_id, MemberFilter, MemberRow};
+pub use queries::{for_each, get, list, reseal_all, reveal_id, MemberFilter, MemberRow};
 
 use serde::Serialize;
 

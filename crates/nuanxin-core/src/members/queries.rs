@@ -50,13 +50,13 @@ const SELECT: &str = "SELECT m.id, m.member_no, p.name, p.id_mask AS id_number, 
     LEFT JOIN memberships fm ON fm.id = m.transfer_from_id LEFT JOIN org_units f ON f.id = fm.org_id";
 
 /// Memberships at units in scope, newest request first.
-pub async fn list(
+/// The WHERE clause of a member filter within the caller's scope.
+async fn filter_sql(
     tx: &mut Tx,
     scope: &Scope,
     vault: &IdVault,
     filter: &MemberFilter,
-    page: PageRequest,
-) -> Result<Page<MemberRow>> {
+) -> Result<Sql> {
     let narrowed = match filter.org.as_deref().filter(|o| !o.trim().is_empty()) {
         Some(code) => {
             let unit = orgs::get(tx, scope, code).await?;
@@ -100,6 +100,42 @@ pub async fn list(
                 .push(")");
         }
     }
+    Ok(w)
+}
+
+/// Every member matching `filter`, in list order, handed to `each` one by one as the database
+/// streams them: an export of a million rows never holds them all (no OFFSET, no count).
+pub async fn for_each(
+    tx: &mut Tx,
+    scope: &Scope,
+    vault: &IdVault,
+    filter: &MemberFilter,
+    mut each: impl FnMut(MemberRow) -> Result<()>,
+) -> Result<u64> {
+    use futures::TryStreamExt;
+    let w = filter_sql(tx, scope, vault, filter).await?;
+    let sql = format!("{SELECT}{} ORDER BY m.requested_at DESC, m.id", w.sql);
+    let mut n = 0u64;
+    on_db!(tx.conn(), c => {
+        let mut rows = bind_args!(sqlx::query_as::<_, MemberRow>(&sql), &w.args).fetch(c);
+        while let Some(r) = rows.try_next().await? {
+            each(mask_phone(r))?;
+            n += 1;
+        }
+        Ok::<(), Error>(())
+    })?;
+    Ok(n)
+}
+
+/// One page of the members matching `filter`, with the total.
+pub async fn list(
+    tx: &mut Tx,
+    scope: &Scope,
+    vault: &IdVault,
+    filter: &MemberFilter,
+    page: PageRequest,
+) -> Result<Page<MemberRow>> {
+    let w = filter_sql(tx, scope, vault, filter).await?;
     let count_sql = format!(
         "SELECT COUNT(*) FROM memberships m JOIN people p ON p.id = m.person_id JOIN org_units o ON o.id = m.org_id
          LEFT JOIN memberships fm ON fm.id = m.transfer_from_id LEFT JOIN org_units f ON f.id = fm.org_id{}",

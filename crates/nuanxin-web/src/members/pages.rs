@@ -246,78 +246,24 @@ pub async fn export(
     Query(query): Query<ListQuery>,
 ) -> Result<Response, PageError> {
     let mut tx = state.store.write().await?;
-    let headers = [
-        "会员编号",
-        "姓名",
-        "身份证号",
-        "手机号",
-        "职业群体",
-        "工作单位",
-        "所属工会编码",
-        "所属工会",
-        "状态",
-        "入会日期",
-        "入会渠道",
-    ];
-    // Rows go straight into the workbook (constant memory), page by page.
-    let mut sheet = sheets::XlsxStream::new(
-        "会员",
-        &headers,
-        &[
-            16.0, 10.0, 22.0, 14.0, 12.0, 24.0, 14.0, 24.0, 8.0, 12.0, 10.0,
-        ],
+    let (bytes, rows) = nuanxin_core::members::sheet::export_xlsx(
+        &mut tx,
+        &auth.caller.scope,
+        &state.vault,
+        &query.filter(),
     )
-    .map_err(Error::Internal)?;
-    let mut page = PageRequest {
-        page: 1,
-        per_page: 200,
-    };
-    loop {
-        let batch = members::list(
-            &mut tx,
-            &auth.caller.scope,
-            &state.vault,
-            &query.filter(),
-            page,
-        )
-        .await?;
-        let n = batch.items.len();
-        for m in batch.items {
-            sheet
-                .push(&[
-                    m.member_no.unwrap_or_default(),
-                    m.name,
-                    m.id_number,
-                    m.phone,
-                    nuanxin_core::members::WorkerGroup::parse(&m.group)
-                        .map(|g| g.zh().to_string())
-                        .unwrap_or(m.group),
-                    m.employer.unwrap_or_default(),
-                    m.org_code,
-                    m.org_name,
-                    m.status,
-                    m.joined_on.map(|d| d.to_string()).unwrap_or_default(),
-                    m.channel,
-                ])
-                .map_err(Error::Internal)?;
-        }
-        if n < page.per_page as usize {
-            break;
-        }
-        page.page += 1;
-    }
+    .await?;
     nuanxin_core::audit::record(
         &mut tx,
         &auth.caller.actor,
         auth.caller.at,
         "members.export",
-        &format!("{} rows", sheet.rows()),
+        &format!("{rows} rows"),
         auth.caller.scope.roots().first().map(|r| r.path.as_str()),
         serde_json::json!({"org": query.org, "q": query.q}),
     )
     .await?;
     tx.commit().await?;
-    let bytes = sheet.finish().map_err(Error::Internal)?;
     Ok(respond::file(
         bytes,
         &format!("members-{}.xlsx", auth.caller.today),

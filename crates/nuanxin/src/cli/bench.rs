@@ -63,6 +63,12 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 50)]
         sites: usize,
     },
+    /// The member export (xlsx, streamed) of every member of a database, e.g. the one `bench
+    /// coverage` filled: time, rows and the process's peak memory.
+    Export {
+        #[arg(long, default_value = "sqlite:///tmp/nuanxin-bench-coverage.db")]
+        database: String,
+    },
     /// Subtree listing and counting over a generated tree of org units.
     Subtree {
         /// Database to fill (a fresh SQLite file is best).
@@ -124,6 +130,35 @@ pub async fn run(cmd: BenchCommand) -> anyhow::Result<ExitCode> {
                 sites,
             })
             .await?;
+            Ok(ExitCode::SUCCESS)
+        }
+        BenchCommand::Export { database } => {
+            let store = super::open(&database).await?;
+            let clock = nuanxin_core::clock::Clock::system();
+            let caller = nuanxin_core::accounts::Caller::operator(&clock);
+            let started = std::time::Instant::now();
+            let mut tx = store.read().await?;
+            let (bytes, rows) = nuanxin_core::members::sheet::export_xlsx(
+                &mut tx,
+                &caller.scope,
+                &super::serve::vault()?,
+                &nuanxin_core::members::MemberFilter::default(),
+            )
+            .await?;
+            drop(tx);
+            let took = started.elapsed().as_secs_f64();
+            let peak = std::fs::read_to_string("/proc/self/status")
+                .ok()
+                .and_then(|s| {
+                    s.lines()
+                        .find(|l| l.starts_with("VmHWM:"))
+                        .map(|l| l.trim_start_matches("VmHWM:").trim().to_string())
+                })
+                .unwrap_or_default();
+            println!(
+                "| member export, {rows} rows | {took:.1} s | {:.1} MB file | peak memory {peak} |",
+                bytes.len() as f64 / 1e6
+            );
             Ok(ExitCode::SUCCESS)
         }
         BenchCommand::Subtree {
