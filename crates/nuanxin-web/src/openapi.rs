@@ -23,7 +23,7 @@ use utoipa::{Modify, OpenApi};
         members::events::api_members, members::api::reveal, members::api::codes, members::api::rotate,
         join::api::send_code, join::api::join,
         census::api::list, census::api::create, census::api::get, census::api::sources, census::api::unionise, census::api::prospects,
-        coverage::api_coverage, coverage::api_trend,
+        coverage::api_coverage, coverage::api_trend, coverage::api_employers,
         targets::api_list, targets::api_set, targets::api_split,
         stations::nearby::api_nearest, stations::api::list, stations::api::create, stations::api::get,
         stations::api::update, stations::api::close, stations::api::visit, stations::api::coverage,

@@ -76,6 +76,7 @@ pub fn router(state: AppState) -> Router {
         .route("/prospects", get(census::api::prospects))
         .route("/coverage", get(coverage::api_coverage))
         .route("/coverage/trend", get(coverage::api_trend))
+        .route("/coverage/employers", get(coverage::api_employers))
         .route("/targets", get(targets::api_list).post(targets::api_set))
         .route("/targets/{id}/split", post(targets::api_split))
         .route(
@@ -192,6 +193,7 @@ pub fn router(state: AppState) -> Router {
         .route("/me/logout", post(join::pages::logout))
         .route("/dashboard", get(coverage::dashboard))
         .route("/dashboard/export.xlsx", get(coverage::export))
+        .route("/dashboard/employers", get(coverage::employers_page))
         .route("/targets", get(targets::show).post(targets::set))
         .route("/targets/contact", post(targets::contact))
         .route("/targets/{id}/split", post(targets::split))

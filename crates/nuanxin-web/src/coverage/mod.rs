@@ -289,3 +289,75 @@ pub async fn api_trend(
         .await?,
     ))
 }
+
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+pub struct EmployersQuery {
+    /// Org code (default: the caller's first post).
+    pub org: Option<String>,
+    /// How many employers (1-500, default 100).
+    pub limit: Option<i64>,
+}
+
+#[utoipa::path(get, path = "/api/v1/coverage/employers", tag = "coverage", params(EmployersQuery),
+    responses((status = 200, description = "Active members of the subtree by employer, largest first, with the census enterprise of that name", body = Vec<coverage::EmployerCount>), (status = 404, body = ErrorBody)))]
+pub async fn api_employers(
+    State(state): State<AppState>,
+    ApiAuth(auth): ApiAuth,
+    Query(q): Query<EmployersQuery>,
+) -> Result<Json<Vec<coverage::EmployerCount>>, ApiError> {
+    let cq = CoverageQuery {
+        org: q.org,
+        ..Default::default()
+    };
+    let code = org_of(&state, &auth, &cq)
+        .await
+        .map_err(|_| Error::NotFound)?;
+    let mut tx = state.store.read().await?;
+    Ok(Json(
+        coverage::employers(&mut tx, &auth.caller.scope, &code, q.limit.unwrap_or(100)).await?,
+    ))
+}
+
+#[derive(Template)]
+#[template(path = "coverage/employers.html")]
+struct EmployersPage {
+    ctx: Ctx,
+    org_code: String,
+    org_name: String,
+    rows: Vec<coverage::EmployerCount>,
+}
+
+impl EmployersPage {
+    fn status(&self, s: &Option<String>) -> String {
+        match s {
+            Some(s) => self.ctx.t(&format!("census.status.{s}")).to_string(),
+            None => self.ctx.t("coverage.not_in_census").to_string(),
+        }
+    }
+}
+
+pub async fn employers_page(
+    State(state): State<AppState>,
+    auth: Auth,
+    Query(q): Query<EmployersQuery>,
+) -> Result<Html<String>, PageError> {
+    let cq = CoverageQuery {
+        org: q.org,
+        ..Default::default()
+    };
+    let code = org_of(&state, &auth, &cq).await?;
+    let mut tx = state.store.read().await?;
+    let unit = orgs::get(&mut tx, &auth.caller.scope, &code).await?;
+    let rows =
+        coverage::employers(&mut tx, &auth.caller.scope, &code, q.limit.unwrap_or(100)).await?;
+    render(&EmployersPage {
+        ctx: Ctx::new(
+            &auth,
+            "dashboard",
+            &format!("/dashboard/employers?org={code}"),
+        ),
+        org_code: unit.code,
+        org_name: unit.name,
+        rows,
+    })
+}

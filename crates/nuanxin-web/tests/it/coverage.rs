@@ -399,3 +399,28 @@ both_backends! {
         assert!(county.get("/census/prospects/template.xlsx").await.body.starts_with(b"PK"));
     }
 }
+
+both_backends! {
+    async fn members_by_employer_equal_a_direct_count_within_scope(app: TestApp) {
+        app.load_demo().await;
+        nuanxin_core::demo::load_members(&app.store, &app.vault, &app.clock).await.unwrap();
+        let mut county = app.demo_user("dongchangfu").await;
+        let r = county.get("/api/v1/coverage/employers?org=F371502").await;
+        assert_eq!(r.status, 200, "{}", r.text());
+        let rows = r.json();
+        let rows = rows.as_array().unwrap();
+        assert!(!rows.is_empty());
+        let total: i64 = rows.iter().map(|r| r["members"].as_i64().unwrap()).sum();
+        let direct = app.count("SELECT COUNT(*) FROM memberships m JOIN org_units o ON o.id = m.org_id WHERE m.status = 'active' AND o.path LIKE '/F3715/F371502/%'").await;
+        assert_eq!(total, direct, "every active member counted once");
+        let first = rows[0]["employer"].as_str().unwrap().replace('\'', "''");
+        let of_first = app.count(&format!("SELECT COUNT(*) FROM memberships WHERE status = 'active' AND COALESCE(TRIM(employer), '') = '{first}'")).await;
+        assert_eq!(rows[0]["members"].as_i64().unwrap(), of_first);
+        assert!(rows.windows(2).all(|w| w[0]["members"].as_i64() >= w[1]["members"].as_i64()), "largest first");
+        let mut gulou = app.demo_user("gulou").await;
+        assert_eq!(gulou.get("/api/v1/coverage/employers?org=F371502").await.status, 404);
+        let page = county.get("/dashboard/employers?org=F371502").await;
+        assert_eq!(page.status, 200);
+        assert!(page.text().contains("按工作单位统计会员"));
+    }
+}
