@@ -44,13 +44,12 @@ fn in_scope(tx_scope: &Scope, owner_path: Option<&str>, role: Role) -> Result<()
     }
 }
 
-/// Enterprises counted in the caller's scope.
-pub async fn list(
+/// The WHERE clause and ORDER BY of an enterprise filter within the caller's scope.
+async fn filter_sql(
     tx: &mut Tx,
     scope: &Scope,
     filter: &EnterpriseFilter,
-    page: PageRequest,
-) -> Result<Page<Enterprise>> {
+) -> Result<(Sql, &'static str)> {
     let narrowed = match filter.org.as_deref().filter(|o| !o.trim().is_empty()) {
         Some(code) => {
             let unit = orgs::get(tx, scope, code).await?;
@@ -95,6 +94,40 @@ pub async fn list(
         Some("updated") => "e.updated_at DESC",
         _ => "e.name, e.uscc",
     };
+    Ok((w, order))
+}
+
+/// Every enterprise matching `filter`, in list order, handed to `each` as the database streams
+/// them (no OFFSET, no count): exports of millions of rows.
+pub async fn for_each(
+    tx: &mut Tx,
+    scope: &Scope,
+    filter: &EnterpriseFilter,
+    mut each: impl FnMut(Enterprise) -> Result<()>,
+) -> Result<u64> {
+    use futures::TryStreamExt;
+    let (w, order) = filter_sql(tx, scope, filter).await?;
+    let sql = format!("{SELECT}{} ORDER BY {order}, e.id", w.sql);
+    let mut n = 0u64;
+    on_db!(tx.conn(), c => {
+        let mut rows = bind_args!(sqlx::query_as::<_, Enterprise>(&sql), &w.args).fetch(c);
+        while let Some(e) = rows.try_next().await? {
+            each(e)?;
+            n += 1;
+        }
+        Ok::<(), Error>(())
+    })?;
+    Ok(n)
+}
+
+/// Enterprises counted in the caller's scope, a page at a time.
+pub async fn list(
+    tx: &mut Tx,
+    scope: &Scope,
+    filter: &EnterpriseFilter,
+    page: PageRequest,
+) -> Result<Page<Enterprise>> {
+    let (w, order) = filter_sql(tx, scope, filter).await?;
     let count_sql = format!(
         "SELECT COUNT(*) FROM enterprises e JOIN org_units o ON o.id = e.owner_org_id{}",
         w.sql

@@ -4,7 +4,6 @@
 use super::{EnterpriseDraft, EnterpriseFilter, EnterpriseInput, Recorded};
 use crate::accounts::Caller;
 use crate::error::RowError;
-use crate::page::PageRequest;
 use crate::sheets::{self, Column, Table};
 use crate::{audit, Error, Result, Scope, Store, Tx};
 use serde::Serialize;
@@ -177,44 +176,37 @@ pub async fn export(
         ],
     )
     .map_err(Error::Internal)?;
-    let mut page = PageRequest::new(Some(1), Some(crate::page::MAX_PER_PAGE));
-    loop {
-        let batch = super::list(tx, scope, filter, page).await?;
-        let n = batch.items.len();
-        for e in batch.items {
-            let action = e
-                .suggested_action()
-                .map(|a| match (a, zh) {
-                    (super::SuggestedAction::OwnUnion, true) => "单独建会",
-                    (super::SuggestedAction::JoinJointUnion, true) => "纳入联合工会",
-                    (a, false) => a.as_str(),
-                })
-                .unwrap_or("")
-                .to_string();
-            sheet
-                .push(&[
-                    e.uscc,
-                    e.name,
-                    e.industry,
-                    e.staff.to_string(),
-                    e.new_form_workers.to_string(),
-                    e.region_code,
-                    e.address.unwrap_or_default(),
-                    if e.has_party_org { "是" } else { "否" }.into(),
-                    e.union_status,
-                    e.union_code.unwrap_or_default(),
-                    e.contact_name.unwrap_or_default(),
-                    e.contact_phone.unwrap_or_default(),
-                    e.source,
-                    if e.operating { "是" } else { "否" }.into(),
-                    action,
-                ])
-                .map_err(Error::Internal)?;
-        }
-        if n < page.per_page as usize {
-            break;
-        }
-        page.page += 1;
-    }
+    super::queries::for_each(tx, scope, filter, |e| {
+        let action = e
+            .suggested_action()
+            .map(|a| match (a, zh) {
+                (super::SuggestedAction::OwnUnion, true) => "单独建会",
+                (super::SuggestedAction::JoinJointUnion, true) => "纳入联合工会",
+                (a, false) => a.as_str(),
+            })
+            .unwrap_or("")
+            .to_string();
+        sheet
+            .push(&[
+                e.uscc,
+                e.name,
+                e.industry,
+                e.staff.to_string(),
+                e.new_form_workers.to_string(),
+                e.region_code,
+                e.address.unwrap_or_default(),
+                if e.has_party_org { "是" } else { "否" }.into(),
+                e.union_status,
+                e.union_code.unwrap_or_default(),
+                e.contact_name.unwrap_or_default(),
+                e.contact_phone.unwrap_or_default(),
+                e.source,
+                if e.operating { "是" } else { "否" }.into(),
+                action,
+            ])
+            .map_err(Error::Internal)?;
+        Ok(())
+    })
+    .await?;
     sheet.finish().map_err(Error::Internal)
 }

@@ -93,13 +93,12 @@ fn role_check(scope: &Scope, path: &str, role: Role) -> Result<()> {
     }
 }
 
-/// Stations in the caller's scope.
-pub async fn list(
+/// The WHERE clause and ORDER BY of a station filter within the caller's scope.
+async fn filter_sql(
     tx: &mut Tx,
     scope: &Scope,
     filter: &StationFilter,
-    page: PageRequest,
-) -> Result<Page<Station>> {
+) -> Result<(Sql, &'static str)> {
     let narrowed = match filter
         .org
         .as_deref()
@@ -145,6 +144,40 @@ pub async fn list(
         Some("updated") => "s.updated_at DESC",
         _ => "s.name",
     };
+    Ok((w, order))
+}
+
+/// Every station matching `filter`, in list order, handed to `each` as the database streams
+/// them (no OFFSET, no count): exports.
+pub async fn for_each(
+    tx: &mut Tx,
+    scope: &Scope,
+    filter: &StationFilter,
+    mut each: impl FnMut(Station) -> Result<()>,
+) -> Result<u64> {
+    use futures::TryStreamExt;
+    let (w, order) = filter_sql(tx, scope, filter).await?;
+    let sql = format!("{SELECT}{} ORDER BY {order}, s.id", w.sql);
+    let mut n = 0u64;
+    on_db!(tx.conn(), c => {
+        let mut rows = bind_args!(sqlx::query_as::<_, Station>(&sql), &w.args).fetch(c);
+        while let Some(st) = rows.try_next().await? {
+            each(st)?;
+            n += 1;
+        }
+        Ok::<(), Error>(())
+    })?;
+    Ok(n)
+}
+
+/// Stations in the caller's scope, a page at a time.
+pub async fn list(
+    tx: &mut Tx,
+    scope: &Scope,
+    filter: &StationFilter,
+    page: PageRequest,
+) -> Result<Page<Station>> {
+    let (w, order) = filter_sql(tx, scope, filter).await?;
     let count_sql = format!(
         "SELECT COUNT(*) FROM stations s JOIN org_units o ON o.id = s.org_id{}",
         w.sql

@@ -4,7 +4,6 @@
 use super::{queries, StationDraft, StationFilter, StationInput};
 use crate::accounts::Caller;
 use crate::error::RowError;
-use crate::page::PageRequest;
 use crate::sheets::{self, Column, Table};
 use crate::{audit, Error, Result, Scope, Store, Tx};
 use serde::Serialize;
@@ -185,41 +184,34 @@ pub async fn export(
         ],
     )
     .map_err(Error::Internal)?;
-    let mut page = PageRequest::new(Some(1), Some(crate::page::MAX_PER_PAGE));
-    loop {
-        let batch = queries::list(tx, scope, filter, page).await?;
-        let n = batch.items.len();
-        for s in batch.items {
-            let amenities = s
-                .amenity_list()
-                .iter()
-                .map(|a| if zh { a.label_zh() } else { a.code() })
-                .collect::<Vec<_>>()
-                .join("、");
-            sheet
-                .push(&[
-                    s.name.clone(),
-                    if zh {
-                        s.kind_label().to_string()
-                    } else {
-                        s.kind.clone()
-                    },
-                    format!("{:.6}", s.lng),
-                    format!("{:.6}", s.lat),
-                    "WGS84".into(),
-                    s.address.clone(),
-                    s.hours_text.clone(),
-                    amenities,
-                    s.keeper.clone().unwrap_or_default(),
-                    s.phone.clone().unwrap_or_default(),
-                    s.org_code.clone(),
-                ])
-                .map_err(Error::Internal)?;
-        }
-        if n < page.per_page as usize {
-            break;
-        }
-        page.page += 1;
-    }
+    queries::for_each(tx, scope, filter, |s| {
+        let amenities = s
+            .amenity_list()
+            .iter()
+            .map(|a| if zh { a.label_zh() } else { a.code() })
+            .collect::<Vec<_>>()
+            .join("、");
+        sheet
+            .push(&[
+                s.name.clone(),
+                if zh {
+                    s.kind_label().to_string()
+                } else {
+                    s.kind.clone()
+                },
+                format!("{:.6}", s.lng),
+                format!("{:.6}", s.lat),
+                "WGS84".into(),
+                s.address.clone(),
+                s.hours_text.clone(),
+                amenities,
+                s.keeper.clone().unwrap_or_default(),
+                s.phone.clone().unwrap_or_default(),
+                s.org_code.clone(),
+            ])
+            .map_err(Error::Internal)?;
+        Ok(())
+    })
+    .await?;
     sheet.finish().map_err(Error::Internal)
 }

@@ -397,6 +397,14 @@ both_backends! {
         let cov = county.get("/api/v1/coverage?org=F371502").await.json();
         assert_eq!(cov["prospects_unattached"], 1);
         assert!(county.get("/census/prospects/template.xlsx").await.body.starts_with(b"PK"));
+        // The census export streams the enterprise in the import layout.
+        let r = county.get("/census/export.xlsx?org=F371502").await;
+        assert_eq!(r.status, 200);
+        use calamine::Reader;
+        let mut book = calamine::Xlsx::new(std::io::Cursor::new(r.body.to_vec())).unwrap();
+        let sheet = book.worksheet_range("企业").unwrap();
+        assert_eq!(sheet.height(), 2, "header and the one enterprise");
+        assert_eq!(sheet.get((1, 0)).unwrap().to_string(), "91371500789201168K");
     }
 }
 
