@@ -65,7 +65,13 @@ impl Browser {
             .expect("start chromedriver");
         let profile =
             std::env::temp_dir().join(format!("nuanxin-chrome-{}-{port}", std::process::id()));
-        let caps: serde_json::Map<String, serde_json::Value> = serde_json::from_value(serde_json::json!({
+        // Chromium's windows are at least 500 px wide: narrower (phone) sizes are emulated.
+        let mobile = if width < 500 {
+            serde_json::json!({"deviceMetrics": {"width": width, "height": height, "pixelRatio": 1.0, "touch": true}})
+        } else {
+            serde_json::Value::Null
+        };
+        let mut caps: serde_json::Map<String, serde_json::Value> = serde_json::from_value(serde_json::json!({
             "goog:chromeOptions": {
                 "binary": "/usr/bin/chromium",
                 "args": ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -75,6 +81,9 @@ impl Browser {
             }
         }))
         .unwrap();
+        if !mobile.is_null() {
+            caps["goog:chromeOptions"]["mobileEmulation"] = mobile;
+        }
         let mut client = None;
         for _ in 0..100 {
             match ClientBuilder::new(HttpConnector::new())

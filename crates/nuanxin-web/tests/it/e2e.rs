@@ -860,3 +860,51 @@ async fn a_cadre_records_a_station_with_errors_first_then_analyses_the_circle() 
     b.close().await;
     app.finish().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_page_scrolls_sideways_on_a_phone() {
+    let app = TestApp::sqlite().await;
+    app.load_demo().await;
+    nuanxin_core::demo::load_census(&app.store, &app.clock)
+        .await
+        .expect("demo census loads");
+    nuanxin_core::demo::load_stations(&app.store, &app.clock)
+        .await
+        .expect("demo stations load");
+    let Some(b) = Browser::open(&app, 390, 844).await else {
+        return app.finish().await;
+    };
+    sign_in(&b, "dongchangfu").await;
+    wait_for_path(&b, "/dashboard").await;
+    let mut wide = Vec::new();
+    for path in [
+        "/dashboard",
+        "/targets",
+        "/census",
+        "/stations",
+        "/stations/new",
+        "/stations/circle",
+        "/stations/nearby?lat=36.456&lng=115.985",
+        "/orgs",
+        "/members",
+    ] {
+        b.goto(path).await;
+        text(&b, "h1").await;
+        // The main nav scrolls by itself; the page must not.
+        let overflow = b
+            .client
+            .execute(
+                "return document.documentElement.scrollWidth - document.documentElement.clientWidth;",
+                vec![],
+            )
+            .await
+            .unwrap();
+        let px = overflow.as_i64().unwrap_or(0);
+        if px > 0 {
+            wide.push(format!("{path}: {px} px"));
+        }
+    }
+    b.close().await;
+    app.finish().await;
+    assert!(wide.is_empty(), "pages wider than the phone: {wide:?}");
+}
