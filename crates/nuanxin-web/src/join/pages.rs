@@ -34,6 +34,9 @@ pub struct JoinForm {
     pub employer: String,
     #[serde(default)]
     pub work_region: String,
+    /// A region code typed when the work place is not among the listed townships.
+    #[serde(default)]
+    pub work_region_other: String,
     #[serde(default)]
     pub home_region: String,
     #[serde(default)]
@@ -55,7 +58,7 @@ impl JoinForm {
             phone: self.phone.clone(),
             group: self.group.clone(),
             employer: opt(&self.employer),
-            work_region: opt(&self.work_region),
+            work_region: opt(&self.work_region).or_else(|| opt(&self.work_region_other)),
             home_region: opt(&self.home_region),
             consent: self.consent.is_some(),
             request_key: opt(&self.request_key),
@@ -73,9 +76,18 @@ struct JoinPage {
     errors: HashMap<&'static str, &'static str>,
     sms_sent: bool,
     groups: Vec<(&'static str, String)>,
+    /// The townships of the union's county, to pick the work place from (code, name).
+    townships: Vec<(String, String)>,
 }
 
 impl JoinPage {
+    /// Whether the form's work region is one of the listed townships.
+    fn work_region_listed(&self) -> bool {
+        self.townships
+            .iter()
+            .any(|(c, _)| *c == self.form.work_region)
+    }
+
     fn t<'a>(&self, key: &'a str) -> &'a str {
         Catalogue::of(self.lang).get(key)
     }
@@ -184,8 +196,20 @@ pub async fn form(
         errors: HashMap::new(),
         sms_sent: false,
         groups: groups(lang),
+        townships: townships(&state, &target.org_region).await?,
     };
     Ok(render(&page)?.into_response())
+}
+
+/// The townships of the county a union's region lies in (a county union: its own townships).
+async fn townships(state: &AppState, org_region: &str) -> Result<Vec<(String, String)>, PageError> {
+    if org_region.len() < 6 {
+        return Ok(Vec::new());
+    }
+    let county = nuanxin_core::regions::RegionCode::from_db(org_region[..6].to_string());
+    let mut tx = state.store.read().await?;
+    let list = nuanxin_core::regions::children(&mut tx, Some(&county)).await?;
+    Ok(list.into_iter().map(|r| (r.code, r.name)).collect())
 }
 
 fn member_cookie(state: &AppState, token: &str, max_age_s: i64) -> String {
@@ -289,6 +313,7 @@ pub async fn submit(
         errors,
         sms_sent,
         groups: groups(lang),
+        townships: townships(&state, &target.org_region).await?,
     };
     Ok((status, render(&page)?).into_response())
 }

@@ -46,6 +46,11 @@ async fn join_by_page(
     let mut w = app.anonymous();
     let page = w.get(&format!("/j/{code}")).await;
     assert_eq!(page.status, 200);
+    // The work place is picked from the townships of the union's county (others typed).
+    assert!(
+        page.text().contains("<option value=\"371502001\"") && page.text().contains("古楼街道"),
+        "township picker"
+    );
     let key = page
         .text()
         .split("name=\"request_key\" value=\"")
