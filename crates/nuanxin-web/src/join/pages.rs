@@ -267,12 +267,32 @@ pub async fn submit(
                 }
             }
             Ok(draft) => {
-                match sms::verify_code(&state.store, &draft.phone, &form.sms_code, now).await {
-                    Err(e @ Error::Invalid { .. }) => {
+                // Regions must exist: checked before the SMS code is used up.
+                let mut tx = state.store.read().await?;
+                for (field, region) in [
+                    ("work_region", &draft.work_region),
+                    ("home_region", &draft.home_region),
+                ] {
+                    if let Some(r) = region {
+                        if nuanxin_core::regions::get(&mut tx, r).await?.is_none() {
+                            errors.insert(field, "regions.unknown");
+                        }
+                    }
+                }
+                drop(tx);
+                let checked = match errors.is_empty() {
+                    true => Some(
+                        sms::verify_code(&state.store, &draft.phone, &form.sms_code, now).await,
+                    ),
+                    false => None,
+                };
+                match checked {
+                    None => {}
+                    Some(Err(e @ Error::Invalid { .. })) => {
                         errors.insert("sms_code", e.code());
                     }
-                    Err(e) => return Err(e.into()),
-                    Ok(()) => {
+                    Some(Err(e)) => return Err(e.into()),
+                    Some(Ok(())) => {
                         let consent = Consent {
                             at: now,
                             by: "self".into(),
@@ -291,7 +311,17 @@ pub async fn submit(
                                     today: state.clock.today(),
                                 },
                             )
-                            .await?;
+                            .await;
+                        let receipt = match receipt {
+                            Ok(r) => r,
+                            Err(
+                                Error::Invalid { field, code } | Error::Conflict { field, code },
+                            ) => {
+                                errors.insert(field, code);
+                                return join_page(&state, lang, target, form, errors, false).await;
+                            }
+                            Err(e) => return Err(e.into()),
+                        };
                         let token = sessions::start(&state.store, receipt.person_id, now).await?;
                         let cookie = member_cookie(&state, &token, sessions::MEMBER_IDLE_MS / 1000);
                         return Ok(([(SET_COOKIE, cookie)], Redirect::to("/me")).into_response());
@@ -300,11 +330,24 @@ pub async fn submit(
             }
         }
     }
+    join_page(&state, lang, target, form, errors, sms_sent).await
+}
+
+/// The join form again, with its errors (422) or after sending a code (200).
+async fn join_page(
+    state: &AppState,
+    lang: Lang,
+    target: nuanxin_core::members::JoinTarget,
+    form: JoinForm,
+    errors: HashMap<&'static str, &'static str>,
+    sms_sent: bool,
+) -> Result<Response, PageError> {
     let status = if errors.is_empty() {
         StatusCode::OK
     } else {
         StatusCode::UNPROCESSABLE_ENTITY
     };
+    let townships = townships(state, &target.org_region).await?;
     let page = JoinPage {
         lang,
         code: target.code,
@@ -313,7 +356,7 @@ pub async fn submit(
         errors,
         sms_sent,
         groups: groups(lang),
-        townships: townships(&state, &target.org_region).await?,
+        townships,
     };
     Ok((status, render(&page)?).into_response())
 }

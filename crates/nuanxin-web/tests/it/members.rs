@@ -535,3 +535,32 @@ both_backends! {
         assert_eq!(app.count("SELECT COUNT(*) FROM people").await, 20, "a failed join leaves no person behind");
     }
 }
+
+both_backends! {
+    async fn a_work_place_outside_the_listed_townships_is_typed(app: TestApp) {
+        app.load_demo().await;
+        let mut cadre = app.demo_user("gulou").await;
+        let code = join_code(&mut cadre, "JU371502001").await;
+        let mut w = app.anonymous();
+        let page = w.get(&format!("/j/{code}")).await.text();
+        let key = page.split("name=\"request_key\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_string();
+        let phone = "13806359999";
+        w.post_form(&format!("/j/{code}"), &[("action", "sms"), ("phone", phone)], false).await;
+        let sms = app.sms.last_code(phone).expect("a code was sent");
+        // "Elsewhere" in the list, and a Chiping township typed below it.
+        let fields = [
+            ("action", "join"), ("request_key", key.as_str()), ("name", "孙悟"), ("id_number", ZHANG),
+            ("phone", phone), ("sms_code", sms.as_str()), ("group", "courier"),
+            ("work_region", ""), ("work_region_other", "371599001"), ("consent", "1"),
+        ];
+        // A code that names no region is an error on the field, and the SMS code stays usable.
+        let r = w.post_form(&format!("/j/{code}"), &fields, false).await;
+        assert_eq!(r.status, 422, "{}", r.text());
+        assert!(r.text().contains("id=\"wr-err\"") && r.text().contains("没有这个区划代码"), "{}", r.text());
+        let mut fields = fields;
+        fields[8] = ("work_region_other", "371503001");
+        let r = w.post_form(&format!("/j/{code}"), &fields, false).await;
+        assert_eq!(r.status, 303, "{}", r.text());
+        assert_eq!(app.count("SELECT COUNT(*) FROM memberships WHERE work_region = '371503001'").await, 1);
+    }
+}
