@@ -44,16 +44,6 @@ pub async fn run(
         let t = Instant::now();
         let paths = generate_units(&store, units).await?;
         println!("{units} units in {:.1} s", t.elapsed().as_secs_f64());
-        // Bulk load first, secondary indexes after (as the migrations define them): on SQLite
-        // random-key index inserts otherwise dominate the generation.
-        if store.backend() == crate::Backend::Sqlite {
-            let mut tx = store.write().await?;
-            for (name, _) in BULK_INDEXES {
-                let sql = format!("DROP INDEX IF EXISTS {name}");
-                on_db!(tx.conn(), c => sqlx::query(&sql).execute(c).await.map(|r| r.rows_affected()))?;
-            }
-            tx.commit().await?;
-        }
         let t = Instant::now();
         generate_members(&store, &paths, members).await?;
         println!("{members} members in {:.1} s", t.elapsed().as_secs_f64());
@@ -63,15 +53,6 @@ pub async fn run(
             "{enterprises} enterprises in {:.1} s",
             t.elapsed().as_secs_f64()
         );
-        if store.backend() == crate::Backend::Sqlite {
-            let t = Instant::now();
-            let mut tx = store.write().await?;
-            for (_, create) in BULK_INDEXES {
-                on_db!(tx.conn(), c => sqlx::query(create).execute(c).await.map(|r| r.rows_affected()))?;
-            }
-            tx.commit().await?;
-            println!("indexes built in {:.1} s", t.elapsed().as_secs_f64());
-        }
         let t = Instant::now();
         let r = recount(&store, true).await?;
         println!(
@@ -207,20 +188,6 @@ async fn generate_units(store: &Store, units: usize) -> anyhow::Result<Vec<(uuid
     Ok(rows.into_iter().map(|r| (r.0, r.3)).collect())
 }
 
-/// Secondary indexes of the generated tables, dropped during the bulk load on SQLite and built
-/// again after, exactly as `migrations/sqlite` creates them.
-const BULK_INDEXES: [(&str, &str); 9] = [
-    ("people_phone", "CREATE INDEX people_phone ON people (phone)"),
-    ("memberships_one_active", "CREATE UNIQUE INDEX memberships_one_active ON memberships (person_id) WHERE status = 'active'"),
-    ("memberships_one_pending", "CREATE UNIQUE INDEX memberships_one_pending ON memberships (person_id) WHERE status = 'pending'"),
-    ("memberships_org", "CREATE INDEX memberships_org ON memberships (org_id, status)"),
-    ("memberships_join_code", "CREATE INDEX memberships_join_code ON memberships (join_code_id)"),
-    ("enterprises_owner", "CREATE INDEX enterprises_owner ON enterprises (owner_org_id, union_status)"),
-    ("enterprises_region", "CREATE INDEX enterprises_region ON enterprises (region_code)"),
-    ("enterprises_union", "CREATE INDEX enterprises_union ON enterprises (union_org_id)"),
-    ("enterprises_name", "CREATE INDEX enterprises_name ON enterprises (name)"),
-];
-
 async fn generate_members(
     store: &Store,
     units: &[(uuid::Uuid, String)],
@@ -228,8 +195,8 @@ async fn generate_members(
 ) -> anyhow::Result<()> {
     let mut rng = rand::rngs::StdRng::seed_from_u64(3);
     let bar = 1_000_000usize.max(members / 20);
-    for start in (0..members).step_by(50_000) {
-        let end = (start + 50_000).min(members);
+    for start in (0..members).step_by(5_000) {
+        let end = (start + 5_000).min(members);
         let mut tx = store.write().await?;
         let people: Vec<(uuid::Uuid, usize)> = (start..end).map(|i| (new_id(), i)).collect();
         for chunk in people.chunks(1_000) {
@@ -273,7 +240,7 @@ async fn generate_members(
             })?;
         }
         tx.commit().await?;
-        if end % bar < 50_000 {
+        if end % bar < 5_000 {
             println!("  {end} members");
         }
     }
@@ -286,8 +253,8 @@ async fn generate_enterprises(
     n: usize,
 ) -> anyhow::Result<()> {
     let mut rng = rand::rngs::StdRng::seed_from_u64(5);
-    for start in (0..n).step_by(50_000) {
-        let end = (start + 50_000).min(n);
+    for start in (0..n).step_by(5_000) {
+        let end = (start + 5_000).min(n);
         let mut tx = store.write().await?;
         let idx: Vec<usize> = (start..end).collect();
         for chunk in idx.chunks(1_000) {
