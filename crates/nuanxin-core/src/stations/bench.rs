@@ -268,7 +268,7 @@ mod tests {
     /// The numbers of BENCHMARKS.md; run with
     /// `cargo test --release -p nuanxin-core --lib stations::bench -- --ignored --nocapture`.
     #[test]
-    #[ignore]
+    #[ignore = "a benchmark at national scale (minutes in a debug build), not a check; `nuanxin bench stations` is the maintained one"]
     fn national_scale() {
         let n = bench_nearest(1_000_000, 200_000);
         println!(

@@ -191,8 +191,11 @@ pub async fn coverage(
             })
             .ok_or(Error::NotFound)?,
     };
-    let mut tx = state.store.write().await?;
+    // The analysis runs outside any transaction: on SQLite a write transaction would hold the
+    // one write lock for as long as it takes.
+    let mut tx = state.store.read().await?;
     let unit = nuanxin_core::orgs::get(&mut tx, &auth.caller.scope, &code).await?;
+    drop(tx);
     state.stations.ready().await;
     let index = state.stations.subtree(std::slice::from_ref(&unit.path));
     let result = circle::analyse(
@@ -203,6 +206,7 @@ pub async fn coverage(
         req.minutes.unwrap_or(circle_default_minutes()),
         req.k.unwrap_or(10),
     )?;
+    let mut tx = state.store.write().await?;
     nuanxin_core::audit::record(
         &mut tx,
         &auth.caller.actor,

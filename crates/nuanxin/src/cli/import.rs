@@ -66,6 +66,39 @@ pub enum ImportCommand {
     },
 }
 
+/// Reads the file as a spreadsheet of the given layout; on failure says why on stderr and gives
+/// exit status 2.
+fn read_table(
+    file: &std::path::Path,
+    read: fn(&[u8]) -> Result<nuanxin_core::sheets::Table, nuanxin_core::sheets::SheetError>,
+) -> Result<nuanxin_core::sheets::Table, ExitCode> {
+    std::fs::read(file)
+        .map_err(|e| e.to_string())
+        .and_then(|b| read(&b).map_err(|e| e.to_string()))
+        .map_err(|e| {
+            eprintln!("error: {}: {e}", file.display());
+            ExitCode::from(2)
+        })
+}
+
+/// What the summary line says was done.
+fn verb(dry_run: bool) -> &'static str {
+    if dry_run {
+        "would be recorded (dry run, nothing written)"
+    } else {
+        "recorded"
+    }
+}
+
+/// 0 when every row was taken, 1 when some were rejected.
+fn exit_for(rejected: &[nuanxin_core::error::RowError]) -> ExitCode {
+    if rejected.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    }
+}
+
 fn bar(len: usize, msg: &'static str) -> anyhow::Result<ProgressBar> {
     let bar = ProgressBar::new(len as u64);
     bar.set_style(
@@ -82,15 +115,9 @@ async fn enterprises(
     dry_run: bool,
     json: bool,
 ) -> anyhow::Result<ExitCode> {
-    let read = std::fs::read(&file)
-        .map_err(|e| e.to_string())
-        .and_then(|b| nuanxin_core::census::sheet::read(&b).map_err(|e| e.to_string()));
-    let table = match read {
+    let table = match read_table(&file, nuanxin_core::census::sheet::read) {
         Ok(t) => t,
-        Err(e) => {
-            eprintln!("error: {}: {e}", file.display());
-            return Ok(ExitCode::from(2));
-        }
+        Err(code) => return Ok(code),
     };
     let store = super::open(database).await?;
     let clock = Clock::system();
@@ -108,11 +135,7 @@ async fn enterprises(
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else {
         print_rejected(&report.rejected);
-        let verb = if dry_run {
-            "would be recorded (dry run, nothing written)"
-        } else {
-            "recorded"
-        };
+        let verb = verb(dry_run);
         println!(
             "{} rows {verb}: {} new, {} updated, {} confirmed by another source, {} disputed (see the merge view), {} rejected",
             report.rows,
@@ -123,11 +146,7 @@ async fn enterprises(
             report.rejected.len()
         );
     }
-    Ok(if report.rejected.is_empty() {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(1)
-    })
+    Ok(exit_for(&report.rejected))
 }
 
 async fn prospects(
@@ -137,15 +156,9 @@ async fn prospects(
     json: bool,
 ) -> anyhow::Result<ExitCode> {
     use nuanxin_core::census::prospects;
-    let read = std::fs::read(&file)
-        .map_err(|e| e.to_string())
-        .and_then(|b| prospects::read(&b).map_err(|e| e.to_string()));
-    let table = match read {
+    let table = match read_table(&file, prospects::read) {
         Ok(t) => t,
-        Err(e) => {
-            eprintln!("error: {}: {e}", file.display());
-            return Ok(ExitCode::from(2));
-        }
+        Err(code) => return Ok(code),
     };
     let store = super::open(database).await?;
     let clock = Clock::system();
@@ -164,11 +177,7 @@ async fn prospects(
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else {
         print_rejected(&report.rejected);
-        let verb = if dry_run {
-            "would be recorded (dry run, nothing written)"
-        } else {
-            "recorded"
-        };
+        let verb = verb(dry_run);
         println!(
             "{} rows {verb}: {} new, {} updated, {} linked to a census enterprise, {} rejected",
             report.rows,
@@ -178,11 +187,7 @@ async fn prospects(
             report.rejected.len()
         );
     }
-    Ok(if report.rejected.is_empty() {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(1)
-    })
+    Ok(exit_for(&report.rejected))
 }
 
 async fn stations(
@@ -191,15 +196,9 @@ async fn stations(
     dry_run: bool,
     json: bool,
 ) -> anyhow::Result<ExitCode> {
-    let read = std::fs::read(&file)
-        .map_err(|e| e.to_string())
-        .and_then(|b| nuanxin_core::stations::sheet::read(&b).map_err(|e| e.to_string()));
-    let table = match read {
+    let table = match read_table(&file, nuanxin_core::stations::sheet::read) {
         Ok(t) => t,
-        Err(e) => {
-            eprintln!("error: {}: {e}", file.display());
-            return Ok(ExitCode::from(2));
-        }
+        Err(code) => return Ok(code),
     };
     let store = super::open(database).await?;
     let clock = Clock::system();
@@ -217,11 +216,7 @@ async fn stations(
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else {
         print_rejected(&report.rejected);
-        let verb = if dry_run {
-            "would be recorded (dry run, nothing written)"
-        } else {
-            "recorded"
-        };
+        let verb = verb(dry_run);
         println!(
             "{} rows {verb}: {} new, {} updated, {} rejected",
             report.rows,
@@ -230,11 +225,7 @@ async fn stations(
             report.rejected.len()
         );
     }
-    Ok(if report.rejected.is_empty() {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(1)
-    })
+    Ok(exit_for(&report.rejected))
 }
 
 fn print_rejected(rejected: &[nuanxin_core::error::RowError]) {
@@ -320,11 +311,7 @@ async fn members(
             report.rejected.len()
         );
     }
-    Ok(if report.rejected.is_empty() {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(1)
-    })
+    Ok(exit_for(&report.rejected))
 }
 
 pub async fn run(database: &str, cmd: ImportCommand) -> anyhow::Result<ExitCode> {
@@ -400,9 +387,5 @@ pub async fn run(database: &str, cmd: ImportCommand) -> anyhow::Result<ExitCode>
             report.rejected.len()
         );
     }
-    Ok(if report.rejected.is_empty() {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(1)
-    })
+    Ok(exit_for(&report.rejected))
 }
