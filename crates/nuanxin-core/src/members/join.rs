@@ -165,6 +165,10 @@ pub struct JoinContext {
     pub consent: Consent,
     pub now: Timestamp,
     pub today: NaiveDate,
+    /// The SMS code the worker typed: checked against the draft's phone and used up in the
+    /// join's own transaction (so a join that fails leaves the code usable). `None` where no
+    /// code is asked for (partner pushes, imports, the demo).
+    pub sms_code: Option<String>,
 }
 
 pub async fn join(
@@ -186,7 +190,15 @@ pub async fn join(
                 tx.rollback().await.ok();
                 last = Some(Error::Db(sqlx::Error::Database(e)));
             }
-            Err(e) => return Err(e),
+            Err(e) => {
+                tx.rollback().await?;
+                if super::sms::is_wrong_code(&e) {
+                    let mut tx = store.write().await?;
+                    super::sms::count_miss(&mut tx, &draft.phone, ctx.now).await?;
+                    tx.commit().await?;
+                }
+                return Err(e);
+            }
         }
     }
     Err(last.expect("a retry happened"))
@@ -205,11 +217,16 @@ async fn join_in(
             return Ok(first);
         }
     }
-    for region in [&draft.work_region, &draft.home_region]
-        .into_iter()
-        .flatten()
-    {
-        crate::regions::require(tx, region, "work_region").await?;
+    if let Some(code) = &ctx.sms_code {
+        super::sms::use_code(tx, &draft.phone, code, now).await?;
+    }
+    for (field, region) in [
+        ("work_region", &draft.work_region),
+        ("home_region", &draft.home_region),
+    ] {
+        if let Some(region) = region {
+            crate::regions::require(tx, region, field).await?;
+        }
     }
     let person = register_person(tx, vault, draft, now).await?;
     const CURRENT: &str = "SELECT id, org_id, status FROM memberships WHERE person_id = $1 AND status IN ('active', 'pending')";
@@ -351,13 +368,8 @@ pub(super) async fn activate(
 /// A membership number nobody has: six digits of the union's county, the year, eight random
 /// digits.
 async fn new_member_no(tx: &mut Tx, region: &str, today: NaiveDate) -> Result<String> {
-    let county: String = format!("{region:0<6}").chars().take(6).collect();
     loop {
-        let no = format!(
-            "{county}{}{:08}",
-            today.format("%y"),
-            rand::thread_rng().gen_range(0..100_000_000)
-        );
+        let no = member_no_candidate(region, today);
         const TAKEN: &str = "SELECT COUNT(*) FROM memberships WHERE member_no = $1";
         let n: i64 =
             on_db!(tx.conn(), c => sqlx::query_scalar(TAKEN).bind(&no).fetch_one(c).await)?;
@@ -365,6 +377,17 @@ async fn new_member_no(tx: &mut Tx, region: &str, today: NaiveDate) -> Result<St
             return Ok(no);
         }
     }
+}
+
+/// A random membership number for a union in `region` joined on `day` (not yet checked for
+/// uniqueness).
+pub(super) fn member_no_candidate(region: &str, day: NaiveDate) -> String {
+    let county: String = format!("{region:0<6}").chars().take(6).collect();
+    format!(
+        "{county}{}{:08}",
+        day.format("%y"),
+        rand::thread_rng().gen_range(0..100_000_000)
+    )
 }
 
 /// A cadre's answer to pending joins and transfer requests.
@@ -556,6 +579,9 @@ async fn write_batch(store: &Store, vault: &IdVault, batch: Vec<JoinJob>) {
                 Err(e) => {
                     savepoint(&mut tx, "ROLLBACK TO SAVEPOINT one_join").await?;
                     savepoint(&mut tx, "RELEASE SAVEPOINT one_join").await?;
+                    if super::sms::is_wrong_code(&e) {
+                        super::sms::count_miss(&mut tx, &job.draft.phone, job.ctx.now).await?;
+                    }
                     Err(e)
                 }
             }

@@ -4,12 +4,14 @@
 //! already a member (same ID number) is not a new member: the report names the member it matched.
 
 use super::id_vault::IdVault;
-use super::join::{activate, register_person, JoinDraft, JoinInput};
+use super::join::{member_no_candidate, JoinDraft, JoinInput};
 use super::Channel;
 use crate::accounts::Caller;
 use crate::error::RowError;
+use crate::regions::RegionCode;
 use crate::sheets::{self, Column, Table};
-use crate::{audit, on_db, orgs, Error, Result, Role, Store};
+use crate::{audit, on_db, orgs, Backend, Error, Result, Role, Store, Tx};
+use chrono::NaiveDate;
 use nuanxin_store::new_id;
 use serde::Serialize;
 use std::collections::HashMap;
@@ -95,8 +97,69 @@ pub fn read(bytes: &[u8]) -> std::result::Result<Table, sheets::SheetError> {
     sheets::read(bytes, &COLUMNS)
 }
 
-/// Imports members; `progress(done, total)` is called as rows are written. A dry run checks
-/// everything in a transaction that is rolled back.
+/// Rows checked against the database and written per round trip. Each statement binds at most
+/// `BATCH` × 14 values, under SQLite's limit of 32,766 and PostgreSQL's of 65,535.
+const BATCH: usize = 1_000;
+
+/// A row that passed every check on its own, waiting to be written with its batch.
+struct Ready {
+    row: usize,
+    draft: JoinDraft,
+    hash: String,
+    /// Index into the units resolved so far.
+    unit: usize,
+    joined_on: NaiveDate,
+    channel: Channel,
+}
+
+/// What is looked up once per file, not once per row: the unions named by 所属工会编码 (or why
+/// they cannot take members) and whether each region code exists.
+#[derive(Default)]
+struct Lookups {
+    unit_index: HashMap<String, std::result::Result<usize, &'static str>>,
+    units: Vec<orgs::OrgUnit>,
+    regions: HashMap<String, bool>,
+}
+
+impl Lookups {
+    async fn unit(
+        &mut self,
+        tx: &mut Tx,
+        caller: &Caller,
+        code: &str,
+    ) -> Result<std::result::Result<usize, &'static str>> {
+        if let Some(found) = self.unit_index.get(code) {
+            return Ok(*found);
+        }
+        let found = match orgs::get(tx, &caller.scope, code).await {
+            Ok(o) if !o.is_active() => Err("orgs.parent_dissolved"),
+            Ok(o) if caller.scope.role_at(&o.path) < Some(Role::Staff) => Err("errors.forbidden"),
+            Ok(o) => {
+                self.units.push(o);
+                Ok(self.units.len() - 1)
+            }
+            Err(Error::NotFound) => Err("orgs.unknown_parent"),
+            Err(e) => return Err(e),
+        };
+        self.unit_index.insert(code.to_string(), found);
+        Ok(found)
+    }
+
+    async fn region_exists(&mut self, tx: &mut Tx, code: &RegionCode) -> Result<bool> {
+        if let Some(known) = self.regions.get(code.as_str()) {
+            return Ok(*known);
+        }
+        let known = crate::regions::get(tx, code).await?.is_some();
+        self.regions.insert(code.as_str().to_string(), known);
+        Ok(known)
+    }
+}
+
+/// Imports members; `progress(done, total)` is called as rows are written. Everything happens
+/// in one transaction, so an import lands whole or not at all; a dry run checks everything and
+/// rolls it back. Unions and regions are looked up once per file; rows are checked for existing
+/// members and written in batches of multi-row statements; the coverage counters get one sum
+/// per counter at the end.
 pub async fn import(
     store: &Store,
     vault: &IdVault,
@@ -105,153 +168,345 @@ pub async fn import(
     dry_run: bool,
     mut progress: impl FnMut(usize, usize),
 ) -> Result<MemberImportReport> {
-    let mut rejected = Vec::new();
-    let mut matched = Vec::new();
-    let mut imported = 0;
-    let mut seen: HashMap<String, usize> = HashMap::new();
-    let mut tx = store.write().await?;
     let total = table.rows.len();
+    let mut report = MemberImportReport {
+        dry_run,
+        rows: total,
+        imported: 0,
+        matched: Vec::new(),
+        rejected: Vec::new(),
+    };
+    let mut lookups = Lookups::default();
+    let mut seen: HashMap<String, usize> = HashMap::new();
+    let mut counts: HashMap<(usize, &'static str, String), i64> = HashMap::new();
+    let mut batch: Vec<Ready> = Vec::with_capacity(BATCH);
+    let mut tx = store.write().await?;
+    // A large import touches every page of the random-key indexes (ID hash, phone, membership
+    // number): keep them in this connection's cache instead of re-reading them from the file.
+    if tx.backend() == Backend::Sqlite {
+        pragma(&mut tx, "PRAGMA cache_size = -1048576").await?;
+    }
     for (i, (row, cells)) in table.rows.iter().enumerate() {
-        let cell = |k: &str| table.cell(cells, k).to_string();
-        let opt = |k: &str| Some(cell(k)).filter(|s| !s.is_empty());
-        let input = JoinInput {
-            name: cell("name"),
-            id_number: cell("id_number"),
-            phone: cell("phone"),
-            group: cell("group"),
-            employer: opt("employer"),
-            work_region: opt("work_region"),
-            home_region: opt("home_region"),
-            consent: true,
-            request_key: None,
-        };
-        let mut errs: Vec<(&'static str, &'static str)> =
-            match JoinDraft::parse(&input, caller.today) {
-                Ok(_) => Vec::new(),
-                Err(e) => e,
-            };
-        let joined_on = match opt("joined_on") {
-            None => Some(caller.today),
-            Some(s) => match sheets::parse_date(&s) {
-                Some(d) if d <= caller.today => Some(d),
-                Some(_) => {
-                    errs.push(("joined_on", "members.joined_in_future"));
-                    None
-                }
-                None => {
-                    errs.push(("joined_on", "errors.bad_date"));
-                    None
+        match check_row(&mut tx, vault, caller, table, *row, cells, &mut lookups).await? {
+            Err(errs) => report.rejected.extend(errs),
+            Ok(ready) => match seen.entry(ready.hash.clone()) {
+                std::collections::hash_map::Entry::Occupied(_) => report.rejected.push(RowError {
+                    row: *row,
+                    column: table.header("id_number"),
+                    code: "members.duplicate_in_file",
+                }),
+                std::collections::hash_map::Entry::Vacant(v) => {
+                    v.insert(*row);
+                    batch.push(ready);
                 }
             },
-        };
-        let channel = match opt("channel") {
-            None => Some(Channel::Import),
-            Some(s) => Channel::parse(&s).or_else(|| {
-                errs.push(("channel", "members.bad_channel"));
-                None
-            }),
-        };
-        let org = match orgs::get(&mut tx, &caller.scope, &cell("union_code")).await {
-            Ok(o) if !o.is_active() => {
-                errs.push(("union_code", "orgs.parent_dissolved"));
-                None
-            }
-            Ok(o) if caller.scope.role_at(&o.path) < Some(Role::Staff) => {
-                errs.push(("union_code", "errors.forbidden"));
-                None
-            }
-            Ok(o) => Some(o),
-            Err(Error::NotFound) => {
-                errs.push(("union_code", "orgs.unknown_parent"));
-                None
-            }
-            Err(e) => return Err(e),
-        };
-        if !errs.is_empty() {
-            rejected.extend(errs.into_iter().map(|(f, code)| RowError {
-                row: *row,
-                column: table.header(f),
-                code,
-            }));
-            continue;
         }
-        let draft = JoinDraft::parse(&input, caller.today).expect("checked above");
-        let (org, joined_on, channel) = (
-            org.expect("checked"),
-            joined_on.expect("checked"),
-            channel.expect("checked"),
-        );
-        for region in [&draft.work_region, &draft.home_region]
-            .into_iter()
-            .flatten()
-        {
-            if crate::regions::get(&mut tx, region).await?.is_none() {
-                rejected.push(RowError {
-                    row: *row,
-                    column: table.header("work_region"),
-                    code: "regions.unknown",
-                });
-            }
-        }
-        if rejected.last().is_some_and(|e| e.row == *row) {
-            continue;
-        }
-        let hash = vault.lookup_hash(&draft.id);
-        if seen.insert(hash.clone(), *row).is_some() {
-            rejected.push(RowError {
-                row: *row,
-                column: table.header("id_number"),
-                code: "members.duplicate_in_file",
-            });
-            continue;
-        }
-        const ACTIVE: &str =
-            "SELECT m.member_no, o.code FROM memberships m JOIN people p ON p.id = m.person_id
-            JOIN org_units o ON o.id = m.org_id WHERE p.id_hash = $1 AND m.status = 'active'";
-        let existing: Option<(Option<String>, String)> =
-            on_db!(tx.conn(), c => sqlx::query_as(ACTIVE).bind(&hash).fetch_optional(c).await)?;
-        if let Some((member_no, org_code)) = existing {
-            matched.push(Matched {
-                row: *row,
-                member_no,
-                org_code,
-            });
-            continue;
-        }
-        let person = register_person(&mut tx, vault, &draft, caller.at).await?;
-        // The union's register is the record: a request pending elsewhere gives way.
-        const WITHDRAW: &str = "UPDATE memberships SET status = 'withdrawn', updated_at = $2 WHERE person_id = $1 AND status = 'pending'";
-        on_db!(tx.conn(), c => sqlx::query(WITHDRAW).bind(person).bind(caller.at).execute(c).await.map(|r| r.rows_affected()))?;
-        let id: Uuid = new_id();
-        const INSERT: &str = "INSERT INTO memberships (id, person_id, org_id, status, worker_group, employer, work_region, channel,
-                consent_at, consent_by, consent_method, requested_at, updated_at)
-            VALUES ($1, $2, $3, 'pending', $4, $5, $6, $7, $8, $9, 'import', $8, $8)";
-        on_db!(tx.conn(), c => sqlx::query(INSERT).bind(id).bind(person).bind(org.id).bind(draft.group.as_str()).bind(&draft.employer)
-            .bind(draft.work_region.as_ref().map(|r| r.as_str())).bind(channel.as_str()).bind(caller.at).bind(&caller.actor.name)
-            .execute(c).await.map(|r| r.rows_affected()))?;
-        activate(&mut tx, id, caller.at, joined_on, &caller.actor.name).await?;
-        imported += 1;
-        if i % 200 == 0 || i + 1 == total {
+        if batch.len() == BATCH || i + 1 == total {
+            let taken = std::mem::take(&mut batch);
+            report.imported += write_batch(
+                &mut tx,
+                vault,
+                caller,
+                &lookups.units,
+                taken,
+                &mut report.matched,
+                &mut counts,
+            )
+            .await?;
             progress(i + 1, total);
         }
     }
+    let mut rows = Vec::new();
+    for ((unit, metric, key), n) in counts {
+        for p in crate::coverage::counts::prefixes(&lookups.units[unit].path) {
+            rows.push((p.to_string(), metric, key.clone(), n));
+        }
+    }
+    crate::coverage::counts::add_rows(&mut tx, rows).await?;
     progress(total, total);
-    let report = MemberImportReport {
-        dry_run,
-        rows: total,
-        imported,
-        matched,
-        rejected,
-    };
+    if tx.backend() == Backend::Sqlite {
+        pragma(&mut tx, "PRAGMA cache_size = -2000").await?;
+    }
     if dry_run {
         tx.rollback().await?;
     } else {
         audit::record(&mut tx, &caller.actor, caller.at, "members.import", &format!("{total} rows"),
-            caller.scope.roots().first().map(|r| r.path.as_str()), serde_json::json!({"imported": imported, "matched": report.matched.len(), "rejected": report.rejected.len()}))
+            caller.scope.roots().first().map(|r| r.path.as_str()),
+            serde_json::json!({"imported": report.imported, "matched": report.matched.len(), "rejected": report.rejected.len()}))
         .await?;
         tx.commit().await?;
     }
     Ok(report)
+}
+
+async fn pragma(tx: &mut Tx, sql: &str) -> Result<()> {
+    on_db!(tx.conn(), c => sqlx::query(sql).execute(c).await.map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+/// Checks one row on its own: every field, the union (must be active and in the caller's scope
+/// as staff or admin) and the regions. All problems of the row are reported at once.
+async fn check_row(
+    tx: &mut Tx,
+    vault: &IdVault,
+    caller: &Caller,
+    table: &Table,
+    row: usize,
+    cells: &[String],
+    lookups: &mut Lookups,
+) -> Result<std::result::Result<Ready, Vec<RowError>>> {
+    let cell = |k: &str| table.cell(cells, k).to_string();
+    let opt = |k: &str| Some(cell(k)).filter(|s| !s.is_empty());
+    let input = JoinInput {
+        name: cell("name"),
+        id_number: cell("id_number"),
+        phone: cell("phone"),
+        group: cell("group"),
+        employer: opt("employer"),
+        work_region: opt("work_region"),
+        home_region: opt("home_region"),
+        consent: true,
+        request_key: None,
+    };
+    let (draft, mut errs) = match JoinDraft::parse(&input, caller.today) {
+        Ok(d) => (Some(d), Vec::new()),
+        Err(e) => (None, e),
+    };
+    let joined_on = match opt("joined_on") {
+        None => Some(caller.today),
+        Some(s) => match sheets::parse_date(&s) {
+            Some(d) if d <= caller.today => Some(d),
+            Some(_) => {
+                errs.push(("joined_on", "members.joined_in_future"));
+                None
+            }
+            None => {
+                errs.push(("joined_on", "errors.bad_date"));
+                None
+            }
+        },
+    };
+    let channel = match opt("channel") {
+        None => Some(Channel::Import),
+        Some(s) => Channel::parse(&s).or_else(|| {
+            errs.push(("channel", "members.bad_channel"));
+            None
+        }),
+    };
+    let unit = match lookups.unit(tx, caller, &cell("union_code")).await? {
+        Ok(u) => Some(u),
+        Err(code) => {
+            errs.push(("union_code", code));
+            None
+        }
+    };
+    if let Some(d) = &draft {
+        for (field, region) in [
+            ("work_region", &d.work_region),
+            ("home_region", &d.home_region),
+        ] {
+            if let Some(r) = region {
+                if !lookups.region_exists(tx, r).await? {
+                    errs.push((field, "regions.unknown"));
+                }
+            }
+        }
+    }
+    match (draft, unit, joined_on, channel) {
+        (Some(draft), Some(unit), Some(joined_on), Some(channel)) if errs.is_empty() => {
+            Ok(Ok(Ready {
+                row,
+                hash: vault.lookup_hash(&draft.id),
+                draft,
+                unit,
+                joined_on,
+                channel,
+            }))
+        }
+        _ => Ok(Err(errs
+            .into_iter()
+            .map(|(f, code)| RowError {
+                row,
+                column: table.header(f),
+                code,
+            })
+            .collect())),
+    }
+}
+
+/// Writes one batch of checked rows: rows whose person is already an active member anywhere are
+/// reported as matched; the others register (or update) the person, withdraw a request pending
+/// elsewhere (the union's register is the record), and become active members with a new number
+/// and a `joined` event on their date. Returns how many became members.
+async fn write_batch(
+    tx: &mut Tx,
+    vault: &IdVault,
+    caller: &Caller,
+    units: &[orgs::OrgUnit],
+    batch: Vec<Ready>,
+    matched: &mut Vec<Matched>,
+    counts: &mut HashMap<(usize, &'static str, String), i64>,
+) -> Result<usize> {
+    if batch.is_empty() {
+        return Ok(0);
+    }
+    let list = |n: usize| nuanxin_store::values_placeholders(n, 1, 1).replace(['(', ')'], "");
+    let active_sql = format!(
+        "SELECT p.id_hash, m.member_no, o.code FROM people p
+        JOIN memberships m ON m.person_id = p.id AND m.status = 'active'
+        JOIN org_units o ON o.id = m.org_id WHERE p.id_hash IN ({})",
+        list(batch.len())
+    );
+    let active: Vec<(String, Option<String>, String)> = on_db!(tx.conn(), c => {
+        let mut q = sqlx::query_as(&active_sql);
+        for r in &batch {
+            q = q.bind(r.hash.as_str());
+        }
+        q.fetch_all(c).await
+    })?;
+    let active: HashMap<String, (Option<String>, String)> = active
+        .into_iter()
+        .map(|(h, no, code)| (h, (no, code)))
+        .collect();
+    let mut rows = Vec::with_capacity(batch.len());
+    for r in batch {
+        match active.get(&r.hash) {
+            Some((member_no, org_code)) => matched.push(Matched {
+                row: r.row,
+                member_no: member_no.clone(),
+                org_code: org_code.clone(),
+            }),
+            None => rows.push(r),
+        }
+    }
+    if rows.is_empty() {
+        return Ok(0);
+    }
+    let now = caller.at;
+    // People: one upsert for the batch; name, phone and home region follow the sheet.
+    let people_sql = format!(
+        "INSERT INTO people (id, id_hash, id_sealed, id_mask, name, phone, home_region, created_at, updated_at)
+        VALUES {}
+        ON CONFLICT (id_hash) DO UPDATE SET name = excluded.name, phone = excluded.phone,
+            home_region = COALESCE(excluded.home_region, people.home_region), updated_at = excluded.updated_at
+        RETURNING id, id_hash",
+        nuanxin_store::values_placeholders(rows.len(), 9, 1)
+    );
+    let people: Vec<(Uuid, String)> = on_db!(tx.conn(), c => {
+        let mut q = sqlx::query_as(&people_sql);
+        for r in &rows {
+            let d = &r.draft;
+            q = q.bind(new_id()).bind(r.hash.as_str()).bind(vault.seal(&d.id)).bind(d.id.mask())
+                .bind(d.name.as_str()).bind(d.phone.as_str()).bind(d.home_region.as_ref().map(|h| h.as_str()))
+                .bind(now).bind(now);
+        }
+        q.fetch_all(c).await
+    })?;
+    let person: HashMap<String, Uuid> = people.into_iter().map(|(id, h)| (h, id)).collect();
+    let person_of = |r: &Ready| person[&r.hash];
+    let withdraw_sql = format!(
+        "UPDATE memberships SET status = 'withdrawn', updated_at = $1
+        WHERE status = 'pending' AND person_id IN ({})",
+        nuanxin_store::values_placeholders(rows.len(), 1, 2).replace(['(', ')'], "")
+    );
+    on_db!(tx.conn(), c => {
+        let mut q = sqlx::query(&withdraw_sql).bind(now);
+        for r in &rows {
+            q = q.bind(person_of(r));
+        }
+        q.execute(c).await.map(|r| r.rows_affected())
+    })?;
+    let numbers = member_numbers(tx, units, &rows).await?;
+    let ids: Vec<Uuid> = rows.iter().map(|_| new_id()).collect();
+    let insert_sql = format!(
+        "INSERT INTO memberships (id, person_id, org_id, status, member_no, joined_on, decided_at, worker_group, employer,
+            work_region, channel, consent_at, consent_by, consent_method, requested_at, updated_at)
+        VALUES {}",
+        nuanxin_store::values_placeholders(rows.len(), 16, 1)
+    );
+    on_db!(tx.conn(), c => {
+        let mut q = sqlx::query(&insert_sql);
+        for ((r, id), no) in rows.iter().zip(&ids).zip(&numbers) {
+            let d = &r.draft;
+            q = q.bind(*id).bind(person_of(r)).bind(units[r.unit].id).bind("active").bind(no.as_str()).bind(r.joined_on)
+                .bind(now).bind(d.group.as_str()).bind(d.employer.as_deref()).bind(d.work_region.as_ref().map(|w| w.as_str()))
+                .bind(r.channel.as_str()).bind(now).bind(caller.actor.name.as_str()).bind("import").bind(now).bind(now);
+        }
+        q.execute(c).await.map(|r| r.rows_affected())
+    })?;
+    let events_sql = format!(
+        "INSERT INTO membership_events (id, membership_id, org_id, event, at, on_date, actor) VALUES {}",
+        nuanxin_store::values_placeholders(rows.len(), 7, 1)
+    );
+    on_db!(tx.conn(), c => {
+        let mut q = sqlx::query(&events_sql);
+        for (r, id) in rows.iter().zip(&ids) {
+            q = q.bind(new_id()).bind(*id).bind(units[r.unit].id).bind("joined").bind(now).bind(r.joined_on)
+                .bind(caller.actor.name.as_str());
+        }
+        q.execute(c).await.map(|r| r.rows_affected())
+    })?;
+    for r in &rows {
+        let d = &r.draft;
+        let region = d.work_region.as_ref().map(|w| w.as_str());
+        for delta in crate::coverage::counts::membership_deltas(
+            d.group.as_str(),
+            r.channel.as_str(),
+            region,
+            1,
+        ) {
+            *counts.entry((r.unit, delta.metric, delta.key)).or_default() += delta.n;
+        }
+        let day = r.joined_on.format("%Y-%m-%d").to_string();
+        *counts
+            .entry((r.unit, crate::coverage::counts::metric::JOINED, day))
+            .or_default() += 1;
+    }
+    Ok(rows.len())
+}
+
+/// A new membership number for each row, none already taken and no two alike.
+async fn member_numbers(
+    tx: &mut Tx,
+    units: &[orgs::OrgUnit],
+    rows: &[Ready],
+) -> Result<Vec<String>> {
+    let draw = |r: &Ready| member_no_candidate(&units[r.unit].region_code, r.joined_on);
+    let mut numbers: Vec<String> = rows.iter().map(draw).collect();
+    loop {
+        let mut clash: Vec<usize> = Vec::new();
+        let mut distinct = std::collections::HashSet::new();
+        for (i, no) in numbers.iter().enumerate() {
+            if !distinct.insert(no.as_str()) {
+                clash.push(i);
+            }
+        }
+        let sql = format!(
+            "SELECT member_no FROM memberships WHERE member_no IN ({})",
+            nuanxin_store::values_placeholders(numbers.len(), 1, 1).replace(['(', ')'], "")
+        );
+        let taken: Vec<String> = on_db!(tx.conn(), c => {
+            let mut q = sqlx::query_scalar(&sql);
+            for no in &numbers {
+                q = q.bind(no.as_str());
+            }
+            q.fetch_all(c).await
+        })?;
+        let taken: std::collections::HashSet<String> = taken.into_iter().collect();
+        clash.extend(
+            numbers
+                .iter()
+                .enumerate()
+                .filter(|(_, no)| taken.contains(*no))
+                .map(|(i, _)| i),
+        );
+        if clash.is_empty() {
+            return Ok(numbers);
+        }
+        for i in clash {
+            numbers[i] = draw(&rows[i]);
+        }
+    }
 }
 
 /// Headers of the member export.

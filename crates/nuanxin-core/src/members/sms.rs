@@ -5,7 +5,7 @@
 
 use super::identity::Phone;
 use crate::accounts::hit_rate_limit;
-use crate::{on_db, Error, Result, Store, Timestamp};
+use crate::{on_db, Error, Result, Store, Timestamp, Tx};
 use rand::Rng;
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
@@ -181,23 +181,57 @@ pub async fn request_code(
 /// caller's own work then stops.
 pub async fn verify_code(store: &Store, phone: &Phone, code: &str, now: Timestamp) -> Result<()> {
     let mut tx = store.write().await?;
-    const LATEST: &str = "SELECT id, code_hash, attempts FROM sms_codes
-        WHERE phone = $1 AND used_at IS NULL AND expires_at > $2 ORDER BY created_at DESC LIMIT 1";
-    let row: Option<(uuid::Uuid, String, i64)> = on_db!(tx.conn(), c => sqlx::query_as(LATEST).bind(phone.as_str()).bind(now).fetch_optional(c).await)?;
-    let Some((id, hash, attempts)) = row else {
+    let used = use_code(&mut tx, phone, code, now).await;
+    if used.as_ref().is_err_and(is_wrong_code) {
+        count_miss(&mut tx, phone, now).await?;
+    }
+    tx.commit().await?;
+    used
+}
+
+/// Checks a code inside `tx` and marks it used there, so that the code is used up exactly when
+/// the work it allows commits with it (a join writes both in one transaction). A wrong code
+/// changes nothing here: the caller counts the try with [`count_miss`] where it will be kept,
+/// after rolling its own work back.
+pub async fn use_code(tx: &mut Tx, phone: &Phone, code: &str, now: Timestamp) -> Result<()> {
+    let Some((id, hash, attempts)) = latest(tx, phone, now).await? else {
         return Err(Error::invalid("sms_code", "members.sms_code_expired"));
     };
     if attempts >= MAX_ATTEMPTS {
         return Err(Error::invalid("sms_code", "members.sms_too_many_attempts"));
     }
     if hash != code_hash(phone, code.trim()) {
-        const MISS: &str = "UPDATE sms_codes SET attempts = attempts + 1 WHERE id = $1";
-        on_db!(tx.conn(), c => sqlx::query(MISS).bind(id).execute(c).await.map(|r| r.rows_affected()))?;
-        tx.commit().await?;
-        return Err(Error::invalid("sms_code", "members.sms_code_wrong"));
+        return Err(Error::invalid("sms_code", WRONG));
     }
     const USE: &str = "UPDATE sms_codes SET used_at = $2 WHERE id = $1";
     on_db!(tx.conn(), c => sqlx::query(USE).bind(id).bind(now).execute(c).await.map(|r| r.rows_affected()))?;
-    tx.commit().await?;
     Ok(())
+}
+
+const WRONG: &str = "members.sms_code_wrong";
+
+/// The error of a wrong code, whose try must be counted.
+pub fn is_wrong_code(e: &Error) -> bool {
+    matches!(e, Error::Invalid { code, .. } if *code == WRONG)
+}
+
+/// Counts a wrong try against the phone's current code (five tries use it up).
+pub async fn count_miss(tx: &mut Tx, phone: &Phone, now: Timestamp) -> Result<()> {
+    if let Some((id, _, _)) = latest(tx, phone, now).await? {
+        const MISS: &str = "UPDATE sms_codes SET attempts = attempts + 1 WHERE id = $1";
+        on_db!(tx.conn(), c => sqlx::query(MISS).bind(id).execute(c).await.map(|r| r.rows_affected()))?;
+    }
+    Ok(())
+}
+
+async fn latest(
+    tx: &mut Tx,
+    phone: &Phone,
+    now: Timestamp,
+) -> Result<Option<(uuid::Uuid, String, i64)>> {
+    const LATEST: &str = "SELECT id, code_hash, attempts FROM sms_codes
+        WHERE phone = $1 AND used_at IS NULL AND expires_at > $2 ORDER BY created_at DESC LIMIT 1";
+    Ok(
+        on_db!(tx.conn(), c => sqlx::query_as(LATEST).bind(phone.as_str()).bind(now).fetch_optional(c).await)?,
+    )
 }

@@ -267,7 +267,7 @@ pub async fn submit(
                 }
             }
             Ok(draft) => {
-                // Regions must exist: checked before the SMS code is used up.
+                // Regions must exist: reported on their fields along with any other error.
                 let mut tx = state.store.read().await?;
                 for (field, region) in [
                     ("work_region", &draft.work_region),
@@ -280,51 +280,42 @@ pub async fn submit(
                     }
                 }
                 drop(tx);
-                let checked = match errors.is_empty() {
-                    true => Some(
-                        sms::verify_code(&state.store, &draft.phone, &form.sms_code, now).await,
-                    ),
-                    false => None,
-                };
-                match checked {
-                    None => {}
-                    Some(Err(e @ Error::Invalid { .. })) => {
-                        errors.insert("sms_code", e.code());
-                    }
-                    Some(Err(e)) => return Err(e.into()),
-                    Some(Ok(())) => {
-                        let consent = Consent {
-                            at: now,
-                            by: "self".into(),
-                            method: format!("join_page:{}", target.code),
-                        };
-                        let channel = Channel::parse(&target.channel).unwrap_or(Channel::Qr);
-                        let receipt = state
-                            .joins
-                            .join(
-                                &target,
-                                &draft,
-                                &JoinContext {
-                                    channel,
-                                    consent,
-                                    now,
-                                    today: state.clock.today(),
-                                },
-                            )
-                            .await;
-                        let receipt = match receipt {
-                            Ok(r) => r,
-                            Err(
-                                Error::Invalid { field, code } | Error::Conflict { field, code },
-                            ) => {
-                                errors.insert(field, code);
-                                return join_page(&state, lang, target, form, errors, false).await;
-                            }
-                            Err(e) => return Err(e.into()),
-                        };
-                        let token = sessions::start(&state.store, receipt.person_id, now).await?;
-                        let cookie = member_cookie(&state, &token, sessions::MEMBER_IDLE_MS / 1000);
-                        return Ok(([(SET_COOKIE, cookie)], Redirect::to("/me")).into_response());
+                if errors.is_empty() {
+                    let consent = Consent {
+                        at: now,
+                        by: "self".into(),
+                        method: format!("join_page:{}", target.code),
+                    };
+                    let channel = Channel::parse(&target.channel).unwrap_or(Channel::Qr);
+                    // The SMS code is checked and used up in the join's own transaction.
+                    let receipt = state
+                        .joins
+                        .join(
+                            &target,
+                            &draft,
+                            &JoinContext {
+                                channel,
+                                consent,
+                                now,
+                                today: state.clock.today(),
+                                sms_code: Some(form.sms_code.clone()),
+                            },
+                        )
+                        .await;
+                    match receipt {
+                        Ok(receipt) => {
+                            let token =
+                                sessions::start(&state.store, receipt.person_id, now).await?;
+                            let cookie =
+                                member_cookie(&state, &token, sessions::MEMBER_IDLE_MS / 1000);
+                            return Ok(
+                                ([(SET_COOKIE, cookie)], Redirect::to("/me")).into_response()
+                            );
+                        }
+                        Err(Error::Invalid { field, code } | Error::Conflict { field, code }) => {
+                            errors.insert(field, code);
+                        }
+                        Err(e) => return Err(e.into()),
                     }
                 }
             }

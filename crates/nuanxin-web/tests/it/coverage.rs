@@ -54,6 +54,7 @@ fn ctx() -> JoinContext {
         },
         now: TEST_NOW,
         today: today(),
+        sms_code: None,
     }
 }
 

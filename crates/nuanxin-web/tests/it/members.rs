@@ -112,6 +112,7 @@ fn ctx() -> JoinContext {
         },
         now: TEST_NOW,
         today: chrono::NaiveDate::from_ymd_opt(2026, 11, 23).unwrap(),
+        sms_code: None,
     }
 }
 
@@ -562,5 +563,117 @@ both_backends! {
         let r = w.post_form(&format!("/j/{code}"), &fields, false).await;
         assert_eq!(r.status, 303, "{}", r.text());
         assert_eq!(app.count("SELECT COUNT(*) FROM memberships WHERE work_region = '371503001'").await, 1);
+    }
+}
+
+both_backends! {
+    async fn a_large_member_import_writes_in_batches_and_counts_exactly(app: TestApp) {
+        app.load_demo().await;
+        let caller = nuanxin_core::accounts::Caller::operator(&app.clock);
+        let mut gulou = app.demo_user("gulou").await;
+        let mut liuyuan = app.demo_user("liuyuan").await;
+        // 张三 is already a member of Gulou; 李四 has a request pending at Liuyuan.
+        let at_gulou = members::resolve_code(&mut app.store.read().await.unwrap(), &join_code(&mut gulou, "JU371502001").await).await.unwrap();
+        let at_liuyuan = members::resolve_code(&mut app.store.read().await.unwrap(), &join_code(&mut liuyuan, "JU371502002").await).await.unwrap();
+        let zhang = members::join(&app.store, &app.vault, &at_gulou, &draft("张三", ZHANG, "13806351234", None), &ctx()).await.unwrap();
+        let mut tx = app.store.write().await.unwrap();
+        members::decide(&mut tx, &caller, &[zhang.membership_id], &members::Decision::Approve).await.unwrap();
+        tx.commit().await.unwrap();
+        members::join(&app.store, &app.vault, &at_liuyuan, &draft("李四", &li(), "13906351111", None), &ctx()).await.unwrap();
+
+        // 2,600 rows: more than two write batches, with bad rows and a repeat across batches.
+        let id = |i: usize| {
+            let born = chrono::NaiveDate::from_ymd_opt(1980, 1, 1).unwrap() + chrono::Days::new((i / 1000) as u64);
+            id_with_check(&format!("371502{}{:03}", born.format("%Y%m%d"), i % 1000))
+        };
+        let mut csv = "姓名,身份证号,手机号,职业群体,所属工会编码,工作地区划代码,入会日期\n".to_string();
+        for i in 0..2_600 {
+            let who = if i == 1_500 { id(10) } else { id(i) };
+            let phone = if i == 2_000 { "12345".to_string() } else { format!("137{:08}", i) };
+            let union = match i {
+                2_100 => "JU999",
+                _ if i % 2 == 0 => "JU371502001",
+                _ => "JU371502002",
+            };
+            let joined = if i % 2 == 0 { "2025-03-01" } else { "2026-01-15" };
+            csv += &format!("导入会员,{who},{phone},快递员,{union},371502001,{joined}\n");
+        }
+        csv += &format!("张三,{ZHANG},13806351234,快递员,JU371502002,,\n");
+        csv += &format!("李四,{},13906351111,外卖配送员,JU371502001,,\n", li());
+        let table = members::sheet::read(csv.as_bytes()).unwrap();
+        let active = "SELECT COUNT(*) FROM memberships WHERE status = 'active'";
+        let before = app.count(active).await;
+
+        let dry = members::sheet::import(&app.store, &app.vault, &caller, &table, true, |_, _| {}).await.unwrap();
+        assert_eq!((dry.dry_run, dry.imported, dry.matched.len(), dry.rejected.len()), (true, 2_598, 1, 3));
+        assert_eq!(app.count(active).await, before, "a dry run writes nothing");
+
+        let mut progress = Vec::new();
+        let rep = members::sheet::import(&app.store, &app.vault, &caller, &table, false, |done, total| progress.push((done, total))).await.unwrap();
+        assert_eq!(rep.imported, 2_598, "{:?}", rep.rejected);
+        let rejected: Vec<(usize, &str, &str)> = rep.rejected.iter().map(|e| (e.row, e.column.as_str(), e.code)).collect();
+        assert_eq!(rejected, vec![
+            (1_502, "身份证号", "members.duplicate_in_file"),
+            (2_002, "手机号", "members.bad_phone"),
+            (2_102, "所属工会编码", "orgs.unknown_parent"),
+        ]);
+        assert_eq!(rep.matched.len(), 1);
+        let m = &rep.matched[0];
+        assert_eq!((m.row, m.org_code.as_str()), (2_602, "JU371502001"), "张三 is matched to his Gulou membership");
+        assert!(m.member_no.as_deref().is_some_and(|n| n.starts_with("37150226")), "{m:?}");
+        assert!(progress.len() >= 3 && progress.last() == Some(&(2_602, 2_602)), "{progress:?}");
+
+        assert_eq!(app.count(active).await, before + 2_598);
+        assert_eq!(app.count("SELECT COUNT(*) FROM memberships WHERE status = 'active' AND member_no IS NOT NULL").await, before + 2_598);
+        assert_eq!(app.count("SELECT COUNT(DISTINCT member_no) FROM memberships").await, before + 2_598, "numbers are unique");
+        assert_eq!(app.count("SELECT COUNT(*) FROM memberships WHERE status = 'pending'").await, 0, "李四's request at Liuyuan gave way");
+        assert_eq!(app.count("SELECT COUNT(*) FROM memberships WHERE status = 'withdrawn'").await, 1);
+        assert_eq!(app.count("SELECT COUNT(*) FROM membership_events WHERE event = 'joined' AND on_date = '2025-03-01'").await, 1_297, "the even rows but the repeat and the two bad ones");
+        assert_eq!(app.count("SELECT COUNT(*) FROM memberships m JOIN people p ON p.id = m.person_id WHERE p.phone = '13700001234' AND m.status = 'active'").await, 1);
+        assert_eq!(app.count("SELECT COUNT(*) FROM people WHERE id_mask LIKE '3715**********%'").await, app.count("SELECT COUNT(*) FROM people").await);
+        // The counters summed once per batch agree with a recount from the records.
+        let recount = nuanxin_core::coverage::recount(&app.store, false).await.unwrap();
+        assert!(recount.differences.is_empty(), "{:?}", recount.differences);
+        let cov = gulou.get("/api/v1/members?org=JU371502001&status=active&per_page=1").await.json();
+        assert_eq!(cov["total"], 1 + 1_297 + 1, "张三, the even rows, 李四");
+    }
+
+    async fn the_sms_code_is_used_up_only_by_the_join_it_allows(app: TestApp) {
+        app.load_demo().await;
+        let mut cadre = app.demo_user("gulou").await;
+        let code = join_code(&mut cadre, "JU371502001").await;
+        let mut phone = app.anonymous();
+        let r = phone.post_json(&format!("/api/v1/join/{code}/sms"), json!({"phone": "13806351234"})).await;
+        assert_eq!(r.status, 204, "{}", r.text());
+        let sms = app.sms.last_code("13806351234").unwrap();
+        let body = |region: &str, sms_code: &str| json!({"name": "张三", "id_number": ZHANG, "phone": "13806351234", "group": "courier",
+            "consent": true, "work_region": region, "sms_code": sms_code});
+        let wrong = if sms == "000000" { "111111" } else { "000000" };
+        let r = phone.post_json(&format!("/api/v1/join/{code}"), body("371502001", wrong)).await;
+        assert_eq!((r.status.as_u16(), r.json()["code"].as_str()), (422, Some("members.sms_code_wrong")));
+        assert_eq!(app.count("SELECT attempts FROM sms_codes").await, 1, "the wrong try is counted");
+        // A join that fails after the code was accepted leaves the code usable.
+        let r = phone.post_json(&format!("/api/v1/join/{code}"), body("371502999", &sms)).await;
+        assert_eq!((r.status.as_u16(), r.json()["field"].as_str()), (422, Some("work_region")), "{}", r.text());
+        assert_eq!(app.count("SELECT COUNT(*) FROM sms_codes WHERE used_at IS NULL").await, 1);
+        assert_eq!(app.count("SELECT COUNT(*) FROM people WHERE phone = '13806351234'").await, 0, "nothing of the failed join stays");
+        let r = phone.post_json(&format!("/api/v1/join/{code}"), body("371502001", &sms)).await;
+        assert_eq!((r.status.as_u16(), r.json()["status"].as_str()), (200, Some("pending")), "{}", r.text());
+        assert_eq!(app.count("SELECT COUNT(*) FROM sms_codes WHERE used_at IS NOT NULL").await, 1, "used up with the join");
+        // Used once: a second join with the same code is refused.
+        let mut other = body("371502001", &sms);
+        other["id_number"] = json!(li());
+        let r = phone.post_json(&format!("/api/v1/join/{code}"), other).await;
+        assert_eq!((r.status.as_u16(), r.json()["code"].as_str()), (422, Some("members.sms_code_expired")));
+        // Five wrong tries use a code up.
+        app.clock.advance(61_000);
+        phone.post_json(&format!("/api/v1/join/{code}/sms"), json!({"phone": "13806351234"})).await;
+        for _ in 0..5 {
+            let r = phone.post_json(&format!("/api/v1/join/{code}"), body("371502001", "999999")).await;
+            assert_eq!(r.status, 422);
+        }
+        let fresh = app.sms.last_code("13806351234").unwrap();
+        let r = phone.post_json(&format!("/api/v1/join/{code}"), body("371502001", &fresh)).await;
+        assert_eq!(r.json()["code"], "members.sms_too_many_attempts", "{}", r.text());
     }
 }

@@ -5,7 +5,8 @@ use std::process::ExitCode;
 
 #[derive(Subcommand)]
 pub enum BenchCommand {
-    /// Durable joins from many concurrent clients (in process, through `members::join`).
+    /// Durable joins from many concurrent clients: in process through `members::join`, or with
+    /// `--http` through the JSON API on loopback (SMS code, then join), as phones do.
     Joins {
         /// Database to use (the demo is loaded into it if missing).
         #[arg(long, default_value = "sqlite:///tmp/nuanxin-bench-joins.db")]
@@ -17,6 +18,22 @@ pub enum BenchCommand {
         /// Write through the group-commit queue (as the server does) instead of one commit per join.
         #[arg(long)]
         group_commit: bool,
+        /// Through the server's JSON API over loopback, with the server in this process.
+        #[arg(long)]
+        http: bool,
+        /// With `--http`: joins per second offered by all clients together (open loop, latency
+        /// counted from when each join was due); 0 sends as fast as answers come.
+        #[arg(long, default_value_t = 2_000.0)]
+        rate: f64,
+    },
+    /// Member import of generated rows (valid ID numbers, five township unions, back-dated
+    /// joins, a share of rows repeating existing members): time and rows per second.
+    Import {
+        /// Database to use (the demo is loaded into it if missing).
+        #[arg(long, default_value = "sqlite:///tmp/nuanxin-bench-import.db")]
+        database: String,
+        #[arg(long, default_value_t = 1_000_000)]
+        rows: usize,
     },
     /// The coverage report of random subtrees against a plain GROUP BY over the base tables.
     Coverage {
@@ -90,8 +107,25 @@ pub async fn run(cmd: BenchCommand) -> anyhow::Result<ExitCode> {
             clients,
             joins,
             group_commit,
+            http,
+            rate,
         } => {
-            nuanxin_core::members::bench::joins(&database, clients, joins, group_commit).await?;
+            if http {
+                super::bench_joins::run(super::bench_joins::Args {
+                    database,
+                    clients,
+                    joins,
+                    rate,
+                })
+                .await?;
+            } else {
+                nuanxin_core::members::bench::joins(&database, clients, joins, group_commit)
+                    .await?;
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        BenchCommand::Import { database, rows } => {
+            super::import::bench_members(&database, rows).await?;
             Ok(ExitCode::SUCCESS)
         }
         BenchCommand::Coverage {

@@ -189,7 +189,10 @@ pub async fn run(a: Args) -> anyhow::Result<()> {
 }
 
 /// Reads one HTTP/1.1 response with a Content-Length body; returns its status.
-async fn read_response(s: &mut tokio::net::TcpStream, buf: &mut [u8]) -> anyhow::Result<u16> {
+pub(super) async fn read_response(
+    s: &mut tokio::net::TcpStream,
+    buf: &mut [u8],
+) -> anyhow::Result<u16> {
     let mut have = 0usize;
     loop {
         let n = s.read(&mut buf[have..]).await?;

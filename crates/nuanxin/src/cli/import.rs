@@ -389,3 +389,75 @@ pub async fn run(database: &str, cmd: ImportCommand) -> anyhow::Result<ExitCode>
     }
     Ok(exit_for(&report.rejected))
 }
+
+/// `nuanxin bench import`: writes a CSV of `rows` generated members (valid ID numbers, five
+/// township joint unions of 东昌府区, back-dated joins, one row in a hundred repeating an earlier
+/// row's ID number), then reads and imports it as `nuanxin import members` does, and prints the
+/// time of each step and the peak memory.
+pub async fn bench_members(database: &str, rows: usize) -> anyhow::Result<()> {
+    let store = super::open(database).await?;
+    let clock = Clock::system();
+    nuanxin_core::demo::load(&store, &clock).await?;
+    let unions = [
+        "JU371502001",
+        "JU371502002",
+        "JU371502003",
+        "JU371502004",
+        "JU371502005",
+    ];
+    let groups = [
+        "delivery_rider",
+        "courier",
+        "truck_driver",
+        "domestic_worker",
+    ];
+    let offset = clock.now() as usize % 1_000_000 * 7;
+    let mut csv = String::with_capacity(rows * 120);
+    csv.push_str("姓名,身份证号,手机号,职业群体,工作单位,所属工会编码,工作地区划代码,入会日期\n");
+    for i in 0..rows {
+        let person = if i % 100 == 99 { i - 50 } else { i };
+        let joined = chrono::NaiveDate::from_ymd_opt(2024, 1, 1).expect("valid")
+            + chrono::Days::new((i % 700) as u64);
+        csv.push_str(&format!(
+            "会员{},{},139{:08},{},某某配送站,{},371502,{joined}\n",
+            ["甲", "乙", "丙", "丁"][i % 4],
+            nuanxin_core::members::bench::id_number(offset + person),
+            (offset + person) % 100_000_000,
+            groups[i % groups.len()],
+            unions[i % unions.len()],
+        ));
+    }
+    let file = std::env::temp_dir().join("nuanxin-bench-members.csv");
+    std::fs::write(&file, &csv)?;
+    drop(csv);
+    let started = std::time::Instant::now();
+    let table = nuanxin_core::members::sheet::read(&std::fs::read(&file)?)?;
+    let read_s = started.elapsed().as_secs_f64();
+    let vault = super::serve::vault()?;
+    let caller = Caller::operator(&clock);
+    let bar = indicatif::ProgressBar::new(rows as u64);
+    let report =
+        nuanxin_core::members::sheet::import(&store, &vault, &caller, &table, false, |done, _| {
+            bar.set_position(done as u64)
+        })
+        .await?;
+    bar.finish_and_clear();
+    let total_s = started.elapsed().as_secs_f64();
+    let peak = std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .map(|l| l.trim_start_matches("VmHWM:").trim().to_string())
+        })
+        .unwrap_or_default();
+    println!(
+        "| {:?} | {rows} rows | read {read_s:.1} s | read + import {total_s:.1} s | {:.0} rows/s | {} imported, {} matched, {} rejected | peak memory {peak} |",
+        store.backend(),
+        rows as f64 / total_s,
+        report.imported,
+        report.matched.len(),
+        report.rejected.len(),
+    );
+    Ok(())
+}

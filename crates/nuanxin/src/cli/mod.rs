@@ -2,6 +2,7 @@
 
 mod admin;
 mod bench;
+mod bench_joins;
 mod bench_stations;
 mod import;
 mod regions;
