@@ -185,6 +185,7 @@ pub fn router(state: AppState) -> Router {
             "/j/{code}",
             get(join::pages::form).post(join::pages::submit),
         )
+        .route("/j/{code}/employers", get(join::pages::employers))
         .route("/me", get(join::pages::me))
         .route(
             "/me/login",

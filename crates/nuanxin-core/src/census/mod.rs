@@ -16,8 +16,8 @@ pub mod uscc;
 pub(crate) use attribution::Facts as FactsRow;
 pub use attribution::{owner_for, reattribute};
 pub use queries::{
-    disputed, get, list, mark_unionised, record, resolve, sources_of, update, EnterpriseFilter,
-    Recorded, SourceRecord, Unionise,
+    disputed, employer_names, get, list, mark_unionised, record, resolve, sources_of, update,
+    EnterpriseFilter, Recorded, SourceRecord, Unionise,
 };
 pub use uscc::Uscc;
 

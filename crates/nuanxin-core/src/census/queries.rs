@@ -561,3 +561,31 @@ async fn owner_path(tx: &mut Tx, id: Uuid) -> Result<String> {
     const SQL: &str = "SELECT o.path FROM enterprises e JOIN org_units o ON o.id = e.owner_org_id WHERE e.id = $1";
     Ok(on_db!(tx.conn(), c => sqlx::query_scalar(SQL).bind(id).fetch_one(c).await)?)
 }
+
+/// Names of census enterprises in a region (code prefix, e.g. a county's six digits) that contain
+/// `q`, for the employer field of the join page: at most `limit`, alphabetical. The names of
+/// enterprises are what the worker would type anyway; nothing else of the census is shown.
+pub async fn employer_names(
+    tx: &mut Tx,
+    region_prefix: &str,
+    q: &str,
+    limit: i64,
+) -> Result<Vec<String>> {
+    let q: String = q.trim().chars().take(30).collect();
+    if q.is_empty() {
+        return Ok(Vec::new());
+    }
+    let pattern = format!(
+        "%{}%",
+        q.replace('\\', "\\\\")
+            .replace('%', "\\%")
+            .replace('_', "\\_")
+    );
+    let (lo, hi) = (region_prefix.to_string(), format!("{region_prefix}~"));
+    const SQL: &str = "SELECT DISTINCT name FROM enterprises
+        WHERE region_code >= $1 AND region_code < $2 AND name LIKE $3 ESCAPE '\\'
+        ORDER BY name LIMIT $4";
+    Ok(
+        on_db!(tx.conn(), c => sqlx::query_scalar(SQL).bind(&lo).bind(&hi).bind(&pattern).bind(limit).fetch_all(c).await)?,
+    )
+}

@@ -113,7 +113,7 @@ pub async fn add_rows(tx: &mut Tx, rows: Vec<(String, &'static str, String, i64)
     };
     let rows: Vec<_> = merged.into_iter().collect();
     for chunk in rows.chunks(CHUNK) {
-        let values = nuanxin_store::values_placeholders(chunk.len(), 5, 1);
+        let values = nuanxin_store::values_placeholders(tx.backend(), chunk.len(), 5, 1);
         let sql = format!(
             "INSERT INTO coverage_counts (scope_path, metric, key, shard, n) VALUES {values}
             ON CONFLICT (scope_path, metric, key, shard) DO UPDATE SET n = coverage_counts.n + excluded.n"

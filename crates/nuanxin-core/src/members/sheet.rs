@@ -185,6 +185,10 @@ pub async fn import(
     // number): keep them in this connection's cache instead of re-reading them from the file.
     if tx.backend() == Backend::Sqlite {
         pragma(&mut tx, "PRAGMA cache_size = -1048576").await?;
+        // Foreign keys are checked at commit, not per statement: an immediate check is what
+        // makes SQLite journal every page a batch statement touches (see `write_batch`).
+        // SQLite turns this off again when the transaction ends.
+        pragma(&mut tx, "PRAGMA defer_foreign_keys = ON").await?;
     }
     for (i, (row, cells)) in table.rows.iter().enumerate() {
         match check_row(&mut tx, vault, caller, table, *row, cells, &mut lookups).await? {
@@ -350,7 +354,8 @@ async fn write_batch(
     if batch.is_empty() {
         return Ok(0);
     }
-    let list = |n: usize| nuanxin_store::values_placeholders(n, 1, 1).replace(['(', ')'], "");
+    let backend = tx.backend();
+    let list = |n: usize| nuanxin_store::list_placeholders(backend, n, 1);
     let active_sql = format!(
         "SELECT p.id_hash, m.member_no, o.code FROM people p
         JOIN memberships m ON m.person_id = p.id AND m.status = 'active'
@@ -383,14 +388,21 @@ async fn write_batch(
         return Ok(0);
     }
     let now = caller.at;
+    // On SQLite a statement that may fail halfway keeps a journal of every page it touches so
+    // that it alone can be undone; batches touch thousands of index pages each. An import is
+    // undone whole anyway, so a failure rolls the transaction back instead (no such journal).
+    let (insert, update) = match backend {
+        Backend::Sqlite => ("INSERT OR ROLLBACK INTO", "UPDATE OR ROLLBACK"),
+        Backend::Postgres => ("INSERT INTO", "UPDATE"),
+    };
     // People: one upsert for the batch; name, phone and home region follow the sheet.
     let people_sql = format!(
-        "INSERT INTO people (id, id_hash, id_sealed, id_mask, name, phone, home_region, created_at, updated_at)
+        "{insert} people (id, id_hash, id_sealed, id_mask, name, phone, home_region, created_at, updated_at)
         VALUES {}
         ON CONFLICT (id_hash) DO UPDATE SET name = excluded.name, phone = excluded.phone,
             home_region = COALESCE(excluded.home_region, people.home_region), updated_at = excluded.updated_at
         RETURNING id, id_hash",
-        nuanxin_store::values_placeholders(rows.len(), 9, 1)
+        nuanxin_store::values_placeholders(backend, rows.len(), 9, 1)
     );
     let people: Vec<(Uuid, String)> = on_db!(tx.conn(), c => {
         let mut q = sqlx::query_as(&people_sql);
@@ -405,9 +417,10 @@ async fn write_batch(
     let person: HashMap<String, Uuid> = people.into_iter().map(|(id, h)| (h, id)).collect();
     let person_of = |r: &Ready| person[&r.hash];
     let withdraw_sql = format!(
-        "UPDATE memberships SET status = 'withdrawn', updated_at = $1
+        "{update} memberships SET status = 'withdrawn', updated_at = {}
         WHERE status = 'pending' AND person_id IN ({})",
-        nuanxin_store::values_placeholders(rows.len(), 1, 2).replace(['(', ')'], "")
+        nuanxin_store::list_placeholders(backend, 1, 1),
+        nuanxin_store::list_placeholders(backend, rows.len(), 2)
     );
     on_db!(tx.conn(), c => {
         let mut q = sqlx::query(&withdraw_sql).bind(now);
@@ -419,10 +432,10 @@ async fn write_batch(
     let numbers = member_numbers(tx, units, &rows).await?;
     let ids: Vec<Uuid> = rows.iter().map(|_| new_id()).collect();
     let insert_sql = format!(
-        "INSERT INTO memberships (id, person_id, org_id, status, member_no, joined_on, decided_at, worker_group, employer,
+        "{insert} memberships (id, person_id, org_id, status, member_no, joined_on, decided_at, worker_group, employer,
             work_region, channel, consent_at, consent_by, consent_method, requested_at, updated_at)
         VALUES {}",
-        nuanxin_store::values_placeholders(rows.len(), 16, 1)
+        nuanxin_store::values_placeholders(backend, rows.len(), 16, 1)
     );
     on_db!(tx.conn(), c => {
         let mut q = sqlx::query(&insert_sql);
@@ -435,8 +448,8 @@ async fn write_batch(
         q.execute(c).await.map(|r| r.rows_affected())
     })?;
     let events_sql = format!(
-        "INSERT INTO membership_events (id, membership_id, org_id, event, at, on_date, actor) VALUES {}",
-        nuanxin_store::values_placeholders(rows.len(), 7, 1)
+        "{insert} membership_events (id, membership_id, org_id, event, at, on_date, actor) VALUES {}",
+        nuanxin_store::values_placeholders(backend, rows.len(), 7, 1)
     );
     on_db!(tx.conn(), c => {
         let mut q = sqlx::query(&events_sql);
@@ -483,7 +496,7 @@ async fn member_numbers(
         }
         let sql = format!(
             "SELECT member_no FROM memberships WHERE member_no IN ({})",
-            nuanxin_store::values_placeholders(numbers.len(), 1, 1).replace(['(', ')'], "")
+            nuanxin_store::list_placeholders(tx.backend(), numbers.len(), 1)
         );
         let taken: Vec<String> = on_db!(tx.conn(), c => {
             let mut q = sqlx::query_scalar(&sql);

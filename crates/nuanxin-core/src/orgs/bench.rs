@@ -118,7 +118,7 @@ async fn generate(store: &Store, units: usize) -> Result<()> {
         let sql = format!(
             "INSERT INTO org_units (id, code, name, kind, parent_id, path, depth, region_code, status, created_at, updated_at)
              VALUES {}",
-            values_placeholders(chunk.len(), 11, 1)
+            values_placeholders(tx.backend(), chunk.len(), 11, 1)
         );
         on_db!(tx.conn(), c => {
             let mut q = sqlx::query(&sql);

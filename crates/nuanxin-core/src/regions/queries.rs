@@ -141,7 +141,7 @@ pub async fn upsert_rows(tx: &mut Tx, rows: &[RegionRow]) -> Result<()> {
         let sql = format!(
             "INSERT INTO regions (code, name, level, parent_code) VALUES {}
              ON CONFLICT (code) DO UPDATE SET name = excluded.name",
-            values_placeholders(chunk.len(), 4, 1)
+            values_placeholders(tx.backend(), chunk.len(), 4, 1)
         );
         let mut parsed = Vec::with_capacity(chunk.len());
         for (code, name, parent) in chunk {

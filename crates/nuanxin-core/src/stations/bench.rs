@@ -53,7 +53,7 @@ pub async fn fill_database(store: &crate::Store, points: &[LatLng]) -> crate::Re
     let root: Uuid = on_db!(tx.conn(), c => sqlx::query_scalar("SELECT id FROM org_units WHERE parent_id IS NULL ORDER BY path LIMIT 1").fetch_one(c).await)?;
     const COLS: usize = 13;
     for (chunk_no, chunk) in points.chunks(1_000).enumerate() {
-        let values = nuanxin_store::values_placeholders(chunk.len(), COLS, 1);
+        let values = nuanxin_store::values_placeholders(tx.backend(), chunk.len(), COLS, 1);
         let sql = format!(
             "INSERT INTO stations (id, org_id, name, kind, lat, lng, address, hours, hours_text, amenities, status, created_at, updated_at)
              VALUES {values}"

@@ -95,6 +95,29 @@ impl JoinPage {
     fn error(&self, field: &str) -> Option<&'static str> {
         self.errors.get(field).copied()
     }
+
+    /// The messages the page's own checks show as the worker types, as `data-` attributes of
+    /// the form: (attribute name, message), the same texts as the server's errors.
+    fn live_messages(&self) -> Vec<(String, &'static str)> {
+        [
+            "members.name_required",
+            "members.name_too_long",
+            "members.bad_name",
+            "members.id_required",
+            "members.id_bad_format",
+            "members.id_bad_region",
+            "members.id_bad_birth_date",
+            "members.id_bad_check",
+            "members.phone_required",
+            "members.bad_phone",
+        ]
+        .into_iter()
+        .map(|k| {
+            let attr = k.trim_start_matches("members.").replace('_', "-");
+            (attr, Catalogue::of(self.lang).get(k))
+        })
+        .collect()
+    }
 }
 
 #[derive(Template)]
@@ -173,6 +196,27 @@ async fn target_or_notice(
 
 fn new_request_key() -> String {
     nuanxin_core::new_id().simple().to_string()
+}
+
+#[derive(Deserialize)]
+pub struct EmployerQuery {
+    #[serde(default)]
+    q: String,
+}
+
+/// Employers from the census of the union's county whose name contains `q` (at most ten), for
+/// the employer field's suggestions; the worker may still type any name.
+pub async fn employers(
+    State(state): State<AppState>,
+    Path(code): Path<String>,
+    axum::extract::Query(query): axum::extract::Query<EmployerQuery>,
+) -> Result<axum::Json<Vec<String>>, PageError> {
+    let mut tx = state.store.read().await?;
+    let target = members::resolve_code(&mut tx, &code).await?;
+    let county: String = target.org_region.chars().take(6).collect();
+    Ok(axum::Json(
+        nuanxin_core::census::employer_names(&mut tx, &county, &query.q, 10).await?,
+    ))
 }
 
 pub async fn form(

@@ -269,7 +269,26 @@ async fn a_rider_joins_on_a_phone_and_gets_the_e_card_once_approved() {
         .await
         .contains("古楼街道灵活就业人员联合工会"));
     fill(&b, "name", "买买提•艾力").await;
+    // A mistyped ID number is flagged as soon as the field is left, before any submit.
+    fill(&b, "id_number", "371502199001011235").await;
+    b.client
+        .find(Locator::Id("phone"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    assert!(text(&b, "#id_number-live").await.contains("校验位"));
+    b.screenshot("phone-join-live-check-zh").await;
+    b.client
+        .find(Locator::Id("id_number"))
+        .await
+        .unwrap()
+        .clear()
+        .await
+        .unwrap();
     fill(&b, "id_number", "371502199001011234").await;
+    assert_eq!(text(&b, "#id_number-live").await, "", "corrected as typed");
     fill(&b, "phone", "138 0635 1234").await;
     b.client
         .find(Locator::Css("button[value=sms]"))

@@ -389,13 +389,50 @@ async fn the_join_page_is_light_and_self_contained() {
     let mut cadre = app.demo_user("gulou").await;
     let code = join_code(&mut cadre, "JU371502001").await;
     let page = app.anonymous().get(&format!("/j/{code}")).await;
-    // Everything a first visit transfers: the page itself, with its styles inline and no scripts,
-    // stylesheets, images or fonts to fetch.
+    // Everything a first visit transfers: the page itself, with its styles and its small script
+    // of live checks inline, and no scripts, stylesheets, images or fonts to fetch.
     assert!(page.body.len() < 50_000, "{} bytes", page.body.len());
     let html = page.text();
-    for external in ["<script", "<link", "<img", "@font-face", "url("] {
+    assert!(
+        html.contains("data-id-bad-check=\"身份证号校验位不正确"),
+        "the live checks' messages"
+    );
+    for external in ["<script src", "<link", "<img", "@font-face", "url("] {
         assert!(!html.contains(external), "the join page loads {external}");
     }
+    // The employer field suggests employers from the census of the union's county.
+    nuanxin_core::demo::load_census(&app.store, &app.clock)
+        .await
+        .unwrap();
+    let names = app
+        .anonymous()
+        .get(&format!("/j/{code}/employers?q=快递"))
+        .await
+        .json();
+    let names: Vec<&str> = names
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n.as_str().unwrap())
+        .collect();
+    assert!(
+        !names.is_empty() && names.len() <= 10 && names.iter().all(|n| n.contains("快递")),
+        "{names:?}"
+    );
+    assert!(names.contains(&"东昌府区顺捷快递服务部"), "{names:?}");
+    let none = app
+        .anonymous()
+        .get(&format!("/j/{code}/employers?q=%25"))
+        .await
+        .json();
+    assert_eq!(none, json!([]), "LIKE wildcards are taken literally");
+    assert_eq!(
+        app.anonymous()
+            .get("/j/nosuchcode/employers?q=快递")
+            .await
+            .status,
+        404
+    );
     app.finish().await;
 }
 
