@@ -251,7 +251,9 @@ async fn join_in(
     let id = new_id();
     // A join the union approves automatically is written active at once: one insert, both events.
     let member_no = match (target.auto_approve, active) {
-        (true, None) => Some(new_member_no(tx, &target.org_region, today).await?),
+        // Not looked up first: the unique index refuses a number already given (about one
+        // draw in 10^8 per member of the county that year), and the join is retried whole.
+        (true, None) => Some(member_no_candidate(&target.org_region, today)),
         _ => None,
     };
     const INSERT: &str = "INSERT INTO memberships (id, person_id, org_id, status, member_no, joined_on, decided_at, worker_group,
@@ -275,7 +277,19 @@ async fn join_in(
     if member_no.is_some() {
         on_db!(tx.conn(), c => sqlx::query(EVENTS).bind(new_id()).bind(id).bind(target.org_id).bind(now).bind(today)
             .bind(&consent.by).bind(new_id()).execute(c).await.map(|r| r.rows_affected()))?;
-        crate::coverage::counts::membership(tx, id, 1, today).await?;
+        let region = draft.work_region.as_ref().map(|r| r.as_str());
+        let mut deltas = crate::coverage::counts::membership_deltas(
+            draft.group.as_str(),
+            channel.as_str(),
+            region,
+            1,
+        );
+        deltas.push(crate::coverage::counts::Delta::new(
+            crate::coverage::counts::metric::JOINED,
+            today.format("%Y-%m-%d").to_string(),
+            1,
+        ));
+        crate::coverage::counts::bump(tx, &target.org_path, &deltas).await?;
     } else {
         add_event(tx, id, target.org_id, "requested", now, today, &consent.by).await?;
     }
@@ -493,7 +507,7 @@ struct JoinJob {
 const BATCH: usize = 64;
 
 impl JoinQueue {
-    /// Starts the writer task (inside a Tokio runtime).
+    /// Starts the writer (a thread with its own runtime; it ends when the last handle is dropped).
     pub fn start(store: Store, vault: IdVault) -> JoinQueue {
         if store.backend() == crate::Backend::Postgres {
             return JoinQueue {
@@ -504,19 +518,30 @@ impl JoinQueue {
         }
         let (jobs, mut rx) = tokio::sync::mpsc::channel::<JoinJob>(4 * BATCH);
         let (writer_store, writer_vault) = (store.clone(), vault.clone());
-        tokio::spawn(async move {
-            let (store, vault) = (writer_store, writer_vault);
-            while let Some(first) = rx.recv().await {
-                let mut batch = vec![first];
-                while batch.len() < BATCH {
-                    match rx.try_recv() {
-                        Ok(job) => batch.push(job),
-                        Err(_) => break,
+        // The writer has a thread of its own: it awaits each of its statements in turn, and on
+        // the server's runtime every await queued it again behind hundreds of requests.
+        std::thread::Builder::new()
+            .name("join-writer".into())
+            .spawn(move || {
+                let runtime = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .expect("a runtime for the join writer");
+                runtime.block_on(async move {
+                    let (store, vault) = (writer_store, writer_vault);
+                    while let Some(first) = rx.recv().await {
+                        let mut batch = vec![first];
+                        while batch.len() < BATCH {
+                            match rx.try_recv() {
+                                Ok(job) => batch.push(job),
+                                Err(_) => break,
+                            }
+                        }
+                        write_batch(&store, &vault, batch).await;
                     }
-                }
-                write_batch(&store, &vault, batch).await;
-            }
-        });
+                });
+            })
+            .expect("the join writer thread starts");
         JoinQueue {
             jobs: Some(jobs),
             store,

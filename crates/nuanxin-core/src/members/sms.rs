@@ -194,18 +194,28 @@ pub async fn verify_code(store: &Store, phone: &Phone, code: &str, now: Timestam
 /// changes nothing here: the caller counts the try with [`count_miss`] where it will be kept,
 /// after rolling its own work back.
 pub async fn use_code(tx: &mut Tx, phone: &Phone, code: &str, now: Timestamp) -> Result<()> {
-    let Some((id, hash, attempts)) = latest(tx, phone, now).await? else {
+    // The common case in one statement: the latest code is right and not used up.
+    const USE_RIGHT: &str = "UPDATE sms_codes SET used_at = $2 WHERE id = (SELECT id FROM sms_codes
+            WHERE phone = $1 AND used_at IS NULL AND expires_at > $2 ORDER BY created_at DESC LIMIT 1)
+        AND code_hash = $3 AND attempts < $4";
+    let used = on_db!(tx.conn(), c => sqlx::query(USE_RIGHT).bind(phone.as_str()).bind(now)
+        .bind(code_hash(phone, code.trim())).bind(MAX_ATTEMPTS).execute(c).await.map(|r| r.rows_affected()))?;
+    if used == 1 {
+        return Ok(());
+    }
+    // Why not: none, used up by tries, or wrong.
+    let Some((_, hash, attempts)) = latest(tx, phone, now).await? else {
         return Err(Error::invalid("sms_code", "members.sms_code_expired"));
     };
     if attempts >= MAX_ATTEMPTS {
         return Err(Error::invalid("sms_code", "members.sms_too_many_attempts"));
     }
-    if hash != code_hash(phone, code.trim()) {
-        return Err(Error::invalid("sms_code", WRONG));
-    }
-    const USE: &str = "UPDATE sms_codes SET used_at = $2 WHERE id = $1";
-    on_db!(tx.conn(), c => sqlx::query(USE).bind(id).bind(now).execute(c).await.map(|r| r.rows_affected()))?;
-    Ok(())
+    debug_assert_ne!(
+        hash,
+        code_hash(phone, code.trim()),
+        "a right code was used above"
+    );
+    Err(Error::invalid("sms_code", WRONG))
 }
 
 const WRONG: &str = "members.sms_code_wrong";

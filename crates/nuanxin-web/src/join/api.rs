@@ -62,17 +62,8 @@ pub async fn join(
     let mut tx = state.store.read().await?;
     let target = members::resolve_code(&mut tx, &code).await?;
     drop(tx);
-    if let Some(key) = b
-        .input
-        .request_key
-        .as_deref()
-        .filter(|k| !k.trim().is_empty())
-    {
-        let mut tx = state.store.read().await?;
-        if let Some(first) = members::receipt_for_key(&mut tx, key).await? {
-            return Ok(Json(first));
-        }
-    }
+    // A retry with the same request key is answered inside the join, before the SMS code is
+    // checked: its code was used up by the first submission.
     let draft = JoinDraft::parse(&b.input, state.clock.today())
         .map_err(|errs| Error::invalid(errs[0].0, errs[0].1))?;
     let now = state.clock.now();
