@@ -176,10 +176,6 @@ pub async fn import(
         matched: Vec::new(),
         rejected: Vec::new(),
     };
-    let mut lookups = Lookups::default();
-    let mut seen: HashMap<String, usize> = HashMap::new();
-    let mut counts: HashMap<(usize, &'static str, String), i64> = HashMap::new();
-    let mut batch: Vec<Ready> = Vec::with_capacity(BATCH);
     let mut tx = store.write().await?;
     // A large import touches every page of the random-key indexes (ID hash, phone, membership
     // number): keep them in this connection's cache instead of re-reading them from the file.
@@ -190,8 +186,41 @@ pub async fn import(
         // SQLite turns this off again when the transaction ends.
         pragma(&mut tx, "PRAGMA defer_foreign_keys = ON").await?;
     }
+    let written = write_rows(&mut tx, vault, caller, table, &mut report, &mut progress).await;
+    if tx.backend() == Backend::Sqlite {
+        // The connection goes back to the pool with the usual cache, after a failure too.
+        pragma(&mut tx, "PRAGMA cache_size = -2000").await?;
+    }
+    written?;
+    progress(total, total);
+    if dry_run {
+        tx.rollback().await?;
+    } else {
+        audit::record(&mut tx, &caller.actor, caller.at, "members.import", &format!("{total} rows"),
+            caller.scope.roots().first().map(|r| r.path.as_str()),
+            serde_json::json!({"imported": report.imported, "matched": report.matched.len(), "rejected": report.rejected.len()}))
+        .await?;
+        tx.commit().await?;
+    }
+    Ok(report)
+}
+
+/// Checks every row and writes those that pass, batch by batch, then the counters' sums.
+async fn write_rows(
+    tx: &mut Tx,
+    vault: &IdVault,
+    caller: &Caller,
+    table: &Table,
+    report: &mut MemberImportReport,
+    progress: &mut impl FnMut(usize, usize),
+) -> Result<()> {
+    let total = table.rows.len();
+    let mut lookups = Lookups::default();
+    let mut seen: HashMap<String, usize> = HashMap::new();
+    let mut counts: HashMap<(usize, &'static str, String), i64> = HashMap::new();
+    let mut batch: Vec<Ready> = Vec::with_capacity(BATCH);
     for (i, (row, cells)) in table.rows.iter().enumerate() {
-        match check_row(&mut tx, vault, caller, table, *row, cells, &mut lookups).await? {
+        match check_row(tx, vault, caller, table, *row, cells, &mut lookups).await? {
             Err(errs) => report.rejected.extend(errs),
             Ok(ready) => match seen.entry(ready.hash.clone()) {
                 std::collections::hash_map::Entry::Occupied(_) => report.rejected.push(RowError {
@@ -208,7 +237,7 @@ pub async fn import(
         if batch.len() == BATCH || i + 1 == total {
             let taken = std::mem::take(&mut batch);
             report.imported += write_batch(
-                &mut tx,
+                tx,
                 vault,
                 caller,
                 &lookups.units,
@@ -226,21 +255,8 @@ pub async fn import(
             rows.push((p.to_string(), metric, key.clone(), n));
         }
     }
-    crate::coverage::counts::add_rows(&mut tx, rows).await?;
-    progress(total, total);
-    if tx.backend() == Backend::Sqlite {
-        pragma(&mut tx, "PRAGMA cache_size = -2000").await?;
-    }
-    if dry_run {
-        tx.rollback().await?;
-    } else {
-        audit::record(&mut tx, &caller.actor, caller.at, "members.import", &format!("{total} rows"),
-            caller.scope.roots().first().map(|r| r.path.as_str()),
-            serde_json::json!({"imported": report.imported, "matched": report.matched.len(), "rejected": report.rejected.len()}))
-        .await?;
-        tx.commit().await?;
-    }
-    Ok(report)
+    crate::coverage::counts::add_rows(tx, rows).await?;
+    Ok(())
 }
 
 async fn pragma(tx: &mut Tx, sql: &str) -> Result<()> {
