@@ -39,13 +39,17 @@ fn bearer(headers: &axum::http::HeaderMap) -> Option<&str> {
 }
 
 /// The client address, from the proxy header when present, else the socket.
-pub fn client_ip(parts: &Parts) -> Option<String> {
-    if let Some(xff) = parts
-        .headers
-        .get("x-forwarded-for")
-        .and_then(|v| v.to_str().ok())
-    {
-        return xff.split(',').next().map(|s| s.trim().to_string());
+pub fn client_ip(parts: &Parts, trust_forwarded_for: bool) -> Option<String> {
+    // The header is anyone's to write: only a proxy of our own in front makes it the client's
+    // address, else every per-address limit could be dodged by sending another one.
+    if trust_forwarded_for {
+        if let Some(xff) = parts
+            .headers
+            .get("x-forwarded-for")
+            .and_then(|v| v.to_str().ok())
+        {
+            return xff.split(',').next().map(|s| s.trim().to_string());
+        }
     }
     parts
         .extensions
@@ -77,7 +81,7 @@ pub struct Auth {
 
 async fn authenticate(parts: &Parts, state: &AppState) -> Result<Option<Auth>, Error> {
     let lang = lang_of(&parts.headers);
-    let ip = client_ip(parts);
+    let ip = client_ip(parts, state.config.trust_forwarded_for);
     if let Some(token) = bearer(&parts.headers) {
         let caller = accounts::authenticate_token(&state.store, &state.clock, token, ip).await?;
         return Ok(caller.map(|caller| Auth {
@@ -227,11 +231,14 @@ pub struct ClientInfo {
     pub headers: axum::http::HeaderMap,
 }
 
-impl<S: Send + Sync> FromRequestParts<S> for ClientInfo {
+impl FromRequestParts<AppState> for ClientInfo {
     type Rejection = std::convert::Infallible;
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<ClientInfo, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<ClientInfo, Self::Rejection> {
         Ok(ClientInfo {
-            ip: client_ip(parts),
+            ip: client_ip(parts, state.config.trust_forwarded_for),
             user_agent: parts
                 .headers
                 .get(header::USER_AGENT)
@@ -239,5 +246,30 @@ impl<S: Send + Sync> FromRequestParts<S> for ClientInfo {
                 .map(str::to_string),
             headers: parts.headers.clone(),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::client_ip;
+
+    fn parts(xff: Option<&str>) -> axum::http::request::Parts {
+        let mut b = axum::http::Request::builder().uri("/");
+        if let Some(v) = xff {
+            b = b.header("x-forwarded-for", v);
+        }
+        let (mut parts, ()) = b.body(()).unwrap().into_parts();
+        parts.extensions.insert(axum::extract::ConnectInfo(
+            "192.0.2.7:5000".parse::<std::net::SocketAddr>().unwrap(),
+        ));
+        parts
+    }
+
+    #[test]
+    fn forwarded_for_counts_only_behind_a_trusted_proxy() {
+        let spoofed = parts(Some("10.9.9.9, 192.0.2.1"));
+        assert_eq!(client_ip(&spoofed, false).as_deref(), Some("192.0.2.7"));
+        assert_eq!(client_ip(&spoofed, true).as_deref(), Some("10.9.9.9"));
+        assert_eq!(client_ip(&parts(None), true).as_deref(), Some("192.0.2.7"));
     }
 }

@@ -52,6 +52,10 @@ pub struct WebConfig {
     pub nearest_per_minute: u32,
     /// Region boundaries for the dashboard's choropleth (`--region-boundaries FILE`).
     pub boundaries: Option<Arc<RegionBoundaries>>,
+    /// Take the client's address from `X-Forwarded-For` (serve behind a proxy of the union's
+    /// own that sets it); otherwise from the connection, so that the header cannot dodge the
+    /// per-address limits.
+    pub trust_forwarded_for: bool,
 }
 
 /// A tile server: union intranets run their own, so nothing is fetched from the internet unless

@@ -146,6 +146,7 @@ impl Server {
         let mut child = Command::new(env!("CARGO_BIN_EXE_nuanxin"))
             .args(["--database", &self.url])
             .args([if demo { "demo" } else { "serve" }, "--listen", &listen])
+            .arg("--trust-forwarded-for") // the clients play many phones' addresses
             .env("NUANXIN_LOG", "warn")
             .env("NO_COLOR", "1")
             .env_remove("NUANXIN_DATABASE_URL")

@@ -155,7 +155,7 @@ impl FromRequestParts<AppState> for RateLimited {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        let ip = client_ip(parts).unwrap_or_default();
+        let ip = client_ip(parts, state.config.trust_forwarded_for).unwrap_or_default();
         match state.nearest_limiter.check_key(&ip) {
             Ok(()) => Ok(RateLimited),
             Err(_) => {

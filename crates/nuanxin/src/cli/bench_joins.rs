@@ -61,7 +61,10 @@ pub async fn run(a: Args) -> anyhow::Result<()> {
     let state = nuanxin_web::AppState::new(
         store.clone(),
         clock.clone(),
-        nuanxin_web::WebConfig::default(),
+        nuanxin_web::WebConfig {
+            trust_forwarded_for: true, // each bench client plays its own address
+            ..nuanxin_web::WebConfig::default()
+        },
         super::serve::vault()?,
         sms.clone(),
     );

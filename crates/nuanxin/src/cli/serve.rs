@@ -37,6 +37,9 @@ pub struct ServeArgs {
     /// Requests per minute per client address to the public nearest-station page and API.
     #[arg(long, env = "NUANXIN_NEAREST_PER_MINUTE", default_value_t = 600)]
     pub nearest_per_minute: u32,
+    /// Take client addresses from X-Forwarded-For: only behind a proxy of your own that sets it.
+    #[arg(long, env = "NUANXIN_TRUST_FORWARDED_FOR")]
+    pub trust_forwarded_for: bool,
 }
 
 /// The SMS gateway of `NUANXIN_SMS_URL`, or the development sender that writes codes to the log.
@@ -104,6 +107,7 @@ pub async fn serve(database: &str, args: ServeArgs, with_demo: bool) -> anyhow::
     let listener = tokio::net::TcpListener::bind(args.listen).await?;
     let config = WebConfig {
         secure_cookies: args.secure_cookies,
+        trust_forwarded_for: args.trust_forwarded_for,
         public_url: args.public_url,
         tiles: nuanxin_web::TileConfig {
             url: args.tile_url,
