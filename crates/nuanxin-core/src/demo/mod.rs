@@ -18,6 +18,17 @@ use std::io::Read;
 const VILLAGES: &[u8] = include_bytes!("../../data/villages-3715.tsv.gz");
 
 pub const CITY_CODE: &str = "F3715";
+
+/// The flexible-workers' joint unions of the five townships of 东昌府区 that the demo's members
+/// join.
+pub const TOWNSHIP_JOINT_UNIONS: [&str; 5] = [
+    "JU371502001",
+    "JU371502002",
+    "JU371502003",
+    "JU371502004",
+    "JU371502005",
+];
+
 /// Password of every demo account.
 pub const PASSWORD: &str = "nuanxin-demo";
 
@@ -333,13 +344,7 @@ pub async fn load_members(
     const GIVEN: [&str; 12] = [
         "伟", "芳", "强", "磊", "军", "洋", "勇", "艳", "杰", "涛", "明", "霞",
     ];
-    let unions = [
-        "JU371502001",
-        "JU371502002",
-        "JU371502003",
-        "JU371502004",
-        "JU371502005",
-    ];
+    let unions = TOWNSHIP_JOINT_UNIONS;
     let mut tx = store.write().await?;
     let mut targets = Vec::new();
     for u in unions {

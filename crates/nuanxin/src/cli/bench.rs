@@ -181,14 +181,7 @@ pub async fn run(cmd: BenchCommand) -> anyhow::Result<ExitCode> {
             .await?;
             drop(tx);
             let took = started.elapsed().as_secs_f64();
-            let peak = std::fs::read_to_string("/proc/self/status")
-                .ok()
-                .and_then(|s| {
-                    s.lines()
-                        .find(|l| l.starts_with("VmHWM:"))
-                        .map(|l| l.trim_start_matches("VmHWM:").trim().to_string())
-                })
-                .unwrap_or_default();
+            let peak = peak_memory();
             println!(
                 "| member export, {rows} rows | {took:.1} s | {:.1} MB file | peak memory {peak} |",
                 bytes.len() as f64 / 1e6
@@ -204,4 +197,16 @@ pub async fn run(cmd: BenchCommand) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+/// The process's peak resident memory so far (`VmHWM`, Linux), as the kernel prints it.
+pub fn peak_memory() -> String {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .map(|l| l.trim_start_matches("VmHWM:").trim().to_string())
+        })
+        .unwrap_or_default()
 }

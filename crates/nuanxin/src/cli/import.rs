@@ -398,13 +398,7 @@ pub async fn bench_members(database: &str, rows: usize) -> anyhow::Result<()> {
     let store = super::open(database).await?;
     let clock = Clock::system();
     nuanxin_core::demo::load(&store, &clock).await?;
-    let unions = [
-        "JU371502001",
-        "JU371502002",
-        "JU371502003",
-        "JU371502004",
-        "JU371502005",
-    ];
+    let unions = nuanxin_core::demo::TOWNSHIP_JOINT_UNIONS;
     let groups = [
         "delivery_rider",
         "courier",
@@ -443,14 +437,7 @@ pub async fn bench_members(database: &str, rows: usize) -> anyhow::Result<()> {
         .await?;
     bar.finish_and_clear();
     let total_s = started.elapsed().as_secs_f64();
-    let peak = std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmHWM:"))
-                .map(|l| l.trim_start_matches("VmHWM:").trim().to_string())
-        })
-        .unwrap_or_default();
+    let peak = super::bench::peak_memory();
     println!(
         "| {:?} | {rows} rows | read {read_s:.1} s | read + import {total_s:.1} s | {:.0} rows/s | {} imported, {} matched, {} rejected | peak memory {peak} |",
         store.backend(),
