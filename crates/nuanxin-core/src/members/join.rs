@@ -171,6 +171,31 @@ pub struct JoinContext {
     pub sms_code: Option<String>,
 }
 
+impl JoinContext {
+    /// A worker joining on their own through a join code, `via` the join page or the API: the
+    /// channel is the code's, the worker consents themself, and the SMS code they typed is used
+    /// up by the join.
+    pub fn by_worker(
+        target: &JoinTarget,
+        via: &str,
+        now: Timestamp,
+        today: NaiveDate,
+        sms_code: &str,
+    ) -> JoinContext {
+        JoinContext {
+            channel: Channel::parse(&target.channel).unwrap_or(Channel::Qr),
+            consent: Consent {
+                at: now,
+                by: "self".into(),
+                method: format!("{via}:{}", target.code),
+            },
+            now,
+            today,
+            sms_code: Some(sms_code.to_string()),
+        }
+    }
+}
+
 pub async fn join(
     store: &Store,
     vault: &IdVault,

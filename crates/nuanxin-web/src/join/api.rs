@@ -7,9 +7,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
 use nuanxin_core::members::identity::Phone;
-use nuanxin_core::members::{
-    self, sms, Channel, Consent, JoinContext, JoinDraft, JoinInput, JoinReceipt,
-};
+use nuanxin_core::members::{self, sms, JoinContext, JoinDraft, JoinInput, JoinReceipt};
 use nuanxin_core::Error;
 use serde::Deserialize;
 
@@ -67,26 +65,6 @@ pub async fn join(
     let draft = JoinDraft::parse(&b.input, state.clock.today())
         .map_err(|errs| Error::invalid(errs[0].0, errs[0].1))?;
     let now = state.clock.now();
-    let consent = Consent {
-        at: now,
-        by: "self".into(),
-        method: format!("api:{}", target.code),
-    };
-    let channel = Channel::parse(&target.channel).unwrap_or(Channel::Qr);
-    Ok(Json(
-        state
-            .joins
-            .join(
-                &target,
-                &draft,
-                &JoinContext {
-                    channel,
-                    consent,
-                    now,
-                    today: state.clock.today(),
-                    sms_code: Some(b.sms_code.clone()),
-                },
-            )
-            .await?,
-    ))
+    let ctx = JoinContext::by_worker(&target, "api", now, state.clock.today(), &b.sms_code);
+    Ok(Json(state.joins.join(&target, &draft, &ctx).await?))
 }

@@ -13,9 +13,7 @@ use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::Form;
 use nuanxin_core::members::identity::Phone;
-use nuanxin_core::members::{
-    self, sessions, sms, Channel, Consent, JoinContext, JoinDraft, JoinInput, WorkerGroup,
-};
+use nuanxin_core::members::{self, sessions, sms, JoinContext, JoinDraft, JoinInput, WorkerGroup};
 use nuanxin_core::Error;
 use serde::Deserialize;
 use std::collections::HashMap;
@@ -325,27 +323,15 @@ pub async fn submit(
                 }
                 drop(tx);
                 if errors.is_empty() {
-                    let consent = Consent {
-                        at: now,
-                        by: "self".into(),
-                        method: format!("join_page:{}", target.code),
-                    };
-                    let channel = Channel::parse(&target.channel).unwrap_or(Channel::Qr);
                     // The SMS code is checked and used up in the join's own transaction.
-                    let receipt = state
-                        .joins
-                        .join(
-                            &target,
-                            &draft,
-                            &JoinContext {
-                                channel,
-                                consent,
-                                now,
-                                today: state.clock.today(),
-                                sms_code: Some(form.sms_code.clone()),
-                            },
-                        )
-                        .await;
+                    let ctx = JoinContext::by_worker(
+                        &target,
+                        "join_page",
+                        now,
+                        state.clock.today(),
+                        &form.sms_code,
+                    );
+                    let receipt = state.joins.join(&target, &draft, &ctx).await;
                     match receipt {
                         Ok(receipt) => {
                             let token =
