@@ -82,7 +82,13 @@ const CHUNK: usize = 150;
 
 /// Adds `deltas` to the counters of `path` and all its ancestors.
 pub async fn bump(tx: &mut Tx, path: &str, deltas: &[Delta]) -> Result<()> {
-    let rows: Vec<(String, &'static str, String, i64)> = prefixes(path)
+    add_rows(tx, rows(path, deltas)).await
+}
+
+/// The counter rows (path, metric, key, n) that `deltas` at `path` add to: the unit's and each
+/// ancestor's, for [`add_rows`] (which merges the rows of many changes into one statement).
+pub fn rows(path: &str, deltas: &[Delta]) -> Vec<(String, &'static str, String, i64)> {
+    prefixes(path)
         .into_iter()
         .flat_map(|p| {
             deltas
@@ -90,8 +96,7 @@ pub async fn bump(tx: &mut Tx, path: &str, deltas: &[Delta]) -> Result<()> {
                 .filter(|d| d.n != 0)
                 .map(move |d| (p.to_string(), d.metric, d.key.clone(), d.n))
         })
-        .collect();
-    add_rows(tx, rows).await
+        .collect()
 }
 
 /// Adds counter rows (path, metric, key, n), merging repeats. Rows are written in a fixed order so

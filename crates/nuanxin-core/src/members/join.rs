@@ -15,6 +15,7 @@ use chrono::NaiveDate;
 use nuanxin_store::new_id;
 use rand::Rng;
 use serde::{Deserialize, Serialize};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use uuid::Uuid;
 
 /// A join as typed on the join page or sent by a partner.
@@ -155,9 +156,6 @@ async fn receipt(tx: &mut Tx, membership: Uuid) -> Result<JoinReceipt> {
     )
 }
 
-/// Joins the union of `target`. Safe to retry: the same request key, or a second submission of
-/// the same person to the same union, returns the first answer; concurrent duplicates end in
-/// one membership (the loser of a unique-index race retries and finds the winner's row).
 /// How a join came in: the channel, the consent evidence, and when.
 #[derive(Debug, Clone)]
 pub struct JoinContext {
@@ -196,6 +194,9 @@ impl JoinContext {
     }
 }
 
+/// Joins the union of `target`. Safe to retry: the same request key, or a second submission of
+/// the same person to the same union, returns the first answer; concurrent duplicates end in
+/// one membership (the loser of a unique-index race retries and finds the winner's row).
 pub async fn join(
     store: &Store,
     vault: &IdVault,
@@ -203,25 +204,82 @@ pub async fn join(
     draft: &JoinDraft,
     ctx: &JoinContext,
 ) -> Result<JoinReceipt> {
+    let one = [JoinRef { target, draft, ctx }];
+    let mut answers = write_joins(store, vault, &one).await;
+    answers.pop().expect("one answer per join")
+}
+
+/// Joins several workers in one transaction (one commit) and answers each, in order, exactly
+/// as [`join`] would have answered them one after the other: a repeat in the batch gets the
+/// first's answer, a bad join fails alone. The join queue writes its batches with this.
+pub async fn join_many(
+    store: &Store,
+    vault: &IdVault,
+    joins: &[(&JoinTarget, &JoinDraft, &JoinContext)],
+) -> Vec<Result<JoinReceipt>> {
+    let joins: Vec<JoinRef<'_>> = joins
+        .iter()
+        .map(|&(target, draft, ctx)| JoinRef { target, draft, ctx })
+        .collect();
+    let mut answers = Vec::with_capacity(joins.len());
+    for chunk in joins.chunks(BATCH) {
+        answers.extend(write_joins(store, vault, chunk).await);
+    }
+    answers
+}
+
+/// One join of a batch, as its caller holds it.
+#[derive(Clone, Copy)]
+struct JoinRef<'a> {
+    target: &'a JoinTarget,
+    draft: &'a JoinDraft,
+    ctx: &'a JoinContext,
+}
+
+/// Writes `joins` in one transaction and answers each, in order. When the transaction as a
+/// whole fails, each join is written again alone, so that one bad join spoils nothing else.
+async fn write_joins(
+    store: &Store,
+    vault: &IdVault,
+    joins: &[JoinRef<'_>],
+) -> Vec<Result<JoinReceipt>> {
+    match try_joins(store, vault, joins).await {
+        Ok(answers) => answers,
+        Err(e) if joins.len() == 1 => vec![Err(e)],
+        Err(e) => {
+            tracing::warn!(joins = joins.len(), error = %e, "a batch of joins failed; writing each alone");
+            let mut answers = Vec::with_capacity(joins.len());
+            for j in joins {
+                let alone = try_joins(store, vault, std::slice::from_ref(j)).await;
+                answers.push(alone.and_then(|mut a| a.pop().expect("one answer per join")));
+            }
+            answers
+        }
+    }
+}
+
+/// One transaction for `joins`, tried again (three times in all) when a unique index refuses a
+/// row: a membership number drawn twice, or the same person or request key committed meanwhile
+/// by another transaction, which the next try finds.
+async fn try_joins(
+    store: &Store,
+    vault: &IdVault,
+    joins: &[JoinRef<'_>],
+) -> Result<Vec<Result<JoinReceipt>>> {
     let mut last = None;
     for _ in 0..3 {
         let mut tx = store.write().await?;
-        match join_in(&mut tx, vault, target, draft, ctx).await {
-            Ok(r) => {
+        match join_all(&mut tx, vault, joins).await {
+            Ok(answers) => {
                 tx.commit().await?;
-                return Ok(r);
+                return Ok(answers);
             }
             Err(Error::Db(sqlx::Error::Database(e))) if e.is_unique_violation() => {
                 tx.rollback().await.ok();
                 last = Some(Error::Db(sqlx::Error::Database(e)));
             }
             Err(e) => {
-                tx.rollback().await?;
-                if super::sms::is_wrong_code(&e) {
-                    let mut tx = store.write().await?;
-                    super::sms::count_miss(&mut tx, &draft.phone, ctx.now).await?;
-                    tx.commit().await?;
-                }
+                tx.rollback().await.ok();
                 return Err(e);
             }
         }
@@ -229,134 +287,347 @@ pub async fn join(
     Err(last.expect("a retry happened"))
 }
 
-async fn join_in(
+/// Writes `joins` in `tx` with a few statements for all of them (a round trip per statement,
+/// not per statement and join). A round takes each person, phone and request key once; a repeat
+/// (a double tap) waits for the next round, which sees what the first wrote. Errors of one join
+/// (a wrong SMS code, an unknown region) are its answer and change nothing of it, but the wrong
+/// try it counts; an `Err` of the whole means that `tx` must be rolled back.
+async fn join_all(
     tx: &mut Tx,
     vault: &IdVault,
-    target: &JoinTarget,
-    draft: &JoinDraft,
-    ctx: &JoinContext,
-) -> Result<JoinReceipt> {
-    let (channel, consent, now, today) = (ctx.channel, &ctx.consent, ctx.now, ctx.today);
-    if let Some(key) = &draft.request_key {
-        if let Some(first) = receipt_for_key(tx, key).await? {
-            return Ok(first);
-        }
+    joins: &[JoinRef<'_>],
+) -> Result<Vec<Result<JoinReceipt>>> {
+    let hashes: Vec<String> = joins
+        .iter()
+        .map(|j| vault.lookup_hash(&j.draft.id))
+        .collect();
+    let mut answers: Vec<Option<Result<JoinReceipt>>> = joins.iter().map(|_| None).collect();
+    let mut todo: Vec<usize> = (0..joins.len()).collect();
+    while !todo.is_empty() {
+        let mut taken: HashSet<String> = HashSet::new();
+        let (round, later): (Vec<usize>, Vec<usize>) = todo.into_iter().partition(|&i| {
+            let d = joins[i].draft;
+            let keys = [
+                Some(format!("id:{}", hashes[i])),
+                Some(format!("phone:{}", d.phone.as_str())),
+                d.request_key.as_ref().map(|k| format!("key:{k}")),
+            ];
+            let fresh = keys.iter().flatten().all(|k| !taken.contains(k));
+            if fresh {
+                taken.extend(keys.into_iter().flatten());
+            }
+            fresh
+        });
+        join_round(tx, vault, joins, &hashes, &round, &mut answers).await?;
+        todo = later;
     }
-    if let Some(code) = &ctx.sms_code {
-        super::sms::use_code(tx, &draft.phone, code, now).await?;
-    }
-    for (field, region) in [
-        ("work_region", &draft.work_region),
-        ("home_region", &draft.home_region),
-    ] {
-        if let Some(region) = region {
-            crate::regions::require(tx, region, field).await?;
-        }
-    }
-    let person = register_person(tx, vault, draft, now).await?;
-    const CURRENT: &str = "SELECT id, org_id, status FROM memberships WHERE person_id = $1 AND status IN ('active', 'pending')";
-    let current: Vec<(Uuid, Uuid, String)> =
-        on_db!(tx.conn(), c => sqlx::query_as(CURRENT).bind(person).fetch_all(c).await)?;
-    let active = current.iter().find(|m| m.2 == "active");
-    let pending = current.iter().find(|m| m.2 == "pending");
-    if let Some((id, org, _)) = active {
-        if *org == target.org_id {
-            return receipt(tx, *id).await;
-        }
-    }
-    if let Some((id, org, _)) = pending {
-        if *org == target.org_id {
-            return receipt(tx, *id).await;
-        }
-        // A request at another union is replaced by this one.
-        const WITHDRAW: &str =
-            "UPDATE memberships SET status = 'withdrawn', updated_at = $2 WHERE id = $1";
-        on_db!(tx.conn(), c => sqlx::query(WITHDRAW).bind(*id).bind(now).execute(c).await.map(|r| r.rows_affected()))?;
-    }
-    let id = new_id();
-    // A join the union approves automatically is written active at once: one insert, both events.
-    let member_no = match (target.auto_approve, active) {
-        // Not looked up first: the unique index refuses a number already given (about one
-        // draw in 10^8 per member of the county that year), and the join is retried whole.
-        (true, None) => Some(member_no_candidate(&target.org_region, today)),
-        _ => None,
-    };
-    const INSERT: &str = "INSERT INTO memberships (id, person_id, org_id, status, member_no, joined_on, decided_at, worker_group,
-            employer, work_region, channel, join_code_id, transfer_from_id, request_key, consent_at, consent_by, consent_method,
-            requested_at, updated_at)
-        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $18)";
-    let status = if member_no.is_some() {
-        "active"
-    } else {
-        "pending"
-    };
-    on_db!(tx.conn(), c => sqlx::query(INSERT).bind(id).bind(person).bind(target.org_id).bind(status).bind(&member_no)
-        .bind(member_no.as_ref().map(|_| today)).bind(member_no.as_ref().map(|_| now)).bind(draft.group.as_str())
-        .bind(&draft.employer).bind(draft.work_region.as_ref().map(|r| r.as_str())).bind(channel.as_str())
-        .bind(Some(target.code_id).filter(|c| !c.is_nil())).bind(active.map(|a| a.0)).bind(&draft.request_key)
-        .bind(consent.at).bind(&consent.by).bind(&consent.method).bind(now)
-        .execute(c).await.map(|r| r.rows_affected()))?;
-    const EVENTS: &str =
-        "INSERT INTO membership_events (id, membership_id, org_id, event, at, on_date, actor)
-        VALUES ($1, $2, $3, 'requested', $4, $5, $6), ($7, $2, $3, 'joined', $4, $5, $6)";
-    if member_no.is_some() {
-        on_db!(tx.conn(), c => sqlx::query(EVENTS).bind(new_id()).bind(id).bind(target.org_id).bind(now).bind(today)
-            .bind(&consent.by).bind(new_id()).execute(c).await.map(|r| r.rows_affected()))?;
-        let region = draft.work_region.as_ref().map(|r| r.as_str());
-        let mut deltas = crate::coverage::counts::membership_deltas(
-            draft.group.as_str(),
-            channel.as_str(),
-            region,
-            1,
-        );
-        deltas.push(crate::coverage::counts::Delta::new(
-            crate::coverage::counts::metric::JOINED,
-            today.format("%Y-%m-%d").to_string(),
-            1,
-        ));
-        crate::coverage::counts::bump(tx, &target.org_path, &deltas).await?;
-    } else {
-        add_event(tx, id, target.org_id, "requested", now, today, &consent.by).await?;
-    }
-    if active.is_some() {
-        return receipt(tx, id).await; // a transfer request: the answer names the old union
-    }
-    Ok(JoinReceipt {
-        membership_id: id,
-        person_id: person,
-        status: if member_no.is_some() {
-            "active"
-        } else {
-            "pending"
-        }
-        .into(),
-        member_no,
-        org_code: target.org_code.clone(),
-        org_name: target.org_name.clone(),
-        transfer_from: None,
-    })
+    Ok(answers
+        .into_iter()
+        .map(|a| a.expect("every join answered"))
+        .collect())
 }
 
-/// Finds the person by the keyed hash of the ID number, or registers them; name, phone and
-/// home region are updated to the latest submission.
-pub(super) async fn register_person(
+/// A membership a round writes.
+struct NewMembership {
+    join: usize,
+    id: Uuid,
+    person: Uuid,
+    member_no: Option<String>,
+    transfer_from: Option<Uuid>,
+}
+
+async fn join_round(
     tx: &mut Tx,
     vault: &IdVault,
-    draft: &JoinDraft,
-    now: Timestamp,
-) -> Result<Uuid> {
-    let hash = vault.lookup_hash(&draft.id);
-    let home = draft.home_region.as_ref().map(|r| r.as_str());
-    // One statement whether the person is new or known; no race between finding and inserting.
-    const UPSERT: &str = "INSERT INTO people (id, id_hash, id_sealed, id_mask, name, phone, home_region, created_at, updated_at)
-        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)
+    joins: &[JoinRef<'_>],
+    hashes: &[String],
+    round: &[usize],
+    answers: &mut [Option<Result<JoinReceipt>>],
+) -> Result<()> {
+    let backend = tx.backend();
+    let list = |n: usize, first: usize| nuanxin_store::list_placeholders(backend, n, first);
+    // 1. A request key answered before gets its first answer again (its SMS code is used up).
+    let keys: Vec<&str> = round
+        .iter()
+        .filter_map(|&i| joins[i].draft.request_key.as_deref())
+        .collect();
+    if !keys.is_empty() {
+        let sql = format!(
+            "SELECT request_key, id FROM memberships WHERE request_key IN ({})",
+            list(keys.len(), 1)
+        );
+        let found: Vec<(String, Uuid)> = on_db!(tx.conn(), c => {
+            let mut q = sqlx::query_as(&sql);
+            for k in &keys {
+                q = q.bind(*k);
+            }
+            q.fetch_all(c).await
+        })?;
+        for (key, id) in found {
+            for &i in round {
+                if joins[i].draft.request_key.as_deref() == Some(key.as_str()) {
+                    answers[i] = Some(Ok(receipt(tx, id).await?));
+                }
+            }
+        }
+    }
+    // 2. The SMS codes typed: checked here, used up below only by the joins that go on.
+    let phones: Vec<&str> = round
+        .iter()
+        .filter(|&&i| answers[i].is_none() && joins[i].ctx.sms_code.is_some())
+        .map(|&i| joins[i].draft.phone.as_str())
+        .collect();
+    let earliest = round.iter().map(|&i| joins[i].ctx.now).min().unwrap_or(0);
+    let latest = round.iter().map(|&i| joins[i].ctx.now).max().unwrap_or(0);
+    let live = super::sms::live_codes(tx, &phones, earliest).await?;
+    let mut missed = Vec::new();
+    let mut code_of: HashMap<usize, Uuid> = HashMap::new();
+    for &i in round {
+        let j = joins[i];
+        if let (None, Some(code)) = (&answers[i], &j.ctx.sms_code) {
+            match super::sms::check(&live, &j.draft.phone, code, j.ctx.now) {
+                Ok(id) => {
+                    code_of.insert(i, id);
+                }
+                Err((e, miss)) => {
+                    missed.extend(miss);
+                    answers[i] = Some(Err(e));
+                }
+            }
+        }
+    }
+    // 3. The regions named must exist.
+    let regions: BTreeSet<&str> = round
+        .iter()
+        .filter(|&&i| answers[i].is_none())
+        .flat_map(|&i| [&joins[i].draft.work_region, &joins[i].draft.home_region])
+        .flatten()
+        .map(|r| r.as_str())
+        .collect();
+    let mut known: HashSet<String> = HashSet::new();
+    if !regions.is_empty() {
+        let sql = format!(
+            "SELECT code FROM regions WHERE code IN ({})",
+            list(regions.len(), 1)
+        );
+        let found: Vec<String> = on_db!(tx.conn(), c => {
+            let mut q = sqlx::query_scalar(&sql);
+            for r in &regions {
+                q = q.bind(*r);
+            }
+            q.fetch_all(c).await
+        })?;
+        known.extend(found);
+    }
+    for &i in round {
+        let d = joins[i].draft;
+        if answers[i].is_some() {
+            continue;
+        }
+        for (field, region) in [
+            ("work_region", &d.work_region),
+            ("home_region", &d.home_region),
+        ] {
+            if region.as_ref().is_some_and(|r| !known.contains(r.as_str())) {
+                answers[i] = Some(Err(Error::invalid(field, "regions.unknown")));
+                break;
+            }
+        }
+    }
+    let going: Vec<usize> = round
+        .iter()
+        .copied()
+        .filter(|&i| answers[i].is_none())
+        .collect();
+    let used: Vec<Uuid> = going
+        .iter()
+        .filter_map(|i| code_of.get(i))
+        .copied()
+        .collect();
+    super::sms::settle(tx, &used, &missed, latest).await?;
+    if going.is_empty() {
+        return Ok(());
+    }
+    // 4. The people, registered or found by the keyed hash of the ID number; name, phone and
+    // home region follow the latest submission.
+    let sql = format!(
+        "INSERT INTO people (id, id_hash, id_sealed, id_mask, name, phone, home_region, created_at, updated_at)
+        VALUES {}
         ON CONFLICT (id_hash) DO UPDATE SET name = excluded.name, phone = excluded.phone,
             home_region = COALESCE(excluded.home_region, people.home_region), updated_at = excluded.updated_at
-        RETURNING id";
-    let id: Uuid = on_db!(tx.conn(), c => sqlx::query_scalar(UPSERT).bind(new_id()).bind(&hash).bind(vault.seal(&draft.id))
-        .bind(draft.id.mask()).bind(draft.name.as_str()).bind(draft.phone.as_str()).bind(home).bind(now)
-        .fetch_one(c).await)?;
-    Ok(id)
+        RETURNING id, id_hash",
+        nuanxin_store::values_placeholders(backend, going.len(), 9, 1)
+    );
+    let people: Vec<(Uuid, String)> = on_db!(tx.conn(), c => {
+        let mut q = sqlx::query_as(&sql);
+        for &i in &going {
+            let (d, now) = (joins[i].draft, joins[i].ctx.now);
+            q = q.bind(new_id()).bind(hashes[i].as_str()).bind(vault.seal(&d.id)).bind(d.id.mask()).bind(d.name.as_str())
+                .bind(d.phone.as_str()).bind(d.home_region.as_ref().map(|r| r.as_str())).bind(now).bind(now);
+        }
+        q.fetch_all(c).await
+    })?;
+    let person: HashMap<String, Uuid> = people.into_iter().map(|(id, h)| (h, id)).collect();
+    // 5. Their active memberships and pending requests: one active membership per person.
+    let sql = format!(
+        "SELECT person_id, id, org_id, status FROM memberships
+        WHERE status IN ('active', 'pending') AND person_id IN ({})",
+        list(going.len(), 1)
+    );
+    let current: Vec<(Uuid, Uuid, Uuid, String)> = on_db!(tx.conn(), c => {
+        let mut q = sqlx::query_as(&sql);
+        for &i in &going {
+            q = q.bind(person[&hashes[i]]);
+        }
+        q.fetch_all(c).await
+    })?;
+    let mut withdrawn: Vec<Uuid> = Vec::new();
+    let mut written: Vec<NewMembership> = Vec::new();
+    let mut look_up: Vec<(usize, Uuid)> = Vec::new();
+    for &i in &going {
+        let (target, person) = (joins[i].target, person[&hashes[i]]);
+        let of = |status: &str| current.iter().find(|m| m.0 == person && m.3 == status);
+        let (active, pending) = (of("active"), of("pending"));
+        if let Some(a) = active.filter(|a| a.2 == target.org_id) {
+            look_up.push((i, a.1)); // a member already: the membership as it is
+            continue;
+        }
+        if let Some(p) = pending {
+            if p.2 == target.org_id {
+                look_up.push((i, p.1)); // asked already: the request as it is
+                continue;
+            }
+            withdrawn.push(p.1); // a request at another union is replaced by this one
+        }
+        // A join the union approves automatically is written active at once, with both events.
+        // Its number is not looked up first: the unique index refuses a number already given
+        // (about one draw in 10^8 per member of the county that year), and the join is retried.
+        let member_no = match (target.auto_approve, active) {
+            (true, None) => Some(member_no_candidate(&target.org_region, joins[i].ctx.today)),
+            _ => None,
+        };
+        written.push(NewMembership {
+            join: i,
+            id: new_id(),
+            person,
+            member_no,
+            transfer_from: active.map(|a| a.1),
+        });
+    }
+    // 6. The writes.
+    if !withdrawn.is_empty() {
+        let sql = format!(
+            "UPDATE memberships SET status = 'withdrawn', updated_at = {} WHERE id IN ({})",
+            list(1, 1),
+            list(withdrawn.len(), 2)
+        );
+        on_db!(tx.conn(), c => {
+            let mut q = sqlx::query(&sql).bind(latest);
+            for id in &withdrawn {
+                q = q.bind(*id);
+            }
+            q.execute(c).await.map(|r| r.rows_affected())
+        })?;
+    }
+    if !written.is_empty() {
+        write_memberships(tx, joins, &written).await?;
+    }
+    for m in &written {
+        let j = joins[m.join];
+        if m.transfer_from.is_some() {
+            look_up.push((m.join, m.id)); // a transfer request: the answer names the old union
+            continue;
+        }
+        answers[m.join] = Some(Ok(JoinReceipt {
+            membership_id: m.id,
+            person_id: m.person,
+            status: if m.member_no.is_some() {
+                "active"
+            } else {
+                "pending"
+            }
+            .into(),
+            member_no: m.member_no.clone(),
+            org_code: j.target.org_code.clone(),
+            org_name: j.target.org_name.clone(),
+            transfer_from: None,
+        }));
+    }
+    for (i, id) in look_up {
+        answers[i] = Some(Ok(receipt(tx, id).await?));
+    }
+    Ok(())
+}
+
+/// Inserts the memberships of a round with their events, and adds the active ones to the
+/// coverage counters of their union and its ancestors.
+async fn write_memberships(
+    tx: &mut Tx,
+    joins: &[JoinRef<'_>],
+    written: &[NewMembership],
+) -> Result<()> {
+    let backend = tx.backend();
+    let sql = format!(
+        "INSERT INTO memberships (id, person_id, org_id, status, member_no, joined_on, decided_at, worker_group,
+            employer, work_region, channel, join_code_id, transfer_from_id, request_key, consent_at, consent_by, consent_method,
+            requested_at, updated_at)
+        VALUES {}",
+        nuanxin_store::values_placeholders(backend, written.len(), 19, 1)
+    );
+    on_db!(tx.conn(), c => {
+        let mut q = sqlx::query(&sql);
+        for m in written {
+            let JoinRef { target, draft: d, ctx } = joins[m.join];
+            let active = m.member_no.is_some();
+            q = q.bind(m.id).bind(m.person).bind(target.org_id).bind(if active { "active" } else { "pending" })
+                .bind(m.member_no.as_deref()).bind(active.then_some(ctx.today)).bind(active.then_some(ctx.now))
+                .bind(d.group.as_str()).bind(d.employer.as_deref()).bind(d.work_region.as_ref().map(|r| r.as_str()))
+                .bind(ctx.channel.as_str()).bind(Some(target.code_id).filter(|c| !c.is_nil())).bind(m.transfer_from)
+                .bind(d.request_key.as_deref()).bind(ctx.consent.at).bind(ctx.consent.by.as_str())
+                .bind(ctx.consent.method.as_str()).bind(ctx.now).bind(ctx.now);
+        }
+        q.execute(c).await.map(|r| r.rows_affected())
+    })?;
+    let mut events: Vec<(Uuid, usize, &'static str)> = Vec::new();
+    let mut counts = Vec::new();
+    for m in written {
+        let JoinRef {
+            target,
+            draft: d,
+            ctx,
+        } = joins[m.join];
+        events.push((m.id, m.join, "requested"));
+        if m.member_no.is_some() {
+            events.push((m.id, m.join, "joined"));
+            let region = d.work_region.as_ref().map(|r| r.as_str());
+            let mut deltas = crate::coverage::counts::membership_deltas(
+                d.group.as_str(),
+                ctx.channel.as_str(),
+                region,
+                1,
+            );
+            deltas.push(crate::coverage::counts::Delta::new(
+                crate::coverage::counts::metric::JOINED,
+                ctx.today.format("%Y-%m-%d").to_string(),
+                1,
+            ));
+            counts.extend(crate::coverage::counts::rows(&target.org_path, &deltas));
+        }
+    }
+    let sql = format!(
+        "INSERT INTO membership_events (id, membership_id, org_id, event, at, on_date, actor) VALUES {}",
+        nuanxin_store::values_placeholders(backend, events.len(), 7, 1)
+    );
+    on_db!(tx.conn(), c => {
+        let mut q = sqlx::query(&sql);
+        for (membership, i, event) in &events {
+            let JoinRef { target, ctx, .. } = joins[*i];
+            q = q.bind(new_id()).bind(*membership).bind(target.org_id).bind(*event).bind(ctx.now).bind(ctx.today)
+                .bind(ctx.consent.by.as_str());
+        }
+        q.execute(c).await.map(|r| r.rows_affected())
+    })?;
+    crate::coverage::counts::add_rows(tx, counts).await
 }
 
 async fn add_event(
@@ -600,61 +871,18 @@ impl JoinQueue {
     }
 }
 
-async fn savepoint(tx: &mut Tx, sql: &str) -> Result<()> {
-    on_db!(tx.conn(), c => sqlx::query(sql).execute(c).await.map(|r| r.rows_affected()))?;
-    Ok(())
-}
-
 async fn write_batch(store: &Store, vault: &IdVault, batch: Vec<JoinJob>) {
-    let mut tx = match store.write().await {
-        Ok(tx) => tx,
-        Err(e) => {
-            for job in batch {
-                let _ = job.reply.send(Err(Error::Internal(anyhow::anyhow!(
-                    "cannot start a write: {e}"
-                ))));
-            }
-            return;
-        }
-    };
-    let mut done: Vec<(JoinJob, Result<JoinReceipt>)> = Vec::with_capacity(batch.len());
-    for job in batch {
-        let result = async {
-            savepoint(&mut tx, "SAVEPOINT one_join").await?;
-            match join_in(&mut tx, vault, &job.target, &job.draft, &job.ctx).await {
-                Ok(r) => {
-                    savepoint(&mut tx, "RELEASE SAVEPOINT one_join").await?;
-                    Ok(r)
-                }
-                Err(e) => {
-                    savepoint(&mut tx, "ROLLBACK TO SAVEPOINT one_join").await?;
-                    savepoint(&mut tx, "RELEASE SAVEPOINT one_join").await?;
-                    if super::sms::is_wrong_code(&e) {
-                        super::sms::count_miss(&mut tx, &job.draft.phone, job.ctx.now).await?;
-                    }
-                    Err(e)
-                }
-            }
-        }
-        .await;
-        done.push((job, result));
-    }
-    if let Err(e) = tx.commit().await {
-        for (job, _) in done {
-            let _ = job
-                .reply
-                .send(Err(Error::Internal(anyhow::anyhow!("commit failed: {e}"))));
-        }
-        return;
-    }
-    for (job, result) in done {
-        // A unique-index race with another process: the plain path retries and finds the winner.
-        let result = match result {
-            Err(Error::Db(sqlx::Error::Database(e))) if e.is_unique_violation() => {
-                join(store, vault, &job.target, &job.draft, &job.ctx).await
-            }
-            other => other,
-        };
-        let _ = job.reply.send(result);
+    let joins: Vec<JoinRef<'_>> = batch
+        .iter()
+        .map(|j| JoinRef {
+            target: &j.target,
+            draft: &j.draft,
+            ctx: &j.ctx,
+        })
+        .collect();
+    let answers = write_joins(store, vault, &joins).await;
+    drop(joins);
+    for (job, answer) in batch.into_iter().zip(answers) {
+        let _ = job.reply.send(answer);
     }
 }

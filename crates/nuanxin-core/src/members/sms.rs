@@ -245,3 +245,116 @@ async fn latest(
         on_db!(tx.conn(), c => sqlx::query_as(LATEST).bind(phone.as_str()).bind(now).fetch_optional(c).await)?,
     )
 }
+
+/// A phone's unused, unexpired code, as a batch of joins checks it.
+pub(super) struct LiveCode {
+    id: uuid::Uuid,
+    hash: String,
+    attempts: i64,
+    created_at: Timestamp,
+    expires_at: Timestamp,
+}
+
+/// The unused codes of `phones` that are still valid at `now`, by phone: one query for a whole
+/// batch of joins (see [`check`]).
+pub(super) async fn live_codes(
+    tx: &mut Tx,
+    phones: &[&str],
+    now: Timestamp,
+) -> Result<HashMap<String, Vec<LiveCode>>> {
+    let mut out: HashMap<String, Vec<LiveCode>> = HashMap::new();
+    if phones.is_empty() {
+        return Ok(out);
+    }
+    let sql = format!(
+        "SELECT phone, id, code_hash, attempts, created_at, expires_at FROM sms_codes
+        WHERE used_at IS NULL AND expires_at > {} AND phone IN ({})",
+        nuanxin_store::list_placeholders(tx.backend(), 1, 1),
+        nuanxin_store::list_placeholders(tx.backend(), phones.len(), 2)
+    );
+    type Row = (String, uuid::Uuid, String, i64, Timestamp, Timestamp);
+    let rows: Vec<Row> = on_db!(tx.conn(), c => {
+        let mut q = sqlx::query_as(&sql).bind(now);
+        for p in phones {
+            q = q.bind(*p);
+        }
+        q.fetch_all(c).await
+    })?;
+    for (phone, id, hash, attempts, created_at, expires_at) in rows {
+        out.entry(phone).or_default().push(LiveCode {
+            id,
+            hash,
+            attempts,
+            created_at,
+            expires_at,
+        });
+    }
+    Ok(out)
+}
+
+/// Checks `code` against the phone's latest live code, as [`use_code`] does: the id of the code
+/// to use up, or the error together with the code whose wrong try must be counted.
+pub(super) fn check(
+    live: &HashMap<String, Vec<LiveCode>>,
+    phone: &Phone,
+    code: &str,
+    now: Timestamp,
+) -> std::result::Result<uuid::Uuid, (Error, Option<uuid::Uuid>)> {
+    let latest = live
+        .get(phone.as_str())
+        .into_iter()
+        .flatten()
+        .filter(|c| c.expires_at > now)
+        .max_by_key(|c| (c.created_at, c.id));
+    let Some(latest) = latest else {
+        return Err((Error::invalid("sms_code", "members.sms_code_expired"), None));
+    };
+    if latest.attempts >= MAX_ATTEMPTS {
+        return Err((
+            Error::invalid("sms_code", "members.sms_too_many_attempts"),
+            None,
+        ));
+    }
+    if latest.hash != code_hash(phone, code.trim()) {
+        return Err((Error::invalid("sms_code", WRONG), Some(latest.id)));
+    }
+    Ok(latest.id)
+}
+
+/// Uses up the codes `used` and counts a wrong try against each of `missed`.
+pub(super) async fn settle(
+    tx: &mut Tx,
+    used: &[uuid::Uuid],
+    missed: &[uuid::Uuid],
+    now: Timestamp,
+) -> Result<()> {
+    let backend = tx.backend();
+    if !used.is_empty() {
+        let sql = format!(
+            "UPDATE sms_codes SET used_at = {} WHERE id IN ({})",
+            nuanxin_store::list_placeholders(backend, 1, 1),
+            nuanxin_store::list_placeholders(backend, used.len(), 2)
+        );
+        on_db!(tx.conn(), c => {
+            let mut q = sqlx::query(&sql).bind(now);
+            for id in used {
+                q = q.bind(*id);
+            }
+            q.execute(c).await.map(|r| r.rows_affected())
+        })?;
+    }
+    if !missed.is_empty() {
+        let sql = format!(
+            "UPDATE sms_codes SET attempts = attempts + 1 WHERE id IN ({})",
+            nuanxin_store::list_placeholders(backend, missed.len(), 1)
+        );
+        on_db!(tx.conn(), c => {
+            let mut q = sqlx::query(&sql);
+            for id in missed {
+                q = q.bind(*id);
+            }
+            q.execute(c).await.map(|r| r.rows_affected())
+        })?;
+    }
+    Ok(())
+}

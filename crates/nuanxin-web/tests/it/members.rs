@@ -714,3 +714,48 @@ both_backends! {
         assert_eq!(r.json()["code"], "members.sms_too_many_attempts", "{}", r.text());
     }
 }
+
+both_backends! {
+    async fn a_batch_of_joins_answers_each_as_if_alone(app: TestApp) {
+        app.load_demo().await;
+        let caller = nuanxin_core::accounts::Caller::operator(&app.clock);
+        let mut tx = app.store.write().await.unwrap();
+        let gulou = members::rotate_code(&mut tx, &caller, "JU371502001", "qr", false).await.unwrap().code;
+        let liuyuan = members::rotate_code(&mut tx, &caller, "JU371502002", "qr", true).await.unwrap().code;
+        tx.commit().await.unwrap();
+        let gulou = members::resolve_code(&mut app.store.read().await.unwrap(), &gulou).await.unwrap();
+        let liuyuan = members::resolve_code(&mut app.store.read().await.unwrap(), &liuyuan).await.unwrap();
+        // 张三 is already a member at Liuyuan, which approves joins automatically.
+        let zhang = members::join(&app.store, &app.vault, &liuyuan, &draft("张三", ZHANG, "13806351234", None), &ctx()).await.unwrap();
+        assert_eq!(zhang.status, "active");
+        let zhao = id_with_check("37150219900606123");
+        let mut nowhere = draft("王五", &id_with_check("37150219900303123"), "13806350003", None);
+        nowhere.work_region = Some(nuanxin_core::regions::RegionCode::parse("371599001").unwrap());
+        let c = ctx();
+        let drafts = [
+            draft("李四", &li(), "13906351111", Some("tap")),
+            draft("李四", &li(), "13906351111", Some("tap")), // a double tap
+            draft("赵六", &zhao, "13806350006", None),
+            draft("赵六", &zhao, "13806350006", None), // sent again without a key
+            nowhere,
+            draft("张三", ZHANG, "13806351234", None), // a member elsewhere: a transfer request
+        ];
+        let targets = [&gulou, &gulou, &liuyuan, &liuyuan, &gulou, &gulou];
+        let batch: Vec<_> = targets.into_iter().zip(&drafts).map(|(t, d)| (t, d, &c)).collect();
+        let answers = members::join_many(&app.store, &app.vault, &batch).await;
+        let ok = |i: usize| answers[i].as_ref().unwrap();
+        assert_eq!(ok(0), ok(1), "a repeat in the batch gets the first answer");
+        assert_eq!(ok(0).status, "pending");
+        assert_eq!(ok(2), ok(3));
+        assert_eq!(ok(2).status, "active");
+        assert!(ok(2).member_no.is_some());
+        assert_eq!(answers[4].as_ref().unwrap_err().code(), "regions.unknown");
+        assert_eq!((ok(5).status.as_str(), ok(5).transfer_from.is_some()), ("pending", true));
+        assert_eq!(app.count("SELECT COUNT(*) FROM memberships").await, 4);
+        assert_eq!(app.count("SELECT COUNT(*) FROM people").await, 3, "the failed join left no person");
+        assert_eq!(app.count("SELECT COUNT(*) FROM membership_events WHERE event = 'requested'").await, 4);
+        assert_eq!(app.count("SELECT COUNT(*) FROM membership_events WHERE event = 'joined'").await, 2);
+        let recount = nuanxin_core::coverage::recount(&app.store, false).await.unwrap();
+        assert!(recount.differences.is_empty(), "{:?}", recount.differences);
+    }
+}
