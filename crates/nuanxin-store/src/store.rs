@@ -145,6 +145,26 @@ impl Store {
         })
     }
 
+    /// The same database through connections of its own (at most `max` on PostgreSQL), for work
+    /// on a runtime of its own: a PostgreSQL connection is served by the runtime that opened it.
+    /// SQLite's connections each run on a thread of their own, so on SQLite this is the store
+    /// itself (and its one writer stays the one writer).
+    pub async fn with_own_connections(&self, max: u32) -> Result<Store, StoreError> {
+        match &self.pool {
+            Pool::Sqlite { .. } => Ok(self.clone()),
+            Pool::Postgres(p) => {
+                let pool = PgPoolOptions::new()
+                    .max_connections(max)
+                    .acquire_timeout(Duration::from_secs(10))
+                    .connect_with((*p.connect_options()).clone())
+                    .await?;
+                Ok(Store {
+                    pool: Pool::Postgres(pool),
+                })
+            }
+        }
+    }
+
     pub async fn close(&self) {
         match &self.pool {
             Pool::Sqlite { read, write } => {

@@ -434,11 +434,14 @@ async fn join_round(
             }
         }
     }
-    let going: Vec<usize> = round
+    // In the order of the people's hashes: concurrent batches (PostgreSQL) lock rows in one
+    // order and do not deadlock.
+    let mut going: Vec<usize> = round
         .iter()
         .copied()
         .filter(|&i| answers[i].is_none())
         .collect();
+    going.sort_by(|&a, &b| hashes[a].cmp(&hashes[b]));
     let used: Vec<Uuid> = going
         .iter()
         .filter_map(|i| code_of.get(i))
@@ -780,11 +783,12 @@ pub async fn decide(
     Ok(ids.len())
 }
 
-/// Group commit for joins: one writer task takes the joins waiting in its queue, writes them in
-/// one transaction (each inside its own savepoint, so that one bad join spoils nothing else),
+/// Group commit for joins: a writer takes the joins waiting in the queue (at most 64), writes
+/// them in one transaction with a few multi-row statements for all of them (see [`join_many`]),
 /// commits once, and only then answers each. An acknowledged join is as durable as with `join`,
-/// with one commit (one fsync on SQLite) per batch instead of per join. On PostgreSQL, where
-/// parallel connections beat one writer (see BENCHMARKS.md), joins go straight to [`join`].
+/// with one commit (one fsync on SQLite) per batch instead of per join. SQLite has one writer,
+/// on a thread of its own; PostgreSQL has several on the server's runtime, each with its own
+/// connection, so that one batch is written while the next is gathered.
 #[derive(Clone)]
 pub struct JoinQueue {
     jobs: Option<tokio::sync::mpsc::Sender<JoinJob>>,
@@ -802,19 +806,22 @@ struct JoinJob {
 /// Joins written per transaction at most.
 const BATCH: usize = 64;
 
+/// Writers of the queue on PostgreSQL.
+const POSTGRES_WRITERS: usize = 4;
+
+type Jobs = std::sync::Arc<tokio::sync::Mutex<tokio::sync::mpsc::Receiver<JoinJob>>>;
+
 impl JoinQueue {
-    /// Starts the writer (a thread with its own runtime; it ends when the last handle is dropped).
+    /// Starts the writers on a thread of their own (they end when the last handle is dropped).
     pub fn start(store: Store, vault: IdVault) -> JoinQueue {
-        if store.backend() == crate::Backend::Postgres {
-            return JoinQueue {
-                jobs: None,
-                store,
-                vault,
-            };
-        }
-        let (jobs, mut rx) = tokio::sync::mpsc::channel::<JoinJob>(4 * BATCH);
+        let (jobs, rx) = tokio::sync::mpsc::channel::<JoinJob>(4 * BATCH);
+        let rx: Jobs = std::sync::Arc::new(tokio::sync::Mutex::new(rx));
+        let writers = match store.backend() {
+            crate::Backend::Sqlite => 1,
+            crate::Backend::Postgres => POSTGRES_WRITERS,
+        };
         let (writer_store, writer_vault) = (store.clone(), vault.clone());
-        // The writer has a thread of its own: it awaits each of its statements in turn, and on
+        // The writers have a thread of their own: each awaits its statements in turn, and on
         // the server's runtime every await queued it again behind hundreds of requests.
         std::thread::Builder::new()
             .name("join-writer".into())
@@ -822,18 +829,23 @@ impl JoinQueue {
                 let runtime = tokio::runtime::Builder::new_current_thread()
                     .enable_all()
                     .build()
-                    .expect("a runtime for the join writer");
+                    .expect("a runtime for the join writers");
                 runtime.block_on(async move {
-                    let (store, vault) = (writer_store, writer_vault);
-                    while let Some(first) = rx.recv().await {
-                        let mut batch = vec![first];
-                        while batch.len() < BATCH {
-                            match rx.try_recv() {
-                                Ok(job) => batch.push(job),
-                                Err(_) => break,
-                            }
+                    let store = match writer_store.with_own_connections(writers as u32).await {
+                        Ok(s) => s,
+                        Err(e) => {
+                            tracing::error!(error = %e, "the join writers cannot connect");
+                            return;
                         }
-                        write_batch(&store, &vault, batch).await;
+                    };
+                    let tasks: Vec<_> = (0..writers)
+                        .map(|_| {
+                            let (s, v) = (store.clone(), writer_vault.clone());
+                            tokio::spawn(write_queue(s, v, rx.clone()))
+                        })
+                        .collect();
+                    for t in tasks {
+                        let _ = t.await;
                     }
                 });
             })
@@ -868,6 +880,27 @@ impl JoinQueue {
         answer
             .await
             .map_err(|_| anyhow::anyhow!("the join writer dropped a join"))?
+    }
+}
+
+/// A writer of the queue: takes what waits (up to a batch), writes it, and again.
+async fn write_queue(store: Store, vault: IdVault, jobs: Jobs) {
+    loop {
+        let batch = {
+            let mut rx = jobs.lock().await;
+            let Some(first) = rx.recv().await else {
+                return;
+            };
+            let mut batch = vec![first];
+            while batch.len() < BATCH {
+                match rx.try_recv() {
+                    Ok(job) => batch.push(job),
+                    Err(_) => break,
+                }
+            }
+            batch
+        };
+        write_batch(&store, &vault, batch).await;
     }
 }
 

@@ -97,12 +97,10 @@ pub async fn run(a: Args) -> anyhow::Result<()> {
                     return anyhow::Ok(());
                 }
                 let body = serde_json::json!({"phone": person(i).1}).to_string();
-                let ip = format!(
-                    "10.{}.{}.{}",
-                    i / 25 / 65_536 % 256,
-                    i / 25 / 256 % 256,
-                    i / 25 % 256
-                );
+                // Addresses follow the people (as phones do), so a second run on the same
+                // database does not reuse the addresses of the first within the hour.
+                let n = (offset + i) / 25;
+                let ip = format!("10.{}.{}.{}", n / 65_536 % 256, n / 256 % 256, n % 256);
                 let status = conn
                     .post(&format!("/api/v1/join/{code}/sms"), &ip, &body)
                     .await?;
