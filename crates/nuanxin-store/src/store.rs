@@ -81,10 +81,14 @@ impl Store {
                 .max_connections(8)
                 .connect_with(opts.clone())
                 .await?;
+            // The writer keeps statement journals in memory: SQLite journals every page a
+            // multi-row statement touches when a foreign key could make it fail halfway, and in
+            // a temporary file those were millions of small writes in a large import (see
+            // BENCHMARKS.md). A journal lasts one statement; readers' sorts still spill to disk.
             let write = SqlitePoolOptions::new()
                 .max_connections(1)
                 .acquire_timeout(Duration::from_secs(10))
-                .connect_with(opts)
+                .connect_with(opts.pragma("temp_store", "memory"))
                 .await?;
             Ok(Store {
                 pool: Pool::Sqlite { read, write },

@@ -106,14 +106,16 @@ struct Ready {
     row: usize,
     draft: JoinDraft,
     hash: String,
-    /// Index into the units resolved so far.
+    /// The ID number sealed for storage.
+    sealed: Vec<u8>,
+    /// Index into the units named by the file.
     unit: usize,
     joined_on: NaiveDate,
     channel: Channel,
 }
 
-/// What is looked up once per file, not once per row: the unions named by 所属工会编码 (or why
-/// they cannot take members) and whether each region code exists.
+/// What is looked up once per file, before any row is checked: the unions named by 所属工会编码
+/// (or why they cannot take members) and whether each region code exists.
 #[derive(Default)]
 struct Lookups {
     unit_index: HashMap<String, std::result::Result<usize, &'static str>>,
@@ -122,16 +124,41 @@ struct Lookups {
 }
 
 impl Lookups {
+    /// Looks up every union and region the rows name.
+    async fn of(tx: &mut Tx, caller: &Caller, table: &Table) -> Result<Lookups> {
+        let mut found = Lookups::default();
+        let mut regions: std::collections::BTreeSet<String> = std::collections::BTreeSet::new();
+        for (_, cells) in &table.rows {
+            let union = table.cell(cells, "union_code");
+            if !found.unit_index.contains_key(union) {
+                let unit = found.unit(tx, caller, union).await?;
+                found.unit_index.insert(union.to_string(), unit);
+            }
+            for key in ["work_region", "home_region"] {
+                let typed = table.cell(cells, key);
+                if !typed.is_empty() && !regions.contains(typed) {
+                    regions.insert(typed.to_string());
+                }
+            }
+        }
+        for typed in regions {
+            if let Ok(code) = RegionCode::parse(&typed) {
+                if !found.regions.contains_key(code.as_str()) {
+                    let known = crate::regions::get(tx, &code).await?.is_some();
+                    found.regions.insert(code.as_str().to_string(), known);
+                }
+            }
+        }
+        Ok(found)
+    }
+
     async fn unit(
         &mut self,
         tx: &mut Tx,
         caller: &Caller,
         code: &str,
     ) -> Result<std::result::Result<usize, &'static str>> {
-        if let Some(found) = self.unit_index.get(code) {
-            return Ok(*found);
-        }
-        let found = match orgs::get(tx, &caller.scope, code).await {
+        Ok(match orgs::get(tx, &caller.scope, code).await {
             Ok(o) if !o.is_active() => Err("orgs.parent_dissolved"),
             Ok(o) if caller.scope.role_at(&o.path) < Some(Role::Staff) => Err("errors.forbidden"),
             Ok(o) => {
@@ -140,19 +167,18 @@ impl Lookups {
             }
             Err(Error::NotFound) => Err("orgs.unknown_parent"),
             Err(e) => return Err(e),
-        };
-        self.unit_index.insert(code.to_string(), found);
-        Ok(found)
+        })
     }
+}
 
-    async fn region_exists(&mut self, tx: &mut Tx, code: &RegionCode) -> Result<bool> {
-        if let Some(known) = self.regions.get(code.as_str()) {
-            return Ok(*known);
-        }
-        let known = crate::regions::get(tx, code).await?.is_some();
-        self.regions.insert(code.as_str().to_string(), known);
-        Ok(known)
-    }
+/// What checking a row needs, owned, so that the rows of the next batch are checked on another
+/// thread while SQLite writes this one.
+struct Checker {
+    columns: Table,
+    unit_index: HashMap<String, std::result::Result<usize, &'static str>>,
+    regions: HashMap<String, bool>,
+    vault: IdVault,
+    today: NaiveDate,
 }
 
 /// Imports members; `progress(done, total)` is called as rows are written. Everything happens
@@ -205,7 +231,9 @@ pub async fn import(
     Ok(report)
 }
 
-/// Checks every row and writes those that pass, batch by batch, then the counters' sums.
+/// Checks every row and writes those that pass, batch by batch, then the counters' sums. The
+/// rows of the next batch are checked (parsed, hashed, sealed) on a blocking thread while this
+/// batch is written: the two take about as long, and SQLite writes on a thread of its own.
 async fn write_rows(
     tx: &mut Tx,
     vault: &IdVault,
@@ -215,39 +243,64 @@ async fn write_rows(
     progress: &mut impl FnMut(usize, usize),
 ) -> Result<()> {
     let total = table.rows.len();
-    let mut lookups = Lookups::default();
+    let lookups = Lookups::of(tx, caller, table).await?;
+    let checker = std::sync::Arc::new(Checker {
+        columns: table.without_rows(),
+        unit_index: lookups.unit_index,
+        regions: lookups.regions,
+        vault: vault.clone(),
+        today: caller.today,
+    });
+    let check = |rows: &[(usize, Vec<String>)]| {
+        let (checker, rows) = (checker.clone(), rows.to_vec());
+        tokio::task::spawn_blocking(move || {
+            rows.iter()
+                .map(|(row, cells)| checker.check(*row, cells))
+                .collect::<Vec<_>>()
+        })
+    };
     let mut seen: HashMap<String, usize> = HashMap::new();
     let mut counts: HashMap<(usize, &'static str, String), i64> = HashMap::new();
-    let mut batch: Vec<Ready> = Vec::with_capacity(BATCH);
-    for (i, (row, cells)) in table.rows.iter().enumerate() {
-        match check_row(tx, vault, caller, table, *row, cells, &mut lookups).await? {
-            Err(errs) => report.rejected.extend(errs),
-            Ok(ready) => match seen.entry(ready.hash.clone()) {
-                std::collections::hash_map::Entry::Occupied(_) => report.rejected.push(RowError {
-                    row: *row,
-                    column: table.header("id_number"),
-                    code: "members.duplicate_in_file",
-                }),
-                std::collections::hash_map::Entry::Vacant(v) => {
-                    v.insert(*row);
-                    batch.push(ready);
-                }
-            },
+    let chunks: Vec<&[(usize, Vec<String>)]> = table.rows.chunks(BATCH).collect();
+    let mut next = chunks.first().map(|c| check(c));
+    let mut done = 0;
+    for (k, chunk) in chunks.iter().enumerate() {
+        let checked = next
+            .take()
+            .expect("each chunk is checked")
+            .await
+            .map_err(|e| Error::Internal(anyhow::anyhow!("checking rows: {e}")))?;
+        next = chunks.get(k + 1).map(|c| check(c));
+        let mut batch: Vec<Ready> = Vec::with_capacity(checked.len());
+        for result in checked {
+            match result {
+                Err(errs) => report.rejected.extend(errs),
+                Ok(ready) => match seen.entry(ready.hash.clone()) {
+                    std::collections::hash_map::Entry::Occupied(_) => {
+                        report.rejected.push(RowError {
+                            row: ready.row,
+                            column: table.header("id_number"),
+                            code: "members.duplicate_in_file",
+                        })
+                    }
+                    std::collections::hash_map::Entry::Vacant(v) => {
+                        v.insert(ready.row);
+                        batch.push(ready);
+                    }
+                },
+            }
         }
-        if batch.len() == BATCH || i + 1 == total {
-            let taken = std::mem::take(&mut batch);
-            report.imported += write_batch(
-                tx,
-                vault,
-                caller,
-                &lookups.units,
-                taken,
-                &mut report.matched,
-                &mut counts,
-            )
-            .await?;
-            progress(i + 1, total);
-        }
+        report.imported += write_batch(
+            tx,
+            caller,
+            &lookups.units,
+            batch,
+            &mut report.matched,
+            &mut counts,
+        )
+        .await?;
+        done += chunk.len();
+        progress(done, total);
     }
     let mut rows = Vec::new();
     for ((unit, metric, key), n) in counts {
@@ -264,93 +317,90 @@ async fn pragma(tx: &mut Tx, sql: &str) -> Result<()> {
     Ok(())
 }
 
-/// Checks one row on its own: every field, the union (must be active and in the caller's scope
-/// as staff or admin) and the regions. All problems of the row are reported at once.
-async fn check_row(
-    tx: &mut Tx,
-    vault: &IdVault,
-    caller: &Caller,
-    table: &Table,
-    row: usize,
-    cells: &[String],
-    lookups: &mut Lookups,
-) -> Result<std::result::Result<Ready, Vec<RowError>>> {
-    let cell = |k: &str| table.cell(cells, k).to_string();
-    let opt = |k: &str| Some(cell(k)).filter(|s| !s.is_empty());
-    let input = JoinInput {
-        name: cell("name"),
-        id_number: cell("id_number"),
-        phone: cell("phone"),
-        group: cell("group"),
-        employer: opt("employer"),
-        work_region: opt("work_region"),
-        home_region: opt("home_region"),
-        consent: true,
-        request_key: None,
-    };
-    let (draft, mut errs) = match JoinDraft::parse(&input, caller.today) {
-        Ok(d) => (Some(d), Vec::new()),
-        Err(e) => (None, e),
-    };
-    let joined_on = match opt("joined_on") {
-        None => Some(caller.today),
-        Some(s) => match sheets::parse_date(&s) {
-            Some(d) if d <= caller.today => Some(d),
-            Some(_) => {
-                errs.push(("joined_on", "members.joined_in_future"));
+impl Checker {
+    /// Checks one row on its own: every field, the union (must be active and in the caller's
+    /// scope as staff or admin) and the regions. All problems of the row are reported at once.
+    fn check(&self, row: usize, cells: &[String]) -> std::result::Result<Ready, Vec<RowError>> {
+        let table = &self.columns;
+        let cell = |k: &str| table.cell(cells, k).to_string();
+        let opt = |k: &str| Some(cell(k)).filter(|s| !s.is_empty());
+        let input = JoinInput {
+            name: cell("name"),
+            id_number: cell("id_number"),
+            phone: cell("phone"),
+            group: cell("group"),
+            employer: opt("employer"),
+            work_region: opt("work_region"),
+            home_region: opt("home_region"),
+            consent: true,
+            request_key: None,
+        };
+        let (draft, mut errs) = match JoinDraft::parse(&input, self.today) {
+            Ok(d) => (Some(d), Vec::new()),
+            Err(e) => (None, e),
+        };
+        let joined_on = match opt("joined_on") {
+            None => Some(self.today),
+            Some(s) => match sheets::parse_date(&s) {
+                Some(d) if d <= self.today => Some(d),
+                Some(_) => {
+                    errs.push(("joined_on", "members.joined_in_future"));
+                    None
+                }
+                None => {
+                    errs.push(("joined_on", "errors.bad_date"));
+                    None
+                }
+            },
+        };
+        let channel = match opt("channel") {
+            None => Some(Channel::Import),
+            Some(s) => Channel::parse(&s).or_else(|| {
+                errs.push(("channel", "members.bad_channel"));
+                None
+            }),
+        };
+        let unit = match self.unit_index.get(table.cell(cells, "union_code")) {
+            Some(Ok(u)) => Some(*u),
+            Some(Err(code)) => {
+                errs.push(("union_code", code));
                 None
             }
-            None => {
-                errs.push(("joined_on", "errors.bad_date"));
-                None
-            }
-        },
-    };
-    let channel = match opt("channel") {
-        None => Some(Channel::Import),
-        Some(s) => Channel::parse(&s).or_else(|| {
-            errs.push(("channel", "members.bad_channel"));
-            None
-        }),
-    };
-    let unit = match lookups.unit(tx, caller, &cell("union_code")).await? {
-        Ok(u) => Some(u),
-        Err(code) => {
-            errs.push(("union_code", code));
-            None
-        }
-    };
-    if let Some(d) = &draft {
-        for (field, region) in [
-            ("work_region", &d.work_region),
-            ("home_region", &d.home_region),
-        ] {
-            if let Some(r) = region {
-                if !lookups.region_exists(tx, r).await? {
-                    errs.push((field, "regions.unknown"));
+            None => unreachable!("every union named is looked up first"),
+        };
+        if let Some(d) = &draft {
+            for (field, region) in [
+                ("work_region", &d.work_region),
+                ("home_region", &d.home_region),
+            ] {
+                if let Some(r) = region {
+                    if self.regions.get(r.as_str()) != Some(&true) {
+                        errs.push((field, "regions.unknown"));
+                    }
                 }
             }
         }
-    }
-    match (draft, unit, joined_on, channel) {
-        (Some(draft), Some(unit), Some(joined_on), Some(channel)) if errs.is_empty() => {
-            Ok(Ok(Ready {
-                row,
-                hash: vault.lookup_hash(&draft.id),
-                draft,
-                unit,
-                joined_on,
-                channel,
-            }))
+        match (draft, unit, joined_on, channel) {
+            (Some(draft), Some(unit), Some(joined_on), Some(channel)) if errs.is_empty() => {
+                Ok(Ready {
+                    row,
+                    hash: self.vault.lookup_hash(&draft.id),
+                    sealed: self.vault.seal(&draft.id),
+                    draft,
+                    unit,
+                    joined_on,
+                    channel,
+                })
+            }
+            _ => Err(errs
+                .into_iter()
+                .map(|(f, code)| RowError {
+                    row,
+                    column: table.header(f),
+                    code,
+                })
+                .collect()),
         }
-        _ => Ok(Err(errs
-            .into_iter()
-            .map(|(f, code)| RowError {
-                row,
-                column: table.header(f),
-                code,
-            })
-            .collect())),
     }
 }
 
@@ -360,7 +410,6 @@ async fn check_row(
 /// and a `joined` event on their date. Returns how many became members.
 async fn write_batch(
     tx: &mut Tx,
-    vault: &IdVault,
     caller: &Caller,
     units: &[orgs::OrgUnit],
     batch: Vec<Ready>,
@@ -372,23 +421,29 @@ async fn write_batch(
     }
     let backend = tx.backend();
     let list = |n: usize| nuanxin_store::list_placeholders(backend, n, 1);
-    let active_sql = format!(
-        "SELECT p.id_hash, m.member_no, o.code FROM people p
-        JOIN memberships m ON m.person_id = p.id AND m.status = 'active'
-        JOIN org_units o ON o.id = m.org_id WHERE p.id_hash IN ({})",
+    // The people the batch names who are known already, with their active membership if any.
+    let known_sql = format!(
+        "SELECT p.id_hash, p.id, m.member_no, o.code FROM people p
+        LEFT JOIN memberships m ON m.person_id = p.id AND m.status = 'active'
+        LEFT JOIN org_units o ON o.id = m.org_id WHERE p.id_hash IN ({})",
         list(batch.len())
     );
-    let active: Vec<(String, Option<String>, String)> = on_db!(tx.conn(), c => {
-        let mut q = sqlx::query_as(&active_sql);
+    type Known = (String, Uuid, Option<String>, Option<String>);
+    let known: Vec<Known> = on_db!(tx.conn(), c => {
+        let mut q = sqlx::query_as(&known_sql);
         for r in &batch {
             q = q.bind(r.hash.as_str());
         }
         q.fetch_all(c).await
     })?;
-    let active: HashMap<String, (Option<String>, String)> = active
-        .into_iter()
-        .map(|(h, no, code)| (h, (no, code)))
-        .collect();
+    let mut person: HashMap<String, Uuid> = HashMap::with_capacity(batch.len());
+    let mut active: HashMap<String, (Option<String>, String)> = HashMap::new();
+    for (hash, id, member_no, org_code) in known {
+        if let Some(org_code) = org_code {
+            active.insert(hash.clone(), (member_no, org_code));
+        }
+        person.insert(hash, id);
+    }
     let mut rows = Vec::with_capacity(batch.len());
     for r in batch {
         match active.get(&r.hash) {
@@ -407,30 +462,49 @@ async fn write_batch(
     // On SQLite a statement that may fail halfway keeps a journal of every page it touches so
     // that it alone can be undone; batches touch thousands of index pages each. An import is
     // undone whole anyway, so a failure rolls the transaction back instead (no such journal).
+    // For the same reason people are inserted and updated apart: the update half of an upsert
+    // may fail on its own, and its journal was most of the import's writes to disk.
     let (insert, update) = match backend {
         Backend::Sqlite => ("INSERT OR ROLLBACK INTO", "UPDATE OR ROLLBACK"),
         Backend::Postgres => ("INSERT INTO", "UPDATE"),
     };
-    // People: one upsert for the batch; name, phone and home region follow the sheet.
-    let people_sql = format!(
-        "{insert} people (id, id_hash, id_sealed, id_mask, name, phone, home_region, created_at, updated_at)
-        VALUES {}
-        ON CONFLICT (id_hash) DO UPDATE SET name = excluded.name, phone = excluded.phone,
-            home_region = COALESCE(excluded.home_region, people.home_region), updated_at = excluded.updated_at
-        RETURNING id, id_hash",
-        nuanxin_store::values_placeholders(backend, rows.len(), 9, 1)
+    // People known but not members now: name, phone and home region follow the sheet.
+    let update_sql = format!(
+        "{update} people SET name = $1, phone = $2, home_region = COALESCE($3, home_region), updated_at = $4
+        WHERE id = $5"
     );
-    let people: Vec<(Uuid, String)> = on_db!(tx.conn(), c => {
-        let mut q = sqlx::query_as(&people_sql);
-        for r in &rows {
-            let d = &r.draft;
-            q = q.bind(new_id()).bind(r.hash.as_str()).bind(vault.seal(&d.id)).bind(d.id.mask())
-                .bind(d.name.as_str()).bind(d.phone.as_str()).bind(d.home_region.as_ref().map(|h| h.as_str()))
-                .bind(now).bind(now);
+    for r in rows.iter().filter(|r| person.contains_key(&r.hash)) {
+        let d = &r.draft;
+        on_db!(tx.conn(), c => sqlx::query(&update_sql).bind(d.name.as_str()).bind(d.phone.as_str())
+            .bind(d.home_region.as_ref().map(|h| h.as_str())).bind(now).bind(person[&r.hash])
+            .execute(c).await.map(|r| r.rows_affected()))?;
+    }
+    // New people: one insert for the batch.
+    let new: Vec<&Ready> = rows
+        .iter()
+        .filter(|r| !person.contains_key(&r.hash))
+        .collect();
+    if !new.is_empty() {
+        let people_sql = format!(
+            "{insert} people (id, id_hash, id_sealed, id_mask, name, phone, home_region, created_at, updated_at)
+            VALUES {}",
+            nuanxin_store::values_placeholders(backend, new.len(), 9, 1)
+        );
+        let ids: Vec<Uuid> = new.iter().map(|_| new_id()).collect();
+        on_db!(tx.conn(), c => {
+            let mut q = sqlx::query(&people_sql);
+            for (r, id) in new.iter().zip(&ids) {
+                let d = &r.draft;
+                q = q.bind(*id).bind(r.hash.as_str()).bind(r.sealed.as_slice()).bind(d.id.mask())
+                    .bind(d.name.as_str()).bind(d.phone.as_str()).bind(d.home_region.as_ref().map(|h| h.as_str()))
+                    .bind(now).bind(now);
+            }
+            q.execute(c).await.map(|r| r.rows_affected())
+        })?;
+        for (r, id) in new.iter().zip(ids) {
+            person.insert(r.hash.clone(), id);
         }
-        q.fetch_all(c).await
-    })?;
-    let person: HashMap<String, Uuid> = people.into_iter().map(|(id, h)| (h, id)).collect();
+    }
     let person_of = |r: &Ready| person[&r.hash];
     let withdraw_sql = format!(
         "{update} memberships SET status = 'withdrawn', updated_at = {}

@@ -46,6 +46,15 @@ impl Table {
             .unwrap_or("")
     }
 
+    /// The same columns without the rows: what checking a row needs, to hand to another thread.
+    pub fn without_rows(&self) -> Table {
+        Table {
+            headers: self.headers.clone(),
+            columns: self.columns.clone(),
+            rows: Vec::new(),
+        }
+    }
+
     /// The header of column `key` as written in the file (for error reports).
     pub fn header(&self, key: &str) -> String {
         self.columns
