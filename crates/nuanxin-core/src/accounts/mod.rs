@@ -14,8 +14,8 @@ pub use queries::{
     Account, AccountInput, AccountRow, Assignment,
 };
 pub use sessions::{
-    hit_rate_limit, login, logout, session, Session, ABSOLUTE_TIMEOUT_MS, IDLE_TIMEOUT_MS,
-    LOCKOUT_MS, MAX_FAILURES,
+    hit_rate_limit, login, logout, rate_limit_in, session, Session, ABSOLUTE_TIMEOUT_MS,
+    IDLE_TIMEOUT_MS, LOCKOUT_MS, MAX_FAILURES,
 };
 pub use tokens::{authenticate_token, create_token, list_tokens, revoke_token, ApiToken};
 

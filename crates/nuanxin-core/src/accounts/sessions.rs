@@ -6,7 +6,7 @@ use super::queries::{account_by_id, account_by_username, scope_of, Account};
 use super::{verify_password, Caller};
 use crate::audit::{self, Actor};
 use crate::clock::Clock;
-use crate::{on_db, Error, Result, Scope, Store, Timestamp};
+use crate::{on_db, Error, Result, Scope, Store, Timestamp, Tx};
 use base64::Engine;
 use rand::RngCore;
 use sha2::{Digest, Sha256};
@@ -66,20 +66,33 @@ pub async fn hit_rate_limit(
     window_ms: i64,
     now: Timestamp,
 ) -> Result<()> {
+    let mut tx = store.write().await?;
+    let within = rate_limit_in(&mut tx, key, max, window_ms, now).await?;
+    tx.commit().await?;
+    if within {
+        Ok(())
+    } else {
+        Err(Error::RateLimited)
+    }
+}
+
+/// Counts a hit against `key` inside `tx` (see [`hit_rate_limit`]): whether it is within `max`.
+/// The hit counts once `tx` commits, whatever the caller then does.
+pub async fn rate_limit_in(
+    tx: &mut Tx,
+    key: &str,
+    max: i64,
+    window_ms: i64,
+    now: Timestamp,
+) -> Result<bool> {
     const SQL: &str = "INSERT INTO rate_limits (key, window_start, hits) VALUES ($1, $2, 1)
         ON CONFLICT (key) DO UPDATE SET
           hits = CASE WHEN rate_limits.window_start <= $3 THEN 1 ELSE rate_limits.hits + 1 END,
           window_start = CASE WHEN rate_limits.window_start <= $3 THEN $2 ELSE rate_limits.window_start END
         RETURNING hits";
-    let mut tx = store.write().await?;
     let hits: i64 = on_db!(tx.conn(), c => sqlx::query_scalar::<_, i64>(SQL).bind(key).bind(now).bind(now - window_ms)
         .fetch_one(c).await)?;
-    tx.commit().await?;
-    if hits > max {
-        Err(Error::RateLimited)
-    } else {
-        Ok(())
-    }
+    Ok(hits <= max)
 }
 
 const BAD_CREDENTIALS: Error = Error::Unauthenticated {

@@ -4,7 +4,7 @@
 //! gateway plugs in behind the same trait.
 
 use super::identity::Phone;
-use crate::accounts::hit_rate_limit;
+use crate::accounts::rate_limit_in;
 use crate::{on_db, Error, Result, Store, Timestamp, Tx};
 use rand::Rng;
 use sha2::{Digest, Sha256};
@@ -137,32 +137,22 @@ pub async fn request_code(
     ip: Option<&str>,
     now: Timestamp,
 ) -> Result<()> {
-    hit_rate_limit(
-        store,
-        &format!("sms:phone:{}", phone.as_str()),
-        1,
-        60_000,
-        now,
-    )
-    .await?;
-    hit_rate_limit(
-        store,
-        &format!("sms:phone-hour:{}", phone.as_str()),
-        5,
-        3_600_000,
-        now,
-    )
-    .await?;
-    hit_rate_limit(
-        store,
-        &format!("sms:ip:{}", ip.unwrap_or("-")),
-        30,
-        3_600_000,
-        now,
-    )
-    .await?;
-    let code = format!("{:06}", rand::thread_rng().gen_range(0..1_000_000));
+    // The three limits and the code in one transaction (one commit): a mass-join event asks
+    // for thousands of codes in minutes. The limits are checked in turn; a refused request
+    // still counts against the limits checked before it, as it did with one commit each.
+    let limits = [
+        (format!("sms:phone:{}", phone.as_str()), 1, 60_000),
+        (format!("sms:phone-hour:{}", phone.as_str()), 5, 3_600_000),
+        (format!("sms:ip:{}", ip.unwrap_or("-")), 30, 3_600_000),
+    ];
     let mut tx = store.write().await?;
+    for (key, max, window_ms) in &limits {
+        if !rate_limit_in(&mut tx, key, *max, *window_ms, now).await? {
+            tx.commit().await?;
+            return Err(Error::RateLimited);
+        }
+    }
+    let code = format!("{:06}", rand::thread_rng().gen_range(0..1_000_000));
     const SQL: &str = "INSERT INTO sms_codes (id, phone, code_hash, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)";
     on_db!(tx.conn(), c => sqlx::query(SQL).bind(nuanxin_store::new_id()).bind(phone.as_str()).bind(code_hash(phone, &code))
         .bind(now).bind(now + CODE_TTL_MS).execute(c).await.map(|r| r.rows_affected()))?;

@@ -759,3 +759,29 @@ both_backends! {
         assert!(recount.differences.is_empty(), "{:?}", recount.differences);
     }
 }
+
+both_backends! {
+    async fn sms_codes_are_limited_per_phone_and_per_address(app: TestApp) {
+        app.load_demo().await;
+        let mut cadre = app.demo_user("gulou").await;
+        let url = format!("/api/v1/join/{}/sms", join_code(&mut cadre, "JU371502001").await);
+        let mut w = app.anonymous();
+        let ask = |phone: &str| json!({ "phone": phone });
+        assert_eq!(w.post_json(&url, ask("13806351234")).await.status, 204);
+        assert_eq!(w.post_json(&url, ask("13806351234")).await.status, 429, "one code a minute per phone");
+        assert_eq!(app.count("SELECT COUNT(*) FROM sms_codes").await, 1, "a refused request stores no code");
+        for _ in 0..4 {
+            app.clock.advance(61_000);
+            assert_eq!(w.post_json(&url, ask("13806351234")).await.status, 204);
+        }
+        app.clock.advance(61_000);
+        assert_eq!(w.post_json(&url, ask("13806351234")).await.status, 429, "five an hour per phone");
+        // Thirty an hour per address: the five above and 25 to other phones; refusals count not.
+        for i in 0..25 {
+            let r = w.post_json(&url, ask(&format!("1390635{i:04}"))).await;
+            assert_eq!(r.status, 204, "code {i}: {}", r.text());
+        }
+        assert_eq!(w.post_json(&url, ask("13906359999")).await.status, 429, "thirty an hour per address");
+        assert_eq!(app.count("SELECT COUNT(*) FROM sms_codes").await, 30);
+    }
+}
