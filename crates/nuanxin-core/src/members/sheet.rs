@@ -480,10 +480,12 @@ async fn write_batch(
             .execute(c).await.map(|r| r.rows_affected()))?;
     }
     // New people: one insert for the batch.
-    let new: Vec<&Ready> = rows
+    // In the order of the ID hash: consecutive inserts land on neighbouring pages of its index.
+    let mut new: Vec<&Ready> = rows
         .iter()
         .filter(|r| !person.contains_key(&r.hash))
         .collect();
+    new.sort_unstable_by(|a, b| a.hash.cmp(&b.hash));
     if !new.is_empty() {
         let people_sql = format!(
             "{insert} people (id, id_hash, id_sealed, id_mask, name, phone, home_region, created_at, updated_at)
@@ -529,7 +531,10 @@ async fn write_batch(
     );
     on_db!(tx.conn(), c => {
         let mut q = sqlx::query(&insert_sql);
-        for ((r, id), no) in rows.iter().zip(&ids).zip(&numbers) {
+        // In the order of the membership number, for the same reason.
+        let mut order: Vec<_> = rows.iter().zip(&ids).zip(&numbers).collect();
+        order.sort_unstable_by(|a, b| a.1.cmp(b.1));
+        for ((r, id), no) in order {
             let d = &r.draft;
             q = q.bind(*id).bind(person_of(r)).bind(units[r.unit].id).bind("active").bind(no.as_str()).bind(r.joined_on)
                 .bind(now).bind(d.group.as_str()).bind(d.employer.as_deref()).bind(d.work_region.as_ref().map(|w| w.as_str()))
