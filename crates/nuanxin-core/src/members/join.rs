@@ -134,17 +134,6 @@ pub struct JoinReceipt {
     pub transfer_from: Option<String>,
 }
 
-/// The answer already given to a submission with this request key, if any: a client that lost
-/// the answer (network, crash) asks again and gets it without a second SMS code.
-pub async fn receipt_for_key(tx: &mut Tx, key: &str) -> Result<Option<JoinReceipt>> {
-    const BY_KEY: &str = "SELECT id FROM memberships WHERE request_key = $1";
-    let found: Option<Uuid> = on_db!(tx.conn(), c => sqlx::query_scalar(BY_KEY).bind(key.trim()).fetch_optional(c).await)?;
-    match found {
-        Some(id) => Ok(Some(receipt(tx, id).await?)),
-        None => Ok(None),
-    }
-}
-
 async fn receipt(tx: &mut Tx, membership: Uuid) -> Result<JoinReceipt> {
     const SQL: &str = "SELECT m.id AS membership_id, m.person_id, m.status, m.member_no, o.code AS org_code, o.name AS org_name,
             f.name AS transfer_from

@@ -168,73 +168,21 @@ pub async fn request_code(
 }
 
 /// Checks a code and uses it up. Wrong tries are counted (and committed) even though the
-/// caller's own work then stops.
+/// caller's own work then stops. The same check as a join's ([`check`]).
 pub async fn verify_code(store: &Store, phone: &Phone, code: &str, now: Timestamp) -> Result<()> {
     let mut tx = store.write().await?;
-    let used = use_code(&mut tx, phone, code, now).await;
-    if used.as_ref().is_err_and(is_wrong_code) {
-        count_miss(&mut tx, phone, now).await?;
-    }
-    tx.commit().await?;
-    used
-}
-
-/// Checks a code inside `tx` and marks it used there, so that the code is used up exactly when
-/// the work it allows commits with it (a join writes both in one transaction). A wrong code
-/// changes nothing here: the caller counts the try with [`count_miss`] where it will be kept,
-/// after rolling its own work back.
-pub async fn use_code(tx: &mut Tx, phone: &Phone, code: &str, now: Timestamp) -> Result<()> {
-    // The common case in one statement: the latest code is right and not used up.
-    const USE_RIGHT: &str = "UPDATE sms_codes SET used_at = $2 WHERE id = (SELECT id FROM sms_codes
-            WHERE phone = $1 AND used_at IS NULL AND expires_at > $2 ORDER BY created_at DESC LIMIT 1)
-        AND code_hash = $3 AND attempts < $4";
-    let used = on_db!(tx.conn(), c => sqlx::query(USE_RIGHT).bind(phone.as_str()).bind(now)
-        .bind(code_hash(phone, code.trim())).bind(MAX_ATTEMPTS).execute(c).await.map(|r| r.rows_affected()))?;
-    if used == 1 {
-        return Ok(());
-    }
-    // Why not: none, used up by tries, or wrong.
-    let Some((_, hash, attempts)) = latest(tx, phone, now).await? else {
-        return Err(Error::invalid("sms_code", "members.sms_code_expired"));
+    let live = live_codes(&mut tx, &[phone.as_str()], now).await?;
+    let checked = check(&live, phone, code, now);
+    let (used, missed) = match &checked {
+        Ok(id) => (Some(*id), None),
+        Err((_, miss)) => (None, *miss),
     };
-    if attempts >= MAX_ATTEMPTS {
-        return Err(Error::invalid("sms_code", "members.sms_too_many_attempts"));
-    }
-    debug_assert_ne!(
-        hash,
-        code_hash(phone, code.trim()),
-        "a right code was used above"
-    );
-    Err(Error::invalid("sms_code", WRONG))
+    settle(&mut tx, used.as_slice(), missed.as_slice(), now).await?;
+    tx.commit().await?;
+    checked.map(|_| ()).map_err(|(e, _)| e)
 }
 
 const WRONG: &str = "members.sms_code_wrong";
-
-/// The error of a wrong code, whose try must be counted.
-pub fn is_wrong_code(e: &Error) -> bool {
-    matches!(e, Error::Invalid { code, .. } if *code == WRONG)
-}
-
-/// Counts a wrong try against the phone's current code (five tries use it up).
-pub async fn count_miss(tx: &mut Tx, phone: &Phone, now: Timestamp) -> Result<()> {
-    if let Some((id, _, _)) = latest(tx, phone, now).await? {
-        const MISS: &str = "UPDATE sms_codes SET attempts = attempts + 1 WHERE id = $1";
-        on_db!(tx.conn(), c => sqlx::query(MISS).bind(id).execute(c).await.map(|r| r.rows_affected()))?;
-    }
-    Ok(())
-}
-
-async fn latest(
-    tx: &mut Tx,
-    phone: &Phone,
-    now: Timestamp,
-) -> Result<Option<(uuid::Uuid, String, i64)>> {
-    const LATEST: &str = "SELECT id, code_hash, attempts FROM sms_codes
-        WHERE phone = $1 AND used_at IS NULL AND expires_at > $2 ORDER BY created_at DESC LIMIT 1";
-    Ok(
-        on_db!(tx.conn(), c => sqlx::query_as(LATEST).bind(phone.as_str()).bind(now).fetch_optional(c).await)?,
-    )
-}
 
 /// A phone's unused, unexpired code, as a batch of joins checks it.
 pub(super) struct LiveCode {
@@ -282,8 +230,8 @@ pub(super) async fn live_codes(
     Ok(out)
 }
 
-/// Checks `code` against the phone's latest live code, as [`use_code`] does: the id of the code
-/// to use up, or the error together with the code whose wrong try must be counted.
+/// Checks `code` against the phone's latest live code (the newest unused, unexpired one): the
+/// id of the code to use up, or the error together with the code whose wrong try must count.
 pub(super) fn check(
     live: &HashMap<String, Vec<LiveCode>>,
     phone: &Phone,
