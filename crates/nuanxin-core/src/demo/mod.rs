@@ -417,6 +417,7 @@ pub async fn load_members(
             now: clock.now(),
             today: clock.today(),
             sms_code: None,
+            within: None,
         };
         let receipt = members::join(store, vault, target, &draft, &ctx).await?;
         if i % 7 != 3 && receipt.status == "pending" {

@@ -81,6 +81,7 @@ pub async fn joins(
                     now: clock.now(),
                     today: clock.today(),
                     sms_code: None,
+                    within: None,
                 };
                 let t = Instant::now();
                 match &queue {

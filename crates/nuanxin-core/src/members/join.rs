@@ -10,7 +10,7 @@ use super::{Channel, WorkerGroup};
 use crate::accounts::Caller;
 use crate::orgs::FieldError;
 use crate::regions::RegionCode;
-use crate::{audit, on_db, Error, Result, Role, Store, Timestamp, Tx};
+use crate::{audit, on_db, Error, Result, Role, Scope, Store, Timestamp, Tx};
 use chrono::NaiveDate;
 use nuanxin_store::new_id;
 use rand::Rng;
@@ -120,10 +120,15 @@ pub struct Consent {
     pub method: String,
 }
 
-/// What the worker (or partner) is told after a join.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq, sqlx::FromRow, utoipa::ToSchema)]
+/// What the worker (or partner) is told after a join. It names the union joined and nothing of
+/// any other membership the person may have: a join that could not prove to be the person on
+/// record reads as an ordinary pending request.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct JoinReceipt {
     pub membership_id: Uuid,
+    /// The person joined; not part of the answer (an attacker who names someone else's ID number
+    /// must not learn which person it is).
+    #[serde(skip)]
     pub person_id: Uuid,
     /// `pending`, `active`, `rejected`, `transferred`, `withdrawn`.
     pub status: String,
@@ -132,18 +137,55 @@ pub struct JoinReceipt {
     pub org_name: String,
     /// For a transfer request: the union the member comes from.
     pub transfer_from: Option<String>,
+    /// The submitter proved to be the person on record (or nobody was on record): only then may
+    /// the join page sign them in as that person. A request kept for review is not proven.
+    #[serde(skip)]
+    pub proven: bool,
 }
 
 async fn receipt(tx: &mut Tx, membership: Uuid) -> Result<JoinReceipt> {
-    const SQL: &str = "SELECT m.id AS membership_id, m.person_id, m.status, m.member_no, o.code AS org_code, o.name AS org_name,
-            f.name AS transfer_from
+    const SQL: &str = "SELECT m.id, m.person_id, m.status, m.member_no, o.code, o.name, f.name
         FROM memberships m JOIN org_units o ON o.id = m.org_id
         LEFT JOIN memberships fm ON fm.id = m.transfer_from_id LEFT JOIN org_units f ON f.id = fm.org_id
         WHERE m.id = $1";
-    Ok(
-        on_db!(tx.conn(), c => sqlx::query_as::<_, JoinReceipt>(SQL).bind(membership).fetch_one(c).await)?,
-    )
+    type Row = (
+        Uuid,
+        Uuid,
+        String,
+        Option<String>,
+        String,
+        String,
+        Option<String>,
+    );
+    let (membership_id, person_id, status, member_no, org_code, org_name, transfer_from): Row =
+        on_db!(tx.conn(), c => sqlx::query_as(SQL).bind(membership).fetch_one(c).await)?;
+    if status == REVIEW {
+        return Ok(JoinReceipt {
+            membership_id,
+            person_id,
+            status: "pending".into(),
+            member_no: None,
+            org_code,
+            org_name,
+            transfer_from: None,
+            proven: false,
+        });
+    }
+    Ok(JoinReceipt {
+        membership_id,
+        person_id,
+        status,
+        member_no,
+        org_code,
+        org_name,
+        transfer_from,
+        proven: true,
+    })
 }
+
+/// The status of a join kept for a cadre to review: it named a known person without proving to
+/// be them. It changed nothing of that person; only an approval applies its name and phone.
+pub const REVIEW: &str = "review";
 
 /// How a join came in: the channel, the consent evidence, and when.
 #[derive(Debug, Clone)]
@@ -156,6 +198,10 @@ pub struct JoinContext {
     /// join's own transaction (so a join that fails leaves the code usable). `None` where no
     /// code is asked for (partner pushes, imports, the demo).
     pub sms_code: Option<String>,
+    /// For a partner's push: the caller's scope. A known person with a membership (active or
+    /// pending) outside it is not changed by the join, which is kept for review instead. `None`
+    /// for the worker's own join (the SMS code decides) and for the operator.
+    pub within: Option<Scope>,
 }
 
 impl JoinContext {
@@ -179,6 +225,7 @@ impl JoinContext {
             now,
             today,
             sms_code: Some(sms_code.to_string()),
+            within: None,
         }
     }
 }
@@ -323,6 +370,19 @@ struct NewMembership {
     person: Uuid,
     member_no: Option<String>,
     transfer_from: Option<Uuid>,
+    /// Kept for review, and why (`phone_differs`, `member_elsewhere`).
+    review: Option<&'static str>,
+}
+
+/// A current membership (or request kept for review) of a person a round names.
+#[derive(sqlx::FromRow)]
+struct Current {
+    person: Uuid,
+    id: Uuid,
+    org: Uuid,
+    status: String,
+    path: String,
+    claimed_phone: Option<String>,
 }
 
 async fn join_round(
@@ -335,28 +395,37 @@ async fn join_round(
 ) -> Result<()> {
     let backend = tx.backend();
     let list = |n: usize, first: usize| nuanxin_store::list_placeholders(backend, n, first);
-    // 1. A request key answered before gets its first answer again (its SMS code is used up).
+    // 1. A request key answered before gets its first answer again (its SMS code is used up),
+    // but only to the same person with the same phone: a key is no way to read someone else's
+    // answer.
     let keys: Vec<&str> = round
         .iter()
         .filter_map(|&i| joins[i].draft.request_key.as_deref())
         .collect();
     if !keys.is_empty() {
         let sql = format!(
-            "SELECT request_key, id FROM memberships WHERE request_key IN ({})",
+            "SELECT m.request_key, m.id, p.id_hash, COALESCE(m.claimed_phone, p.phone) FROM memberships m
+            JOIN people p ON p.id = m.person_id WHERE m.request_key IN ({})",
             list(keys.len(), 1)
         );
-        let found: Vec<(String, Uuid)> = on_db!(tx.conn(), c => {
+        let found: Vec<(String, Uuid, String, String)> = on_db!(tx.conn(), c => {
             let mut q = sqlx::query_as(&sql);
             for k in &keys {
                 q = q.bind(*k);
             }
             q.fetch_all(c).await
         })?;
-        for (key, id) in found {
+        for (key, id, hash, phone) in found {
             for &i in round {
-                if joins[i].draft.request_key.as_deref() == Some(key.as_str()) {
-                    answers[i] = Some(Ok(receipt(tx, id).await?));
+                let d = joins[i].draft;
+                if d.request_key.as_deref() != Some(key.as_str()) {
+                    continue;
                 }
+                answers[i] = Some(if hashes[i] == hash && d.phone.as_str() == phone {
+                    Ok(receipt(tx, id).await?)
+                } else {
+                    Err(Error::conflict("request_key", "members.request_key_taken"))
+                });
             }
         }
     }
@@ -440,56 +509,133 @@ async fn join_round(
     if going.is_empty() {
         return Ok(());
     }
-    // 4. The people, registered or found by the keyed hash of the ID number; name, phone and
-    // home region follow the latest submission.
+    // 4. The people already known by the keyed hash of their ID number, and their current
+    // memberships (one active and one pending at most) and requests kept for review.
     let sql = format!(
-        "INSERT INTO people (id, id_hash, id_sealed, id_mask, name, phone, home_region, created_at, updated_at)
-        VALUES {}
-        ON CONFLICT (id_hash) DO UPDATE SET name = excluded.name, phone = excluded.phone,
-            home_region = COALESCE(excluded.home_region, people.home_region), updated_at = excluded.updated_at
-        RETURNING id, id_hash",
-        nuanxin_store::values_placeholders(backend, going.len(), 9, 1)
-    );
-    let people: Vec<(Uuid, String)> = on_db!(tx.conn(), c => {
-        let mut q = sqlx::query_as(&sql);
-        for &i in &going {
-            let (d, now) = (joins[i].draft, joins[i].ctx.now);
-            q = q.bind(new_id()).bind(hashes[i].as_str()).bind(vault.seal(&d.id)).bind(d.id.mask()).bind(d.name.as_str())
-                .bind(d.phone.as_str()).bind(d.home_region.as_ref().map(|r| r.as_str())).bind(now).bind(now);
-        }
-        q.fetch_all(c).await
-    })?;
-    let person: HashMap<String, Uuid> = people.into_iter().map(|(id, h)| (h, id)).collect();
-    // 5. Their active memberships and pending requests: one active membership per person.
-    let sql = format!(
-        "SELECT person_id, id, org_id, status FROM memberships
-        WHERE status IN ('active', 'pending') AND person_id IN ({})",
+        "SELECT id_hash, id, phone FROM people WHERE id_hash IN ({})",
         list(going.len(), 1)
     );
-    let current: Vec<(Uuid, Uuid, Uuid, String)> = on_db!(tx.conn(), c => {
+    let known: Vec<(String, Uuid, String)> = on_db!(tx.conn(), c => {
         let mut q = sqlx::query_as(&sql);
         for &i in &going {
-            q = q.bind(person[&hashes[i]]);
+            q = q.bind(hashes[i].as_str());
         }
         q.fetch_all(c).await
     })?;
+    let known: HashMap<String, (Uuid, String)> = known
+        .into_iter()
+        .map(|(hash, id, phone)| (hash, (id, phone)))
+        .collect();
+    let mut current: Vec<Current> = Vec::new();
+    if !known.is_empty() {
+        let sql = format!(
+            "SELECT m.person_id AS person, m.id, m.org_id AS org, m.status, o.path, m.claimed_phone FROM memberships m
+            JOIN org_units o ON o.id = m.org_id
+            WHERE m.status IN ('active', 'pending', 'review') AND m.person_id IN ({})",
+            list(known.len(), 1)
+        );
+        current = on_db!(tx.conn(), c => {
+            let mut q = sqlx::query_as(&sql);
+            for (id, _) in known.values() {
+                q = q.bind(*id);
+            }
+            q.fetch_all(c).await
+        })?;
+    }
+    // A join that names a known person without proving to be them changes nothing of that
+    // person: the SMS code proves only the phone typed, and a partner or import is trusted only
+    // with the people of its own scope.
+    let review: HashMap<usize, &'static str> = going
+        .iter()
+        .filter_map(|&i| {
+            let (person, phone) = known.get(&hashes[i])?;
+            let ctx = joins[i].ctx;
+            if ctx.sms_code.is_some() && phone != joins[i].draft.phone.as_str() {
+                return Some((i, "phone_differs"));
+            }
+            let outside = ctx.within.as_ref().is_some_and(|scope| {
+                current.iter().any(|m| {
+                    m.person == *person
+                        && (m.status == "active" || m.status == "pending")
+                        && scope.role_at(&m.path).is_none()
+                })
+            });
+            outside.then_some((i, "member_elsewhere"))
+        })
+        .collect();
+    // 5. The others are registered, or found; name, phone and home region follow the latest
+    // submission.
+    let proven: Vec<usize> = going
+        .iter()
+        .copied()
+        .filter(|i| !review.contains_key(i))
+        .collect();
+    let mut person: HashMap<String, Uuid> = known
+        .iter()
+        .map(|(hash, (id, _))| (hash.clone(), *id))
+        .collect();
+    if !proven.is_empty() {
+        let sql = format!(
+            "INSERT INTO people (id, id_hash, id_sealed, id_mask, name, phone, home_region, created_at, updated_at)
+            VALUES {}
+            ON CONFLICT (id_hash) DO UPDATE SET name = excluded.name, phone = excluded.phone,
+                home_region = COALESCE(excluded.home_region, people.home_region), updated_at = excluded.updated_at
+            RETURNING id, id_hash",
+            nuanxin_store::values_placeholders(backend, proven.len(), 9, 1)
+        );
+        let people: Vec<(Uuid, String)> = on_db!(tx.conn(), c => {
+            let mut q = sqlx::query_as(&sql);
+            for &i in &proven {
+                let (d, now) = (joins[i].draft, joins[i].ctx.now);
+                q = q.bind(new_id()).bind(hashes[i].as_str()).bind(vault.seal(&d.id)).bind(d.id.mask()).bind(d.name.as_str())
+                    .bind(d.phone.as_str()).bind(d.home_region.as_ref().map(|r| r.as_str())).bind(now).bind(now);
+            }
+            q.fetch_all(c).await
+        })?;
+        person.extend(people.into_iter().map(|(id, h)| (h, id)));
+    }
     let mut withdrawn: Vec<Uuid> = Vec::new();
     let mut written: Vec<NewMembership> = Vec::new();
     let mut look_up: Vec<(usize, Uuid)> = Vec::new();
     for &i in &going {
         let (target, person) = (joins[i].target, person[&hashes[i]]);
-        let of = |status: &str| current.iter().find(|m| m.0 == person && m.3 == status);
+        if let Some(&reason) = review.get(&i) {
+            let phone = joins[i].draft.phone.as_str();
+            let asked = current.iter().find(|m| {
+                m.person == person
+                    && m.status == REVIEW
+                    && m.org == target.org_id
+                    && m.claimed_phone.as_deref() == Some(phone)
+            });
+            match asked {
+                Some(m) => look_up.push((i, m.id)), // kept for review already
+                None => written.push(NewMembership {
+                    join: i,
+                    id: new_id(),
+                    person,
+                    member_no: None,
+                    transfer_from: None,
+                    review: Some(reason),
+                }),
+            }
+            continue;
+        }
+        let of = |status: &str| {
+            current
+                .iter()
+                .find(|m| m.person == person && m.status == status)
+        };
         let (active, pending) = (of("active"), of("pending"));
-        if let Some(a) = active.filter(|a| a.2 == target.org_id) {
-            look_up.push((i, a.1)); // a member already: the membership as it is
+        if let Some(a) = active.filter(|a| a.org == target.org_id) {
+            look_up.push((i, a.id)); // a member already: the membership as it is
             continue;
         }
         if let Some(p) = pending {
-            if p.2 == target.org_id {
-                look_up.push((i, p.1)); // asked already: the request as it is
+            if p.org == target.org_id {
+                look_up.push((i, p.id)); // asked already: the request as it is
                 continue;
             }
-            withdrawn.push(p.1); // a request at another union is replaced by this one
+            withdrawn.push(p.id); // a request at another union is replaced by this one
         }
         // A join the union approves automatically is written active at once, with both events.
         // Its number is not looked up first: the unique index refuses a number already given
@@ -503,7 +649,8 @@ async fn join_round(
             id: new_id(),
             person,
             member_no,
-            transfer_from: active.map(|a| a.1),
+            transfer_from: active.map(|a| a.id),
+            review: None,
         });
     }
     // 6. The writes.
@@ -526,8 +673,8 @@ async fn join_round(
     }
     for m in &written {
         let j = joins[m.join];
-        if m.transfer_from.is_some() {
-            look_up.push((m.join, m.id)); // a transfer request: the answer names the old union
+        if m.transfer_from.is_some() || m.review.is_some() {
+            look_up.push((m.join, m.id)); // the answer as the stored request reads
             continue;
         }
         answers[m.join] = Some(Ok(JoinReceipt {
@@ -543,6 +690,7 @@ async fn join_round(
             org_code: j.target.org_code.clone(),
             org_name: j.target.org_name.clone(),
             transfer_from: None,
+            proven: true,
         }));
     }
     for (i, id) in look_up {
@@ -562,21 +710,27 @@ async fn write_memberships(
     let sql = format!(
         "INSERT INTO memberships (id, person_id, org_id, status, member_no, joined_on, decided_at, worker_group,
             employer, work_region, channel, join_code_id, transfer_from_id, request_key, consent_at, consent_by, consent_method,
-            requested_at, updated_at)
+            requested_at, updated_at, claimed_name, claimed_phone, review_reason)
         VALUES {}",
-        nuanxin_store::values_placeholders(backend, written.len(), 19, 1)
+        nuanxin_store::values_placeholders(backend, written.len(), 22, 1)
     );
     on_db!(tx.conn(), c => {
         let mut q = sqlx::query(&sql);
         for m in written {
             let JoinRef { target, draft: d, ctx } = joins[m.join];
             let active = m.member_no.is_some();
-            q = q.bind(m.id).bind(m.person).bind(target.org_id).bind(if active { "active" } else { "pending" })
+            let status = match (active, m.review) {
+                (true, _) => "active",
+                (false, Some(_)) => REVIEW,
+                (false, None) => "pending",
+            };
+            q = q.bind(m.id).bind(m.person).bind(target.org_id).bind(status)
                 .bind(m.member_no.as_deref()).bind(active.then_some(ctx.today)).bind(active.then_some(ctx.now))
                 .bind(d.group.as_str()).bind(d.employer.as_deref()).bind(d.work_region.as_ref().map(|r| r.as_str()))
                 .bind(ctx.channel.as_str()).bind(Some(target.code_id).filter(|c| !c.is_nil())).bind(m.transfer_from)
                 .bind(d.request_key.as_deref()).bind(ctx.consent.at).bind(ctx.consent.by.as_str())
-                .bind(ctx.consent.method.as_str()).bind(ctx.now).bind(ctx.now);
+                .bind(ctx.consent.method.as_str()).bind(ctx.now).bind(ctx.now)
+                .bind(m.review.map(|_| d.name.as_str())).bind(m.review.map(|_| d.phone.as_str())).bind(m.review);
         }
         q.execute(c).await.map(|r| r.rows_affected())
     })?;
@@ -727,10 +881,11 @@ pub async fn decide(
             Some(r) if r < Role::Staff => return Err(Error::Forbidden),
             _ => {}
         }
-        if status != "pending" {
+        if status != "pending" && status != REVIEW {
             return Err(Error::conflict("status", "members.not_pending"));
         }
         match decision {
+            Decision::Approve if status == REVIEW => approve_review(tx, caller, *id).await?,
             Decision::Approve => {
                 activate(tx, *id, caller.at, caller.today, &caller.actor.name).await?;
             }
@@ -770,6 +925,38 @@ pub async fn decide(
         .await?;
     }
     Ok(ids.len())
+}
+
+/// Approves a request kept for review: the cadre has checked that the submitter is the person
+/// (in person, or by calling the phone on record), so the name and phone submitted become the
+/// person's. A member of this union already keeps their membership (the request only brought
+/// the new phone); otherwise the request becomes an ordinary one, a transfer where the person is
+/// a member elsewhere, and is approved as such (a request pending elsewhere gives way).
+async fn approve_review(tx: &mut Tx, caller: &Caller, membership: Uuid) -> Result<()> {
+    const ROW: &str =
+        "SELECT person_id, org_id, claimed_name, claimed_phone FROM memberships WHERE id = $1";
+    let (person, org, name, phone): (Uuid, Uuid, Option<String>, Option<String>) =
+        on_db!(tx.conn(), c => sqlx::query_as(ROW).bind(membership).fetch_one(c).await)?;
+    const PERSON: &str = "UPDATE people SET name = COALESCE($2, name), phone = COALESCE($3, phone), updated_at = $4 WHERE id = $1";
+    on_db!(tx.conn(), c => sqlx::query(PERSON).bind(person).bind(&name).bind(&phone).bind(caller.at)
+        .execute(c).await.map(|r| r.rows_affected()))?;
+    const ACTIVE: &str =
+        "SELECT id, org_id FROM memberships WHERE person_id = $1 AND status = 'active'";
+    let active: Option<(Uuid, Uuid)> =
+        on_db!(tx.conn(), c => sqlx::query_as(ACTIVE).bind(person).fetch_optional(c).await)?;
+    if active.is_some_and(|(_, at)| at == org) {
+        const DONE: &str = "UPDATE memberships SET status = 'withdrawn', reason = 'confirmed', decided_at = $2, decided_by = $3, updated_at = $2 WHERE id = $1";
+        on_db!(tx.conn(), c => sqlx::query(DONE).bind(membership).bind(caller.at).bind(caller.actor.account_id)
+            .execute(c).await.map(|r| r.rows_affected()))?;
+        return Ok(());
+    }
+    const GIVE_WAY: &str = "UPDATE memberships SET status = 'withdrawn', updated_at = $2 WHERE person_id = $1 AND status = 'pending'";
+    on_db!(tx.conn(), c => sqlx::query(GIVE_WAY).bind(person).bind(caller.at).execute(c).await.map(|r| r.rows_affected()))?;
+    const PENDING: &str = "UPDATE memberships SET status = 'pending', transfer_from_id = $2, updated_at = $3 WHERE id = $1";
+    on_db!(tx.conn(), c => sqlx::query(PENDING).bind(membership).bind(active.map(|(id, _)| id)).bind(caller.at)
+        .execute(c).await.map(|r| r.rows_affected()))?;
+    activate(tx, membership, caller.at, caller.today, &caller.actor.name).await?;
+    Ok(())
 }
 
 /// Group commit for joins: a writer takes the joins waiting in the queue (at most 64), writes

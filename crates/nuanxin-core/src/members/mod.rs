@@ -23,7 +23,10 @@ pub use join::{
     decide, join, join_many, Consent, Decision, JoinContext, JoinDraft, JoinInput, JoinQueue,
     JoinReceipt,
 };
-pub use queries::{for_each, get, list, reseal_all, reveal_id, MemberFilter, MemberRow};
+pub use queries::{
+    for_each, get, list, reseal_all, reveal_id, search, MemberFilter, MemberRow,
+    EXACT_SEARCHES_PER_HOUR,
+};
 
 use serde::Serialize;
 

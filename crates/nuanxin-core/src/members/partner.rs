@@ -239,6 +239,7 @@ pub async fn push(
                     now: caller.at,
                     today: caller.today,
                     sms_code: None,
+                    within: Some(caller.scope.clone()),
                 };
                 let receipt: JoinReceipt = join(store, vault, &target, &draft, &ctx).await?;
                 let outcome = match (receipt.status.as_str(), receipt.transfer_from.is_some()) {

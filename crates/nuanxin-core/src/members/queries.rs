@@ -29,6 +29,9 @@ pub struct MemberRow {
     pub requested_at: i64,
     /// For a transfer request: the union the member comes from.
     pub transfer_from: Option<String>,
+    /// A request kept for review (status `review`): why (`phone_differs`, `member_elsewhere`).
+    /// Its name and phone are those submitted, not the person's on record.
+    pub review: Option<String>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -42,14 +45,136 @@ pub struct MemberFilter {
     pub event: Option<Uuid>,
 }
 
-const SELECT: &str = "SELECT m.id, m.member_no, p.name, p.id_mask AS id_number, p.phone, m.worker_group AS \"group\", m.employer,
-        o.code AS org_code, o.name AS org_name, m.status, m.channel, m.joined_on, m.requested_at, f.name AS transfer_from
+const SELECT: &str = "SELECT m.id, m.member_no, COALESCE(m.claimed_name, p.name) AS name, p.id_mask AS id_number,
+        COALESCE(m.claimed_phone, p.phone) AS phone, m.worker_group AS \"group\", m.employer,
+        o.code AS org_code, o.name AS org_name, m.status, m.channel, m.joined_on, m.requested_at, f.name AS transfer_from,
+        m.review_reason AS review
     FROM memberships m
     JOIN people p ON p.id = m.person_id
     JOIN org_units o ON o.id = m.org_id
     LEFT JOIN memberships fm ON fm.id = m.transfer_from_id LEFT JOIN org_units f ON f.id = fm.org_id";
 
-/// Memberships at units in scope, newest request first.
+/// Searches by a whole ID number or phone an account may make per hour (each is audited).
+pub const EXACT_SEARCHES_PER_HOUR: i64 = 60;
+
+/// What a search text names: one person exactly (a whole ID number or phone), or not.
+enum SearchText {
+    Id(ResidentId),
+    Phone(super::identity::Phone),
+    Other(String),
+}
+
+impl SearchText {
+    fn of(filter: &MemberFilter) -> Option<SearchText> {
+        let q = filter
+            .q
+            .as_deref()
+            .map(str::trim)
+            .filter(|q| !q.is_empty())?;
+        // A search is not a registration: any birth date will do.
+        Some(
+            if let Ok(id) = ResidentId::parse(q, chrono::NaiveDate::MAX) {
+                SearchText::Id(id)
+            } else if let Ok(phone) = super::identity::Phone::parse(q) {
+                SearchText::Phone(phone)
+            } else {
+                SearchText::Other(q.to_string())
+            },
+        )
+    }
+
+    fn is_exact(&self) -> bool {
+        !matches!(self, SearchText::Other(_))
+    }
+
+    /// The text as the audit log may keep it: never a whole ID number or phone, nor any long
+    /// run of digits that could be one.
+    fn for_audit(&self) -> String {
+        match self {
+            SearchText::Id(id) => id.mask(),
+            SearchText::Phone(p) => p.mask(),
+            SearchText::Other(q) => audit::mask_digit_runs(q),
+        }
+    }
+}
+
+/// A search by a whole ID number or phone needs the right to reveal one (admin of the unit):
+/// otherwise a viewer could recover a masked number in 10^4 to 10^5 tries. It covers only the
+/// subtrees where the caller is admin; an account that is admin nowhere in the scope gets an
+/// error on the search field.
+fn exact_search_scope(scope: &Scope) -> Result<Scope> {
+    let admin: Vec<_> = scope
+        .roots()
+        .iter()
+        .filter(|r| r.role == Role::Admin)
+        .cloned()
+        .collect();
+    if admin.is_empty() {
+        return Err(Error::invalid("q", "members.search_needs_reveal"));
+    }
+    Ok(Scope::of_roots(admin))
+}
+
+/// Counts a search by a whole ID number or phone against the caller's hourly limit and audits
+/// it (masked), in `tx`; nothing for other searches.
+pub(super) async fn note_exact_search(
+    tx: &mut Tx,
+    caller: &Caller,
+    filter: &MemberFilter,
+) -> Result<()> {
+    let Some(text) = SearchText::of(filter).filter(SearchText::is_exact) else {
+        return Ok(());
+    };
+    exact_search_scope(&caller.scope)?;
+    let who = match caller.actor.account_id {
+        Some(id) => id.to_string(),
+        None => caller.actor.name.clone(),
+    };
+    let key = format!("member-search:{who}");
+    let hour = 3_600_000;
+    if !crate::accounts::rate_limit_in(tx, &key, EXACT_SEARCHES_PER_HOUR, hour, caller.at).await? {
+        return Err(Error::RateLimited);
+    }
+    audit::record(
+        tx,
+        &caller.actor,
+        caller.at,
+        "members.search_exact",
+        &text.for_audit(),
+        caller.scope.roots().first().map(|r| r.path.as_str()),
+        serde_json::json!({"org": filter.org}),
+    )
+    .await
+}
+
+/// The filter as the audit log may keep it (search text masked).
+pub(super) fn filter_for_audit(filter: &MemberFilter) -> serde_json::Value {
+    serde_json::json!({
+        "org": filter.org,
+        "q": SearchText::of(filter).map(|t| t.for_audit()),
+        "status": filter.status,
+    })
+}
+
+/// A page of the members the caller searches for: the one entry for a search typed by a user.
+/// A search by a whole ID number or phone is limited and audited first (its own transaction,
+/// so that a refused or failed list still counts), then listed.
+pub async fn search(
+    store: &crate::Store,
+    caller: &Caller,
+    vault: &IdVault,
+    filter: &MemberFilter,
+    page: PageRequest,
+) -> Result<Page<MemberRow>> {
+    if SearchText::of(filter).is_some_and(|t| t.is_exact()) {
+        let mut tx = store.write().await?;
+        note_exact_search(&mut tx, caller, filter).await?;
+        tx.commit().await?;
+    }
+    let mut tx = store.read().await?;
+    list(&mut tx, &caller.scope, vault, filter, page).await
+}
+
 /// The WHERE clause of a member filter within the caller's scope.
 async fn filter_sql(
     tx: &mut Tx,
@@ -57,6 +182,15 @@ async fn filter_sql(
     vault: &IdVault,
     filter: &MemberFilter,
 ) -> Result<Sql> {
+    let text = SearchText::of(filter);
+    let exact_scope;
+    let scope = match &text {
+        Some(t) if t.is_exact() => {
+            exact_scope = exact_search_scope(scope)?;
+            &exact_scope
+        }
+        _ => scope,
+    };
     let narrowed = match filter.org.as_deref().filter(|o| !o.trim().is_empty()) {
         Some(code) => {
             let unit = orgs::get(tx, scope, code).await?;
@@ -77,28 +211,35 @@ async fn filter_sql(
         .as_deref()
         .filter(|s| !s.is_empty() && *s != "all" && *s != "transfer_out")
     {
-        w.push(" AND m.status = ").arg(status);
+        if status == "pending" {
+            // Requests kept for review wait for a decision too.
+            w.push(" AND m.status IN ('pending', 'review')");
+        } else {
+            w.push(" AND m.status = ").arg(status);
+        }
     } else if filter.status.is_none() {
-        w.push(" AND m.status IN ('active', 'pending')");
+        w.push(" AND m.status IN ('active', 'pending', 'review')");
     }
     if let Some(event) = filter.event {
         w.push(" AND m.join_code_id = (SELECT join_code_id FROM join_events WHERE id = ")
             .arg(event)
             .push(")");
     }
-    if let Some(q) = filter.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
-        // A search is not a registration: any birth date will do.
-        if let Ok(id) = ResidentId::parse(q, chrono::NaiveDate::MAX) {
+    match text {
+        Some(SearchText::Id(id)) => {
             w.push(" AND p.id_hash = ").arg(vault.lookup_hash(&id));
-        } else if let Ok(phone) = super::identity::Phone::parse(q) {
+        }
+        Some(SearchText::Phone(phone)) => {
             w.push(" AND p.phone = ").arg(phone.as_str().to_string());
-        } else {
+        }
+        Some(SearchText::Other(q)) => {
             w.push(" AND (p.name LIKE ")
                 .arg(format!("%{q}%"))
                 .push(" OR m.member_no = ")
-                .arg(q.to_string())
+                .arg(q)
                 .push(")");
         }
+        None => {}
     }
     Ok(w)
 }

@@ -75,12 +75,14 @@ pub const COLUMNS: [Column; 11] = [
     },
 ];
 
-/// A row that named a person who is already a member.
+/// A row that named a person who is already a member, or who belongs to a union outside the
+/// caller's scope: the import changes nothing of them. Their number and union are given only
+/// where the caller's scope holds them.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Matched {
     pub row: usize,
     pub member_no: Option<String>,
-    pub org_code: String,
+    pub org_code: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -404,8 +406,8 @@ impl Checker {
     }
 }
 
-/// Writes one batch of checked rows: rows whose person is already an active member anywhere are
-/// reported as matched; the others register (or update) the person, withdraw a request pending
+/// Writes one batch of checked rows: rows whose person is already an active member anywhere, or
+/// has a request pending at a union outside the caller's scope, are reported as matched; the others register (or update) the person, withdraw a request pending
 /// elsewhere (the union's register is the record), and become active members with a new number
 /// and a `joined` event on their date. Returns how many became members.
 async fn write_batch(
@@ -421,14 +423,21 @@ async fn write_batch(
     }
     let backend = tx.backend();
     let list = |n: usize| nuanxin_store::list_placeholders(backend, n, 1);
-    // The people the batch names who are known already, with their active membership if any.
+    // The people the batch names who are known already, with their current memberships.
     let known_sql = format!(
-        "SELECT p.id_hash, p.id, m.member_no, o.code FROM people p
-        LEFT JOIN memberships m ON m.person_id = p.id AND m.status = 'active'
+        "SELECT p.id_hash, p.id, m.status, m.member_no, o.code, o.path FROM people p
+        LEFT JOIN memberships m ON m.person_id = p.id AND m.status IN ('active', 'pending')
         LEFT JOIN org_units o ON o.id = m.org_id WHERE p.id_hash IN ({})",
         list(batch.len())
     );
-    type Known = (String, Uuid, Option<String>, Option<String>);
+    type Known = (
+        String,
+        Uuid,
+        Option<String>,
+        Option<String>,
+        Option<String>,
+        Option<String>,
+    );
     let known: Vec<Known> = on_db!(tx.conn(), c => {
         let mut q = sqlx::query_as(&known_sql);
         for r in &batch {
@@ -437,20 +446,39 @@ async fn write_batch(
         q.fetch_all(c).await
     })?;
     let mut person: HashMap<String, Uuid> = HashMap::with_capacity(batch.len());
-    let mut active: HashMap<String, (Option<String>, String)> = HashMap::new();
-    for (hash, id, member_no, org_code) in known {
-        if let Some(org_code) = org_code {
-            active.insert(hash.clone(), (member_no, org_code));
+    // Rows whose person is a member already, or belongs to a union outside the caller's scope
+    // (a member or a request there): the sheet changes nothing of them, and the report names
+    // their union and number only where the caller may see them.
+    let mut taken: HashMap<String, Matched> = HashMap::new();
+    for (hash, id, status, member_no, org_code, path) in known {
+        person.insert(hash.clone(), id);
+        let (Some(status), Some(org_code), Some(path)) = (status, org_code, path) else {
+            continue;
+        };
+        let seen = caller.scope.role_at(&path).is_some();
+        if status == "active" && seen {
+            taken.insert(
+                hash,
+                Matched {
+                    row: 0,
+                    member_no,
+                    org_code: Some(org_code),
+                },
+            );
+        } else if !seen {
+            taken.entry(hash).or_insert(Matched {
+                row: 0,
+                member_no: None,
+                org_code: None,
+            });
         }
-        person.insert(hash, id);
     }
     let mut rows = Vec::with_capacity(batch.len());
     for r in batch {
-        match active.get(&r.hash) {
-            Some((member_no, org_code)) => matched.push(Matched {
+        match taken.get(&r.hash) {
+            Some(m) => matched.push(Matched {
                 row: r.row,
-                member_no: member_no.clone(),
-                org_code: org_code.clone(),
+                ..m.clone()
             }),
             None => rows.push(r),
         }
@@ -633,13 +661,17 @@ pub const EXPORT_HEADERS: [&str; 11] = [
 ];
 
 /// The members matching `filter` as an xlsx workbook (ID numbers masked), streamed from the
-/// database into the workbook in constant memory; returns the file and how many rows.
+/// database into the workbook in constant memory; returns the file and how many rows. `tx` is
+/// a write transaction: the export is audited in it (the search text masked), and a search by a
+/// whole ID number or phone counts against the caller's limit as on the list.
 pub async fn export_xlsx(
     tx: &mut crate::Tx,
-    scope: &crate::Scope,
+    caller: &Caller,
     vault: &super::id_vault::IdVault,
     filter: &super::MemberFilter,
 ) -> crate::Result<(Vec<u8>, u64)> {
+    super::queries::note_exact_search(tx, caller, filter).await?;
+    let scope = &caller.scope;
     let mut sheet = crate::sheets::XlsxStream::new(
         "会员",
         &EXPORT_HEADERS,
@@ -667,6 +699,16 @@ pub async fn export_xlsx(
             ])
             .map_err(crate::Error::Internal)
     })
+    .await?;
+    crate::audit::record(
+        tx,
+        &caller.actor,
+        caller.at,
+        "members.export",
+        &format!("{n} rows"),
+        scope.roots().first().map(|r| r.path.as_str()),
+        super::queries::filter_for_audit(filter),
+    )
     .await?;
     Ok((sheet.finish().map_err(crate::Error::Internal)?, n))
 }

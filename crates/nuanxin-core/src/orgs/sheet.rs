@@ -271,7 +271,7 @@ pub async fn export(
         "orgs.export",
         &format!("{} rows", rows.len()),
         caller.scope.roots().first().map(|r| r.path.as_str()),
-        serde_json::json!({"q": filter.q, "under": filter.under}),
+        serde_json::json!({"q": filter.q.as_deref().map(crate::audit::mask_digit_runs), "under": filter.under}),
     )
     .await?;
     Ok((headers, rows))

@@ -333,6 +333,17 @@ pub async fn submit(
                     );
                     let receipt = state.joins.join(&target, &draft, &ctx).await;
                     match receipt {
+                        Ok(receipt) if !receipt.proven => {
+                            // Kept for a cadre to review: nobody is signed in as the person the
+                            // ID number names, and the page says no more than a request does.
+                            return notice(
+                                lang,
+                                format!("/j/{code}"),
+                                StatusCode::OK,
+                                "join.received",
+                                "join.received_body",
+                            );
+                        }
                         Ok(receipt) => {
                             let token =
                                 sessions::start(&state.store, receipt.person_id, now).await?;

@@ -31,7 +31,6 @@ pub async fn list(
     ApiAuth(auth): ApiAuth,
     Query(p): Query<ListParams>,
 ) -> Result<Json<Page<MemberRow>>, ApiError> {
-    let mut tx = state.store.read().await?;
     let filter = MemberFilter {
         org: p.org,
         q: p.q,
@@ -39,9 +38,9 @@ pub async fn list(
         event: None,
     };
     Ok(Json(
-        members::list(
-            &mut tx,
-            &auth.caller.scope,
+        members::search(
+            &state.store,
+            &auth.caller,
             &state.vault,
             &filter,
             PageRequest::new(p.page, p.per_page),

@@ -92,17 +92,31 @@ async fn list_page(
     state: &AppState,
     auth: &Auth,
     query: ListQuery,
-    message: Option<&'static str>,
+    mut message: Option<&'static str>,
 ) -> Result<Html<String>, PageError> {
-    let mut tx = state.store.read().await?;
-    let page = members::list(
-        &mut tx,
-        &auth.caller.scope,
+    let request = PageRequest::new(query.page, Some(50));
+    let found = members::search(
+        &state.store,
+        &auth.caller,
         &state.vault,
         &query.filter(),
-        PageRequest::new(query.page, Some(50)),
+        request,
     )
-    .await?;
+    .await;
+    // A search the caller may not make (or too many) says why on the page, with no rows.
+    let page = match found {
+        Ok(page) => page,
+        Err(e @ (Error::Invalid { .. } | Error::RateLimited)) => {
+            message = Some(e.code());
+            Page {
+                items: Vec::new(),
+                total: 0,
+                page: request.page,
+                per_page: request.per_page,
+            }
+        }
+        Err(e) => return Err(e.into()),
+    };
     let ctx = Ctx::new(
         auth,
         "members",
@@ -246,21 +260,11 @@ pub async fn export(
     Query(query): Query<ListQuery>,
 ) -> Result<Response, PageError> {
     let mut tx = state.store.write().await?;
-    let (bytes, rows) = nuanxin_core::members::sheet::export_xlsx(
+    let (bytes, _rows) = nuanxin_core::members::sheet::export_xlsx(
         &mut tx,
-        &auth.caller.scope,
+        &auth.caller,
         &state.vault,
         &query.filter(),
-    )
-    .await?;
-    nuanxin_core::audit::record(
-        &mut tx,
-        &auth.caller.actor,
-        auth.caller.at,
-        "members.export",
-        &format!("{rows} rows"),
-        auth.caller.scope.roots().first().map(|r| r.path.as_str()),
-        serde_json::json!({"org": query.org, "q": query.q}),
     )
     .await?;
     tx.commit().await?;

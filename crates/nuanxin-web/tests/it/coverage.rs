@@ -55,6 +55,7 @@ fn ctx() -> JoinContext {
         now: TEST_NOW,
         today: today(),
         sms_code: None,
+        within: None,
     }
 }
 

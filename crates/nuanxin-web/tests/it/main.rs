@@ -3,6 +3,7 @@
 mod accounts;
 mod coverage;
 mod e2e;
+mod join_trust;
 mod members;
 mod orgs;
 mod poster;

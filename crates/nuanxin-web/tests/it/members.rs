@@ -113,6 +113,7 @@ fn ctx() -> JoinContext {
         now: TEST_NOW,
         today: chrono::NaiveDate::from_ymd_opt(2026, 11, 23).unwrap(),
         sms_code: None,
+        within: None,
     }
 }
 
@@ -656,7 +657,7 @@ both_backends! {
         ]);
         assert_eq!(rep.matched.len(), 1);
         let m = &rep.matched[0];
-        assert_eq!((m.row, m.org_code.as_str()), (2_602, "JU371502001"), "张三 is matched to his Gulou membership");
+        assert_eq!((m.row, m.org_code.as_deref()), (2_602, Some("JU371502001")), "张三 is matched to his Gulou membership");
         assert!(m.member_no.as_deref().is_some_and(|n| n.starts_with("37150226")), "{m:?}");
         assert!(progress.len() >= 3 && progress.last() == Some(&(2_602, 2_602)), "{progress:?}");
 

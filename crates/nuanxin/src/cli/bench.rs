@@ -171,10 +171,10 @@ pub async fn run(cmd: BenchCommand) -> anyhow::Result<ExitCode> {
             let clock = nuanxin_core::clock::Clock::system();
             let caller = nuanxin_core::accounts::Caller::operator(&clock);
             let started = std::time::Instant::now();
-            let mut tx = store.read().await?;
+            let mut tx = store.write().await?;
             let (bytes, rows) = nuanxin_core::members::sheet::export_xlsx(
                 &mut tx,
-                &caller.scope,
+                &caller,
                 &super::serve::vault()?,
                 &nuanxin_core::members::MemberFilter::default(),
             )

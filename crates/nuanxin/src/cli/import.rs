@@ -295,7 +295,7 @@ async fn members(
                 "第 {} 行 · 已是会员 {} ({})",
                 m.row,
                 m.member_no.as_deref().unwrap_or("-"),
-                m.org_code
+                m.org_code.as_deref().unwrap_or("-")
             );
         }
         let verb = if dry_run {
