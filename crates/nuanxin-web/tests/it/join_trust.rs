@@ -277,6 +277,37 @@ both_backends! {
         let mut gulou = app.demo_user("gulou").await; // the old session timed out meanwhile
         assert_eq!(gulou.get(&format!("/api/v1/members?q={ZHANG_PHONE}")).await.status, 200, "a new hour");
     }
+
+    async fn a_visit_to_me_reads_and_writes_its_session_at_most_once_a_minute(app: TestApp) {
+        app.load_demo().await;
+        let mut gulou = app.demo_user("gulou").await;
+        zhang_is_a_member_of_gulou(&app, &mut gulou).await;
+        let mut worker = app.anonymous();
+        app.clock.advance(61_000);
+        worker.post_form("/me/login", &[("action", "sms"), ("phone", ZHANG_PHONE)], false).await;
+        let sms = app.sms.last_code(ZHANG_PHONE).unwrap();
+        let r = worker.post_form("/me/login", &[("action", "login"), ("phone", ZHANG_PHONE), ("sms_code", &sms)], false).await;
+        assert_eq!(r.location(), Some("/me"), "{}", r.text());
+        let seen = "SELECT MAX(last_seen_at) FROM member_sessions";
+        let first = app.count(seen).await;
+        app.clock.advance(10_000);
+        assert_eq!(worker.get("/me").await.status, 200);
+        assert_eq!(app.count(seen).await, first, "a visit within the minute writes nothing");
+        // While a writer holds the database (SQLite has one), visits with the live cookie and
+        // with any made-up cookie are still answered: they only read.
+        let held = app.store.write().await.unwrap();
+        let mut stranger = app.anonymous();
+        stranger.cookies.insert("nx_member".into(), "made-up-token".into());
+        let wait = std::time::Duration::from_secs(30);
+        let r = tokio::time::timeout(wait, stranger.get("/me")).await.expect("a made-up cookie takes no write lock");
+        assert!(r.location().is_some_and(|l| l.starts_with("/me/login")));
+        let r = tokio::time::timeout(wait, worker.get("/me")).await.expect("a visit within the minute takes no write lock");
+        assert_eq!(r.status, 200);
+        drop(held);
+        app.clock.advance(61_000);
+        assert_eq!(worker.get("/me").await.status, 200);
+        assert_eq!(app.count(seen).await, first + 71_000, "the first visit of a new minute keeps the session alive");
+    }
 }
 
 fn check_char(body17: &str) -> char {
