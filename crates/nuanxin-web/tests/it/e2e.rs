@@ -403,6 +403,25 @@ async fn worker_and_cadre_pages_have_no_serious_accessibility_violations() {
     let Some(b) = Browser::open(&app, 390, 844).await else {
         return app.finish().await;
     };
+    // A request and a second one naming the same ID number from another phone (kept to verify).
+    for (phone, key) in [("13806351234", "a11y-1"), ("13900000666", "a11y-2")] {
+        let mut w = app.anonymous();
+        app.clock.advance(61_000);
+        w.post_json(
+            &format!("/api/v1/join/{code}/sms"),
+            serde_json::json!({"phone": phone}),
+        )
+        .await;
+        let sms = app.sms.last_code(phone).unwrap();
+        let r = w
+            .post_json(
+                &format!("/api/v1/join/{code}"),
+                serde_json::json!({"name": "张三", "id_number": "371502199001011234", "phone": phone,
+                    "group": "delivery_rider", "consent": true, "request_key": key, "sms_code": sms}),
+            )
+            .await;
+        assert_eq!(r.status, 200, "{}", r.text());
+    }
     let mut found = Vec::new();
     nuanxin_core::demo::load_stations(&app.store, &app.clock)
         .await
@@ -445,6 +464,7 @@ async fn worker_and_cadre_pages_have_no_serious_accessibility_violations() {
         "/orgs/F371502001",
         "/orgs",
         "/members?status=all",
+        "/members?status=pending",
         "/orgs/JU371502001/join-code",
         "/orgs/new?parent=F371502001",
         "/stations",
