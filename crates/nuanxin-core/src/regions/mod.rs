@@ -10,7 +10,7 @@ pub use queries::{
     ancestors, children, ensure_builtin, get, require, search, upsert_rows, with_parents, Region,
     RegionRow,
 };
-pub use villages::{import_villages, VillageImport};
+pub use villages::{import_villages, read_villages, SkippedRow, VillageImport};
 
 use crate::{Error, Result};
 use serde::Serialize;

@@ -35,6 +35,22 @@ pub async fn run(database: &str, cmd: RegionsCommand) -> anyhow::Result<ExitCode
     match result {
         Ok(r) => {
             println!("{} villages imported", r.imported);
+            if !r.skipped.is_empty() {
+                let cat = nuanxin_web::Catalogue::of(nuanxin_web::Lang::ZhCn);
+                println!("rows left out, not villages: {}", r.skipped.len());
+                for s in r.skipped.iter().take(20) {
+                    println!(
+                        "  line {} · {} · {} ({})",
+                        s.line,
+                        s.code,
+                        cat.get(s.reason),
+                        s.reason
+                    );
+                }
+                if r.skipped.len() > 20 {
+                    println!("  … and {} more", r.skipped.len() - 20);
+                }
+            }
             if !r.orphans.is_empty() {
                 println!(
                     "{} villages left out: their township is not in the built-in tree, e.g. {}",
