@@ -123,6 +123,20 @@ both_backends! {
         assert_eq!(staff.post_json("/api/v1/orgs/JU371502003001/dissolve", json!({})).await.status, 403);
     }
 
+    async fn the_six_column_sheet_imports_an_industry_federation_without_an_industry(app: TestApp) {
+        app.load_demo().await;
+        let mut c = app.demo_user("dongchangfu").await;
+        // SPEC section 5: six columns, no 行业. A 新就业形态工会联合会 spans industries.
+        let csv = "工会编码,工会名称,上级工会编码,组织类型,区划代码,成立日期\n\
+            IF371502NEF,东昌府区新就业形态工会联合会,F371502,行业工会联合会,371502000000,2024-05-01\n\
+            IF371502EXP,东昌府区快递行业工会联合会,F371502,industry_federation,371502,\n";
+        let r = c.post_bytes("/api/v1/orgs/import", csv.as_bytes().to_vec()).await;
+        assert_eq!((r.status.as_u16(), r.json()["imported"].as_i64()), (200, Some(2)), "{}", r.text());
+        assert_eq!(r.json()["rejected"], json!([]));
+        let unit = c.get("/api/v1/orgs/IF371502NEF").await.json();
+        assert_eq!((unit["type"].as_str(), unit["industry"].clone()), (Some("industry_federation"), json!(null)), "{unit}");
+    }
+
     async fn import_reports_bad_rows_by_row_and_column_and_writes_the_rest(app: TestApp) {
         app.load_demo().await;
         let mut c = app.demo_user("dongchangfu").await;
