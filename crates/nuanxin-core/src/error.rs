@@ -22,6 +22,10 @@ pub enum Error {
     Forbidden,
     #[error("too many attempts")]
     RateLimited,
+    /// The server as a whole has reached a limit (the hourly cap of SMS sent): not the caller's
+    /// fault, try later.
+    #[error("busy: {code}")]
+    Busy { code: &'static str },
     #[error("not signed in")]
     Unauthenticated { code: &'static str },
     #[error(transparent)]
@@ -48,6 +52,7 @@ impl Error {
             Error::Invalid { code, .. } | Error::Conflict { code, .. } => code,
             Error::Forbidden => "errors.forbidden",
             Error::RateLimited => "errors.rate_limited",
+            Error::Busy { code } => code,
             Error::Unauthenticated { code } => code,
             Error::Db(_) | Error::Internal(_) => "errors.internal",
         }

@@ -9,6 +9,7 @@ pub mod clock;
 pub mod coverage;
 pub mod demo;
 pub mod error;
+pub mod housekeeping;
 pub mod members;
 pub mod orgs;
 pub mod page;

@@ -19,6 +19,7 @@ pub fn status_of(e: &Error) -> StatusCode {
         Error::Conflict { .. } => StatusCode::CONFLICT,
         Error::Forbidden => StatusCode::FORBIDDEN,
         Error::RateLimited => StatusCode::TOO_MANY_REQUESTS,
+        Error::Busy { .. } => StatusCode::SERVICE_UNAVAILABLE,
         Error::Unauthenticated {
             code: "errors.csrf",
         } => StatusCode::FORBIDDEN,

@@ -56,6 +56,9 @@ pub struct WebConfig {
     /// own that sets it); otherwise from the connection, so that the header cannot dodge the
     /// per-address limits.
     pub trust_forwarded_for: bool,
+    /// SMS codes this server process sends per hour to all phones together (0: the default of
+    /// 10,000); a request beyond it is answered 503 `members.sms_busy`.
+    pub sms_per_hour: u32,
 }
 
 /// A tile server: union intranets run their own, so nothing is fetched from the internet unless
@@ -103,6 +106,8 @@ pub struct Inner {
     /// The open stations in memory, following the database's change log.
     pub stations: Arc<LiveIndex>,
     pub nearest_limiter: Arc<NearestLimiter>,
+    /// The hourly cap of SMS codes sent by this process.
+    pub sms_cap: Arc<governor::DefaultDirectRateLimiter>,
 }
 
 impl AppState {
@@ -120,6 +125,11 @@ impl AppState {
         let nearest_limiter = Arc::new(governor::RateLimiter::keyed(governor::Quota::per_minute(
             per_minute,
         )));
+        let sms_per_hour = std::num::NonZeroU32::new(config.sms_per_hour)
+            .unwrap_or(std::num::NonZeroU32::new(10_000).expect("not zero"));
+        let sms_cap = Arc::new(governor::RateLimiter::direct(governor::Quota::per_hour(
+            sms_per_hour,
+        )));
         let state = AppState(Arc::new(Inner {
             store,
             clock,
@@ -129,6 +139,7 @@ impl AppState {
             joins,
             stations,
             nearest_limiter,
+            sms_cap,
         }));
         stations::nearby::start_limiter_cleanup(&state);
         state

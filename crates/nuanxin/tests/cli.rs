@@ -11,6 +11,7 @@ fn nuanxin(db: &str, args: &[&str], stdin: &str) -> Output {
         .args(args)
         .args(["--database", db])
         .env("NUANXIN_LOG", "warn")
+        .env("NUANXIN_DEV_KEYS", "1")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -441,4 +442,125 @@ async fn command_line_contract_on_postgres() {
     if let Some(db) = TestDb::postgres().await {
         contract(db).await;
     }
+}
+
+/// `nuanxin serve` on a free port with `envs` (and no keys of the caller's environment): whether
+/// it answers `/healthz`, or its exit status and output when it stops first.
+fn serve_with(envs: &[(&str, &str)]) -> Result<(), (Option<i32>, String)> {
+    use std::io::Read;
+    let dir = std::env::temp_dir().join(format!("nx-keys-{}", nuanxin_core::new_id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_nuanxin"));
+    cmd.args(["--database", &format!("sqlite://{}/k.db", dir.display())])
+        .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
+        .env("NUANXIN_LOG", "warn")
+        .env_remove("NUANXIN_ID_KEYS")
+        .env_remove("NUANXIN_ID_HASH_KEY")
+        .env_remove("NUANXIN_DEV_KEYS")
+        .env_remove("NUANXIN_DATABASE_URL")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    for (k, v) in envs {
+        cmd.env(k, v);
+    }
+    let mut child = cmd.spawn().unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    let answer = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            let mut out = String::new();
+            child
+                .stdout
+                .take()
+                .unwrap()
+                .read_to_string(&mut out)
+                .unwrap();
+            child
+                .stderr
+                .take()
+                .unwrap()
+                .read_to_string(&mut out)
+                .unwrap();
+            break Err((status.code(), out));
+        }
+        if let Ok(mut conn) = std::net::TcpStream::connect(("127.0.0.1", port)) {
+            conn.write_all(b"GET /healthz HTTP/1.0\r\n\r\n").unwrap();
+            let mut reply = String::new();
+            let _ = conn.read_to_string(&mut reply);
+            if reply.starts_with("HTTP/1.0 200") || reply.starts_with("HTTP/1.1 200") {
+                break Ok(());
+            }
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "serve neither answered nor stopped within 60 s"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
+    let _ = child.kill();
+    let _ = child.wait();
+    let _ = std::fs::remove_dir_all(&dir);
+    answer
+}
+
+#[test]
+fn serve_refuses_to_start_without_keys_and_says_how_to_make_them() {
+    let (code, out) = serve_with(&[]).expect_err("serve must not start without keys");
+    assert_ne!(code, Some(0), "{out}");
+    for needed in ["NUANXIN_ID_KEYS", "--dev-keys", "nuanxin admin keys"] {
+        assert!(out.contains(needed), "the message names {needed}: {out}");
+    }
+    // One of the two is not enough, and a malformed key is refused by name.
+    let (_, out) = serve_with(&[(
+        "NUANXIN_ID_KEYS",
+        "1:bnVhbnhpbi1kZXYtaWQta2V5LTEtTk9ULVNFQ1JFVCE=",
+    )])
+    .unwrap_err();
+    assert!(out.contains("NUANXIN_ID_HASH_KEY is not set"), "{out}");
+    let (_, out) = serve_with(&[
+        ("NUANXIN_ID_KEYS", "1:short"),
+        ("NUANXIN_ID_HASH_KEY", "also-short"),
+    ])
+    .unwrap_err();
+    assert!(out.contains("NUANXIN_ID_KEYS: key 1"), "{out}");
+}
+
+#[test]
+fn serve_starts_with_dev_keys_or_with_the_keys_admin_keys_prints() {
+    serve_with(&[("NUANXIN_DEV_KEYS", "1")]).expect("NUANXIN_DEV_KEYS=1 starts as before");
+    let printed = Command::new(env!("CARGO_BIN_EXE_nuanxin"))
+        .args(["admin", "keys"])
+        .env_remove("NUANXIN_DATABASE_URL")
+        .output()
+        .unwrap();
+    assert!(printed.status.success(), "{}", text(&printed));
+    let stdout = String::from_utf8(printed.stdout).unwrap();
+    let var = |name: &str| {
+        stdout
+            .lines()
+            .find_map(|l| l.strip_prefix(&format!("{name}=")))
+            .unwrap_or_else(|| panic!("{name} in {stdout}"))
+            .to_string()
+    };
+    let (keys, hash) = (var("NUANXIN_ID_KEYS"), var("NUANXIN_ID_HASH_KEY"));
+    assert!(
+        keys.starts_with("1:") && keys.len() == 2 + 44 && hash.len() == 44,
+        "{stdout}"
+    );
+    nuanxin_core::members::id_vault::IdVault::from_env_values(&keys, &hash).expect("valid keys");
+    let again = Command::new(env!("CARGO_BIN_EXE_nuanxin"))
+        .args(["admin", "keys"])
+        .output()
+        .unwrap();
+    assert!(
+        !String::from_utf8(again.stdout).unwrap().contains(&hash),
+        "fresh keys each time"
+    );
+    serve_with(&[("NUANXIN_ID_KEYS", &keys), ("NUANXIN_ID_HASH_KEY", &hash)])
+        .expect("serve starts with the printed keys");
 }

@@ -148,6 +148,7 @@ impl Server {
             .args([if demo { "demo" } else { "serve" }, "--listen", &listen])
             .arg("--trust-forwarded-for") // the clients play many phones' addresses
             .env("NUANXIN_LOG", "warn")
+            .env("NUANXIN_DEV_KEYS", "1")
             .env("NO_COLOR", "1")
             .env_remove("NUANXIN_DATABASE_URL")
             .env_remove("NUANXIN_LISTEN")

@@ -443,7 +443,7 @@ async fn join_round(
     for &i in round {
         let j = joins[i];
         if let (None, Some(code)) = (&answers[i], &j.ctx.sms_code) {
-            match super::sms::check(&live, &j.draft.phone, code, j.ctx.now) {
+            match super::sms::check(&live, vault, &j.draft.phone, code, j.ctx.now) {
                 Ok(id) => {
                     code_of.insert(i, id);
                 }

@@ -3,11 +3,11 @@
 //! through an `SmsSender`: the development sender writes the code to the server log; a real
 //! gateway plugs in behind the same trait.
 
+use super::id_vault::IdVault;
 use super::identity::Phone;
 use crate::accounts::rate_limit_in;
 use crate::{on_db, Error, Result, Store, Timestamp, Tx};
 use rand::Rng;
-use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
@@ -121,17 +121,17 @@ impl SmsSender for HttpSms {
     }
 }
 
-fn code_hash(phone: &Phone, code: &str) -> String {
-    Sha256::digest(format!("{}:{code}", phone.as_str()))
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+/// The stored form of a code: keyed (HMAC under the server's hash key), so that a reader of the
+/// database cannot try the million six-digit codes against it.
+fn code_hash(vault: &IdVault, phone: &Phone, code: &str) -> String {
+    vault.keyed_hash("sms-code", &format!("{}:{code}", phone.as_str()))
 }
 
 /// Sends a new code to `phone`. At most one per minute and five per hour per phone, thirty per
 /// hour per address.
 pub async fn request_code(
     store: &Store,
+    vault: &IdVault,
     sender: &dyn SmsSender,
     phone: &Phone,
     ip: Option<&str>,
@@ -154,7 +154,7 @@ pub async fn request_code(
     }
     let code = format!("{:06}", rand::thread_rng().gen_range(0..1_000_000));
     const SQL: &str = "INSERT INTO sms_codes (id, phone, code_hash, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)";
-    on_db!(tx.conn(), c => sqlx::query(SQL).bind(nuanxin_store::new_id()).bind(phone.as_str()).bind(code_hash(phone, &code))
+    on_db!(tx.conn(), c => sqlx::query(SQL).bind(nuanxin_store::new_id()).bind(phone.as_str()).bind(code_hash(vault, phone, &code))
         .bind(now).bind(now + CODE_TTL_MS).execute(c).await.map(|r| r.rows_affected()))?;
     tx.commit().await?;
     sender
@@ -169,10 +169,16 @@ pub async fn request_code(
 
 /// Checks a code and uses it up. Wrong tries are counted (and committed) even though the
 /// caller's own work then stops. The same check as a join's ([`check`]).
-pub async fn verify_code(store: &Store, phone: &Phone, code: &str, now: Timestamp) -> Result<()> {
+pub async fn verify_code(
+    store: &Store,
+    vault: &IdVault,
+    phone: &Phone,
+    code: &str,
+    now: Timestamp,
+) -> Result<()> {
     let mut tx = store.write().await?;
     let live = live_codes(&mut tx, &[phone.as_str()], now).await?;
-    let checked = check(&live, phone, code, now);
+    let checked = check(&live, vault, phone, code, now);
     let (used, missed) = match &checked {
         Ok(id) => (Some(*id), None),
         Err((_, miss)) => (None, *miss),
@@ -234,6 +240,7 @@ pub(super) async fn live_codes(
 /// id of the code to use up, or the error together with the code whose wrong try must count.
 pub(super) fn check(
     live: &HashMap<String, Vec<LiveCode>>,
+    vault: &IdVault,
     phone: &Phone,
     code: &str,
     now: Timestamp,
@@ -253,7 +260,7 @@ pub(super) fn check(
             None,
         ));
     }
-    if latest.hash != code_hash(phone, code.trim()) {
+    if latest.hash != code_hash(vault, phone, code.trim()) {
         return Err((Error::invalid("sms_code", WRONG), Some(latest.id)));
     }
     Ok(latest.id)

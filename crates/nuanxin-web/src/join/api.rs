@@ -7,7 +7,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
 use nuanxin_core::members::identity::Phone;
-use nuanxin_core::members::{self, sms, JoinContext, JoinDraft, JoinInput, JoinReceipt};
+use nuanxin_core::members::{self, JoinContext, JoinDraft, JoinInput, JoinReceipt};
 use nuanxin_core::Error;
 use serde::Deserialize;
 
@@ -19,7 +19,8 @@ pub struct SmsBody {
 #[utoipa::path(post, path = "/api/v1/join/{code}/sms", tag = "join", request_body = SmsBody,
     params(("code" = String, Path, description = "Join code from the union's QR code")),
     responses((status = 204, description = "Code sent"), (status = 404, body = ErrorBody), (status = 409, description = "Code revoked", body = ErrorBody),
-              (status = 422, body = ErrorBody), (status = 429, body = ErrorBody)))]
+              (status = 422, body = ErrorBody), (status = 429, body = ErrorBody),
+              (status = 503, description = "The server's hourly cap of SMS codes is reached", body = ErrorBody)))]
 pub async fn send_code(
     State(state): State<AppState>,
     client: ClientInfo,
@@ -30,14 +31,7 @@ pub async fn send_code(
     members::resolve_code(&mut tx, &code).await?;
     drop(tx);
     let phone = Phone::parse(&b.phone)?;
-    sms::request_code(
-        &state.store,
-        state.sms.as_ref(),
-        &phone,
-        client.ip.as_deref(),
-        state.clock.now(),
-    )
-    .await?;
+    super::send_sms_code(&state, &phone, client.ip.as_deref()).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

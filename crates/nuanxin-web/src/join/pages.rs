@@ -282,18 +282,13 @@ pub async fn submit(
     let now = state.clock.now();
     if form.action == "sms" {
         match Phone::parse(&form.phone) {
-            Ok(phone) => match sms::request_code(
-                &state.store,
-                state.sms.as_ref(),
-                &phone,
-                client.ip.as_deref(),
-                now,
-            )
-            .await
-            {
+            Ok(phone) => match super::send_sms_code(&state, &phone, client.ip.as_deref()).await {
                 Ok(()) => sms_sent = true,
                 Err(Error::RateLimited) => {
                     errors.insert("phone", "members.sms_too_soon");
+                }
+                Err(e @ Error::Busy { .. }) => {
+                    errors.insert("phone", e.code());
                 }
                 Err(e) => return Err(e.into()),
             },
@@ -525,17 +520,10 @@ pub async fn login(
         }
     };
     if f.action == "sms" {
-        let error = match sms::request_code(
-            &state.store,
-            state.sms.as_ref(),
-            &phone,
-            client.ip.as_deref(),
-            now,
-        )
-        .await
-        {
+        let error = match super::send_sms_code(&state, &phone, client.ip.as_deref()).await {
             Ok(()) => None,
             Err(Error::RateLimited) => Some(("phone", "members.sms_too_soon")),
+            Err(e @ Error::Busy { .. }) => Some(("phone", e.code())),
             Err(e) => return Err(e.into()),
         };
         return Ok(render(&LoginPage {
@@ -546,7 +534,7 @@ pub async fn login(
         })?
         .into_response());
     }
-    if let Err(e) = sms::verify_code(&state.store, &phone, &f.sms_code, now).await {
+    if let Err(e) = sms::verify_code(&state.store, &state.vault, &phone, &f.sms_code, now).await {
         let page = LoginPage {
             lang,
             phone: f.phone,

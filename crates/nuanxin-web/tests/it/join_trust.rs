@@ -308,6 +308,95 @@ both_backends! {
         assert_eq!(worker.get("/me").await.status, 200);
         assert_eq!(app.count(seen).await, first + 71_000, "the first visit of a new minute keeps the session alive");
     }
+
+    async fn sms_codes_are_stored_under_the_servers_key_and_purged_once_they_cannot_matter(app: TestApp) {
+        app.load_demo().await;
+        let mut gulou = app.demo_user("gulou").await;
+        let code = join_code(&mut gulou, "JU371502001").await;
+        let mut w = app.anonymous();
+        let r = w.post_json(&format!("/api/v1/join/{code}/sms"), json!({"phone": ZHANG_PHONE})).await;
+        assert_eq!(r.status, 204, "{}", r.text());
+        let sms = app.sms.last_code(ZHANG_PHONE).unwrap();
+        let stored: String = {
+            let mut tx = app.store.read().await.unwrap();
+            nuanxin_core::on_db!(tx.conn(), c => sqlx::query_scalar("SELECT code_hash FROM sms_codes").fetch_one(c).await).unwrap()
+        };
+        // Not the plain SHA-256 a database reader could try a million codes against.
+        use sha2::Digest;
+        let plain: String = sha2::Sha256::digest(format!("{ZHANG_PHONE}:{sms}")).iter().map(|b| format!("{b:02x}")).collect();
+        assert_ne!(stored, plain);
+        assert_eq!(stored, app.vault.keyed_hash("sms-code", &format!("{ZHANG_PHONE}:{sms}")));
+        let other = nuanxin_core::members::id_vault::IdVault::from_env_values(
+            "1:cm90YXRlZC1rZXktbnVtYmVyLXR3by0zMi1ieXRlcyE=", "b3RoZXItaGFzaC1rZXktb2YtMzItYnl0ZXMtbG9uZyE=").unwrap();
+        assert_ne!(stored, other.keyed_hash("sms-code", &format!("{ZHANG_PHONE}:{sms}")), "another server key, another hash");
+        // The code still works: it is checked under the same key.
+        let r = join_by_api(&app, &code, "张三", ZHANG, ZHANG_PHONE, "k").await;
+        assert_eq!(r.status, 200, "{}", r.text());
+
+        // A day on, the codes and rate-limit windows of that day are purged; newer ones stay.
+        let windows = app.count("SELECT COUNT(*) FROM rate_limits").await;
+        assert!(windows >= 3, "{windows}");
+        app.clock.advance(nuanxin_core::housekeeping::KEEP_MS + 3_600_000);
+        w.post_json(&format!("/api/v1/join/{code}/sms"), json!({"phone": "13700009999"})).await;
+        let purged = nuanxin_core::housekeeping::purge(&app.store, app.clock.now()).await.unwrap();
+        // Every old window but the address's, which the new request started again today.
+        assert_eq!((purged.sms_codes, purged.rate_limits), (2, windows as u64 - 1));
+        assert_eq!(app.count("SELECT COUNT(*) FROM sms_codes").await, 1, "today's code stays");
+        assert_eq!(app.count("SELECT COUNT(*) FROM rate_limits").await, 3, "today's windows stay");
+        assert_eq!(nuanxin_core::housekeeping::purge(&app.store, app.clock.now()).await.unwrap(), Default::default());
+    }
+}
+
+/// The server's hourly cap of SMS codes, for all phones together: the page and the API say so.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_hourly_cap_of_sms_codes_holds_for_all_phones_together() {
+    let app = TestApp::sqlite_with(nuanxin_web::WebConfig {
+        sms_per_hour: 3,
+        ..Default::default()
+    })
+    .await;
+    app.load_demo().await;
+    let mut gulou = app.demo_user("gulou").await;
+    let code = join_code(&mut gulou, "JU371502001").await;
+    let mut w = app.anonymous();
+    for i in 0..3 {
+        let r = w
+            .post_json(
+                &format!("/api/v1/join/{code}/sms"),
+                json!({"phone": format!("1370000000{i}")}),
+            )
+            .await;
+        assert_eq!(r.status, 204, "{}", r.text());
+    }
+    let r = w
+        .post_json(
+            &format!("/api/v1/join/{code}/sms"),
+            json!({"phone": "13700000009"}),
+        )
+        .await;
+    assert_eq!(
+        (r.status.as_u16(), r.json()["code"].as_str()),
+        (503, Some("members.sms_busy")),
+        "{}",
+        r.text()
+    );
+    let page = w
+        .post_form(
+            &format!("/j/{code}"),
+            &[("action", "sms"), ("phone", "13700000008")],
+            false,
+        )
+        .await;
+    assert!(
+        page.text().contains("验证短信发送量已达本小时上限"),
+        "{}",
+        page.text()
+    );
+    assert!(
+        app.sms.last_code("13700000009").is_none() && app.sms.last_code("13700000008").is_none(),
+        "nothing sent beyond the cap"
+    );
+    app.finish().await;
 }
 
 fn check_char(body17: &str) -> char {

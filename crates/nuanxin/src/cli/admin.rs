@@ -1,5 +1,5 @@
 //! `nuanxin admin create` (password read as one line from standard input), `admin token`,
-//! `admin reseal-ids` and `admin recount`.
+//! `admin reseal-ids`, `admin recount`, `admin keys` and `admin purge`.
 
 use clap::Subcommand;
 use nuanxin_core::accounts::{self, AccountInput, Caller};
@@ -30,6 +30,10 @@ pub enum AdminCommand {
         #[arg(long)]
         repair: bool,
     },
+    /// Print a fresh pair of ID-number keys in the environment format (needs no database).
+    Keys,
+    /// Delete rate-limit windows and SMS codes that can no longer matter (serve does it hourly).
+    Purge,
     /// Create an API token for an account (printed once).
     Token {
         #[arg(long)]
@@ -41,6 +45,13 @@ pub enum AdminCommand {
 }
 
 pub async fn run(database: &str, cmd: AdminCommand) -> anyhow::Result<ExitCode> {
+    if let AdminCommand::Keys = cmd {
+        let (keys, hash) = nuanxin_core::members::id_vault::IdVault::new_key_pair();
+        println!("NUANXIN_ID_KEYS={keys}");
+        println!("NUANXIN_ID_HASH_KEY={hash}");
+        eprintln!("Keep both secret and backed up: without them no stored ID number can be read or found again.");
+        return Ok(ExitCode::SUCCESS);
+    }
     let store = super::open(database).await?;
     let clock = Clock::system();
     let caller = Caller::operator(&clock);
@@ -74,6 +85,15 @@ pub async fn run(database: &str, cmd: AdminCommand) -> anyhow::Result<ExitCode> 
                     Ok(ExitCode::from(1))
                 }
             }
+        }
+        AdminCommand::Keys => unreachable!("answered before the database is opened"),
+        AdminCommand::Purge => {
+            let p = nuanxin_core::housekeeping::purge(&store, clock.now()).await?;
+            println!(
+                "purged {} rate-limit windows and {} SMS codes",
+                p.rate_limits, p.sms_codes
+            );
+            Ok(ExitCode::SUCCESS)
         }
         AdminCommand::ResealIds => {
             let n = nuanxin_core::members::reseal_all(&store, &super::serve::vault()?).await?;

@@ -29,6 +29,10 @@ pub struct Cli {
         default_value = "sqlite://nuanxin.db"
     )]
     pub database: String,
+    /// Use the public development keys for ID numbers when NUANXIN_ID_KEYS and
+    /// NUANXIN_ID_HASH_KEY are not set: test data only (`demo` and `bench` imply it).
+    #[arg(long, global = true, env = "NUANXIN_DEV_KEYS", value_parser = clap::builder::BoolishValueParser::new())]
+    pub dev_keys: bool,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -68,6 +72,9 @@ pub async fn open(url: &str) -> anyhow::Result<Store> {
 }
 
 pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    serve::allow_dev_keys(
+        cli.dev_keys || matches!(cli.command, Command::Demo(_) | Command::Bench(_)),
+    );
     match cli.command {
         Command::Serve(args) => serve::serve(&cli.database, args, false).await,
         Command::Demo(args) => serve::serve(&cli.database, args, true).await,

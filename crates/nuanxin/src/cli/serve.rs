@@ -15,7 +15,7 @@ pub struct ServeArgs {
     #[arg(long, default_value = "127.0.0.1:8080", env = "NUANXIN_LISTEN")]
     pub listen: SocketAddr,
     /// Mark cookies Secure: use when the console is served over HTTPS.
-    #[arg(long, env = "NUANXIN_SECURE_COOKIES")]
+    #[arg(long, env = "NUANXIN_SECURE_COOKIES", value_parser = clap::builder::BoolishValueParser::new())]
     pub secure_cookies: bool,
     /// The address workers reach the server at, put into join QR codes (e.g. https://union.example.cn).
     #[arg(long, env = "NUANXIN_PUBLIC_URL", default_value = "")]
@@ -25,7 +25,7 @@ pub struct ServeArgs {
     #[arg(long, env = "NUANXIN_TILE_URL", default_value = "")]
     pub tile_url: String,
     /// The tiles are in GCJ-02 (most Chinese tile servers); WGS-84 otherwise.
-    #[arg(long, env = "NUANXIN_TILE_GCJ02")]
+    #[arg(long, env = "NUANXIN_TILE_GCJ02", value_parser = clap::builder::BoolishValueParser::new())]
     pub tile_gcj02: bool,
     /// Attribution shown on the map.
     #[arg(long, env = "NUANXIN_TILE_ATTRIBUTION", default_value = "")]
@@ -38,8 +38,12 @@ pub struct ServeArgs {
     #[arg(long, env = "NUANXIN_NEAREST_PER_MINUTE", default_value_t = 600)]
     pub nearest_per_minute: u32,
     /// Take client addresses from X-Forwarded-For: only behind a proxy of your own that sets it.
-    #[arg(long, env = "NUANXIN_TRUST_FORWARDED_FOR")]
+    #[arg(long, env = "NUANXIN_TRUST_FORWARDED_FOR", value_parser = clap::builder::BoolishValueParser::new())]
     pub trust_forwarded_for: bool,
+    /// SMS codes this server process sends per hour, to all phones together; beyond it the join
+    /// page asks to try later (a flood of code requests cannot run up the union's SMS bill).
+    #[arg(long, env = "NUANXIN_SMS_PER_HOUR", default_value_t = 10_000)]
+    pub sms_per_hour: u32,
 }
 
 /// The SMS gateway of `NUANXIN_SMS_URL`, or the development sender that writes codes to the log.
@@ -58,23 +62,59 @@ fn sms_sender() -> anyhow::Result<Arc<dyn SmsSender>> {
     }
 }
 
-/// The ID-number vault from `NUANXIN_ID_KEYS` and `NUANXIN_ID_HASH_KEY`, or the insecure
-/// development keys (with a warning) when they are not set.
+/// Whether this run may fall back to the public development keys (`--dev-keys`, `demo`, `bench`).
+static DEV_KEYS: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+pub fn allow_dev_keys(allowed: bool) {
+    DEV_KEYS.store(allowed, std::sync::atomic::Ordering::Relaxed);
+}
+
+/// What to do when the keys are missing: said by every command that seals or finds ID numbers.
+const KEYS_HELP: &str = "make a pair with `nuanxin admin keys` and set both NUANXIN_ID_KEYS and \
+NUANXIN_ID_HASH_KEY, or pass --dev-keys (NUANXIN_DEV_KEYS=1) to use the public development keys \
+on test data only";
+
+/// The ID-number vault from `NUANXIN_ID_KEYS` and `NUANXIN_ID_HASH_KEY`. Without them it fails,
+/// unless development keys are allowed (`--dev-keys`, `demo`, `bench`): a server that sealed real
+/// ID numbers with keys printed in the source would protect nothing.
 pub fn vault() -> anyhow::Result<IdVault> {
-    match (
-        std::env::var("NUANXIN_ID_KEYS"),
-        std::env::var("NUANXIN_ID_HASH_KEY"),
-    ) {
-        (Ok(keys), Ok(hash)) => IdVault::from_env_values(&keys, &hash),
-        _ => {
-            tracing::warn!("NUANXIN_ID_KEYS / NUANXIN_ID_HASH_KEY not set: using the public development keys; never in production");
+    let var = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
+    match (var("NUANXIN_ID_KEYS"), var("NUANXIN_ID_HASH_KEY")) {
+        (Some(keys), Some(hash)) => IdVault::from_env_values(&keys, &hash),
+        (None, None) if DEV_KEYS.load(std::sync::atomic::Ordering::Relaxed) => {
+            tracing::warn!("using the public development keys for ID numbers (--dev-keys): never with real data");
             Ok(IdVault::development())
         }
+        (None, None) => anyhow::bail!(
+            "NUANXIN_ID_KEYS and NUANXIN_ID_HASH_KEY are not set: ID numbers are sealed with them, and Nuanxin does not start without real keys; {KEYS_HELP}"
+        ),
+        (Some(_), None) => anyhow::bail!("NUANXIN_ID_HASH_KEY is not set (NUANXIN_ID_KEYS is): {KEYS_HELP}"),
+        (None, Some(_)) => anyhow::bail!("NUANXIN_ID_KEYS is not set (NUANXIN_ID_HASH_KEY is): {KEYS_HELP}"),
     }
+}
+
+/// Purges rate-limit windows and SMS codes that can no longer matter, every hour.
+fn start_housekeeping(store: nuanxin_core::Store, clock: Clock) {
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(std::time::Duration::from_secs(3600));
+        every.tick().await; // the first tick is immediate: start an hour from now
+        loop {
+            every.tick().await;
+            match nuanxin_core::housekeeping::purge(&store, clock.now()).await {
+                Ok(p) => tracing::info!(
+                    rate_limits = p.rate_limits,
+                    sms_codes = p.sms_codes,
+                    "housekeeping"
+                ),
+                Err(e) => tracing::warn!(error = %e, "housekeeping failed"),
+            }
+        }
+    });
 }
 
 pub async fn serve(database: &str, args: ServeArgs, with_demo: bool) -> anyhow::Result<ExitCode> {
     let started = std::time::Instant::now();
+    let vault = vault()?;
     let store = super::open(database).await?;
     let clock = Clock::system();
     if with_demo {
@@ -87,7 +127,7 @@ pub async fn serve(database: &str, args: ServeArgs, with_demo: bool) -> anyhow::
                 summary.units, summary.accounts
             );
         }
-        let members = demo::load_members(&store, &vault()?, &clock).await?;
+        let members = demo::load_members(&store, &vault, &clock).await?;
         if members > 0 {
             println!("demo members loaded: {members}");
         }
@@ -108,6 +148,7 @@ pub async fn serve(database: &str, args: ServeArgs, with_demo: bool) -> anyhow::
     let config = WebConfig {
         secure_cookies: args.secure_cookies,
         trust_forwarded_for: args.trust_forwarded_for,
+        sms_per_hour: args.sms_per_hour,
         public_url: args.public_url,
         tiles: nuanxin_web::TileConfig {
             url: args.tile_url,
@@ -125,7 +166,8 @@ pub async fn serve(database: &str, args: ServeArgs, with_demo: bool) -> anyhow::
             None => None,
         },
     };
-    let app = nuanxin_web::router(AppState::new(store, clock, config, vault()?, sms_sender()?));
+    start_housekeeping(store.clone(), clock.clone());
+    let app = nuanxin_web::router(AppState::new(store, clock, config, vault, sms_sender()?));
     println!(
         "\n  暖新 Nuanxin is ready at http://{} ({} ms)\n",
         listener.local_addr()?,
