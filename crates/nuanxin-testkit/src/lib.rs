@@ -74,6 +74,11 @@ impl TestApp {
         Some(TestApp::on(TestDb::postgres().await?).await)
     }
 
+    /// On PostgreSQL with web settings of the test's own; `None` as [`TestApp::postgres`].
+    pub async fn postgres_with(config: WebConfig) -> Option<TestApp> {
+        Some(TestApp::on_with(TestDb::postgres().await?, config).await)
+    }
+
     /// Loads the Liaocheng demo (org tree and demo accounts).
     pub async fn load_demo(&self) {
         nuanxin_core::demo::load(&self.store, &self.clock)

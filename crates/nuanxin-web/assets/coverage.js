@@ -6,6 +6,8 @@
     var el = document.getElementById('coverage-data');
     if (!el || !window.echarts) return;
     var d = JSON.parse(el.textContent);
+    // Names in tooltips (ECharts renders them as HTML) are escaped: they are stored text.
+    var esc = echarts.format.encodeHTML;
     var red = '#c8102e', palette = ['#c8102e', '#e2573b', '#f08c3a', '#f3b23e', '#7fa650', '#2e8b7a', '#2f6fb0', '#5b57a6', '#a4508b', '#8c6d5a', '#9aa0a6'];
     var font = { fontFamily: 'system-ui, "PingFang SC", "Microsoft YaHei", "WenQuanYi Micro Hei", sans-serif' };
     var charts = [];
@@ -32,14 +34,17 @@
     });
     chart('chart-groups', {
       color: palette,
-      tooltip: { trigger: 'item', formatter: '{b}: {c} ({d}%)' },
+      tooltip: { trigger: 'item', formatter: function (p) { return esc(p.name) + ': ' + p.value + ' (' + p.percent + '%)'; } },
       series: [{ type: 'pie', radius: ['45%', '72%'], avoidLabelOverlap: true,
         label: { formatter: '{b}\n{c}' }, data: d.groups.filter(function (g) { return g.value > 0; }) }]
     });
     if (d.ranking.names.length) {
       chart('chart-ranking', {
         color: [red],
-        tooltip: { trigger: 'axis', axisPointer: { type: 'shadow' } },
+        tooltip: { trigger: 'axis', axisPointer: { type: 'shadow' }, formatter: function (ps) {
+          var p = ps[0] || {};
+          return esc(p.name) + '<br>' + esc(p.seriesName) + ' ' + p.value;
+        } },
         grid: { left: 8, right: 24, top: 8, bottom: 8, containLabel: true },
         xAxis: { type: 'value', minInterval: 1 },
         yAxis: { type: 'category', inverse: true, data: d.ranking.names, axisLabel: { width: 160, overflow: 'truncate' } },
@@ -51,7 +56,7 @@
       chart('chart-map', {
         tooltip: { trigger: 'item', formatter: function (p) {
           var x = p.data || {};
-          return (x.units || p.name) + '<br>' + d.map.label + ' ' + (x.value == null ? '—' : x.value + '%') + ' (' + (x.members || 0) + ' ÷ ' + (x.known || 0) + ')';
+          return esc(x.units || p.name) + '<br>' + esc(d.map.label) + ' ' + (x.value == null ? '—' : x.value + '%') + ' (' + (x.members || 0) + ' ÷ ' + (x.known || 0) + ')';
         } },
         visualMap: { min: 0, max: 100, text: ['100%', '0%'], calculable: false, itemWidth: 14, left: 8, bottom: 8,
           inRange: { color: ['#fdf0ee', '#f3b23e', '#e2573b', '#c8102e'] } },

@@ -22,13 +22,15 @@
   if (!el || !data) return;
   window.addEventListener('load', function () {
     if (!window.L) return;
+    // A popup shows a stored name as text, never as markup.
+    function text(t) { var p = document.createElement('span'); p.textContent = t; return p; }
     var d = JSON.parse(data.textContent);
     if (!d) return;
     var map = L.map(el, { zoomControl: true });
     L.tileLayer(el.dataset.tiles, { maxZoom: 19, attribution: el.dataset.attribution || '' }).addTo(map);
     var pts = [];
     d.stations.forEach(function (s) {
-      L.circleMarker([s[0], s[1]], { radius: 8, color: '#c8102e', fillOpacity: 0.8 }).bindPopup(s[2]).addTo(map);
+      L.circleMarker([s[0], s[1]], { radius: 8, color: '#c8102e', fillOpacity: 0.8 }).bindPopup(text(s[2])).addTo(map);
       pts.push([s[0], s[1]]);
     });
     if (d.me) {

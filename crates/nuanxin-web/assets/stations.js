@@ -32,12 +32,14 @@
   if (circle && data && window.L) {
     var d = JSON.parse(data.textContent);
     if (!d) return;
+    // A popup shows a stored name as text, never as markup.
+    var text = function (t) { var p = document.createElement('span'); p.textContent = t; return p; };
     var m = L.map(circle);
     L.tileLayer(circle.dataset.tiles, { maxZoom: 19, attribution: circle.dataset.attribution || '' }).addTo(m);
     var pts = [];
     d.stations.forEach(function (s) {
       L.circle([s[0], s[1]], { radius: d.radius_m, color: '#16a34a', weight: 1, fillOpacity: 0.08 }).addTo(m);
-      L.circleMarker([s[0], s[1]], { radius: 5, color: '#16a34a', fillOpacity: 1 }).bindPopup(s[2]).addTo(m);
+      L.circleMarker([s[0], s[1]], { radius: 5, color: '#16a34a', fillOpacity: 1 }).bindPopup(text(s[2])).addTo(m);
       pts.push([s[0], s[1]]);
     });
     d.uncovered.forEach(function (p) {

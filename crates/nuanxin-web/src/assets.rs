@@ -57,6 +57,16 @@ const FILES: &[(&str, &str, &[u8])] = &[
         "text/javascript; charset=utf-8",
         include_bytes!("../assets/nearby.js"),
     ),
+    (
+        "join.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../assets/join.js"),
+    ),
+    (
+        "confirm.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../assets/confirm.js"),
+    ),
 ];
 
 /// Serves an asset. With `NUANXIN_DEV_ASSETS=DIR` set (development only), files are read from

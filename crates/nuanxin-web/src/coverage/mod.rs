@@ -165,7 +165,7 @@ pub async fn dashboard(
     let has_map = map.is_some();
     let mut ranking: Vec<&Coverage> = report.children.iter().collect();
     ranking.sort_by_key(|c| std::cmp::Reverse(c.members_total));
-    let chart_json = serde_json::json!({
+    let chart_json = crate::respond::json_in_html(&serde_json::json!({
         "trend": {
             "months": trend.iter().map(|p| p.month.clone()).collect::<Vec<_>>(),
             "members": trend.iter().map(|p| p.members).collect::<Vec<_>>(),
@@ -179,9 +179,7 @@ pub async fn dashboard(
             "members": ranking.iter().take(15).map(|c| c.members_total).collect::<Vec<_>>(),
             "label": ctx.t("coverage.members_total"),
         },
-    })
-    .to_string()
-    .replace("</", "<\\/");
+    }));
     let by_group = WorkerGroup::ALL
         .iter()
         .map(|g| {

@@ -382,14 +382,13 @@ pub async fn page(
                 _ => [lat, lng],
             }
         };
-        page.map_json = serde_json::json!({
+        page.map_json = crate::respond::json_in_html(&serde_json::json!({
             "me": page.located.map(|(lat, lng)| shown(lat, lng)),
             "stations": page.rows.iter().map(|r| {
                 let [lat, lng] = shown(r.item.lat, r.item.lng);
                 serde_json::json!([lat, lng, r.item.name])
             }).collect::<Vec<_>>(),
-        })
-        .to_string();
+        }));
     }
     let status = if page.error.is_some() {
         StatusCode::UNPROCESSABLE_ENTITY

@@ -884,13 +884,12 @@ pub async fn circle_run(
         .iter()
         .map(|c| serde_json::json!([c.at.lat(), c.at.lng(), c.name]))
         .collect();
-    page.map_json = serde_json::json!({
+    page.map_json = crate::respond::json_in_html(&serde_json::json!({
         "radius_m": result.radius_m,
         "stations": stations_json,
         "uncovered": result.uncovered.iter().take(5_000).map(|p| [p.lat, p.lng]).collect::<Vec<_>>(),
         "sites": result.sites.iter().map(|s| [s.lat, s.lng]).collect::<Vec<_>>(),
-    })
-    .to_string();
+    }));
     page.rejected = rejected;
     page.result = Some(result);
     page.org = unit.code;

@@ -947,3 +947,104 @@ async fn no_page_scrolls_sideways_on_a_phone() {
     app.finish().await;
     assert!(wide.is_empty(), "pages wider than the phone: {wide:?}");
 }
+
+/// A station named like a script, on the public map with tiles configured: the page's own
+/// scripts draw the map under the content security policy, the popup shows the name as text,
+/// and nothing of the name runs.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_station_named_like_a_script_is_shown_as_text_on_the_map() {
+    let app = TestApp::sqlite_with(nuanxin_web::WebConfig {
+        tiles: nuanxin_web::TileConfig {
+            url: "http://127.0.0.1:9/{z}/{x}/{y}.png".into(),
+            gcj02: true,
+            attribution: String::new(),
+        },
+        ..Default::default()
+    })
+    .await;
+    app.load_demo().await;
+    let hostile =
+        "</script><script>window.__pwned=1</script><img src=x onerror=\"window.__pwned=2\">";
+    let mut county = app.demo_user("dongchangfu").await;
+    let r = county
+        .post_json(
+            "/api/v1/stations",
+            serde_json::json!({"name": hostile, "type": "骑手之家", "lat": "36.4560", "lng": "115.9825",
+                "address": "东昌府区某路1号", "hours": "每天 8:00-20:00", "amenities": "饮水", "keeper": "王芳",
+                "phone": "0635-8123456", "org_code": "JU371502001"}),
+        )
+        .await;
+    assert!(r.status.is_success(), "{}", r.text());
+    let mut anyone = app.anonymous();
+    for _ in 0..50 {
+        let found = anyone
+            .get("/api/v1/stations/nearest?lat=36.4561&lng=115.9826&mode=walk")
+            .await
+            .json();
+        if found["items"].as_array().is_some_and(|i| !i.is_empty()) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let Some(b) = Browser::open(&app, 390, 844).await else {
+        return app.finish().await;
+    };
+    b.goto("/stations/nearby?lat=36.4561&lng=115.9826&mode=walk")
+        .await;
+    // Leaflet (a vendored file) drew the map and its markers: external scripts run.
+    let mut markers = Vec::new();
+    for _ in 0..50 {
+        markers = b
+            .client
+            .find_all(Locator::Css("#nearby-map path.leaflet-interactive"))
+            .await
+            .unwrap();
+        if !markers.is_empty() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(!markers.is_empty(), "the map draws its markers");
+    b.client
+        .execute(
+            "document.querySelector('#nearby-map path.leaflet-interactive').dispatchEvent(new MouseEvent('click', {bubbles: true}));",
+            vec![],
+        )
+        .await
+        .unwrap();
+    let mut popup = serde_json::Value::Null;
+    for _ in 0..50 {
+        popup = b
+            .client
+            .execute(
+                "var p = document.querySelector('.leaflet-popup-content'); return p ? p.textContent : null;",
+                vec![],
+            )
+            .await
+            .unwrap();
+        if popup.as_str().is_some_and(|p| !p.is_empty()) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(
+        popup,
+        serde_json::json!(hostile),
+        "the popup shows the name as text"
+    );
+    let pwned = b
+        .client
+        .execute("return window.__pwned === undefined;", vec![])
+        .await
+        .unwrap();
+    assert_eq!(pwned, serde_json::json!(true), "nothing of the name ran");
+    let img = b
+        .client
+        .find_all(Locator::Css("#nearby-map img[src=x]"))
+        .await
+        .unwrap();
+    assert!(img.is_empty(), "no element was made of the name");
+    b.screenshot("phone-nearby-hostile-name-zh").await;
+    b.close().await;
+    app.finish().await;
+}

@@ -12,3 +12,4 @@ mod scope;
 mod session;
 mod stations;
 mod targets;
+mod xss;
