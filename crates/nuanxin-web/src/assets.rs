@@ -58,11 +58,6 @@ const FILES: &[(&str, &str, &[u8])] = &[
         include_bytes!("../assets/nearby.js"),
     ),
     (
-        "join.js",
-        "text/javascript; charset=utf-8",
-        include_bytes!("../assets/join.js"),
-    ),
-    (
         "confirm.js",
         "text/javascript; charset=utf-8",
         include_bytes!("../assets/confirm.js"),

@@ -20,10 +20,12 @@ pub fn router(state: AppState) -> Router {
         .origin()
         .map(|o| format!(" {o}"))
         .unwrap_or_default();
-    // Scripts only from files the binary serves: no inline script, so that a stored name that
-    // slipped into a page could still not run. Styles may be inline (the join page carries its
-    // own for a weak network); style cannot run script.
-    let csp = HeaderValue::from_str(&format!("default-src 'self'; img-src 'self' data:{tiles}; style-src 'self' 'unsafe-inline'; script-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"))
+    // Scripts only from files the binary serves, and the join page's own live checks by their
+    // hash: no inline script in general, so that a stored name that slipped into a page could
+    // still not run. Styles may be inline (the join page carries its own for a weak network);
+    // style cannot run script.
+    let live_checks = join::pages::live_checks_hash();
+    let csp = HeaderValue::from_str(&format!("default-src 'self'; img-src 'self' data:{tiles}; style-src 'self' 'unsafe-inline'; script-src 'self' {live_checks}; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"))
         .unwrap_or(HeaderValue::from_static("default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; script-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"));
     let api = Router::new()
         .route(
