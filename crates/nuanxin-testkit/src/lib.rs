@@ -7,6 +7,7 @@
 mod browser;
 mod client;
 mod db;
+pub mod sheets;
 
 pub use browser::Browser;
 pub use client::{Client, Resp};

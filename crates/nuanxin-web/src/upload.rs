@@ -29,3 +29,13 @@ pub async fn read(mut multipart: Multipart) -> Result<Upload, PageError> {
     }
     Ok(upload)
 }
+
+/// What is wrong with an uploaded sheet, in the page's language, with its detail (the missing
+/// column, the claimed size).
+pub fn sheet_error(ctx: &crate::layout::Ctx, e: &nuanxin_core::sheets::SheetError) -> String {
+    let message = ctx.t(e.code());
+    match e.detail() {
+        Some(detail) => format!("{message}: {detail}"),
+        None => message.to_string(),
+    }
+}

@@ -24,7 +24,42 @@ pub enum SheetError {
     Empty,
     #[error("required column missing: {0}")]
     MissingColumn(String),
+    /// More rows or columns than any sheet of ours has, or more than the server will unpack:
+    /// refused before it is read (a tiny file can claim a billion cells).
+    #[error("the sheet is too large: {0}")]
+    TooLarge(String),
 }
+
+impl SheetError {
+    /// The stable message key (`sheets.*`) for the catalogues.
+    pub fn code(&self) -> &'static str {
+        match self {
+            SheetError::Unreadable(_) => "sheets.unreadable",
+            SheetError::Empty => "sheets.empty",
+            SheetError::MissingColumn(_) => "sheets.missing_column",
+            SheetError::TooLarge(_) => "sheets.too_large",
+        }
+    }
+
+    /// What the message is about (the column, the size), if anything.
+    pub fn detail(&self) -> Option<&str> {
+        match self {
+            SheetError::Unreadable(d) | SheetError::MissingColumn(d) | SheetError::TooLarge(d) => {
+                Some(d)
+            }
+            SheetError::Empty => None,
+        }
+    }
+}
+
+/// Rows a sheet may have (Excel's own limit).
+pub const MAX_ROWS: u64 = 1_048_576;
+/// Columns a sheet may have: ours have a dozen or two.
+pub const MAX_COLUMNS: u64 = 256;
+/// Cells a sheet may have in all (a million-row member sheet has about twelve million).
+pub const MAX_CELLS: u64 = 20_000_000;
+/// Bytes an xlsx file may unpack to, all its parts together.
+pub const MAX_UNPACKED_BYTES: u64 = 1 << 30;
 
 /// The rows of a sheet, with each template column located.
 #[derive(Debug, Clone)]
@@ -129,7 +164,78 @@ fn read_csv(bytes: &[u8]) -> Result<Vec<Vec<String>>, SheetError> {
     Ok(out)
 }
 
+/// Checks what an xlsx (a zip) claims before calamine reads it: the unpacked size of its parts,
+/// and the dimension each worksheet declares (calamine allocates the declared range at once:
+/// `A1:XFD1048576` in a 5 KB file asked for 1.7×10¹⁰ cells).
+fn check_xlsx_size(bytes: &[u8]) -> Result<(), SheetError> {
+    use std::io::Read;
+    let mut zip = zip::ZipArchive::new(Cursor::new(bytes))
+        .map_err(|e| SheetError::Unreadable(e.to_string()))?;
+    if zip.len() > 10_000 {
+        return Err(SheetError::TooLarge(format!("{} parts", zip.len())));
+    }
+    let mut unpacked = 0u64;
+    let mut sheets = Vec::new();
+    for i in 0..zip.len() {
+        let part = zip
+            .by_index_raw(i)
+            .map_err(|e| SheetError::Unreadable(e.to_string()))?;
+        unpacked = unpacked.saturating_add(part.size());
+        let name = part.name().map(|n| n.into_owned()).unwrap_or_default();
+        if name.starts_with("xl/worksheets/") && name.ends_with(".xml") {
+            sheets.push(i);
+        }
+    }
+    if unpacked > MAX_UNPACKED_BYTES {
+        return Err(SheetError::TooLarge(format!(
+            "{} MB unpacked",
+            unpacked >> 20
+        )));
+    }
+    for i in sheets {
+        // The dimension comes first in a worksheet part; 64 KB of it is plenty.
+        let mut head = Vec::new();
+        zip.by_index(i)
+            .map_err(|e| SheetError::Unreadable(e.to_string()))?
+            .take(64 << 10)
+            .read_to_end(&mut head)
+            .map_err(|e| SheetError::Unreadable(e.to_string()))?;
+        let head = String::from_utf8_lossy(&head);
+        if let Some((rows, cols)) = declared_dimension(&head) {
+            if rows > MAX_ROWS || cols > MAX_COLUMNS || rows * cols > MAX_CELLS {
+                return Err(SheetError::TooLarge(format!(
+                    "{rows} rows × {cols} columns"
+                )));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Rows and columns of the `<dimension ref="A1:K2000"/>` of a worksheet part.
+fn declared_dimension(xml: &str) -> Option<(u64, u64)> {
+    let at = xml.find("<dimension ")?;
+    let rest = &xml[at..];
+    let start = rest.find("ref=\"")? + 5;
+    let end = rest[start..].find('"')? + start;
+    let range = &rest[start..end];
+    let last = range.rsplit(':').next()?;
+    let first = range.split(':').next()?;
+    let cell = |c: &str| -> Option<(u64, u64)> {
+        let letters: String = c.chars().take_while(|c| c.is_ascii_alphabetic()).collect();
+        let digits = &c[letters.len()..];
+        let col = letters.bytes().try_fold(0u64, |n, b| {
+            Some(n * 26 + u64::from(b.to_ascii_uppercase().checked_sub(b'A')? + 1))
+        })?;
+        Some((digits.parse().ok()?, col))
+    };
+    let (r1, c1) = cell(first)?;
+    let (r2, c2) = cell(last)?;
+    Some((r2.saturating_sub(r1) + 1, c2.saturating_sub(c1) + 1))
+}
+
 fn read_xlsx(bytes: &[u8]) -> Result<Vec<Vec<String>>, SheetError> {
+    check_xlsx_size(bytes)?;
     let mut book = calamine::open_workbook_auto_from_rs(Cursor::new(bytes))
         .map_err(|e| SheetError::Unreadable(e.to_string()))?;
     let range = book

@@ -674,10 +674,11 @@ pub async fn import(
     let table = match sheet::read(&bytes) {
         Ok(t) => t,
         Err(e) => {
+            let file_error = Some(crate::upload::sheet_error(&ctx, &e));
             let html = render(&ImportPage {
                 ctx,
                 report: None,
-                file_error: Some(e.to_string()),
+                file_error,
             })?;
             return Ok((StatusCode::UNPROCESSABLE_ENTITY, html).into_response());
         }
@@ -872,10 +873,11 @@ pub async fn prospects_import(
     let table = match prospects::read(&bytes) {
         Ok(t) => t,
         Err(e) => {
+            let file_error = Some(crate::upload::sheet_error(&ctx, &e));
             let html = render(&ProspectImportPage {
                 ctx,
                 report: None,
-                file_error: Some(e.to_string()),
+                file_error,
             })?;
             return Ok((StatusCode::UNPROCESSABLE_ENTITY, html).into_response());
         }

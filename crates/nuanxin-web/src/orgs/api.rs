@@ -190,7 +190,10 @@ pub async fn import(
     if !sheet::can_import(&auth.caller.scope) {
         return Err(Error::Forbidden.into());
     }
-    let table = sheet::read(&body).map_err(|_| Error::invalid("file", "import.unreadable"))?;
+    let table = sheet::read(&body).map_err(|e| match e {
+        nuanxin_core::sheets::SheetError::TooLarge(_) => Error::invalid("file", e.code()),
+        _ => Error::invalid("file", "import.unreadable"),
+    })?;
     Ok(Json(
         sheet::import(
             &state.store,

@@ -691,10 +691,11 @@ pub async fn import(
     let table = match sheet::read(&bytes) {
         Ok(t) => t,
         Err(e) => {
+            let file_error = Some(crate::upload::sheet_error(&ctx, &e));
             let html = render(&ImportPage {
                 ctx,
                 report: None,
-                file_error: Some(e.to_string()),
+                file_error,
             })?;
             return Ok(with_status(StatusCode::UNPROCESSABLE_ENTITY, html));
         }

@@ -622,10 +622,11 @@ pub async fn import(
     let table = match sheet::read(&bytes) {
         Ok(t) => t,
         Err(e) => {
+            let file_error = Some(crate::upload::sheet_error(&ctx, &e));
             let html = render(&ImportPage {
                 ctx,
                 report: None,
-                file_error: Some(e.to_string()),
+                file_error,
             })?;
             return Ok((StatusCode::UNPROCESSABLE_ENTITY, html).into_response());
         }
@@ -810,11 +811,8 @@ pub async fn circle_run(
     let demand = match circle::read_points(&demand_bytes) {
         Ok(d) => d,
         Err(e) => {
-            return fail(
-                page,
-                "stations.circle_demand_unreadable",
-                Some(e.to_string()),
-            )
+            let detail = crate::upload::sheet_error(&page.ctx, &e);
+            return fail(page, "stations.circle_demand_unreadable", Some(detail));
         }
     };
     let candidates = if candidate_bytes.is_empty() {
@@ -823,11 +821,8 @@ pub async fn circle_run(
         match circle::read_points(&candidate_bytes) {
             Ok(c) => Some(c),
             Err(e) => {
-                return fail(
-                    page,
-                    "stations.circle_candidates_unreadable",
-                    Some(e.to_string()),
-                )
+                let detail = crate::upload::sheet_error(&page.ctx, &e);
+                return fail(page, "stations.circle_candidates_unreadable", Some(detail));
             }
         }
     };

@@ -12,4 +12,5 @@ mod scope;
 mod session;
 mod stations;
 mod targets;
+mod uploads;
 mod xss;
