@@ -24,7 +24,10 @@
     v = v.trim();
     if (!v) return "name-required";
     if (Array.from(v).length > 50) return "name-too-long";
-    try { return new RegExp("^[\\p{L}\\p{M}·•・.' -]+$", "u").test(v) ? "" : "bad-name"; } catch (e) { return ""; }
+    // Letters of any script and 〇 (a Han zero in names); accents only on letters of an alphabet.
+    try {
+      return new RegExp("^[\\p{L}\\p{M}\u3007·•・.' -]+$", "u").test(v) && !new RegExp("[\\p{Script=Han}\u3007]\\p{M}|\\p{M}{3}", "u").test(v) ? "" : "bad-name";
+    } catch (e) { return ""; }
   }
   var checks = { id: id, phone: phone, name: name };
   function check(el) {

@@ -263,7 +263,13 @@ impl PersonName {
                 ' ' => true,
                 '·' => between_letters,
                 '-' | '\'' => has_latin && between_letters,
-                c if is_mark(c) => prev.is_some_and(is_word),
+                // A combining mark accents a letter of an alphabet (at most two on one letter);
+                // Han characters and kana take none (`王̶̶̶明` is not a name).
+                c if is_mark(c) => {
+                    let marks_before = chars[..i].iter().rev().take_while(|&&m| is_mark(m)).count();
+                    let base = chars[..i - marks_before.min(i)].last().copied();
+                    marks_before < 2 && base.is_some_and(|b| is_letter(b) && !is_cjk(b))
+                }
                 c => is_letter(c),
             };
             if !ok {
@@ -288,10 +294,12 @@ fn name_error(code: &'static str) -> Error {
     Error::invalid("name", code)
 }
 
-/// A letter of any script, except the invisible Hangul fillers that pass for letters.
+/// A letter of any script, except the invisible Hangul fillers that pass for letters; and 〇
+/// (U+3007, a Han character for zero in names such as 陈〇一, which Unicode files as a number).
 fn is_letter(c: char) -> bool {
-    c.general_category_group() == GeneralCategoryGroup::Letter
-        && !matches!(c, '\u{115F}' | '\u{1160}' | '\u{3164}' | '\u{FFA0}')
+    c == '\u{3007}'
+        || c.general_category_group() == GeneralCategoryGroup::Letter
+            && !matches!(c, '\u{115F}' | '\u{1160}' | '\u{3164}' | '\u{FFA0}')
 }
 
 /// A combining mark that attaches to the letter before it (enclosing marks draw symbols).
@@ -311,6 +319,7 @@ fn is_cjk(c: char) -> bool {
     matches!(
         u32::from(c),
         0x1100..=0x11FF
+            | 0x3007
             | 0x3040..=0x31FF
             | 0x3400..=0x4DBF
             | 0x4E00..=0x9FFF
@@ -519,6 +528,10 @@ mod tests {
             ("Nguye\u{0302}\u{0303}n", "Nguyễn"),
             ("Иван Петров", "Иван Петров"),
             ("ئابدۇرېھىم", "ئابدۇرېھىم"),
+            ("陈〇一", "陈〇一"),
+            ("王〇", "王〇"),
+            ("Zoe\u{0308}", "Zoë"),
+            ("Ta\u{0323}\u{0302}", "Tậ"),
         ] {
             assert_eq!(
                 PersonName::parse(input).unwrap().as_str(),
@@ -557,6 +570,11 @@ mod tests {
             ("J. Smith", "members.bad_name"),
             ("\u{0301}Maria", "members.bad_name"),
             ("Ⓜaria", "members.bad_name"),
+            ("王\u{0336}\u{0336}\u{0336}明", "members.bad_name"),
+            ("张\u{0301}三", "members.bad_name"),
+            ("〇\u{0301}", "members.bad_name"),
+            ("Ma\u{0336}\u{0336}\u{0336}ria", "members.bad_name"),
+            ("〇〇1", "members.bad_name"),
         ] {
             let e = PersonName::parse(input).unwrap_err();
             assert_eq!((e.field(), e.code()), (Some("name"), code), "{input}");

@@ -198,6 +198,16 @@ pub async fn push(
                 continue;
             }
         };
+        // A USCC given is checked like every other the product accepts (GB 32100).
+        let employer_uscc = r
+            .employer_uscc
+            .as_deref()
+            .map(str::trim)
+            .filter(|u| !u.is_empty());
+        if let Some(Err(e)) = employer_uscc.map(crate::census::Uscc::parse) {
+            out.push(rejected(reference, vec![("employer_uscc", e.code())]));
+            continue;
+        }
         let Some(region) = &draft.work_region else {
             out.push(rejected(
                 reference,

@@ -355,6 +355,11 @@ impl Checker {
                 }
             },
         };
+        if let Some(uscc) = opt("employer_uscc") {
+            if let Err(e) = crate::census::Uscc::parse(&uscc) {
+                errs.push(("employer_uscc", e.code()));
+            }
+        }
         let channel = match opt("channel") {
             None => Some(Channel::Import),
             Some(s) => Channel::parse(&s).or_else(|| {

@@ -7,6 +7,7 @@ mod join_trust;
 mod members;
 mod orgs;
 mod poster;
+mod real_data;
 mod schema;
 mod scope;
 mod session;

@@ -1,8 +1,8 @@
 //! Uploaded sheets cannot take the server down: a file of a few kilobytes that claims every
 //! cell Excel can address is refused, with a clear message, before it is read.
 
-use nuanxin_testkit::sheets::xlsx_claiming;
 use nuanxin_testkit::both_backends;
+use nuanxin_testkit::sheets::xlsx_claiming;
 
 both_backends! {
     async fn a_tiny_xlsx_claiming_a_billion_cells_is_refused_before_it_is_read(app: TestApp) {
