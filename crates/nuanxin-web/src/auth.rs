@@ -43,12 +43,18 @@ pub fn client_ip(parts: &Parts, trust_forwarded_for: bool) -> Option<String> {
     // The header is anyone's to write: only a proxy of our own in front makes it the client's
     // address, else every per-address limit could be dodged by sending another one.
     if trust_forwarded_for {
+        // Our proxy appends the address it saw to whatever the client sent: the last entry (of
+        // the last header) is the one to trust; anything left of it is the client's to write.
         if let Some(xff) = parts
             .headers
-            .get("x-forwarded-for")
+            .get_all("x-forwarded-for")
+            .iter()
+            .next_back()
             .and_then(|v| v.to_str().ok())
         {
-            return xff.split(',').next().map(|s| s.trim().to_string());
+            if let Some(last) = xff.rsplit(',').map(str::trim).find(|s| !s.is_empty()) {
+                return Some(last.to_string());
+            }
         }
     }
     parts
@@ -269,7 +275,11 @@ mod tests {
     fn forwarded_for_counts_only_behind_a_trusted_proxy() {
         let spoofed = parts(Some("10.9.9.9, 192.0.2.1"));
         assert_eq!(client_ip(&spoofed, false).as_deref(), Some("192.0.2.7"));
-        assert_eq!(client_ip(&spoofed, true).as_deref(), Some("10.9.9.9"));
+        assert_eq!(
+            client_ip(&spoofed, true).as_deref(),
+            Some("192.0.2.1"),
+            "the address our proxy appended, not the one the client wrote"
+        );
         assert_eq!(client_ip(&parts(None), true).as_deref(), Some("192.0.2.7"));
     }
 }

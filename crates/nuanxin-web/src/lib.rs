@@ -40,7 +40,8 @@ use std::sync::Arc;
 /// Settings of the web layer.
 #[derive(Debug, Clone, Default)]
 pub struct WebConfig {
-    /// Mark cookies `Secure` (serve behind HTTPS). Off for plain-HTTP local use.
+    /// Mark cookies `Secure` and send HSTS (serve behind HTTPS); also on whenever `public_url`
+    /// is https. Off for plain-HTTP local use.
     pub secure_cookies: bool,
     /// The address workers reach the server at, for the URLs inside join QR codes
     /// (`https://union.example.cn`); empty means the address of the request.
@@ -71,6 +72,14 @@ pub struct TileConfig {
     pub gcj02: bool,
     /// Attribution shown on the map, as the tile licence asks.
     pub attribution: String,
+}
+
+impl WebConfig {
+    /// The site is served over HTTPS (`--secure-cookies`, or a public address that is https):
+    /// cookies are then `Secure` and browsers are told to keep to HTTPS (HSTS).
+    pub fn https(&self) -> bool {
+        self.secure_cookies || self.public_url.starts_with("https://")
+    }
 }
 
 impl TileConfig {

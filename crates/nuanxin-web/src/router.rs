@@ -257,6 +257,10 @@ pub fn router(state: AppState) -> Router {
         .route("/census/{uscc}/unionise", post(census::pages::unionise))
         .layer(middleware::from_fn(error::render_error_pages));
 
+    let hsts = state
+        .config
+        .https()
+        .then(|| HeaderValue::from_static("max-age=31536000"));
     Router::new()
         .merge(pages)
         .nest("/api/v1", api)
@@ -287,6 +291,9 @@ pub fn router(state: AppState) -> Router {
             header::CONTENT_SECURITY_POLICY,
             csp,
         ))
+        .layer(tower::util::option_layer(hsts.map(|v| {
+            SetResponseHeaderLayer::if_not_present(header::STRICT_TRANSPORT_SECURITY, v)
+        })))
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .with_state(state)
 }

@@ -157,10 +157,16 @@ pub fn statistics_xlsx(report: &Coverage, zh: bool) -> anyhow::Result<Vec<u8>> {
     for cells in &rows {
         for (c, v) in cells.iter().enumerate() {
             match v {
-                Cell::Text(s) => ws.write_string_with_format(r, c as u16, s, &cell)?,
-                Cell::Int(n) => ws.write_number_with_format(r, c as u16, *n as f64, &num)?,
-                Cell::Rate(Some(x)) => ws.write_number_with_format(r, c as u16, *x, &pct)?,
-                Cell::Rate(None) => ws.write_string_with_format(r, c as u16, "—", &cell)?,
+                Cell::Text(s) => crate::sheets::write_text(ws, r, c as u16, s, Some(&cell))?,
+                Cell::Int(n) => {
+                    ws.write_number_with_format(r, c as u16, *n as f64, &num)?;
+                }
+                Cell::Rate(Some(x)) => {
+                    ws.write_number_with_format(r, c as u16, *x, &pct)?;
+                }
+                Cell::Rate(None) => {
+                    ws.write_string_with_format(r, c as u16, "—", &cell)?;
+                }
             };
         }
         r += 1;

@@ -306,6 +306,36 @@ pub fn parse_bool(s: &str) -> Option<bool> {
     }
 }
 
+/// Whether a cell of stored text would be taken for a formula by a spreadsheet program (`=`, `+`,
+/// `-`, `@`, a tab or a carriage return first; a plain number such as `-3.5` is left alone):
+/// a station named `=HYPERLINK("http://…")` must export as text.
+pub fn looks_like_formula(text: &str) -> bool {
+    text.starts_with(['=', '+', '-', '@', '\t', '\r']) && text.trim().parse::<f64>().is_err()
+}
+
+/// Writes stored text into a cell, never as something a spreadsheet evaluates: text that looks
+/// like a formula gets Excel's quote prefix (shown as typed, kept as text when edited).
+pub fn write_text(
+    ws: &mut rust_xlsxwriter::Worksheet,
+    row: u32,
+    col: u16,
+    text: &str,
+    format: Option<&rust_xlsxwriter::Format>,
+) -> Result<(), rust_xlsxwriter::XlsxError> {
+    match (format, looks_like_formula(text)) {
+        (Some(f), true) => ws.write_string_with_format(row, col, text, &f.clone().set_quote_prefix()),
+        (None, true) => ws.write_string_with_format(
+            row,
+            col,
+            text,
+            &rust_xlsxwriter::Format::new().set_quote_prefix(),
+        ),
+        (Some(f), false) => ws.write_string_with_format(row, col, text, f),
+        (None, false) => ws.write_string(row, col, text),
+    }
+    .map(|_| ())
+}
+
 /// Writes rows as an xlsx workbook with a bold, frozen header row and an autofilter.
 pub fn write_xlsx(
     sheet_name: &str,
@@ -331,7 +361,7 @@ pub fn write_xlsx(
     }
     for (r, row) in rows.iter().enumerate() {
         for (c, v) in row.iter().enumerate() {
-            ws.write_string(r as u32 + 1, c as u16, v)?;
+            write_text(ws, r as u32 + 1, c as u16, v, None)?;
         }
     }
     ws.set_freeze_panes(1, 0)?;
@@ -382,7 +412,7 @@ impl XlsxStream {
         self.row += 1;
         let ws = self.book.worksheet_from_index(0)?;
         for (c, v) in cells.iter().enumerate() {
-            ws.write_string(self.row, c as u16, v)?;
+            write_text(ws, self.row, c as u16, v, None)?;
         }
         Ok(())
     }
@@ -405,7 +435,14 @@ pub fn write_csv(headers: &[&str], rows: &[Vec<String>]) -> anyhow::Result<Vec<u
         let mut w = csv::Writer::from_writer(&mut out);
         w.write_record(headers)?;
         for r in rows {
-            w.write_record(r)?;
+            // A CSV cell cannot say "text": a leading apostrophe keeps a formula-like cell inert.
+            w.write_record(r.iter().map(|c| {
+                if looks_like_formula(c) {
+                    format!("'{c}").into_bytes()
+                } else {
+                    c.as_bytes().to_vec()
+                }
+            }))?;
         }
         w.flush()?;
     }
@@ -475,6 +512,34 @@ mod tests {
             SheetError::MissingColumn("工会编码 (code)".into())
         );
         assert_eq!(read(b"", &COLS).unwrap_err(), SheetError::Empty);
+    }
+
+    #[test]
+    fn exported_text_is_never_a_formula() {
+        for (cell, formula) in [
+            ("=HYPERLINK(\"http://x\",\"点我\")", true),
+            ("+86 138", true),
+            ("-cmd|' /C calc'!A0", true),
+            ("@SUM(A1)", true),
+            ("\t=1", true),
+            ("-3.5", false),
+            ("张三", false),
+            ("", false),
+        ] {
+            assert_eq!(looks_like_formula(cell), formula, "{cell:?}");
+        }
+        let csv = String::from_utf8(write_csv(&["名称"], &[vec!["=1+1".into()], vec!["-2".into()]]).unwrap()).unwrap();
+        assert!(csv.contains("\n'=1+1\n") && csv.contains("\n-2\n"), "{csv}");
+        let bytes = write_xlsx("x", &["名称"], &[vec!["=1+1".into()]]).unwrap();
+        use std::io::Read;
+        let mut styles = String::new();
+        zip::ZipArchive::new(Cursor::new(bytes))
+            .unwrap()
+            .by_name("xl/styles.xml")
+            .unwrap()
+            .read_to_string(&mut styles)
+            .unwrap();
+        assert!(styles.contains("quotePrefix=\"1\""), "{styles}");
     }
 
     #[test]

@@ -376,7 +376,7 @@ pub fn result_xlsx(r: &CircleResult, zh: bool) -> anyhow::Result<Vec<u8>> {
     for (i, s) in r.sites.iter().enumerate() {
         let row = i as u32 + 1;
         sites.write_number(row, 0, s.rank as f64)?;
-        sites.write_string(row, 1, s.name.as_deref().unwrap_or(""))?;
+        sheets::write_text(sites, row, 1, s.name.as_deref().unwrap_or(""), None)?;
         sites.write_number(row, 2, s.lat)?;
         sites.write_number(row, 3, s.lng)?;
         sites.write_number(row, 4, s.gain)?;
@@ -399,7 +399,7 @@ pub fn result_xlsx(r: &CircleResult, zh: bool) -> anyhow::Result<Vec<u8>> {
     }
     for (i, p) in r.uncovered.iter().enumerate() {
         let row = i as u32 + 1;
-        open.write_string(row, 0, p.name.as_deref().unwrap_or(""))?;
+        sheets::write_text(open, row, 0, p.name.as_deref().unwrap_or(""), None)?;
         open.write_number(row, 1, p.lat)?;
         open.write_number(row, 2, p.lng)?;
         open.write_number(row, 3, p.weight)?;

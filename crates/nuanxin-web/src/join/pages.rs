@@ -275,11 +275,7 @@ async fn townships(state: &AppState, org_region: &str) -> Result<Vec<(String, St
 }
 
 fn member_cookie(state: &AppState, token: &str, max_age_s: i64) -> String {
-    let secure = if state.config.secure_cookies {
-        "; Secure"
-    } else {
-        ""
-    };
+    let secure = if state.config.https() { "; Secure" } else { "" };
     format!("{MEMBER_COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age_s}{secure}")
 }
 

@@ -30,10 +30,46 @@ pub struct NextQuery {
 }
 
 /// Only same-site paths may be a redirect target after sign-in.
+/// A page of this site to go on to, or `/`: one leading slash, then no slash or backslash, and
+/// no control character or space anywhere (browsers drop a tab or newline, so `/%09/evil.example`
+/// would become `//evil.example`, another site).
 fn safe_next(next: Option<&str>) -> String {
     match next {
-        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n.to_string(),
+        Some(n)
+            if n.starts_with('/')
+                && !n[1..].starts_with(['/', '\\'])
+                && !n
+                    .chars()
+                    .any(|c| c.is_control() || c.is_whitespace() || c == '\\') =>
+        {
+            n.to_string()
+        }
         _ => "/".to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::safe_next;
+
+    #[test]
+    fn next_stays_on_this_site() {
+        for (next, to) in [
+            ("/orgs?q=1", "/orgs?q=1"),
+            ("/members/abc", "/members/abc"),
+            ("//evil.example", "/"),
+            ("/\t/evil.example", "/"),
+            ("/\\evil.example", "/"),
+            ("/\n/evil.example", "/"),
+            ("/ /evil.example", "/"),
+            ("/\u{3000}/evil.example", "/"),
+            ("https://evil.example", "/"),
+            ("evil.example", "/"),
+            ("", "/"),
+        ] {
+            assert_eq!(safe_next(Some(next)), to, "{next:?}");
+        }
+        assert_eq!(safe_next(None), "/");
     }
 }
 
@@ -55,11 +91,7 @@ pub struct LoginForm {
 }
 
 pub fn session_cookie(state: &AppState, token: &str, max_age_s: i64) -> String {
-    let secure = if state.config.secure_cookies {
-        "; Secure"
-    } else {
-        ""
-    };
+    let secure = if state.config.https() { "; Secure" } else { "" };
     format!("{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age_s}{secure}")
 }
 

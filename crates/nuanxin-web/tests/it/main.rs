@@ -13,5 +13,6 @@ mod scope;
 mod session;
 mod stations;
 mod targets;
+mod transport;
 mod uploads;
 mod xss;
