@@ -67,6 +67,24 @@ pub async fn assignments_of(tx: &mut Tx, account_id: Uuid) -> Result<Vec<Assignm
     )
 }
 
+/// The posts of an account that lie inside `scope`, for a page about the account: a cadre sees
+/// the posts of their own subtree, never where else the account works. Not found when none.
+pub async fn posts_in_scope(
+    tx: &mut Tx,
+    scope: &Scope,
+    account_id: Uuid,
+) -> Result<Vec<Assignment>> {
+    let posts: Vec<Assignment> = assignments_of(tx, account_id)
+        .await?
+        .into_iter()
+        .filter(|p| scope.role_at(&p.org_path).is_some())
+        .collect();
+    if posts.is_empty() {
+        return Err(crate::Error::NotFound);
+    }
+    Ok(posts)
+}
+
 /// The scope of an account: the union of its assigned subtrees, each with its role.
 pub async fn scope_of(tx: &mut Tx, account_id: Uuid) -> Result<Scope> {
     let roots = assignments_of(tx, account_id)

@@ -322,6 +322,12 @@ pub async fn update(
     d: &EnterpriseDraft,
 ) -> Result<Enterprise> {
     let e = get(tx, &caller.scope, uscc).await?;
+    // Changing a record takes staff rights where it is kept now, not only where it goes.
+    in_scope(
+        &caller.scope,
+        Some(&owner_path(tx, e.id).await?),
+        Role::Staff,
+    )?;
     if e.uscc != d.uscc {
         return Err(Error::invalid("uscc", "census.uscc_readonly"));
     }
@@ -389,6 +395,11 @@ pub async fn mark_unionised(
     how: &Unionise,
 ) -> Result<Enterprise> {
     let e = get(tx, &caller.scope, uscc).await?;
+    in_scope(
+        &caller.scope,
+        Some(&owner_path(tx, e.id).await?),
+        Role::Staff,
+    )?;
     if e.union_status == "unionised" && e.union_code.is_some() {
         return Err(Error::conflict("union_status", "census.already_unionised"));
     }
@@ -541,6 +552,11 @@ pub async fn resolve(tx: &mut Tx, caller: &Caller, uscc: &str, source: &str) -> 
             "region_code",
             "census.no_federation_for_region",
         ))?;
+    // The source chosen may place the enterprise elsewhere: only where the caller is staff.
+    in_scope(&caller.scope, Some(&owner.1), Role::Staff).map_err(|e| match e {
+        Error::NotFound => Error::invalid("region_code", "census.region_outside_scope"),
+        e => e,
+    })?;
     write_values(tx, caller, e.id, &d, union, owner.0).await?;
     const SQL: &str = "UPDATE enterprises SET source = $2, disputed = FALSE WHERE id = $1";
     on_db!(tx.conn(), c => sqlx::query(SQL).bind(e.id).bind(source).execute(c).await.map(|r| r.rows_affected()))?;

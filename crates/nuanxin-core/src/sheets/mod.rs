@@ -323,7 +323,9 @@ pub fn write_text(
     format: Option<&rust_xlsxwriter::Format>,
 ) -> Result<(), rust_xlsxwriter::XlsxError> {
     match (format, looks_like_formula(text)) {
-        (Some(f), true) => ws.write_string_with_format(row, col, text, &f.clone().set_quote_prefix()),
+        (Some(f), true) => {
+            ws.write_string_with_format(row, col, text, &f.clone().set_quote_prefix())
+        }
         (None, true) => ws.write_string_with_format(
             row,
             col,
@@ -528,7 +530,10 @@ mod tests {
         ] {
             assert_eq!(looks_like_formula(cell), formula, "{cell:?}");
         }
-        let csv = String::from_utf8(write_csv(&["名称"], &[vec!["=1+1".into()], vec!["-2".into()]]).unwrap()).unwrap();
+        let csv = String::from_utf8(
+            write_csv(&["名称"], &[vec!["=1+1".into()], vec!["-2".into()]]).unwrap(),
+        )
+        .unwrap();
         assert!(csv.contains("\n'=1+1\n") && csv.contains("\n-2\n"), "{csv}");
         let bytes = write_xlsx("x", &["名称"], &[vec!["=1+1".into()]]).unwrap();
         use std::io::Read;

@@ -141,6 +141,15 @@ pub async fn set(tx: &mut Tx, caller: &Caller, input: &TargetInput) -> Result<Uu
     if caller.scope.role_at(&unit.path) < Some(Role::Staff) {
         return Err(Error::Forbidden);
     }
+    // A target handed down from a unit above is that unit's to change: the unit it was handed to
+    // may split it further down, not rewrite it.
+    const HANDED: &str = "SELECT o.path FROM targets t JOIN targets p ON p.id = t.parent_id JOIN org_units o ON o.id = p.org_id
+        WHERE t.org_id = $1 AND t.metric = $2 AND t.period_start = $3 AND t.period_end = $4";
+    let from: Option<String> = on_db!(tx.conn(), c => sqlx::query_scalar(HANDED).bind(unit.id).bind(metric.as_str())
+        .bind(input.period_start).bind(input.period_end).fetch_optional(c).await)?;
+    if from.is_some_and(|path| caller.scope.role_at(&path) < Some(Role::Staff)) {
+        return Err(Error::conflict("value", "targets.assigned_from_above"));
+    }
     let id = upsert(
         tx,
         caller,

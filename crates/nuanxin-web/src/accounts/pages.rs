@@ -210,13 +210,8 @@ async fn show_page(
     let account = accounts::account_by_username(&mut tx, username)
         .await?
         .ok_or(Error::NotFound)?;
-    let posts: Vec<Assignment> = accounts::assignments_of(&mut tx, account.id).await?;
-    if !posts
-        .iter()
-        .any(|p| auth.caller.scope.role_at(&p.org_path).is_some())
-    {
-        return Err(Error::NotFound.into());
-    }
+    let posts: Vec<Assignment> =
+        accounts::posts_in_scope(&mut tx, &auth.caller.scope, account.id).await?;
     let tokens = accounts::list_tokens(&mut tx, &auth.caller)
         .await?
         .into_iter()

@@ -8,6 +8,7 @@ mod members;
 mod orgs;
 mod poster;
 mod real_data;
+mod rights;
 mod schema;
 mod scope;
 mod session;
