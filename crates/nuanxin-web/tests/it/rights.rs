@@ -3,7 +3,7 @@
 //! cadre's scope, a target handed down is changed only from above, and an account's page shows
 //! only the posts inside the viewer's scope.
 
-use nuanxin_testkit::{both_backends, Client, TestApp};
+use nuanxin_testkit::{both_backends, Client};
 use serde_json::json;
 
 /// An enterprise recorded by the county (owner: the county federation unless a township's).
