@@ -2,9 +2,9 @@
 //! and the vendored htmx, ECharts and Leaflet (see
 //! `assets/vendor/README.md`). Nothing is loaded from the internet.
 
-use axum::extract::Path;
-use axum::http::{header, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::extract::{Path, Query};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
 
 const FILES: &[(&str, &str, &[u8])] = &[
     (
@@ -64,9 +64,47 @@ const FILES: &[(&str, &str, &[u8])] = &[
     ),
 ];
 
-/// Serves an asset. With `NUANXIN_DEV_ASSETS=DIR` set (development only), files are read from
-/// that folder on each request, so that stylesheet changes show without a rebuild.
-pub async fn serve(Path(path): Path<String>) -> Response {
+/// The content hash of each asset (ten hex digits of its SHA-256), computed once.
+fn hashes() -> &'static std::collections::HashMap<&'static str, String> {
+    static HASHES: std::sync::OnceLock<std::collections::HashMap<&'static str, String>> =
+        std::sync::OnceLock::new();
+    HASHES.get_or_init(|| {
+        use sha2::Digest;
+        FILES
+            .iter()
+            .map(|(path, _, bytes)| {
+                let digest = sha2::Sha256::digest(bytes);
+                let hex: String = digest[..5].iter().map(|b| format!("{b:02x}")).collect();
+                (*path, hex)
+            })
+            .collect()
+    })
+}
+
+/// The URL of an asset with its content hash (`/assets/app.css?v=1a2b3c4d5e`): pages name every
+/// asset through this, so that a browser may keep it a year and still never use a stale copy.
+pub fn url(path: &str) -> String {
+    match hashes().get(path) {
+        Some(v) => format!("/assets/{path}?v={v}"),
+        None => format!("/assets/{path}"),
+    }
+}
+
+#[derive(serde::Deserialize)]
+pub struct Version {
+    v: Option<String>,
+}
+
+/// Serves an asset. The URL with the current hash is cached for a year (`immutable`); a URL with
+/// an old hash is sent on to the current one (never an old copy under a new name); every answer
+/// carries the hash as its ETag, so a revalidation costs a 304. With `NUANXIN_DEV_ASSETS=DIR` set
+/// (development only), files are read from that folder on each request, so that stylesheet
+/// changes show without a rebuild.
+pub async fn serve(
+    Path(path): Path<String>,
+    Query(version): Query<Version>,
+    headers: HeaderMap,
+) -> Response {
     if let Ok(dir) = std::env::var("NUANXIN_DEV_ASSETS") {
         if let Some((_, mime, _)) = FILES.iter().find(|(p, _, _)| *p == path) {
             if let Ok(bytes) = std::fs::read(std::path::Path::new(&dir).join(&path)) {
@@ -81,15 +119,41 @@ pub async fn serve(Path(path): Path<String>) -> Response {
             }
         }
     }
-    match FILES.iter().find(|(p, _, _)| *p == path) {
-        Some((_, mime, bytes)) => (
-            [
-                (header::CONTENT_TYPE, *mime),
-                (header::CACHE_CONTROL, "public, max-age=3600"),
-            ],
-            *bytes,
-        )
-            .into_response(),
-        None => StatusCode::NOT_FOUND.into_response(),
+    let Some((_, mime, bytes)) = FILES.iter().find(|(p, _, _)| *p == path) else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    let hash = &hashes()[path.as_str()];
+    let etag = format!("W/\"{hash}\"");
+    match version.v.as_deref() {
+        Some(v) if v != hash => return Redirect::temporary(&url(&path)).into_response(),
+        _ => {}
     }
+    let cache = if version.v.is_some() {
+        "public, max-age=31536000, immutable"
+    } else {
+        "public, max-age=3600"
+    };
+    let fresh = headers
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|tags| tags.split(',').any(|t| t.trim() == etag || t.trim() == "*"));
+    if fresh {
+        return (
+            StatusCode::NOT_MODIFIED,
+            [
+                (header::ETAG, etag.as_str()),
+                (header::CACHE_CONTROL, cache),
+            ],
+        )
+            .into_response();
+    }
+    (
+        [
+            (header::CONTENT_TYPE, *mime),
+            (header::CACHE_CONTROL, cache),
+            (header::ETAG, etag.as_str()),
+        ],
+        *bytes,
+    )
+        .into_response()
 }

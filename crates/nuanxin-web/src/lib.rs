@@ -24,6 +24,7 @@ mod session;
 mod stations;
 mod targets;
 
+pub use assets::url as asset_url;
 pub use auth::{CSRF_HEADER, LANG_COOKIE, SESSION_COOKIE};
 pub use coverage::boundaries::RegionBoundaries;
 pub use i18n::{Catalogue, Lang};

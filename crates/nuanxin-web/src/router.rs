@@ -294,6 +294,8 @@ pub fn router(state: AppState) -> Router {
         .layer(tower::util::option_layer(hsts.map(|v| {
             SetResponseHeaderLayer::if_not_present(header::STRICT_TRANSPORT_SECURITY, v)
         })))
+        // gzip or brotli, as the browser accepts: ECharts is 1.1 MB as written, ~0.37 MB sent.
+        .layer(tower_http::compression::CompressionLayer::new())
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .with_state(state)
 }

@@ -77,3 +77,88 @@ async fn the_language_switch_never_sends_anyone_to_another_site() {
     }
     app.finish().await;
 }
+
+/// A request to the router as a browser on a weak network sends it.
+async fn fetch(
+    app: &TestApp,
+    path: &str,
+    headers: &[(&str, &str)],
+) -> (axum::http::StatusCode, axum::http::HeaderMap, Vec<u8>) {
+    use http_body_util::BodyExt;
+    use tower::ServiceExt;
+    let mut req = axum::http::Request::builder().uri(path);
+    for (k, v) in headers {
+        req = req.header(*k, *v);
+    }
+    let res = app
+        .router
+        .clone()
+        .oneshot(req.body(axum::body::Body::empty()).unwrap())
+        .await
+        .unwrap();
+    let (parts, body) = res.into_parts();
+    (
+        parts.status,
+        parts.headers,
+        body.collect().await.unwrap().to_bytes().to_vec(),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn assets_travel_compressed_under_versioned_urls_cached_for_a_year() {
+    let app = TestApp::sqlite().await;
+    let (_, _, page) = fetch(&app, "/login", &[]).await;
+    let page = String::from_utf8(page).unwrap();
+    let css = page
+        .split("href=\"")
+        .find(|s| s.starts_with("/assets/app.css?v="))
+        .expect("a versioned stylesheet URL")
+        .split('"')
+        .next()
+        .unwrap()
+        .to_string();
+    let echarts = nuanxin_web::asset_url("vendor/echarts/echarts.min.js");
+    let (status, headers, plain) = fetch(&app, &echarts, &[]).await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        headers["cache-control"],
+        "public, max-age=31536000, immutable"
+    );
+    assert!(headers.get("content-encoding").is_none());
+    let etag = headers["etag"].to_str().unwrap().to_string();
+    // gzip and brotli, as the browser accepts; gzip decompresses to the same bytes.
+    let (_, gz_headers, gz) = fetch(&app, &echarts, &[("accept-encoding", "gzip")]).await;
+    assert_eq!(gz_headers["content-encoding"], "gzip");
+    let mut unpacked = Vec::new();
+    std::io::Read::read_to_end(
+        &mut flate2::read::GzDecoder::new(gz.as_slice()),
+        &mut unpacked,
+    )
+    .unwrap();
+    assert_eq!(unpacked, plain);
+    let (_, br_headers, br) = fetch(&app, &echarts, &[("accept-encoding", "br, gzip")]).await;
+    assert_eq!(br_headers["content-encoding"], "br");
+    assert!(
+        br.len() * 2 < plain.len(),
+        "ECharts {} bytes, {} with brotli",
+        plain.len(),
+        br.len()
+    );
+    // Pages are compressed too.
+    let (_, page_headers, _) = fetch(&app, "/login", &[("accept-encoding", "gzip")]).await;
+    assert_eq!(page_headers["content-encoding"], "gzip");
+    // A revalidation costs a 304; an old hash is sent on to the current one, never served.
+    let (status, _, body) = fetch(&app, &css, &[("if-none-match", &etag)]).await;
+    assert_eq!(status, 200, "another asset's tag does not match");
+    assert!(!body.is_empty());
+    let (_, css_headers, _) = fetch(&app, &css, &[]).await;
+    let css_tag = css_headers["etag"].to_str().unwrap().to_string();
+    let (status, _, body) = fetch(&app, &css, &[("if-none-match", &css_tag)]).await;
+    assert_eq!((status.as_u16(), body.len()), (304, 0));
+    let (status, headers, _) = fetch(&app, "/assets/app.css?v=0000000000", &[]).await;
+    assert_eq!(
+        (status.as_u16(), headers["location"].to_str().unwrap()),
+        (307, css.as_str())
+    );
+    app.finish().await;
+}
