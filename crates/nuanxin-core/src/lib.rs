@@ -19,6 +19,8 @@ pub mod stations;
 pub mod targets;
 
 pub use error::{Error, Result};
-pub use nuanxin_store::{new_id, on_db, Backend, Role, Scope, Store, Timestamp, Tx};
+pub use nuanxin_store::{
+    new_id, on_db, sqlite_write_waits, Backend, Role, Scope, Store, Timestamp, Tx,
+};
 /// The database error type, for the edges that convert it.
 pub use sqlx::Error as DbError;

@@ -11,7 +11,7 @@ mod store;
 pub use ids::{new_id, Timestamp};
 pub use scope::{subtree_range, Role, Scope, ScopeRoot};
 pub use sql::{Arg, Sql};
-pub use store::{Backend, Conn, Store, StoreError, Tx};
+pub use store::{sqlite_write_waits, Backend, Conn, Store, StoreError, Tx};
 
 /// Runs `$body` with `$c` bound to the native connection of whichever backend is open, so that a
 /// query is written once and type-checked against both drivers.

@@ -7,6 +7,7 @@ use sqlx::sqlite::{
 };
 use sqlx::{PgConnection, Postgres, Sqlite, SqliteConnection, Transaction};
 use std::str::FromStr;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 #[derive(Debug, thiserror::Error)]
@@ -54,6 +55,19 @@ pub enum Conn<'a> {
 pub enum Tx {
     Sqlite(Transaction<'static, Sqlite>),
     Postgres(Transaction<'static, Postgres>),
+}
+
+/// Write transactions begun on SQLite by this process, and the time spent waiting for the one
+/// writer: for `/metrics` (how long a join or import queues behind another writer).
+static SQLITE_WRITE_WAITS: AtomicU64 = AtomicU64::new(0);
+static SQLITE_WRITE_WAIT_MICROS: AtomicU64 = AtomicU64::new(0);
+
+/// (write transactions begun, seconds waited for the writer) on SQLite in this process.
+pub fn sqlite_write_waits() -> (u64, f64) {
+    (
+        SQLITE_WRITE_WAITS.load(Ordering::Relaxed),
+        SQLITE_WRITE_WAIT_MICROS.load(Ordering::Relaxed) as f64 / 1e6,
+    )
 }
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
@@ -144,9 +158,39 @@ impl Store {
     /// so that two writers queue on the busy timeout instead of failing on lock upgrade.
     pub async fn write(&self) -> Result<Tx, sqlx::Error> {
         Ok(match &self.pool {
-            Pool::Sqlite { write, .. } => Tx::Sqlite(write.begin_with("BEGIN IMMEDIATE").await?),
+            Pool::Sqlite { write, .. } => {
+                let asked = std::time::Instant::now();
+                let tx = write.begin_with("BEGIN IMMEDIATE").await?;
+                SQLITE_WRITE_WAITS.fetch_add(1, Ordering::Relaxed);
+                SQLITE_WRITE_WAIT_MICROS
+                    .fetch_add(asked.elapsed().as_micros() as u64, Ordering::Relaxed);
+                Tx::Sqlite(tx)
+            }
             Pool::Postgres(p) => Tx::Postgres(p.begin().await?),
         })
+    }
+
+    /// Whether the database answers (`SELECT 1` in a read transaction): for `/readyz`.
+    pub async fn ping(&self) -> Result<(), sqlx::Error> {
+        match &self.pool {
+            Pool::Sqlite { read, .. } => sqlx::query("SELECT 1").execute(read).await.map(|_| ()),
+            Pool::Postgres(p) => sqlx::query("SELECT 1").execute(p).await.map(|_| ()),
+        }
+    }
+
+    /// A consistent copy of an SQLite database in the file `path` (`VACUUM INTO`), taken while
+    /// the server goes on writing. `None` for PostgreSQL, which `pg_dump` copies.
+    pub async fn sqlite_copy_into(&self, path: &str) -> Option<Result<(), sqlx::Error>> {
+        match &self.pool {
+            Pool::Sqlite { write, .. } => Some(
+                sqlx::query("VACUUM INTO $1")
+                    .bind(path)
+                    .execute(write)
+                    .await
+                    .map(|_| ()),
+            ),
+            Pool::Postgres(_) => None,
+        }
     }
 
     /// The same database through connections of its own (at most `max` on PostgreSQL), for work

@@ -7,6 +7,7 @@ mod auth;
 mod error;
 mod i18n;
 mod layout;
+mod metrics;
 mod openapi;
 mod respond;
 mod router;
@@ -61,6 +62,8 @@ pub struct WebConfig {
     /// SMS codes this server process sends per hour to all phones together (0: the default of
     /// 10,000); a request beyond it is answered 503 `members.sms_busy`.
     pub sms_per_hour: u32,
+    /// When set, `/metrics` answers only with `Authorization: Bearer TOKEN`.
+    pub metrics_token: String,
 }
 
 /// A tile server: union intranets run their own, so nothing is fetched from the internet unless
@@ -118,6 +121,8 @@ pub struct Inner {
     pub nearest_limiter: Arc<NearestLimiter>,
     /// The hourly cap of SMS codes sent by this process.
     pub sms_cap: Arc<governor::DefaultDirectRateLimiter>,
+    /// Requests by route and status, for `/metrics`.
+    pub metrics: metrics::Metrics,
 }
 
 impl AppState {
@@ -150,6 +155,7 @@ impl AppState {
             stations,
             nearest_limiter,
             sms_cap,
+            metrics: metrics::Metrics::default(),
         }));
         stations::nearby::start_limiter_cleanup(&state);
         state

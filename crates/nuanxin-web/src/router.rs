@@ -1,8 +1,8 @@
 //! Every route of the console and the API in one table.
 
 use crate::{
-    accounts, assets, audit, auth, census, coverage, error, join, members, openapi, orgs, regions,
-    session, stations, targets, AppState,
+    accounts, assets, audit, auth, census, coverage, error, join, members, metrics, openapi, orgs,
+    regions, session, stations, targets, AppState,
 };
 use axum::extract::DefaultBodyLimit;
 use axum::http::{header, HeaderValue};
@@ -269,11 +269,14 @@ pub fn router(state: AppState) -> Router {
             get(|| async { Json(openapi::ApiDoc::openapi()) }),
         )
         .route("/healthz", get(|| async { "ok" }))
+        .route("/readyz", get(metrics::ready))
+        .route("/metrics", get(metrics::render))
         .route("/assets/{*path}", get(assets::serve))
         .layer(middleware::from_fn_with_state(
             state.clone(),
             auth::csrf_guard,
         ))
+        .layer(middleware::from_fn_with_state(state.clone(), metrics::track))
         .layer(DefaultBodyLimit::max(20 << 20))
         .layer(SetResponseHeaderLayer::if_not_present(
             header::X_CONTENT_TYPE_OPTIONS,
@@ -296,6 +299,23 @@ pub fn router(state: AppState) -> Router {
         })))
         // gzip or brotli, as the browser accepts: ECharts is 1.1 MB as written, ~0.37 MB sent.
         .layer(tower_http::compression::CompressionLayer::new())
-        .layer(tower_http::trace::TraceLayer::new_for_http())
+        // One log line per request (a JSON object with NUANXIN_LOG_FORMAT=json), tied to the
+        // request's id, which the answer carries as x-request-id.
+        .layer(
+            tower_http::trace::TraceLayer::new_for_http()
+                .make_span_with(|req: &axum::http::Request<_>| {
+                    let id = req
+                        .headers()
+                        .get("x-request-id")
+                        .and_then(|v| v.to_str().ok())
+                        .unwrap_or("-");
+                    tracing::info_span!("request", request_id = %id, method = %req.method(), uri = %req.uri().path())
+                })
+                .on_response(tower_http::trace::DefaultOnResponse::new().level(tracing::Level::INFO)),
+        )
+        .layer(tower_http::request_id::PropagateRequestIdLayer::x_request_id())
+        .layer(tower_http::request_id::SetRequestIdLayer::x_request_id(
+            tower_http::request_id::MakeRequestUuid,
+        ))
         .with_state(state)
 }

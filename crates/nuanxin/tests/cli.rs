@@ -446,7 +446,7 @@ async fn command_line_contract_on_postgres() {
 
 /// `nuanxin serve` on a free port with `envs` (and no keys of the caller's environment): whether
 /// it answers `/healthz`, or its exit status and output when it stops first.
-fn serve_with(envs: &[(&str, &str)]) -> Result<(), (Option<i32>, String)> {
+fn serve_with(envs: &[(&str, &str)]) -> Result<String, (Option<i32>, String)> {
     use std::io::Read;
     let dir = std::env::temp_dir().join(format!("nx-keys-{}", nuanxin_core::new_id()));
     std::fs::create_dir_all(&dir).unwrap();
@@ -493,7 +493,7 @@ fn serve_with(envs: &[(&str, &str)]) -> Result<(), (Option<i32>, String)> {
             let mut reply = String::new();
             let _ = conn.read_to_string(&mut reply);
             if reply.starts_with("HTTP/1.0 200") || reply.starts_with("HTTP/1.1 200") {
-                break Ok(());
+                break Ok(String::new());
             }
         }
         assert!(
@@ -505,7 +505,13 @@ fn serve_with(envs: &[(&str, &str)]) -> Result<(), (Option<i32>, String)> {
     let _ = child.kill();
     let _ = child.wait();
     let _ = std::fs::remove_dir_all(&dir);
-    answer
+    answer.map(|_| {
+        let mut out = String::new();
+        if let Some(mut e) = child.stderr.take() {
+            let _ = e.read_to_string(&mut out);
+        }
+        out
+    })
 }
 
 #[test]
@@ -563,4 +569,126 @@ fn serve_starts_with_dev_keys_or_with_the_keys_admin_keys_prints() {
     );
     serve_with(&[("NUANXIN_ID_KEYS", &keys), ("NUANXIN_ID_HASH_KEY", &hash)])
         .expect("serve starts with the printed keys");
+}
+
+#[test]
+fn json_logs_have_one_line_per_request_with_its_id() {
+    let log = serve_with(&[
+        ("NUANXIN_DEV_KEYS", "1"),
+        ("NUANXIN_LOG_FORMAT", "json"),
+        ("NUANXIN_LOG", "info"),
+    ])
+    .unwrap();
+    let request = log
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .find(|v| v["span"]["uri"] == "/healthz")
+        .unwrap_or_else(|| panic!("a JSON line for the request to /healthz in:\n{log}"));
+    let id = request["span"]["request_id"].as_str().unwrap();
+    assert_eq!(id.len(), 36, "a UUID: {request}");
+    assert!(
+        request["fields"]["status"].as_u64() == Some(200) || request["fields"]["status"] == "200",
+        "{request}"
+    );
+    assert!(
+        log.lines()
+            .all(|l| l.trim().is_empty() || serde_json::from_str::<serde_json::Value>(l).is_ok()),
+        "every line is JSON:\n{log}"
+    );
+}
+
+/// Every row of every table, as text, in a stable order: for comparing two databases.
+async fn all_rows(url: &str) -> std::collections::BTreeMap<String, Vec<String>> {
+    let store = nuanxin_core::Store::open(url).await.unwrap();
+    let mut tx = store.read().await.unwrap();
+    let mut out = std::collections::BTreeMap::new();
+    match tx.backend() {
+        nuanxin_core::Backend::Sqlite => {
+            let tables: Vec<String> = nuanxin_core::on_db!(tx.conn(), c => sqlx::query_scalar("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name").fetch_all(c).await).unwrap();
+            for t in tables {
+                let cols: Vec<String> = nuanxin_core::on_db!(tx.conn(), c => sqlx::query_scalar(&format!("SELECT name FROM pragma_table_info('{t}')")).fetch_all(c).await).unwrap();
+                let expr = cols
+                    .iter()
+                    .map(|c| format!("quote(\"{c}\")"))
+                    .collect::<Vec<_>>()
+                    .join(" || '|' || ");
+                let mut rows: Vec<String> = nuanxin_core::on_db!(tx.conn(), c => sqlx::query_scalar(&format!("SELECT {expr} FROM \"{t}\"")).fetch_all(c).await).unwrap();
+                rows.sort();
+                out.insert(t, rows);
+            }
+        }
+        nuanxin_core::Backend::Postgres => {
+            let tables: Vec<String> = nuanxin_core::on_db!(tx.conn(), c => sqlx::query_scalar("SELECT table_name::text FROM information_schema.tables WHERE table_schema = 'public' AND table_type = 'BASE TABLE' ORDER BY 1").fetch_all(c).await).unwrap();
+            for t in tables {
+                let mut rows: Vec<String> = nuanxin_core::on_db!(tx.conn(), c => sqlx::query_scalar(&format!("SELECT t::text FROM \"{t}\" t")).fetch_all(c).await).unwrap();
+                rows.sort();
+                out.insert(t, rows);
+            }
+        }
+    }
+    drop(tx);
+    store.close().await;
+    out
+}
+
+async fn backup_and_restore(from: TestDb, into: TestDb) {
+    // A filled database: the demo's units, accounts, members, census and stations.
+    let store = nuanxin_core::Store::open(&from.url).await.unwrap();
+    let clock = nuanxin_core::clock::Clock::system();
+    nuanxin_core::demo::load(&store, &clock).await.unwrap();
+    nuanxin_core::demo::load_members(
+        &store,
+        &nuanxin_core::members::id_vault::IdVault::development(),
+        &clock,
+    )
+    .await
+    .unwrap();
+    nuanxin_core::demo::load_census(&store, &clock)
+        .await
+        .unwrap();
+    nuanxin_core::demo::load_stations(&store, &clock)
+        .await
+        .unwrap();
+    store.close().await;
+    let file = std::env::temp_dir().join(format!("nx-backup-{}.bak", nuanxin_core::new_id()));
+    let file = file.to_string_lossy().to_string();
+    let out = nuanxin(&from.url, &["backup", "--output", &file], "");
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    // A database that holds data is not overwritten without --force.
+    let out = nuanxin(&from.url, &["restore", "--input", &file], "");
+    assert_ne!(out.status.code(), Some(0));
+    assert!(text(&out).contains("already holds data"), "{}", text(&out));
+    let out = nuanxin(&into.url, &["restore", "--input", &file], "");
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let (before, after) = (all_rows(&from.url).await, all_rows(&into.url).await);
+    assert!(
+        before["people"].len() >= 40 && before["org_units"].len() > 10,
+        "the source was filled"
+    );
+    assert_eq!(
+        before.keys().collect::<Vec<_>>(),
+        after.keys().collect::<Vec<_>>(),
+        "the same tables"
+    );
+    for (table, rows) in &before {
+        assert_eq!(
+            rows, &after[table],
+            "table {table} differs after the restore"
+        );
+    }
+    let _ = std::fs::remove_file(&file);
+    from.drop_database().await;
+    into.drop_database().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn backup_and_restore_keep_every_row_on_sqlite() {
+    backup_and_restore(TestDb::sqlite().await, TestDb::sqlite().await).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn backup_and_restore_keep_every_row_on_postgres() {
+    if let (Some(from), Some(into)) = (TestDb::postgres().await, TestDb::postgres().await) {
+        backup_and_restore(from, into).await;
+    }
 }

@@ -1034,6 +1034,13 @@ impl JoinQueue {
     }
 
     /// Joins through the queue; same contract as [`join`].
+    /// Joins waiting in the queue now.
+    pub fn depth(&self) -> usize {
+        self.jobs
+            .as_ref()
+            .map_or(0, |tx| tx.max_capacity() - tx.capacity())
+    }
+
     pub async fn join(
         &self,
         target: &JoinTarget,
@@ -1060,6 +1067,19 @@ impl JoinQueue {
 }
 
 /// A writer of the queue: takes what waits (up to a batch), writes it, and again.
+/// Batches the join queues of this process have written, and the joins in them: their ratio is
+/// the mean batch size (`/metrics`).
+static JOIN_BATCHES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+static JOINS_BATCHED: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+/// (batches written, joins written in them) by the join queues of this process.
+pub fn join_batches() -> (u64, u64) {
+    (
+        JOIN_BATCHES.load(std::sync::atomic::Ordering::Relaxed),
+        JOINS_BATCHED.load(std::sync::atomic::Ordering::Relaxed),
+    )
+}
+
 async fn write_queue(store: Store, vault: IdVault, jobs: Jobs) {
     loop {
         let batch = {
@@ -1076,6 +1096,8 @@ async fn write_queue(store: Store, vault: IdVault, jobs: Jobs) {
             }
             batch
         };
+        JOIN_BATCHES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        JOINS_BATCHED.fetch_add(batch.len() as u64, std::sync::atomic::Ordering::Relaxed);
         write_batch(&store, &vault, batch).await;
     }
 }

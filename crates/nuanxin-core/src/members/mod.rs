@@ -20,8 +20,8 @@ pub mod sms;
 
 pub use codes::{current_code, join_codes_of, resolve_code, rotate_code, JoinCode, JoinTarget};
 pub use join::{
-    decide, join, join_many, Consent, Decision, JoinContext, JoinDraft, JoinInput, JoinQueue,
-    JoinReceipt,
+    decide, join, join_batches, join_many, Consent, Decision, JoinContext, JoinDraft, JoinInput,
+    JoinQueue, JoinReceipt,
 };
 pub use queries::{
     for_each, get, list, reseal_all, reveal_id, search, MemberFilter, MemberRow,

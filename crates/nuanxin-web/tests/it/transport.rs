@@ -162,3 +162,79 @@ async fn assets_travel_compressed_under_versioned_urls_cached_for_a_year() {
     );
     app.finish().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn readiness_follows_the_database_and_metrics_count_requests_by_route() {
+    let app = TestApp::sqlite().await;
+    app.load_demo().await;
+    let (status, headers, body) = fetch(&app, "/readyz", &[]).await;
+    assert_eq!((status.as_u16(), body.as_slice()), (200, b"ok".as_slice()));
+    assert_eq!(
+        headers["x-request-id"].to_str().unwrap().len(),
+        36,
+        "every answer names its request"
+    );
+    let mut cadre = app.demo_user("gulou").await;
+    cadre.get("/orgs/F371502001").await;
+    cadre.get("/orgs/F371502002").await; // out of scope: 404
+    let (status, headers, body) = fetch(&app, "/metrics", &[]).await;
+    assert_eq!(status, 200);
+    assert!(headers["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("application/openmetrics-text"));
+    let text = String::from_utf8(body).unwrap();
+    let value = |line_start: &str| -> f64 {
+        text.lines()
+            .find(|l| l.starts_with(line_start))
+            .unwrap_or_else(|| panic!("{line_start} in\n{text}"))
+            .rsplit(' ')
+            .next()
+            .unwrap()
+            .parse()
+            .unwrap()
+    };
+    // By the route as matched, never the URL (no code, ID or name of anyone).
+    assert_eq!(
+        value("nuanxin_http_requests_total{method=\"GET\",route=\"/orgs/{code}\",status=\"200\"}"),
+        1.0
+    );
+    assert_eq!(
+        value("nuanxin_http_requests_total{method=\"GET\",route=\"/orgs/{code}\",status=\"404\"}"),
+        1.0
+    );
+    assert!(!text.contains("F371502001"), "{text}");
+    assert!(value("nuanxin_http_request_duration_seconds_count{route=\"/orgs/{code}\"}") >= 2.0);
+    assert_eq!(value("nuanxin_join_queue_depth"), 0.0);
+    assert!(value("nuanxin_sqlite_write_transactions_total") >= 1.0);
+    assert!(text.contains("nuanxin_sqlite_write_wait_seconds_total") && text.ends_with("# EOF\n"));
+    // With the database gone the server is not ready (it still lives).
+    app.store.close().await;
+    let (status, _, _) = fetch(&app, "/readyz", &[]).await;
+    assert_eq!(status, 503);
+    let (status, _, _) = fetch(&app, "/healthz", &[]).await;
+    assert_eq!(status, 200);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn metrics_can_be_kept_for_a_token() {
+    let app = TestApp::sqlite_with(WebConfig {
+        metrics_token: "s3cret".into(),
+        ..Default::default()
+    })
+    .await;
+    assert_eq!(fetch(&app, "/metrics", &[]).await.0, 401);
+    assert_eq!(
+        fetch(&app, "/metrics", &[("authorization", "Bearer wrong")])
+            .await
+            .0,
+        401
+    );
+    assert_eq!(
+        fetch(&app, "/metrics", &[("authorization", "Bearer s3cret")])
+            .await
+            .0,
+        200
+    );
+    app.finish().await;
+}

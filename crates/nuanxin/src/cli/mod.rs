@@ -1,6 +1,7 @@
 //! Command line: `serve`, `migrate`, `demo`, `admin`, `regions`, `import`, `report`, `bench`.
 
 mod admin;
+mod backup;
 mod bench;
 mod bench_joins;
 mod bench_stations;
@@ -57,6 +58,10 @@ pub enum Command {
     /// Reports: `report coverage`.
     #[command(subcommand)]
     Report(report::ReportCommand),
+    /// Write a consistent copy of the database to a file (SQLite: VACUUM INTO; PostgreSQL: pg_dump).
+    Backup(backup::BackupArgs),
+    /// Restore a copy written by `backup` into an empty database (or any with --force).
+    Restore(backup::RestoreArgs),
     /// Measure performance on generated data (see BENCHMARKS.md).
     #[command(subcommand)]
     Bench(bench::BenchCommand),
@@ -88,5 +93,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Import(cmd) => import::run(&cli.database, cmd).await,
         Command::Report(cmd) => report::run(&cli.database, cmd).await,
         Command::Bench(cmd) => bench::run(cmd).await,
+        Command::Backup(args) => backup::backup(&cli.database, args).await,
+        Command::Restore(args) => backup::restore(&cli.database, args).await,
     }
 }

@@ -44,6 +44,15 @@ pub struct ServeArgs {
     /// page asks to try later (a flood of code requests cannot run up the union's SMS bill).
     #[arg(long, env = "NUANXIN_SMS_PER_HOUR", default_value_t = 10_000)]
     pub sms_per_hour: u32,
+    /// When set, /metrics answers only with `Authorization: Bearer TOKEN` (open otherwise: it
+    /// counts requests by route and holds no member's data).
+    #[arg(
+        long,
+        env = "NUANXIN_METRICS_TOKEN",
+        default_value = "",
+        hide_env_values = true
+    )]
+    pub metrics_token: String,
 }
 
 /// The SMS gateway of `NUANXIN_SMS_URL`, or the development sender that writes codes to the log.
@@ -149,6 +158,7 @@ pub async fn serve(database: &str, args: ServeArgs, with_demo: bool) -> anyhow::
         secure_cookies: args.secure_cookies,
         trust_forwarded_for: args.trust_forwarded_for,
         sms_per_hour: args.sms_per_hour,
+        metrics_token: args.metrics_token,
         public_url: args.public_url,
         tiles: nuanxin_web::TileConfig {
             url: args.tile_url,
