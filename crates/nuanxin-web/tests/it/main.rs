@@ -9,6 +9,7 @@ mod orgs;
 mod poster;
 mod real_data;
 mod rights;
+mod route_matrix;
 mod schema;
 mod scope;
 mod session;
