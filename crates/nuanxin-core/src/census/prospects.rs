@@ -370,3 +370,13 @@ pub async fn import(
     }
     Ok(report)
 }
+
+/// The import template, with notes, text formats (ID numbers, phones, USCC) and a drop-down of
+/// the worker groups.
+pub fn template() -> anyhow::Result<Vec<u8>> {
+    let groups = crate::members::WorkerGroup::ALL
+        .iter()
+        .map(|g| g.zh())
+        .collect();
+    crate::sheets::write_template("潜在会员", &COLUMNS, &[("group", groups)], &[])
+}

@@ -210,3 +210,17 @@ pub async fn export(
     .await?;
     sheet.finish().map_err(Error::Internal)
 }
+
+/// The import template (the columns an import takes), with notes, text formats (USCC, codes,
+/// phones) and drop-downs.
+pub fn template() -> anyhow::Result<Vec<u8>> {
+    let choices = vec![
+        (
+            "industry",
+            crate::orgs::Industry::ALL.iter().map(|i| i.zh()).collect(),
+        ),
+        ("union_status", vec!["未建会", "筹建中", "已建会"]),
+        ("has_party_org", vec!["是", "否"]),
+    ];
+    sheets::write_template("企业", &COLUMNS[..13], &choices, &[])
+}

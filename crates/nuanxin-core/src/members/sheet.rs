@@ -717,3 +717,44 @@ pub async fn export_xlsx(
     .await?;
     Ok((sheet.finish().map_err(crate::Error::Internal)?, n))
 }
+
+/// The import template, with notes, text formats (ID numbers, phones) and drop-downs.
+pub fn template() -> anyhow::Result<Vec<u8>> {
+    sheets::write_template("会员", &COLUMNS, &template_choices(), &[])
+}
+
+fn template_choices() -> Vec<(&'static str, Vec<&'static str>)> {
+    vec![
+        (
+            "group",
+            super::WorkerGroup::ALL.iter().map(|g| g.zh()).collect(),
+        ),
+        (
+            "channel",
+            vec![
+                "扫码入会",
+                "集中入会",
+                "窗口同步",
+                "平台推送",
+                "批量导入",
+                "纸质登记",
+            ],
+        ),
+    ]
+}
+
+#[cfg(test)]
+mod template_tests {
+    #[test]
+    fn every_choice_of_the_template_is_accepted_by_the_import() {
+        for (key, values) in super::template_choices() {
+            for v in values {
+                let ok = match key {
+                    "group" => super::super::WorkerGroup::parse(v).is_some(),
+                    _ => super::Channel::parse(v).is_some(),
+                };
+                assert!(ok, "{key}: {v}");
+            }
+        }
+    }
+}

@@ -176,24 +176,31 @@ impl Industry {
         }
     }
 
+    /// The Chinese name, as the sheets and the drop-downs of the templates write it.
+    pub fn zh(self) -> &'static str {
+        let at = Industry::ALL.iter().position(|i| *i == self).unwrap_or(0);
+        Industry::ZH[at]
+    }
+
+    const ZH: [&'static str; 11] = [
+        "货运物流",
+        "网约车",
+        "快递",
+        "外卖",
+        "互联网平台",
+        "家政服务",
+        "护工护理",
+        "保安服务",
+        "房产中介",
+        "商场零售",
+        "其他",
+    ];
+
     pub fn parse(s: &str) -> Option<Industry> {
         let s = s.trim();
-        const ZH: [&str; 11] = [
-            "货运物流",
-            "网约车",
-            "快递",
-            "外卖",
-            "互联网平台",
-            "家政服务",
-            "护工护理",
-            "保安服务",
-            "房产中介",
-            "商场零售",
-            "其他",
-        ];
         Industry::ALL
             .iter()
-            .zip(ZH)
+            .zip(Industry::ZH)
             .find(|(i, zh)| i.as_str() == s || *zh == s)
             .map(|(i, _)| *i)
     }

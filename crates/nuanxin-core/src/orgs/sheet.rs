@@ -286,3 +286,48 @@ pub fn read(bytes: &[u8]) -> std::result::Result<Table, sheets::SheetError> {
 pub fn can_import(scope: &Scope) -> bool {
     scope.roots().iter().any(|r| r.role >= crate::Role::Staff)
 }
+
+/// The import template: SPEC section 5's columns, with notes, text formats and drop-downs.
+pub fn template() -> anyhow::Result<Vec<u8>> {
+    sheets::write_template("工会组织", &COLUMNS, &template_choices(), &[])
+}
+
+fn template_choices() -> Vec<(&'static str, Vec<&'static str>)> {
+    vec![
+        (
+            "type",
+            vec!["总工会", "行业工会联合会", "联合工会", "企业工会"],
+        ),
+        (
+            "joint_kind",
+            vec![
+                "区域联合工会",
+                "市场联合工会",
+                "商圈联合工会",
+                "灵活就业人员联合工会",
+                "周转库",
+            ],
+        ),
+        (
+            "industry",
+            super::Industry::ALL.iter().map(|i| i.zh()).collect(),
+        ),
+    ]
+}
+
+#[cfg(test)]
+mod template_tests {
+    #[test]
+    fn every_choice_of_the_template_is_accepted_by_the_import() {
+        for (key, values) in super::template_choices() {
+            for v in values {
+                let ok = match key {
+                    "type" => super::OrgKind::parse(v).is_some(),
+                    "joint_kind" => super::super::JointKind::parse(v).is_some(),
+                    _ => super::super::Industry::parse(v).is_some(),
+                };
+                assert!(ok, "{key}: {v}");
+            }
+        }
+    }
+}

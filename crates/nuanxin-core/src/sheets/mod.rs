@@ -338,6 +338,108 @@ pub fn write_text(
     .map(|_| ())
 }
 
+/// What goes in a template's column, said in a note on its header.
+fn column_note(c: &Column) -> String {
+    let what = match c.key {
+        "id_number" => "18 位公民身份号码（末位 X 大写），本列已设为文本，请勿改成数字格式",
+        "phone" | "contact_phone" => "11 位手机号，或带区号的固定电话（0635-8123456）",
+        "uscc" | "employer_uscc" => "18 位统一社会信用代码，系统按国家标准校验末位",
+        "code" => "本单位的工会编码，全系统唯一",
+        "parent_code" => "上级工会的编码；空表示顶级单位",
+        "union_code" | "org_code" => "所属工会的编码（见组织网络）",
+        "region_code" | "work_region" | "home_region" => {
+            "行政区划代码：12 位统计用代码或其 2/4/6/9 位前缀"
+        }
+        "founded_on" | "joined_on" => "日期，如 2024-09-06 或 2024年9月6日",
+        "lng" | "lat" => "经纬度，小数（如 115.985500、36.456500）",
+        _ => "",
+    };
+    let need = if c.required { "必填" } else { "选填" };
+    if what.is_empty() {
+        format!("{}（{}）：{need}", c.zh, c.key)
+    } else {
+        format!("{}（{}）：{need}。{what}", c.zh, c.key)
+    }
+}
+
+/// Columns Excel must keep as typed: long digit strings (ID numbers, phones, codes) that it
+/// would otherwise turn into `3.71502E+17` and round to fifteen digits.
+fn is_text_column(key: &str) -> bool {
+    key == "id_number"
+        || key.contains("phone")
+        || key.contains("uscc")
+        || key.ends_with("code")
+        || key.ends_with("region")
+}
+
+/// The import template of a sheet: the header row with a note on each header saying what goes
+/// in it, the ID, phone, USCC and code columns formatted as text, and a drop-down of the accepted
+/// values on each coded column (`choices`, listed on a hidden sheet). `examples` fill the first
+/// rows.
+pub fn write_template(
+    sheet_name: &str,
+    columns: &[Column],
+    choices: &[(&str, Vec<&str>)],
+    examples: &[Vec<String>],
+) -> anyhow::Result<Vec<u8>> {
+    use rust_xlsxwriter::{DataValidation, Format, Formula, Note, Workbook};
+    let mut book = Workbook::new();
+    // Excel's built-in text format (49, shown as "@"): what 设置单元格格式 → 文本 sets.
+    let text = Format::new().set_num_format_index(49);
+    let bold = Format::new().set_bold().set_background_color("#FDE8E4");
+    let ws = book.add_worksheet();
+    ws.set_name(sheet_name)?;
+    for (c, col) in columns.iter().enumerate() {
+        let c = c as u16;
+        ws.set_column_width(
+            c,
+            (col.zh.chars().count() as f64 * 2.2 + 4.0).clamp(10.0, 40.0),
+        )?;
+        if is_text_column(col.key) {
+            ws.set_column_format(c, &text)?;
+        }
+        ws.write_string_with_format(0, c, col.zh, &bold)?;
+        ws.insert_note(
+            0,
+            c,
+            &Note::new(column_note(col))
+                .set_author("暖新")
+                .set_width(260),
+        )?;
+    }
+    for (r, row) in examples.iter().enumerate() {
+        for (c, v) in row.iter().enumerate() {
+            write_text(ws, r as u32 + 1, c as u16, v, None)?;
+        }
+    }
+    ws.set_freeze_panes(1, 0)?;
+    let mut lists = Vec::new();
+    for (key, values) in choices {
+        let Some(c) = columns.iter().position(|col| col.key == *key) else {
+            continue;
+        };
+        let letter = (b'A' + lists.len() as u8) as char;
+        let range = format!("=选项!${letter}$2:${letter}${}", values.len() + 1);
+        let rule = DataValidation::new()
+            .allow_list_formula(Formula::new(range))
+            .set_input_message(format!("从列表中选择{}", columns[c].zh))?;
+        ws.add_data_validation(1, c as u16, 1_048_575, c as u16, &rule)?;
+        lists.push((columns[c].zh, values));
+    }
+    if !lists.is_empty() {
+        let options = book.add_worksheet();
+        options.set_name("选项")?;
+        for (c, (header, values)) in lists.iter().enumerate() {
+            options.write_string_with_format(0, c as u16, *header, &bold)?;
+            for (r, v) in values.iter().enumerate() {
+                options.write_string(r as u32 + 1, c as u16, *v)?;
+            }
+        }
+        options.set_hidden(true);
+    }
+    Ok(book.save_to_buffer()?)
+}
+
 /// Writes rows as an xlsx workbook with a bold, frozen header row and an autofilter.
 pub fn write_xlsx(
     sheet_name: &str,

@@ -215,3 +215,25 @@ pub async fn export(
     .await?;
     sheet.finish().map_err(Error::Internal)
 }
+
+/// The import template with an example row, notes, text formats and a drop-down of the types.
+pub fn template() -> anyhow::Result<Vec<u8>> {
+    let example = vec![vec![
+        "古楼街道骑手之家".to_string(),
+        "骑手之家".into(),
+        "115.985500".into(),
+        "36.456500".into(),
+        "GCJ02".into(),
+        "东昌府区古楼街道东关街12号".into(),
+        "周一至周五 8:00-20:00；周六 9:00-17:00".into(),
+        "饮水、充电、热饭、休息、卫生间".into(),
+        "王芳".into(),
+        "0635-8123456".into(),
+        "F371502001".into(),
+    ]];
+    let types = super::StationType::ALL
+        .iter()
+        .map(|t| t.label_zh())
+        .collect();
+    sheets::write_template("驿站", &COLUMNS, &[("type", types)], &example)
+}

@@ -21,7 +21,7 @@ use nuanxin_core::census::{
 use nuanxin_core::coverage::{self, Coverage, Period};
 use nuanxin_core::orgs::Industry;
 use nuanxin_core::page::{Page, PageRequest};
-use nuanxin_core::{sheets, Error, Role};
+use nuanxin_core::{Error, Role};
 use serde::Deserialize;
 use std::collections::HashMap;
 use uuid::Uuid;
@@ -693,8 +693,7 @@ pub async fn import(
 }
 
 pub async fn template(_auth: Auth) -> Result<Response, PageError> {
-    let headers: Vec<&str> = sheet::COLUMNS[..13].iter().map(|c| c.zh).collect();
-    let bytes = sheets::write_xlsx("企业", &headers, &[]).map_err(Error::Internal)?;
+    let bytes = sheet::template().map_err(Error::Internal)?;
     Ok(respond::file(
         bytes,
         "enterprises-template.xlsx",
@@ -900,8 +899,7 @@ pub async fn prospects_import(
 }
 
 pub async fn prospects_template(_auth: Auth) -> Result<Response, PageError> {
-    let headers: Vec<&str> = prospects::COLUMNS.iter().map(|c| c.zh).collect();
-    let bytes = sheets::write_xlsx("潜在会员", &headers, &[]).map_err(Error::Internal)?;
+    let bytes = prospects::template().map_err(Error::Internal)?;
     Ok(respond::file(
         bytes,
         "prospects-template.xlsx",

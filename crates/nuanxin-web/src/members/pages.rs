@@ -14,7 +14,7 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::Form;
 use nuanxin_core::members::{self, Decision, JoinCode, MemberFilter, MemberRow};
 use nuanxin_core::page::{Page, PageRequest};
-use nuanxin_core::{orgs, sheets, Error, Role};
+use nuanxin_core::{orgs, Error, Role};
 use serde::Deserialize;
 use uuid::Uuid;
 
@@ -468,11 +468,7 @@ pub async fn import_form(auth: Auth) -> Result<Html<String>, PageError> {
 
 /// The members template: the SPEC section 5 headers, to fill in.
 pub async fn import_template(_auth: Auth) -> Result<Response, PageError> {
-    let headers: Vec<&str> = nuanxin_core::members::sheet::COLUMNS
-        .iter()
-        .map(|c| c.zh)
-        .collect();
-    let bytes = sheets::write_xlsx("会员", &headers, &[]).map_err(Error::Internal)?;
+    let bytes = nuanxin_core::members::sheet::template().map_err(Error::Internal)?;
     Ok(respond::file(
         bytes,
         "members-template.xlsx",

@@ -711,8 +711,7 @@ pub async fn import(
 
 /// An empty sheet with the template's headers, to fill in.
 pub async fn template(_auth: Auth) -> Result<Response, PageError> {
-    let headers: Vec<&str> = sheet::COLUMNS.iter().map(|c| c.zh).collect();
-    let bytes = sheets::write_xlsx("工会组织", &headers, &[]).map_err(Error::Internal)?;
+    let bytes = sheet::template().map_err(Error::Internal)?;
     Ok(respond::file(
         bytes,
         "org-units-template.xlsx",

@@ -18,7 +18,7 @@ use nuanxin_core::stations::{
     self, Amenity, Crs, LatLng, Station, StationDraft, StationFilter, StationInput, StationType,
     TravelMode, Visit, VisitInput,
 };
-use nuanxin_core::{sheets, Error, Role};
+use nuanxin_core::{Error, Role};
 use serde::Deserialize;
 use std::collections::HashMap;
 use uuid::Uuid;
@@ -641,21 +641,7 @@ pub async fn import(
 }
 
 pub async fn template(_auth: Auth) -> Result<Response, PageError> {
-    let headers: Vec<&str> = sheet::COLUMNS.iter().map(|c| c.zh).collect();
-    let example = vec![vec![
-        "古楼街道骑手之家".to_string(),
-        "骑手之家".into(),
-        "115.985500".into(),
-        "36.456500".into(),
-        "GCJ02".into(),
-        "东昌府区古楼街道东关街12号".into(),
-        "周一至周五 8:00-20:00；周六 9:00-17:00".into(),
-        "饮水、充电、热饭、休息、卫生间".into(),
-        "王芳".into(),
-        "0635-8123456".into(),
-        "F371502001".into(),
-    ]];
-    let bytes = sheets::write_xlsx("驿站", &headers, &example).map_err(Error::Internal)?;
+    let bytes = sheet::template().map_err(Error::Internal)?;
     Ok(respond::file(
         bytes,
         "stations-template.xlsx",

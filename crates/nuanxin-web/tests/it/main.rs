@@ -15,6 +15,7 @@ mod scope;
 mod session;
 mod stations;
 mod targets;
+mod templates;
 mod transport;
 mod uploads;
 mod xss;
