@@ -169,8 +169,15 @@ impl IdVault {
     /// equal numbers give equal hashes, so it is the index for "find by ID number" and the unique
     /// key of one active membership per person.
     pub fn lookup_hash(&self, id: &ResidentId) -> String {
+        self.hmac_hex(&[id.as_str().as_bytes()])
+    }
+
+    /// HMAC-SHA256 under the hash key of `parts` one after the other, as 64 lower-case hex digits.
+    fn hmac_hex(&self, parts: &[&[u8]]) -> String {
         let mut mac = self.hash.clone();
-        mac.update(id.as_str().as_bytes());
+        for p in parts {
+            mac.update(p);
+        }
         mac.finalize()
             .into_bytes()
             .iter()
@@ -184,17 +191,7 @@ impl IdVault {
     /// secrets such as a six-digit SMS code, which a reader of the database could otherwise try
     /// in a million guesses. The domain keeps it apart from [`IdVault::lookup_hash`].
     pub fn keyed_hash(&self, domain: &str, text: &str) -> String {
-        let mut mac = self.hash.clone();
-        mac.update(domain.as_bytes());
-        mac.update(&[0]);
-        mac.update(text.as_bytes());
-        mac.finalize()
-            .into_bytes()
-            .iter()
-            .fold(String::with_capacity(64), |mut hex, b| {
-                let _ = write!(hex, "{b:02x}");
-                hex
-            })
+        self.hmac_hex(&[domain.as_bytes(), &[0], text.as_bytes()])
     }
 
     /// A fresh key set in the environment format (`NUANXIN_ID_KEYS=1:BASE64` and

@@ -12,15 +12,7 @@ fn li() -> String {
     id_with_check("37150219851212322")
 }
 
-fn id_with_check(body17: &str) -> String {
-    const W: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
-    let sum: u32 = body17
-        .bytes()
-        .zip(W)
-        .map(|(b, w)| (b - b'0') as u32 * w)
-        .sum();
-    format!("{body17}{}", b"10X98765432"[(sum % 11) as usize] as char)
-}
+use nuanxin_testkit::id_with_check;
 
 /// The join code of a unit, through the API as its cadre.
 async fn join_code(cadre: &mut Client, org: &str) -> String {
