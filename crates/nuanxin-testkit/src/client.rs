@@ -56,6 +56,18 @@ impl Client {
         self
     }
 
+    /// A new join code of unit `org` through the API, as this client (a cadre of the unit).
+    pub async fn join_code(&mut self, org: &str) -> String {
+        let r = self
+            .post_json(
+                &format!("/api/v1/orgs/{org}/join-codes"),
+                serde_json::json!({"channel": "qr"}),
+            )
+            .await;
+        assert_eq!(r.status, 200, "{}", r.text());
+        r.json()["code"].as_str().unwrap().to_string()
+    }
+
     pub async fn login(&mut self, username: &str, password: &str) -> Resp {
         let body = serde_json::json!({"username": username, "password": password});
         let r = self

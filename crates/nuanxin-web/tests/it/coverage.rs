@@ -15,15 +15,7 @@ fn today() -> chrono::NaiveDate {
     chrono::NaiveDate::from_ymd_opt(2026, 11, 23).unwrap()
 }
 
-fn id_with_check(body17: &str) -> String {
-    const W: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
-    let sum: u32 = body17
-        .bytes()
-        .zip(W)
-        .map(|(b, w)| (b - b'0') as u32 * w)
-        .sum();
-    format!("{body17}{}", b"10X98765432"[(sum % 11) as usize] as char)
-}
+use nuanxin_testkit::id_with_check;
 
 /// The i-th made-up person: a valid ID number and phone.
 fn person(i: u32) -> (String, String) {

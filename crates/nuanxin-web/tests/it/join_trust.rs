@@ -15,17 +15,6 @@ const ZHANG_PHONE: &str = "13806351234";
 /// Someone who knows 张三's ID number, with a phone of their own.
 const ATTACKER_PHONE: &str = "13900000666";
 
-async fn join_code(cadre: &mut Client, org: &str) -> String {
-    let r = cadre
-        .post_json(
-            &format!("/api/v1/orgs/{org}/join-codes"),
-            json!({"channel": "qr"}),
-        )
-        .await;
-    assert_eq!(r.status, 200, "{}", r.text());
-    r.json()["code"].as_str().unwrap().to_string()
-}
-
 /// Joins through the JSON API with a fresh SMS code of `phone`.
 async fn join_by_api(
     app: &TestApp,
@@ -52,7 +41,7 @@ async fn join_by_api(
 
 /// 张三 joins Gulou by the API with his own phone and is approved: his membership number.
 async fn zhang_is_a_member_of_gulou(app: &TestApp, gulou: &mut Client) -> String {
-    let code = join_code(gulou, "JU371502001").await;
+    let code = gulou.join_code("JU371502001").await;
     let r = join_by_api(app, &code, "张三", ZHANG, ZHANG_PHONE, "zhang-1").await;
     assert_eq!(r.status, 200, "{}", r.text());
     let id = r.json()["membership_id"].clone();
@@ -105,7 +94,7 @@ both_backends! {
         assert_eq!(stored, (1, 1, 0));
 
         // Through the API at another union: an ordinary pending request, naming nothing of 张三.
-        let elsewhere = join_code(&mut liuyuan, "JU371502002").await;
+        let elsewhere = liuyuan.join_code("JU371502002").await;
         let r = join_by_api(&app, &elsewhere, "冒名者", ZHANG, ATTACKER_PHONE, "attack-1").await;
         assert_eq!(r.status, 200, "{}", r.text());
         let answer = r.json();
@@ -119,7 +108,7 @@ both_backends! {
         assert_eq!(app.count("SELECT COUNT(*) FROM memberships WHERE status = 'review'").await, 1);
 
         // Through the join page at his own union: no session as 张三, and nothing about him.
-        let own = join_code(&mut gulou, "JU371502001").await;
+        let own = gulou.join_code("JU371502001").await;
         let mut w = app.anonymous();
         w.post_form(&format!("/j/{own}"), &[("action", "sms"), ("phone", ATTACKER_PHONE)], false).await;
         app.clock.advance(61_000);
@@ -155,7 +144,7 @@ both_backends! {
         let mut gulou = app.demo_user("gulou").await;
         let no = zhang_is_a_member_of_gulou(&app, &mut gulou).await;
         // 张三 lost his phone and joins again with a new one: a request for Gulou to verify.
-        let code = join_code(&mut gulou, "JU371502001").await;
+        let code = gulou.join_code("JU371502001").await;
         let r = join_by_api(&app, &code, "张三", ZHANG, "13700001111", "new-phone").await;
         assert_eq!(r.json()["status"], "pending", "{}", r.text());
         let req = gulou.get("/api/v1/members?status=pending").await.json();
@@ -168,7 +157,7 @@ both_backends! {
         assert_eq!(app.count("SELECT COUNT(*) FROM memberships WHERE status IN ('pending', 'review')").await, 0);
         // At another union, an approved review is a transfer.
         let mut liuyuan = app.demo_user("liuyuan").await;
-        let code = join_code(&mut liuyuan, "JU371502002").await;
+        let code = liuyuan.join_code("JU371502002").await;
         join_by_api(&app, &code, "张三", ZHANG, "13700002222", "moved").await;
         let req = liuyuan.get("/api/v1/members?status=pending").await.json();
         liuyuan.post_json("/api/v1/members/decisions", json!({"ids": [req["items"][0]["id"]], "decision": "approve"})).await;
@@ -180,7 +169,7 @@ both_backends! {
     async fn a_request_key_answers_only_its_own_person(app: TestApp) {
         app.load_demo().await;
         let mut gulou = app.demo_user("gulou").await;
-        let code = join_code(&mut gulou, "JU371502001").await;
+        let code = gulou.join_code("JU371502001").await;
         let first = join_by_api(&app, &code, "张三", ZHANG, ZHANG_PHONE, "shared-key").await;
         assert_eq!(first.status, 200, "{}", first.text());
         let other = nuanxin_testkit::id_with_check("37150219851212322");
@@ -311,7 +300,7 @@ both_backends! {
     async fn sms_codes_are_stored_under_the_servers_key_and_purged_once_they_cannot_matter(app: TestApp) {
         app.load_demo().await;
         let mut gulou = app.demo_user("gulou").await;
-        let code = join_code(&mut gulou, "JU371502001").await;
+        let code = gulou.join_code("JU371502001").await;
         let mut w = app.anonymous();
         let r = w.post_json(&format!("/api/v1/join/{code}/sms"), json!({"phone": ZHANG_PHONE})).await;
         assert_eq!(r.status, 204, "{}", r.text());
@@ -356,7 +345,7 @@ async fn the_hourly_cap_of_sms_codes_holds_for_all_phones_together() {
     .await;
     app.load_demo().await;
     let mut gulou = app.demo_user("gulou").await;
-    let code = join_code(&mut gulou, "JU371502001").await;
+    let code = gulou.join_code("JU371502001").await;
     let mut w = app.anonymous();
     for i in 0..3 {
         let r = w

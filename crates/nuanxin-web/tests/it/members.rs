@@ -14,18 +14,6 @@ fn li() -> String {
 
 use nuanxin_testkit::id_with_check;
 
-/// The join code of a unit, through the API as its cadre.
-async fn join_code(cadre: &mut Client, org: &str) -> String {
-    let r = cadre
-        .post_json(
-            &format!("/api/v1/orgs/{org}/join-codes"),
-            json!({"channel": "qr"}),
-        )
-        .await;
-    assert_eq!(r.status, 200, "{}", r.text());
-    r.json()["code"].as_str().unwrap().to_string()
-}
-
 /// A worker joins through the mobile page: asks for the SMS code, reads it from the dev sender,
 /// submits. Returns the worker's client (with the member cookie) and the response.
 async fn join_by_page(
@@ -113,7 +101,7 @@ both_backends! {
     async fn join_approve_and_the_e_card(app: TestApp) {
         app.load_demo().await;
         let mut cadre = app.demo_user("gulou").await;
-        let code = join_code(&mut cadre, "JU371502001").await;
+        let code = cadre.join_code("JU371502001").await;
         let (mut worker, r) = join_by_page(&app, &code, "张三", ZHANG, "13806351234").await;
         assert_eq!((r.status.as_u16(), r.location()), (303, Some("/me")), "{}", r.text());
         let me = worker.get("/me").await.text();
@@ -150,8 +138,8 @@ both_backends! {
         app.load_demo().await;
         let mut gulou = app.demo_user("gulou").await;
         let mut liuyuan = app.demo_user("liuyuan").await;
-        let first = members::resolve_code(&mut app.store.read().await.unwrap(), &join_code(&mut gulou, "JU371502001").await).await.unwrap();
-        let second = members::resolve_code(&mut app.store.read().await.unwrap(), &join_code(&mut liuyuan, "JU371502002").await).await.unwrap();
+        let first = members::resolve_code(&mut app.store.read().await.unwrap(), &gulou.join_code("JU371502001").await).await.unwrap();
+        let second = members::resolve_code(&mut app.store.read().await.unwrap(), &liuyuan.join_code("JU371502002").await).await.unwrap();
         let r1 = members::join(&app.store, &app.vault, &first, &draft("李四", &li(), "13906351111", None), &ctx()).await.unwrap();
         let id1 = r1.membership_id.to_string();
         gulou.post_json("/api/v1/members/decisions", json!({"ids": [id1], "decision": "approve"})).await;
@@ -181,7 +169,7 @@ both_backends! {
     async fn duplicate_and_concurrent_submissions_make_one_membership(app: TestApp) {
         app.load_demo().await;
         let mut cadre = app.demo_user("gulou").await;
-        let target = members::resolve_code(&mut app.store.read().await.unwrap(), &join_code(&mut cadre, "JU371502001").await).await.unwrap();
+        let target = members::resolve_code(&mut app.store.read().await.unwrap(), &cadre.join_code("JU371502001").await).await.unwrap();
         let mut handles = Vec::new();
         for i in 0..8 {
             let (store, vault, target) = (app.store.clone(), app.vault.clone(), target.clone());
@@ -203,7 +191,7 @@ both_backends! {
     async fn bad_input_is_reported_by_field_and_nothing_is_written(app: TestApp) {
         app.load_demo().await;
         let mut cadre = app.demo_user("gulou").await;
-        let code = join_code(&mut cadre, "JU371502001").await;
+        let code = cadre.join_code("JU371502001").await;
         let mut w = app.anonymous();
         let bad_check = format!("{}0", &ZHANG[..17]);
         let fields = [("action", "join"), ("name", "<b>张三</b>"), ("id_number", bad_check.as_str()), ("phone", "12345"), ("group", "")];
@@ -240,8 +228,8 @@ both_backends! {
     async fn rotated_codes_stop_working_and_cadres_see_only_their_members(app: TestApp) {
         app.load_demo().await;
         let mut gulou = app.demo_user("gulou").await;
-        let old = join_code(&mut gulou, "JU371502001").await;
-        let new = join_code(&mut gulou, "JU371502001").await;
+        let old = gulou.join_code("JU371502001").await;
+        let new = gulou.join_code("JU371502001").await;
         assert_ne!(old, new);
         let mut w = app.anonymous();
         let r = w.get(&format!("/j/{old}")).await;
@@ -370,7 +358,7 @@ both_backends! {
         assert_eq!(cadre.post_form(&format!("/events/{id}/close"), &[], true).await.status, 303);
         assert_eq!(app.anonymous().get(&format!("/j/{code}")).await.status, 410);
         // The regular code of the union keeps working.
-        let regular = join_code(&mut cadre, "JU371502001").await;
+        let regular = cadre.join_code("JU371502001").await;
         assert_eq!(app.anonymous().get(&format!("/j/{regular}")).await.status, 200);
     }
 }
@@ -380,7 +368,7 @@ async fn the_join_page_is_light_and_self_contained() {
     let app = TestApp::sqlite().await;
     app.load_demo().await;
     let mut cadre = app.demo_user("gulou").await;
-    let code = join_code(&mut cadre, "JU371502001").await;
+    let code = cadre.join_code("JU371502001").await;
     let page = app.anonymous().get(&format!("/j/{code}")).await;
     // Everything a first visit transfers: the page itself, with its styles and its small script
     // of live checks inline, and no scripts, stylesheets, images or fonts to fetch.
@@ -537,7 +525,7 @@ both_backends! {
     async fn group_commit_keeps_each_join_apart(app: TestApp) {
         app.load_demo().await;
         let mut cadre = app.demo_user("gulou").await;
-        let target = members::resolve_code(&mut app.store.read().await.unwrap(), &join_code(&mut cadre, "JU371502001").await).await.unwrap();
+        let target = members::resolve_code(&mut app.store.read().await.unwrap(), &cadre.join_code("JU371502001").await).await.unwrap();
         let queue = members::JoinQueue::start(app.store.clone(), app.vault.clone());
         let mut handles = Vec::new();
         for i in 0..30usize {
@@ -571,7 +559,7 @@ both_backends! {
     async fn a_work_place_outside_the_listed_townships_is_typed(app: TestApp) {
         app.load_demo().await;
         let mut cadre = app.demo_user("gulou").await;
-        let code = join_code(&mut cadre, "JU371502001").await;
+        let code = cadre.join_code("JU371502001").await;
         let mut w = app.anonymous();
         let page = w.get(&format!("/j/{code}")).await.text();
         let key = page.split("name=\"request_key\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_string();
@@ -603,8 +591,8 @@ both_backends! {
         let mut gulou = app.demo_user("gulou").await;
         let mut liuyuan = app.demo_user("liuyuan").await;
         // 张三 is already a member of Gulou; 李四 has a request pending at Liuyuan.
-        let at_gulou = members::resolve_code(&mut app.store.read().await.unwrap(), &join_code(&mut gulou, "JU371502001").await).await.unwrap();
-        let at_liuyuan = members::resolve_code(&mut app.store.read().await.unwrap(), &join_code(&mut liuyuan, "JU371502002").await).await.unwrap();
+        let at_gulou = members::resolve_code(&mut app.store.read().await.unwrap(), &gulou.join_code("JU371502001").await).await.unwrap();
+        let at_liuyuan = members::resolve_code(&mut app.store.read().await.unwrap(), &liuyuan.join_code("JU371502002").await).await.unwrap();
         let zhang = members::join(&app.store, &app.vault, &at_gulou, &draft("张三", ZHANG, "13806351234", None), &ctx()).await.unwrap();
         let mut tx = app.store.write().await.unwrap();
         members::decide(&mut tx, &caller, &[zhang.membership_id], &members::Decision::Approve).await.unwrap();
@@ -671,7 +659,7 @@ both_backends! {
     async fn the_sms_code_is_used_up_only_by_the_join_it_allows(app: TestApp) {
         app.load_demo().await;
         let mut cadre = app.demo_user("gulou").await;
-        let code = join_code(&mut cadre, "JU371502001").await;
+        let code = cadre.join_code("JU371502001").await;
         let mut phone = app.anonymous();
         let r = phone.post_json(&format!("/api/v1/join/{code}/sms"), json!({"phone": "13806351234"})).await;
         assert_eq!(r.status, 204, "{}", r.text());
@@ -757,7 +745,7 @@ both_backends! {
     async fn sms_codes_are_limited_per_phone_and_per_address(app: TestApp) {
         app.load_demo().await;
         let mut cadre = app.demo_user("gulou").await;
-        let url = format!("/api/v1/join/{}/sms", join_code(&mut cadre, "JU371502001").await);
+        let url = format!("/api/v1/join/{}/sms", cadre.join_code("JU371502001").await);
         let mut w = app.anonymous();
         let ask = |phone: &str| json!({ "phone": phone });
         assert_eq!(w.post_json(&url, ask("13806351234")).await.status, 204);
