@@ -7,7 +7,7 @@ use crate::i18n::Lang;
 use crate::AppState;
 use axum::extract::{FromRequestParts, Request, State};
 use axum::http::request::Parts;
-use axum::http::{header, Method, StatusCode};
+use axum::http::{header, Method};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
 use nuanxin_core::accounts::{self, Caller, Session};
@@ -224,10 +224,7 @@ fn form_value(encoded: &str, name: &str) -> Option<String> {
 }
 
 fn csrf_failed() -> Response {
-    PageError(Error::Unauthenticated {
-        code: "errors.csrf",
-    })
-    .into_response_with(StatusCode::FORBIDDEN)
+    PageError(Error::Csrf).into_response()
 }
 
 /// The client's address, user agent and headers, for handlers that sign in or out.

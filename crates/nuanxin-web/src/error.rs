@@ -15,14 +15,12 @@ use serde::Serialize;
 pub fn status_of(e: &Error) -> StatusCode {
     match e {
         Error::NotFound => StatusCode::NOT_FOUND,
-        Error::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+        Error::Invalid { .. } | Error::Fields(_) => StatusCode::UNPROCESSABLE_ENTITY,
         Error::Conflict { .. } => StatusCode::CONFLICT,
         Error::Forbidden => StatusCode::FORBIDDEN,
         Error::RateLimited => StatusCode::TOO_MANY_REQUESTS,
         Error::Busy { .. } => StatusCode::SERVICE_UNAVAILABLE,
-        Error::Unauthenticated {
-            code: "errors.csrf",
-        } => StatusCode::FORBIDDEN,
+        Error::Csrf => StatusCode::FORBIDDEN,
         Error::Unauthenticated { .. } => StatusCode::UNAUTHORIZED,
         Error::Db(_) | Error::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
     }
@@ -34,12 +32,48 @@ fn log_internal(e: &Error) {
     }
 }
 
-/// JSON error body of the API: a stable code, a message, and the offending field if any.
+/// JSON error body of the API: a stable code and a message; for bad input, every problem with its
+/// field (`field` repeats the first one's, as earlier clients read it).
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ErrorBody {
     pub code: String,
     pub message: String,
     pub field: Option<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<FieldErrorBody>,
+}
+
+/// One field's problem in an error body.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct FieldErrorBody {
+    pub field: String,
+    pub code: String,
+    pub message: String,
+}
+
+impl ErrorBody {
+    /// The body for an error, with messages from the catalogue of `lang`.
+    pub fn of(e: &Error, lang: Lang) -> ErrorBody {
+        let cat = Catalogue::of(lang);
+        let code = e.code();
+        ErrorBody {
+            code: code.to_string(),
+            message: cat.get(code).to_string(),
+            field: e.field().map(str::to_string),
+            errors: e
+                .field_errors()
+                .map(|errs| {
+                    errs.iter()
+                        .map(|f| FieldErrorBody {
+                            field: f.field.to_string(),
+                            code: f.code.to_string(),
+                            message: cat.get(f.code).to_string(),
+                        })
+                        .collect()
+                })
+                .unwrap_or_default(),
+        }
+    }
 }
 
 /// An error answered as JSON (messages in English; the code is the stable part).
@@ -60,12 +94,7 @@ impl From<nuanxin_core::DbError> for ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         log_internal(&self.0);
-        let code = self.0.code();
-        let body = ErrorBody {
-            code: code.to_string(),
-            message: Catalogue::of(Lang::En).get(code).to_string(),
-            field: self.0.field().map(str::to_string),
-        };
+        let body = ErrorBody::of(&self.0, Lang::En);
         (status_of(&self.0), Json(body)).into_response()
     }
 }

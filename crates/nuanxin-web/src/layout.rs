@@ -30,12 +30,7 @@ impl Ctx {
                 .unwrap_or_default(),
             section,
             here: here.to_string(),
-            is_admin: auth
-                .caller
-                .scope
-                .roots()
-                .iter()
-                .any(|r| r.role == nuanxin_core::Role::Admin),
+            is_admin: auth.caller.is_admin(),
         }
     }
 
@@ -81,5 +76,33 @@ impl Ctx {
                     .to_string()
             })
             .unwrap_or_default()
+    }
+}
+
+/// The previous and next links of a paged list (`{% include "_pager.html" %}` with a
+/// `fn pager(&self) -> Pager` on the page).
+pub struct Pager {
+    pub page: u32,
+    pub pages: u32,
+    pub prev: Option<String>,
+    pub next: Option<String>,
+}
+
+impl Pager {
+    /// The links around `page`, each made by `link(page number)`.
+    pub fn of<T>(page: &nuanxin_core::page::Page<T>, link: impl Fn(u32) -> String) -> Pager {
+        let pages = page.pages();
+        Pager {
+            page: page.page,
+            pages,
+            prev: (page.page > 1).then(|| link(page.page - 1)),
+            next: (page.page < pages).then(|| link(page.page + 1)),
+        }
+    }
+
+    /// Links to `path?q=…&page=N`, the search text encoded.
+    pub fn searched<T>(page: &nuanxin_core::page::Page<T>, path: &str, q: &str) -> Pager {
+        let q = crate::auth::urlencode(q);
+        Pager::of(page, |n| format!("{path}?q={q}&page={n}"))
     }
 }

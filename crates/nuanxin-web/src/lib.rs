@@ -6,12 +6,12 @@ mod assets;
 mod auth;
 mod error;
 mod i18n;
+mod imports;
 mod layout;
 mod metrics;
 mod openapi;
 mod respond;
 mod router;
-mod upload;
 
 mod accounts;
 mod audit;

@@ -12,6 +12,11 @@ pub fn render<T: Template>(t: &T) -> Result<Html<String>, PageError> {
     Ok(Html(t.render().map_err(|e| Error::Internal(e.into()))?))
 }
 
+/// A form shown again with its problems: 422, so that scripts and tests see the refusal.
+pub fn invalid(html: Html<String>) -> Response {
+    (axum::http::StatusCode::UNPROCESSABLE_ENTITY, html).into_response()
+}
+
 /// A file to save (`attachment`) or to show in the browser (`inline`).
 pub fn file(bytes: Vec<u8>, filename: &str, content_type: &str, inline: bool) -> Response {
     let disposition = if inline { "inline" } else { "attachment" };

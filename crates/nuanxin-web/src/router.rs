@@ -1,14 +1,19 @@
 //! Every route of the console and the API in one table.
 
 use crate::{
-    accounts, assets, audit, auth, census, coverage, error, join, members, metrics, openapi, orgs,
-    regions, session, stations, targets, AppState,
+    accounts, assets, audit, auth, census, coverage, error, imports, join, members, metrics,
+    openapi, orgs, regions, session, stations, targets, AppState,
 };
 use axum::extract::DefaultBodyLimit;
 use axum::http::{header, HeaderValue};
 use axum::middleware;
 use axum::routing::{delete, get, post};
 use axum::{Json, Router};
+use nuanxin_core::census::prospects::ProspectsSheet;
+use nuanxin_core::census::sheet::EnterprisesSheet;
+use nuanxin_core::members::sheet::MembersSheet;
+use nuanxin_core::orgs::sheet::OrgsSheet;
+use nuanxin_core::stations::sheet::StationsSheet;
 use tower_http::set_header::SetResponseHeaderLayer;
 use utoipa::OpenApi;
 
@@ -112,9 +117,9 @@ pub fn router(state: AppState) -> Router {
         )
         .route(
             "/orgs/import",
-            get(orgs::pages::import_form).post(orgs::pages::import),
+            get(imports::form::<OrgsSheet>).post(imports::submit::<OrgsSheet>),
         )
-        .route("/orgs/template.xlsx", get(orgs::pages::template))
+        .route("/orgs/template.xlsx", get(imports::template::<OrgsSheet>))
         .route("/orgs/export.xlsx", get(orgs::pages::export_xlsx))
         .route("/orgs/export.csv", get(orgs::pages::export_csv))
         .route("/orgs/{code}", get(orgs::pages::show))
@@ -153,11 +158,11 @@ pub fn router(state: AppState) -> Router {
         .route("/members/decisions", post(members::pages::decide))
         .route(
             "/members/import",
-            get(members::pages::import_form).post(members::pages::import),
+            get(imports::form::<MembersSheet>).post(imports::submit::<MembersSheet>),
         )
         .route(
             "/members/template.xlsx",
-            get(members::pages::import_template),
+            get(imports::template::<MembersSheet>),
         )
         .route("/members/export.xlsx", get(members::pages::export))
         .route("/members/{id}", get(members::pages::show))
@@ -211,9 +216,12 @@ pub fn router(state: AppState) -> Router {
         )
         .route(
             "/stations/import",
-            get(stations::pages::import_form).post(stations::pages::import),
+            get(imports::form::<StationsSheet>).post(imports::submit::<StationsSheet>),
         )
-        .route("/stations/template.xlsx", get(stations::pages::template))
+        .route(
+            "/stations/template.xlsx",
+            get(imports::template::<StationsSheet>),
+        )
         .route("/stations/export.xlsx", get(stations::pages::export))
         .route(
             "/stations/circle",
@@ -234,18 +242,21 @@ pub fn router(state: AppState) -> Router {
         )
         .route(
             "/census/import",
-            get(census::pages::import_form).post(census::pages::import),
+            get(imports::form::<EnterprisesSheet>).post(imports::submit::<EnterprisesSheet>),
         )
-        .route("/census/template.xlsx", get(census::pages::template))
+        .route(
+            "/census/template.xlsx",
+            get(imports::template::<EnterprisesSheet>),
+        )
         .route("/census/export.xlsx", get(census::pages::export))
         .route("/census/prospects", get(census::pages::prospects_list))
         .route(
             "/census/prospects/import",
-            get(census::pages::prospects_import_form).post(census::pages::prospects_import),
+            get(imports::form::<ProspectsSheet>).post(imports::submit::<ProspectsSheet>),
         )
         .route(
             "/census/prospects/template.xlsx",
-            get(census::pages::prospects_template),
+            get(imports::template::<ProspectsSheet>),
         )
         .route("/census/prospects/{id}/invite", post(census::pages::invite))
         .route("/census/{uscc}", get(census::pages::show))

@@ -21,7 +21,7 @@ pub use tokens::{authenticate_token, create_token, list_tokens, revoke_token, Ap
 
 use crate::audit::Actor;
 use crate::clock::Clock;
-use crate::{Scope, Timestamp};
+use crate::{Role, Scope, Timestamp};
 use chrono::NaiveDate;
 
 /// Who is asking, and within which subtrees: built only by `accounts` (from a session or token)
@@ -43,6 +43,33 @@ impl Caller {
             at: clock.now(),
             today: clock.today(),
         }
+    }
+
+    /// Staff (or admin) at one post at least: may import sheets, edit records of their subtree
+    /// and see its work lists.
+    pub fn is_staff(&self) -> bool {
+        self.scope.roots().iter().any(|r| r.role >= Role::Staff)
+    }
+
+    /// Admin at one post at least: manages accounts and sees the admin-only pages.
+    pub fn is_admin(&self) -> bool {
+        self.scope.roots().iter().any(|r| r.role == Role::Admin)
+    }
+
+    /// The caller's role at the unit of `path` (through a post at it or above it).
+    pub fn role_at(&self, path: &str) -> Option<Role> {
+        self.scope.role_at(path)
+    }
+
+    /// May see whole ID numbers of the members of the unit at `path`: its admins only (and
+    /// every reveal is audited).
+    pub fn may_reveal_ids(&self, path: &str) -> bool {
+        self.role_at(path) == Some(Role::Admin)
+    }
+
+    /// May restructure (move, merge, dissolve) the unit at `path`: its admins only.
+    pub fn may_restructure(&self, path: &str) -> bool {
+        self.role_at(path) == Some(Role::Admin)
     }
 
     fn new(scope: Scope, actor: Actor, clock: &Clock) -> Caller {

@@ -16,11 +16,12 @@ pub mod uscc;
 pub(crate) use attribution::Facts as FactsRow;
 pub use attribution::{owner_for, reattribute};
 pub use queries::{
-    disputed, employer_names, get, list, mark_unionised, record, resolve, sources_of, update,
-    EnterpriseFilter, Recorded, SourceRecord, Unionise,
+    disputed, employer_names, get, list, mark_unionised, record, resolve, revise, sources_of,
+    submit, update, EnterpriseFilter, Recorded, SourceRecord, Unionise,
 };
 pub use uscc::Uscc;
 
+use crate::error::FieldErrors;
 use crate::orgs::{normalise_phone, Industry};
 use crate::regions::RegionCode;
 use crate::sheets::parse_bool;
@@ -224,12 +225,10 @@ pub struct EnterpriseDraft {
     pub source: String,
 }
 
-pub type FieldError = (&'static str, &'static str);
-
 impl EnterpriseDraft {
     /// Validates every field and reports all problems at once.
-    pub fn parse(input: &EnterpriseInput) -> Result<EnterpriseDraft, Vec<FieldError>> {
-        let mut errs: Vec<FieldError> = Vec::new();
+    pub fn parse(input: &EnterpriseInput) -> Result<EnterpriseDraft, FieldErrors> {
+        let mut errs = FieldErrors::new();
         let opt = |s: &Option<String>| {
             s.as_deref()
                 .map(str::trim)
@@ -239,20 +238,20 @@ impl EnterpriseDraft {
         let uscc = match Uscc::parse(&input.uscc) {
             Ok(u) => u.as_str().to_string(),
             Err(e) => {
-                errs.push(("uscc", e.code()));
+                errs.push("uscc", e.code());
                 String::new()
             }
         };
         let name = input.name.trim().to_string();
         if name.is_empty() {
-            errs.push(("name", "census.name_required"));
+            errs.push("name", "census.name_required");
         } else if name.chars().count() > 100 {
-            errs.push(("name", "census.name_too_long"));
+            errs.push("name", "census.name_too_long");
         }
         let industry = match input.industry.trim() {
             "" => Industry::Other,
             s => Industry::parse(s).unwrap_or_else(|| {
-                errs.push(("industry", "census.unknown_industry"));
+                errs.push("industry", "census.unknown_industry");
                 Industry::Other
             }),
         };
@@ -264,7 +263,7 @@ impl EnterpriseDraft {
             match s.parse::<f64>() {
                 Ok(n) if n >= 0.0 && n.fract() == 0.0 && n < 10_000_000.0 => n as i64,
                 _ => {
-                    errs.push((field, "census.bad_count"));
+                    errs.push(field, "census.bad_count");
                     0
                 }
             }
@@ -274,14 +273,14 @@ impl EnterpriseDraft {
         let region_code = match RegionCode::parse(&input.region_code) {
             Ok(r) => r.as_str().to_string(),
             Err(e) => {
-                errs.push(("region_code", e.code()));
+                errs.push("region_code", e.code());
                 String::new()
             }
         };
         let mut flag = |field: &'static str, s: &Option<String>, default: bool| match opt(s) {
             None => default,
             Some(v) => parse_bool(&v).unwrap_or_else(|| {
-                errs.push((field, "census.bad_yes_no"));
+                errs.push(field, "census.bad_yes_no");
                 default
             }),
         };
@@ -290,27 +289,27 @@ impl EnterpriseDraft {
         let union_status = match UnionStatus::parse(input.union_status.as_deref().unwrap_or("")) {
             Some(s) => s,
             None => {
-                errs.push(("union_status", "census.unknown_union_status"));
+                errs.push("union_status", "census.unknown_union_status");
                 UnionStatus::None
             }
         };
         let union_code = opt(&input.union_code);
         if union_code.is_some() && union_status != UnionStatus::Unionised {
-            errs.push(("union_code", "census.union_code_needs_unionised"));
+            errs.push("union_code", "census.union_code_needs_unionised");
         }
         let contact_phone = match opt(&input.contact_phone) {
             None => None,
             Some(p) => match normalise_phone(&p) {
                 Some(p) => Some(p),
                 None => {
-                    errs.push(("contact_phone", "errors.bad_phone"));
+                    errs.push("contact_phone", "errors.bad_phone");
                     None
                 }
             },
         };
         let source = opt(&input.source).unwrap_or_else(|| "survey".into());
         if source.chars().count() > 40 {
-            errs.push(("source", "census.source_too_long"));
+            errs.push("source", "census.source_too_long");
         }
         if !errs.is_empty() {
             return Err(errs);
@@ -385,7 +384,7 @@ mod tests {
         i.union_status = Some("maybe".into());
         i.has_party_org = Some("perhaps".into());
         let errs = EnterpriseDraft::parse(&i).unwrap_err();
-        let fields: Vec<&str> = errs.iter().map(|e| e.0).collect();
+        let fields: Vec<&str> = errs.iter().map(|e| e.field).collect();
         assert_eq!(
             fields,
             [

@@ -3,9 +3,14 @@
 //! with the join link of their union.
 
 use crate::accounts::Caller;
-use crate::members::identity::Phone;
+use crate::error::FieldErrors;
+use crate::members::id_vault::IdVault;
+use crate::members::identity::{PersonName, Phone, ResidentId};
 use crate::members::sms::SmsSender;
+use crate::members::WorkerGroup;
 use crate::page::{Page, PageRequest};
+use crate::regions::RegionCode;
+use crate::sheets::import::{self, Cells, Count, ImportReport, Importer, Tally};
 use crate::{audit, on_db, orgs, Error, Result, Role, Scope, Tx};
 use nuanxin_store::{bind_args, Sql};
 use serde::Serialize;
@@ -183,129 +188,135 @@ pub fn read(bytes: &[u8]) -> std::result::Result<crate::sheets::Table, crate::sh
     crate::sheets::read(bytes, &COLUMNS)
 }
 
-/// What a prospect import did (or, in a dry run, would do).
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-pub struct ProspectImportReport {
-    pub dry_run: bool,
-    pub rows: usize,
+/// What a prospect import counted.
+#[derive(Debug, Clone, Default, Serialize, utoipa::ToSchema)]
+pub struct ProspectTally {
     pub created: usize,
     /// Rows of a person the union already knew: their details were updated.
     pub updated: usize,
     /// Of the rows taken, those linked to a census enterprise by its USCC.
     pub linked_to_enterprise: usize,
-    #[schema(value_type = Vec<Object>)]
-    pub rejected: Vec<crate::error::RowError>,
 }
 
-/// Imports prospects in one transaction. Each row goes to the union a partner push would choose
-/// (a unionised employer's own union, else the joint union of the work township or county), and
-/// is linked to its census enterprise when the USCC is known there. A person is known by ID number
-/// when given, else by phone, per union: importing again updates and never counts twice.
-pub async fn import(
-    store: &crate::Store,
-    vault: &crate::members::id_vault::IdVault,
-    caller: &Caller,
-    table: &crate::sheets::Table,
-    dry_run: bool,
-    mut progress: impl FnMut(usize, usize),
-) -> Result<ProspectImportReport> {
-    use crate::error::RowError;
-    use crate::members::identity::{PersonName, ResidentId};
-    use crate::members::WorkerGroup;
-    use crate::regions::RegionCode;
-    let mut report = ProspectImportReport {
-        dry_run,
-        rows: table.rows.len(),
-        created: 0,
-        updated: 0,
-        linked_to_enterprise: 0,
-        rejected: Vec::new(),
-    };
-    let mut tx = store.write().await?;
-    let total = table.rows.len();
-    for (i, (row, cells)) in table.rows.iter().enumerate() {
-        let cell = |k: &str| table.cell(cells, k).to_string();
-        let mut errs: Vec<(&'static str, &'static str)> = Vec::new();
-        let mut take = |e: Error| errs.push((e.field().unwrap_or("name"), e.code()));
-        let name = PersonName::parse(&cell("name")).map_err(&mut take).ok();
-        let id = match cell("id_number").trim() {
-            "" => None,
-            s => ResidentId::parse(s, caller.today).map_err(&mut take).ok(),
-        };
-        let phone = Phone::parse(&cell("phone")).map_err(&mut take).ok();
-        let group = WorkerGroup::parse(&cell("group"));
-        if group.is_none() {
-            errs.push(("group", "members.bad_group"));
-        }
-        let region = match RegionCode::parse(&cell("work_region")) {
-            Ok(r) => Some(r),
-            Err(_) => {
-                errs.push(("work_region", "regions.bad_code"));
-                None
-            }
-        };
-        let uscc = match cell("employer_uscc").trim() {
-            "" => None,
-            s => match super::Uscc::parse(s) {
-                Ok(u) => Some(u),
-                Err(e) => {
-                    errs.push(("employer_uscc", e.code()));
-                    None
-                }
+impl Tally for ProspectTally {
+    fn counts(&self, _dry_run: bool) -> Vec<Count> {
+        vec![
+            Count {
+                key: "census.prospects_created",
+                n: self.created,
             },
+            Count {
+                key: "census.prospects_updated",
+                n: self.updated,
+            },
+            Count {
+                key: "census.prospects_linked",
+                n: self.linked_to_enterprise,
+            },
+        ]
+    }
+}
+
+/// What a prospect import did (or, in a dry run, would do).
+pub type ProspectImportReport = ImportReport<ProspectTally>;
+
+/// A prospect row checked on its own.
+pub struct ProspectRow {
+    name: PersonName,
+    id: Option<ResidentId>,
+    phone: Phone,
+    group: WorkerGroup,
+    region: RegionCode,
+    uscc: Option<super::Uscc>,
+    employer: Option<String>,
+    source: String,
+}
+
+/// Prospect rows. Each goes to the union a partner push would choose (a unionised employer's own
+/// union, else the joint union of the work township or county), and is linked to its census
+/// enterprise when the USCC is known there. A person is known by ID number when given, else by
+/// phone, per union: importing again updates and never counts twice.
+struct ProspectRows<'a> {
+    vault: &'a IdVault,
+}
+
+impl Importer for ProspectRows<'_> {
+    type Row = ProspectRow;
+    type Tally = ProspectTally;
+    const ACTION: &'static str = "census.prospects_import";
+    const NOT_FOUND: (&'static str, &'static str) = ("work_region", "members.no_union_for_region");
+
+    fn parse(&mut self, cells: &Cells<'_>, caller: &Caller) -> Result<ProspectRow, FieldErrors> {
+        let mut errs = FieldErrors::new();
+        let name = PersonName::parse(&cells.text("name"))
+            .map_err(|e| errs.take("name", &e))
+            .ok();
+        let id = match cells.opt("id_number") {
+            None => None,
+            Some(s) => ResidentId::parse(&s, caller.today)
+                .map_err(|e| errs.take("id_number", &e))
+                .ok(),
         };
-        let (Some(name), Some(phone), Some(group), Some(region), true) =
-            (name, phone, group, region, errs.is_empty())
-        else {
-            report
-                .rejected
-                .extend(errs.into_iter().map(|(f, code)| RowError {
-                    row: *row,
-                    column: table.header(f),
-                    code,
-                }));
-            continue;
-        };
-        if crate::regions::get(&mut tx, &region).await?.is_none() {
-            report.rejected.push(RowError {
-                row: *row,
-                column: table.header("work_region"),
-                code: "regions.unknown",
-            });
-            continue;
+        let phone = Phone::parse(&cells.text("phone"))
+            .map_err(|e| errs.take("phone", &e))
+            .ok();
+        let group = WorkerGroup::parse(&cells.text("group"));
+        if group.is_none() {
+            errs.push("group", "members.bad_group");
         }
-        let employer = Some(
-            cell("employer")
-                .trim()
-                .chars()
-                .take(100)
-                .collect::<String>(),
-        )
-        .filter(|e| !e.is_empty());
-        let target = crate::members::partner::route(
-            &mut tx,
-            &caller.scope,
-            &region,
-            uscc.as_ref().map(|u| u.as_str()),
-            employer.as_deref(),
-        )
-        .await?;
-        let Some(target) = target else {
-            report.rejected.push(RowError {
-                row: *row,
-                column: table.header("work_region"),
-                code: "members.no_union_for_region",
-            });
-            continue;
+        let region = RegionCode::parse(&cells.text("work_region"))
+            .map_err(|_| errs.push("work_region", "regions.bad_code"))
+            .ok();
+        let uscc = match cells.opt("employer_uscc") {
+            None => None,
+            Some(s) => super::Uscc::parse(&s)
+                .map_err(|e| errs.push("employer_uscc", e.code()))
+                .ok(),
         };
-        let enterprise: Option<Uuid> = match &uscc {
+        match (name, phone, group, region) {
+            (Some(name), Some(phone), Some(group), Some(region)) if errs.is_empty() => {
+                Ok(ProspectRow {
+                    name,
+                    id,
+                    phone,
+                    group,
+                    region,
+                    uscc,
+                    employer: cells.opt("employer").map(|e| e.chars().take(100).collect()),
+                    source: cells.opt("source").unwrap_or_else(|| "import".into()),
+                })
+            }
+            _ => Err(errs),
+        }
+    }
+
+    async fn write(
+        &mut self,
+        tx: &mut Tx,
+        caller: &Caller,
+        p: &ProspectRow,
+        tally: &mut ProspectTally,
+    ) -> Result<()> {
+        if crate::regions::get(tx, &p.region).await?.is_none() {
+            return Err(Error::invalid("work_region", "regions.unknown"));
+        }
+        let target = crate::members::partner::route(
+            tx,
+            &caller.scope,
+            &p.region,
+            p.uscc.as_ref().map(|u| u.as_str()),
+            p.employer.as_deref(),
+        )
+        .await?
+        .ok_or(Error::NotFound)?;
+        let enterprise: Option<Uuid> = match &p.uscc {
             Some(u) => {
                 on_db!(tx.conn(), c => sqlx::query_scalar("SELECT id FROM enterprises WHERE uscc = $1")
                 .bind(u.as_str()).fetch_optional(c).await)?
             }
             None => None,
         };
-        let hash = id.as_ref().map(|id| vault.lookup_hash(id));
+        let hash = p.id.as_ref().map(|id| self.vault.lookup_hash(id));
         const BY_ID: &str = "SELECT id FROM prospects WHERE id_hash = $1 AND org_id = $2";
         const BY_PHONE: &str =
             "SELECT id FROM prospects WHERE id_hash IS NULL AND phone = $1 AND org_id = $2";
@@ -314,61 +325,83 @@ pub async fn import(
                 on_db!(tx.conn(), c => sqlx::query_scalar(BY_ID).bind(h).bind(target.org_id).fetch_optional(c).await)?
             }
             None => {
-                on_db!(tx.conn(), c => sqlx::query_scalar(BY_PHONE).bind(phone.as_str()).bind(target.org_id).fetch_optional(c).await)?
+                on_db!(tx.conn(), c => sqlx::query_scalar(BY_PHONE).bind(p.phone.as_str()).bind(target.org_id).fetch_optional(c).await)?
             }
         };
-        let source = Some(cell("source").trim().to_string())
-            .filter(|s| !s.is_empty())
-            .unwrap_or_else(|| "import".into());
         match known {
             Some(pid) => {
                 const UPDATE: &str = "UPDATE prospects SET name = $2, phone = $3, worker_group = $4, employer = $5, source = $6 WHERE id = $1";
-                on_db!(tx.conn(), c => sqlx::query(UPDATE).bind(pid).bind(name.as_str()).bind(phone.as_str())
-                    .bind(group.as_str()).bind(&employer).bind(&source).execute(c).await.map(|r| r.rows_affected()))?;
-                report.updated += 1;
+                on_db!(tx.conn(), c => sqlx::query(UPDATE).bind(pid).bind(p.name.as_str()).bind(p.phone.as_str())
+                    .bind(p.group.as_str()).bind(&p.employer).bind(&p.source).execute(c).await.map(|r| r.rows_affected()))?;
+                tally.updated += 1;
             }
             None => {
                 const INSERT: &str = "INSERT INTO prospects (id, org_id, id_hash, id_sealed, name, phone, worker_group, employer,
                         work_region, source, created_at, enterprise_id)
                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)";
-                let sealed = id.as_ref().map(|id| vault.seal(id));
+                let sealed = p.id.as_ref().map(|id| self.vault.seal(id));
                 on_db!(tx.conn(), c => sqlx::query(INSERT).bind(nuanxin_store::new_id()).bind(target.org_id).bind(&hash)
-                    .bind(&sealed).bind(name.as_str()).bind(phone.as_str()).bind(group.as_str()).bind(&employer)
-                    .bind(region.as_str()).bind(&source).bind(caller.at).bind(enterprise)
+                    .bind(&sealed).bind(p.name.as_str()).bind(p.phone.as_str()).bind(p.group.as_str()).bind(&p.employer)
+                    .bind(p.region.as_str()).bind(&p.source).bind(caller.at).bind(enterprise)
                     .execute(c).await.map(|r| r.rows_affected()))?;
                 crate::coverage::counts::bump(
-                    &mut tx,
+                    tx,
                     &target.org_path,
                     &crate::coverage::counts::prospect_deltas(enterprise.is_some(), 1),
                 )
                 .await?;
-                report.created += 1;
+                tally.created += 1;
             }
         }
         if enterprise.is_some() {
-            report.linked_to_enterprise += 1;
+            tally.linked_to_enterprise += 1;
         }
-        if i % 200 == 0 {
-            progress(i + 1, total);
-        }
+        Ok(())
     }
-    progress(total, total);
-    if dry_run {
-        tx.rollback().await?;
-    } else {
-        audit::record(
-            &mut tx,
-            &caller.actor,
-            caller.at,
-            "census.prospects_import",
-            &format!("{total} rows"),
-            caller.scope.roots().first().map(|r| r.path.as_str()),
-            serde_json::json!({"created": report.created, "updated": report.updated, "rejected": report.rejected.len()}),
-        )
-        .await?;
-        tx.commit().await?;
+}
+
+/// Imports prospects in one transaction (see `ProspectRows`).
+pub async fn import(
+    store: &crate::Store,
+    vault: &IdVault,
+    caller: &Caller,
+    table: &crate::sheets::Table,
+    dry_run: bool,
+    progress: impl FnMut(usize, usize),
+) -> Result<ProspectImportReport> {
+    import::run(
+        store,
+        caller,
+        table,
+        dry_run,
+        ProspectRows { vault },
+        progress,
+    )
+    .await
+}
+
+/// The prospects sheet, as pages and the command line import it.
+pub struct ProspectsSheet;
+
+impl import::SheetImport for ProspectsSheet {
+    type Tally = ProspectTally;
+    const NAME: &'static str = "prospects";
+    const COLUMNS: &'static [crate::sheets::Column] = &COLUMNS;
+
+    fn template() -> anyhow::Result<Vec<u8>> {
+        template()
     }
-    Ok(report)
+
+    async fn import(
+        store: &crate::Store,
+        vault: &IdVault,
+        caller: &Caller,
+        table: &crate::sheets::Table,
+        dry_run: bool,
+        progress: impl FnMut(usize, usize) + Send,
+    ) -> Result<ProspectImportReport> {
+        import(store, vault, caller, table, dry_run, progress).await
+    }
 }
 
 /// The import template, with notes, text formats (ID numbers, phones, USCC) and a drop-down of

@@ -433,10 +433,7 @@ pub async fn mark_unionised(
                 contact_name: e.contact_name.clone(),
                 contact_phone: e.contact_phone.clone(),
             };
-            let draft = OrgDraft::parse(&input, caller.today).map_err(|errs| {
-                let (f, c) = errs[0];
-                Error::invalid(f, c)
-            })?;
+            let draft = OrgDraft::parse(&input, caller.today).map_err(Error::from)?;
             orgs::create(tx, caller, &draft).await?
         }
     };
@@ -541,7 +538,7 @@ pub async fn resolve(tx: &mut Tx, caller: &Caller, uscc: &str, source: &str) -> 
         contact_phone: e.contact_phone.clone(),
         source: Some(source.to_string()),
     };
-    let d = EnterpriseDraft::parse(&input).map_err(|errs| Error::invalid(errs[0].0, errs[0].1))?;
+    let d = EnterpriseDraft::parse(&input).map_err(Error::from)?;
     let union = match &d.union_code {
         Some(code) => Some(orgs::get(tx, &caller.scope, code).await?.id),
         None => None,
@@ -604,4 +601,33 @@ pub async fn employer_names(
     Ok(
         on_db!(tx.conn(), c => sqlx::query_scalar(SQL).bind(&lo).bind(&hi).bind(&pattern).bind(limit).fetch_all(c).await)?,
     )
+}
+
+/// Records an enterprise from a form or an API body, as the use case of both: checks every
+/// field (all problems at once), records it for the caller and commits.
+pub async fn submit(
+    store: &crate::Store,
+    caller: &Caller,
+    input: &super::EnterpriseInput,
+) -> Result<(Recorded, Enterprise)> {
+    let draft = EnterpriseDraft::parse(input)?;
+    let mut tx = store.write().await?;
+    let outcome = record(&mut tx, caller, &draft).await?;
+    let enterprise = get(&mut tx, &caller.scope, &draft.uscc).await?;
+    tx.commit().await?;
+    Ok((outcome, enterprise))
+}
+
+/// Changes an enterprise's record from a form: checks every field, updates and commits.
+pub async fn revise(
+    store: &crate::Store,
+    caller: &Caller,
+    uscc: &str,
+    input: &super::EnterpriseInput,
+) -> Result<Enterprise> {
+    let draft = EnterpriseDraft::parse(input)?;
+    let mut tx = store.write().await?;
+    let e = update(&mut tx, caller, uscc, &draft).await?;
+    tx.commit().await?;
+    Ok(e)
 }

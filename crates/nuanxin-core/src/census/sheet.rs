@@ -3,11 +3,11 @@
 
 use super::{EnterpriseDraft, EnterpriseFilter, EnterpriseInput, Recorded};
 use crate::accounts::Caller;
-use crate::error::RowError;
+use crate::error::FieldErrors;
+use crate::sheets::import::{self, Cells, Count, ImportReport, Importer, Tally};
 use crate::sheets::{self, Column, Table};
-use crate::{audit, Error, Result, Scope, Store, Tx};
+use crate::{Error, Result, Scope, Store, Tx};
 use serde::Serialize;
-use std::collections::HashMap;
 
 macro_rules! col {
     ($key:literal, $zh:literal, $req:literal) => {
@@ -41,19 +41,95 @@ pub fn read(bytes: &[u8]) -> std::result::Result<Table, sheets::SheetError> {
     sheets::read(bytes, &COLUMNS)
 }
 
-/// What an import did (or, in a dry run, would do).
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-pub struct EnterpriseImportReport {
-    pub dry_run: bool,
-    pub rows: usize,
+/// What an enterprises import counted.
+#[derive(Debug, Clone, Default, Serialize, utoipa::ToSchema)]
+pub struct EnterpriseTally {
     pub created: usize,
     pub updated: usize,
     /// Rows that another source already reported with the same facts.
     pub confirmed: usize,
     /// Rows whose facts differ from another source's: listed in the merge view.
     pub disputed: usize,
-    #[schema(value_type = Vec<Object>)]
-    pub rejected: Vec<RowError>,
+}
+
+impl Tally for EnterpriseTally {
+    fn counts(&self, _dry_run: bool) -> Vec<Count> {
+        vec![
+            Count {
+                key: "census.import_created",
+                n: self.created,
+            },
+            Count {
+                key: "census.import_updated",
+                n: self.updated,
+            },
+            Count {
+                key: "census.import_confirmed",
+                n: self.confirmed,
+            },
+            Count {
+                key: "census.import_disputed",
+                n: self.disputed,
+            },
+        ]
+    }
+}
+
+/// What an enterprises import did (or, in a dry run, would do).
+pub type EnterpriseImportReport = ImportReport<EnterpriseTally>;
+
+/// Enterprise rows: recorded per source, so that two sources of one enterprise can be compared.
+struct EnterpriseRows;
+
+impl Importer for EnterpriseRows {
+    type Row = EnterpriseDraft;
+    type Tally = EnterpriseTally;
+    const ACTION: &'static str = "census.import";
+    const NOT_FOUND: (&'static str, &'static str) = ("region_code", "census.region_outside_scope");
+    const DUPLICATE: (&'static str, &'static str) = ("uscc", "census.duplicate_in_file");
+
+    fn parse(
+        &mut self,
+        cells: &Cells<'_>,
+        _caller: &Caller,
+    ) -> Result<EnterpriseDraft, FieldErrors> {
+        EnterpriseDraft::parse(&EnterpriseInput {
+            uscc: cells.text("uscc"),
+            name: cells.text("name"),
+            industry: cells.text("industry"),
+            staff: cells.text("staff"),
+            new_form_workers: cells.text("new_form_workers"),
+            region_code: cells.text("region_code"),
+            address: cells.opt("address"),
+            has_party_org: cells.opt("has_party_org"),
+            union_status: cells.opt("union_status"),
+            union_code: cells.opt("union_code"),
+            operating: cells.opt("operating"),
+            contact_name: cells.opt("contact_name"),
+            contact_phone: cells.opt("contact_phone"),
+            source: cells.opt("source"),
+        })
+    }
+
+    fn key(&self, d: &EnterpriseDraft) -> Option<String> {
+        Some(format!("{}\t{}", d.uscc, d.source))
+    }
+
+    async fn write(
+        &mut self,
+        tx: &mut Tx,
+        caller: &Caller,
+        d: &EnterpriseDraft,
+        tally: &mut EnterpriseTally,
+    ) -> Result<()> {
+        match super::record(tx, caller, d).await? {
+            Recorded::Created => tally.created += 1,
+            Recorded::Updated => tally.updated += 1,
+            Recorded::Confirmed => tally.confirmed += 1,
+            Recorded::Disputed => tally.disputed += 1,
+        }
+        Ok(())
+    }
 }
 
 /// Imports enterprises in one transaction; `progress(done, total)` is called as rows go.
@@ -62,97 +138,33 @@ pub async fn import(
     caller: &Caller,
     table: &Table,
     dry_run: bool,
-    mut progress: impl FnMut(usize, usize),
+    progress: impl FnMut(usize, usize),
 ) -> Result<EnterpriseImportReport> {
-    let mut report = EnterpriseImportReport {
-        dry_run,
-        rows: table.rows.len(),
-        created: 0,
-        updated: 0,
-        confirmed: 0,
-        disputed: 0,
-        rejected: Vec::new(),
-    };
-    let mut seen: HashMap<String, usize> = HashMap::new();
-    let mut tx = store.write().await?;
-    let total = table.rows.len();
-    for (i, (row, cells)) in table.rows.iter().enumerate() {
-        let cell = |k: &str| table.cell(cells, k).to_string();
-        let opt = |k: &str| Some(cell(k)).filter(|s| !s.trim().is_empty());
-        let input = EnterpriseInput {
-            uscc: cell("uscc"),
-            name: cell("name"),
-            industry: cell("industry"),
-            staff: cell("staff"),
-            new_form_workers: cell("new_form_workers"),
-            region_code: cell("region_code"),
-            address: opt("address"),
-            has_party_org: opt("has_party_org"),
-            union_status: opt("union_status"),
-            union_code: opt("union_code"),
-            operating: opt("operating"),
-            contact_name: opt("contact_name"),
-            contact_phone: opt("contact_phone"),
-            source: opt("source"),
-        };
-        let draft = match EnterpriseDraft::parse(&input) {
-            Ok(d) => d,
-            Err(errs) => {
-                report
-                    .rejected
-                    .extend(errs.into_iter().map(|(f, code)| RowError {
-                        row: *row,
-                        column: table.header(f),
-                        code,
-                    }));
-                continue;
-            }
-        };
-        if seen
-            .insert(format!("{}\t{}", draft.uscc, draft.source), *row)
-            .is_some()
-        {
-            report.rejected.push(RowError {
-                row: *row,
-                column: table.header("uscc"),
-                code: "census.duplicate_in_file",
-            });
-            continue;
-        }
-        match super::record(&mut tx, caller, &draft).await {
-            Ok(Recorded::Created) => report.created += 1,
-            Ok(Recorded::Updated) => report.updated += 1,
-            Ok(Recorded::Confirmed) => report.confirmed += 1,
-            Ok(Recorded::Disputed) => report.disputed += 1,
-            Err(Error::Invalid { field, code } | Error::Conflict { field, code }) => {
-                report.rejected.push(RowError {
-                    row: *row,
-                    column: table.header(field),
-                    code,
-                })
-            }
-            Err(Error::NotFound | Error::Forbidden) => report.rejected.push(RowError {
-                row: *row,
-                column: table.header("region_code"),
-                code: "census.region_outside_scope",
-            }),
-            Err(e) => return Err(e),
-        }
-        if i % 200 == 0 {
-            progress(i + 1, total);
-        }
+    import::run(store, caller, table, dry_run, EnterpriseRows, progress).await
+}
+
+/// The census enterprises sheet, as pages and the command line import it.
+pub struct EnterprisesSheet;
+
+impl import::SheetImport for EnterprisesSheet {
+    type Tally = EnterpriseTally;
+    const NAME: &'static str = "enterprises";
+    const COLUMNS: &'static [Column] = &COLUMNS;
+
+    fn template() -> anyhow::Result<Vec<u8>> {
+        template()
     }
-    progress(total, total);
-    if dry_run {
-        tx.rollback().await?;
-    } else {
-        audit::record(&mut tx, &caller.actor, caller.at, "census.import", &format!("{total} rows"),
-            caller.scope.roots().first().map(|r| r.path.as_str()),
-            serde_json::json!({"created": report.created, "updated": report.updated, "disputed": report.disputed, "rejected": report.rejected.len()}))
-        .await?;
-        tx.commit().await?;
+
+    async fn import(
+        store: &Store,
+        _vault: &crate::members::id_vault::IdVault,
+        caller: &Caller,
+        table: &Table,
+        dry_run: bool,
+        progress: impl FnMut(usize, usize) + Send,
+    ) -> Result<EnterpriseImportReport> {
+        import(store, caller, table, dry_run, progress).await
     }
-    Ok(report)
 }
 
 /// Exports the enterprises matching `filter` in the import layout plus the suggested action,

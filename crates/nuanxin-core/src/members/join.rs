@@ -8,7 +8,7 @@ use super::id_vault::IdVault;
 use super::identity::{PersonName, Phone, ResidentId};
 use super::{Channel, WorkerGroup};
 use crate::accounts::Caller;
-use crate::orgs::FieldError;
+use crate::error::FieldErrors;
 use crate::regions::RegionCode;
 use crate::{audit, on_db, Error, Result, Role, Scope, Store, Timestamp, Tx};
 use chrono::NaiveDate;
@@ -62,11 +62,11 @@ impl JoinDraft {
     pub fn parse(
         input: &JoinInput,
         today: NaiveDate,
-    ) -> std::result::Result<JoinDraft, Vec<FieldError>> {
-        let mut errs: Vec<FieldError> = Vec::new();
+    ) -> std::result::Result<JoinDraft, FieldErrors> {
+        let mut errs = FieldErrors::new();
         let mut take = |e: Error| {
             if let Some(f) = e.field() {
-                errs.push((f, e.code()));
+                errs.push(f, e.code());
             }
         };
         let name = PersonName::parse(&input.name).map_err(&mut take).ok();
@@ -76,24 +76,24 @@ impl JoinDraft {
         let phone = Phone::parse(&input.phone).map_err(&mut take).ok();
         let group = WorkerGroup::parse(&input.group);
         if group.is_none() {
-            errs.push(("group", "members.bad_group"));
+            errs.push("group", "members.bad_group");
         }
         let employer = opt(&input.employer).map(|e| e.chars().take(100).collect::<String>());
-        let region =
-            |s: &Option<String>, field: &'static str, errs: &mut Vec<FieldError>| match opt(s) {
-                None => None,
-                Some(r) => match RegionCode::parse(r) {
-                    Ok(c) => Some(c),
-                    Err(_) => {
-                        errs.push((field, "regions.bad_code"));
-                        None
-                    }
-                },
-            };
+        let region = |s: &Option<String>, field: &'static str, errs: &mut FieldErrors| match opt(s)
+        {
+            None => None,
+            Some(r) => match RegionCode::parse(r) {
+                Ok(c) => Some(c),
+                Err(_) => {
+                    errs.push(field, "regions.bad_code");
+                    None
+                }
+            },
+        };
         let work_region = region(&input.work_region, "work_region", &mut errs);
         let home_region = region(&input.home_region, "home_region", &mut errs);
         if !input.consent {
-            errs.push(("consent", "members.consent_required"));
+            errs.push("consent", "members.consent_required");
         }
         let request_key = opt(&input.request_key).map(|k| k.chars().take(64).collect::<String>());
         if !errs.is_empty() {

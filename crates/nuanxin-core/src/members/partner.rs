@@ -10,6 +10,7 @@ use super::id_vault::IdVault;
 use super::join::{join, Consent, JoinContext, JoinDraft, JoinInput, JoinReceipt};
 use super::{Channel, JoinTarget};
 use crate::accounts::Caller;
+use crate::error::FieldErrors;
 use crate::regions::RegionCode;
 use crate::{audit, on_db, Error, Result, Role, Scope, Store, Tx};
 use nuanxin_store::{bind_args, new_id, Sql};
@@ -61,7 +62,7 @@ pub struct PushError {
     pub code: String,
 }
 
-fn rejected(reference: &str, errors: Vec<(&str, &str)>) -> PushResult {
+fn rejected(reference: &str, errors: FieldErrors) -> PushResult {
     PushResult {
         reference: reference.to_string(),
         outcome: "rejected".into(),
@@ -69,9 +70,9 @@ fn rejected(reference: &str, errors: Vec<(&str, &str)>) -> PushResult {
         member_no: None,
         errors: errors
             .into_iter()
-            .map(|(f, c)| PushError {
-                field: f.into(),
-                code: c.into(),
+            .map(|e| PushError {
+                field: e.field.into(),
+                code: e.code.into(),
             })
             .collect(),
     }
@@ -182,7 +183,10 @@ pub async fn push(
     for r in records {
         let reference = r.reference.trim();
         if reference.is_empty() || reference.len() > 64 {
-            out.push(rejected(&r.reference, vec![("ref", "members.bad_ref")]));
+            out.push(rejected(
+                &r.reference,
+                FieldErrors::one("ref", "members.bad_ref"),
+            ));
             continue;
         }
         let mut input = r.person.clone();
@@ -205,13 +209,16 @@ pub async fn push(
             .map(str::trim)
             .filter(|u| !u.is_empty());
         if let Some(Err(e)) = employer_uscc.map(crate::census::Uscc::parse) {
-            out.push(rejected(reference, vec![("employer_uscc", e.code())]));
+            out.push(rejected(
+                reference,
+                FieldErrors::one("employer_uscc", e.code()),
+            ));
             continue;
         }
         let Some(region) = &draft.work_region else {
             out.push(rejected(
                 reference,
-                vec![("work_region", "members.work_region_required")],
+                FieldErrors::one("work_region", "members.work_region_required"),
             ));
             continue;
         };
@@ -228,7 +235,7 @@ pub async fn push(
         let Some(target) = target else {
             out.push(rejected(
                 reference,
-                vec![("work_region", "members.no_union_for_region")],
+                FieldErrors::one("work_region", "members.no_union_for_region"),
             ));
             continue;
         };
@@ -268,7 +275,7 @@ pub async fn push(
             }
             Some(_) => out.push(rejected(
                 reference,
-                vec![("consent", "members.bad_consent_evidence")],
+                FieldErrors::one("consent", "members.bad_consent_evidence"),
             )),
             None => {
                 let mut tx = store.write().await?;

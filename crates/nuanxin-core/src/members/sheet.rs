@@ -7,10 +7,12 @@ use super::id_vault::IdVault;
 use super::join::{member_no_candidate, JoinDraft, JoinInput};
 use super::Channel;
 use crate::accounts::Caller;
+use crate::error::FieldErrors;
 use crate::error::RowError;
 use crate::regions::RegionCode;
+use crate::sheets::import::{Count, Extra, ImportReport, Tally};
 use crate::sheets::{self, Column, Table};
-use crate::{audit, on_db, orgs, Backend, Error, Result, Role, Store, Tx};
+use crate::{on_db, orgs, Backend, Error, Result, Role, Store, Tx};
 use chrono::NaiveDate;
 use nuanxin_store::new_id;
 use serde::Serialize;
@@ -85,14 +87,71 @@ pub struct Matched {
     pub org_code: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-pub struct MemberImportReport {
-    pub dry_run: bool,
-    pub rows: usize,
+/// What a member import counted: the members taken and the rows of people already on record.
+#[derive(Debug, Clone, Default, Serialize, utoipa::ToSchema)]
+pub struct MemberTally {
     pub imported: usize,
     pub matched: Vec<Matched>,
-    #[schema(value_type = Vec<Object>)]
-    pub rejected: Vec<RowError>,
+}
+
+impl Tally for MemberTally {
+    fn counts(&self, dry_run: bool) -> Vec<Count> {
+        vec![
+            Count {
+                key: if dry_run {
+                    "orgs.import_would"
+                } else {
+                    "orgs.import_done"
+                },
+                n: self.imported,
+            },
+            Count {
+                key: "members.import_matched",
+                n: self.matched.len(),
+            },
+        ]
+    }
+
+    fn extra(&self) -> Option<Extra> {
+        let dash = |v: &Option<String>| v.clone().unwrap_or_else(|| "—".into());
+        Some(Extra {
+            title: "members.already_members",
+            headers: vec!["members.member_no", "members.org"],
+            rows: self
+                .matched
+                .iter()
+                .map(|m| (m.row, vec![dash(&m.member_no), dash(&m.org_code)]))
+                .collect(),
+        })
+    }
+}
+
+/// What a member import did (or, in a dry run, would do). Members keep their own batched path
+/// (see `import`) behind the report every import gives.
+pub type MemberImportReport = ImportReport<MemberTally>;
+
+/// The members sheet, as pages and the command line import it (its own batched path).
+pub struct MembersSheet;
+
+impl sheets::import::SheetImport for MembersSheet {
+    type Tally = MemberTally;
+    const NAME: &'static str = "members";
+    const COLUMNS: &'static [Column] = &COLUMNS;
+
+    fn template() -> anyhow::Result<Vec<u8>> {
+        template()
+    }
+
+    async fn import(
+        store: &Store,
+        vault: &IdVault,
+        caller: &Caller,
+        table: &Table,
+        dry_run: bool,
+        progress: impl FnMut(usize, usize) + Send,
+    ) -> Result<MemberImportReport> {
+        import(store, vault, caller, table, dry_run, progress).await
+    }
 }
 
 pub fn read(bytes: &[u8]) -> std::result::Result<Table, sheets::SheetError> {
@@ -197,13 +256,7 @@ pub async fn import(
     mut progress: impl FnMut(usize, usize),
 ) -> Result<MemberImportReport> {
     let total = table.rows.len();
-    let mut report = MemberImportReport {
-        dry_run,
-        rows: total,
-        imported: 0,
-        matched: Vec::new(),
-        rejected: Vec::new(),
-    };
+    let mut report = MemberImportReport::new(dry_run, total);
     let mut tx = store.write().await?;
     // A large import touches every page of the random-key indexes (ID hash, phone, membership
     // number): keep them in this connection's cache instead of re-reading them from the file.
@@ -224,10 +277,7 @@ pub async fn import(
     if dry_run {
         tx.rollback().await?;
     } else {
-        audit::record(&mut tx, &caller.actor, caller.at, "members.import", &format!("{total} rows"),
-            caller.scope.roots().first().map(|r| r.path.as_str()),
-            serde_json::json!({"imported": report.imported, "matched": report.matched.len(), "rejected": report.rejected.len()}))
-        .await?;
+        sheets::import::audit_import(&mut tx, caller, "members.import", &report).await?;
         tx.commit().await?;
     }
     Ok(report)
@@ -292,12 +342,12 @@ async fn write_rows(
                 },
             }
         }
-        report.imported += write_batch(
+        report.tally.imported += write_batch(
             tx,
             caller,
             &lookups.units,
             batch,
-            &mut report.matched,
+            &mut report.tally.matched,
             &mut counts,
         )
         .await?;
@@ -338,7 +388,7 @@ impl Checker {
             request_key: None,
         };
         let (draft, mut errs) = match JoinDraft::parse(&input, self.today) {
-            Ok(d) => (Some(d), Vec::new()),
+            Ok(d) => (Some(d), FieldErrors::new()),
             Err(e) => (None, e),
         };
         let joined_on = match opt("joined_on") {
@@ -346,31 +396,31 @@ impl Checker {
             Some(s) => match sheets::parse_date(&s) {
                 Some(d) if d <= self.today => Some(d),
                 Some(_) => {
-                    errs.push(("joined_on", "members.joined_in_future"));
+                    errs.push("joined_on", "members.joined_in_future");
                     None
                 }
                 None => {
-                    errs.push(("joined_on", "errors.bad_date"));
+                    errs.push("joined_on", "errors.bad_date");
                     None
                 }
             },
         };
         if let Some(uscc) = opt("employer_uscc") {
             if let Err(e) = crate::census::Uscc::parse(&uscc) {
-                errs.push(("employer_uscc", e.code()));
+                errs.push("employer_uscc", e.code());
             }
         }
         let channel = match opt("channel") {
             None => Some(Channel::Import),
             Some(s) => Channel::parse(&s).or_else(|| {
-                errs.push(("channel", "members.bad_channel"));
+                errs.push("channel", "members.bad_channel");
                 None
             }),
         };
         let unit = match self.unit_index.get(table.cell(cells, "union_code")) {
             Some(Ok(u)) => Some(*u),
             Some(Err(code)) => {
-                errs.push(("union_code", code));
+                errs.push("union_code", code);
                 None
             }
             None => unreachable!("every union named is looked up first"),
@@ -382,7 +432,7 @@ impl Checker {
             ] {
                 if let Some(r) = region {
                     if self.regions.get(r.as_str()) != Some(&true) {
-                        errs.push((field, "regions.unknown"));
+                        errs.push(field, "regions.unknown");
                     }
                 }
             }
@@ -399,14 +449,7 @@ impl Checker {
                     channel,
                 })
             }
-            _ => Err(errs
-                .into_iter()
-                .map(|(f, code)| RowError {
-                    row,
-                    column: table.header(f),
-                    code,
-                })
-                .collect()),
+            _ => Err(sheets::import::row_errors(table, row, &errs).collect()),
         }
     }
 }

@@ -8,10 +8,11 @@ mod queries;
 pub mod sheet;
 
 pub use queries::{
-    ancestors, children, create, dissolve, draft, get, history, list, move_subtree, roots, update,
-    HistoryEntry, OrgFilter, OrgSort,
+    ancestors, children, create, dissolve, draft, get, history, list, move_subtree, roots,
+    submit_changes, submit_new, update, HistoryEntry, OrgFilter, OrgSort,
 };
 
+use crate::error::FieldErrors;
 use crate::regions::RegionCode;
 use crate::{Error, Result};
 use chrono::NaiveDate;
@@ -359,40 +360,34 @@ pub struct OrgDraft {
     pub contact_phone: Option<String>,
 }
 
-/// A field-level problem: the field's name and a message key.
-pub type FieldError = (&'static str, &'static str);
-
 impl OrgDraft {
     /// Validates every field and reports all problems at once.
-    pub fn parse(
-        input: &OrgInput,
-        today: NaiveDate,
-    ) -> std::result::Result<OrgDraft, Vec<FieldError>> {
-        let mut errs = Vec::new();
+    pub fn parse(input: &OrgInput, today: NaiveDate) -> std::result::Result<OrgDraft, FieldErrors> {
+        let mut errs = FieldErrors::new();
         let code = input.code.trim().to_string();
         if let Err(e) = check_code(&code) {
-            errs.push(("code", e));
+            errs.push("code", e);
         }
         let name = input.name.trim().to_string();
         if name.is_empty() {
-            errs.push(("name", "orgs.name_required"));
+            errs.push("name", "orgs.name_required");
         } else if name.chars().count() > 100 {
-            errs.push(("name", "orgs.name_too_long"));
+            errs.push("name", "orgs.name_too_long");
         }
         let kind = OrgKind::parse(&input.kind);
         if kind.is_none() {
-            errs.push(("type", "orgs.bad_type"));
+            errs.push("type", "orgs.bad_type");
         }
         let joint_kind = match non_empty(&input.joint_kind) {
             None => None,
             Some(s) => match JointKind::parse(s) {
                 Some(k) if kind == Some(OrgKind::JointUnion) => Some(k),
                 Some(_) => {
-                    errs.push(("joint_kind", "orgs.joint_kind_only_for_joint_unions"));
+                    errs.push("joint_kind", "orgs.joint_kind_only_for_joint_unions");
                     None
                 }
                 None => {
-                    errs.push(("joint_kind", "orgs.bad_joint_kind"));
+                    errs.push("joint_kind", "orgs.bad_joint_kind");
                     None
                 }
             },
@@ -402,7 +397,7 @@ impl OrgDraft {
             Some(s) => match Industry::parse(s) {
                 Some(i) => Some(i),
                 None => {
-                    errs.push(("industry", "orgs.bad_industry"));
+                    errs.push("industry", "orgs.bad_industry");
                     None
                 }
             },
@@ -410,19 +405,19 @@ impl OrgDraft {
         let parent_code = non_empty(&input.parent_code).map(str::to_string);
         if let Some(p) = &parent_code {
             if check_code(p).is_err() {
-                errs.push(("parent_code", "orgs.bad_parent_code"));
+                errs.push("parent_code", "orgs.bad_parent_code");
             }
         }
         let region_code = match RegionCode::parse(&input.region_code) {
             Ok(r) => Some(r),
             Err(_) => {
-                errs.push(("region_code", "regions.bad_code"));
+                errs.push("region_code", "regions.bad_code");
                 None
             }
         };
         if let (Some(OrgKind::Federation), Some(r)) = (kind, &region_code) {
             if FederationLevel::of_region(r.as_str()).is_none() {
-                errs.push(("region_code", "orgs.federation_needs_township_or_above"));
+                errs.push("region_code", "orgs.federation_needs_township_or_above");
             }
         }
         let founded_on = match non_empty(&input.founded_on) {
@@ -430,11 +425,11 @@ impl OrgDraft {
             Some(s) => match crate::sheets::parse_date(s) {
                 Some(d) if d <= today => Some(d),
                 Some(_) => {
-                    errs.push(("founded_on", "orgs.founded_in_future"));
+                    errs.push("founded_on", "orgs.founded_in_future");
                     None
                 }
                 None => {
-                    errs.push(("founded_on", "errors.bad_date"));
+                    errs.push("founded_on", "errors.bad_date");
                     None
                 }
             },
@@ -444,14 +439,14 @@ impl OrgDraft {
             .as_ref()
             .is_some_and(|n| n.chars().count() > 50)
         {
-            errs.push(("contact_name", "orgs.contact_name_too_long"));
+            errs.push("contact_name", "orgs.contact_name_too_long");
         }
         let contact_phone = match non_empty(&input.contact_phone) {
             None => None,
             Some(p) => match normalise_phone(p) {
                 Some(p) => Some(p),
                 None => {
-                    errs.push(("contact_phone", "errors.bad_phone"));
+                    errs.push("contact_phone", "errors.bad_phone");
                     None
                 }
             },

@@ -2,7 +2,7 @@
 //! not found. Writes check the role held at the unit: staff may create and edit, admins may also
 //! move and dissolve.
 
-use super::{check_placement, FieldError, OrgDraft, OrgKind, OrgStatus, OrgUnit};
+use super::{check_placement, OrgDraft, OrgKind, OrgStatus, OrgUnit};
 use crate::accounts::Caller;
 use crate::coverage::counts::{self, metric, Delta};
 use crate::error::OnUnique;
@@ -192,11 +192,6 @@ fn require(scope: &Scope, path: &str, role: Role) -> Result<()> {
         Some(r) if r >= role => Ok(()),
         Some(_) => Err(Error::Forbidden),
     }
-}
-
-fn first_error(errs: Vec<FieldError>) -> Error {
-    let (field, code) = errs[0];
-    Error::invalid(field, code)
 }
 
 /// Creates a unit under its parent. Only the operator may create a root (a unit without parent).
@@ -513,5 +508,40 @@ pub async fn history(tx: &mut Tx, scope: &Scope, code: &str) -> Result<Vec<Histo
 
 /// Parses and validates an input, mapping all field problems to the first one as an error.
 pub fn draft(input: &super::OrgInput, today: chrono::NaiveDate) -> Result<OrgDraft> {
-    OrgDraft::parse(input, today).map_err(first_error)
+    OrgDraft::parse(input, today).map_err(Error::from)
+}
+
+/// Creates a unit from a form or an API body, as the use case of both: checks every field (all
+/// problems at once), creates it under its parent and commits.
+pub async fn submit_new(
+    store: &crate::Store,
+    caller: &Caller,
+    input: &super::OrgInput,
+) -> Result<OrgUnit> {
+    let draft = OrgDraft::parse(input, caller.today)?;
+    let mut tx = store.write().await?;
+    let unit = create(&mut tx, caller, &draft).await?;
+    tx.commit().await?;
+    Ok(unit)
+}
+
+/// Changes a unit from a form or an API body: `edit` gives the new values from the unit as it is
+/// (its code and parent stay, whatever `edit` says); every field is checked, then it commits.
+pub async fn submit_changes(
+    store: &crate::Store,
+    caller: &Caller,
+    code: &str,
+    edit: impl FnOnce(&OrgUnit) -> super::OrgInput,
+) -> Result<OrgUnit> {
+    let mut tx = store.write().await?;
+    let unit = get(&mut tx, &caller.scope, code).await?;
+    let input = super::OrgInput {
+        code: unit.code.clone(),
+        parent_code: unit.parent_code.clone(),
+        ..edit(&unit)
+    };
+    let draft = OrgDraft::parse(&input, caller.today)?;
+    let unit = update(&mut tx, caller, code, &draft).await?;
+    tx.commit().await?;
+    Ok(unit)
 }

@@ -3,12 +3,13 @@
 
 use super::{queries, OrgDraft, OrgFilter, OrgInput, OrgKind};
 use crate::accounts::Caller;
-use crate::error::RowError;
+use crate::error::FieldErrors;
 use crate::page::PageRequest;
+use crate::sheets::import::{self, Cells, Count, Importer, Tally};
 use crate::sheets::{self, Column, Table};
 use crate::{audit, Error, Result, Scope, Store, Tx};
 use serde::Serialize;
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 
 pub const COLUMNS: [Column; 10] = [
     Column {
@@ -63,14 +64,114 @@ pub const COLUMNS: [Column; 10] = [
     },
 ];
 
-/// What an import did (or, in a dry run, would do).
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-pub struct ImportReport {
-    pub dry_run: bool,
-    pub rows: usize,
+/// What an org import counted.
+#[derive(Debug, Clone, Default, Serialize, utoipa::ToSchema)]
+pub struct OrgTally {
     pub imported: usize,
-    #[schema(value_type = Vec<Object>)]
-    pub rejected: Vec<RowError>,
+}
+
+impl Tally for OrgTally {
+    fn counts(&self, dry_run: bool) -> Vec<Count> {
+        vec![Count {
+            key: if dry_run {
+                "orgs.import_would"
+            } else {
+                "orgs.import_done"
+            },
+            n: self.imported,
+        }]
+    }
+}
+
+/// What an org import did (or, in a dry run, would do).
+pub type ImportReport = import::ImportReport<OrgTally>;
+
+/// Org rows, written parents before children whatever their order in the file. A row whose
+/// parent row was refused is refused too, unless the parent unit already exists.
+#[derive(Default)]
+struct OrgRows {
+    /// Codes of rows refused so far.
+    refused: HashSet<String>,
+}
+
+impl Importer for OrgRows {
+    type Row = OrgDraft;
+    type Tally = OrgTally;
+    const ACTION: &'static str = "orgs.import";
+    const NOT_FOUND: (&'static str, &'static str) = ("parent_code", "orgs.unknown_parent");
+    const DUPLICATE: (&'static str, &'static str) = ("code", "orgs.duplicate_in_file");
+
+    fn parse(&mut self, cells: &Cells<'_>, caller: &Caller) -> Result<OrgDraft, FieldErrors> {
+        let input = OrgInput {
+            code: cells.text("code"),
+            name: cells.text("name"),
+            kind: cells.text("type"),
+            joint_kind: cells.opt("joint_kind"),
+            industry: cells.opt("industry"),
+            parent_code: cells.opt("parent_code"),
+            region_code: cells.text("region_code"),
+            founded_on: cells.opt("founded_on"),
+            contact_name: cells.opt("contact_name"),
+            contact_phone: cells.opt("contact_phone"),
+        };
+        OrgDraft::parse(&input, caller.today).inspect_err(|_| {
+            self.refused.insert(input.code.trim().to_string());
+        })
+    }
+
+    fn key(&self, d: &OrgDraft) -> Option<String> {
+        Some(d.code.clone())
+    }
+
+    /// Parents in the file before their children; rows in a cycle of parents are refused.
+    fn order(
+        &mut self,
+        rows: Vec<(usize, OrgDraft)>,
+    ) -> (Vec<(usize, OrgDraft)>, Vec<(usize, FieldErrors)>) {
+        let in_file: HashSet<String> = rows.iter().map(|(_, d)| d.code.clone()).collect();
+        let mut placed: HashSet<String> = HashSet::new();
+        let mut ordered = Vec::with_capacity(rows.len());
+        let mut pending = rows;
+        loop {
+            let before = pending.len();
+            let (ready, waiting): (Vec<_>, Vec<_>) = pending.into_iter().partition(|(_, d)| {
+                d.parent_code
+                    .as_ref()
+                    .is_none_or(|p| !in_file.contains(p) || placed.contains(p))
+            });
+            placed.extend(ready.iter().map(|(_, d)| d.code.clone()));
+            ordered.extend(ready);
+            if waiting.is_empty() || waiting.len() == before {
+                let cycle = waiting
+                    .iter()
+                    .map(|(row, _)| (*row, FieldErrors::one("parent_code", "orgs.parent_cycle")))
+                    .collect();
+                return (ordered, cycle);
+            }
+            pending = waiting;
+        }
+    }
+
+    async fn write(
+        &mut self,
+        tx: &mut Tx,
+        caller: &Caller,
+        d: &OrgDraft,
+        tally: &mut OrgTally,
+    ) -> crate::Result<()> {
+        if let Some(parent) = d.parent_code.as_ref().filter(|p| self.refused.contains(*p)) {
+            if queries::get(tx, &caller.scope, parent).await.is_err() {
+                return Err(Error::invalid("parent_code", "orgs.parent_rejected"));
+            }
+        }
+        queries::create(tx, caller, d).await?;
+        tally.imported += 1;
+        Ok(())
+    }
+
+    fn refused(&mut self, d: &OrgDraft) {
+        self.refused.insert(d.code.clone());
+    }
 }
 
 /// Imports org units. Every row is validated; valid rows are written in one transaction (parents
@@ -81,141 +182,32 @@ pub async fn import(
     caller: &Caller,
     table: &Table,
     dry_run: bool,
-) -> Result<ImportReport> {
-    let mut rejected: Vec<RowError> = Vec::new();
-    let mut drafts: Vec<(usize, OrgDraft)> = Vec::new();
-    let mut seen: HashMap<String, usize> = HashMap::new();
-    // Codes of rows that failed validation: their children cannot be imported either.
-    let mut failed: HashSet<String> = HashSet::new();
-    for (row, cells) in &table.rows {
-        let cell = |k: &str| table.cell(cells, k).to_string();
-        let opt = |k: &str| Some(cell(k)).filter(|s| !s.is_empty());
-        let input = OrgInput {
-            code: cell("code"),
-            name: cell("name"),
-            kind: cell("type"),
-            joint_kind: opt("joint_kind"),
-            industry: opt("industry"),
-            parent_code: opt("parent_code"),
-            region_code: cell("region_code"),
-            founded_on: opt("founded_on"),
-            contact_name: opt("contact_name"),
-            contact_phone: opt("contact_phone"),
-        };
-        match OrgDraft::parse(&input, caller.today) {
-            Err(errs) => {
-                failed.insert(input.code.trim().to_string());
-                rejected.extend(errs.into_iter().map(|(f, code)| RowError {
-                    row: *row,
-                    column: table.header(f),
-                    code,
-                }));
-            }
-            Ok(d) => {
-                if seen.insert(d.code.clone(), *row).is_some() {
-                    rejected.push(RowError {
-                        row: *row,
-                        column: table.header("code"),
-                        code: "orgs.duplicate_in_file",
-                    });
-                } else {
-                    drafts.push((*row, d));
-                }
-            }
-        }
-    }
-    let in_file: HashSet<String> = drafts.iter().map(|(_, d)| d.code.clone()).collect();
+) -> crate::Result<ImportReport> {
+    import::run(store, caller, table, dry_run, OrgRows::default(), |_, _| {}).await
+}
 
-    let mut tx = store.write().await?;
-    let mut done: HashSet<String> = HashSet::new();
-    let mut pending = drafts;
-    let mut imported = 0;
-    loop {
-        let before = pending.len();
-        let mut next = Vec::new();
-        for (row, d) in pending {
-            // A rejected parent row does not block its children when the parent unit exists.
-            let parent_missing = match &d.parent_code {
-                Some(p) if failed.contains(p) => {
-                    queries::get(&mut tx, &caller.scope, p).await.is_err()
-                }
-                _ => false,
-            };
-            match &d.parent_code {
-                Some(_) if parent_missing => {
-                    rejected.push(RowError {
-                        row,
-                        column: table.header("parent_code"),
-                        code: "orgs.parent_rejected",
-                    });
-                    failed.insert(d.code.clone());
-                }
-                Some(p) if in_file.contains(p) && !done.contains(p) && !failed.contains(p) => {
-                    next.push((row, d))
-                }
-                _ => match queries::create(&mut tx, caller, &d).await {
-                    Ok(_) => {
-                        done.insert(d.code.clone());
-                        imported += 1;
-                    }
-                    Err(Error::Invalid { field, code } | Error::Conflict { field, code }) => {
-                        rejected.push(RowError {
-                            row,
-                            column: table.header(field),
-                            code,
-                        });
-                        failed.insert(d.code.clone());
-                    }
-                    Err(Error::NotFound | Error::Forbidden) => {
-                        rejected.push(RowError {
-                            row,
-                            column: table.header("parent_code"),
-                            code: "orgs.unknown_parent",
-                        });
-                        failed.insert(d.code.clone());
-                    }
-                    Err(e) => return Err(e),
-                },
-            }
-        }
-        if next.is_empty() {
-            break;
-        }
-        if next.len() == before {
-            for (row, _) in &next {
-                rejected.push(RowError {
-                    row: *row,
-                    column: table.header("parent_code"),
-                    code: "orgs.parent_cycle",
-                });
-            }
-            break;
-        }
-        pending = next;
+/// The org units sheet, as pages and the command line import it.
+pub struct OrgsSheet;
+
+impl import::SheetImport for OrgsSheet {
+    type Tally = OrgTally;
+    const NAME: &'static str = "orgs";
+    const COLUMNS: &'static [Column] = &COLUMNS;
+
+    fn template() -> anyhow::Result<Vec<u8>> {
+        template()
     }
-    rejected.sort_by(|a, b| (a.row, &a.column).cmp(&(b.row, &b.column)));
-    let report = ImportReport {
-        dry_run,
-        rows: table.rows.len(),
-        imported,
-        rejected,
-    };
-    if dry_run {
-        tx.rollback().await?;
-    } else {
-        audit::record(
-            &mut tx,
-            &caller.actor,
-            caller.at,
-            "orgs.import",
-            &format!("{} rows", report.rows),
-            caller.scope.roots().first().map(|r| r.path.as_str()),
-            serde_json::json!({"imported": report.imported, "rejected": report.rejected.len()}),
-        )
-        .await?;
-        tx.commit().await?;
+
+    async fn import(
+        store: &Store,
+        _vault: &crate::members::id_vault::IdVault,
+        caller: &Caller,
+        table: &Table,
+        dry_run: bool,
+        progress: impl FnMut(usize, usize) + Send,
+    ) -> crate::Result<ImportReport> {
+        import::run(store, caller, table, dry_run, OrgRows::default(), progress).await
     }
-    Ok(report)
 }
 
 /// Chinese name of a type, as the sheet writes it.

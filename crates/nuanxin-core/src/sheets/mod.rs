@@ -2,6 +2,8 @@
 //! Excel) with Chinese or English headers into rows of text, and writing `.xlsx` and `.csv`
 //! exports. Each capability names its columns in its own `sheet.rs`.
 
+pub mod import;
+
 use calamine::{Data, Reader};
 use chrono::NaiveDate;
 use serde::Serialize;

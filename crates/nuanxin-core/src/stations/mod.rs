@@ -19,8 +19,8 @@ pub mod siting;
 
 pub use live::{LiveIndex, StationCard};
 pub use queries::{
-    close, create, get, list, record_visit, reopen, update, visits, Station, StationFilter, Visit,
-    VisitInput,
+    close, create, get, list, record_visit, reopen, save, update, visits, Station, StationFilter,
+    Visit, VisitInput,
 };
 
 pub use geo::{gcj02_to_wgs84, out_of_china, wgs84_to_gcj02, Crs, LatLng, TravelMode};
@@ -28,6 +28,7 @@ pub use hours::{OpeningHours, TimeRange};
 pub use index::StationIndex;
 pub use siting::{coverage, suggest_sites, Coverage, Demand, SiteChoice};
 
+use crate::error::FieldErrors;
 use crate::{Error, Result};
 use serde::{Deserialize, Serialize};
 use unicode_normalization::UnicodeNormalization;
@@ -288,8 +289,6 @@ pub struct StationDraft {
     pub org_code: String,
 }
 
-pub type FieldError = (&'static str, &'static str);
-
 /// Accepts "116.98", "116.98°", full-width digits; rejects anything else.
 fn parse_degrees(s: &str) -> Option<f64> {
     let s: String = s.nfkc().collect();
@@ -302,51 +301,51 @@ fn parse_degrees(s: &str) -> Option<f64> {
 
 impl StationDraft {
     /// Checks every field and reports all problems at once, each naming its field.
-    pub fn parse(input: &StationInput) -> std::result::Result<StationDraft, Vec<FieldError>> {
-        let mut errs: Vec<FieldError> = Vec::new();
+    pub fn parse(input: &StationInput) -> std::result::Result<StationDraft, FieldErrors> {
+        let mut errs = FieldErrors::new();
         let text = |s: &str| -> String { s.nfc().collect::<String>().trim().to_string() };
         let opt = |s: &Option<String>| s.as_deref().map(text).filter(|s| !s.is_empty());
         let name = text(&input.name);
         if name.is_empty() {
-            errs.push(("name", "stations.name_required"));
+            errs.push("name", "stations.name_required");
         } else if name.chars().count() > 100 {
-            errs.push(("name", "stations.name_too_long"));
+            errs.push("name", "stations.name_too_long");
         }
         let kind = match input.kind.trim() {
             "" => StationType::UnionStation,
             k => StationType::parse(k).unwrap_or_else(|e| {
-                errs.push(("type", e.code()));
+                errs.push("type", e.code());
                 StationType::UnionStation
             }),
         };
         let crs = match opt(&input.crs) {
             None => Crs::Wgs84,
             Some(c) => Crs::parse(&c).unwrap_or_else(|e| {
-                errs.push(("crs", e.code()));
+                errs.push("crs", e.code());
                 Crs::Wgs84
             }),
         };
         let lat = parse_degrees(&input.lat);
         let lng = parse_degrees(&input.lng);
         if lat.is_none() {
-            errs.push(("lat", "stations.bad_lat"));
+            errs.push("lat", "stations.bad_lat");
         }
         if lng.is_none() {
-            errs.push(("lng", "stations.bad_lng"));
+            errs.push("lng", "stations.bad_lng");
         }
         let at = match (lat, lng) {
             // The commonest slip in cadres' sheets: longitude typed where latitude belongs.
             (Some(lat), Some(lng))
                 if (73.0..=136.0).contains(&lat) && (3.0..=54.0).contains(&lng) =>
             {
-                errs.push(("lat", "stations.swapped"));
+                errs.push("lat", "stations.swapped");
                 None
             }
             (Some(lat), Some(lng)) => {
                 match LatLng::parse(lat, lng).and_then(|p| p.check_in_china_area()) {
                     Ok(p) => Some(crs.to_wgs84(p)),
                     Err(e) => {
-                        errs.push((e.field().unwrap_or("lat"), e.code()));
+                        errs.push(e.field().unwrap_or("lat"), e.code());
                         None
                     }
                 }
@@ -355,9 +354,9 @@ impl StationDraft {
         };
         let address = text(&input.address);
         if address.is_empty() {
-            errs.push(("address", "stations.address_required"));
+            errs.push("address", "stations.address_required");
         } else if address.chars().count() > 200 {
-            errs.push(("address", "stations.address_too_long"));
+            errs.push("address", "stations.address_too_long");
         }
         let hours_text = text(&input.hours);
         let hours = if hours_text.is_empty() {
@@ -366,18 +365,18 @@ impl StationDraft {
             match OpeningHours::parse(&hours_text) {
                 Ok(h) => Some(h),
                 Err(e) => {
-                    errs.push(("hours", e.code()));
+                    errs.push("hours", e.code());
                     None
                 }
             }
         };
         let amenities = Amenity::parse_list(&input.amenities).unwrap_or_else(|e| {
-            errs.push(("amenities", e.code()));
+            errs.push("amenities", e.code());
             Vec::new()
         });
-        let short = |errs: &mut Vec<FieldError>, field: &'static str, v: Option<String>| match v {
+        let short = |errs: &mut FieldErrors, field: &'static str, v: Option<String>| match v {
             Some(v) if v.chars().count() > 100 => {
-                errs.push((field, "stations.text_too_long"));
+                errs.push(field, "stations.text_too_long");
                 None
             }
             v => v,
@@ -391,12 +390,12 @@ impl StationDraft {
                 .chars()
                 .all(|c| c.is_ascii_digit() || matches!(c, '-' | ' ' | '+' | '(' | ')' | '转'));
             if !allowed || !(5..=20).contains(&digits) {
-                errs.push(("phone", "stations.bad_phone"));
+                errs.push("phone", "stations.bad_phone");
             }
         }
         let org_code = text(&input.org_code);
         if org_code.is_empty() {
-            errs.push(("org_code", "stations.org_required"));
+            errs.push("org_code", "stations.org_required");
         }
         match (errs.is_empty(), at, hours) {
             (true, Some(at), Some(hours)) => Ok(StationDraft {
@@ -473,7 +472,7 @@ mod tests {
         i.phone = Some("call me".into());
         i.org_code = String::new();
         let errs = StationDraft::parse(&i).unwrap_err();
-        let fields: Vec<&str> = errs.iter().map(|e| e.0).collect();
+        let fields: Vec<&str> = errs.iter().map(|e| e.field).collect();
         assert_eq!(
             fields,
             [
@@ -495,7 +494,7 @@ mod tests {
         (i.lat, i.lng) = (i.lng.clone(), i.lat.clone());
         let errs = StationDraft::parse(&i).unwrap_err();
         assert_eq!(errs.len(), 1);
-        assert_eq!(errs[0], ("lat", "stations.swapped"));
+        assert_eq!(errs.get("lat"), Some("stations.swapped"));
     }
 
     #[test]

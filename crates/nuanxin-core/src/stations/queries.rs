@@ -505,3 +505,21 @@ pub async fn in_region(tx: &mut Tx, region: &str, limit: i64) -> Result<Vec<Stat
     let rows = on_db!(tx.conn(), c => sqlx::query_as::<_, Station>(&sql).bind(region).bind(format!("{region}:")).bind(limit).fetch_all(c).await)?;
     Ok(rows)
 }
+
+/// Saves a station from a form or an API body, as the use case of both: checks every field (all
+/// problems at once), creates the station (`id` None) or updates it, and commits.
+pub async fn save(
+    store: &crate::Store,
+    caller: &Caller,
+    id: Option<Uuid>,
+    input: &super::StationInput,
+) -> Result<Station> {
+    let draft = StationDraft::parse(input)?;
+    let mut tx = store.write().await?;
+    let s = match id {
+        None => create(&mut tx, caller, &draft).await?,
+        Some(id) => update(&mut tx, caller, id, &draft).await?,
+    };
+    tx.commit().await?;
+    Ok(s)
+}

@@ -3,11 +3,10 @@
 
 use super::{queries, StationDraft, StationFilter, StationInput};
 use crate::accounts::Caller;
-use crate::error::RowError;
+use crate::error::FieldErrors;
+use crate::sheets::import::{self, Cells, Count, ImportReport, Importer, Tally, Upserts};
 use crate::sheets::{self, Column, Table};
-use crate::{audit, Error, Result, Scope, Store, Tx};
-use serde::Serialize;
-use std::collections::HashMap;
+use crate::{Error, Result, Scope, Store, Tx};
 
 macro_rules! col {
     ($key:literal, $zh:literal, $req:literal) => {
@@ -37,116 +36,106 @@ pub fn read(bytes: &[u8]) -> std::result::Result<Table, sheets::SheetError> {
     sheets::read(bytes, &COLUMNS)
 }
 
-/// What an import did (or, in a dry run, would do).
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-pub struct StationImportReport {
-    pub dry_run: bool,
-    pub rows: usize,
-    pub created: usize,
-    /// Rows naming a station already recorded under the same union with the same name: updated.
-    pub updated: usize,
-    #[schema(value_type = Vec<Object>)]
-    pub rejected: Vec<RowError>,
+/// What a stations import did (or, in a dry run, would do).
+pub type StationImportReport = ImportReport<Upserts>;
+
+impl Tally for Upserts {
+    fn counts(&self, _dry_run: bool) -> Vec<Count> {
+        vec![
+            Count {
+                key: "stations.import_created",
+                n: self.created,
+            },
+            Count {
+                key: "stations.import_updated",
+                n: self.updated,
+            },
+        ]
+    }
 }
 
-/// Imports stations in one transaction: a row whose union already has a station of that name
-/// updates it, any other row creates one. `progress(done, total)` is called as rows go.
+/// Station rows: a row whose union already has a station of that name updates it, any other
+/// row creates one.
+struct StationRows;
+
+impl Importer for StationRows {
+    type Row = StationDraft;
+    type Tally = Upserts;
+    const ACTION: &'static str = "stations.import";
+    const NOT_FOUND: (&'static str, &'static str) = ("org_code", "stations.unknown_org");
+    const DUPLICATE: (&'static str, &'static str) = ("name", "stations.duplicate_in_file");
+
+    fn parse(&mut self, cells: &Cells<'_>, _caller: &Caller) -> Result<StationDraft, FieldErrors> {
+        StationDraft::parse(&StationInput {
+            name: cells.text("name"),
+            kind: cells.text("type"),
+            lat: cells.text("lat"),
+            lng: cells.text("lng"),
+            crs: cells.opt("crs"),
+            address: cells.text("address"),
+            hours: cells.text("hours"),
+            amenities: cells.text("amenities"),
+            host: None,
+            keeper: cells.opt("keeper"),
+            phone: cells.opt("phone"),
+            org_code: cells.text("org_code"),
+        })
+    }
+
+    fn key(&self, d: &StationDraft) -> Option<String> {
+        Some(format!("{}\t{}", d.org_code, d.name))
+    }
+
+    async fn write(
+        &mut self,
+        tx: &mut Tx,
+        caller: &Caller,
+        d: &StationDraft,
+        tally: &mut Upserts,
+    ) -> crate::Result<()> {
+        if upsert(tx, caller, d).await? {
+            tally.created += 1;
+        } else {
+            tally.updated += 1;
+        }
+        Ok(())
+    }
+}
+
+/// Imports stations in one transaction (see `StationRows`); `progress(done, total)` is called as
+/// rows go.
 pub async fn import(
     store: &Store,
     caller: &Caller,
     table: &Table,
     dry_run: bool,
-    mut progress: impl FnMut(usize, usize),
-) -> Result<StationImportReport> {
-    let mut report = StationImportReport {
-        dry_run,
-        rows: table.rows.len(),
-        created: 0,
-        updated: 0,
-        rejected: Vec::new(),
-    };
-    let mut seen: HashMap<(String, String), usize> = HashMap::new();
-    let mut tx = store.write().await?;
-    let total = table.rows.len();
-    for (i, (row, cells)) in table.rows.iter().enumerate() {
-        let cell = |k: &str| table.cell(cells, k).to_string();
-        let opt = |k: &str| Some(cell(k)).filter(|s| !s.trim().is_empty());
-        let input = StationInput {
-            name: cell("name"),
-            kind: cell("type"),
-            lat: cell("lat"),
-            lng: cell("lng"),
-            crs: opt("crs"),
-            address: cell("address"),
-            hours: cell("hours"),
-            amenities: cell("amenities"),
-            host: None,
-            keeper: opt("keeper"),
-            phone: opt("phone"),
-            org_code: cell("org_code"),
-        };
-        let draft = match StationDraft::parse(&input) {
-            Ok(d) => d,
-            Err(errs) => {
-                report
-                    .rejected
-                    .extend(errs.into_iter().map(|(f, code)| RowError {
-                        row: *row,
-                        column: table.header(f),
-                        code,
-                    }));
-                continue;
-            }
-        };
-        if seen
-            .insert((draft.org_code.clone(), draft.name.clone()), *row)
-            .is_some()
-        {
-            report.rejected.push(RowError {
-                row: *row,
-                column: table.header("name"),
-                code: "stations.duplicate_in_file",
-            });
-            continue;
-        }
-        match upsert(&mut tx, caller, &draft).await {
-            Ok(true) => report.created += 1,
-            Ok(false) => report.updated += 1,
-            Err(Error::Invalid { field, code } | Error::Conflict { field, code }) => {
-                report.rejected.push(RowError {
-                    row: *row,
-                    column: table.header(field),
-                    code,
-                })
-            }
-            Err(Error::NotFound | Error::Forbidden) => report.rejected.push(RowError {
-                row: *row,
-                column: table.header("org_code"),
-                code: "stations.unknown_org",
-            }),
-            Err(e) => return Err(e),
-        }
-        if i % 200 == 0 {
-            progress(i + 1, total);
-        }
+    progress: impl FnMut(usize, usize),
+) -> crate::Result<StationImportReport> {
+    import::run(store, caller, table, dry_run, StationRows, progress).await
+}
+
+/// The stations sheet, as pages and the command line import it.
+pub struct StationsSheet;
+
+impl import::SheetImport for StationsSheet {
+    type Tally = Upserts;
+    const NAME: &'static str = "stations";
+    const COLUMNS: &'static [Column] = &COLUMNS;
+
+    fn template() -> anyhow::Result<Vec<u8>> {
+        template()
     }
-    progress(total, total);
-    if dry_run {
-        tx.rollback().await?;
-    } else {
-        audit::record(
-            &mut tx,
-            &caller.actor,
-            caller.at,
-            "stations.import",
-            &format!("{total} rows"),
-            caller.scope.roots().first().map(|r| r.path.as_str()),
-            serde_json::json!({"created": report.created, "updated": report.updated, "rejected": report.rejected.len()}),
-        )
-        .await?;
-        tx.commit().await?;
+
+    async fn import(
+        store: &Store,
+        _vault: &crate::members::id_vault::IdVault,
+        caller: &Caller,
+        table: &Table,
+        dry_run: bool,
+        progress: impl FnMut(usize, usize) + Send,
+    ) -> crate::Result<StationImportReport> {
+        import(store, caller, table, dry_run, progress).await
     }
-    Ok(report)
 }
 
 /// Creates the station, or updates the one of the same name under the same union; true when new.

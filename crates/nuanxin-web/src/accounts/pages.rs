@@ -25,6 +25,10 @@ struct ListPage {
 }
 
 impl ListPage {
+    fn pager(&self) -> crate::layout::Pager {
+        crate::layout::Pager::searched(&self.page, "/accounts", &self.q)
+    }
+
     fn role_label(&self, role: &str) -> String {
         self.ctx.t(&format!("accounts.role.{role}")).to_string()
     }

@@ -30,6 +30,10 @@ struct ListPage {
 }
 
 impl ListPage {
+    fn pager(&self) -> crate::layout::Pager {
+        crate::layout::Pager::searched(&self.page, "/audit", &self.q)
+    }
+
     fn action_label(&self, action: &str) -> String {
         let key = format!("audit.action.{}", action.replace('.', "_"));
         let cat = crate::i18n::Catalogue::of(self.ctx.lang);

@@ -7,11 +7,8 @@ use crate::AppState;
 use axum::extract::{Path, Query, State};
 use axum::Json;
 use nuanxin_core::census::prospects::{self, Prospect};
-use nuanxin_core::census::{
-    self, Enterprise, EnterpriseDraft, EnterpriseInput, Recorded, SourceRecord, Unionise,
-};
+use nuanxin_core::census::{self, Enterprise, EnterpriseInput, Recorded, SourceRecord, Unionise};
 use nuanxin_core::page::{Page, PageRequest};
-use nuanxin_core::Error;
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -68,12 +65,7 @@ pub async fn create(
     ApiAuth(auth): ApiAuth,
     Json(input): Json<EnterpriseInput>,
 ) -> Result<Json<RecordAnswer>, ApiError> {
-    let draft =
-        EnterpriseDraft::parse(&input).map_err(|errs| Error::invalid(errs[0].0, errs[0].1))?;
-    let mut tx = state.store.write().await?;
-    let outcome = census::record(&mut tx, &auth.caller, &draft).await?;
-    let enterprise = census::get(&mut tx, &auth.caller.scope, &draft.uscc).await?;
-    tx.commit().await?;
+    let (outcome, enterprise) = census::submit(&state.store, &auth.caller, &input).await?;
     Ok(Json(RecordAnswer {
         outcome,
         enterprise,

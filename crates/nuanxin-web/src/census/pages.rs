@@ -8,22 +8,21 @@ use crate::layout::Ctx;
 use crate::respond::{self, render};
 use crate::AppState;
 use askama::Template;
-use axum::extract::{Multipart, Path, Query, State};
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::Form;
 use nuanxin_core::census::prospects::{self, Prospect};
-use nuanxin_core::census::sheet::{self, EnterpriseImportReport};
+use nuanxin_core::census::sheet::{self};
 use nuanxin_core::census::{
-    self, Enterprise, EnterpriseDraft, EnterpriseFilter, EnterpriseInput, SourceRecord,
-    UnionStatus, Unionise,
+    self, Enterprise, EnterpriseFilter, EnterpriseInput, SourceRecord, UnionStatus, Unionise,
 };
 use nuanxin_core::coverage::{self, Coverage, Period};
+use nuanxin_core::error::FieldErrors;
 use nuanxin_core::orgs::Industry;
 use nuanxin_core::page::{Page, PageRequest};
 use nuanxin_core::{Error, Role};
 use serde::Deserialize;
-use std::collections::HashMap;
 use uuid::Uuid;
 
 #[derive(Debug, Default, Deserialize, Clone)]
@@ -133,6 +132,10 @@ struct ListPage {
 }
 
 impl ListPage {
+    fn pager(&self) -> crate::layout::Pager {
+        crate::layout::Pager::of(&self.page, |n| self.query.page_link(n))
+    }
+
     fn label(&self, prefix: &str, value: &str) -> String {
         self.ctx.t(&format!("{prefix}.{value}")).to_string()
     }
@@ -317,7 +320,7 @@ struct FormPage {
     ctx: Ctx,
     editing: bool,
     form: EnterpriseForm,
-    errors: HashMap<&'static str, &'static str>,
+    errors: FieldErrors,
     industries: Vec<(&'static str, String)>,
     statuses: Vec<(&'static str, String)>,
 }
@@ -368,7 +371,7 @@ fn form_page(
     auth: &Auth,
     editing: bool,
     form: EnterpriseForm,
-    errors: HashMap<&'static str, &'static str>,
+    errors: FieldErrors,
 ) -> Result<Html<String>, PageError> {
     let here = if editing {
         format!("/census/{}/edit", form.uscc)
@@ -404,14 +407,6 @@ fn form_page(
     })
 }
 
-fn field_errors(errs: &[(&'static str, &'static str)]) -> HashMap<&'static str, &'static str> {
-    let mut map = HashMap::new();
-    for (f, c) in errs {
-        map.entry(*f).or_insert(*c);
-    }
-    map
-}
-
 pub async fn new_form(auth: Auth) -> Result<Html<String>, PageError> {
     let form = EnterpriseForm {
         operating: Some("1".into()),
@@ -419,7 +414,7 @@ pub async fn new_form(auth: Auth) -> Result<Html<String>, PageError> {
         industry: "food_delivery".into(),
         ..EnterpriseForm::default()
     };
-    form_page(&auth, false, form, HashMap::new())
+    form_page(&auth, false, form, FieldErrors::new())
 }
 
 pub async fn create(
@@ -427,25 +422,12 @@ pub async fn create(
     auth: Auth,
     Form(form): Form<EnterpriseForm>,
 ) -> Result<Response, PageError> {
-    let draft = match EnterpriseDraft::parse(&form.input()) {
-        Ok(d) => d,
-        Err(errs) => {
-            let html = form_page(&auth, false, form, field_errors(&errs))?;
-            return Ok((StatusCode::UNPROCESSABLE_ENTITY, html).into_response());
-        }
-    };
-    let mut tx = state.store.write().await?;
-    match census::record(&mut tx, &auth.caller, &draft).await {
-        Ok(_) => {
-            tx.commit().await?;
-            Ok(Redirect::to(&format!("/census/{}", draft.uscc)).into_response())
-        }
-        Err(Error::Invalid { field, code } | Error::Conflict { field, code }) => {
-            drop(tx);
-            let html = form_page(&auth, false, form, field_errors(&[(field, code)]))?;
-            Ok((StatusCode::UNPROCESSABLE_ENTITY, html).into_response())
-        }
-        Err(e) => Err(e.into()),
+    match census::submit(&state.store, &auth.caller, &form.input()).await {
+        Ok((_, e)) => Ok(Redirect::to(&format!("/census/{}", e.uscc)).into_response()),
+        Err(e) => match e.field_errors() {
+            Some(errs) => Ok(respond::invalid(form_page(&auth, false, form, errs)?)),
+            None => Err(e.into()),
+        },
     }
 }
 
@@ -456,7 +438,7 @@ pub async fn edit_form(
 ) -> Result<Html<String>, PageError> {
     let mut tx = state.store.read().await?;
     let e = census::get(&mut tx, &auth.caller.scope, &uscc).await?;
-    form_page(&auth, true, EnterpriseForm::of(&e), HashMap::new())
+    form_page(&auth, true, EnterpriseForm::of(&e), FieldErrors::new())
 }
 
 pub async fn update(
@@ -466,25 +448,12 @@ pub async fn update(
     Form(mut form): Form<EnterpriseForm>,
 ) -> Result<Response, PageError> {
     form.uscc = uscc.clone();
-    let draft = match EnterpriseDraft::parse(&form.input()) {
-        Ok(d) => d,
-        Err(errs) => {
-            let html = form_page(&auth, true, form, field_errors(&errs))?;
-            return Ok((StatusCode::UNPROCESSABLE_ENTITY, html).into_response());
-        }
-    };
-    let mut tx = state.store.write().await?;
-    match census::update(&mut tx, &auth.caller, &uscc, &draft).await {
-        Ok(e) => {
-            tx.commit().await?;
-            Ok(Redirect::to(&format!("/census/{}", e.uscc)).into_response())
-        }
-        Err(Error::Invalid { field, code } | Error::Conflict { field, code }) => {
-            drop(tx);
-            let html = form_page(&auth, true, form, field_errors(&[(field, code)]))?;
-            Ok((StatusCode::UNPROCESSABLE_ENTITY, html).into_response())
-        }
-        Err(e) => Err(e.into()),
+    match census::revise(&state.store, &auth.caller, &uscc, &form.input()).await {
+        Ok(e) => Ok(Redirect::to(&format!("/census/{}", e.uscc)).into_response()),
+        Err(e) => match e.field_errors() {
+            Some(errs) => Ok(respond::invalid(form_page(&auth, true, form, errs)?)),
+            None => Err(e.into()),
+        },
     }
 }
 
@@ -639,69 +608,6 @@ pub async fn unionise(
     }
 }
 
-#[derive(Template)]
-#[template(path = "census/import.html")]
-struct ImportPage {
-    ctx: Ctx,
-    report: Option<EnterpriseImportReport>,
-    file_error: Option<String>,
-}
-
-impl ImportPage {
-    fn reason(&self, code: &str) -> String {
-        self.ctx.t(code).to_string()
-    }
-}
-
-pub async fn import_form(auth: Auth) -> Result<Html<String>, PageError> {
-    render(&ImportPage {
-        ctx: Ctx::new(&auth, "census", "/census/import"),
-        report: None,
-        file_error: None,
-    })
-}
-
-pub async fn import(
-    State(state): State<AppState>,
-    auth: Auth,
-    multipart: Multipart,
-) -> Result<Response, PageError> {
-    if !can_edit(&auth) {
-        return Err(Error::Forbidden.into());
-    }
-    let crate::upload::Upload { bytes, dry_run } = crate::upload::read(multipart).await?;
-    let ctx = Ctx::new(&auth, "census", "/census/import");
-    let table = match sheet::read(&bytes) {
-        Ok(t) => t,
-        Err(e) => {
-            let file_error = Some(crate::upload::sheet_error(&ctx, &e));
-            let html = render(&ImportPage {
-                ctx,
-                report: None,
-                file_error,
-            })?;
-            return Ok((StatusCode::UNPROCESSABLE_ENTITY, html).into_response());
-        }
-    };
-    let report = sheet::import(&state.store, &auth.caller, &table, dry_run, |_, _| {}).await?;
-    Ok(render(&ImportPage {
-        ctx,
-        report: Some(report),
-        file_error: None,
-    })?
-    .into_response())
-}
-
-pub async fn template(_auth: Auth) -> Result<Response, PageError> {
-    let bytes = sheet::template().map_err(Error::Internal)?;
-    Ok(respond::file(
-        bytes,
-        "enterprises-template.xlsx",
-        respond::XLSX,
-        false,
-    ))
-}
-
 pub async fn export(
     State(state): State<AppState>,
     auth: Auth,
@@ -747,6 +653,10 @@ struct ProspectsPage {
 }
 
 impl ProspectsPage {
+    fn pager(&self) -> crate::layout::Pager {
+        crate::layout::Pager::of(&self.page, |n| self.page_link(n))
+    }
+
     fn label(&self, prefix: &str, value: &str) -> String {
         self.ctx.t(&format!("{prefix}.{value}")).to_string()
     }
@@ -834,76 +744,5 @@ async fn invite_link(
         "{}/j/{}",
         state.config.public_url.trim_end_matches('/'),
         jc.code
-    ))
-}
-
-#[derive(Template)]
-#[template(path = "census/prospects_import.html")]
-struct ProspectImportPage {
-    ctx: Ctx,
-    report: Option<prospects::ProspectImportReport>,
-    file_error: Option<String>,
-}
-
-impl ProspectImportPage {
-    fn reason(&self, code: &str) -> String {
-        self.ctx.t(code).to_string()
-    }
-}
-
-pub async fn prospects_import_form(auth: Auth) -> Result<Html<String>, PageError> {
-    render(&ProspectImportPage {
-        ctx: Ctx::new(&auth, "census", "/census/prospects/import"),
-        report: None,
-        file_error: None,
-    })
-}
-
-pub async fn prospects_import(
-    State(state): State<AppState>,
-    auth: Auth,
-    multipart: Multipart,
-) -> Result<Response, PageError> {
-    if !can_edit(&auth) {
-        return Err(Error::Forbidden.into());
-    }
-    let crate::upload::Upload { bytes, dry_run } = crate::upload::read(multipart).await?;
-    let ctx = Ctx::new(&auth, "census", "/census/prospects/import");
-    let table = match prospects::read(&bytes) {
-        Ok(t) => t,
-        Err(e) => {
-            let file_error = Some(crate::upload::sheet_error(&ctx, &e));
-            let html = render(&ProspectImportPage {
-                ctx,
-                report: None,
-                file_error,
-            })?;
-            return Ok((StatusCode::UNPROCESSABLE_ENTITY, html).into_response());
-        }
-    };
-    let report = prospects::import(
-        &state.store,
-        &state.vault,
-        &auth.caller,
-        &table,
-        dry_run,
-        |_, _| {},
-    )
-    .await?;
-    Ok(render(&ProspectImportPage {
-        ctx,
-        report: Some(report),
-        file_error: None,
-    })?
-    .into_response())
-}
-
-pub async fn prospects_template(_auth: Auth) -> Result<Response, PageError> {
-    let bytes = prospects::template().map_err(Error::Internal)?;
-    Ok(respond::file(
-        bytes,
-        "prospects-template.xlsx",
-        respond::XLSX,
-        false,
     ))
 }

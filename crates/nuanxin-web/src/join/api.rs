@@ -56,8 +56,7 @@ pub async fn join(
     drop(tx);
     // A retry with the same request key is answered inside the join, before the SMS code is
     // checked: its code was used up by the first submission.
-    let draft = JoinDraft::parse(&b.input, state.clock.today())
-        .map_err(|errs| Error::invalid(errs[0].0, errs[0].1))?;
+    let draft = JoinDraft::parse(&b.input, state.clock.today()).map_err(Error::from)?;
     let now = state.clock.now();
     let ctx = JoinContext::by_worker(&target, "api", now, state.clock.today(), &b.sms_code);
     Ok(Json(state.joins.join(&target, &draft, &ctx).await?))

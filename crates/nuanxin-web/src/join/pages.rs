@@ -315,8 +315,8 @@ pub async fn submit(
     } else {
         match JoinDraft::parse(&form.input(), state.clock.today()) {
             Err(errs) => {
-                for (f, c) in errs {
-                    errors.entry(f).or_insert(c);
+                for e in errs {
+                    errors.entry(e.field).or_insert(e.code);
                 }
             }
             Ok(draft) => {

@@ -73,6 +73,10 @@ struct ListPage {
 }
 
 impl ListPage {
+    fn pager(&self) -> crate::layout::Pager {
+        crate::layout::Pager::of(&self.page, |n| self.query.page_link(n))
+    }
+
     fn label(&self, prefix: &str, value: &str) -> String {
         self.ctx.t(&format!("{prefix}.{value}")).to_string()
     }
@@ -442,82 +446,4 @@ pub async fn join_code_png(
         "image/png",
         true,
     ))
-}
-
-#[derive(Template)]
-#[template(path = "members/import.html")]
-struct ImportPage {
-    ctx: Ctx,
-    report: Option<nuanxin_core::members::sheet::MemberImportReport>,
-    file_error: Option<String>,
-}
-
-impl ImportPage {
-    fn reason(&self, code: &str) -> String {
-        self.ctx.t(code).to_string()
-    }
-}
-
-pub async fn import_form(auth: Auth) -> Result<Html<String>, PageError> {
-    render(&ImportPage {
-        ctx: Ctx::new(&auth, "members", "/members/import"),
-        report: None,
-        file_error: None,
-    })
-}
-
-/// The members template: the SPEC section 5 headers, to fill in.
-pub async fn import_template(_auth: Auth) -> Result<Response, PageError> {
-    let bytes = nuanxin_core::members::sheet::template().map_err(Error::Internal)?;
-    Ok(respond::file(
-        bytes,
-        "members-template.xlsx",
-        respond::XLSX,
-        false,
-    ))
-}
-
-pub async fn import(
-    State(state): State<AppState>,
-    auth: Auth,
-    multipart: axum::extract::Multipart,
-) -> Result<Response, PageError> {
-    if !auth
-        .caller
-        .scope
-        .roots()
-        .iter()
-        .any(|r| r.role >= Role::Staff)
-    {
-        return Err(Error::Forbidden.into());
-    }
-    let crate::upload::Upload { bytes, dry_run } = crate::upload::read(multipart).await?;
-    let ctx = Ctx::new(&auth, "members", "/members/import");
-    let table = match nuanxin_core::members::sheet::read(&bytes) {
-        Ok(t) => t,
-        Err(e) => {
-            let file_error = Some(crate::upload::sheet_error(&ctx, &e));
-            let html = render(&ImportPage {
-                ctx,
-                report: None,
-                file_error,
-            })?;
-            return Ok((StatusCode::UNPROCESSABLE_ENTITY, html).into_response());
-        }
-    };
-    let report = nuanxin_core::members::sheet::import(
-        &state.store,
-        &state.vault,
-        &auth.caller,
-        &table,
-        dry_run,
-        |_, _| {},
-    )
-    .await?;
-    Ok(render(&ImportPage {
-        ctx,
-        report: Some(report),
-        file_error: None,
-    })?
-    .into_response())
 }

@@ -11,7 +11,6 @@ use axum::Json;
 use nuanxin_core::orgs::sheet::{self, ImportReport};
 use nuanxin_core::orgs::{self, HistoryEntry, OrgInput, OrgUnit};
 use nuanxin_core::page::{Page, PageRequest};
-use nuanxin_core::Error;
 use serde::Deserialize;
 
 #[utoipa::path(get, path = "/api/v1/orgs", tag = "orgs", params(ListQuery),
@@ -88,10 +87,7 @@ pub async fn create(
     ApiAuth(auth): ApiAuth,
     Json(input): Json<OrgInput>,
 ) -> Result<(StatusCode, Json<OrgUnit>), ApiError> {
-    let draft = orgs::draft(&input, auth.caller.today)?;
-    let mut tx = state.store.write().await?;
-    let unit = orgs::create(&mut tx, &auth.caller, &draft).await?;
-    tx.commit().await?;
+    let unit = orgs::submit_new(&state.store, &auth.caller, &input).await?;
     Ok((StatusCode::CREATED, Json(unit)))
 }
 
@@ -118,23 +114,22 @@ pub async fn update(
     Path(code): Path<String>,
     Json(p): Json<OrgPatch>,
 ) -> Result<Json<OrgUnit>, ApiError> {
-    let mut tx = state.store.write().await?;
-    let unit = orgs::get(&mut tx, &auth.caller.scope, &code).await?;
-    let input = OrgInput {
-        code: unit.code.clone(),
-        name: p.name.unwrap_or(unit.name),
-        kind: p.kind.unwrap_or(unit.kind.as_str().to_string()),
-        joint_kind: p.joint_kind.or(unit.joint_kind),
-        industry: p.industry.or(unit.industry),
-        parent_code: unit.parent_code,
-        region_code: p.region_code.unwrap_or(unit.region_code),
-        founded_on: p.founded_on.or(unit.founded_on.map(|d| d.to_string())),
-        contact_name: p.contact_name.or(unit.contact_name),
-        contact_phone: p.contact_phone.or(unit.contact_phone),
-    };
-    let draft = orgs::draft(&input, auth.caller.today)?;
-    let unit = orgs::update(&mut tx, &auth.caller, &code, &draft).await?;
-    tx.commit().await?;
+    let unit = orgs::submit_changes(&state.store, &auth.caller, &code, |unit| {
+        let unit = unit.clone();
+        OrgInput {
+            code: unit.code,
+            name: p.name.unwrap_or(unit.name),
+            kind: p.kind.unwrap_or(unit.kind.as_str().to_string()),
+            joint_kind: p.joint_kind.or(unit.joint_kind),
+            industry: p.industry.or(unit.industry),
+            parent_code: unit.parent_code,
+            region_code: p.region_code.unwrap_or(unit.region_code),
+            founded_on: p.founded_on.or(unit.founded_on.map(|d| d.to_string())),
+            contact_name: p.contact_name.or(unit.contact_name),
+            contact_phone: p.contact_phone.or(unit.contact_phone),
+        }
+    })
+    .await?;
     Ok(Json(unit))
 }
 
@@ -182,25 +177,10 @@ pub struct ImportParams {
     request_body(content = Vec<u8>, description = "The .xlsx or .csv file as the body", content_type = "application/octet-stream"),
     responses((status = 200, description = "Per-row report", body = ImportReport), (status = 422, description = "Unreadable file", body = ErrorBody)))]
 pub async fn import(
-    State(state): State<AppState>,
-    ApiAuth(auth): ApiAuth,
+    state: State<AppState>,
+    auth: ApiAuth,
     Query(p): Query<ImportParams>,
     body: Bytes,
 ) -> Result<Json<ImportReport>, ApiError> {
-    if !sheet::can_import(&auth.caller.scope) {
-        return Err(Error::Forbidden.into());
-    }
-    let table = sheet::read(&body).map_err(|e| match e {
-        nuanxin_core::sheets::SheetError::TooLarge(_) => Error::invalid("file", e.code()),
-        _ => Error::invalid("file", "import.unreadable"),
-    })?;
-    Ok(Json(
-        sheet::import(
-            &state.store,
-            &auth.caller,
-            &table,
-            p.dry_run.unwrap_or(false),
-        )
-        .await?,
-    ))
+    crate::imports::api::<sheet::OrgsSheet>(state, auth, p.dry_run.unwrap_or(false), body).await
 }

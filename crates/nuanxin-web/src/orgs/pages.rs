@@ -8,20 +8,19 @@ use crate::regions::picker::Picker;
 use crate::respond::{self, render};
 use crate::AppState;
 use askama::Template;
-use axum::extract::{Multipart, Path, Query, State};
+use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::Form;
-use nuanxin_core::orgs::sheet::{self, ImportReport};
+use nuanxin_core::error::FieldErrors;
+use nuanxin_core::orgs::sheet::{self};
 use nuanxin_core::orgs::{
-    self, HistoryEntry, Industry, JointKind, OrgDraft, OrgFilter, OrgInput, OrgKind, OrgStatus,
-    OrgUnit,
+    self, HistoryEntry, Industry, JointKind, OrgFilter, OrgInput, OrgKind, OrgStatus, OrgUnit,
 };
 use nuanxin_core::page::{Page, PageRequest};
 use nuanxin_core::regions::RegionCode;
 use nuanxin_core::{sheets, Error, Role};
 use serde::Deserialize;
-use std::collections::HashMap;
 
 /// Filters, sort and page of the org list: the page's query string and the API's parameters.
 #[derive(Debug, Default, Deserialize, Clone, utoipa::IntoParams)]
@@ -349,7 +348,7 @@ struct FormPage {
     ctx: Ctx,
     editing: bool,
     form: OrgForm,
-    errors: HashMap<&'static str, &'static str>,
+    errors: FieldErrors,
     parent: Option<OrgRow>,
     picker: Picker,
     kinds: Vec<(&'static str, String)>,
@@ -359,7 +358,7 @@ struct FormPage {
 
 impl FormPage {
     fn error(&self, field: &str) -> Option<&'static str> {
-        self.errors.get(field).copied()
+        self.errors.get(field)
     }
 }
 
@@ -368,7 +367,7 @@ async fn form_page(
     auth: &Auth,
     editing: bool,
     form: OrgForm,
-    errors: HashMap<&'static str, &'static str>,
+    errors: FieldErrors,
 ) -> Result<Html<String>, PageError> {
     let mut tx = state.store.read().await?;
     let ctx = Ctx::new(auth, "orgs", if editing { "/orgs" } else { "/orgs/new" });
@@ -381,7 +380,7 @@ async fn form_page(
         &mut tx,
         root.as_deref(),
         &form.region_code,
-        errors.get("region_code").copied(),
+        errors.get("region_code"),
     )
     .await?;
     let page = FormPage {
@@ -439,15 +438,7 @@ pub async fn new_form(
         form.parent_code = parent.code;
         form.region_code = parent.region_code;
     }
-    form_page(&state, &auth, false, form, HashMap::new()).await
-}
-
-fn field_errors(errs: &[(&'static str, &'static str)]) -> HashMap<&'static str, &'static str> {
-    let mut map = HashMap::new();
-    for (f, c) in errs {
-        map.entry(*f).or_insert(*c);
-    }
-    map
+    form_page(&state, &auth, false, form, FieldErrors::new()).await
 }
 
 pub async fn create(
@@ -455,26 +446,14 @@ pub async fn create(
     auth: Auth,
     Form(form): Form<OrgForm>,
 ) -> Result<Response, PageError> {
-    let draft = match OrgDraft::parse(&form.input(), auth.caller.today) {
-        Ok(d) => d,
-        Err(errs) => {
-            let html = form_page(&state, &auth, false, form, field_errors(&errs)).await?;
-            return Ok(with_status(StatusCode::UNPROCESSABLE_ENTITY, html));
-        }
-    };
-    let mut tx = state.store.write().await?;
-    match orgs::create(&mut tx, &auth.caller, &draft).await {
-        Ok(unit) => {
-            tx.commit().await?;
-            Ok(Redirect::to(&format!("/orgs/{}", unit.code)).into_response())
-        }
-        Err(Error::Invalid { field, code } | Error::Conflict { field, code }) => {
-            drop(tx);
-            let html =
-                form_page(&state, &auth, false, form, field_errors(&[(field, code)])).await?;
-            Ok(with_status(StatusCode::UNPROCESSABLE_ENTITY, html))
-        }
-        Err(e) => Err(e.into()),
+    match orgs::submit_new(&state.store, &auth.caller, &form.input()).await {
+        Ok(unit) => Ok(Redirect::to(&format!("/orgs/{}", unit.code)).into_response()),
+        Err(e) => match e.field_errors() {
+            Some(errs) => Ok(respond::invalid(
+                form_page(&state, &auth, false, form, errs).await?,
+            )),
+            None => Err(e.into()),
+        },
     }
 }
 
@@ -486,7 +465,7 @@ pub async fn edit_form(
     let mut tx = state.store.read().await?;
     let unit = orgs::get(&mut tx, &auth.caller.scope, &code).await?;
     drop(tx);
-    form_page(&state, &auth, true, OrgForm::of(&unit), HashMap::new()).await
+    form_page(&state, &auth, true, OrgForm::of(&unit), FieldErrors::new()).await
 }
 
 pub async fn update(
@@ -495,29 +474,26 @@ pub async fn update(
     Path(code): Path<String>,
     Form(mut form): Form<OrgForm>,
 ) -> Result<Response, PageError> {
-    let mut tx = state.store.write().await?;
-    let unit = orgs::get(&mut tx, &auth.caller.scope, &code).await?;
-    form.code = unit.code.clone();
-    form.parent_code = unit.parent_code.clone().unwrap_or_default();
-    let draft = match OrgDraft::parse(&form.input(), auth.caller.today) {
-        Ok(d) => d,
-        Err(errs) => {
-            drop(tx);
-            let html = form_page(&state, &auth, true, form, field_errors(&errs)).await?;
-            return Ok(with_status(StatusCode::UNPROCESSABLE_ENTITY, html));
-        }
-    };
-    match orgs::update(&mut tx, &auth.caller, &code, &draft).await {
-        Ok(_) => {
-            tx.commit().await?;
-            Ok(Redirect::to(&format!("/orgs/{code}")).into_response())
-        }
-        Err(Error::Invalid { field, code: c } | Error::Conflict { field, code: c }) => {
-            drop(tx);
-            let html = form_page(&state, &auth, true, form, field_errors(&[(field, c)])).await?;
-            Ok(with_status(StatusCode::UNPROCESSABLE_ENTITY, html))
-        }
-        Err(e) => Err(e.into()),
+    let mut kept = None;
+    let saved = orgs::submit_changes(&state.store, &auth.caller, &code, |unit| {
+        kept = Some((unit.code.clone(), unit.parent_code.clone()));
+        form.input()
+    })
+    .await;
+    match saved {
+        Ok(_) => Ok(Redirect::to(&format!("/orgs/{code}")).into_response()),
+        Err(e) => match e.field_errors() {
+            Some(errs) => {
+                if let Some((code, parent)) = kept {
+                    form.code = code;
+                    form.parent_code = parent.unwrap_or_default();
+                }
+                Ok(respond::invalid(
+                    form_page(&state, &auth, true, form, errs).await?,
+                ))
+            }
+            None => Err(e.into()),
+        },
     }
 }
 
@@ -654,70 +630,6 @@ pub async fn dissolve(
         }
         Err(e) => Err(e.into()),
     }
-}
-
-#[derive(Template)]
-#[template(path = "orgs/import.html")]
-struct ImportPage {
-    ctx: Ctx,
-    report: Option<ImportReport>,
-    file_error: Option<String>,
-}
-
-impl ImportPage {
-    fn reason(&self, code: &str) -> String {
-        self.ctx.t(code).to_string()
-    }
-}
-
-pub async fn import_form(auth: Auth) -> Result<Html<String>, PageError> {
-    render(&ImportPage {
-        ctx: Ctx::new(&auth, "orgs", "/orgs/import"),
-        report: None,
-        file_error: None,
-    })
-}
-
-pub async fn import(
-    State(state): State<AppState>,
-    auth: Auth,
-    multipart: Multipart,
-) -> Result<Response, PageError> {
-    if !sheet::can_import(&auth.caller.scope) {
-        return Err(Error::Forbidden.into());
-    }
-    let crate::upload::Upload { bytes, dry_run } = crate::upload::read(multipart).await?;
-    let ctx = Ctx::new(&auth, "orgs", "/orgs/import");
-    let table = match sheet::read(&bytes) {
-        Ok(t) => t,
-        Err(e) => {
-            let file_error = Some(crate::upload::sheet_error(&ctx, &e));
-            let html = render(&ImportPage {
-                ctx,
-                report: None,
-                file_error,
-            })?;
-            return Ok(with_status(StatusCode::UNPROCESSABLE_ENTITY, html));
-        }
-    };
-    let report = sheet::import(&state.store, &auth.caller, &table, dry_run).await?;
-    Ok(render(&ImportPage {
-        ctx,
-        report: Some(report),
-        file_error: None,
-    })?
-    .into_response())
-}
-
-/// An empty sheet with the template's headers, to fill in.
-pub async fn template(_auth: Auth) -> Result<Response, PageError> {
-    let bytes = sheet::template().map_err(Error::Internal)?;
-    Ok(respond::file(
-        bytes,
-        "org-units-template.xlsx",
-        respond::XLSX,
-        false,
-    ))
 }
 
 pub async fn export_xlsx(

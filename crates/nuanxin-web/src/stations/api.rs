@@ -10,7 +10,7 @@ use axum::Json;
 use nuanxin_core::page::{Page, PageRequest};
 use nuanxin_core::stations::circle::{self, CircleResult, PointInput};
 use nuanxin_core::stations::{
-    self, Crs, Station, StationDraft, StationFilter, StationInput, TravelMode, Visit, VisitInput,
+    self, Crs, Station, StationFilter, StationInput, TravelMode, Visit, VisitInput,
 };
 use nuanxin_core::Error;
 use serde::Deserialize;
@@ -60,10 +60,6 @@ pub async fn list(
     ))
 }
 
-fn draft(input: &StationInput) -> Result<StationDraft, Error> {
-    StationDraft::parse(input).map_err(|errs| Error::invalid(errs[0].0, errs[0].1))
-}
-
 #[utoipa::path(post, path = "/api/v1/stations", tag = "stations", request_body = StationInput,
     responses((status = 200, body = Station), (status = 422, description = "A field is invalid", body = ErrorBody)))]
 pub async fn create(
@@ -71,11 +67,9 @@ pub async fn create(
     ApiAuth(auth): ApiAuth,
     Json(input): Json<StationInput>,
 ) -> Result<Json<Station>, ApiError> {
-    let d = draft(&input)?;
-    let mut tx = state.store.write().await?;
-    let s = stations::create(&mut tx, &auth.caller, &d).await?;
-    tx.commit().await?;
-    Ok(Json(s))
+    Ok(Json(
+        stations::save(&state.store, &auth.caller, None, &input).await?,
+    ))
 }
 
 #[utoipa::path(get, path = "/api/v1/stations/{id}", tag = "stations",
@@ -97,11 +91,9 @@ pub async fn update(
     Path(id): Path<Uuid>,
     Json(input): Json<StationInput>,
 ) -> Result<Json<Station>, ApiError> {
-    let d = draft(&input)?;
-    let mut tx = state.store.write().await?;
-    let s = stations::update(&mut tx, &auth.caller, id, &d).await?;
-    tx.commit().await?;
-    Ok(Json(s))
+    Ok(Json(
+        stations::save(&state.store, &auth.caller, Some(id), &input).await?,
+    ))
 }
 
 #[utoipa::path(post, path = "/api/v1/stations/{id}/close", tag = "stations",

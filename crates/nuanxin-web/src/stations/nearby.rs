@@ -160,11 +160,7 @@ impl FromRequestParts<AppState> for RateLimited {
             Ok(()) => Ok(RateLimited),
             Err(_) => {
                 let lang = crate::auth::lang_of(&parts.headers);
-                let body = crate::error::ErrorBody {
-                    code: "errors.rate_limited".into(),
-                    message: Catalogue::of(lang).get("errors.rate_limited").into(),
-                    field: None,
-                };
+                let body = crate::error::ErrorBody::of(&nuanxin_core::Error::RateLimited, lang);
                 Err((
                     StatusCode::TOO_MANY_REQUESTS,
                     [("retry-after", "10")],

@@ -11,12 +11,13 @@ use axum::extract::{Multipart, Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::Form;
+use nuanxin_core::error::FieldErrors;
 use nuanxin_core::page::{Page, PageRequest};
 use nuanxin_core::stations::circle::{self, CircleResult, NamedPoint};
-use nuanxin_core::stations::sheet::{self, StationImportReport};
+use nuanxin_core::stations::sheet::{self};
 use nuanxin_core::stations::{
-    self, Amenity, Crs, LatLng, Station, StationDraft, StationFilter, StationInput, StationType,
-    TravelMode, Visit, VisitInput,
+    self, Amenity, Crs, LatLng, Station, StationFilter, StationInput, StationType, TravelMode,
+    Visit, VisitInput,
 };
 use nuanxin_core::{Error, Role};
 use serde::Deserialize;
@@ -108,6 +109,10 @@ struct ListPage {
 }
 
 impl ListPage {
+    fn pager(&self) -> crate::layout::Pager {
+        crate::layout::Pager::of(&self.page, |n| self.query.page_link(n))
+    }
+
     fn types(&self) -> Vec<(&'static str, &'static str)> {
         StationType::ALL
             .iter()
@@ -291,7 +296,7 @@ struct FormPage {
     ctx: Ctx,
     id: Option<Uuid>,
     form: StationForm,
-    errors: HashMap<&'static str, &'static str>,
+    errors: FieldErrors,
     tiles: crate::TileConfig,
 }
 
@@ -326,20 +331,12 @@ impl FormPage {
     }
 }
 
-fn field_errors(errs: &[(&'static str, &'static str)]) -> HashMap<&'static str, &'static str> {
-    let mut map = HashMap::new();
-    for (f, c) in errs {
-        map.entry(*f).or_insert(*c);
-    }
-    map
-}
-
 fn form_page(
     state: &AppState,
     auth: &Auth,
     id: Option<Uuid>,
     form: StationForm,
-    errors: HashMap<&'static str, &'static str>,
+    errors: FieldErrors,
 ) -> Result<Html<String>, PageError> {
     let here = match id {
         Some(id) => format!("/stations/{id}/edit"),
@@ -368,7 +365,7 @@ pub async fn new_form(
         org_code,
         ..StationForm::default()
     };
-    form_page(&state, &auth, None, form, HashMap::new())
+    form_page(&state, &auth, None, form, FieldErrors::new())
 }
 
 /// Saves the form: creates a station (`id` None) or updates one.
@@ -378,29 +375,12 @@ async fn save(
     id: Option<Uuid>,
     form: StationForm,
 ) -> Result<Response, PageError> {
-    let draft = match StationDraft::parse(&form.input()) {
-        Ok(d) => d,
-        Err(errs) => {
-            let html = form_page(state, auth, id, form, field_errors(&errs))?;
-            return Ok((StatusCode::UNPROCESSABLE_ENTITY, html).into_response());
-        }
-    };
-    let mut tx = state.store.write().await?;
-    let saved = match id {
-        None => stations::create(&mut tx, &auth.caller, &draft).await,
-        Some(id) => stations::update(&mut tx, &auth.caller, id, &draft).await,
-    };
-    match saved {
-        Ok(s) => {
-            tx.commit().await?;
-            Ok(Redirect::to(&format!("/stations/{}?saved=1", s.id)).into_response())
-        }
-        Err(Error::Invalid { field, code } | Error::Conflict { field, code }) => {
-            drop(tx);
-            let html = form_page(state, auth, id, form, field_errors(&[(field, code)]))?;
-            Ok((StatusCode::UNPROCESSABLE_ENTITY, html).into_response())
-        }
-        Err(e) => Err(e.into()),
+    match stations::save(&state.store, &auth.caller, id, &form.input()).await {
+        Ok(s) => Ok(Redirect::to(&format!("/stations/{}?saved=1", s.id)).into_response()),
+        Err(e) => match e.field_errors() {
+            Some(errs) => Ok(respond::invalid(form_page(state, auth, id, form, errs)?)),
+            None => Err(e.into()),
+        },
     }
 }
 
@@ -419,7 +399,13 @@ pub async fn edit_form(
 ) -> Result<Html<String>, PageError> {
     let mut tx = state.store.read().await?;
     let s = stations::get(&mut tx, &auth.caller.scope, id).await?;
-    form_page(&state, &auth, Some(id), StationForm::of(&s), HashMap::new())
+    form_page(
+        &state,
+        &auth,
+        Some(id),
+        StationForm::of(&s),
+        FieldErrors::new(),
+    )
 }
 
 pub async fn update(
@@ -453,6 +439,12 @@ struct ShowPage {
 }
 
 impl ShowPage {
+    fn pager(&self) -> crate::layout::Pager {
+        crate::layout::Pager::of(&self.visits, |n| {
+            format!("/stations/{}?page={n}", self.s.id)
+        })
+    }
+
     fn type_label(&self) -> &'static str {
         type_label(&self.ctx, &self.s.kind)
     }
@@ -585,69 +577,6 @@ pub async fn reopen(
     stations::reopen(&mut tx, &auth.caller, id).await?;
     tx.commit().await?;
     Ok(Redirect::to(&format!("/stations/{id}?saved=1")).into_response())
-}
-
-#[derive(Template)]
-#[template(path = "stations/import.html")]
-struct ImportPage {
-    ctx: Ctx,
-    report: Option<StationImportReport>,
-    file_error: Option<String>,
-}
-
-impl ImportPage {
-    fn reason(&self, code: &str) -> String {
-        self.ctx.t(code).to_string()
-    }
-}
-
-pub async fn import_form(auth: Auth) -> Result<Html<String>, PageError> {
-    render(&ImportPage {
-        ctx: Ctx::new(&auth, "stations", "/stations/import"),
-        report: None,
-        file_error: None,
-    })
-}
-
-pub async fn import(
-    State(state): State<AppState>,
-    auth: Auth,
-    multipart: Multipart,
-) -> Result<Response, PageError> {
-    if !can_edit(&auth) {
-        return Err(Error::Forbidden.into());
-    }
-    let crate::upload::Upload { bytes, dry_run } = crate::upload::read(multipart).await?;
-    let ctx = Ctx::new(&auth, "stations", "/stations/import");
-    let table = match sheet::read(&bytes) {
-        Ok(t) => t,
-        Err(e) => {
-            let file_error = Some(crate::upload::sheet_error(&ctx, &e));
-            let html = render(&ImportPage {
-                ctx,
-                report: None,
-                file_error,
-            })?;
-            return Ok((StatusCode::UNPROCESSABLE_ENTITY, html).into_response());
-        }
-    };
-    let report = sheet::import(&state.store, &auth.caller, &table, dry_run, |_, _| {}).await?;
-    Ok(render(&ImportPage {
-        ctx,
-        report: Some(report),
-        file_error: None,
-    })?
-    .into_response())
-}
-
-pub async fn template(_auth: Auth) -> Result<Response, PageError> {
-    let bytes = sheet::template().map_err(Error::Internal)?;
-    Ok(respond::file(
-        bytes,
-        "stations-template.xlsx",
-        respond::XLSX,
-        false,
-    ))
 }
 
 pub async fn export(
@@ -797,7 +726,7 @@ pub async fn circle_run(
     let demand = match circle::read_points(&demand_bytes) {
         Ok(d) => d,
         Err(e) => {
-            let detail = crate::upload::sheet_error(&page.ctx, &e);
+            let detail = crate::imports::sheet_error(&page.ctx, &e);
             return fail(page, "stations.circle_demand_unreadable", Some(detail));
         }
     };
@@ -807,7 +736,7 @@ pub async fn circle_run(
         match circle::read_points(&candidate_bytes) {
             Ok(c) => Some(c),
             Err(e) => {
-                let detail = crate::upload::sheet_error(&page.ctx, &e);
+                let detail = crate::imports::sheet_error(&page.ctx, &e);
                 return fail(page, "stations.circle_candidates_unreadable", Some(detail));
             }
         }

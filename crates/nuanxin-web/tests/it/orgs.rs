@@ -67,7 +67,44 @@ both_backends! {
         assert_eq!(app.count("SELECT COUNT(*) FROM org_units").await, before);
         assert_eq!(app.count("SELECT COUNT(*) FROM audit_log").await, audit_before);
         insta::assert_snapshot!(c.post_json("/api/v1/orgs", unit("OK1", "x", "joint_union", "F3715", "3716")).await.text(),
-            @r#"{"code":"orgs.region_outside_parent","message":"The region must lie within the parent's region.","field":"region_code"}"#);
+            @r#"{"code":"orgs.region_outside_parent","message":"The region must lie within the parent's region.","field":"region_code","errors":[{"field":"region_code","code":"orgs.region_outside_parent","message":"The region must lie within the parent's region."}]}"#);
+    }
+
+    async fn every_problem_of_a_body_is_answered_at_once(app: TestApp) {
+        app.load_demo().await;
+        let mut c = app.demo_user("liaocheng").await;
+        let before = app.count("SELECT COUNT(*) FROM org_units").await;
+        let r = c.post_json("/api/v1/orgs", unit("bad/code", "x", "club", "F3715", "37150")).await;
+        assert_eq!(r.status, 422, "{}", r.text());
+        let e = r.json();
+        let problems: Vec<(&str, &str)> = e["errors"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| (p["field"].as_str().unwrap(), p["code"].as_str().unwrap()))
+            .collect();
+        assert_eq!(
+            problems,
+            [("code", "orgs.bad_code"), ("type", "orgs.bad_type"), ("region_code", "regions.bad_code")]
+        );
+        assert!(e["errors"].as_array().unwrap().iter().all(|p| !p["message"].as_str().unwrap().is_empty()));
+        // The first problem is also the body's own code and field, as clients read it before.
+        assert_eq!((e["code"].as_str(), e["field"].as_str()), (Some("orgs.bad_code"), Some("code")));
+        // The page shows every problem on its field, in the same answer.
+        let r = c
+            .post_form(
+                "/orgs/new",
+                &[("code", "bad/code"), ("name", "x"), ("type", "club"), ("parent_code", "F3715"), ("region_code", "37150")],
+                true,
+            )
+            .await;
+        assert_eq!(r.status, 422, "{}", r.text());
+        let html = r.text();
+        for key in ["orgs.bad_code", "orgs.bad_type", "regions.bad_code"] {
+            let message = nuanxin_web::Catalogue::of(nuanxin_web::Lang::ZhCn).get(key);
+            assert!(html.contains(message), "{key}: {message}");
+        }
+        assert_eq!(app.count("SELECT COUNT(*) FROM org_units").await, before);
     }
 
     async fn moving_a_subtree_rewrites_every_path_and_keeps_history(app: TestApp) {

@@ -4,252 +4,59 @@
 use clap::Subcommand;
 use indicatif::ProgressBar;
 use nuanxin_core::accounts::Caller;
+use nuanxin_core::census::prospects::ProspectsSheet;
+use nuanxin_core::census::sheet::EnterprisesSheet;
 use nuanxin_core::clock::Clock;
-use nuanxin_core::orgs::sheet;
+use nuanxin_core::members::sheet::MembersSheet;
+use nuanxin_core::orgs::sheet::OrgsSheet;
+use nuanxin_core::sheets::import::{ImportReport, SheetImport, Tally};
+use nuanxin_core::stations::sheet::StationsSheet;
 use nuanxin_web::{Catalogue, Lang};
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::time::Duration;
 
 #[derive(Subcommand)]
 pub enum ImportCommand {
     /// Org units (SPEC section 5: 工会编码, 工会名称, 上级工会编码, 组织类型, 区划代码, 成立日期).
-    Orgs {
-        file: PathBuf,
-        /// Check every row and report, but write nothing.
-        #[arg(long)]
-        dry_run: bool,
-        /// Print the report as JSON.
-        #[arg(long)]
-        json: bool,
-    },
+    Orgs(ImportArgs),
     /// Members (SPEC section 5: 姓名, 身份证号, 手机号, 职业群体, 所属工会编码, …).
-    Members {
-        file: PathBuf,
-        /// Check every row and report, but write nothing.
-        #[arg(long)]
-        dry_run: bool,
-        /// Print the report as JSON.
-        #[arg(long)]
-        json: bool,
-    },
+    Members(ImportArgs),
     /// Prospects: known workers who are not members (姓名, 身份证号, 手机号, 职业群体, 工作单位,
     /// 工作单位统一社会信用代码, 工作地区划代码, 来源).
-    Prospects {
-        file: PathBuf,
-        /// Check every row and report, but write nothing.
-        #[arg(long)]
-        dry_run: bool,
-        /// Print the report as JSON.
-        #[arg(long)]
-        json: bool,
-    },
+    Prospects(ImportArgs),
     /// Stations (SPEC section 5: 名称, 类型, 经度, 纬度, 坐标系, 地址, 开放时间, 设施, …).
-    Stations {
-        file: PathBuf,
-        /// Check every row and report, but write nothing.
-        #[arg(long)]
-        dry_run: bool,
-        /// Print the report as JSON.
-        #[arg(long)]
-        json: bool,
-    },
+    Stations(ImportArgs),
     /// Census enterprises (SPEC section 5: 统一社会信用代码, 企业名称, 行业, 职工人数, …).
-    Enterprises {
-        file: PathBuf,
-        /// Check every row and report, but write nothing.
-        #[arg(long)]
-        dry_run: bool,
-        /// Print the report as JSON.
-        #[arg(long)]
-        json: bool,
-    },
+    Enterprises(ImportArgs),
 }
 
-/// Reads the file as a spreadsheet of the given layout; on failure says why on stderr and gives
-/// exit status 2.
-fn read_table(
-    file: &std::path::Path,
-    read: fn(&[u8]) -> Result<nuanxin_core::sheets::Table, nuanxin_core::sheets::SheetError>,
-) -> Result<nuanxin_core::sheets::Table, ExitCode> {
-    std::fs::read(file)
-        .map_err(|e| e.to_string())
-        .and_then(|b| read(&b).map_err(|e| e.to_string()))
-        .map_err(|e| {
-            eprintln!("error: {}: {e}", file.display());
-            ExitCode::from(2)
-        })
-}
-
-/// What the summary line says was done.
-fn verb(dry_run: bool) -> &'static str {
-    if dry_run {
-        "would be recorded (dry run, nothing written)"
-    } else {
-        "recorded"
-    }
-}
-
-/// 0 when every row was taken, 1 when some were rejected.
-fn exit_for(rejected: &[nuanxin_core::error::RowError]) -> ExitCode {
-    if rejected.is_empty() {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(1)
-    }
-}
-
-fn bar(len: usize, msg: &'static str) -> anyhow::Result<ProgressBar> {
-    let bar = ProgressBar::new(len as u64);
-    bar.set_style(
-        indicatif::ProgressStyle::with_template("{msg} [{bar:40}] {pos}/{len} ({eta})")?
-            .progress_chars("=> "),
-    );
-    bar.set_message(msg);
-    Ok(bar)
-}
-
-async fn enterprises(
-    database: &str,
+/// What every import takes: the file, and how to run and report.
+#[derive(clap::Args)]
+pub struct ImportArgs {
+    /// The sheet: .xlsx, or .csv in UTF-8 or GBK.
     file: PathBuf,
+    /// Check every row and report, but write nothing.
+    #[arg(long)]
     dry_run: bool,
+    /// Print the report as JSON.
+    #[arg(long)]
     json: bool,
-) -> anyhow::Result<ExitCode> {
-    let table = match read_table(&file, nuanxin_core::census::sheet::read) {
-        Ok(t) => t,
-        Err(code) => return Ok(code),
-    };
-    let store = super::open(database).await?;
-    let clock = Clock::system();
-    let bar = bar(table.rows.len(), "enterprises")?;
-    let report = nuanxin_core::census::sheet::import(
-        &store,
-        &Caller::operator(&clock),
-        &table,
+}
+
+/// One body for every `nuanxin import NAME FILE`: reads the file (exit 2 when it cannot), imports
+/// it with a progress bar, prints the report (or its JSON) and exits 0 when every row was taken,
+/// 1 when some were rejected.
+async fn import_sheet<S: SheetImport>(
+    database: &str,
+    ImportArgs {
+        file,
         dry_run,
-        |done, _| bar.set_position(done as u64),
-    )
-    .await?;
-    bar.finish_and_clear();
-    if json {
-        println!("{}", serde_json::to_string_pretty(&report)?);
-    } else {
-        print_rejected(&report.rejected);
-        let verb = verb(dry_run);
-        println!(
-            "{} rows {verb}: {} new, {} updated, {} confirmed by another source, {} disputed (see the merge view), {} rejected",
-            report.rows,
-            report.created,
-            report.updated,
-            report.confirmed,
-            report.disputed,
-            report.rejected.len()
-        );
-    }
-    Ok(exit_for(&report.rejected))
-}
-
-async fn prospects(
-    database: &str,
-    file: PathBuf,
-    dry_run: bool,
-    json: bool,
-) -> anyhow::Result<ExitCode> {
-    use nuanxin_core::census::prospects;
-    let table = match read_table(&file, prospects::read) {
-        Ok(t) => t,
-        Err(code) => return Ok(code),
-    };
-    let store = super::open(database).await?;
-    let clock = Clock::system();
-    let bar = bar(table.rows.len(), "prospects")?;
-    let report = prospects::import(
-        &store,
-        &super::serve::vault()?,
-        &Caller::operator(&clock),
-        &table,
-        dry_run,
-        |done, _| bar.set_position(done as u64),
-    )
-    .await?;
-    bar.finish_and_clear();
-    if json {
-        println!("{}", serde_json::to_string_pretty(&report)?);
-    } else {
-        print_rejected(&report.rejected);
-        let verb = verb(dry_run);
-        println!(
-            "{} rows {verb}: {} new, {} updated, {} linked to a census enterprise, {} rejected",
-            report.rows,
-            report.created,
-            report.updated,
-            report.linked_to_enterprise,
-            report.rejected.len()
-        );
-    }
-    Ok(exit_for(&report.rejected))
-}
-
-async fn stations(
-    database: &str,
-    file: PathBuf,
-    dry_run: bool,
-    json: bool,
-) -> anyhow::Result<ExitCode> {
-    let table = match read_table(&file, nuanxin_core::stations::sheet::read) {
-        Ok(t) => t,
-        Err(code) => return Ok(code),
-    };
-    let store = super::open(database).await?;
-    let clock = Clock::system();
-    let bar = bar(table.rows.len(), "stations")?;
-    let report = nuanxin_core::stations::sheet::import(
-        &store,
-        &Caller::operator(&clock),
-        &table,
-        dry_run,
-        |done, _| bar.set_position(done as u64),
-    )
-    .await?;
-    bar.finish_and_clear();
-    if json {
-        println!("{}", serde_json::to_string_pretty(&report)?);
-    } else {
-        print_rejected(&report.rejected);
-        let verb = verb(dry_run);
-        println!(
-            "{} rows {verb}: {} new, {} updated, {} rejected",
-            report.rows,
-            report.created,
-            report.updated,
-            report.rejected.len()
-        );
-    }
-    Ok(exit_for(&report.rejected))
-}
-
-fn print_rejected(rejected: &[nuanxin_core::error::RowError]) {
-    let cat = Catalogue::of(Lang::ZhCn);
-    for e in rejected {
-        println!(
-            "第 {} 行 · {} · {} ({})",
-            e.row,
-            e.column,
-            cat.get(e.code),
-            e.code
-        );
-    }
-}
-
-async fn members(
-    database: &str,
-    file: PathBuf,
-    dry_run: bool,
-    json: bool,
+        json,
+    }: ImportArgs,
 ) -> anyhow::Result<ExitCode> {
     let read = std::fs::read(&file)
         .map_err(|e| e.to_string())
-        .and_then(|b| nuanxin_core::members::sheet::read(&b).map_err(|e| e.to_string()));
+        .and_then(|b| S::read(&b).map_err(|e| e.to_string()));
     let table = match read {
         Ok(t) => t,
         Err(e) => {
@@ -260,17 +67,16 @@ async fn members(
     let store = super::open(database).await?;
     let vault = super::serve::vault()?;
     let clock = Clock::system();
-    let bar = indicatif::ProgressBar::new(table.rows.len() as u64);
+    let bar = ProgressBar::new(table.rows.len() as u64);
     bar.set_style(
         indicatif::ProgressStyle::with_template("{msg} [{bar:40}] {pos}/{len} ({eta})")?
             .progress_chars("=> "),
     );
-    bar.set_message("members");
-    let caller = Caller::operator(&clock);
-    let report = nuanxin_core::members::sheet::import(
+    bar.set_message(S::NAME);
+    let report = S::import(
         &store,
         &vault,
-        &caller,
+        &Caller::operator(&clock),
         &table,
         dry_run,
         |done, _| bar.set_position(done as u64),
@@ -280,114 +86,63 @@ async fn members(
     if json {
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else {
-        let cat = Catalogue::of(Lang::ZhCn);
-        for e in &report.rejected {
-            println!(
-                "第 {} 行 · {} · {} ({})",
-                e.row,
-                e.column,
-                cat.get(e.code),
-                e.code
-            );
-        }
-        for m in &report.matched {
-            println!(
-                "第 {} 行 · 已是会员 {} ({})",
-                m.row,
-                m.member_no.as_deref().unwrap_or("-"),
-                m.org_code.as_deref().unwrap_or("-")
-            );
-        }
-        let verb = if dry_run {
-            "would be imported (dry run, nothing written)"
-        } else {
-            "imported"
-        };
+        print_report(&report);
+    }
+    Ok(if report.rejected.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+/// The rejected cells and any further rows (in Chinese, as the sheet is), then one summary line.
+fn print_report<T: Tally>(report: &ImportReport<T>) {
+    let zh = Catalogue::of(Lang::ZhCn);
+    for e in &report.rejected {
         println!(
-            "{} rows: {} {verb}, {} already members, {} rejected",
-            report.rows,
-            report.imported,
-            report.matched.len(),
-            report.rejected.len()
+            "第 {} 行 · {} · {} ({})",
+            e.row,
+            e.column,
+            zh.get(e.code),
+            e.code
         );
     }
-    Ok(exit_for(&report.rejected))
+    if let Some(extra) = report.tally.extra() {
+        for (row, cells) in &extra.rows {
+            println!(
+                "第 {row} 行 · {} · {}",
+                zh.get(extra.title),
+                cells.join(" · ")
+            );
+        }
+    }
+    let en = Catalogue::of(Lang::En);
+    let mut parts: Vec<String> = report
+        .counts()
+        .iter()
+        .map(|c| en.get(c.key).replace("{n}", &c.n.to_string()))
+        .collect();
+    parts.push(format!("{} rejected", report.rejected.len()));
+    println!(
+        "{} rows: {}{}",
+        report.rows,
+        parts.join(", "),
+        if report.dry_run {
+            " (dry run, nothing written)"
+        } else {
+            ""
+        }
+    );
 }
 
 pub async fn run(database: &str, cmd: ImportCommand) -> anyhow::Result<ExitCode> {
-    let (file, dry_run, json) = match cmd {
-        ImportCommand::Orgs {
-            file,
-            dry_run,
-            json,
-        } => (file, dry_run, json),
-        ImportCommand::Members {
-            file,
-            dry_run,
-            json,
-        } => return members(database, file, dry_run, json).await,
-        ImportCommand::Enterprises {
-            file,
-            dry_run,
-            json,
-        } => return enterprises(database, file, dry_run, json).await,
-        ImportCommand::Stations {
-            file,
-            dry_run,
-            json,
-        } => return stations(database, file, dry_run, json).await,
-        ImportCommand::Prospects {
-            file,
-            dry_run,
-            json,
-        } => return prospects(database, file, dry_run, json).await,
-    };
-    let bytes = match std::fs::read(&file) {
-        Ok(b) => b,
-        Err(e) => {
-            eprintln!("error: {}: {e}", file.display());
-            return Ok(ExitCode::from(2));
-        }
-    };
-    let table = match sheet::read(&bytes) {
-        Ok(t) => t,
-        Err(e) => {
-            eprintln!("error: {}: {e}", file.display());
-            return Ok(ExitCode::from(2));
-        }
-    };
-    let store = super::open(database).await?;
-    let clock = Clock::system();
-    let spinner = ProgressBar::new_spinner().with_message(format!("{} rows", table.rows.len()));
-    spinner.enable_steady_tick(Duration::from_millis(120));
-    let report = sheet::import(&store, &Caller::operator(&clock), &table, dry_run).await?;
-    spinner.finish_and_clear();
-    if json {
-        println!("{}", serde_json::to_string_pretty(&report)?);
-    } else {
-        let cat = Catalogue::of(Lang::ZhCn);
-        for e in &report.rejected {
-            println!(
-                "第 {} 行 · {} · {} ({})",
-                e.row,
-                e.column,
-                cat.get(e.code),
-                e.code
-            );
-        }
-        let verb = if dry_run {
-            "would be imported (dry run, nothing written)"
-        } else {
-            "imported"
-        };
-        println!(
-            "{} rows: {} {verb}, {} rejected",
-            report.rows,
-            report.imported,
-            report.rejected.len()
-        );
+    match cmd {
+        ImportCommand::Orgs(args) => import_sheet::<OrgsSheet>(database, args).await,
+        ImportCommand::Members(args) => import_sheet::<MembersSheet>(database, args).await,
+        ImportCommand::Enterprises(args) => import_sheet::<EnterprisesSheet>(database, args).await,
+        ImportCommand::Stations(args) => import_sheet::<StationsSheet>(database, args).await,
+        ImportCommand::Prospects(args) => import_sheet::<ProspectsSheet>(database, args).await,
     }
-    Ok(exit_for(&report.rejected))
 }
 
 /// `nuanxin bench import`: writes a CSV of `rows` generated members (valid ID numbers, five

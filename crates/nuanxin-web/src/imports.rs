@@ -1,0 +1,238 @@
+//! The one import page every sheet shares (`/orgs/import`, `/stations/import`, …): the upload
+//! form (a `file` field and a `dry_run` box), the template download and the report. A sheet is
+//! plugged in with an `ImportPage` impl naming its paths and messages; the import itself is the
+//! core's `SheetImport`.
+
+use crate::auth::{ApiAuth, Auth};
+use crate::error::{ApiError, PageError};
+use crate::layout::Ctx;
+use crate::respond::{self, render};
+use crate::AppState;
+use askama::Template;
+use axum::extract::{Multipart, State};
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Response};
+use nuanxin_core::census::prospects::ProspectsSheet;
+use nuanxin_core::census::sheet::EnterprisesSheet;
+use nuanxin_core::error::RowError;
+use nuanxin_core::members::sheet::MembersSheet;
+use nuanxin_core::orgs::sheet::OrgsSheet;
+use nuanxin_core::sheets::import::{Count, Extra, ImportReport, SheetImport, Tally};
+use nuanxin_core::sheets::SheetError;
+use nuanxin_core::stations::sheet::StationsSheet;
+use nuanxin_core::Error;
+
+/// Where a sheet's import page lives and what it says.
+pub trait ImportPage: SheetImport {
+    /// The capability's path: the page is `{BASE}/import`, the template `{BASE}/template.xlsx`.
+    const BASE: &'static str;
+    /// The navigation section.
+    const SECTION: &'static str;
+    /// Message keys of the title and of the explanation above the form.
+    const TITLE: &'static str;
+    const EXPLAIN: &'static str;
+    /// The pages above this one: (path, message key).
+    const CRUMBS: &'static [(&'static str, &'static str)];
+}
+
+impl ImportPage for OrgsSheet {
+    const BASE: &'static str = "/orgs";
+    const SECTION: &'static str = "orgs";
+    const TITLE: &'static str = "orgs.import";
+    const EXPLAIN: &'static str = "orgs.import_explain";
+    const CRUMBS: &'static [(&'static str, &'static str)] = &[("/orgs", "orgs.title")];
+}
+
+impl ImportPage for MembersSheet {
+    const BASE: &'static str = "/members";
+    const SECTION: &'static str = "members";
+    const TITLE: &'static str = "members.import";
+    const EXPLAIN: &'static str = "members.import_explain";
+    const CRUMBS: &'static [(&'static str, &'static str)] = &[("/members", "members.title")];
+}
+
+impl ImportPage for StationsSheet {
+    const BASE: &'static str = "/stations";
+    const SECTION: &'static str = "stations";
+    const TITLE: &'static str = "stations.import";
+    const EXPLAIN: &'static str = "stations.import_explain";
+    const CRUMBS: &'static [(&'static str, &'static str)] = &[("/stations", "stations.title")];
+}
+
+impl ImportPage for EnterprisesSheet {
+    const BASE: &'static str = "/census";
+    const SECTION: &'static str = "census";
+    const TITLE: &'static str = "census.import";
+    const EXPLAIN: &'static str = "census.import_explain";
+    const CRUMBS: &'static [(&'static str, &'static str)] = &[("/census", "census.title")];
+}
+
+impl ImportPage for ProspectsSheet {
+    const BASE: &'static str = "/census/prospects";
+    const SECTION: &'static str = "census";
+    const TITLE: &'static str = "census.prospects_import";
+    const EXPLAIN: &'static str = "census.prospects_import_explain";
+    const CRUMBS: &'static [(&'static str, &'static str)] = &[
+        ("/census", "census.title"),
+        ("/census/prospects", "census.prospects"),
+    ];
+}
+
+/// The report as the page shows it, whatever the sheet.
+struct ReportView {
+    dry_run: bool,
+    rows: usize,
+    counts: Vec<Count>,
+    rejected: Vec<RowError>,
+    extra: Option<Extra>,
+}
+
+impl<T: Tally> From<ImportReport<T>> for ReportView {
+    fn from(r: ImportReport<T>) -> ReportView {
+        ReportView {
+            dry_run: r.dry_run,
+            rows: r.rows,
+            counts: r.counts(),
+            extra: r.tally.extra(),
+            rejected: r.rejected,
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "import.html")]
+struct ImportView {
+    ctx: Ctx,
+    base: &'static str,
+    title: &'static str,
+    explain: &'static str,
+    crumbs: &'static [(&'static str, &'static str)],
+    report: Option<ReportView>,
+    file_error: Option<String>,
+}
+
+impl ImportView {
+    fn of<S: ImportPage>(auth: &Auth) -> ImportView {
+        ImportView {
+            ctx: Ctx::new(auth, S::SECTION, &format!("{}/import", S::BASE)),
+            base: S::BASE,
+            title: S::TITLE,
+            explain: S::EXPLAIN,
+            crumbs: S::CRUMBS,
+            report: None,
+            file_error: None,
+        }
+    }
+}
+
+/// `GET {BASE}/import`: the upload form.
+pub async fn form<S: ImportPage>(auth: Auth) -> Result<Html<String>, PageError> {
+    render(&ImportView::of::<S>(&auth))
+}
+
+/// `POST {BASE}/import`: reads the file, imports it (or checks it, in a dry run) and shows the
+/// report; an unreadable file is answered 422 with the form and the reason.
+pub async fn submit<S: ImportPage>(
+    State(state): State<AppState>,
+    auth: Auth,
+    multipart: Multipart,
+) -> Result<Response, PageError> {
+    if !S::may_import(&auth.caller) {
+        return Err(Error::Forbidden.into());
+    }
+    let Upload { bytes, dry_run } = read(multipart).await?;
+    let mut page = ImportView::of::<S>(&auth);
+    let table = match S::read(&bytes) {
+        Ok(t) => t,
+        Err(e) => {
+            page.file_error = Some(sheet_error(&page.ctx, &e));
+            let html = render(&page)?;
+            return Ok((StatusCode::UNPROCESSABLE_ENTITY, html).into_response());
+        }
+    };
+    let report = S::import(
+        &state.store,
+        &state.vault,
+        &auth.caller,
+        &table,
+        dry_run,
+        |_, _| {},
+    )
+    .await?;
+    page.report = Some(report.into());
+    Ok(render(&page)?.into_response())
+}
+
+/// The API's import (`POST /api/v1/…/import`, the file as the body): the report as JSON; an
+/// unreadable file is answered 422 with the field `file`.
+pub async fn api<S: SheetImport>(
+    State(state): State<AppState>,
+    ApiAuth(auth): ApiAuth,
+    dry_run: bool,
+    body: axum::body::Bytes,
+) -> Result<axum::Json<ImportReport<S::Tally>>, ApiError> {
+    if !S::may_import(&auth.caller) {
+        return Err(Error::Forbidden.into());
+    }
+    let table = S::read(&body).map_err(|e| match e {
+        SheetError::TooLarge(_) => Error::invalid("file", e.code()),
+        _ => Error::invalid("file", "import.unreadable"),
+    })?;
+    let report = S::import(
+        &state.store,
+        &state.vault,
+        &auth.caller,
+        &table,
+        dry_run,
+        |_, _| {},
+    )
+    .await?;
+    Ok(axum::Json(report))
+}
+
+/// `GET {BASE}/template.xlsx`: the sheet to fill in.
+pub async fn template<S: ImportPage>(_auth: Auth) -> Result<Response, PageError> {
+    let bytes = S::template().map_err(Error::Internal)?;
+    Ok(respond::file(
+        bytes,
+        &format!("{}-template.xlsx", S::NAME),
+        respond::XLSX,
+        false,
+    ))
+}
+
+pub struct Upload {
+    pub bytes: Vec<u8>,
+    pub dry_run: bool,
+}
+
+pub async fn read(mut multipart: Multipart) -> Result<Upload, PageError> {
+    let mut upload = Upload {
+        bytes: Vec::new(),
+        dry_run: false,
+    };
+    while let Ok(Some(field)) = multipart.next_field().await {
+        match field.name() {
+            Some("file") => {
+                upload.bytes = field
+                    .bytes()
+                    .await
+                    .map_err(|e| Error::Internal(e.into()))?
+                    .to_vec()
+            }
+            Some("dry_run") => upload.dry_run = true,
+            _ => {}
+        }
+    }
+    Ok(upload)
+}
+
+/// What is wrong with an uploaded sheet, in the page's language, with its detail (the missing
+/// column, the claimed size).
+pub fn sheet_error(ctx: &crate::layout::Ctx, e: &nuanxin_core::sheets::SheetError) -> String {
+    let message = ctx.t(e.code());
+    match e.detail() {
+        Some(detail) => format!("{message}: {detail}"),
+        None => message.to_string(),
+    }
+}
