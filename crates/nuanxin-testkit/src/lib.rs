@@ -4,6 +4,12 @@
 //! `NUANXIN_TEST_DATABASE_URL` names a server: each test gets a database copied from a template
 //! migrated once, dropped afterwards; leftovers of dead test processes are swept by name.
 
+#![expect(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "test support: a step that fails fails the test, with its message"
+)]
+
 mod browser;
 mod client;
 mod db;

@@ -229,7 +229,7 @@ pub async fn read(mut multipart: Multipart) -> Result<Upload, PageError> {
 
 /// What is wrong with an uploaded sheet, in the page's language, with its detail (the missing
 /// column, the claimed size).
-pub fn sheet_error(ctx: &crate::layout::Ctx, e: &nuanxin_core::sheets::SheetError) -> String {
+pub fn sheet_error(ctx: &Ctx, e: &SheetError) -> String {
     let message = ctx.t(e.code());
     match e.detail() {
         Some(detail) => format!("{message}: {detail}"),

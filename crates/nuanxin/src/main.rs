@@ -1,5 +1,14 @@
 //! `nuanxin`: one binary for the server, the demo, migrations and the operator's commands.
 
+#![expect(
+    clippy::print_stdout,
+    reason = "a command line prints its answers; the library crates never print"
+)]
+#![expect(
+    clippy::expect_used,
+    reason = "operator commands and benchmarks state invariants of their own data with expect"
+)]
+
 mod cli;
 
 use clap::Parser;

@@ -2,6 +2,11 @@
 //! orgs` exits 0 when every row was taken, 1 when rows were rejected, 2 on unusable input; a dry
 //! run writes nothing. On SQLite, and on PostgreSQL when `NUANXIN_TEST_DATABASE_URL` is set.
 
+#![expect(
+    clippy::unwrap_used,
+    reason = "tests: a step that fails fails the test, with its message"
+)]
+
 use nuanxin_testkit::TestDb;
 use std::io::Write;
 use std::process::{Command, Output, Stdio};

@@ -3,6 +3,11 @@
 //! acknowledged (200 with a membership) must be in the database afterwards, complete: its person,
 //! its membership number and its `joined` event.
 
+#![expect(
+    clippy::unwrap_used,
+    reason = "tests: a step that fails fails the test, with its message"
+)]
+
 use nuanxin_testkit::TestDb;
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};

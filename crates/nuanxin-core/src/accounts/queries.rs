@@ -80,7 +80,7 @@ pub async fn posts_in_scope(
         .filter(|p| scope.role_at(&p.org_path).is_some())
         .collect();
     if posts.is_empty() {
-        return Err(crate::Error::NotFound);
+        return Err(Error::NotFound);
     }
     Ok(posts)
 }
@@ -120,6 +120,7 @@ fn check_password(p: &str) -> Result<()> {
 
 /// Creates an account with its first assignment. The caller must be an admin at that unit and
 /// can grant no role above their own (admins are the top role, so: any role inside their scope).
+#[expect(clippy::expect_used, reason = "an invariant established just before; the message names it")]
 pub async fn create_account(tx: &mut Tx, caller: &Caller, input: &AccountInput) -> Result<Account> {
     let username = input.username.trim();
     check_username(username)?;

@@ -407,7 +407,7 @@ impl import::SheetImport for ProspectsSheet {
 /// The import template, with notes, text formats (ID numbers, phones, USCC) and a drop-down of
 /// the worker groups.
 pub fn template() -> anyhow::Result<Vec<u8>> {
-    let groups = crate::members::WorkerGroup::ALL
+    let groups = WorkerGroup::ALL
         .iter()
         .map(|g| g.zh())
         .collect();

@@ -3,7 +3,6 @@
 //! cost the same for a township or a province; `recount` proves and repairs them; `report`
 //! assembles the figures, rates and trend; `employers` counts members by employer on demand; `sheet` writes the statistics sheet (信息统计表).
 
-pub mod bench;
 pub mod counts;
 pub mod employers;
 pub mod recount;

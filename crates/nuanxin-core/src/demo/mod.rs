@@ -154,6 +154,7 @@ fn founded(i: usize) -> Option<NaiveDate> {
     NaiveDate::from_ymd_opt(2016, 3, 1)?.checked_add_days(chrono::Days::new((i as u64 * 37) % 3300))
 }
 
+#[expect(clippy::expect_used, reason = "an invariant established just before; the message names it")]
 fn draft(
     code: String,
     name: String,
@@ -177,6 +178,7 @@ fn draft(
 }
 
 /// Loads the demo once: a second call finds the city federation and does nothing.
+#[expect(clippy::expect_used, reason = "an invariant established just before; the message names it")]
 pub async fn load(store: &Store, clock: &Clock) -> Result<DemoSummary> {
     let caller = Caller::operator(clock);
     let mut tx = store.write().await?;
@@ -439,6 +441,7 @@ pub async fn load_members(
 /// Loads made-up census enterprises in Dongchangfu district (some unionised, some disputed
 /// between two sources), the city's and the district's new-member targets for this year split
 /// among the units below, and contact leaders. Once: nothing happens when enterprises exist.
+#[expect(clippy::expect_used, reason = "an invariant established just before; the message names it")]
 pub async fn load_census(store: &Store, clock: &Clock) -> Result<usize> {
     use crate::census::{self, EnterpriseDraft, EnterpriseInput, Uscc};
     use crate::targets::{self, ContactInput, Share, TargetInput};
@@ -523,8 +526,8 @@ pub async fn load_census(store: &Store, clock: &Clock) -> Result<usize> {
     let today = clock.today();
     let year = chrono::Datelike::year(&today);
     let (start, end) = (
-        chrono::NaiveDate::from_ymd_opt(year, 1, 1).expect("valid"),
-        chrono::NaiveDate::from_ymd_opt(year, 12, 31).expect("valid"),
+        NaiveDate::from_ymd_opt(year, 1, 1).expect("valid"),
+        NaiveDate::from_ymd_opt(year, 12, 31).expect("valid"),
     );
     let city = targets::set(
         &mut tx,
@@ -539,7 +542,7 @@ pub async fn load_census(store: &Store, clock: &Clock) -> Result<usize> {
     )
     .await?;
     let mut tx_children = Vec::new();
-    let counties = crate::orgs::children(
+    let counties = orgs::children(
         &mut tx,
         &caller.scope,
         CITY_CODE,
@@ -549,7 +552,7 @@ pub async fn load_census(store: &Store, clock: &Clock) -> Result<usize> {
     for c in counties
         .items
         .iter()
-        .filter(|c| c.kind == crate::orgs::OrgKind::Federation)
+        .filter(|c| c.kind == OrgKind::Federation)
     {
         tx_children.push(c.code.clone());
     }

@@ -59,6 +59,7 @@ fn opt(s: &Option<String>) -> Option<&str> {
 
 impl JoinDraft {
     /// Validates every field and reports all problems at once.
+    #[expect(clippy::expect_used, reason = "an invariant established just before; the message names it")]
     pub fn parse(
         input: &JoinInput,
         today: NaiveDate,
@@ -233,6 +234,7 @@ impl JoinContext {
 /// Joins the union of `target`. Safe to retry: the same request key, or a second submission of
 /// the same person to the same union, returns the first answer; concurrent duplicates end in
 /// one membership (the loser of a unique-index race retries and finds the winner's row).
+#[expect(clippy::expect_used, reason = "an invariant established just before; the message names it")]
 pub async fn join(
     store: &Store,
     vault: &IdVault,
@@ -274,6 +276,7 @@ struct JoinRef<'a> {
 
 /// Writes `joins` in one transaction and answers each, in order. When the transaction as a
 /// whole fails, each join is written again alone, so that one bad join spoils nothing else.
+#[expect(clippy::expect_used, reason = "an invariant established just before; the message names it")]
 async fn write_joins(
     store: &Store,
     vault: &IdVault,
@@ -297,6 +300,7 @@ async fn write_joins(
 /// One transaction for `joins`, tried again (three times in all) when a unique index refuses a
 /// row: a membership number drawn twice, or the same person or request key committed meanwhile
 /// by another transaction, which the next try finds.
+#[expect(clippy::expect_used, reason = "an invariant established just before; the message names it")]
 async fn try_joins(
     store: &Store,
     vault: &IdVault,
@@ -328,6 +332,7 @@ async fn try_joins(
 /// (a double tap) waits for the next round, which sees what the first wrote. Errors of one join
 /// (a wrong SMS code, an unknown region) are its answer and change nothing of it, but the wrong
 /// try it counts; an `Err` of the whole means that `tx` must be rolled back.
+#[expect(clippy::expect_used, reason = "an invariant established just before; the message names it")]
 async fn join_all(
     tx: &mut Tx,
     vault: &IdVault,
@@ -989,6 +994,7 @@ type Jobs = std::sync::Arc<tokio::sync::Mutex<tokio::sync::mpsc::Receiver<JoinJo
 
 impl JoinQueue {
     /// Starts the writers on a thread of their own (they end when the last handle is dropped).
+    #[expect(clippy::expect_used, reason = "an invariant established just before; the message names it")]
     pub fn start(store: Store, vault: IdVault) -> JoinQueue {
         let (jobs, rx) = tokio::sync::mpsc::channel::<JoinJob>(4 * BATCH);
         let rx: Jobs = std::sync::Arc::new(tokio::sync::Mutex::new(rx));

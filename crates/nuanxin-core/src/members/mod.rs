@@ -6,7 +6,6 @@
 /// What an e-card's QR code holds before the membership number: `NUANXIN-MEMBER:<number>`.
 pub const ECARD_PREFIX: &str = "NUANXIN-MEMBER:";
 
-pub mod bench;
 mod codes;
 pub mod events;
 pub mod id_vault;

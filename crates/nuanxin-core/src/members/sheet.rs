@@ -286,6 +286,7 @@ pub async fn import(
 /// Checks every row and writes those that pass, batch by batch, then the counters' sums. The
 /// rows of the next batch are checked (parsed, hashed, sealed) on a blocking thread while this
 /// batch is written: the two take about as long, and SQLite writes on a thread of its own.
+#[expect(clippy::expect_used, reason = "an invariant established just before; the message names it")]
 async fn write_rows(
     tx: &mut Tx,
     vault: &IdVault,
@@ -713,21 +714,21 @@ pub const EXPORT_HEADERS: [&str; 11] = [
 /// a write transaction: the export is audited in it (the search text masked), and a search by a
 /// whole ID number or phone counts against the caller's limit as on the list.
 pub async fn export_xlsx(
-    tx: &mut crate::Tx,
+    tx: &mut Tx,
     caller: &Caller,
-    vault: &super::id_vault::IdVault,
+    vault: &IdVault,
     filter: &super::MemberFilter,
-) -> crate::Result<(Vec<u8>, u64)> {
+) -> Result<(Vec<u8>, u64)> {
     super::queries::note_exact_search(tx, caller, filter).await?;
     let scope = &caller.scope;
-    let mut sheet = crate::sheets::XlsxStream::new(
+    let mut sheet = sheets::XlsxStream::new(
         "会员",
         &EXPORT_HEADERS,
         &[
             16.0, 10.0, 22.0, 14.0, 12.0, 24.0, 14.0, 24.0, 8.0, 12.0, 10.0,
         ],
     )
-    .map_err(crate::Error::Internal)?;
+    .map_err(Error::Internal)?;
     let n = super::for_each(tx, scope, vault, filter, |m| {
         sheet
             .push(&[
@@ -745,7 +746,7 @@ pub async fn export_xlsx(
                 m.joined_on.map(|d| d.to_string()).unwrap_or_default(),
                 m.channel,
             ])
-            .map_err(crate::Error::Internal)
+            .map_err(Error::Internal)
     })
     .await?;
     crate::audit::record(
@@ -758,7 +759,7 @@ pub async fn export_xlsx(
         super::queries::filter_for_audit(filter),
     )
     .await?;
-    Ok((sheet.finish().map_err(crate::Error::Internal)?, n))
+    Ok((sheet.finish().map_err(Error::Internal)?, n))
 }
 
 /// The import template, with notes, text formats (ID numbers, phones) and drop-downs.

@@ -3,7 +3,6 @@
 //! subtree is one indexed range; the code is the unit's identity for imports and partners and
 //! never changes. Scope checks, tree rules and history live here; SQL lives in `queries.rs`.
 
-pub mod bench;
 mod queries;
 pub mod sheet;
 
@@ -362,6 +361,7 @@ pub struct OrgDraft {
 
 impl OrgDraft {
     /// Validates every field and reports all problems at once.
+    #[expect(clippy::expect_used, reason = "an invariant established just before; the message names it")]
     pub fn parse(input: &OrgInput, today: NaiveDate) -> std::result::Result<OrgDraft, FieldErrors> {
         let mut errs = FieldErrors::new();
         let code = input.code.trim().to_string();

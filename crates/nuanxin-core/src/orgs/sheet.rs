@@ -158,7 +158,7 @@ impl Importer for OrgRows {
         caller: &Caller,
         d: &OrgDraft,
         tally: &mut OrgTally,
-    ) -> crate::Result<()> {
+    ) -> Result<()> {
         if let Some(parent) = d.parent_code.as_ref().filter(|p| self.refused.contains(*p)) {
             if queries::get(tx, &caller.scope, parent).await.is_err() {
                 return Err(Error::invalid("parent_code", "orgs.parent_rejected"));
@@ -182,7 +182,7 @@ pub async fn import(
     caller: &Caller,
     table: &Table,
     dry_run: bool,
-) -> crate::Result<ImportReport> {
+) -> Result<ImportReport> {
     import::run(store, caller, table, dry_run, OrgRows::default(), |_, _| {}).await
 }
 
@@ -205,7 +205,7 @@ impl import::SheetImport for OrgsSheet {
         table: &Table,
         dry_run: bool,
         progress: impl FnMut(usize, usize) + Send,
-    ) -> crate::Result<ImportReport> {
+    ) -> Result<ImportReport> {
         import::run(store, caller, table, dry_run, OrgRows::default(), progress).await
     }
 }
@@ -263,7 +263,7 @@ pub async fn export(
         "orgs.export",
         &format!("{} rows", rows.len()),
         caller.scope.roots().first().map(|r| r.path.as_str()),
-        serde_json::json!({"q": filter.q.as_deref().map(crate::audit::mask_digit_runs), "under": filter.under}),
+        serde_json::json!({"q": filter.q.as_deref().map(audit::mask_digit_runs), "under": filter.under}),
     )
     .await?;
     Ok((headers, rows))

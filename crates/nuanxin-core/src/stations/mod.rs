@@ -7,7 +7,6 @@
 //! the database (`live`), the stations sheet (`sheet`) and the 15-minute circle analysis of an
 //! area (`circle`).
 
-pub mod bench;
 pub mod circle;
 pub mod geo;
 pub mod hours;

@@ -92,7 +92,7 @@ impl Importer for StationRows {
         caller: &Caller,
         d: &StationDraft,
         tally: &mut Upserts,
-    ) -> crate::Result<()> {
+    ) -> Result<()> {
         if upsert(tx, caller, d).await? {
             tally.created += 1;
         } else {
@@ -110,7 +110,7 @@ pub async fn import(
     table: &Table,
     dry_run: bool,
     progress: impl FnMut(usize, usize),
-) -> crate::Result<StationImportReport> {
+) -> Result<StationImportReport> {
     import::run(store, caller, table, dry_run, StationRows, progress).await
 }
 
@@ -133,7 +133,7 @@ impl import::SheetImport for StationsSheet {
         table: &Table,
         dry_run: bool,
         progress: impl FnMut(usize, usize) + Send,
-    ) -> crate::Result<StationImportReport> {
+    ) -> Result<StationImportReport> {
         import(store, caller, table, dry_run, progress).await
     }
 }

@@ -166,7 +166,7 @@ pub async fn set(tx: &mut Tx, caller: &Caller, input: &TargetInput) -> Result<Uu
     Ok(id)
 }
 
-#[allow(clippy::too_many_arguments)]
+#[expect(clippy::too_many_arguments, reason = "every column of the row it writes, each named")]
 async fn upsert(
     tx: &mut Tx,
     caller: &Caller,

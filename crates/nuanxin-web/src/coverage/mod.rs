@@ -165,7 +165,7 @@ pub async fn dashboard(
     let has_map = map.is_some();
     let mut ranking: Vec<&Coverage> = report.children.iter().collect();
     ranking.sort_by_key(|c| std::cmp::Reverse(c.members_total));
-    let chart_json = crate::respond::json_in_html(&serde_json::json!({
+    let chart_json = respond::json_in_html(&serde_json::json!({
         "trend": {
             "months": trend.iter().map(|p| p.month.clone()).collect::<Vec<_>>(),
             "members": trend.iter().map(|p| p.members).collect::<Vec<_>>(),

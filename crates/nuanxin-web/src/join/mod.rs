@@ -38,7 +38,7 @@ pub fn qr_svg(text: &str) -> String {
     use qrcode::render::svg;
     match qrcode::QrCode::new(text.as_bytes()) {
         Ok(code) => code
-            .render::<svg::Color>()
+            .render::<svg::Color<'_>>()
             .min_dimensions(180, 180)
             .quiet_zone(true)
             .build(),

@@ -380,7 +380,7 @@ pub async fn submit(
 async fn join_page(
     state: &AppState,
     lang: Lang,
-    target: nuanxin_core::members::JoinTarget,
+    target: members::JoinTarget,
     form: JoinForm,
     errors: HashMap<&'static str, &'static str>,
     sms_sent: bool,
@@ -452,7 +452,7 @@ pub async fn me(
     let card = rows.iter().find(|m| m.status == "active").map(|m| {
         let no = m.member_no.clone().unwrap_or_default();
         CardView {
-            qr: qr_svg(&format!("{}{no}", nuanxin_core::members::ECARD_PREFIX)),
+            qr: qr_svg(&format!("{}{no}", members::ECARD_PREFIX)),
             member_no: no,
             org_name: m.org_name.clone(),
         }

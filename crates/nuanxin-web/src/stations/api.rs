@@ -214,5 +214,5 @@ pub async fn coverage(
 }
 
 fn circle_default_minutes() -> f64 {
-    nuanxin_core::stations::siting::CIRCLE_MINUTES
+    stations::siting::CIRCLE_MINUTES
 }

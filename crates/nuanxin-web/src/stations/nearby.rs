@@ -111,7 +111,7 @@ fn parse(q: &NearestQuery) -> Result<Asked, Error> {
 }
 
 fn items(state: &AppState, asked: &Asked) -> Vec<NearestItem> {
-    let now = nuanxin_core::stations::hours::beijing_time(state.clock.now());
+    let now = stations::hours::beijing_time(state.clock.now());
     state
         .stations
         .nearest(asked.at, asked.limit)
@@ -160,7 +160,7 @@ impl FromRequestParts<AppState> for RateLimited {
             Ok(()) => Ok(RateLimited),
             Err(_) => {
                 let lang = crate::auth::lang_of(&parts.headers);
-                let body = crate::error::ErrorBody::of(&nuanxin_core::Error::RateLimited, lang);
+                let body = crate::error::ErrorBody::of(&Error::RateLimited, lang);
                 Err((
                     StatusCode::TOO_MANY_REQUESTS,
                     [("retry-after", "10")],
@@ -276,6 +276,7 @@ fn ctx_ctx(lang: Lang) -> crate::layout::Ctx {
     crate::layout::Ctx::anonymous(lang, "/stations/nearby")
 }
 
+#[expect(clippy::expect_used, reason = "an invariant established just before; the message names it")]
 pub async fn page(
     State(state): State<AppState>,
     _limit: RateLimited,
@@ -343,7 +344,7 @@ pub async fn page(
         match found {
             Some(region) => {
                 let list = stations::queries::in_region(&mut tx, &region.code, 30).await?;
-                let now = nuanxin_core::stations::hours::beijing_time(state.clock.now());
+                let now = stations::hours::beijing_time(state.clock.now());
                 page.region_name = Some(region.name);
                 page.rows = list
                     .iter()

@@ -484,7 +484,7 @@ pub async fn show(
         PageRequest::new(q.page, Some(30)),
     )
     .await?;
-    let at = nuanxin_core::stations::hours::beijing_time(auth.caller.at);
+    let at = stations::hours::beijing_time(auth.caller.at);
     let open_now = s.is_open() && at.map(|t| s.opening().is_open_at(t)).unwrap_or(false);
     let gcj = LatLng::parse(s.lat, s.lng)
         .map(|p| Crs::Gcj02.from_wgs84(p))
@@ -794,7 +794,7 @@ pub async fn circle_run(
         .iter()
         .map(|c| serde_json::json!([c.at.lat(), c.at.lng(), c.name]))
         .collect();
-    page.map_json = crate::respond::json_in_html(&serde_json::json!({
+    page.map_json = respond::json_in_html(&serde_json::json!({
         "radius_m": result.radius_m,
         "stations": stations_json,
         "uncovered": result.uncovered.iter().take(5_000).map(|p| [p.lat, p.lng]).collect::<Vec<_>>(),

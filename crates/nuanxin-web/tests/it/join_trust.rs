@@ -314,7 +314,7 @@ both_backends! {
         let plain: String = sha2::Sha256::digest(format!("{ZHANG_PHONE}:{sms}")).iter().map(|b| format!("{b:02x}")).collect();
         assert_ne!(stored, plain);
         assert_eq!(stored, app.vault.keyed_hash("sms-code", &format!("{ZHANG_PHONE}:{sms}")));
-        let other = nuanxin_core::members::id_vault::IdVault::from_env_values(
+        let other = members::id_vault::IdVault::from_env_values(
             "1:cm90YXRlZC1rZXktbnVtYmVyLXR3by0zMi1ieXRlcyE=", "b3RoZXItaGFzaC1rZXktb2YtMzItYnl0ZXMtbG9uZyE=").unwrap();
         assert_ne!(stored, other.keyed_hash("sms-code", &format!("{ZHANG_PHONE}:{sms}")), "another server key, another hash");
         // The code still works: it is checked under the same key.

@@ -1,5 +1,11 @@
 //! Integration tests of the web console and the API, on SQLite and (when configured) PostgreSQL.
 
+#![expect(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "tests: a step that fails fails the test, with its message"
+)]
+
 mod accounts;
 mod coverage;
 mod e2e;

@@ -12,7 +12,6 @@ use std::time::Instant;
 // The poster module is private to the crate (`members` is not public), so the test compiles the
 // same source file.
 #[path = "../../src/members/poster.rs"]
-#[allow(dead_code)]
 mod imp;
 
 const ORG: &str = "东昌府区古楼街道灵活就业人员联合工会";
@@ -39,7 +38,7 @@ fn font_dirs() -> Vec<PathBuf> {
 fn qr_svg(text: &str) -> String {
     qrcode::QrCode::new(text.as_bytes())
         .expect("QR code")
-        .render::<qrcode::render::svg::Color>()
+        .render::<qrcode::render::svg::Color<'_>>()
         .min_dimensions(180, 180)
         .quiet_zone(true)
         .build()

@@ -1,5 +1,10 @@
 //! `nuanxin bench`: performance measurements on generated data; results go to BENCHMARKS.md.
 
+pub mod coverage;
+pub mod members;
+pub mod orgs;
+pub mod stations;
+
 use clap::Subcommand;
 use std::process::ExitCode;
 
@@ -119,7 +124,7 @@ pub async fn run(cmd: BenchCommand) -> anyhow::Result<ExitCode> {
                 })
                 .await?;
             } else {
-                nuanxin_core::members::bench::joins(&database, clients, joins, group_commit)
+                members::joins(&database, clients, joins, group_commit)
                     .await?;
             }
             Ok(ExitCode::SUCCESS)
@@ -135,7 +140,7 @@ pub async fn run(cmd: BenchCommand) -> anyhow::Result<ExitCode> {
             enterprises,
             queries,
         } => {
-            nuanxin_core::coverage::bench::run(&database, units, members, enterprises, queries)
+            coverage::run(&database, units, members, enterprises, queries)
                 .await?;
             Ok(ExitCode::SUCCESS)
         }
@@ -193,7 +198,7 @@ pub async fn run(cmd: BenchCommand) -> anyhow::Result<ExitCode> {
             units,
             queries,
         } => {
-            nuanxin_core::orgs::bench::subtree(&database, units, queries).await?;
+            orgs::subtree(&database, units, queries).await?;
             Ok(ExitCode::SUCCESS)
         }
     }

@@ -78,7 +78,7 @@ pub async fn run(a: Args) -> anyhow::Result<()> {
     let offset = clock.now() as usize % 1_000_000 * 7;
     let person = move |i: usize| {
         (
-            nuanxin_core::members::bench::id_number(offset + i),
+            super::bench::members::id_number(offset + i),
             format!("139{:08}", (offset + i) % 100_000_000),
         )
     };

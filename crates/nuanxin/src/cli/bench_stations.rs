@@ -3,7 +3,7 @@
 //! 15-minute circle analysis at national scale. Prints Markdown for BENCHMARKS.md.
 
 use nuanxin_core::clock::Clock;
-use nuanxin_core::stations::bench::{bench_siting, fill_database, postgis_nearest, random_points};
+use super::bench::stations::{bench_siting, fill_database, postgis_nearest, random_points};
 use nuanxin_core::stations::{LatLng, LiveIndex, StationIndex, TravelMode};
 use std::hint::black_box;
 use std::sync::atomic::{AtomicU64, Ordering};

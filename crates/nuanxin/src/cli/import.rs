@@ -170,7 +170,7 @@ pub async fn bench_members(database: &str, rows: usize) -> anyhow::Result<()> {
         csv.push_str(&format!(
             "会员{},{},139{:08},{},某某配送站,{},371502,{joined}\n",
             ["甲", "乙", "丙", "丁"][i % 4],
-            nuanxin_core::members::bench::id_number(offset + person),
+            super::bench::members::id_number(offset + person),
             (offset + person) % 100_000_000,
             groups[i % groups.len()],
             unions[i % unions.len()],
@@ -184,7 +184,7 @@ pub async fn bench_members(database: &str, rows: usize) -> anyhow::Result<()> {
     let read_s = started.elapsed().as_secs_f64();
     let vault = super::serve::vault()?;
     let caller = Caller::operator(&clock);
-    let bar = indicatif::ProgressBar::new(rows as u64);
+    let bar = ProgressBar::new(rows as u64);
     let report =
         nuanxin_core::members::sheet::import(&store, &vault, &caller, &table, false, |done, _| {
             bar.set_position(done as u64)

@@ -3,9 +3,9 @@
 //! recount (itself timed), then the report of random subtrees at each depth timed against a
 //! plain GROUP BY over the base tables for the same subtree.
 
-use super::counts::{metric, Counts};
-use super::{coverage, recount, Period};
-use crate::{new_id, on_db, regions, Backend, Scope, Store};
+use nuanxin_core::coverage::counts::{metric, Counts};
+use nuanxin_core::coverage::{coverage, recount, Period};
+use nuanxin_core::{new_id, on_db, regions, Backend, Scope, Store};
 use nuanxin_store::values_placeholders;
 use rand::{Rng, SeedableRng};
 use std::time::Instant;
@@ -303,7 +303,7 @@ async fn generate_in_sqlite(
     Ok(())
 }
 
-async fn exec_sql(tx: &mut crate::Tx, sql: String) -> anyhow::Result<u64> {
+async fn exec_sql(tx: &mut nuanxin_core::Tx, sql: String) -> anyhow::Result<u64> {
     Ok(on_db!(tx.conn(), c => sqlx::query(&sql).execute(c).await.map(|r| r.rows_affected()))?)
 }
 

@@ -2,9 +2,9 @@
 //! of stations across China, and the 15-minute circle analysis at national scale (coverage of
 //! demand points, suggested sites). Printing and the command itself are left to the CLI.
 
-use super::geo::{LatLng, TravelMode};
-use super::index::StationIndex;
-use super::siting::{coverage, suggest_sites, Demand, CIRCLE_MINUTES};
+use nuanxin_core::stations::geo::{LatLng, TravelMode};
+use nuanxin_core::stations::index::StationIndex;
+use nuanxin_core::stations::siting::{coverage, suggest_sites, Demand, CIRCLE_MINUTES};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use std::hint::black_box;
@@ -46,8 +46,8 @@ pub fn random_points(n: usize, seed: u64) -> Vec<LatLng> {
 
 /// Inserts `points` as open stations of the root unit in bulk (no audit, no counters: a
 /// benchmark fixture), with their change-log rows. Returns how long it took.
-pub async fn fill_database(store: &crate::Store, points: &[LatLng]) -> crate::Result<Duration> {
-    use crate::on_db;
+pub async fn fill_database(store: &nuanxin_core::Store, points: &[LatLng]) -> nuanxin_core::Result<Duration> {
+    use nuanxin_core::on_db;
     let started = Instant::now();
     let mut tx = store.write().await?;
     let root: Uuid = on_db!(tx.conn(), c => sqlx::query_scalar("SELECT id FROM org_units WHERE parent_id IS NULL ORDER BY path LIMIT 1").fetch_one(c).await)?;
@@ -147,10 +147,10 @@ pub async fn postgis_nearest(
 }
 
 /// Nearest-station throughput on one thread.
+#[cfg(test)]
 #[derive(Debug, Clone)]
 pub struct NearestBench {
     pub stations: usize,
-    pub queries: usize,
     /// Bulk load of the index.
     pub build: Duration,
     /// 10-nearest queries per second.
@@ -159,6 +159,7 @@ pub struct NearestBench {
 
 /// Builds an index of `n_stations` random stations across China and runs `queries` 10-nearest
 /// queries from random points on the calling thread.
+#[cfg(test)]
 pub fn bench_nearest(n_stations: usize, queries: usize) -> NearestBench {
     let mut rng = StdRng::seed_from_u64(36_4567);
     let points: Vec<LatLng> = (0..n_stations).map(|_| anywhere(&mut rng)).collect();
@@ -173,7 +174,6 @@ pub fn bench_nearest(n_stations: usize, queries: usize) -> NearestBench {
     let elapsed = started.elapsed().as_secs_f64().max(1e-9);
     NearestBench {
         stations: n_stations,
-        queries,
         build,
         queries_per_s: queries as f64 / elapsed,
     }
@@ -185,8 +185,11 @@ pub struct SitingBench {
     pub demand: usize,
     pub stations: usize,
     pub candidates: usize,
-    pub mode: TravelMode,
     /// Bulk load of the station index (not part of `coverage`).
+    #[cfg_attr(
+        not(test),
+        expect(dead_code, reason = "printed by the national-scale test only")
+    )]
     pub index_build: Duration,
     /// `siting::coverage` of all demand points against all stations.
     pub coverage: Duration,
@@ -236,7 +239,6 @@ pub fn bench_siting(
         demand,
         stations,
         candidates,
-        mode,
         index_build,
         coverage: coverage_time,
         covered_share: covered.share().unwrap_or(0.0),

@@ -1,11 +1,11 @@
 //! Benchmark of durable joins (`nuanxin bench joins`): many concurrent clients join new people to
 //! one union through `members::join`, each answer given only after its commit.
 
-use super::id_vault::IdVault;
-use super::{join, resolve_code, Channel, Consent, JoinContext, JoinDraft, JoinInput};
-use crate::accounts::Caller;
-use crate::clock::Clock;
-use crate::{demo, Store};
+use nuanxin_core::members::id_vault::IdVault;
+use nuanxin_core::members::{join, resolve_code, Channel, Consent, JoinContext, JoinDraft, JoinInput};
+use nuanxin_core::accounts::Caller;
+use nuanxin_core::clock::Clock;
+use nuanxin_core::{demo, Store};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -31,16 +31,16 @@ pub async fn joins(
     group_commit: bool,
 ) -> anyhow::Result<()> {
     let store = Store::open(database).await?;
-    crate::regions::ensure_builtin(&store).await?;
+    nuanxin_core::regions::ensure_builtin(&store).await?;
     let clock = Clock::system();
     demo::load(&store, &clock).await?;
     let caller = Caller::operator(&clock);
     let mut tx = store.write().await?;
-    let code = super::rotate_code(&mut tx, &caller, "JU371502001", "qr", true).await?;
+    let code = nuanxin_core::members::rotate_code(&mut tx, &caller, "JU371502001", "qr", true).await?;
     let target = resolve_code(&mut tx, &code.code).await?;
     tx.commit().await?;
     let vault = IdVault::development();
-    let queue = group_commit.then(|| super::JoinQueue::start(store.clone(), vault.clone()));
+    let queue = group_commit.then(|| nuanxin_core::members::JoinQueue::start(store.clone(), vault.clone()));
     let offset = clock.now() as usize % 1_000_000 * 7;
     let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let started = Instant::now();

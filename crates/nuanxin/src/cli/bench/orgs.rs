@@ -2,9 +2,9 @@
 //! Generated rows are inserted in bulk, bypassing the per-unit rules: the benchmark measures the
 //! read path that every scoped query uses.
 
-use super::{OrgFilter, OrgStatus};
-use crate::page::PageRequest;
-use crate::{new_id, on_db, regions, Result, Scope, Store};
+use nuanxin_core::orgs::{OrgFilter, OrgStatus};
+use nuanxin_core::page::PageRequest;
+use nuanxin_core::{new_id, on_db, regions, Result, Scope, Store};
 use nuanxin_store::values_placeholders;
 use rand::{Rng, SeedableRng};
 use std::time::Instant;
@@ -40,7 +40,7 @@ pub async fn subtree(database: &str, units: usize, queries: usize) -> anyhow::Re
             };
             let t = Instant::now();
             let mut tx = store.read().await?;
-            let page = super::list(
+            let page = nuanxin_core::orgs::list(
                 &mut tx,
                 &scope,
                 &filter,
