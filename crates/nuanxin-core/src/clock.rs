@@ -42,7 +42,10 @@ impl Clock {
 
 /// The calendar day of an instant (Unix milliseconds) in Beijing: Chinese union work runs on
 /// Beijing time (UTC+8) whatever the server's zone.
-#[expect(clippy::expect_used, reason = "an invariant established just before; the message names it")]
+#[expect(
+    clippy::expect_used,
+    reason = "an invariant established just before; the message names it"
+)]
 pub fn beijing_date(millis: i64) -> chrono::NaiveDate {
     let beijing = chrono::FixedOffset::east_opt(8 * 3600).expect("valid offset");
     chrono::DateTime::from_timestamp_millis(millis)

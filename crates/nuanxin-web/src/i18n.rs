@@ -47,7 +47,10 @@ impl Catalogue {
         }
     }
 
-    #[expect(clippy::expect_used, reason = "an invariant established just before; the message names it")]
+    #[expect(
+        clippy::expect_used,
+        reason = "an invariant established just before; the message names it"
+    )]
     fn parse(text: &str) -> Catalogue {
         let value: toml::Table = text.parse().expect("message catalogue is valid TOML");
         let mut messages = HashMap::new();

@@ -67,7 +67,10 @@ impl Ctx {
     }
 
     /// Formats Unix milliseconds as Beijing time.
-    #[expect(clippy::expect_used, reason = "an invariant established just before; the message names it")]
+    #[expect(
+        clippy::expect_used,
+        reason = "an invariant established just before; the message names it"
+    )]
     pub fn datetime(&self, ms: &i64) -> String {
         let beijing = chrono::FixedOffset::east_opt(8 * 3600).expect("valid offset");
         chrono::DateTime::from_timestamp_millis(*ms)

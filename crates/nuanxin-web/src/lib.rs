@@ -126,7 +126,10 @@ pub struct Inner {
 }
 
 impl AppState {
-    #[expect(clippy::expect_used, reason = "an invariant established just before; the message names it")]
+    #[expect(
+        clippy::expect_used,
+        reason = "an invariant established just before; the message names it"
+    )]
     pub fn new(
         store: Store,
         clock: Clock,

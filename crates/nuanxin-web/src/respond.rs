@@ -12,6 +12,14 @@ pub fn render<T: Template>(t: &T) -> Result<Html<String>, PageError> {
     Ok(Html(t.render().map_err(|e| Error::Internal(e.into()))?))
 }
 
+/// A form field's text, trimmed; `None` when left empty.
+pub fn filled(s: &Option<String>) -> Option<String> {
+    s.as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+}
+
 /// A form shown again with its problems: 422, so that scripts and tests see the refusal.
 pub fn invalid(html: Html<String>) -> Response {
     (axum::http::StatusCode::UNPROCESSABLE_ENTITY, html).into_response()

@@ -225,7 +225,7 @@ pub fn router(state: AppState) -> Router {
         .route("/stations/export.xlsx", get(stations::pages::export))
         .route(
             "/stations/circle",
-            get(stations::pages::circle_form).post(stations::pages::circle_run),
+            get(stations::circle::circle_form).post(stations::circle::circle_run),
         )
         .route("/stations/{id}", get(stations::pages::show))
         .route(
@@ -249,7 +249,7 @@ pub fn router(state: AppState) -> Router {
             get(imports::template::<EnterprisesSheet>),
         )
         .route("/census/export.xlsx", get(census::pages::export))
-        .route("/census/prospects", get(census::pages::prospects_list))
+        .route("/census/prospects", get(census::prospects::prospects_list))
         .route(
             "/census/prospects/import",
             get(imports::form::<ProspectsSheet>).post(imports::submit::<ProspectsSheet>),
@@ -258,7 +258,10 @@ pub fn router(state: AppState) -> Router {
             "/census/prospects/template.xlsx",
             get(imports::template::<ProspectsSheet>),
         )
-        .route("/census/prospects/{id}/invite", post(census::pages::invite))
+        .route(
+            "/census/prospects/{id}/invite",
+            post(census::prospects::invite),
+        )
         .route("/census/{uscc}", get(census::pages::show))
         .route(
             "/census/{uscc}/edit",

@@ -120,7 +120,10 @@ fn check_password(p: &str) -> Result<()> {
 
 /// Creates an account with its first assignment. The caller must be an admin at that unit and
 /// can grant no role above their own (admins are the top role, so: any role inside their scope).
-#[expect(clippy::expect_used, reason = "an invariant established just before; the message names it")]
+#[expect(
+    clippy::expect_used,
+    reason = "an invariant established just before; the message names it"
+)]
 pub async fn create_account(tx: &mut Tx, caller: &Caller, input: &AccountInput) -> Result<Account> {
     let username = input.username.trim();
     check_username(username)?;

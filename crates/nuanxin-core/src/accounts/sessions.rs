@@ -205,7 +205,10 @@ pub async fn login(
 
 /// The live session of a cookie token, or `None` when unknown or timed out (a timed-out session
 /// is deleted).
-#[expect(clippy::expect_used, reason = "an invariant established just before; the message names it")]
+#[expect(
+    clippy::expect_used,
+    reason = "an invariant established just before; the message names it"
+)]
 pub async fn session(store: &Store, clock: &Clock, token: &str) -> Result<Option<Session>> {
     let now = clock.now();
     let hash = token_hash(token);

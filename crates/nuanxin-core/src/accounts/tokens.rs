@@ -117,7 +117,10 @@ pub async fn list_tokens(tx: &mut Tx, caller: &Caller) -> Result<Vec<ApiToken>> 
     )
 }
 
-#[expect(clippy::expect_used, reason = "an invariant established just before; the message names it")]
+#[expect(
+    clippy::expect_used,
+    reason = "an invariant established just before; the message names it"
+)]
 pub async fn revoke_token(tx: &mut Tx, caller: &Caller, id: Uuid) -> Result<()> {
     let visible = list_tokens(tx, caller).await?;
     let t = visible

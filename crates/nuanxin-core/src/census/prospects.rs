@@ -407,9 +407,6 @@ impl import::SheetImport for ProspectsSheet {
 /// The import template, with notes, text formats (ID numbers, phones, USCC) and a drop-down of
 /// the worker groups.
 pub fn template() -> anyhow::Result<Vec<u8>> {
-    let groups = WorkerGroup::ALL
-        .iter()
-        .map(|g| g.zh())
-        .collect();
+    let groups = WorkerGroup::ALL.iter().map(|g| g.zh()).collect();
     crate::sheets::write_template("潜在会员", &COLUMNS, &[("group", groups)], &[])
 }

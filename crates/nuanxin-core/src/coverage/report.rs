@@ -21,7 +21,10 @@ pub struct Period {
 
 impl Period {
     /// The period given, or the current year up to today.
-    #[expect(clippy::expect_used, reason = "an invariant established just before; the message names it")]
+    #[expect(
+        clippy::expect_used,
+        reason = "an invariant established just before; the message names it"
+    )]
     pub fn or_this_year(
         from: Option<NaiveDate>,
         to: Option<NaiveDate>,
@@ -271,7 +274,10 @@ pub async fn trend(
     Ok(points)
 }
 
-#[expect(clippy::expect_used, reason = "an invariant established just before; the message names it")]
+#[expect(
+    clippy::expect_used,
+    reason = "an invariant established just before; the message names it"
+)]
 fn months_back(today: NaiveDate, n: u32) -> NaiveDate {
     let total = today.year() * 12 + today.month0() as i32 - n as i32;
     NaiveDate::from_ymd_opt(total.div_euclid(12), total.rem_euclid(12) as u32 + 1, 1)

@@ -154,7 +154,10 @@ fn founded(i: usize) -> Option<NaiveDate> {
     NaiveDate::from_ymd_opt(2016, 3, 1)?.checked_add_days(chrono::Days::new((i as u64 * 37) % 3300))
 }
 
-#[expect(clippy::expect_used, reason = "an invariant established just before; the message names it")]
+#[expect(
+    clippy::expect_used,
+    reason = "an invariant established just before; the message names it"
+)]
 fn draft(
     code: String,
     name: String,
@@ -178,7 +181,10 @@ fn draft(
 }
 
 /// Loads the demo once: a second call finds the city federation and does nothing.
-#[expect(clippy::expect_used, reason = "an invariant established just before; the message names it")]
+#[expect(
+    clippy::expect_used,
+    reason = "an invariant established just before; the message names it"
+)]
 pub async fn load(store: &Store, clock: &Clock) -> Result<DemoSummary> {
     let caller = Caller::operator(clock);
     let mut tx = store.write().await?;
@@ -441,7 +447,10 @@ pub async fn load_members(
 /// Loads made-up census enterprises in Dongchangfu district (some unionised, some disputed
 /// between two sources), the city's and the district's new-member targets for this year split
 /// among the units below, and contact leaders. Once: nothing happens when enterprises exist.
-#[expect(clippy::expect_used, reason = "an invariant established just before; the message names it")]
+#[expect(
+    clippy::expect_used,
+    reason = "an invariant established just before; the message names it"
+)]
 pub async fn load_census(store: &Store, clock: &Clock) -> Result<usize> {
     use crate::census::{self, EnterpriseDraft, EnterpriseInput, Uscc};
     use crate::targets::{self, ContactInput, Share, TargetInput};

@@ -52,7 +52,10 @@ impl IdVault {
     /// Builds the vault from the values of `NUANXIN_ID_KEYS` (`1:BASE64,2:BASE64`, each key 32
     /// bytes in standard base64, the highest id seals) and `NUANXIN_ID_HASH_KEY` (32 bytes in
     /// standard base64). Errors name the variable and the key id, never the key.
-    #[expect(clippy::expect_used, reason = "an invariant established just before; the message names it")]
+    #[expect(
+        clippy::expect_used,
+        reason = "an invariant established just before; the message names it"
+    )]
     pub fn from_env_values(keys: &str, hash_key: &str) -> anyhow::Result<IdVault> {
         let mut raw_keys: BTreeMap<u8, Vec<u8>> = BTreeMap::new();
         for entry in keys.split(',').map(str::trim).filter(|e| !e.is_empty()) {
@@ -95,7 +98,10 @@ impl IdVault {
     /// `nuanxin-dev-id-hash-NOT-SECRET!!`), so anyone can open what it seals. Production must set
     /// `NUANXIN_ID_KEYS` and `NUANXIN_ID_HASH_KEY` and build the vault with
     /// [`IdVault::from_env_values`].
-    #[expect(clippy::expect_used, reason = "an invariant established just before; the message names it")]
+    #[expect(
+        clippy::expect_used,
+        reason = "an invariant established just before; the message names it"
+    )]
     pub fn development() -> IdVault {
         IdVault::from_env_values(DEVELOPMENT_KEYS, DEVELOPMENT_HASH_KEY)
             .expect("the development keys are valid")
@@ -103,7 +109,10 @@ impl IdVault {
 
     /// Encrypts the number with the newest key and a fresh random nonce: sealing the same number
     /// twice gives different bytes. Layout: `[1][key id][12-byte nonce][ciphertext + tag]`.
-    #[expect(clippy::expect_used, reason = "an invariant established just before; the message names it")]
+    #[expect(
+        clippy::expect_used,
+        reason = "an invariant established just before; the message names it"
+    )]
     pub fn seal(&self, id: &ResidentId) -> Vec<u8> {
         let header = [VERSION, self.sealing_key_id];
         // A random 96-bit nonce from the thread's CSPRNG (seeded from the system, reseeded as it

@@ -29,7 +29,10 @@ impl ResidentId {
     ///
     /// Every error has the field `id_number`: `members.id_required`, `members.id_bad_format`,
     /// `members.id_bad_region`, `members.id_bad_birth_date` or `members.id_bad_check`.
-    #[expect(clippy::expect_used, reason = "an invariant established just before; the message names it")]
+    #[expect(
+        clippy::expect_used,
+        reason = "an invariant established just before; the message names it"
+    )]
     pub fn parse(input: &str, today: NaiveDate) -> Result<ResidentId> {
         let s: String = input
             .chars()
@@ -86,7 +89,10 @@ impl ResidentId {
         format!("{}**********{}", &self.0[..4], &self.0[14..])
     }
 
-    #[expect(clippy::expect_used, reason = "an invariant established just before; the message names it")]
+    #[expect(
+        clippy::expect_used,
+        reason = "an invariant established just before; the message names it"
+    )]
     pub fn birth_date(&self) -> NaiveDate {
         birth_date_of(&self.0).expect("checked when parsed")
     }

@@ -1,16 +1,17 @@
 //! The join (入会): one transaction that finds or registers the person by the keyed hash of
 //! the ID number, keeps one active membership per person (a join at another union becomes a
 //! transfer request), answers a retried submission with its first answer, and records the
-//! membership events that period statistics count. Approvals live here too.
+//! membership events that period statistics count. Approvals are in `approvals`, the group commit
+//! of the public join in `join_queue`.
 
 use super::codes::JoinTarget;
 use super::id_vault::IdVault;
 use super::identity::{PersonName, Phone, ResidentId};
+use super::join_queue::BATCH;
 use super::{Channel, WorkerGroup};
-use crate::accounts::Caller;
 use crate::error::FieldErrors;
 use crate::regions::RegionCode;
-use crate::{audit, on_db, Error, Result, Role, Scope, Store, Timestamp, Tx};
+use crate::{on_db, Error, Result, Scope, Store, Timestamp, Tx};
 use chrono::NaiveDate;
 use nuanxin_store::new_id;
 use rand::Rng;
@@ -59,7 +60,10 @@ fn opt(s: &Option<String>) -> Option<&str> {
 
 impl JoinDraft {
     /// Validates every field and reports all problems at once.
-    #[expect(clippy::expect_used, reason = "an invariant established just before; the message names it")]
+    #[expect(
+        clippy::expect_used,
+        reason = "an invariant established just before; the message names it"
+    )]
     pub fn parse(
         input: &JoinInput,
         today: NaiveDate,
@@ -234,7 +238,10 @@ impl JoinContext {
 /// Joins the union of `target`. Safe to retry: the same request key, or a second submission of
 /// the same person to the same union, returns the first answer; concurrent duplicates end in
 /// one membership (the loser of a unique-index race retries and finds the winner's row).
-#[expect(clippy::expect_used, reason = "an invariant established just before; the message names it")]
+#[expect(
+    clippy::expect_used,
+    reason = "an invariant established just before; the message names it"
+)]
 pub async fn join(
     store: &Store,
     vault: &IdVault,
@@ -268,16 +275,19 @@ pub async fn join_many(
 
 /// One join of a batch, as its caller holds it.
 #[derive(Clone, Copy)]
-struct JoinRef<'a> {
-    target: &'a JoinTarget,
-    draft: &'a JoinDraft,
-    ctx: &'a JoinContext,
+pub(super) struct JoinRef<'a> {
+    pub(super) target: &'a JoinTarget,
+    pub(super) draft: &'a JoinDraft,
+    pub(super) ctx: &'a JoinContext,
 }
 
 /// Writes `joins` in one transaction and answers each, in order. When the transaction as a
 /// whole fails, each join is written again alone, so that one bad join spoils nothing else.
-#[expect(clippy::expect_used, reason = "an invariant established just before; the message names it")]
-async fn write_joins(
+#[expect(
+    clippy::expect_used,
+    reason = "an invariant established just before; the message names it"
+)]
+pub(super) async fn write_joins(
     store: &Store,
     vault: &IdVault,
     joins: &[JoinRef<'_>],
@@ -300,7 +310,10 @@ async fn write_joins(
 /// One transaction for `joins`, tried again (three times in all) when a unique index refuses a
 /// row: a membership number drawn twice, or the same person or request key committed meanwhile
 /// by another transaction, which the next try finds.
-#[expect(clippy::expect_used, reason = "an invariant established just before; the message names it")]
+#[expect(
+    clippy::expect_used,
+    reason = "an invariant established just before; the message names it"
+)]
 async fn try_joins(
     store: &Store,
     vault: &IdVault,
@@ -332,7 +345,10 @@ async fn try_joins(
 /// (a double tap) waits for the next round, which sees what the first wrote. Errors of one join
 /// (a wrong SMS code, an unknown region) are its answer and change nothing of it, but the wrong
 /// try it counts; an `Err` of the whole means that `tx` must be rolled back.
-#[expect(clippy::expect_used, reason = "an invariant established just before; the message names it")]
+#[expect(
+    clippy::expect_used,
+    reason = "an invariant established just before; the message names it"
+)]
 async fn join_all(
     tx: &mut Tx,
     vault: &IdVault,
@@ -781,7 +797,7 @@ async fn write_memberships(
     crate::coverage::counts::add_rows(tx, counts).await
 }
 
-async fn add_event(
+pub(super) async fn add_event(
     tx: &mut Tx,
     membership: Uuid,
     org: Uuid,
@@ -849,277 +865,4 @@ pub(super) fn member_no_candidate(region: &str, day: NaiveDate) -> String {
         day.format("%y"),
         rand::thread_rng().gen_range(0..100_000_000)
     )
-}
-
-/// A cadre's answer to pending joins and transfer requests.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Decision {
-    Approve,
-    Reject { reason: String },
-}
-
-/// Approves or rejects pending requests in bulk. Each must be pending at a unit where the caller
-/// is staff or admin; requests outside the scope are not found, and then nothing is changed.
-pub async fn decide(
-    tx: &mut Tx,
-    caller: &Caller,
-    ids: &[Uuid],
-    decision: &Decision,
-) -> Result<usize> {
-    if let Decision::Reject { reason } = decision {
-        if reason.trim().is_empty() {
-            return Err(Error::invalid("reason", "members.reason_required"));
-        }
-    }
-    if ids.is_empty() {
-        return Err(Error::invalid("ids", "members.nothing_selected"));
-    }
-    const ROW: &str = "SELECT m.status, o.path, o.code FROM memberships m JOIN org_units o ON o.id = m.org_id WHERE m.id = $1";
-    for id in ids {
-        let row: Option<(String, String, String)> =
-            on_db!(tx.conn(), c => sqlx::query_as(ROW).bind(*id).fetch_optional(c).await)?;
-        let Some((status, path, code)) = row else {
-            return Err(Error::NotFound);
-        };
-        match caller.scope.role_at(&path) {
-            None => return Err(Error::NotFound),
-            Some(r) if r < Role::Staff => return Err(Error::Forbidden),
-            _ => {}
-        }
-        if status != "pending" && status != REVIEW {
-            return Err(Error::conflict("status", "members.not_pending"));
-        }
-        match decision {
-            Decision::Approve if status == REVIEW => approve_review(tx, caller, *id).await?,
-            Decision::Approve => {
-                activate(tx, *id, caller.at, caller.today, &caller.actor.name).await?;
-            }
-            Decision::Reject { reason } => {
-                const SQL: &str = "UPDATE memberships SET status = 'rejected', reason = $2, decided_at = $3, decided_by = $4, updated_at = $3 WHERE id = $1";
-                on_db!(tx.conn(), c => sqlx::query(SQL).bind(*id).bind(reason.trim()).bind(caller.at).bind(caller.actor.account_id)
-                    .execute(c).await.map(|r| r.rows_affected()))?;
-                const ORG: &str = "SELECT org_id FROM memberships WHERE id = $1";
-                let org: Uuid =
-                    on_db!(tx.conn(), c => sqlx::query_scalar(ORG).bind(*id).fetch_one(c).await)?;
-                add_event(
-                    tx,
-                    *id,
-                    org,
-                    "rejected",
-                    caller.at,
-                    caller.today,
-                    &caller.actor.name,
-                )
-                .await?;
-            }
-        }
-        let action = if *decision == Decision::Approve {
-            "members.approve"
-        } else {
-            "members.reject"
-        };
-        audit::record(
-            tx,
-            &caller.actor,
-            caller.at,
-            action,
-            &code,
-            Some(&path),
-            serde_json::json!({"membership": id}),
-        )
-        .await?;
-    }
-    Ok(ids.len())
-}
-
-/// Approves a request kept for review: the cadre has checked that the submitter is the person
-/// (in person, or by calling the phone on record), so the name and phone submitted become the
-/// person's. A member of this union already keeps their membership (the request only brought
-/// the new phone); otherwise the request becomes an ordinary one, a transfer where the person is
-/// a member elsewhere, and is approved as such (a request pending elsewhere gives way).
-async fn approve_review(tx: &mut Tx, caller: &Caller, membership: Uuid) -> Result<()> {
-    const ROW: &str =
-        "SELECT person_id, org_id, claimed_name, claimed_phone FROM memberships WHERE id = $1";
-    let (person, org, name, phone): (Uuid, Uuid, Option<String>, Option<String>) =
-        on_db!(tx.conn(), c => sqlx::query_as(ROW).bind(membership).fetch_one(c).await)?;
-    const PERSON: &str = "UPDATE people SET name = COALESCE($2, name), phone = COALESCE($3, phone), updated_at = $4 WHERE id = $1";
-    on_db!(tx.conn(), c => sqlx::query(PERSON).bind(person).bind(&name).bind(&phone).bind(caller.at)
-        .execute(c).await.map(|r| r.rows_affected()))?;
-    const ACTIVE: &str =
-        "SELECT id, org_id FROM memberships WHERE person_id = $1 AND status = 'active'";
-    let active: Option<(Uuid, Uuid)> =
-        on_db!(tx.conn(), c => sqlx::query_as(ACTIVE).bind(person).fetch_optional(c).await)?;
-    if active.is_some_and(|(_, at)| at == org) {
-        const DONE: &str = "UPDATE memberships SET status = 'withdrawn', reason = 'confirmed', decided_at = $2, decided_by = $3, updated_at = $2 WHERE id = $1";
-        on_db!(tx.conn(), c => sqlx::query(DONE).bind(membership).bind(caller.at).bind(caller.actor.account_id)
-            .execute(c).await.map(|r| r.rows_affected()))?;
-        return Ok(());
-    }
-    const GIVE_WAY: &str = "UPDATE memberships SET status = 'withdrawn', updated_at = $2 WHERE person_id = $1 AND status = 'pending'";
-    on_db!(tx.conn(), c => sqlx::query(GIVE_WAY).bind(person).bind(caller.at).execute(c).await.map(|r| r.rows_affected()))?;
-    const PENDING: &str = "UPDATE memberships SET status = 'pending', transfer_from_id = $2, updated_at = $3 WHERE id = $1";
-    on_db!(tx.conn(), c => sqlx::query(PENDING).bind(membership).bind(active.map(|(id, _)| id)).bind(caller.at)
-        .execute(c).await.map(|r| r.rows_affected()))?;
-    activate(tx, membership, caller.at, caller.today, &caller.actor.name).await?;
-    Ok(())
-}
-
-/// Group commit for joins: a writer takes the joins waiting in the queue (at most 64), writes
-/// them in one transaction with a few multi-row statements for all of them (see [`join_many`]),
-/// commits once, and only then answers each. An acknowledged join is as durable as with `join`,
-/// with one commit (one fsync on SQLite) per batch instead of per join. SQLite has one writer,
-/// on a thread of its own; PostgreSQL has several on the server's runtime, each with its own
-/// connection, so that one batch is written while the next is gathered.
-#[derive(Clone)]
-pub struct JoinQueue {
-    jobs: Option<tokio::sync::mpsc::Sender<JoinJob>>,
-    store: Store,
-    vault: IdVault,
-}
-
-struct JoinJob {
-    target: JoinTarget,
-    draft: JoinDraft,
-    ctx: JoinContext,
-    reply: tokio::sync::oneshot::Sender<Result<JoinReceipt>>,
-}
-
-/// Joins written per transaction at most.
-const BATCH: usize = 64;
-
-/// Writers of the queue on PostgreSQL.
-const POSTGRES_WRITERS: usize = 4;
-
-type Jobs = std::sync::Arc<tokio::sync::Mutex<tokio::sync::mpsc::Receiver<JoinJob>>>;
-
-impl JoinQueue {
-    /// Starts the writers on a thread of their own (they end when the last handle is dropped).
-    #[expect(clippy::expect_used, reason = "an invariant established just before; the message names it")]
-    pub fn start(store: Store, vault: IdVault) -> JoinQueue {
-        let (jobs, rx) = tokio::sync::mpsc::channel::<JoinJob>(4 * BATCH);
-        let rx: Jobs = std::sync::Arc::new(tokio::sync::Mutex::new(rx));
-        let writers = match store.backend() {
-            crate::Backend::Sqlite => 1,
-            crate::Backend::Postgres => POSTGRES_WRITERS,
-        };
-        let (writer_store, writer_vault) = (store.clone(), vault.clone());
-        // The writers have a thread of their own: each awaits its statements in turn, and on
-        // the server's runtime every await queued it again behind hundreds of requests.
-        std::thread::Builder::new()
-            .name("join-writer".into())
-            .spawn(move || {
-                let runtime = tokio::runtime::Builder::new_current_thread()
-                    .enable_all()
-                    .build()
-                    .expect("a runtime for the join writers");
-                runtime.block_on(async move {
-                    let store = match writer_store.with_own_connections(writers as u32).await {
-                        Ok(s) => s,
-                        Err(e) => {
-                            tracing::error!(error = %e, "the join writers cannot connect");
-                            return;
-                        }
-                    };
-                    let tasks: Vec<_> = (0..writers)
-                        .map(|_| {
-                            let (s, v) = (store.clone(), writer_vault.clone());
-                            tokio::spawn(write_queue(s, v, rx.clone()))
-                        })
-                        .collect();
-                    for t in tasks {
-                        let _ = t.await;
-                    }
-                });
-            })
-            .expect("the join writer thread starts");
-        JoinQueue {
-            jobs: Some(jobs),
-            store,
-            vault,
-        }
-    }
-
-    /// Joins through the queue; same contract as [`join`].
-    /// Joins waiting in the queue now.
-    pub fn depth(&self) -> usize {
-        self.jobs
-            .as_ref()
-            .map_or(0, |tx| tx.max_capacity() - tx.capacity())
-    }
-
-    pub async fn join(
-        &self,
-        target: &JoinTarget,
-        draft: &JoinDraft,
-        ctx: &JoinContext,
-    ) -> Result<JoinReceipt> {
-        let Some(jobs) = &self.jobs else {
-            return join(&self.store, &self.vault, target, draft, ctx).await;
-        };
-        let (reply, answer) = tokio::sync::oneshot::channel();
-        let job = JoinJob {
-            target: target.clone(),
-            draft: draft.clone(),
-            ctx: ctx.clone(),
-            reply,
-        };
-        jobs.send(job)
-            .await
-            .map_err(|_| anyhow::anyhow!("the join writer has stopped"))?;
-        answer
-            .await
-            .map_err(|_| anyhow::anyhow!("the join writer dropped a join"))?
-    }
-}
-
-/// A writer of the queue: takes what waits (up to a batch), writes it, and again.
-/// Batches the join queues of this process have written, and the joins in them: their ratio is
-/// the mean batch size (`/metrics`).
-static JOIN_BATCHES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-static JOINS_BATCHED: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-
-/// (batches written, joins written in them) by the join queues of this process.
-pub fn join_batches() -> (u64, u64) {
-    (
-        JOIN_BATCHES.load(std::sync::atomic::Ordering::Relaxed),
-        JOINS_BATCHED.load(std::sync::atomic::Ordering::Relaxed),
-    )
-}
-
-async fn write_queue(store: Store, vault: IdVault, jobs: Jobs) {
-    loop {
-        let batch = {
-            let mut rx = jobs.lock().await;
-            let Some(first) = rx.recv().await else {
-                return;
-            };
-            let mut batch = vec![first];
-            while batch.len() < BATCH {
-                match rx.try_recv() {
-                    Ok(job) => batch.push(job),
-                    Err(_) => break,
-                }
-            }
-            batch
-        };
-        JOIN_BATCHES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        JOINS_BATCHED.fetch_add(batch.len() as u64, std::sync::atomic::Ordering::Relaxed);
-        write_batch(&store, &vault, batch).await;
-    }
-}
-
-async fn write_batch(store: &Store, vault: &IdVault, batch: Vec<JoinJob>) {
-    let joins: Vec<JoinRef<'_>> = batch
-        .iter()
-        .map(|j| JoinRef {
-            target: &j.target,
-            draft: &j.draft,
-            ctx: &j.ctx,
-        })
-        .collect();
-    let answers = write_joins(store, vault, &joins).await;
-    drop(joins);
-    for (job, answer) in batch.into_iter().zip(answers) {
-        let _ = job.reply.send(answer);
-    }
 }

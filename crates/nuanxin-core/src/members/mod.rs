@@ -6,22 +6,23 @@
 /// What an e-card's QR code holds before the membership number: `NUANXIN-MEMBER:<number>`.
 pub const ECARD_PREFIX: &str = "NUANXIN-MEMBER:";
 
+mod approvals;
 mod codes;
 pub mod events;
 pub mod id_vault;
 pub mod identity;
 mod join;
+mod join_queue;
 pub mod partner;
 mod queries;
 pub mod sessions;
 pub mod sheet;
 pub mod sms;
 
+pub use approvals::{decide, Decision};
 pub use codes::{current_code, join_codes_of, resolve_code, rotate_code, JoinCode, JoinTarget};
-pub use join::{
-    decide, join, join_batches, join_many, Consent, Decision, JoinContext, JoinDraft, JoinInput,
-    JoinQueue, JoinReceipt,
-};
+pub use join::{join, join_many, Consent, JoinContext, JoinDraft, JoinInput, JoinReceipt};
+pub use join_queue::{join_batches, JoinQueue};
 pub use queries::{
     for_each, get, list, reseal_all, reveal_id, search, MemberFilter, MemberRow,
     EXACT_SEARCHES_PER_HOUR,

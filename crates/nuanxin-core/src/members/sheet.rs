@@ -286,7 +286,10 @@ pub async fn import(
 /// Checks every row and writes those that pass, batch by batch, then the counters' sums. The
 /// rows of the next batch are checked (parsed, hashed, sealed) on a blocking thread while this
 /// batch is written: the two take about as long, and SQLite writes on a thread of its own.
-#[expect(clippy::expect_used, reason = "an invariant established just before; the message names it")]
+#[expect(
+    clippy::expect_used,
+    reason = "an invariant established just before; the message names it"
+)]
 async fn write_rows(
     tx: &mut Tx,
     vault: &IdVault,

@@ -34,7 +34,10 @@ pub struct DevSms {
 
 impl DevSms {
     /// The last message sent to a phone (tests).
-    #[expect(clippy::expect_used, reason = "an invariant established just before; the message names it")]
+    #[expect(
+        clippy::expect_used,
+        reason = "an invariant established just before; the message names it"
+    )]
     pub fn last_message(&self, phone: &str) -> Option<String> {
         self.last.lock().expect("not poisoned").get(phone).cloned()
     }
@@ -49,7 +52,10 @@ impl DevSms {
 }
 
 impl SmsSender for DevSms {
-    #[expect(clippy::expect_used, reason = "an invariant established just before; the message names it")]
+    #[expect(
+        clippy::expect_used,
+        reason = "an invariant established just before; the message names it"
+    )]
     fn send<'a>(
         &'a self,
         phone: &'a Phone,

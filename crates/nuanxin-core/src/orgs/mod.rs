@@ -361,7 +361,10 @@ pub struct OrgDraft {
 
 impl OrgDraft {
     /// Validates every field and reports all problems at once.
-    #[expect(clippy::expect_used, reason = "an invariant established just before; the message names it")]
+    #[expect(
+        clippy::expect_used,
+        reason = "an invariant established just before; the message names it"
+    )]
     pub fn parse(input: &OrgInput, today: NaiveDate) -> std::result::Result<OrgDraft, FieldErrors> {
         let mut errs = FieldErrors::new();
         let code = input.code.trim().to_string();

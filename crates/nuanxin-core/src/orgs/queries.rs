@@ -464,7 +464,10 @@ pub async fn dissolve(tx: &mut Tx, caller: &Caller, code: &str) -> Result<OrgUni
     get(tx, &caller.scope, code).await
 }
 
-#[expect(clippy::too_many_arguments, reason = "every column of the row it writes, each named")]
+#[expect(
+    clippy::too_many_arguments,
+    reason = "every column of the row it writes, each named"
+)]
 async fn add_history(
     tx: &mut Tx,
     caller: &Caller,

@@ -95,7 +95,10 @@ impl RegionCode {
         &self.0
     }
 
-    #[expect(clippy::expect_used, reason = "an invariant established just before; the message names it")]
+    #[expect(
+        clippy::expect_used,
+        reason = "an invariant established just before; the message names it"
+    )]
     pub fn level(&self) -> RegionLevel {
         RegionLevel::from_len(self.0.len()).expect("parsed codes have a level length")
     }

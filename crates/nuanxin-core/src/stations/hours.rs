@@ -144,7 +144,10 @@ impl OpeningHours {
         OpeningHours::try_from(raw)
     }
 
-    #[expect(clippy::expect_used, reason = "an invariant established just before; the message names it")]
+    #[expect(
+        clippy::expect_used,
+        reason = "an invariant established just before; the message names it"
+    )]
     pub fn to_json(&self) -> String {
         serde_json::to_string(&HoursJson::from(self.clone())).expect("plain data serialises")
     }
@@ -324,7 +327,10 @@ impl HoursJson {
     }
 }
 
-#[expect(clippy::expect_used, reason = "an invariant established just before; the message names it")]
+#[expect(
+    clippy::expect_used,
+    reason = "an invariant established just before; the message names it"
+)]
 fn pairs_of(ranges: &[TimeRange]) -> Vec<[String; 2]> {
     ranges
         .iter()

@@ -142,7 +142,10 @@ impl LiveIndex {
     }
 
     /// Reads every open station and the state of the change log; returns how many stations.
-    #[expect(clippy::expect_used, reason = "an invariant established just before; the message names it")]
+    #[expect(
+        clippy::expect_used,
+        reason = "an invariant established just before; the message names it"
+    )]
     pub async fn load(&self, store: &Store) -> Result<usize> {
         let mut follower = self.follower.lock().await;
         let mut tx = store.read().await?;
@@ -191,7 +194,10 @@ impl LiveIndex {
     }
 
     /// Applies the changes committed since the last round; returns how many stations it re-read.
-    #[expect(clippy::expect_used, reason = "an invariant established just before; the message names it")]
+    #[expect(
+        clippy::expect_used,
+        reason = "an invariant established just before; the message names it"
+    )]
     pub async fn follow(&self, store: &Store) -> Result<usize> {
         let mut f = self.follower.lock().await;
         let mut tx = store.read().await?;
@@ -275,7 +281,10 @@ impl LiveIndex {
     }
 
     /// Open stations in memory.
-    #[expect(clippy::expect_used, reason = "an invariant established just before; the message names it")]
+    #[expect(
+        clippy::expect_used,
+        reason = "an invariant established just before; the message names it"
+    )]
     pub fn len(&self) -> usize {
         self.stations
             .read()
@@ -289,7 +298,10 @@ impl LiveIndex {
     }
 
     /// The `limit` open stations nearest to `at`, nearest first, with distances in metres.
-    #[expect(clippy::expect_used, reason = "an invariant established just before; the message names it")]
+    #[expect(
+        clippy::expect_used,
+        reason = "an invariant established just before; the message names it"
+    )]
     pub fn nearest(&self, at: LatLng, limit: usize) -> Vec<(Arc<StationCard>, f64)> {
         let st = self.stations.read().expect("station index lock");
         st.index
@@ -300,7 +312,10 @@ impl LiveIndex {
     }
 
     /// Up to `limit` open stations run by units under `path`, for a map.
-    #[expect(clippy::expect_used, reason = "an invariant established just before; the message names it")]
+    #[expect(
+        clippy::expect_used,
+        reason = "an invariant established just before; the message names it"
+    )]
     pub fn cards_under(&self, path: &str, limit: usize) -> Vec<Arc<StationCard>> {
         let st = self.stations.read().expect("station index lock");
         st.cards
@@ -312,7 +327,10 @@ impl LiveIndex {
     }
 
     /// The open stations run by units under `path` (a scope's subtree), as an index of their own.
-    #[expect(clippy::expect_used, reason = "an invariant established just before; the message names it")]
+    #[expect(
+        clippy::expect_used,
+        reason = "an invariant established just before; the message names it"
+    )]
     pub fn subtree(&self, paths: &[String]) -> StationIndex {
         let st = self.stations.read().expect("station index lock");
         StationIndex::build(

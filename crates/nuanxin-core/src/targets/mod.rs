@@ -166,7 +166,10 @@ pub async fn set(tx: &mut Tx, caller: &Caller, input: &TargetInput) -> Result<Uu
     Ok(id)
 }
 
-#[expect(clippy::too_many_arguments, reason = "every column of the row it writes, each named")]
+#[expect(
+    clippy::too_many_arguments,
+    reason = "every column of the row it writes, each named"
+)]
 async fn upsert(
     tx: &mut Tx,
     caller: &Caller,

@@ -12,7 +12,6 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::Form;
-use nuanxin_core::census::prospects::{self, Prospect};
 use nuanxin_core::census::sheet::{self};
 use nuanxin_core::census::{
     self, Enterprise, EnterpriseFilter, EnterpriseInput, SourceRecord, UnionStatus, Unionise,
@@ -21,9 +20,8 @@ use nuanxin_core::coverage::{self, Coverage, Period};
 use nuanxin_core::error::FieldErrors;
 use nuanxin_core::orgs::Industry;
 use nuanxin_core::page::{Page, PageRequest};
-use nuanxin_core::{Error, Role};
+use nuanxin_core::Error;
 use serde::Deserialize;
-use uuid::Uuid;
 
 #[derive(Debug, Default, Deserialize, Clone)]
 pub struct ListQuery {
@@ -36,22 +34,15 @@ pub struct ListQuery {
     pub page: Option<u32>,
 }
 
-fn filled(s: &Option<String>) -> Option<String> {
-    s.as_deref()
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .map(str::to_string)
-}
-
 impl ListQuery {
     pub fn filter(&self) -> EnterpriseFilter {
         EnterpriseFilter {
-            org: filled(&self.org),
-            q: filled(&self.q),
-            status: filled(&self.status),
-            bucket: filled(&self.bucket),
+            org: respond::filled(&self.org),
+            q: respond::filled(&self.q),
+            status: respond::filled(&self.status),
+            bucket: respond::filled(&self.bucket),
             disputed: self.disputed.as_deref().map(|d| d == "1" || d == "true"),
-            sort: filled(&self.sort),
+            sort: respond::filled(&self.sort),
         }
     }
 
@@ -68,7 +59,7 @@ impl ListQuery {
             if overrides.iter().any(|(o, _)| *o == k) {
                 continue;
             }
-            if let Some(v) = filled(v) {
+            if let Some(v) = respond::filled(v) {
                 p.push((k.into(), v));
             }
         }
@@ -159,14 +150,6 @@ impl ListPage {
     }
 }
 
-fn can_edit(auth: &Auth) -> bool {
-    auth.caller
-        .scope
-        .roots()
-        .iter()
-        .any(|r| r.role >= Role::Staff)
-}
-
 /// The code of the unit whose figures a cadre sees by default: the first post.
 pub async fn home_org(state: &AppState, auth: &Auth) -> Result<Option<String>, PageError> {
     let Some(root) = auth.caller.scope.roots().first().cloned() else {
@@ -196,7 +179,7 @@ pub async fn list(
         PageRequest::new(query.page, Some(50)),
     )
     .await?;
-    let org = match filled(&query.org) {
+    let org = match respond::filled(&query.org) {
         Some(o) => Some(o),
         None => home_org(&state, &auth).await?,
     };
@@ -218,7 +201,7 @@ pub async fn list(
     };
     let ctx = Ctx::new(&auth, "census", "/census");
     render(&ListPage {
-        can_edit: can_edit(&auth),
+        can_edit: auth.caller.is_staff(),
         ctx,
         query,
         page,
@@ -528,7 +511,7 @@ async fn show_page(
         .collect();
     let ctx = Ctx::new(auth, "census", &format!("/census/{uscc}"));
     render(&ShowPage {
-        can_edit: can_edit(auth),
+        can_edit: auth.caller.is_staff(),
         ctx,
         e,
         sources,
@@ -632,117 +615,5 @@ pub async fn export(
         "enterprises.xlsx",
         respond::XLSX,
         false,
-    ))
-}
-
-#[derive(Debug, Default, Deserialize)]
-pub struct ProspectQuery {
-    pub org: Option<String>,
-    pub q: Option<String>,
-    pub page: Option<u32>,
-}
-
-#[derive(Template)]
-#[template(path = "census/prospects.html")]
-struct ProspectsPage {
-    ctx: Ctx,
-    query: ProspectQuery,
-    page: Page<Prospect>,
-    can_edit: bool,
-    message: Option<&'static str>,
-}
-
-impl ProspectsPage {
-    fn pager(&self) -> crate::layout::Pager {
-        crate::layout::Pager::of(&self.page, |n| self.page_link(n))
-    }
-
-    fn label(&self, prefix: &str, value: &str) -> String {
-        self.ctx.t(&format!("{prefix}.{value}")).to_string()
-    }
-
-    fn page_link(&self, page: u32) -> String {
-        format!(
-            "/census/prospects?q={}&org={}&page={page}",
-            crate::auth::urlencode(self.query.q.as_deref().unwrap_or("")),
-            crate::auth::urlencode(self.query.org.as_deref().unwrap_or(""))
-        )
-    }
-}
-
-async fn prospects_page(
-    state: &AppState,
-    auth: &Auth,
-    query: ProspectQuery,
-    message: Option<&'static str>,
-) -> Result<Html<String>, PageError> {
-    let mut tx = state.store.read().await?;
-    let page = prospects::list(
-        &mut tx,
-        &auth.caller.scope,
-        query.org.as_deref(),
-        query.q.as_deref(),
-        PageRequest::new(query.page, Some(50)),
-    )
-    .await?;
-    render(&ProspectsPage {
-        ctx: Ctx::new(auth, "census", "/census/prospects"),
-        can_edit: can_edit(auth),
-        query,
-        page,
-        message,
-    })
-}
-
-pub async fn prospects_list(
-    State(state): State<AppState>,
-    auth: Auth,
-    Query(query): Query<ProspectQuery>,
-) -> Result<Html<String>, PageError> {
-    prospects_page(&state, &auth, query, None).await
-}
-
-pub async fn invite(
-    State(state): State<AppState>,
-    auth: Auth,
-    Path(id): Path<Uuid>,
-) -> Result<Response, PageError> {
-    let mut tx = state.store.write().await?;
-    let link = invite_link(&mut tx, &auth, id, &state).await?;
-    match prospects::invite(&mut tx, &auth.caller, state.sms.as_ref(), id, &link).await {
-        Ok(()) => {
-            tx.commit().await?;
-            let html = prospects_page(
-                &state,
-                &auth,
-                ProspectQuery::default(),
-                Some("census.invited"),
-            )
-            .await?;
-            Ok(html.into_response())
-        }
-        Err(e @ Error::Invalid { .. }) => {
-            drop(tx);
-            let html =
-                prospects_page(&state, &auth, ProspectQuery::default(), Some(e.code())).await?;
-            Ok((StatusCode::UNPROCESSABLE_ENTITY, html).into_response())
-        }
-        Err(e) => Err(e.into()),
-    }
-}
-
-/// The join link of the prospect's union: its current join code (made if it has none).
-async fn invite_link(
-    tx: &mut nuanxin_core::Tx,
-    auth: &Auth,
-    id: Uuid,
-    state: &AppState,
-) -> Result<String, PageError> {
-    let code = prospects::union_of(tx, &auth.caller.scope, id).await?;
-    let jc = nuanxin_core::members::current_code(tx, &auth.caller, &code, "qr").await?;
-    Ok(format!(
-        "{}/j/{}",
-        state.config.public_url.trim_end_matches('/'),
-        jc.code
     ))
 }

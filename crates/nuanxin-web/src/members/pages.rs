@@ -240,7 +240,10 @@ pub async fn show(
     show_page(&state, &auth, id, None).await
 }
 
-#[expect(clippy::expect_used, reason = "an invariant established just before; the message names it")]
+#[expect(
+    clippy::expect_used,
+    reason = "an invariant established just before; the message names it"
+)]
 pub async fn reveal(
     State(state): State<AppState>,
     auth: Auth,
@@ -265,13 +268,8 @@ pub async fn export(
     Query(query): Query<ListQuery>,
 ) -> Result<Response, PageError> {
     let mut tx = state.store.write().await?;
-    let (bytes, _rows) = members::sheet::export_xlsx(
-        &mut tx,
-        &auth.caller,
-        &state.vault,
-        &query.filter(),
-    )
-    .await?;
+    let (bytes, _rows) =
+        members::sheet::export_xlsx(&mut tx, &auth.caller, &state.vault, &query.filter()).await?;
     tx.commit().await?;
     Ok(respond::file(
         bytes,

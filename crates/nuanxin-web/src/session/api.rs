@@ -61,7 +61,10 @@ pub async fn create(
 
 #[utoipa::path(get, path = "/api/v1/session", tag = "session",
     responses((status = 200, body = SessionInfo), (status = 401, body = ErrorBody)))]
-#[expect(clippy::expect_used, reason = "an invariant established just before; the message names it")]
+#[expect(
+    clippy::expect_used,
+    reason = "an invariant established just before; the message names it"
+)]
 pub async fn show(
     State(state): State<AppState>,
     ApiAuth(auth): ApiAuth,

@@ -2,5 +2,6 @@
 //! page, and the JSON API.
 
 pub mod api;
+pub mod circle;
 pub mod nearby;
 pub mod pages;

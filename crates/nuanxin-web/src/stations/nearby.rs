@@ -276,7 +276,10 @@ fn ctx_ctx(lang: Lang) -> crate::layout::Ctx {
     crate::layout::Ctx::anonymous(lang, "/stations/nearby")
 }
 
-#[expect(clippy::expect_used, reason = "an invariant established just before; the message names it")]
+#[expect(
+    clippy::expect_used,
+    reason = "an invariant established just before; the message names it"
+)]
 pub async fn page(
     State(state): State<AppState>,
     _limit: RateLimited,

@@ -124,8 +124,7 @@ pub async fn run(cmd: BenchCommand) -> anyhow::Result<ExitCode> {
                 })
                 .await?;
             } else {
-                members::joins(&database, clients, joins, group_commit)
-                    .await?;
+                members::joins(&database, clients, joins, group_commit).await?;
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -140,8 +139,7 @@ pub async fn run(cmd: BenchCommand) -> anyhow::Result<ExitCode> {
             enterprises,
             queries,
         } => {
-            coverage::run(&database, units, members, enterprises, queries)
-                .await?;
+            coverage::run(&database, units, members, enterprises, queries).await?;
             Ok(ExitCode::SUCCESS)
         }
         BenchCommand::Stations {

@@ -2,8 +2,8 @@
 //! behind the HTTP endpoint on loopback and compared with PostGIS on the same points; and the
 //! 15-minute circle analysis at national scale. Prints Markdown for BENCHMARKS.md.
 
-use nuanxin_core::clock::Clock;
 use super::bench::stations::{bench_siting, fill_database, postgis_nearest, random_points};
+use nuanxin_core::clock::Clock;
 use nuanxin_core::stations::{LatLng, LiveIndex, StationIndex, TravelMode};
 use std::hint::black_box;
 use std::sync::atomic::{AtomicU64, Ordering};

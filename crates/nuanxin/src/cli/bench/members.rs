@@ -1,10 +1,12 @@
 //! Benchmark of durable joins (`nuanxin bench joins`): many concurrent clients join new people to
 //! one union through `members::join`, each answer given only after its commit.
 
-use nuanxin_core::members::id_vault::IdVault;
-use nuanxin_core::members::{join, resolve_code, Channel, Consent, JoinContext, JoinDraft, JoinInput};
 use nuanxin_core::accounts::Caller;
 use nuanxin_core::clock::Clock;
+use nuanxin_core::members::id_vault::IdVault;
+use nuanxin_core::members::{
+    join, resolve_code, Channel, Consent, JoinContext, JoinDraft, JoinInput,
+};
 use nuanxin_core::{demo, Store};
 use std::sync::Arc;
 use std::time::Instant;
@@ -36,11 +38,13 @@ pub async fn joins(
     demo::load(&store, &clock).await?;
     let caller = Caller::operator(&clock);
     let mut tx = store.write().await?;
-    let code = nuanxin_core::members::rotate_code(&mut tx, &caller, "JU371502001", "qr", true).await?;
+    let code =
+        nuanxin_core::members::rotate_code(&mut tx, &caller, "JU371502001", "qr", true).await?;
     let target = resolve_code(&mut tx, &code.code).await?;
     tx.commit().await?;
     let vault = IdVault::development();
-    let queue = group_commit.then(|| nuanxin_core::members::JoinQueue::start(store.clone(), vault.clone()));
+    let queue =
+        group_commit.then(|| nuanxin_core::members::JoinQueue::start(store.clone(), vault.clone()));
     let offset = clock.now() as usize % 1_000_000 * 7;
     let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let started = Instant::now();

@@ -46,7 +46,10 @@ pub fn random_points(n: usize, seed: u64) -> Vec<LatLng> {
 
 /// Inserts `points` as open stations of the root unit in bulk (no audit, no counters: a
 /// benchmark fixture), with their change-log rows. Returns how long it took.
-pub async fn fill_database(store: &nuanxin_core::Store, points: &[LatLng]) -> nuanxin_core::Result<Duration> {
+pub async fn fill_database(
+    store: &nuanxin_core::Store,
+    points: &[LatLng],
+) -> nuanxin_core::Result<Duration> {
     use nuanxin_core::on_db;
     let started = Instant::now();
     let mut tx = store.write().await?;

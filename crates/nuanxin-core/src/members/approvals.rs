@@ -1,0 +1,120 @@
+//! Approvals (审核): a cadre approves or rejects pending joins, transfer requests and requests
+//! held for review, in bulk, within the caller's subtree.
+
+use super::join::*;
+use crate::accounts::Caller;
+use crate::{audit, on_db, Error, Result, Role, Tx};
+use uuid::Uuid;
+
+/// A cadre's answer to pending joins and transfer requests.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Decision {
+    Approve,
+    Reject { reason: String },
+}
+
+/// Approves or rejects pending requests in bulk. Each must be pending at a unit where the caller
+/// is staff or admin; requests outside the scope are not found, and then nothing is changed.
+pub async fn decide(
+    tx: &mut Tx,
+    caller: &Caller,
+    ids: &[Uuid],
+    decision: &Decision,
+) -> Result<usize> {
+    if let Decision::Reject { reason } = decision {
+        if reason.trim().is_empty() {
+            return Err(Error::invalid("reason", "members.reason_required"));
+        }
+    }
+    if ids.is_empty() {
+        return Err(Error::invalid("ids", "members.nothing_selected"));
+    }
+    const ROW: &str = "SELECT m.status, o.path, o.code FROM memberships m JOIN org_units o ON o.id = m.org_id WHERE m.id = $1";
+    for id in ids {
+        let row: Option<(String, String, String)> =
+            on_db!(tx.conn(), c => sqlx::query_as(ROW).bind(*id).fetch_optional(c).await)?;
+        let Some((status, path, code)) = row else {
+            return Err(Error::NotFound);
+        };
+        match caller.scope.role_at(&path) {
+            None => return Err(Error::NotFound),
+            Some(r) if r < Role::Staff => return Err(Error::Forbidden),
+            _ => {}
+        }
+        if status != "pending" && status != REVIEW {
+            return Err(Error::conflict("status", "members.not_pending"));
+        }
+        match decision {
+            Decision::Approve if status == REVIEW => approve_review(tx, caller, *id).await?,
+            Decision::Approve => {
+                activate(tx, *id, caller.at, caller.today, &caller.actor.name).await?;
+            }
+            Decision::Reject { reason } => {
+                const SQL: &str = "UPDATE memberships SET status = 'rejected', reason = $2, decided_at = $3, decided_by = $4, updated_at = $3 WHERE id = $1";
+                on_db!(tx.conn(), c => sqlx::query(SQL).bind(*id).bind(reason.trim()).bind(caller.at).bind(caller.actor.account_id)
+                    .execute(c).await.map(|r| r.rows_affected()))?;
+                const ORG: &str = "SELECT org_id FROM memberships WHERE id = $1";
+                let org: Uuid =
+                    on_db!(tx.conn(), c => sqlx::query_scalar(ORG).bind(*id).fetch_one(c).await)?;
+                add_event(
+                    tx,
+                    *id,
+                    org,
+                    "rejected",
+                    caller.at,
+                    caller.today,
+                    &caller.actor.name,
+                )
+                .await?;
+            }
+        }
+        let action = if *decision == Decision::Approve {
+            "members.approve"
+        } else {
+            "members.reject"
+        };
+        audit::record(
+            tx,
+            &caller.actor,
+            caller.at,
+            action,
+            &code,
+            Some(&path),
+            serde_json::json!({"membership": id}),
+        )
+        .await?;
+    }
+    Ok(ids.len())
+}
+
+/// Approves a request kept for review: the cadre has checked that the submitter is the person
+/// (in person, or by calling the phone on record), so the name and phone submitted become the
+/// person's. A member of this union already keeps their membership (the request only brought
+/// the new phone); otherwise the request becomes an ordinary one, a transfer where the person is
+/// a member elsewhere, and is approved as such (a request pending elsewhere gives way).
+async fn approve_review(tx: &mut Tx, caller: &Caller, membership: Uuid) -> Result<()> {
+    const ROW: &str =
+        "SELECT person_id, org_id, claimed_name, claimed_phone FROM memberships WHERE id = $1";
+    let (person, org, name, phone): (Uuid, Uuid, Option<String>, Option<String>) =
+        on_db!(tx.conn(), c => sqlx::query_as(ROW).bind(membership).fetch_one(c).await)?;
+    const PERSON: &str = "UPDATE people SET name = COALESCE($2, name), phone = COALESCE($3, phone), updated_at = $4 WHERE id = $1";
+    on_db!(tx.conn(), c => sqlx::query(PERSON).bind(person).bind(&name).bind(&phone).bind(caller.at)
+        .execute(c).await.map(|r| r.rows_affected()))?;
+    const ACTIVE: &str =
+        "SELECT id, org_id FROM memberships WHERE person_id = $1 AND status = 'active'";
+    let active: Option<(Uuid, Uuid)> =
+        on_db!(tx.conn(), c => sqlx::query_as(ACTIVE).bind(person).fetch_optional(c).await)?;
+    if active.is_some_and(|(_, at)| at == org) {
+        const DONE: &str = "UPDATE memberships SET status = 'withdrawn', reason = 'confirmed', decided_at = $2, decided_by = $3, updated_at = $2 WHERE id = $1";
+        on_db!(tx.conn(), c => sqlx::query(DONE).bind(membership).bind(caller.at).bind(caller.actor.account_id)
+            .execute(c).await.map(|r| r.rows_affected()))?;
+        return Ok(());
+    }
+    const GIVE_WAY: &str = "UPDATE memberships SET status = 'withdrawn', updated_at = $2 WHERE person_id = $1 AND status = 'pending'";
+    on_db!(tx.conn(), c => sqlx::query(GIVE_WAY).bind(person).bind(caller.at).execute(c).await.map(|r| r.rows_affected()))?;
+    const PENDING: &str = "UPDATE memberships SET status = 'pending', transfer_from_id = $2, updated_at = $3 WHERE id = $1";
+    on_db!(tx.conn(), c => sqlx::query(PENDING).bind(membership).bind(active.map(|(id, _)| id)).bind(caller.at)
+        .execute(c).await.map(|r| r.rows_affected()))?;
+    activate(tx, membership, caller.at, caller.today, &caller.actor.name).await?;
+    Ok(())
+}
