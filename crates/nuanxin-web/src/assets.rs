@@ -2,7 +2,7 @@
 //! and the vendored htmx, ECharts and Leaflet (see
 //! `assets/vendor/README.md`). Nothing is loaded from the internet.
 
-use axum::extract::{Path, Query};
+use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 
@@ -97,17 +97,18 @@ pub struct Version {
 
 /// Serves an asset. The URL with the current hash is cached for a year (`immutable`); a URL with
 /// an old hash is sent on to the current one (never an old copy under a new name); every answer
-/// carries the hash as its ETag, so a revalidation costs a 304. With `NUANXIN_DEV_ASSETS=DIR` set
-/// (development only), files are read from that folder on each request, so that stylesheet
-/// changes show without a rebuild.
+/// carries the hash as its ETag, so a revalidation costs a 304. With `--dev-assets DIR`
+/// (`NUANXIN_DEV_ASSETS`, development only), files are read from that folder on each request, so
+/// that stylesheet changes show without a rebuild.
 pub async fn serve(
+    State(state): State<crate::AppState>,
     Path(path): Path<String>,
     Query(version): Query<Version>,
     headers: HeaderMap,
 ) -> Response {
-    if let Ok(dir) = std::env::var("NUANXIN_DEV_ASSETS") {
+    if let Some(dir) = &state.config.dev_assets {
         if let Some((_, mime, _)) = FILES.iter().find(|(p, _, _)| *p == path) {
-            if let Ok(bytes) = std::fs::read(std::path::Path::new(&dir).join(&path)) {
+            if let Ok(bytes) = std::fs::read(dir.join(&path)) {
                 return (
                     [
                         (header::CONTENT_TYPE, *mime),

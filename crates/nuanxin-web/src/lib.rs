@@ -63,7 +63,63 @@ pub struct WebConfig {
     /// 10,000); a request beyond it is answered 503 `members.sms_busy`.
     pub sms_per_hour: u32,
     /// When set, `/metrics` answers only with `Authorization: Bearer TOKEN`.
-    pub metrics_token: String,
+    pub metrics_token: Secret,
+    /// Development only: serve `/assets/…` from this folder, read on each request, so that
+    /// stylesheet changes show without a rebuild (`--dev-assets`).
+    pub dev_assets: Option<std::path::PathBuf>,
+    /// Folders searched for a CJK font for the join posters, besides the system's (`--font-dir`).
+    pub font_dirs: Vec<std::path::PathBuf>,
+}
+
+/// A setting that must not be shown: `Debug` and `Display` print `***`, so that a logged or
+/// printed configuration never holds a token, a key or a password.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Secret {
+        Secret(value.into())
+    }
+
+    /// The value itself, for the one place that uses it.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("***")
+    }
+}
+
+impl std::fmt::Display for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("***")
+    }
+}
+
+impl From<String> for Secret {
+    fn from(value: String) -> Secret {
+        Secret(value)
+    }
+}
+
+impl From<&str> for Secret {
+    fn from(value: &str) -> Secret {
+        Secret(value.to_string())
+    }
+}
+
+impl std::str::FromStr for Secret {
+    type Err = std::convert::Infallible;
+    fn from_str(s: &str) -> Result<Secret, Self::Err> {
+        Ok(Secret(s.to_string()))
+    }
 }
 
 /// A tile server: union intranets run their own, so nothing is fetched from the internet unless

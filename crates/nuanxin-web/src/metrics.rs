@@ -97,7 +97,7 @@ pub async fn render(State(state): State<AppState>, headers: HeaderMap) -> Respon
             .get(header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.strip_prefix("Bearer "));
-        if given != Some(token.as_str()) {
+        if given != Some(token.expose()) {
             return StatusCode::UNAUTHORIZED.into_response();
         }
     }

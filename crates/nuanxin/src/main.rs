@@ -19,22 +19,36 @@ use clap::Parser;
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-#[tokio::main]
-async fn main() -> std::process::ExitCode {
+fn main() -> std::process::ExitCode {
+    // The config file becomes environment variables before anything else runs (no other thread
+    // exists yet), so that clap reads it after the command line and the environment.
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    if let Err(e) = cli::config::apply_file(&args) {
+        eprintln!("error: {e}");
+        return std::process::ExitCode::from(2);
+    }
+    let args = cli::Cli::parse();
     let filter = tracing_subscriber::EnvFilter::try_from_env("NUANXIN_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn"));
     let logs = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr);
-    // NUANXIN_LOG_FORMAT=json: one JSON object per line (with the request's span and id), for a
-    // log collector; plain text for people otherwise.
-    if std::env::var("NUANXIN_LOG_FORMAT").is_ok_and(|f| f.eq_ignore_ascii_case("json")) {
-        logs.json().with_current_span(true).init();
-    } else {
-        logs.init();
+    // JSON: one object per line (with the request's span and id), for a log collector.
+    match args.log_format {
+        cli::LogFormat::Json => logs.json().with_current_span(true).init(),
+        cli::LogFormat::Text => logs.init(),
     }
-    let args = cli::Cli::parse();
-    match cli::run(args).await {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return std::process::ExitCode::from(2);
+        }
+    };
+    match runtime.block_on(cli::run(args)) {
         Ok(code) => code,
         Err(e) => {
             eprintln!("error: {e:#}");

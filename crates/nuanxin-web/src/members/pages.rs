@@ -398,12 +398,6 @@ async fn active_join_url(
     ))
 }
 
-fn font_dirs() -> Vec<std::path::PathBuf> {
-    std::env::split_paths(&std::env::var_os("NUANXIN_FONT_DIR").unwrap_or_default())
-        .filter(|p| !p.as_os_str().is_empty())
-        .collect()
-}
-
 /// The printable A4 poster (PDF) with the union's name and QR code, Chinese glyphs embedded.
 pub async fn join_code_pdf(
     State(state): State<AppState>,
@@ -413,7 +407,8 @@ pub async fn join_code_pdf(
 ) -> Result<Response, PageError> {
     let (name, url) = active_join_url(&state, &auth, &headers, &org).await?;
     let svg = super::poster::poster_svg(&name, &url, &qr_svg(&url));
-    let pdf = tokio::task::spawn_blocking(move || super::poster::poster_pdf(&svg, &font_dirs()))
+    let fonts = state.config.font_dirs.clone();
+    let pdf = tokio::task::spawn_blocking(move || super::poster::poster_pdf(&svg, &fonts))
         .await
         .map_err(|e| Error::Internal(e.into()))?
         .map_err(Error::Internal)?;
@@ -434,11 +429,11 @@ pub async fn join_code_png(
 ) -> Result<Response, PageError> {
     let (name, url) = active_join_url(&state, &auth, &headers, &org).await?;
     let svg = super::poster::poster_svg(&name, &url, &qr_svg(&url));
-    let png =
-        tokio::task::spawn_blocking(move || super::poster::poster_png(&svg, &font_dirs(), 1240))
-            .await
-            .map_err(|e| Error::Internal(e.into()))?
-            .map_err(Error::Internal)?;
+    let fonts = state.config.font_dirs.clone();
+    let png = tokio::task::spawn_blocking(move || super::poster::poster_png(&svg, &fonts, 1240))
+        .await
+        .map_err(|e| Error::Internal(e.into()))?
+        .map_err(Error::Internal)?;
     Ok(respond::file(
         png,
         &format!("join-{org}.png"),

@@ -5,6 +5,7 @@ mod backup;
 mod bench;
 mod bench_joins;
 mod bench_stations;
+pub mod config;
 mod import;
 mod regions;
 mod report;
@@ -22,20 +23,52 @@ use std::process::ExitCode;
     about = "暖新 Nuanxin: the union platform for new-employment-form workers"
 )]
 pub struct Cli {
-    /// Database URL: sqlite://PATH (embedded, default) or postgres://USER@HOST/DB.
+    /// A TOML file of settings, keyed as the long flags (`database = "postgres://…"`,
+    /// `sms_per_hour = 500`); the command line and the environment come first.
+    #[arg(long, global = true, env = "NUANXIN_CONFIG")]
+    pub config: Option<std::path::PathBuf>,
+    /// Database URL: sqlite://PATH (embedded, default) or postgres://USER:PASSWORD@HOST/DB.
     #[arg(
         long,
         global = true,
         env = "NUANXIN_DATABASE_URL",
-        default_value = "sqlite://nuanxin.db"
+        default_value = "sqlite://nuanxin.db",
+        hide_env_values = true
     )]
     pub database: String,
     /// Use the public development keys for ID numbers when NUANXIN_ID_KEYS and
     /// NUANXIN_ID_HASH_KEY are not set: test data only (`demo` and `bench` imply it).
     #[arg(long, global = true, env = "NUANXIN_DEV_KEYS", value_parser = clap::builder::BoolishValueParser::new())]
     pub dev_keys: bool,
+    /// The keys that seal ID numbers (`nuanxin admin keys` makes a pair).
+    #[arg(long, global = true, env = "NUANXIN_ID_KEYS", hide_env_values = true)]
+    pub id_keys: Option<config::Secret>,
+    /// The key of the ID numbers' lookup hash (`nuanxin admin keys` makes a pair).
+    #[arg(
+        long,
+        global = true,
+        env = "NUANXIN_ID_HASH_KEY",
+        hide_env_values = true
+    )]
+    pub id_hash_key: Option<config::Secret>,
+    /// Log lines as `text` for people or `json` for a collector (which lines: NUANXIN_LOG, e.g.
+    /// `info,sqlx=warn`).
+    #[arg(
+        long,
+        global = true,
+        env = "NUANXIN_LOG_FORMAT",
+        default_value = "text"
+    )]
+    pub log_format: LogFormat,
     #[command(subcommand)]
     pub command: Command,
+}
+
+/// How log lines are written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
 }
 
 #[derive(Subcommand)]
@@ -71,13 +104,15 @@ pub enum Command {
 pub async fn open(url: &str) -> anyhow::Result<Store> {
     let store = Store::open(url)
         .await
-        .with_context(|| format!("opening {url}"))?;
+        .with_context(|| format!("opening {}", config::redact_url(url)))?;
     nuanxin_core::regions::ensure_builtin(&store).await?;
     Ok(store)
 }
 
 pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
-    serve::allow_dev_keys(
+    serve::set_keys(
+        cli.id_keys.clone(),
+        cli.id_hash_key.clone(),
         cli.dev_keys || matches!(cli.command, Command::Demo(_) | Command::Bench(_)),
     );
     match cli.command {
@@ -85,7 +120,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Demo(args) => serve::serve(&cli.database, args, true).await,
         Command::Migrate => {
             open(&cli.database).await?;
-            println!("migrated {}", cli.database);
+            println!("migrated {}", config::redact_url(&cli.database));
             Ok(ExitCode::SUCCESS)
         }
         Command::Admin(cmd) => admin::run(&cli.database, cmd).await,

@@ -1,11 +1,13 @@
 //! `nuanxin serve` and `nuanxin demo`.
 
+use super::config::Secret;
 use nuanxin_core::clock::Clock;
 use nuanxin_core::demo;
 use nuanxin_core::members::id_vault::IdVault;
 use nuanxin_core::members::sms::{DevSms, HttpSms, SmsSender};
 use nuanxin_web::{AppState, WebConfig};
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 
@@ -33,7 +35,7 @@ pub struct ServeArgs {
     /// A GeoJSON FeatureCollection of region boundaries (features carry `code` or `adcode`): the
     /// dashboard then draws the children's membership rates on a map.
     #[arg(long, env = "NUANXIN_REGION_BOUNDARIES")]
-    pub region_boundaries: Option<std::path::PathBuf>,
+    pub region_boundaries: Option<PathBuf>,
     /// Requests per minute per client address to the public nearest-station page and API.
     #[arg(long, env = "NUANXIN_NEAREST_PER_MINUTE", default_value_t = 600)]
     pub nearest_per_minute: u32,
@@ -52,15 +54,28 @@ pub struct ServeArgs {
         default_value = "",
         hide_env_values = true
     )]
-    pub metrics_token: String,
+    pub metrics_token: Secret,
+    /// The union's SMS gateway (a POST of {phone, text} per code); without it, codes are written
+    /// to the log (development).
+    #[arg(long, env = "NUANXIN_SMS_URL")]
+    pub sms_url: Option<String>,
+    /// Bearer token for the SMS gateway.
+    #[arg(long, env = "NUANXIN_SMS_TOKEN", hide_env_values = true)]
+    pub sms_token: Option<Secret>,
+    /// Development only: serve /assets from this folder, read on each request.
+    #[arg(long, env = "NUANXIN_DEV_ASSETS")]
+    pub dev_assets: Option<PathBuf>,
+    /// Folders with a CJK font for the join posters, besides the system's (':'-separated).
+    #[arg(long, env = "NUANXIN_FONT_DIR", value_delimiter = ':')]
+    pub font_dir: Vec<PathBuf>,
 }
 
-/// The SMS gateway of `NUANXIN_SMS_URL`, or the development sender that writes codes to the log.
-fn sms_sender() -> anyhow::Result<Arc<dyn SmsSender>> {
-    match std::env::var("NUANXIN_SMS_URL") {
-        Ok(url) if !url.is_empty() => Ok(Arc::new(HttpSms::new(
-            &url,
-            std::env::var("NUANXIN_SMS_TOKEN").ok(),
+/// The SMS gateway of `--sms-url`, or the development sender that writes codes to the log.
+fn sms_sender(args: &ServeArgs) -> anyhow::Result<Arc<dyn SmsSender>> {
+    match &args.sms_url {
+        Some(url) if !url.is_empty() => Ok(Arc::new(HttpSms::new(
+            url,
+            args.sms_token.as_ref().map(|t| t.expose().to_string()),
         )?)),
         _ => {
             tracing::warn!(
@@ -71,11 +86,23 @@ fn sms_sender() -> anyhow::Result<Arc<dyn SmsSender>> {
     }
 }
 
-/// Whether this run may fall back to the public development keys (`--dev-keys`, `demo`, `bench`).
-static DEV_KEYS: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+/// The ID keys of this run, and whether it may fall back to the public development keys
+/// (`--dev-keys`, `demo`, `bench`): set once from the command line.
+struct Keys {
+    id_keys: Option<Secret>,
+    hash_key: Option<Secret>,
+    dev_allowed: bool,
+}
 
-pub fn allow_dev_keys(allowed: bool) {
-    DEV_KEYS.store(allowed, std::sync::atomic::Ordering::Relaxed);
+static KEYS: std::sync::OnceLock<Keys> = std::sync::OnceLock::new();
+
+pub fn set_keys(id_keys: Option<Secret>, hash_key: Option<Secret>, dev_allowed: bool) {
+    let filled = |s: Option<Secret>| s.filter(|s| !s.expose().trim().is_empty());
+    let _ = KEYS.set(Keys {
+        id_keys: filled(id_keys),
+        hash_key: filled(hash_key),
+        dev_allowed,
+    });
 }
 
 /// What to do when the keys are missing: said by every command that seals or finds ID numbers.
@@ -87,10 +114,14 @@ on test data only";
 /// unless development keys are allowed (`--dev-keys`, `demo`, `bench`): a server that sealed real
 /// ID numbers with keys printed in the source would protect nothing.
 pub fn vault() -> anyhow::Result<IdVault> {
-    let var = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
-    match (var("NUANXIN_ID_KEYS"), var("NUANXIN_ID_HASH_KEY")) {
-        (Some(keys), Some(hash)) => IdVault::from_env_values(&keys, &hash),
-        (None, None) if DEV_KEYS.load(std::sync::atomic::Ordering::Relaxed) => {
+    let keys = KEYS.get();
+    let dev_allowed = keys.is_some_and(|k| k.dev_allowed);
+    match (
+        keys.and_then(|k| k.id_keys.as_ref()),
+        keys.and_then(|k| k.hash_key.as_ref()),
+    ) {
+        (Some(keys), Some(hash)) => IdVault::from_env_values(keys.expose(), hash.expose()),
+        (None, None) if dev_allowed => {
             tracing::warn!("using the public development keys for ID numbers (--dev-keys): never with real data");
             Ok(IdVault::development())
         }
@@ -154,11 +185,14 @@ pub async fn serve(database: &str, args: ServeArgs, with_demo: bool) -> anyhow::
         }
     }
     let listener = tokio::net::TcpListener::bind(args.listen).await?;
+    let sms = sms_sender(&args)?;
     let config = WebConfig {
         secure_cookies: args.secure_cookies,
         trust_forwarded_for: args.trust_forwarded_for,
         sms_per_hour: args.sms_per_hour,
-        metrics_token: args.metrics_token,
+        metrics_token: args.metrics_token.clone(),
+        dev_assets: args.dev_assets.clone(),
+        font_dirs: args.font_dir.clone(),
         public_url: args.public_url,
         tiles: nuanxin_web::TileConfig {
             url: args.tile_url,
@@ -177,7 +211,7 @@ pub async fn serve(database: &str, args: ServeArgs, with_demo: bool) -> anyhow::
         },
     };
     start_housekeeping(store.clone(), clock.clone());
-    let app = nuanxin_web::router(AppState::new(store, clock, config, vault, sms_sender()?));
+    let app = nuanxin_web::router(AppState::new(store, clock, config, vault, sms));
     println!(
         "\n  暖新 Nuanxin is ready at http://{} ({} ms)\n",
         listener.local_addr()?,
