@@ -3,6 +3,8 @@
 use super::codes::JoinTarget;
 use super::id_vault::IdVault;
 use super::join::*;
+use crate::error::FieldErrors;
+use crate::regions::RegionCode;
 use crate::{Result, Store};
 
 /// Group commit for joins: a writer takes the joins waiting in the queue (at most 64), writes
@@ -165,5 +167,39 @@ async fn write_batch(store: &Store, vault: &IdVault, batch: Vec<JoinJob>) {
     drop(joins);
     for (job, answer) in batch.into_iter().zip(answers) {
         let _ = job.reply.send(answer);
+    }
+}
+
+impl JoinQueue {
+    /// The public join of a worker, as the join page and the API both submit it: every field is
+    /// checked and the regions named must exist, all problems at once (`Error::Fields`), before
+    /// the join is queued. The same bad input gets the same answer on the page and in JSON.
+    pub async fn join_by_worker(
+        &self,
+        target: &JoinTarget,
+        input: &JoinInput,
+        ctx: &JoinContext,
+    ) -> Result<JoinReceipt> {
+        let (draft, mut errs) = match JoinDraft::parse(input, ctx.today) {
+            Ok(d) => (Some(d), FieldErrors::new()),
+            Err(errs) => (None, errs),
+        };
+        let mut tx = self.store.read().await?;
+        for (field, typed) in [
+            ("work_region", &input.work_region),
+            ("home_region", &input.home_region),
+        ] {
+            let Some(code) = typed.as_deref().and_then(|t| RegionCode::parse(t).ok()) else {
+                continue;
+            };
+            if errs.get(field).is_none() && crate::regions::get(&mut tx, &code).await?.is_none() {
+                errs.push(field, "regions.unknown");
+            }
+        }
+        drop(tx);
+        match draft {
+            Some(draft) if errs.is_empty() => self.join(target, &draft, ctx).await,
+            _ => Err(errs.into()),
+        }
     }
 }

@@ -7,8 +7,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
 use nuanxin_core::members::identity::Phone;
-use nuanxin_core::members::{self, JoinContext, JoinDraft, JoinInput, JoinReceipt};
-use nuanxin_core::Error;
+use nuanxin_core::members::{self, JoinContext, JoinInput, JoinReceipt};
 use serde::Deserialize;
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -56,8 +55,14 @@ pub async fn join(
     drop(tx);
     // A retry with the same request key is answered inside the join, before the SMS code is
     // checked: its code was used up by the first submission.
-    let draft = JoinDraft::parse(&b.input, state.clock.today()).map_err(Error::from)?;
-    let now = state.clock.now();
-    let ctx = JoinContext::by_worker(&target, "api", now, state.clock.today(), &b.sms_code);
-    Ok(Json(state.joins.join(&target, &draft, &ctx).await?))
+    let ctx = JoinContext::by_worker(
+        &target,
+        "api",
+        state.clock.now(),
+        state.clock.today(),
+        &b.sms_code,
+    );
+    Ok(Json(
+        state.joins.join_by_worker(&target, &b.input, &ctx).await?,
+    ))
 }

@@ -13,7 +13,7 @@ use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::Form;
 use nuanxin_core::members::identity::Phone;
-use nuanxin_core::members::{self, sessions, sms, JoinContext, JoinDraft, JoinInput, WorkerGroup};
+use nuanxin_core::members::{self, sessions, sms, JoinContext, JoinInput, WorkerGroup};
 use nuanxin_core::Error;
 use serde::Deserialize;
 use std::collections::HashMap;
@@ -313,64 +313,43 @@ pub async fn submit(
             }
         }
     } else {
-        match JoinDraft::parse(&form.input(), state.clock.today()) {
-            Err(errs) => {
-                for e in errs {
-                    errors.entry(e.field).or_insert(e.code);
-                }
+        // The SMS code is checked and used up in the join's own transaction.
+        let ctx = JoinContext::by_worker(
+            &target,
+            "join_page",
+            now,
+            state.clock.today(),
+            &form.sms_code,
+        );
+        match state
+            .joins
+            .join_by_worker(&target, &form.input(), &ctx)
+            .await
+        {
+            Ok(receipt) if !receipt.proven => {
+                // Kept for a cadre to review: nobody is signed in as the person the ID number
+                // names, and the page says no more than a request does.
+                return notice(
+                    lang,
+                    format!("/j/{code}"),
+                    StatusCode::OK,
+                    "join.received",
+                    "join.received_body",
+                );
             }
-            Ok(draft) => {
-                // Regions must exist: reported on their fields along with any other error.
-                let mut tx = state.store.read().await?;
-                for (field, region) in [
-                    ("work_region", &draft.work_region),
-                    ("home_region", &draft.home_region),
-                ] {
-                    if let Some(r) = region {
-                        if nuanxin_core::regions::get(&mut tx, r).await?.is_none() {
-                            errors.insert(field, "regions.unknown");
-                        }
+            Ok(receipt) => {
+                let token = sessions::start(&state.store, receipt.person_id, now).await?;
+                let cookie = member_cookie(&state, &token, sessions::MEMBER_IDLE_MS / 1000);
+                return Ok(([(SET_COOKIE, cookie)], Redirect::to("/me")).into_response());
+            }
+            Err(e) => match e.field_errors() {
+                Some(errs) => {
+                    for e in errs {
+                        errors.entry(e.field).or_insert(e.code);
                     }
                 }
-                drop(tx);
-                if errors.is_empty() {
-                    // The SMS code is checked and used up in the join's own transaction.
-                    let ctx = JoinContext::by_worker(
-                        &target,
-                        "join_page",
-                        now,
-                        state.clock.today(),
-                        &form.sms_code,
-                    );
-                    let receipt = state.joins.join(&target, &draft, &ctx).await;
-                    match receipt {
-                        Ok(receipt) if !receipt.proven => {
-                            // Kept for a cadre to review: nobody is signed in as the person the
-                            // ID number names, and the page says no more than a request does.
-                            return notice(
-                                lang,
-                                format!("/j/{code}"),
-                                StatusCode::OK,
-                                "join.received",
-                                "join.received_body",
-                            );
-                        }
-                        Ok(receipt) => {
-                            let token =
-                                sessions::start(&state.store, receipt.person_id, now).await?;
-                            let cookie =
-                                member_cookie(&state, &token, sessions::MEMBER_IDLE_MS / 1000);
-                            return Ok(
-                                ([(SET_COOKIE, cookie)], Redirect::to("/me")).into_response()
-                            );
-                        }
-                        Err(Error::Invalid { field, code } | Error::Conflict { field, code }) => {
-                            errors.insert(field, code);
-                        }
-                        Err(e) => return Err(e.into()),
-                    }
-                }
-            }
+                None => return Err(e.into()),
+            },
         }
     }
     join_page(&state, lang, target, form, errors, sms_sent).await

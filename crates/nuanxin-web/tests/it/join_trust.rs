@@ -85,6 +85,39 @@ fn says_nothing_of(answer: &str, member_no: &str) {
 }
 
 both_backends! {
+    async fn the_page_and_the_api_answer_the_same_bad_join_the_same_way(app: TestApp) {
+        app.load_demo().await;
+        let mut gulou = app.demo_user("gulou").await;
+        let code = gulou.join_code("JU371502001").await;
+        let before = app.count("SELECT COUNT(*) FROM memberships").await;
+        // A bad phone, no group and an unknown work region: every problem, on both channels.
+        let bad = [("name", "李四"), ("id_number", "370102199001011234"), ("phone", "12345"), ("group", ""), ("work_region", "371599"), ("sms_code", "000000")];
+        let mut w = app.anonymous();
+        let mut body: serde_json::Map<String, Value> = bad.iter().map(|(k, v)| (k.to_string(), json!(v))).collect();
+        body.insert("consent".into(), json!(true));
+        let r = w.post_json(&format!("/api/v1/join/{code}"), Value::Object(body)).await;
+        assert_eq!(r.status, 422, "{}", r.text());
+        let mut api: Vec<(String, String)> = r.json()["errors"].as_array().unwrap().iter()
+            .map(|e| (e["field"].as_str().unwrap().to_string(), e["code"].as_str().unwrap().to_string()))
+            .collect();
+        api.sort();
+        let fields: Vec<&str> = api.iter().map(|(f, _)| f.as_str()).collect();
+        for needed in ["phone", "group", "work_region"] {
+            assert!(fields.contains(&needed), "{needed} in {api:?}");
+        }
+        assert!(api.contains(&("work_region".into(), "regions.unknown".into())), "{api:?}");
+        let mut form = vec![("action", "join"), ("request_key", "same-bad-join"), ("consent", "1")];
+        form.extend(bad);
+        let r = w.post_form(&format!("/j/{code}"), &form, false).await;
+        assert_eq!(r.status, 422);
+        let html = r.text();
+        let zh = nuanxin_web::Catalogue::of(nuanxin_web::Lang::ZhCn);
+        for (_, code) in &api {
+            assert!(html.contains(zh.get(code)), "the page names {code}");
+        }
+        assert_eq!(app.count("SELECT COUNT(*) FROM memberships").await, before);
+    }
+
     async fn a_join_with_a_members_id_number_and_another_phone_changes_nothing_of_them(app: TestApp) {
         app.load_demo().await;
         let mut gulou = app.demo_user("gulou").await;
