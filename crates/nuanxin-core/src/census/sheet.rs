@@ -6,7 +6,7 @@ use crate::accounts::Caller;
 use crate::error::FieldErrors;
 use crate::sheets::import::{self, Cells, Count, ImportReport, Importer, Tally};
 use crate::sheets::{self, Column, Table};
-use crate::{Error, Result, Scope, Store, Tx};
+use crate::{Error, Result, Store, Tx};
 use serde::Serialize;
 
 macro_rules! col {
@@ -170,11 +170,12 @@ impl import::SheetImport for EnterprisesSheet {
 /// Exports the enterprises matching `filter` in the import layout plus the suggested action,
 /// page by page (never the whole table in memory at once beyond the workbook itself).
 pub async fn export(
-    tx: &mut Tx,
-    scope: &Scope,
+    store: &Store,
+    caller: &Caller,
     filter: &EnterpriseFilter,
     zh: bool,
 ) -> Result<Vec<u8>> {
+    let mut tx = store.write().await?;
     let headers: Vec<&str> = COLUMNS
         .iter()
         .map(|c| if zh { c.zh } else { c.key })
@@ -188,7 +189,7 @@ pub async fn export(
         ],
     )
     .map_err(Error::Internal)?;
-    super::queries::for_each(tx, scope, filter, |e| {
+    super::queries::for_each(&mut tx, &caller.scope, filter, |e| {
         let action = e
             .suggested_action()
             .map(|a| match (a, zh) {
@@ -220,7 +221,17 @@ pub async fn export(
         Ok(())
     })
     .await?;
-    sheet.finish().map_err(Error::Internal)
+    let bytes = sheet.finish().map_err(Error::Internal)?;
+    sheets::audit_export(
+        &mut tx,
+        caller,
+        "census.export",
+        filter.org.as_deref().unwrap_or("*"),
+        serde_json::json!({"q": filter.q.as_deref().map(crate::audit::mask_digit_runs), "status": filter.status, "bucket": filter.bucket}),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(bytes)
 }
 
 /// The import template (the columns an import takes), with notes, text formats (USCC, codes,

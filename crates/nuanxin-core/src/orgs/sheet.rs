@@ -256,13 +256,11 @@ pub async fn export(
         }
         page.page += 1;
     }
-    audit::record(
+    sheets::audit_export(
         tx,
-        &caller.actor,
-        caller.at,
+        caller,
         "orgs.export",
         &format!("{} rows", rows.len()),
-        caller.scope.roots().first().map(|r| r.path.as_str()),
         serde_json::json!({"q": filter.q.as_deref().map(audit::mask_digit_runs), "under": filter.under}),
     )
     .await?;

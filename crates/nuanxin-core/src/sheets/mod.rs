@@ -54,6 +54,27 @@ impl SheetError {
     }
 }
 
+/// Records an export in the audit log, in the export's transaction: what was exported (`subject`:
+/// the unit, or `*`), by whom, and the filter (search text with its digits masked).
+pub async fn audit_export(
+    tx: &mut crate::Tx,
+    caller: &crate::accounts::Caller,
+    action: &str,
+    subject: &str,
+    filter: serde_json::Value,
+) -> crate::Result<()> {
+    crate::audit::record(
+        tx,
+        &caller.actor,
+        caller.at,
+        action,
+        subject,
+        caller.scope.roots().first().map(|r| r.path.as_str()),
+        filter,
+    )
+    .await
+}
+
 /// Rows a sheet may have (Excel's own limit).
 pub const MAX_ROWS: u64 = 1_048_576;
 /// Columns a sheet may have: ours have a dozen or two.

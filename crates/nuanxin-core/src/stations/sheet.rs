@@ -6,7 +6,7 @@ use crate::accounts::Caller;
 use crate::error::FieldErrors;
 use crate::sheets::import::{self, Cells, Count, ImportReport, Importer, Tally, Upserts};
 use crate::sheets::{self, Column, Table};
-use crate::{Error, Result, Scope, Store, Tx};
+use crate::{Error, Result, Store, Tx};
 
 macro_rules! col {
     ($key:literal, $zh:literal, $req:literal) => {
@@ -156,11 +156,12 @@ async fn upsert(tx: &mut Tx, caller: &Caller, d: &StationDraft) -> Result<bool> 
 
 /// The stations matching `filter`, in the import layout (WGS-84), read page by page.
 pub async fn export(
-    tx: &mut Tx,
-    scope: &Scope,
+    store: &Store,
+    caller: &Caller,
     filter: &StationFilter,
     zh: bool,
 ) -> Result<Vec<u8>> {
+    let mut tx = store.write().await?;
     let headers: Vec<&str> = COLUMNS
         .iter()
         .map(|c| if zh { c.zh } else { c.key })
@@ -173,7 +174,7 @@ pub async fn export(
         ],
     )
     .map_err(Error::Internal)?;
-    queries::for_each(tx, scope, filter, |s| {
+    queries::for_each(&mut tx, &caller.scope, filter, |s| {
         let amenities = s
             .amenity_list()
             .iter()
@@ -202,7 +203,17 @@ pub async fn export(
         Ok(())
     })
     .await?;
-    sheet.finish().map_err(Error::Internal)
+    let bytes = sheet.finish().map_err(Error::Internal)?;
+    sheets::audit_export(
+        &mut tx,
+        caller,
+        "stations.export",
+        filter.org.as_deref().unwrap_or("*"),
+        serde_json::json!({"q": filter.q.as_deref().map(crate::audit::mask_digit_runs), "type": filter.kind, "status": filter.status}),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(bytes)
 }
 
 /// The import template with an example row, notes, text formats and a drop-down of the types.

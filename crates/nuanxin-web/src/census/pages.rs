@@ -596,20 +596,8 @@ pub async fn export(
     auth: Auth,
     Query(query): Query<ListQuery>,
 ) -> Result<Response, PageError> {
-    let mut tx = state.store.write().await?;
     let zh = auth.lang == crate::Lang::ZhCn;
-    let bytes = sheet::export(&mut tx, &auth.caller.scope, &query.filter(), zh).await?;
-    nuanxin_core::audit::record(
-        &mut tx,
-        &auth.caller.actor,
-        auth.caller.at,
-        "census.export",
-        query.filter().org.as_deref().unwrap_or("*"),
-        auth.caller.scope.roots().first().map(|r| r.path.as_str()),
-        serde_json::json!({"status": query.status, "bucket": query.bucket}),
-    )
-    .await?;
-    tx.commit().await?;
+    let bytes = sheet::export(&state.store, &auth.caller, &query.filter(), zh).await?;
     Ok(respond::file(
         bytes,
         "enterprises.xlsx",

@@ -566,19 +566,7 @@ pub async fn export(
     auth: Auth,
     Query(query): Query<ListQuery>,
 ) -> Result<Response, PageError> {
-    let mut tx = state.store.write().await?;
     let zh = auth.lang == crate::Lang::ZhCn;
-    let bytes = sheet::export(&mut tx, &auth.caller.scope, &query.filter(), zh).await?;
-    nuanxin_core::audit::record(
-        &mut tx,
-        &auth.caller.actor,
-        auth.caller.at,
-        "stations.export",
-        query.filter().org.as_deref().unwrap_or("*"),
-        auth.caller.scope.roots().first().map(|r| r.path.as_str()),
-        serde_json::json!({"type": query.kind, "status": query.status}),
-    )
-    .await?;
-    tx.commit().await?;
+    let bytes = sheet::export(&state.store, &auth.caller, &query.filter(), zh).await?;
     Ok(respond::file(bytes, "stations.xlsx", respond::XLSX, false))
 }
