@@ -49,3 +49,86 @@ impl<T> Page<T> {
         ((self.total.max(0) as u64).div_ceil(self.per_page.max(1) as u64)).max(1) as u32
     }
 }
+
+/// A filtered query of one kind of row, as every list and export runs it: `select` is the
+/// `SELECT … FROM … JOIN …` part, `count` the `SELECT COUNT(*) FROM … JOIN …` part, `filter` the
+/// WHERE clause with its arguments (the scope first), `order` the ORDER BY columns (the row's
+/// `id` is added, so that pages never overlap).
+pub struct Listing<'a> {
+    pub select: &'a str,
+    pub count: &'a str,
+    pub filter: nuanxin_store::Sql,
+    pub order: &'a str,
+    /// The id column that makes the order total (`e.id`).
+    pub id: &'a str,
+}
+
+/// A row type both databases can read.
+pub trait ListRow:
+    for<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow>
+    + for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow>
+    + Send
+    + Unpin
+{
+}
+
+impl<T> ListRow for T where
+    T: for<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow>
+        + for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow>
+        + Send
+        + Unpin
+{
+}
+
+impl Listing<'_> {
+    /// One page of the rows, with the count of all of them.
+    pub async fn page<T: ListRow>(
+        self,
+        tx: &mut crate::Tx,
+        page: PageRequest,
+    ) -> crate::Result<Page<T>> {
+        use nuanxin_store::{bind_args, on_db};
+        let count_sql = format!("{}{}", self.count, self.filter.sql);
+        let total: i64 = on_db!(tx.conn(), c => bind_args!(sqlx::query_scalar(&count_sql), &self.filter.args).fetch_one(c).await)?;
+        let mut q = nuanxin_store::Sql {
+            sql: format!(
+                "{}{} ORDER BY {}, {} LIMIT ",
+                self.select, self.filter.sql, self.order, self.id
+            ),
+            args: self.filter.args,
+        };
+        q.arg(page.limit()).push(" OFFSET ").arg(page.offset());
+        let items = on_db!(tx.conn(), c => bind_args!(sqlx::query_as::<_, T>(&q.sql), &q.args).fetch_all(c).await)?;
+        Ok(Page {
+            items,
+            total,
+            page: page.page,
+            per_page: page.per_page,
+        })
+    }
+
+    /// Every row, in list order, handed to `each` as the database streams them (no OFFSET, no
+    /// count): what exports of millions of rows read. Returns how many there were.
+    pub async fn for_each<T: ListRow>(
+        self,
+        tx: &mut crate::Tx,
+        mut each: impl FnMut(T) -> crate::Result<()>,
+    ) -> crate::Result<u64> {
+        use futures::TryStreamExt;
+        use nuanxin_store::{bind_args, on_db};
+        let sql = format!(
+            "{}{} ORDER BY {}, {}",
+            self.select, self.filter.sql, self.order, self.id
+        );
+        let mut n = 0u64;
+        on_db!(tx.conn(), c => {
+            let mut rows = bind_args!(sqlx::query_as::<_, T>(&sql), &self.filter.args).fetch(c);
+            while let Some(row) = rows.try_next().await? {
+                each(row)?;
+                n += 1;
+            }
+            Ok::<(), crate::Error>(())
+        })?;
+        Ok(n)
+    }
+}

@@ -8,7 +8,7 @@ use crate::members::id_vault::IdVault;
 use crate::members::identity::{PersonName, Phone, ResidentId};
 use crate::members::sms::SmsSender;
 use crate::members::WorkerGroup;
-use crate::page::{Page, PageRequest};
+use crate::page::{Listing, Page, PageRequest};
 use crate::regions::RegionCode;
 use crate::sheets::import::{self, Cells, Count, ImportReport, Importer, Tally};
 use crate::{audit, on_db, orgs, Error, Result, Role, Scope, Tx};
@@ -64,30 +64,23 @@ pub async fn list(
             .arg(format!("%{q}%"))
             .push(")");
     }
-    let count_sql = format!(
-        "SELECT COUNT(*) FROM prospects p JOIN org_units o ON o.id = p.org_id{}",
-        w.sql
-    );
-    let total: i64 = on_db!(tx.conn(), c => bind_args!(sqlx::query_scalar(&count_sql), &w.args).fetch_one(c).await)?;
-    let mut sql = Sql {
-        sql: format!("{SELECT}{} ORDER BY p.created_at DESC, p.id LIMIT ", w.sql),
-        args: w.args,
-    };
-    sql.arg(page.limit()).push(" OFFSET ").arg(page.offset());
-    let mut items = on_db!(tx.conn(), c => bind_args!(sqlx::query_as::<_, Prospect>(&sql.sql), &sql.args).fetch_all(c).await)?;
-    for p in &mut items {
+    let mut page: Page<Prospect> = Listing {
+        select: SELECT,
+        count: "SELECT COUNT(*) FROM prospects p JOIN org_units o ON o.id = p.org_id",
+        filter: w,
+        order: "p.created_at DESC",
+        id: "p.id",
+    }
+    .page(tx, page)
+    .await?;
+    for p in &mut page.items {
         p.phone = p
             .phone
             .as_deref()
             .and_then(|s| Phone::parse(s).ok())
             .map(|p| p.mask());
     }
-    Ok(Page {
-        items,
-        total,
-        page: page.page,
-        per_page: page.per_page,
-    })
+    Ok(page)
 }
 
 /// Sends an invitation SMS with the join link of the prospect's union (`link_of(org_code)`
@@ -183,10 +176,6 @@ pub const COLUMNS: [crate::sheets::Column; 8] = [
         required: false,
     },
 ];
-
-pub fn read(bytes: &[u8]) -> std::result::Result<crate::sheets::Table, crate::sheets::SheetError> {
-    crate::sheets::read(bytes, &COLUMNS)
-}
 
 /// What a prospect import counted.
 #[derive(Debug, Clone, Default, Serialize, utoipa::ToSchema)]
@@ -360,26 +349,6 @@ impl Importer for ProspectRows<'_> {
     }
 }
 
-/// Imports prospects in one transaction (see `ProspectRows`).
-pub async fn import(
-    store: &crate::Store,
-    vault: &IdVault,
-    caller: &Caller,
-    table: &crate::sheets::Table,
-    dry_run: bool,
-    progress: impl FnMut(usize, usize),
-) -> Result<ProspectImportReport> {
-    import::run(
-        store,
-        caller,
-        table,
-        dry_run,
-        ProspectRows { vault },
-        progress,
-    )
-    .await
-}
-
 /// The prospects sheet, as pages and the command line import it.
 pub struct ProspectsSheet;
 
@@ -389,7 +358,8 @@ impl import::SheetImport for ProspectsSheet {
     const COLUMNS: &'static [crate::sheets::Column] = &COLUMNS;
 
     fn template() -> anyhow::Result<Vec<u8>> {
-        template()
+        let groups = WorkerGroup::ALL.iter().map(|g| g.zh()).collect();
+        crate::sheets::write_template("潜在会员", &COLUMNS, &[("group", groups)], &[])
     }
 
     async fn import(
@@ -400,13 +370,14 @@ impl import::SheetImport for ProspectsSheet {
         dry_run: bool,
         progress: impl FnMut(usize, usize) + Send,
     ) -> Result<ProspectImportReport> {
-        import(store, vault, caller, table, dry_run, progress).await
+        import::run(
+            store,
+            caller,
+            table,
+            dry_run,
+            ProspectRows { vault },
+            progress,
+        )
+        .await
     }
-}
-
-/// The import template, with notes, text formats (ID numbers, phones, USCC) and a drop-down of
-/// the worker groups.
-pub fn template() -> anyhow::Result<Vec<u8>> {
-    let groups = WorkerGroup::ALL.iter().map(|g| g.zh()).collect();
-    crate::sheets::write_template("潜在会员", &COLUMNS, &[("group", groups)], &[])
 }

@@ -5,7 +5,7 @@ use super::attribution;
 use super::{Enterprise, EnterpriseDraft, SizeBucket, UnionStatus};
 use crate::accounts::Caller;
 use crate::orgs::{self, OrgDraft, OrgKind};
-use crate::page::{Page, PageRequest};
+use crate::page::{Listing, Page, PageRequest};
 use crate::regions::{self, RegionCode};
 use crate::{audit, on_db, Error, Result, Role, Scope, Tx};
 use nuanxin_store::{bind_args, new_id, Sql};
@@ -97,54 +97,37 @@ async fn filter_sql(
     Ok((w, order))
 }
 
+/// The query of the enterprises matching `filter` in the caller's scope, in list order.
+async fn listing<'a>(tx: &mut Tx, scope: &Scope, filter: &EnterpriseFilter) -> Result<Listing<'a>> {
+    let (w, order) = filter_sql(tx, scope, filter).await?;
+    Ok(Listing {
+        select: SELECT,
+        count: "SELECT COUNT(*) FROM enterprises e JOIN org_units o ON o.id = e.owner_org_id",
+        filter: w,
+        order,
+        id: "e.id",
+    })
+}
+
 /// Every enterprise matching `filter`, in list order, handed to `each` as the database streams
-/// them (no OFFSET, no count): exports of millions of rows.
+/// them (no OFFSET, no count): exports.
 pub async fn for_each(
     tx: &mut Tx,
     scope: &Scope,
     filter: &EnterpriseFilter,
-    mut each: impl FnMut(Enterprise) -> Result<()>,
+    each: impl FnMut(Enterprise) -> Result<()>,
 ) -> Result<u64> {
-    use futures::TryStreamExt;
-    let (w, order) = filter_sql(tx, scope, filter).await?;
-    let sql = format!("{SELECT}{} ORDER BY {order}, e.id", w.sql);
-    let mut n = 0u64;
-    on_db!(tx.conn(), c => {
-        let mut rows = bind_args!(sqlx::query_as::<_, Enterprise>(&sql), &w.args).fetch(c);
-        while let Some(e) = rows.try_next().await? {
-            each(e)?;
-            n += 1;
-        }
-        Ok::<(), Error>(())
-    })?;
-    Ok(n)
+    listing(tx, scope, filter).await?.for_each(tx, each).await
 }
 
-/// Enterprises counted in the caller's scope, a page at a time.
+/// Enterprises in the caller's scope, a page at a time.
 pub async fn list(
     tx: &mut Tx,
     scope: &Scope,
     filter: &EnterpriseFilter,
     page: PageRequest,
 ) -> Result<Page<Enterprise>> {
-    let (w, order) = filter_sql(tx, scope, filter).await?;
-    let count_sql = format!(
-        "SELECT COUNT(*) FROM enterprises e JOIN org_units o ON o.id = e.owner_org_id{}",
-        w.sql
-    );
-    let total: i64 = on_db!(tx.conn(), c => bind_args!(sqlx::query_scalar(&count_sql), &w.args).fetch_one(c).await)?;
-    let mut q = Sql {
-        sql: format!("{SELECT}{} ORDER BY {order}, e.id LIMIT ", w.sql),
-        args: w.args,
-    };
-    q.arg(page.limit()).push(" OFFSET ").arg(page.offset());
-    let items = on_db!(tx.conn(), c => bind_args!(sqlx::query_as::<_, Enterprise>(&q.sql), &q.args).fetch_all(c).await)?;
-    Ok(Page {
-        items,
-        total,
-        page: page.page,
-        per_page: page.per_page,
-    })
+    listing(tx, scope, filter).await?.page(tx, page).await
 }
 
 /// One enterprise in scope, by USCC.

@@ -37,10 +37,6 @@ pub const COLUMNS: [Column; 15] = [
     col!("suggested_action", "建议", false),
 ];
 
-pub fn read(bytes: &[u8]) -> std::result::Result<Table, sheets::SheetError> {
-    sheets::read(bytes, &COLUMNS)
-}
-
 /// What an enterprises import counted.
 #[derive(Debug, Clone, Default, Serialize, utoipa::ToSchema)]
 pub struct EnterpriseTally {
@@ -132,17 +128,6 @@ impl Importer for EnterpriseRows {
     }
 }
 
-/// Imports enterprises in one transaction; `progress(done, total)` is called as rows go.
-pub async fn import(
-    store: &Store,
-    caller: &Caller,
-    table: &Table,
-    dry_run: bool,
-    progress: impl FnMut(usize, usize),
-) -> Result<EnterpriseImportReport> {
-    import::run(store, caller, table, dry_run, EnterpriseRows, progress).await
-}
-
 /// The census enterprises sheet, as pages and the command line import it.
 pub struct EnterprisesSheet;
 
@@ -152,7 +137,15 @@ impl import::SheetImport for EnterprisesSheet {
     const COLUMNS: &'static [Column] = &COLUMNS;
 
     fn template() -> anyhow::Result<Vec<u8>> {
-        template()
+        let choices = vec![
+            (
+                "industry",
+                crate::orgs::Industry::ALL.iter().map(|i| i.zh()).collect(),
+            ),
+            ("union_status", vec!["未建会", "筹建中", "已建会"]),
+            ("has_party_org", vec!["是", "否"]),
+        ];
+        sheets::write_template("企业", &COLUMNS[..13], &choices, &[])
     }
 
     async fn import(
@@ -163,7 +156,7 @@ impl import::SheetImport for EnterprisesSheet {
         dry_run: bool,
         progress: impl FnMut(usize, usize) + Send,
     ) -> Result<EnterpriseImportReport> {
-        import(store, caller, table, dry_run, progress).await
+        import::run(store, caller, table, dry_run, EnterpriseRows, progress).await
     }
 }
 
@@ -232,18 +225,4 @@ pub async fn export(
     .await?;
     tx.commit().await?;
     Ok(bytes)
-}
-
-/// The import template (the columns an import takes), with notes, text formats (USCC, codes,
-/// phones) and drop-downs.
-pub fn template() -> anyhow::Result<Vec<u8>> {
-    let choices = vec![
-        (
-            "industry",
-            crate::orgs::Industry::ALL.iter().map(|i| i.zh()).collect(),
-        ),
-        ("union_status", vec!["未建会", "筹建中", "已建会"]),
-        ("has_party_org", vec!["是", "否"]),
-    ];
-    sheets::write_template("企业", &COLUMNS[..13], &choices, &[])
 }

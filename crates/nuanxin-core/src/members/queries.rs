@@ -4,7 +4,7 @@
 use super::id_vault::IdVault;
 use super::identity::ResidentId;
 use crate::accounts::Caller;
-use crate::page::{Page, PageRequest};
+use crate::page::{Listing, Page, PageRequest};
 use crate::{audit, on_db, orgs, Error, Result, Role, Scope, Tx};
 use nuanxin_store::{bind_args, Sql};
 use serde::Serialize;
@@ -244,6 +244,23 @@ async fn filter_sql(
     Ok(w)
 }
 
+/// The query of the members matching `filter` in the caller's scope, newest request first.
+async fn listing<'a>(
+    tx: &mut Tx,
+    scope: &Scope,
+    vault: &IdVault,
+    filter: &MemberFilter,
+) -> Result<Listing<'a>> {
+    Ok(Listing {
+        select: SELECT,
+        count: "SELECT COUNT(*) FROM memberships m JOIN people p ON p.id = m.person_id JOIN org_units o ON o.id = m.org_id
+         LEFT JOIN memberships fm ON fm.id = m.transfer_from_id LEFT JOIN org_units f ON f.id = fm.org_id",
+        filter: filter_sql(tx, scope, vault, filter).await?,
+        order: "m.requested_at DESC",
+        id: "m.id",
+    })
+}
+
 /// Every member matching `filter`, in list order, handed to `each` one by one as the database
 /// streams them: an export of a million rows never holds them all (no OFFSET, no count).
 pub async fn for_each(
@@ -253,19 +270,10 @@ pub async fn for_each(
     filter: &MemberFilter,
     mut each: impl FnMut(MemberRow) -> Result<()>,
 ) -> Result<u64> {
-    use futures::TryStreamExt;
-    let w = filter_sql(tx, scope, vault, filter).await?;
-    let sql = format!("{SELECT}{} ORDER BY m.requested_at DESC, m.id", w.sql);
-    let mut n = 0u64;
-    on_db!(tx.conn(), c => {
-        let mut rows = bind_args!(sqlx::query_as::<_, MemberRow>(&sql), &w.args).fetch(c);
-        while let Some(r) = rows.try_next().await? {
-            each(mask_phone(r))?;
-            n += 1;
-        }
-        Ok::<(), Error>(())
-    })?;
-    Ok(n)
+    listing(tx, scope, vault, filter)
+        .await?
+        .for_each(tx, |r| each(mask_phone(r)))
+        .await
 }
 
 /// One page of the members matching `filter`, with the total.
@@ -276,28 +284,12 @@ pub async fn list(
     filter: &MemberFilter,
     page: PageRequest,
 ) -> Result<Page<MemberRow>> {
-    let w = filter_sql(tx, scope, vault, filter).await?;
-    let count_sql = format!(
-        "SELECT COUNT(*) FROM memberships m JOIN people p ON p.id = m.person_id JOIN org_units o ON o.id = m.org_id
-         LEFT JOIN memberships fm ON fm.id = m.transfer_from_id LEFT JOIN org_units f ON f.id = fm.org_id{}",
-        w.sql
-    );
-    let total: i64 = on_db!(tx.conn(), c => bind_args!(sqlx::query_scalar(&count_sql), &w.args).fetch_one(c).await)?;
-    let mut q = Sql {
-        sql: format!(
-            "{SELECT}{} ORDER BY m.requested_at DESC, m.id LIMIT ",
-            w.sql
-        ),
-        args: w.args,
-    };
-    q.arg(page.limit()).push(" OFFSET ").arg(page.offset());
-    let items = on_db!(tx.conn(), c => bind_args!(sqlx::query_as::<_, MemberRow>(&q.sql), &q.args).fetch_all(c).await)?;
-    Ok(Page {
-        items: items.into_iter().map(mask_phone).collect(),
-        total,
-        page: page.page,
-        per_page: page.per_page,
-    })
+    let mut page: Page<MemberRow> = listing(tx, scope, vault, filter)
+        .await?
+        .page(tx, page)
+        .await?;
+    page.items = page.items.into_iter().map(mask_phone).collect();
+    Ok(page)
 }
 
 fn mask_phone(mut r: MemberRow) -> MemberRow {

@@ -154,10 +154,6 @@ impl sheets::import::SheetImport for MembersSheet {
     }
 }
 
-pub fn read(bytes: &[u8]) -> std::result::Result<Table, sheets::SheetError> {
-    sheets::read(bytes, &COLUMNS)
-}
-
 /// Rows checked against the database and written per round trip. Each statement binds at most
 /// `BATCH` × 14 values, under SQLite's limit of 32,766 and PostgreSQL's of 65,535.
 const BATCH: usize = 1_000;

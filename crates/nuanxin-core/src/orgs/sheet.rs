@@ -174,18 +174,6 @@ impl Importer for OrgRows {
     }
 }
 
-/// Imports org units. Every row is validated; valid rows are written in one transaction (parents
-/// before children, whatever the order in the file), rejected rows are reported with row number,
-/// column header and reason. A dry run does all of it and rolls back.
-pub async fn import(
-    store: &Store,
-    caller: &Caller,
-    table: &Table,
-    dry_run: bool,
-) -> Result<ImportReport> {
-    import::run(store, caller, table, dry_run, OrgRows::default(), |_, _| {}).await
-}
-
 /// The org units sheet, as pages and the command line import it.
 pub struct OrgsSheet;
 
@@ -195,7 +183,7 @@ impl import::SheetImport for OrgsSheet {
     const COLUMNS: &'static [Column] = &COLUMNS;
 
     fn template() -> anyhow::Result<Vec<u8>> {
-        template()
+        sheets::write_template("工会组织", &COLUMNS, &template_choices(), &[])
     }
 
     async fn import(
@@ -267,19 +255,9 @@ pub async fn export(
     Ok((headers, rows))
 }
 
-/// Reads an uploaded or local file into a table of org rows.
-pub fn read(bytes: &[u8]) -> std::result::Result<Table, sheets::SheetError> {
-    sheets::read(bytes, &COLUMNS)
-}
-
 /// Whether the scope may import at all (at least staff somewhere).
 pub fn can_import(scope: &Scope) -> bool {
     scope.roots().iter().any(|r| r.role >= crate::Role::Staff)
-}
-
-/// The import template: SPEC section 5's columns, with notes, text formats and drop-downs.
-pub fn template() -> anyhow::Result<Vec<u8>> {
-    sheets::write_template("工会组织", &COLUMNS, &template_choices(), &[])
 }
 
 fn template_choices() -> Vec<(&'static str, Vec<&'static str>)> {

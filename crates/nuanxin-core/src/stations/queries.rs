@@ -7,7 +7,7 @@ use super::{Amenity, OpeningHours, StationDraft, StationType};
 use crate::accounts::Caller;
 use crate::coverage::counts::{self, metric, Delta};
 use crate::orgs;
-use crate::page::{Page, PageRequest};
+use crate::page::{Listing, Page, PageRequest};
 use crate::{audit, on_db, Error, Result, Role, Scope, Tx};
 use nuanxin_store::{bind_args, new_id, Sql};
 use serde::{Deserialize, Serialize};
@@ -147,27 +147,27 @@ async fn filter_sql(
     Ok((w, order))
 }
 
+/// The query of the stations matching `filter` in the caller's scope, in list order.
+async fn listing<'a>(tx: &mut Tx, scope: &Scope, filter: &StationFilter) -> Result<Listing<'a>> {
+    let (w, order) = filter_sql(tx, scope, filter).await?;
+    Ok(Listing {
+        select: SELECT,
+        count: "SELECT COUNT(*) FROM stations s JOIN org_units o ON o.id = s.org_id",
+        filter: w,
+        order,
+        id: "s.id",
+    })
+}
+
 /// Every station matching `filter`, in list order, handed to `each` as the database streams
 /// them (no OFFSET, no count): exports.
 pub async fn for_each(
     tx: &mut Tx,
     scope: &Scope,
     filter: &StationFilter,
-    mut each: impl FnMut(Station) -> Result<()>,
+    each: impl FnMut(Station) -> Result<()>,
 ) -> Result<u64> {
-    use futures::TryStreamExt;
-    let (w, order) = filter_sql(tx, scope, filter).await?;
-    let sql = format!("{SELECT}{} ORDER BY {order}, s.id", w.sql);
-    let mut n = 0u64;
-    on_db!(tx.conn(), c => {
-        let mut rows = bind_args!(sqlx::query_as::<_, Station>(&sql), &w.args).fetch(c);
-        while let Some(st) = rows.try_next().await? {
-            each(st)?;
-            n += 1;
-        }
-        Ok::<(), Error>(())
-    })?;
-    Ok(n)
+    listing(tx, scope, filter).await?.for_each(tx, each).await
 }
 
 /// Stations in the caller's scope, a page at a time.
@@ -177,24 +177,7 @@ pub async fn list(
     filter: &StationFilter,
     page: PageRequest,
 ) -> Result<Page<Station>> {
-    let (w, order) = filter_sql(tx, scope, filter).await?;
-    let count_sql = format!(
-        "SELECT COUNT(*) FROM stations s JOIN org_units o ON o.id = s.org_id{}",
-        w.sql
-    );
-    let total: i64 = on_db!(tx.conn(), c => bind_args!(sqlx::query_scalar(&count_sql), &w.args).fetch_one(c).await)?;
-    let mut q = Sql {
-        sql: format!("{SELECT}{} ORDER BY {order}, s.id LIMIT ", w.sql),
-        args: w.args,
-    };
-    q.arg(page.limit()).push(" OFFSET ").arg(page.offset());
-    let items = on_db!(tx.conn(), c => bind_args!(sqlx::query_as::<_, Station>(&q.sql), &q.args).fetch_all(c).await)?;
-    Ok(Page {
-        items,
-        total,
-        page: page.page,
-        per_page: page.per_page,
-    })
+    listing(tx, scope, filter).await?.page(tx, page).await
 }
 
 /// One station in scope.

@@ -32,10 +32,6 @@ pub const COLUMNS: [Column; 11] = [
     col!("org_code", "所属工会编码", true),
 ];
 
-pub fn read(bytes: &[u8]) -> std::result::Result<Table, sheets::SheetError> {
-    sheets::read(bytes, &COLUMNS)
-}
-
 /// What a stations import did (or, in a dry run, would do).
 pub type StationImportReport = ImportReport<Upserts>;
 
@@ -102,18 +98,6 @@ impl Importer for StationRows {
     }
 }
 
-/// Imports stations in one transaction (see `StationRows`); `progress(done, total)` is called as
-/// rows go.
-pub async fn import(
-    store: &Store,
-    caller: &Caller,
-    table: &Table,
-    dry_run: bool,
-    progress: impl FnMut(usize, usize),
-) -> Result<StationImportReport> {
-    import::run(store, caller, table, dry_run, StationRows, progress).await
-}
-
 /// The stations sheet, as pages and the command line import it.
 pub struct StationsSheet;
 
@@ -123,7 +107,24 @@ impl import::SheetImport for StationsSheet {
     const COLUMNS: &'static [Column] = &COLUMNS;
 
     fn template() -> anyhow::Result<Vec<u8>> {
-        template()
+        let example = vec![vec![
+            "古楼街道骑手之家".to_string(),
+            "骑手之家".into(),
+            "115.985500".into(),
+            "36.456500".into(),
+            "GCJ02".into(),
+            "东昌府区古楼街道东关街12号".into(),
+            "周一至周五 8:00-20:00；周六 9:00-17:00".into(),
+            "饮水、充电、热饭、休息、卫生间".into(),
+            "王芳".into(),
+            "0635-8123456".into(),
+            "F371502001".into(),
+        ]];
+        let types = super::StationType::ALL
+            .iter()
+            .map(|t| t.label_zh())
+            .collect();
+        sheets::write_template("驿站", &COLUMNS, &[("type", types)], &example)
     }
 
     async fn import(
@@ -134,7 +135,7 @@ impl import::SheetImport for StationsSheet {
         dry_run: bool,
         progress: impl FnMut(usize, usize) + Send,
     ) -> Result<StationImportReport> {
-        import(store, caller, table, dry_run, progress).await
+        import::run(store, caller, table, dry_run, StationRows, progress).await
     }
 }
 
@@ -214,26 +215,4 @@ pub async fn export(
     .await?;
     tx.commit().await?;
     Ok(bytes)
-}
-
-/// The import template with an example row, notes, text formats and a drop-down of the types.
-pub fn template() -> anyhow::Result<Vec<u8>> {
-    let example = vec![vec![
-        "古楼街道骑手之家".to_string(),
-        "骑手之家".into(),
-        "115.985500".into(),
-        "36.456500".into(),
-        "GCJ02".into(),
-        "东昌府区古楼街道东关街12号".into(),
-        "周一至周五 8:00-20:00；周六 9:00-17:00".into(),
-        "饮水、充电、热饭、休息、卫生间".into(),
-        "王芳".into(),
-        "0635-8123456".into(),
-        "F371502001".into(),
-    ]];
-    let types = super::StationType::ALL
-        .iter()
-        .map(|t| t.label_zh())
-        .collect();
-    sheets::write_template("驿站", &COLUMNS, &[("type", types)], &example)
 }

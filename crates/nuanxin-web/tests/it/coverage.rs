@@ -15,6 +15,7 @@ fn today() -> chrono::NaiveDate {
     chrono::NaiveDate::from_ymd_opt(2026, 11, 23).unwrap()
 }
 
+use nuanxin_core::sheets::import::SheetImport;
 use nuanxin_testkit::id_with_check;
 
 /// The i-th made-up person: a valid ID number and phone.
@@ -240,14 +241,14 @@ both_backends! {
             csv.push_str(&format!("{},企业{i},快递,{},{},{region},未建会,,排查\n", uscc(i), [8, 30, 60, 150][i as usize % 4], 5 + i));
         }
         csv.push_str(&format!("{},聊城滴滴出行,网约车,40,300,371502003,已建会,EU3715008,排查\n", uscc(99)));
-        let table = census::sheet::read(csv.as_bytes()).unwrap();
-        let rep = census::sheet::import(&app.store, &caller, &table, false, |_, _| {}).await.unwrap();
+        let table = census::sheet::EnterprisesSheet::read(csv.as_bytes()).unwrap();
+        let rep = census::sheet::EnterprisesSheet::import(&app.store, &app.vault, &caller, &table, false, |_, _| {}).await.unwrap();
         assert_eq!((rep.created, rep.rejected.len()), (25, 0), "{:?}", rep.rejected);
         assert_exact(&app, "F371502", year).await;
 
         // The same enterprise from another source with other figures: disputed, values unchanged.
         let other = format!("{HEADER}{},企业0,快递,9,6,371502001,未建会,,邮政管理局\n", uscc(0));
-        let rep = census::sheet::import(&app.store, &caller, &census::sheet::read(other.as_bytes()).unwrap(), false, |_, _| {}).await.unwrap();
+        let rep = census::sheet::EnterprisesSheet::import(&app.store, &app.vault, &caller, &census::sheet::EnterprisesSheet::read(other.as_bytes()).unwrap(), false, |_, _| {}).await.unwrap();
         assert_eq!(rep.disputed, 1);
 
         // Joins: partner-routed members at the township joint unions, and at an enterprise union.
@@ -277,7 +278,7 @@ both_backends! {
         let import = "姓名,身份证号,手机号,职业群体,所属工会编码,入会日期\n".to_string()
             + &format!("导入甲,{},{},快递员,JU371502002,2025-03-01\n", person(40).0, person(40).1)
             + &format!("导入乙,{},{},外卖配送员,JU371502002,2025/3/9\n", person(41).0, person(41).1);
-        let table = members::sheet::read(import.as_bytes()).unwrap();
+        let table = members::sheet::MembersSheet::read(import.as_bytes()).unwrap();
         let rep = members::sheet::import(&app.store, &app.vault, &caller, &table, false, |_, _| {}).await.unwrap();
         assert_eq!(rep.imported, 2, "{:?}", rep.rejected);
         let march = Period { from: chrono::NaiveDate::from_ymd_opt(2025, 3, 1).unwrap(), to: chrono::NaiveDate::from_ymd_opt(2025, 3, 31).unwrap() };

@@ -5,6 +5,7 @@
 
 use nuanxin_core::accounts::Caller;
 use nuanxin_core::members;
+use nuanxin_core::sheets::import::SheetImport;
 use nuanxin_store::{Scope, ScopeRoot};
 use nuanxin_testkit::{both_backends, Client, TestApp};
 use serde_json::{json, Value};
@@ -246,7 +247,7 @@ both_backends! {
             ..Caller::operator(&app.clock)
         };
         let csv = format!("姓名,身份证号,手机号,职业群体,所属工会编码,工作地区划代码,入会日期\n改名者,{ZHANG},{ATTACKER_PHONE},快递员,JU371502002,371502002,\n");
-        let table = members::sheet::read(csv.as_bytes()).unwrap();
+        let table = members::sheet::MembersSheet::read(csv.as_bytes()).unwrap();
         for dry_run in [true, false] {
             let rep = members::sheet::import(&app.store, &app.vault, &caller, &table, dry_run, |_, _| {}).await.unwrap();
             assert_eq!((rep.imported, rep.matched.len()), (0, 1), "{rep:?}");

@@ -12,6 +12,7 @@ fn li() -> String {
     id_with_check("37150219851212322")
 }
 
+use nuanxin_core::sheets::import::SheetImport;
 use nuanxin_testkit::id_with_check;
 
 /// A worker joins through the mobile page: asks for the SMS code, reads it from the dev sender,
@@ -618,7 +619,7 @@ both_backends! {
         }
         csv += &format!("张三,{ZHANG},13806351234,快递员,JU371502002,,\n");
         csv += &format!("李四,{},13906351111,外卖配送员,JU371502001,,\n", li());
-        let table = members::sheet::read(csv.as_bytes()).unwrap();
+        let table = members::sheet::MembersSheet::read(csv.as_bytes()).unwrap();
         let active = "SELECT COUNT(*) FROM memberships WHERE status = 'active'";
         let before = app.count(active).await;
 

@@ -1,5 +1,6 @@
 //! The org network through HTTP: create, read, edit, move, dissolve, import, export.
 
+use nuanxin_core::sheets::import::SheetImport;
 use nuanxin_testkit::both_backends;
 use serde_json::json;
 
@@ -249,7 +250,7 @@ both_backends! {
         let mut c = app.demo_user("gulou").await;
         let r = c.get("/orgs/export.xlsx").await;
         assert_eq!(r.status, 200);
-        let table = nuanxin_core::orgs::sheet::read(&r.body).unwrap();
+        let table = nuanxin_core::orgs::sheet::OrgsSheet::read(&r.body).unwrap();
         let in_scope = app.count("SELECT COUNT(*) FROM org_units WHERE path LIKE '/F3715/F371502/F371502001/%' AND status = 'active'").await;
         assert_eq!(table.rows.len() as i64, in_scope);
         assert_eq!(table.cell(&table.rows[0].1, "code"), "F371502001");

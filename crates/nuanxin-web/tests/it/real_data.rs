@@ -3,6 +3,7 @@
 
 use nuanxin_core::accounts::Caller;
 use nuanxin_core::members;
+use nuanxin_core::sheets::import::SheetImport;
 use nuanxin_testkit::{both_backends, TEST_NOW};
 use serde_json::json;
 
@@ -37,7 +38,7 @@ both_backends! {
         let csv = format!("姓名,身份证号,手机号,职业群体,所属工会编码,工作单位统一社会信用代码\n\
             张三,371502199001011234,13806351234,快递员,JU371502001,{WRONG_USCC}\n\
             李四,11010519491231002X,13806351235,快递员,JU371502001,91110108562144110X\n");
-        let table = members::sheet::read(csv.as_bytes()).unwrap();
+        let table = members::sheet::MembersSheet::read(csv.as_bytes()).unwrap();
         let rep = members::sheet::import(&app.store, &app.vault, &caller, &table, false, |_, _| {}).await.unwrap();
         let rejected: Vec<(usize, &str, &str)> = rep.rejected.iter().map(|e| (e.row, e.column.as_str(), e.code)).collect();
         assert_eq!(rejected, vec![(2, "工作单位统一社会信用代码", "census.uscc_check")]);

@@ -180,7 +180,7 @@ pub async fn bench_members(database: &str, rows: usize) -> anyhow::Result<()> {
     std::fs::write(&file, &csv)?;
     drop(csv);
     let started = std::time::Instant::now();
-    let table = nuanxin_core::members::sheet::read(&std::fs::read(&file)?)?;
+    let table = MembersSheet::read(&std::fs::read(&file)?)?;
     let read_s = started.elapsed().as_secs_f64();
     let vault = super::serve::vault()?;
     let caller = Caller::operator(&clock);
