@@ -135,46 +135,14 @@ pub async fn union_of(tx: &mut Tx, scope: &Scope, id: Uuid) -> Result<String> {
 /// Columns of the prospects sheet: workers known from a census, a platform list or a window,
 /// who have not (yet) consented to join.
 pub const COLUMNS: [crate::sheets::Column; 8] = [
-    crate::sheets::Column {
-        key: "name",
-        zh: "姓名",
-        required: true,
-    },
-    crate::sheets::Column {
-        key: "id_number",
-        zh: "身份证号",
-        required: false,
-    },
-    crate::sheets::Column {
-        key: "phone",
-        zh: "手机号",
-        required: true,
-    },
-    crate::sheets::Column {
-        key: "group",
-        zh: "职业群体",
-        required: true,
-    },
-    crate::sheets::Column {
-        key: "employer",
-        zh: "工作单位",
-        required: false,
-    },
-    crate::sheets::Column {
-        key: "employer_uscc",
-        zh: "工作单位统一社会信用代码",
-        required: false,
-    },
-    crate::sheets::Column {
-        key: "work_region",
-        zh: "工作地区划代码",
-        required: true,
-    },
-    crate::sheets::Column {
-        key: "source",
-        zh: "来源",
-        required: false,
-    },
+    crate::sheets::Column::new("name", "姓名", true),
+    crate::sheets::Column::new("id_number", "身份证号", false),
+    crate::sheets::Column::new("phone", "手机号", true),
+    crate::sheets::Column::new("group", "职业群体", true),
+    crate::sheets::Column::new("employer", "工作单位", false),
+    crate::sheets::Column::new("employer_uscc", "工作单位统一社会信用代码", false),
+    crate::sheets::Column::new("work_region", "工作地区划代码", true),
+    crate::sheets::Column::new("source", "来源", false),
 ];
 
 /// What a prospect import counted.

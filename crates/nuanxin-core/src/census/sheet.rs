@@ -9,32 +9,22 @@ use crate::sheets::{self, Column, Table};
 use crate::{Error, Result, Store, Tx};
 use serde::Serialize;
 
-macro_rules! col {
-    ($key:literal, $zh:literal, $req:literal) => {
-        Column {
-            key: $key,
-            zh: $zh,
-            required: $req,
-        }
-    };
-}
-
 pub const COLUMNS: [Column; 15] = [
-    col!("uscc", "统一社会信用代码", true),
-    col!("name", "企业名称", true),
-    col!("industry", "行业", false),
-    col!("staff", "职工人数", true),
-    col!("new_form_workers", "新就业形态劳动者人数", false),
-    col!("region_code", "区划代码", true),
-    col!("address", "地址", false),
-    col!("has_party_org", "是否建立党组织", false),
-    col!("union_status", "建会状态", false),
-    col!("union_code", "所属工会编码", false),
-    col!("contact_name", "联系人", false),
-    col!("contact_phone", "联系电话", false),
-    col!("source", "来源", false),
-    col!("operating", "是否在营", false),
-    col!("suggested_action", "建议", false),
+    Column::new("uscc", "统一社会信用代码", true),
+    Column::new("name", "企业名称", true),
+    Column::new("industry", "行业", false),
+    Column::new("staff", "职工人数", true),
+    Column::new("new_form_workers", "新就业形态劳动者人数", false),
+    Column::new("region_code", "区划代码", true),
+    Column::new("address", "地址", false),
+    Column::new("has_party_org", "是否建立党组织", false),
+    Column::new("union_status", "建会状态", false),
+    Column::new("union_code", "所属工会编码", false),
+    Column::new("contact_name", "联系人", false),
+    Column::new("contact_phone", "联系电话", false),
+    Column::new("source", "来源", false),
+    Column::new("operating", "是否在营", false),
+    Column::new("suggested_action", "建议", false),
 ];
 
 /// What an enterprises import counted.

@@ -20,61 +20,17 @@ use std::collections::HashMap;
 use uuid::Uuid;
 
 pub const COLUMNS: [Column; 11] = [
-    Column {
-        key: "name",
-        zh: "姓名",
-        required: true,
-    },
-    Column {
-        key: "id_number",
-        zh: "身份证号",
-        required: true,
-    },
-    Column {
-        key: "phone",
-        zh: "手机号",
-        required: true,
-    },
-    Column {
-        key: "group",
-        zh: "职业群体",
-        required: true,
-    },
-    Column {
-        key: "employer",
-        zh: "工作单位",
-        required: false,
-    },
-    Column {
-        key: "employer_uscc",
-        zh: "工作单位统一社会信用代码",
-        required: false,
-    },
-    Column {
-        key: "union_code",
-        zh: "所属工会编码",
-        required: true,
-    },
-    Column {
-        key: "work_region",
-        zh: "工作地区划代码",
-        required: false,
-    },
-    Column {
-        key: "home_region",
-        zh: "户籍地区划代码",
-        required: false,
-    },
-    Column {
-        key: "joined_on",
-        zh: "入会日期",
-        required: false,
-    },
-    Column {
-        key: "channel",
-        zh: "入会渠道",
-        required: false,
-    },
+    Column::new("name", "姓名", true),
+    Column::new("id_number", "身份证号", true),
+    Column::new("phone", "手机号", true),
+    Column::new("group", "职业群体", true),
+    Column::new("employer", "工作单位", false),
+    Column::new("employer_uscc", "工作单位统一社会信用代码", false),
+    Column::new("union_code", "所属工会编码", true),
+    Column::new("work_region", "工作地区划代码", false),
+    Column::new("home_region", "户籍地区划代码", false),
+    Column::new("joined_on", "入会日期", false),
+    Column::new("channel", "入会渠道", false),
 ];
 
 /// A row that named a person who is already a member, or who belongs to a union outside the

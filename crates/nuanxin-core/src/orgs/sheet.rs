@@ -12,56 +12,16 @@ use serde::Serialize;
 use std::collections::HashSet;
 
 pub const COLUMNS: [Column; 10] = [
-    Column {
-        key: "code",
-        zh: "工会编码",
-        required: true,
-    },
-    Column {
-        key: "name",
-        zh: "工会名称",
-        required: true,
-    },
-    Column {
-        key: "parent_code",
-        zh: "上级工会编码",
-        required: true,
-    },
-    Column {
-        key: "type",
-        zh: "组织类型",
-        required: true,
-    },
-    Column {
-        key: "region_code",
-        zh: "区划代码",
-        required: true,
-    },
-    Column {
-        key: "founded_on",
-        zh: "成立日期",
-        required: false,
-    },
-    Column {
-        key: "joint_kind",
-        zh: "联合工会类型",
-        required: false,
-    },
-    Column {
-        key: "industry",
-        zh: "行业",
-        required: false,
-    },
-    Column {
-        key: "contact_name",
-        zh: "联系人",
-        required: false,
-    },
-    Column {
-        key: "contact_phone",
-        zh: "联系电话",
-        required: false,
-    },
+    Column::new("code", "工会编码", true),
+    Column::new("name", "工会名称", true),
+    Column::new("parent_code", "上级工会编码", true),
+    Column::new("type", "组织类型", true),
+    Column::new("region_code", "区划代码", true),
+    Column::new("founded_on", "成立日期", false),
+    Column::new("joint_kind", "联合工会类型", false),
+    Column::new("industry", "行业", false),
+    Column::new("contact_name", "联系人", false),
+    Column::new("contact_phone", "联系电话", false),
 ];
 
 /// What an org import counted.

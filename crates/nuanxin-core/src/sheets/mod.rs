@@ -17,6 +17,12 @@ pub struct Column {
     pub required: bool,
 }
 
+impl Column {
+    pub const fn new(key: &'static str, zh: &'static str, required: bool) -> Column {
+        Column { key, zh, required }
+    }
+}
+
 /// Why a file cannot be read at all (exit status 2 of the import commands).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, Serialize)]
 pub enum SheetError {
@@ -581,16 +587,8 @@ mod tests {
     use super::*;
 
     const COLS: [Column; 2] = [
-        Column {
-            key: "code",
-            zh: "工会编码",
-            required: true,
-        },
-        Column {
-            key: "name",
-            zh: "工会名称",
-            required: false,
-        },
+        Column::new("code", "工会编码", true),
+        Column::new("name", "工会名称", false),
     ];
 
     #[test]

@@ -19,31 +19,11 @@ pub const MAX_SITES: usize = 500;
 
 /// Columns of a points sheet: demand points and candidate sites.
 pub const POINT_COLUMNS: [Column; 5] = [
-    Column {
-        key: "name",
-        zh: "名称",
-        required: false,
-    },
-    Column {
-        key: "lng",
-        zh: "经度",
-        required: true,
-    },
-    Column {
-        key: "lat",
-        zh: "纬度",
-        required: true,
-    },
-    Column {
-        key: "crs",
-        zh: "坐标系",
-        required: false,
-    },
-    Column {
-        key: "weight",
-        zh: "权重",
-        required: false,
-    },
+    Column::new("name", "名称", false),
+    Column::new("lng", "经度", true),
+    Column::new("lat", "纬度", true),
+    Column::new("crs", "坐标系", false),
+    Column::new("weight", "权重", false),
 ];
 
 /// A demand point or a candidate site as given, before conversion to WGS-84.

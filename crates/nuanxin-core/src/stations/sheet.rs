@@ -8,28 +8,18 @@ use crate::sheets::import::{self, Cells, Count, ImportReport, Importer, Tally, U
 use crate::sheets::{self, Column, Table};
 use crate::{Error, Result, Store, Tx};
 
-macro_rules! col {
-    ($key:literal, $zh:literal, $req:literal) => {
-        Column {
-            key: $key,
-            zh: $zh,
-            required: $req,
-        }
-    };
-}
-
 pub const COLUMNS: [Column; 11] = [
-    col!("name", "名称", true),
-    col!("type", "类型", false),
-    col!("lng", "经度", true),
-    col!("lat", "纬度", true),
-    col!("crs", "坐标系", false),
-    col!("address", "地址", true),
-    col!("hours", "开放时间", false),
-    col!("amenities", "设施", false),
-    col!("keeper", "管理员", false),
-    col!("phone", "电话", false),
-    col!("org_code", "所属工会编码", true),
+    Column::new("name", "名称", true),
+    Column::new("type", "类型", false),
+    Column::new("lng", "经度", true),
+    Column::new("lat", "纬度", true),
+    Column::new("crs", "坐标系", false),
+    Column::new("address", "地址", true),
+    Column::new("hours", "开放时间", false),
+    Column::new("amenities", "设施", false),
+    Column::new("keeper", "管理员", false),
+    Column::new("phone", "电话", false),
+    Column::new("org_code", "所属工会编码", true),
 ];
 
 /// What a stations import did (or, in a dry run, would do).
