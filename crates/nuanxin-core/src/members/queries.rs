@@ -319,7 +319,7 @@ pub async fn reveal_id(
 ) -> Result<String> {
     let row = get(tx, &caller.scope, membership).await?;
     let path = orgs::get(tx, &caller.scope, &row.org_code).await?.path;
-    if caller.scope.role_at(&path) != Some(Role::Admin) {
+    if !caller.may_reveal_ids(&path) {
         return Err(Error::Forbidden);
     }
     const SQL: &str =

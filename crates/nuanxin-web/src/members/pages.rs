@@ -130,12 +130,7 @@ async fn list_page(
         .iter()
         .map(|s| (*s, ctx.t(&format!("members.status.{s}")).to_string()))
         .collect();
-    let can_decide = auth
-        .caller
-        .scope
-        .roots()
-        .iter()
-        .any(|r| r.role >= Role::Staff);
+    let can_decide = auth.caller.is_staff();
     render(&ListPage {
         ctx,
         query,
@@ -225,7 +220,7 @@ async fn show_page(
         .path;
     let ctx = Ctx::new(auth, "members", &format!("/members/{id}"));
     render(&ShowPage {
-        can_reveal: auth.caller.scope.role_at(&path) == Some(Role::Admin),
+        can_reveal: auth.caller.may_reveal_ids(&path),
         ctx,
         m,
         revealed,

@@ -214,12 +214,7 @@ pub async fn list(
         )),
         None => None,
     };
-    let can_create = auth
-        .caller
-        .scope
-        .roots()
-        .iter()
-        .any(|r| r.role >= Role::Staff);
+    let can_create = auth.caller.is_staff();
     let kinds = kinds(&ctx);
     render(&ListPage {
         ctx,
@@ -278,7 +273,7 @@ pub async fn show(
         children_page: shape(&children),
         history,
         can_edit: unit.is_active() && role >= Some(Role::Staff),
-        can_restructure: unit.is_active() && role == Some(Role::Admin),
+        can_restructure: unit.is_active() && auth.caller.may_restructure(&unit.path),
         ctx,
     };
     render(&page)
