@@ -1048,3 +1048,63 @@ async fn a_station_named_like_a_script_is_shown_as_text_on_the_map() {
     b.close().await;
     app.finish().await;
 }
+
+/// The one import page every sheet shares, in a real browser: a cadre downloads nothing, picks a
+/// stations CSV with one bad row, checks it (dry run) and reads the report by row and column; in
+/// English the same page speaks English. Nothing is written by the dry run.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cadre_checks_a_sheet_on_the_shared_import_page() {
+    let app = TestApp::sqlite().await;
+    app.load_demo().await;
+    let Some(b) = Browser::open(&app, 1440, 1000).await else {
+        return app.finish().await;
+    };
+    let dir = std::env::temp_dir().join(format!("nuanxin-e2e-import-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("stations.csv");
+    std::fs::write(
+        &file,
+        "名称,类型,经度,纬度,坐标系,地址,开放时间,设施,管理员,电话,所属工会编码\n\
+         古楼街道骑手之家,骑手之家,115.9855,36.4565,GCJ02,东关街12号,周一至周五 8:00-20:00,饮水、充电,王芳,13806351234,JU371502001\n\
+         坏坐标驿站,骑手之家,200,36.4565,GCJ02,东关街13号,全天,饮水,,,JU371502001\n",
+    )
+    .unwrap();
+    let before = app.count("SELECT COUNT(*) FROM stations").await;
+    sign_in(&b, "dongchangfu").await;
+    wait_for_path(&b, "/dashboard").await;
+    for (lang, heading, rejected) in [
+        ("zh", "试运行结果（未写入）", "1 行有问题"),
+        ("en", "Dry run result (nothing written)", "1 rejected"),
+    ] {
+        if lang == "en" {
+            b.goto("/lang/en?next=/stations/import").await;
+        }
+        b.goto("/stations/import").await;
+        let input = b.client.find(Locator::Id("file")).await.unwrap();
+        input.send_keys(file.to_str().unwrap()).await.unwrap();
+        b.client
+            .find(Locator::Css("form.form button[type=submit]"))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+        let report = text(&b, "#import-report").await;
+        assert!(
+            report.contains(heading) && report.contains(rejected),
+            "{report}"
+        );
+        let bad_row = text(&b, "#import-report tbody tr td.num").await;
+        assert_eq!(bad_row, "3", "{report}");
+        assert!(
+            report.contains("经度"),
+            "the column as the file names it: {report}"
+        );
+        b.screenshot(&format!("desktop-import-report-{lang}")).await;
+    }
+    b.client.set_window_size(390, 844).await.unwrap();
+    b.screenshot("phone-import-report-en").await;
+    assert_eq!(app.count("SELECT COUNT(*) FROM stations").await, before);
+    b.close().await;
+    app.finish().await;
+}
