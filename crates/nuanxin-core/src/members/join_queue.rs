@@ -184,19 +184,26 @@ impl JoinQueue {
             Ok(d) => (Some(d), FieldErrors::new()),
             Err(errs) => (None, errs),
         };
-        let mut tx = self.store.read().await?;
-        for (field, typed) in [
+        // Regions named (and well formed) must exist; most joins name none and cost no read.
+        let named: Vec<(&'static str, RegionCode)> = [
             ("work_region", &input.work_region),
             ("home_region", &input.home_region),
-        ] {
-            let Some(code) = typed.as_deref().and_then(|t| RegionCode::parse(t).ok()) else {
-                continue;
-            };
-            if errs.get(field).is_none() && crate::regions::get(&mut tx, &code).await?.is_none() {
-                errs.push(field, "regions.unknown");
+        ]
+        .into_iter()
+        .filter(|(field, _)| errs.get(field).is_none())
+        .filter_map(|(field, typed)| {
+            let code = RegionCode::parse(typed.as_deref()?.trim()).ok()?;
+            Some((field, code))
+        })
+        .collect();
+        if !named.is_empty() {
+            let mut tx = self.store.read().await?;
+            for (field, code) in named {
+                if crate::regions::get(&mut tx, &code).await?.is_none() {
+                    errs.push(field, "regions.unknown");
+                }
             }
         }
-        drop(tx);
         match draft {
             Some(draft) if errs.is_empty() => self.join(target, &draft, ctx).await,
             _ => Err(errs.into()),
