@@ -46,9 +46,10 @@ pub async fn create(
     ApiAuth(auth): ApiAuth,
     Json(input): Json<AccountInput>,
 ) -> Result<(StatusCode, Json<Account>), ApiError> {
-    let mut tx = state.store.write().await?;
-    let account = accounts::create_account(&mut tx, &auth.caller, &input).await?;
-    tx.commit().await?;
+    let account = nuanxin_core::in_write(&state.store, async |tx| {
+        accounts::create_account(tx, &auth.caller, &input).await
+    })
+    .await?;
     Ok((StatusCode::CREATED, Json(account)))
 }
 
@@ -69,9 +70,10 @@ pub async fn grant(
     Json(b): Json<GrantBody>,
 ) -> Result<StatusCode, ApiError> {
     let role = Role::parse(&b.role).ok_or(Error::invalid("role", "accounts.bad_role"))?;
-    let mut tx = state.store.write().await?;
-    accounts::grant(&mut tx, &auth.caller, &username, &b.org_code, role).await?;
-    tx.commit().await?;
+    nuanxin_core::in_write(&state.store, async |tx| {
+        accounts::grant(tx, &auth.caller, &username, &b.org_code, role).await
+    })
+    .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -83,9 +85,10 @@ pub async fn revoke(
     ApiAuth(auth): ApiAuth,
     Path((username, org)): Path<(String, String)>,
 ) -> Result<StatusCode, ApiError> {
-    let mut tx = state.store.write().await?;
-    accounts::revoke(&mut tx, &auth.caller, &username, &org).await?;
-    tx.commit().await?;
+    nuanxin_core::in_write(&state.store, async |tx| {
+        accounts::revoke(tx, &auth.caller, &username, &org).await
+    })
+    .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -108,8 +111,9 @@ pub async fn create_token(
     ApiAuth(auth): ApiAuth,
     Json(b): Json<TokenBody>,
 ) -> Result<(StatusCode, Json<NewToken>), ApiError> {
-    let mut tx = state.store.write().await?;
-    let token = accounts::create_token(&mut tx, &auth.caller, &b.username, &b.name).await?;
-    tx.commit().await?;
+    let token = nuanxin_core::in_write(&state.store, async |tx| {
+        accounts::create_token(tx, &auth.caller, &b.username, &b.name).await
+    })
+    .await?;
     Ok((StatusCode::CREATED, Json(NewToken { token })))
 }

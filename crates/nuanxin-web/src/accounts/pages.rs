@@ -288,9 +288,10 @@ pub async fn revoke(
     Path(username): Path<String>,
     Form(f): Form<RevokeForm>,
 ) -> Result<Response, PageError> {
-    let mut tx = state.store.write().await?;
-    accounts::revoke(&mut tx, &auth.caller, &username, &f.org_code).await?;
-    tx.commit().await?;
+    nuanxin_core::in_write(&state.store, async |tx| {
+        accounts::revoke(tx, &auth.caller, &username, &f.org_code).await
+    })
+    .await?;
     Ok(Redirect::to("/accounts").into_response())
 }
 
@@ -338,8 +339,9 @@ pub async fn revoke_token(
     Path(username): Path<String>,
     Form(f): Form<RevokeTokenForm>,
 ) -> Result<Response, PageError> {
-    let mut tx = state.store.write().await?;
-    accounts::revoke_token(&mut tx, &auth.caller, f.id).await?;
-    tx.commit().await?;
+    nuanxin_core::in_write(&state.store, async |tx| {
+        accounts::revoke_token(tx, &auth.caller, f.id).await
+    })
+    .await?;
     Ok(Redirect::to(&format!("/accounts/{username}")).into_response())
 }

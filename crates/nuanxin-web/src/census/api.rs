@@ -46,9 +46,11 @@ pub async fn list(
         page: None,
     }
     .filter();
-    let mut tx = state.store.read().await?;
     Ok(Json(
-        census::list(&mut tx, &auth.caller.scope, &filter, page).await?,
+        nuanxin_core::in_read(&state.store, async |tx| {
+            census::list(tx, &auth.caller.scope, &filter, page).await
+        })
+        .await?,
     ))
 }
 
@@ -80,8 +82,12 @@ pub async fn get(
     ApiAuth(auth): ApiAuth,
     Path(uscc): Path<String>,
 ) -> Result<Json<Enterprise>, ApiError> {
-    let mut tx = state.store.read().await?;
-    Ok(Json(census::get(&mut tx, &auth.caller.scope, &uscc).await?))
+    Ok(Json(
+        nuanxin_core::in_read(&state.store, async |tx| {
+            census::get(tx, &auth.caller.scope, &uscc).await
+        })
+        .await?,
+    ))
 }
 
 #[utoipa::path(get, path = "/api/v1/enterprises/{uscc}/sources", tag = "census",
@@ -92,9 +98,11 @@ pub async fn sources(
     ApiAuth(auth): ApiAuth,
     Path(uscc): Path<String>,
 ) -> Result<Json<Vec<SourceRecord>>, ApiError> {
-    let mut tx = state.store.read().await?;
     Ok(Json(
-        census::sources_of(&mut tx, &auth.caller.scope, &uscc).await?,
+        nuanxin_core::in_read(&state.store, async |tx| {
+            census::sources_of(tx, &auth.caller.scope, &uscc).await
+        })
+        .await?,
     ))
 }
 
@@ -107,9 +115,10 @@ pub async fn unionise(
     Path(uscc): Path<String>,
     Json(how): Json<Unionise>,
 ) -> Result<Json<Enterprise>, ApiError> {
-    let mut tx = state.store.write().await?;
-    let e = census::mark_unionised(&mut tx, &auth.caller, &uscc, &how).await?;
-    tx.commit().await?;
+    let e = nuanxin_core::in_write(&state.store, async |tx| {
+        census::mark_unionised(tx, &auth.caller, &uscc, &how).await
+    })
+    .await?;
     Ok(Json(e))
 }
 

@@ -539,9 +539,10 @@ pub async fn resolve(
     Path(uscc): Path<String>,
     Form(f): Form<ResolveForm>,
 ) -> Result<Response, PageError> {
-    let mut tx = state.store.write().await?;
-    census::resolve(&mut tx, &auth.caller, &uscc, &f.source).await?;
-    tx.commit().await?;
+    nuanxin_core::in_write(&state.store, async |tx| {
+        census::resolve(tx, &auth.caller, &uscc, &f.source).await
+    })
+    .await?;
     Ok(Redirect::to(&format!("/census/{uscc}")).into_response())
 }
 

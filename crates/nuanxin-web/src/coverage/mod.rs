@@ -248,9 +248,11 @@ pub async fn api_coverage(
         .await
         .map_err(|_| Error::NotFound)?;
     let period = period(&query, auth.caller.today)?;
-    let mut tx = state.store.read().await?;
     Ok(Json(
-        coverage::coverage(&mut tx, &auth.caller.scope, &code, period).await?,
+        nuanxin_core::in_read(&state.store, async |tx| {
+            coverage::coverage(tx, &auth.caller.scope, &code, period).await
+        })
+        .await?,
     ))
 }
 
@@ -310,9 +312,11 @@ pub async fn api_employers(
     let code = org_of(&state, &auth, &cq)
         .await
         .map_err(|_| Error::NotFound)?;
-    let mut tx = state.store.read().await?;
     Ok(Json(
-        coverage::employers(&mut tx, &auth.caller.scope, &code, q.limit.unwrap_or(100)).await?,
+        nuanxin_core::in_read(&state.store, async |tx| {
+            coverage::employers(tx, &auth.caller.scope, &code, q.limit.unwrap_or(100)).await
+        })
+        .await?,
     ))
 }
 

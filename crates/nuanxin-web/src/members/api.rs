@@ -77,9 +77,10 @@ pub async fn decide(
         },
         _ => return Err(Error::invalid("decision", "members.bad_decision").into()),
     };
-    let mut tx = state.store.write().await?;
-    let n = members::decide(&mut tx, &auth.caller, &b.ids, &decision).await?;
-    tx.commit().await?;
+    let n = nuanxin_core::in_write(&state.store, async |tx| {
+        members::decide(tx, &auth.caller, &b.ids, &decision).await
+    })
+    .await?;
     Ok(Json(Decided { decided: n }))
 }
 
@@ -96,9 +97,10 @@ pub async fn reveal(
     ApiAuth(auth): ApiAuth,
     Path(id): Path<Uuid>,
 ) -> Result<Json<Revealed>, ApiError> {
-    let mut tx = state.store.write().await?;
-    let id_number = members::reveal_id(&mut tx, &auth.caller, &state.vault, id).await?;
-    tx.commit().await?;
+    let id_number = nuanxin_core::in_write(&state.store, async |tx| {
+        members::reveal_id(tx, &auth.caller, &state.vault, id).await
+    })
+    .await?;
     Ok(Json(Revealed { id_number }))
 }
 
@@ -140,9 +142,11 @@ pub async fn codes(
     ApiAuth(auth): ApiAuth,
     Path(code): Path<String>,
 ) -> Result<Json<Vec<JoinCode>>, ApiError> {
-    let mut tx = state.store.read().await?;
     Ok(Json(
-        members::join_codes_of(&mut tx, &auth.caller.scope, &code).await?,
+        nuanxin_core::in_read(&state.store, async |tx| {
+            members::join_codes_of(tx, &auth.caller.scope, &code).await
+        })
+        .await?,
     ))
 }
 

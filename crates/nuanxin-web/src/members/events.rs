@@ -180,9 +180,10 @@ pub async fn close(
     auth: Auth,
     Path(id): Path<Uuid>,
 ) -> Result<Response, PageError> {
-    let mut tx = state.store.write().await?;
-    events::close(&mut tx, &auth.caller, id).await?;
-    tx.commit().await?;
+    nuanxin_core::in_write(&state.store, async |tx| {
+        events::close(tx, &auth.caller, id).await
+    })
+    .await?;
     Ok(Redirect::to(&format!("/events/{id}")).into_response())
 }
 
@@ -195,9 +196,10 @@ pub async fn api_create(
     Path(org): Path<String>,
     Json(input): Json<EventInput>,
 ) -> Result<(StatusCode, Json<JoinEvent>), ApiError> {
-    let mut tx = state.store.write().await?;
-    let e = events::create(&mut tx, &auth.caller, &org, &input).await?;
-    tx.commit().await?;
+    let e = nuanxin_core::in_write(&state.store, async |tx| {
+        events::create(tx, &auth.caller, &org, &input).await
+    })
+    .await?;
     Ok((StatusCode::CREATED, Json(e)))
 }
 
@@ -209,8 +211,12 @@ pub async fn api_get(
     ApiAuth(auth): ApiAuth,
     Path(id): Path<Uuid>,
 ) -> Result<Json<JoinEvent>, ApiError> {
-    let mut tx = state.store.read().await?;
-    Ok(Json(events::get(&mut tx, &auth.caller.scope, id).await?))
+    Ok(Json(
+        nuanxin_core::in_read(&state.store, async |tx| {
+            events::get(tx, &auth.caller.scope, id).await
+        })
+        .await?,
+    ))
 }
 
 #[utoipa::path(get, path = "/api/v1/events/{id}/members", tag = "members",

@@ -244,9 +244,10 @@ pub async fn reveal(
     auth: Auth,
     Path(id): Path<Uuid>,
 ) -> Result<Response, PageError> {
-    let mut tx = state.store.write().await?;
-    let full = members::reveal_id(&mut tx, &auth.caller, &state.vault, id).await?;
-    tx.commit().await?;
+    let full = nuanxin_core::in_write(&state.store, async |tx| {
+        members::reveal_id(tx, &auth.caller, &state.vault, id).await
+    })
+    .await?;
     let mut res = show_page(&state, &auth, id, Some(full))
         .await?
         .into_response();
@@ -367,9 +368,10 @@ pub async fn rotate(
     Path(org): Path<String>,
     Form(f): Form<RotateForm>,
 ) -> Result<Response, PageError> {
-    let mut tx = state.store.write().await?;
-    members::rotate_code(&mut tx, &auth.caller, &org, "qr", f.auto_approve.is_some()).await?;
-    tx.commit().await?;
+    nuanxin_core::in_write(&state.store, async |tx| {
+        members::rotate_code(tx, &auth.caller, &org, "qr", f.auto_approve.is_some()).await
+    })
+    .await?;
     Ok(Redirect::to(&format!("/orgs/{org}/join-code")).into_response())
 }
 

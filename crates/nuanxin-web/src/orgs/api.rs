@@ -40,8 +40,12 @@ pub async fn get(
     ApiAuth(auth): ApiAuth,
     Path(code): Path<String>,
 ) -> Result<Json<OrgUnit>, ApiError> {
-    let mut tx = state.store.read().await?;
-    Ok(Json(orgs::get(&mut tx, &auth.caller.scope, &code).await?))
+    Ok(Json(
+        nuanxin_core::in_read(&state.store, async |tx| {
+            orgs::get(tx, &auth.caller.scope, &code).await
+        })
+        .await?,
+    ))
 }
 
 #[utoipa::path(get, path = "/api/v1/orgs/{code}/children", tag = "orgs",
@@ -73,9 +77,11 @@ pub async fn history(
     ApiAuth(auth): ApiAuth,
     Path(code): Path<String>,
 ) -> Result<Json<Vec<HistoryEntry>>, ApiError> {
-    let mut tx = state.store.read().await?;
     Ok(Json(
-        orgs::history(&mut tx, &auth.caller.scope, &code).await?,
+        nuanxin_core::in_read(&state.store, async |tx| {
+            orgs::history(tx, &auth.caller.scope, &code).await
+        })
+        .await?,
     ))
 }
 
@@ -147,9 +153,10 @@ pub async fn move_subtree(
     Path(code): Path<String>,
     Json(b): Json<MoveBody>,
 ) -> Result<Json<OrgUnit>, ApiError> {
-    let mut tx = state.store.write().await?;
-    let unit = orgs::move_subtree(&mut tx, &auth.caller, &code, &b.parent_code).await?;
-    tx.commit().await?;
+    let unit = nuanxin_core::in_write(&state.store, async |tx| {
+        orgs::move_subtree(tx, &auth.caller, &code, &b.parent_code).await
+    })
+    .await?;
     Ok(Json(unit))
 }
 
@@ -161,9 +168,10 @@ pub async fn dissolve(
     ApiAuth(auth): ApiAuth,
     Path(code): Path<String>,
 ) -> Result<Json<OrgUnit>, ApiError> {
-    let mut tx = state.store.write().await?;
-    let unit = orgs::dissolve(&mut tx, &auth.caller, &code).await?;
-    tx.commit().await?;
+    let unit = nuanxin_core::in_write(&state.store, async |tx| {
+        orgs::dissolve(tx, &auth.caller, &code).await
+    })
+    .await?;
     Ok(Json(unit))
 }
 

@@ -649,9 +649,10 @@ async fn export(
     format: &str,
     Query(query): Query<ListQuery>,
 ) -> Result<Response, PageError> {
-    let mut tx = state.store.write().await?;
-    let (headers, rows) = sheet::export(&mut tx, &auth.caller, &query.filter()?).await?;
-    tx.commit().await?;
+    let (headers, rows) = nuanxin_core::in_write(&state.store, async |tx| {
+        sheet::export(tx, &auth.caller, &query.filter()?).await
+    })
+    .await?;
     let name = format!("org-units-{}", auth.caller.today);
     match format {
         "xlsx" => Ok(respond::file(

@@ -15,8 +15,9 @@ pub async fn provinces(
     State(state): State<AppState>,
     _auth: ApiAuth,
 ) -> Result<Json<Vec<Region>>, ApiError> {
-    let mut tx = state.store.read().await?;
-    Ok(Json(regions::children(&mut tx, None).await?))
+    Ok(Json(
+        nuanxin_core::in_read(&state.store, async |tx| regions::children(tx, None).await).await?,
+    ))
 }
 
 #[utoipa::path(get, path = "/api/v1/regions/{code}", tag = "regions",

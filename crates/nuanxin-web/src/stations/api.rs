@@ -79,8 +79,12 @@ pub async fn get(
     ApiAuth(auth): ApiAuth,
     Path(id): Path<Uuid>,
 ) -> Result<Json<Station>, ApiError> {
-    let mut tx = state.store.read().await?;
-    Ok(Json(stations::get(&mut tx, &auth.caller.scope, id).await?))
+    Ok(Json(
+        nuanxin_core::in_read(&state.store, async |tx| {
+            stations::get(tx, &auth.caller.scope, id).await
+        })
+        .await?,
+    ))
 }
 
 #[utoipa::path(patch, path = "/api/v1/stations/{id}", tag = "stations", request_body = StationInput,
@@ -103,9 +107,10 @@ pub async fn close(
     ApiAuth(auth): ApiAuth,
     Path(id): Path<Uuid>,
 ) -> Result<Json<Station>, ApiError> {
-    let mut tx = state.store.write().await?;
-    let s = stations::close(&mut tx, &auth.caller, id).await?;
-    tx.commit().await?;
+    let s = nuanxin_core::in_write(&state.store, async |tx| {
+        stations::close(tx, &auth.caller, id).await
+    })
+    .await?;
     Ok(Json(s))
 }
 
@@ -117,9 +122,10 @@ pub async fn visit(
     Path(id): Path<Uuid>,
     Json(input): Json<VisitInput>,
 ) -> Result<Json<Visit>, ApiError> {
-    let mut tx = state.store.write().await?;
-    let v = stations::record_visit(&mut tx, &auth.caller, id, &input).await?;
-    tx.commit().await?;
+    let v = nuanxin_core::in_write(&state.store, async |tx| {
+        stations::record_visit(tx, &auth.caller, id, &input).await
+    })
+    .await?;
     Ok(Json(v))
 }
 

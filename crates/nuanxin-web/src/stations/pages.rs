@@ -544,9 +544,10 @@ pub async fn close(
     auth: Auth,
     Path(id): Path<Uuid>,
 ) -> Result<Response, PageError> {
-    let mut tx = state.store.write().await?;
-    stations::close(&mut tx, &auth.caller, id).await?;
-    tx.commit().await?;
+    nuanxin_core::in_write(&state.store, async |tx| {
+        stations::close(tx, &auth.caller, id).await
+    })
+    .await?;
     Ok(Redirect::to(&format!("/stations/{id}?saved=1")).into_response())
 }
 
@@ -555,9 +556,10 @@ pub async fn reopen(
     auth: Auth,
     Path(id): Path<Uuid>,
 ) -> Result<Response, PageError> {
-    let mut tx = state.store.write().await?;
-    stations::reopen(&mut tx, &auth.caller, id).await?;
-    tx.commit().await?;
+    nuanxin_core::in_write(&state.store, async |tx| {
+        stations::reopen(tx, &auth.caller, id).await
+    })
+    .await?;
     Ok(Redirect::to(&format!("/stations/{id}?saved=1")).into_response())
 }
 

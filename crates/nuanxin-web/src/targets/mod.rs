@@ -320,9 +320,11 @@ pub async fn api_list(
     ApiAuth(auth): ApiAuth,
     Query(q): Query<ApiQuery>,
 ) -> Result<Json<Vec<TargetProgress>>, ApiError> {
-    let mut tx = state.store.read().await?;
     Ok(Json(
-        targets::progress_of(&mut tx, &auth.caller.scope, &q.org, auth.caller.today).await?,
+        nuanxin_core::in_read(&state.store, async |tx| {
+            targets::progress_of(tx, &auth.caller.scope, &q.org, auth.caller.today).await
+        })
+        .await?,
     ))
 }
 
@@ -338,9 +340,10 @@ pub async fn api_set(
     ApiAuth(auth): ApiAuth,
     Json(input): Json<TargetInput>,
 ) -> Result<Json<Created>, ApiError> {
-    let mut tx = state.store.write().await?;
-    let id = targets::set(&mut tx, &auth.caller, &input).await?;
-    tx.commit().await?;
+    let id = nuanxin_core::in_write(&state.store, async |tx| {
+        targets::set(tx, &auth.caller, &input).await
+    })
+    .await?;
     Ok(Json(Created { id }))
 }
 
@@ -353,8 +356,9 @@ pub async fn api_split(
     Path(id): Path<Uuid>,
     Json(shares): Json<Vec<Share>>,
 ) -> Result<StatusCode, ApiError> {
-    let mut tx = state.store.write().await?;
-    targets::split(&mut tx, &auth.caller, id, &shares).await?;
-    tx.commit().await?;
+    nuanxin_core::in_write(&state.store, async |tx| {
+        targets::split(tx, &auth.caller, id, &shares).await
+    })
+    .await?;
     Ok(StatusCode::NO_CONTENT)
 }
