@@ -223,6 +223,59 @@ pub fn grid_candidates(uncovered: &[NamedPoint], radius_m: f64) -> Vec<NamedPoin
     out
 }
 
+/// What a cadre asks of the 15-minute circle: the area (a unit the caller can see), the places
+/// where the demand is, candidate sites if any, how people travel and how far, how many sites to
+/// suggest, and whether the result is taken away as a sheet.
+pub struct CircleRequest<'a> {
+    pub org_code: &'a str,
+    pub demand: &'a [NamedPoint],
+    pub candidates: Option<&'a [NamedPoint]>,
+    pub mode: TravelMode,
+    pub minutes: f64,
+    pub k: usize,
+    pub export: bool,
+}
+
+/// The circle analysis as the page and the API run it: the stations of the unit's subtree (not
+/// found when the unit is outside the caller's scope), the analysis outside any transaction (on
+/// SQLite a write transaction would hold the one write lock for as long as it takes), then its
+/// audit entry. Gives the unit with the result.
+pub async fn run(
+    store: &crate::Store,
+    live: &super::LiveIndex,
+    caller: &crate::accounts::Caller,
+    req: CircleRequest<'_>,
+) -> Result<(crate::orgs::OrgUnit, CircleResult)> {
+    let unit = crate::in_read(store, async |tx| {
+        crate::orgs::get(tx, &caller.scope, req.org_code).await
+    })
+    .await?;
+    live.ready().await;
+    let index = live.subtree(std::slice::from_ref(&unit.path));
+    let result = analyse(
+        &index,
+        req.demand,
+        req.candidates,
+        req.mode,
+        req.minutes,
+        req.k,
+    )?;
+    crate::in_write(store, async |tx| {
+        crate::audit::record(
+            tx,
+            &caller.actor,
+            caller.at,
+            "stations.circle",
+            &unit.code,
+            Some(&unit.path),
+            serde_json::json!({"demand": result.demand_points, "mode": req.mode.code(), "minutes": req.minutes, "k": req.k, "export": req.export}),
+        )
+        .await
+    })
+    .await?;
+    Ok((unit, result))
+}
+
 /// Runs the analysis of `demand` against `stations`, suggesting up to `k` sites.
 pub fn analyse(
     stations: &StationIndex,

@@ -189,33 +189,21 @@ pub async fn coverage(
             })
             .ok_or(Error::NotFound)?,
     };
-    // The analysis runs outside any transaction: on SQLite a write transaction would hold the
-    // one write lock for as long as it takes.
-    let mut tx = state.store.read().await?;
-    let unit = nuanxin_core::orgs::get(&mut tx, &auth.caller.scope, &code).await?;
-    drop(tx);
-    state.stations.ready().await;
-    let index = state.stations.subtree(std::slice::from_ref(&unit.path));
-    let result = circle::analyse(
-        &index,
-        &demand,
-        candidates.as_deref(),
-        mode,
-        req.minutes.unwrap_or(circle_default_minutes()),
-        req.k.unwrap_or(10),
-    )?;
-    let mut tx = state.store.write().await?;
-    nuanxin_core::audit::record(
-        &mut tx,
-        &auth.caller.actor,
-        auth.caller.at,
-        "stations.circle",
-        &unit.code,
-        Some(&unit.path),
-        serde_json::json!({"demand": result.demand_points, "mode": mode.code(), "k": result.sites.len()}),
+    let (_, result) = circle::run(
+        &state.store,
+        &state.stations,
+        &auth.caller,
+        circle::CircleRequest {
+            org_code: &code,
+            demand: &demand,
+            candidates: candidates.as_deref(),
+            mode,
+            minutes: req.minutes.unwrap_or(circle_default_minutes()),
+            k: req.k.unwrap_or(10),
+            export: false,
+        },
     )
     .await?;
-    tx.commit().await?;
     Ok(Json(result))
 }
 

@@ -160,7 +160,6 @@ pub async fn circle_run(
         rejected.extend(c.rejected.iter().cloned());
     }
     // The area's stations: the unit's subtree, within the caller's scope.
-    let mut tx = state.store.read().await?;
     let code = if page.org.is_empty() {
         crate::census::pages::home_org(&state, &auth)
             .await?
@@ -168,30 +167,24 @@ pub async fn circle_run(
     } else {
         page.org.clone()
     };
-    let unit = match nuanxin_core::orgs::get(&mut tx, &auth.caller.scope, &code).await {
-        Ok(u) => u,
-        Err(_) => return fail(page, "stations.unknown_org", None),
-    };
-    drop(tx);
-    state.stations.ready().await;
-    let index = state.stations.subtree(std::slice::from_ref(&unit.path));
     let cands: Option<Vec<NamedPoint>> = candidates.map(|c| c.points);
-    let result = match circle::analyse(&index, &demand.points, cands.as_deref(), mode, minutes, k) {
-        Ok(r) => r,
-        Err(e) => return fail(page, e.code(), None),
+    let request = circle::CircleRequest {
+        org_code: &code,
+        demand: &demand.points,
+        candidates: cands.as_deref(),
+        mode,
+        minutes,
+        k,
+        export: get("format") == "xlsx",
     };
-    let mut tx = state.store.write().await?;
-    nuanxin_core::audit::record(
-        &mut tx,
-        &auth.caller.actor,
-        auth.caller.at,
-        "stations.circle",
-        &unit.code,
-        Some(&unit.path),
-        serde_json::json!({"demand": result.demand_points, "mode": mode.code(), "minutes": minutes, "k": k, "export": get("format") == "xlsx"}),
-    )
-    .await?;
-    tx.commit().await?;
+    let (unit, result) = match circle::run(&state.store, &state.stations, &auth.caller, request)
+        .await
+    {
+        Ok(r) => r,
+        Err(Error::NotFound | Error::Forbidden) => return fail(page, "stations.unknown_org", None),
+        Err(e @ (Error::Invalid { .. } | Error::Fields(_))) => return fail(page, e.code(), None),
+        Err(e) => return Err(e.into()),
+    };
     if get("format") == "xlsx" {
         let bytes = circle::result_xlsx(&result, page.ctx.lang == crate::Lang::ZhCn)
             .map_err(Error::Internal)?;
