@@ -146,15 +146,6 @@ impl FieldErrors {
     pub fn get(&self, field: &str) -> Option<&'static str> {
         self.0.iter().find(|e| e.field == field).map(|e| e.code)
     }
-
-    /// `Ok(value)` when nothing was found wrong, else every problem.
-    pub fn into_result<T>(self, value: impl FnOnce() -> T) -> Result<T, FieldErrors> {
-        if self.0.is_empty() {
-            Ok(value())
-        } else {
-            Err(self)
-        }
-    }
 }
 
 impl std::fmt::Display for FieldErrors {
