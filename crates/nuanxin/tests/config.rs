@@ -118,4 +118,18 @@ fn printed_database_urls_hide_the_password() {
     let said = text(&out);
     assert!(said.contains("union:***@127.0.0.1:1"), "{said}");
     assert!(!said.contains("hunter2"), "{said}");
+    // A URL of a database Nuanxin does not support: the store's own error names it, hidden too.
+    let out = run(
+        &["migrate"],
+        &[("NUANXIN_DATABASE_URL", "mysql://union:hunter2@db/nuanxin")],
+    );
+    assert!(!out.status.success());
+    let said = text(&out);
+    assert!(!said.contains("hunter2"), "{said}");
+    // Backup names the database in its messages without the password.
+    let out = run(
+        &["restore", "/nonexistent.db"],
+        &[("NUANXIN_DATABASE_URL", "sqlite://:hunter2@/x.db")],
+    );
+    assert!(!text(&out).contains("hunter2"), "{}", text(&out));
 }

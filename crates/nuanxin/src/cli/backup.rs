@@ -54,7 +54,8 @@ pub async fn backup(database: &str, args: BackupArgs) -> anyhow::Result<ExitCode
     }
     let size = std::fs::metadata(&args.output)?.len();
     println!(
-        "backup of {database} written to {} ({size} bytes)",
+        "backup of {} written to {} ({size} bytes)",
+        super::config::redact_url(database),
         args.output.display()
     );
     Ok(ExitCode::SUCCESS)
@@ -65,7 +66,10 @@ pub async fn restore(database: &str, args: RestoreArgs) -> anyhow::Result<ExitCo
         bail!("{} is not a file", args.input.display());
     }
     if !args.force && holds_data(database).await? {
-        bail!("{database} already holds data: restore into an empty database, or pass --force to replace it");
+        bail!(
+            "{} already holds data: restore into an empty database, or pass --force to replace it",
+            super::config::redact_url(database)
+        );
     }
     if database.starts_with("postgres") {
         run_tool(
@@ -90,7 +94,11 @@ pub async fn restore(database: &str, args: RestoreArgs) -> anyhow::Result<ExitCo
     }
     // Opening migrates a backup of an older version to this one.
     super::open(database).await?.close().await;
-    println!("{database} restored from {}", args.input.display());
+    println!(
+        "{} restored from {}",
+        super::config::redact_url(database),
+        args.input.display()
+    );
     Ok(ExitCode::SUCCESS)
 }
 
@@ -111,7 +119,7 @@ fn sqlite_path(database: &str) -> anyhow::Result<PathBuf> {
     let rest = database
         .strip_prefix("sqlite://")
         .or_else(|| database.strip_prefix("sqlite:"))
-        .with_context(|| format!("not an SQLite URL: {database}"))?;
+        .with_context(|| format!("not an SQLite URL: {}", super::config::redact_url(database)))?;
     Ok(Path::new(rest.split('?').next().unwrap_or(rest)).to_path_buf())
 }
 

@@ -11,7 +11,6 @@ mod regions;
 mod report;
 mod serve;
 
-use anyhow::Context;
 use clap::{Parser, Subcommand};
 use nuanxin_core::Store;
 use std::process::ExitCode;
@@ -102,9 +101,11 @@ pub enum Command {
 
 /// Opens and migrates the database, and makes sure the built-in regions are loaded.
 pub async fn open(url: &str) -> anyhow::Result<Store> {
+    // The driver's own error may repeat the URL: it is shown with the password hidden too.
+    let shown = config::redact_url(url);
     let store = Store::open(url)
         .await
-        .with_context(|| format!("opening {}", config::redact_url(url)))?;
+        .map_err(|e| anyhow::anyhow!("opening {shown}: {}", e.to_string().replace(url, &shown)))?;
     nuanxin_core::regions::ensure_builtin(&store).await?;
     Ok(store)
 }
