@@ -28,54 +28,38 @@ pub trait ImportPage: SheetImport {
     const BASE: &'static str;
     /// The navigation section.
     const SECTION: &'static str;
-    /// Message keys of the title and of the explanation above the form.
-    const TITLE: &'static str;
-    const EXPLAIN: &'static str;
-    /// The pages above this one: (path, message key).
-    const CRUMBS: &'static [(&'static str, &'static str)];
+    /// The sheet's message keys are `{SECTION}.{KEY}` (the title) and `{SECTION}.{KEY}_explain`.
+    const KEY: &'static str = "import";
+    /// The pages between the section's own list and this one: (path, message key).
+    const CRUMBS: &'static [(&'static str, &'static str)] = &[];
 }
 
 impl ImportPage for OrgsSheet {
     const BASE: &'static str = "/orgs";
     const SECTION: &'static str = "orgs";
-    const TITLE: &'static str = "orgs.import";
-    const EXPLAIN: &'static str = "orgs.import_explain";
-    const CRUMBS: &'static [(&'static str, &'static str)] = &[("/orgs", "orgs.title")];
 }
 
 impl ImportPage for MembersSheet {
     const BASE: &'static str = "/members";
     const SECTION: &'static str = "members";
-    const TITLE: &'static str = "members.import";
-    const EXPLAIN: &'static str = "members.import_explain";
-    const CRUMBS: &'static [(&'static str, &'static str)] = &[("/members", "members.title")];
 }
 
 impl ImportPage for StationsSheet {
     const BASE: &'static str = "/stations";
     const SECTION: &'static str = "stations";
-    const TITLE: &'static str = "stations.import";
-    const EXPLAIN: &'static str = "stations.import_explain";
-    const CRUMBS: &'static [(&'static str, &'static str)] = &[("/stations", "stations.title")];
 }
 
 impl ImportPage for EnterprisesSheet {
     const BASE: &'static str = "/census";
     const SECTION: &'static str = "census";
-    const TITLE: &'static str = "census.import";
-    const EXPLAIN: &'static str = "census.import_explain";
-    const CRUMBS: &'static [(&'static str, &'static str)] = &[("/census", "census.title")];
 }
 
 impl ImportPage for ProspectsSheet {
     const BASE: &'static str = "/census/prospects";
     const SECTION: &'static str = "census";
-    const TITLE: &'static str = "census.prospects_import";
-    const EXPLAIN: &'static str = "census.prospects_import_explain";
-    const CRUMBS: &'static [(&'static str, &'static str)] = &[
-        ("/census", "census.title"),
-        ("/census/prospects", "census.prospects"),
-    ];
+    const KEY: &'static str = "prospects_import";
+    const CRUMBS: &'static [(&'static str, &'static str)] =
+        &[("/census/prospects", "census.prospects")];
 }
 
 /// The report as the page shows it, whatever the sheet.
@@ -104,9 +88,9 @@ impl<T: Tally> From<ImportReport<T>> for ReportView {
 struct ImportView {
     ctx: Ctx,
     base: &'static str,
-    title: &'static str,
-    explain: &'static str,
-    crumbs: &'static [(&'static str, &'static str)],
+    title: String,
+    explain: String,
+    crumbs: Vec<(String, String)>,
     report: Option<ReportView>,
     file_error: Option<String>,
 }
@@ -116,9 +100,15 @@ impl ImportView {
         ImportView {
             ctx: Ctx::new(auth, S::SECTION, &format!("{}/import", S::BASE)),
             base: S::BASE,
-            title: S::TITLE,
-            explain: S::EXPLAIN,
-            crumbs: S::CRUMBS,
+            title: format!("{}.{}", S::SECTION, S::KEY),
+            explain: format!("{}.{}_explain", S::SECTION, S::KEY),
+            crumbs: std::iter::once((format!("/{}", S::SECTION), format!("{}.title", S::SECTION)))
+                .chain(
+                    S::CRUMBS
+                        .iter()
+                        .map(|(h, k)| (h.to_string(), k.to_string())),
+                )
+                .collect(),
             report: None,
             file_error: None,
         }

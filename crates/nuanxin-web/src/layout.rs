@@ -83,6 +83,54 @@ impl Ctx {
     }
 }
 
+/// The query of a list page, kept by every link the page makes (its other pages, its export, its
+/// filter chips): each non-empty parameter, in the order the query declares them, with `changes`
+/// replacing (`Some`) or dropping (`None`) some.
+pub trait ListLinks: serde::Serialize {
+    /// The list's own path, e.g. `/census`.
+    const PATH: &'static str;
+
+    /// The query string, changed so.
+    fn query_with(&self, changes: &[(&str, Option<&str>)]) -> String {
+        let own = serde_urlencoded::to_string(self).unwrap_or_default();
+        let kept = form_urlencoded::parse(own.as_bytes())
+            .into_owned()
+            .filter(|(k, v)| !v.trim().is_empty() && !changes.iter().any(|(c, _)| c == k));
+        let changed = changes
+            .iter()
+            .filter_map(|(k, v)| v.map(|v| (k.to_string(), v.to_string())));
+        kept.chain(changed)
+            .map(|(k, v)| format!("{k}={}", crate::auth::urlencode(&v)))
+            .collect::<Vec<_>>()
+            .join("&")
+    }
+
+    /// The list again, changed so.
+    fn link(&self, changes: &[(&str, Option<&str>)]) -> String {
+        format!("{}?{}", Self::PATH, self.query_with(changes))
+    }
+
+    fn page_link(&self, page: u32) -> String {
+        self.link(&[("page", Some(&page.to_string()))])
+    }
+
+    /// The xlsx export of everything the filters select.
+    fn export_link(&self) -> String {
+        format!(
+            "{}/export.xlsx?{}",
+            Self::PATH,
+            self.query_with(&[("page", None)])
+        )
+    }
+
+    /// The parameter `key` is `value` (an empty value: the parameter is not set).
+    fn is(&self, key: &str, value: &str) -> bool {
+        let own = serde_urlencoded::to_string(self).unwrap_or_default();
+        let set = form_urlencoded::parse(own.as_bytes()).find(|(k, _)| k == key);
+        set.map_or(String::new(), |(_, v)| v.trim().to_string()) == value
+    }
+}
+
 /// The previous and next links of a paged list (`{% include "_pager.html" %}` with a
 /// `fn pager(&self) -> Pager` on the page).
 pub struct Pager {

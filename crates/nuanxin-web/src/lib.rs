@@ -29,7 +29,7 @@ pub use assets::url as asset_url;
 pub use auth::{CSRF_HEADER, LANG_COOKIE, SESSION_COOKIE};
 pub use coverage::boundaries::RegionBoundaries;
 pub use i18n::{Catalogue, Lang};
-pub use router::router;
+pub use router::{api_routes, router};
 
 use nuanxin_core::clock::Clock;
 use nuanxin_core::members::id_vault::IdVault;

@@ -7,7 +7,7 @@ use crate::{
 use axum::extract::DefaultBodyLimit;
 use axum::http::{header, HeaderValue};
 use axum::middleware;
-use axum::routing::{delete, get, post};
+use axum::routing::{get, post};
 use axum::{Json, Router};
 use nuanxin_core::census::prospects::ProspectsSheet;
 use nuanxin_core::census::sheet::EnterprisesSheet;
@@ -16,6 +16,75 @@ use nuanxin_core::orgs::sheet::OrgsSheet;
 use nuanxin_core::stations::sheet::StationsSheet;
 use tower_http::set_header::SetResponseHeaderLayer;
 use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+/// Every API route, each registered once: `routes!` reads the path and method from the handler's
+/// `#[utoipa::path]`, so the router and the OpenAPI document cannot disagree.
+pub(crate) fn api() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
+        .routes(routes!(
+            session::api::create,
+            session::api::show,
+            session::api::delete
+        ))
+        .routes(routes!(orgs::api::list, orgs::api::create))
+        .routes(routes!(orgs::api::import))
+        .routes(routes!(orgs::api::get, orgs::api::update))
+        .routes(routes!(orgs::api::children))
+        .routes(routes!(orgs::api::history))
+        .routes(routes!(orgs::api::move_subtree))
+        .routes(routes!(orgs::api::dissolve))
+        .routes(routes!(regions::api::provinces))
+        .routes(routes!(regions::api::get))
+        .routes(routes!(regions::api::children))
+        .routes(routes!(accounts::api::list, accounts::api::create))
+        .routes(routes!(accounts::api::grant))
+        .routes(routes!(accounts::api::revoke))
+        .routes(routes!(accounts::api::create_token))
+        .routes(routes!(audit::list))
+        .routes(routes!(members::api::list))
+        .routes(routes!(members::api::decide))
+        .routes(routes!(members::api::push))
+        .routes(routes!(members::api::reveal))
+        .routes(routes!(members::api::codes, members::api::rotate))
+        .routes(routes!(members::events::api_create))
+        .routes(routes!(members::events::api_get))
+        .routes(routes!(members::events::api_members))
+        .routes(routes!(join::api::send_code))
+        .routes(routes!(join::api::join))
+        .routes(routes!(census::api::list, census::api::create))
+        .routes(routes!(census::api::get))
+        .routes(routes!(census::api::sources))
+        .routes(routes!(census::api::unionise))
+        .routes(routes!(census::api::prospects))
+        .routes(routes!(coverage::api_coverage))
+        .routes(routes!(coverage::api_trend))
+        .routes(routes!(coverage::api_employers))
+        .routes(routes!(targets::api_list, targets::api_set))
+        .routes(routes!(targets::api_split))
+        .routes(routes!(stations::api::list, stations::api::create))
+        .routes(routes!(stations::nearby::api_nearest))
+        .routes(routes!(stations::api::coverage))
+        .routes(routes!(stations::api::get, stations::api::update))
+        .routes(routes!(stations::api::close))
+        .routes(routes!(stations::api::visit))
+}
+
+/// Every (method, path) of the API as registered, for tools and tests that walk all routes.
+pub fn api_routes() -> Vec<(String, String)> {
+    let (_, doc) = api().split_for_parts();
+    let doc = serde_json::to_value(&doc).unwrap_or_default();
+    let mut out = Vec::new();
+    for (path, item) in doc["paths"].as_object().into_iter().flatten() {
+        for method in ["get", "post", "put", "patch", "delete"] {
+            if item.get(method).is_some() {
+                out.push((method.to_uppercase(), path.clone()));
+            }
+        }
+    }
+    out
+}
 
 pub fn router(state: AppState) -> Router {
     // Map tiles come from the configured tile server, the only other origin a page may load from.
@@ -32,76 +101,6 @@ pub fn router(state: AppState) -> Router {
     let live_checks = join::pages::live_checks_hash();
     let csp = HeaderValue::from_str(&format!("default-src 'self'; img-src 'self' data:{tiles}; style-src 'self' 'unsafe-inline'; script-src 'self' {live_checks}; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"))
         .unwrap_or(HeaderValue::from_static("default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; script-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"));
-    let api = Router::new()
-        .route(
-            "/session",
-            post(session::api::create)
-                .get(session::api::show)
-                .delete(session::api::delete),
-        )
-        .route("/orgs", get(orgs::api::list).post(orgs::api::create))
-        .route("/orgs/import", post(orgs::api::import))
-        .route("/orgs/{code}", get(orgs::api::get).patch(orgs::api::update))
-        .route("/orgs/{code}/children", get(orgs::api::children))
-        .route("/orgs/{code}/history", get(orgs::api::history))
-        .route("/orgs/{code}/move", post(orgs::api::move_subtree))
-        .route("/orgs/{code}/dissolve", post(orgs::api::dissolve))
-        .route("/regions", get(regions::api::provinces))
-        .route("/regions/{code}", get(regions::api::get))
-        .route("/regions/{code}/children", get(regions::api::children))
-        .route(
-            "/accounts",
-            get(accounts::api::list).post(accounts::api::create),
-        )
-        .route(
-            "/accounts/{username}/assignments",
-            post(accounts::api::grant),
-        )
-        .route(
-            "/accounts/{username}/assignments/{org_code}",
-            delete(accounts::api::revoke),
-        )
-        .route("/tokens", post(accounts::api::create_token))
-        .route("/audit", get(audit::list))
-        .route("/members", get(members::api::list))
-        .route("/members/decisions", post(members::api::decide))
-        .route("/members/push", post(members::api::push))
-        .route("/orgs/{code}/events", post(members::events::api_create))
-        .route("/events/{id}", get(members::events::api_get))
-        .route("/events/{id}/members", get(members::events::api_members))
-        .route("/members/{id}/reveal", post(members::api::reveal))
-        .route(
-            "/orgs/{code}/join-codes",
-            get(members::api::codes).post(members::api::rotate),
-        )
-        .route("/join/{code}/sms", post(join::api::send_code))
-        .route("/join/{code}", post(join::api::join))
-        .route(
-            "/enterprises",
-            get(census::api::list).post(census::api::create),
-        )
-        .route("/enterprises/{uscc}", get(census::api::get))
-        .route("/enterprises/{uscc}/sources", get(census::api::sources))
-        .route("/enterprises/{uscc}/unionise", post(census::api::unionise))
-        .route("/prospects", get(census::api::prospects))
-        .route("/coverage", get(coverage::api_coverage))
-        .route("/coverage/trend", get(coverage::api_trend))
-        .route("/coverage/employers", get(coverage::api_employers))
-        .route("/targets", get(targets::api_list).post(targets::api_set))
-        .route("/targets/{id}/split", post(targets::api_split))
-        .route(
-            "/stations",
-            get(stations::api::list).post(stations::api::create),
-        )
-        .route("/stations/nearest", get(stations::nearby::api_nearest))
-        .route("/stations/coverage", post(stations::api::coverage))
-        .route(
-            "/stations/{id}",
-            get(stations::api::get).patch(stations::api::update),
-        )
-        .route("/stations/{id}/close", post(stations::api::close))
-        .route("/stations/{id}/visits", post(stations::api::visit));
-
     let pages = Router::new()
         .route("/", get(session::pages::home))
         .route(
@@ -271,16 +270,23 @@ pub fn router(state: AppState) -> Router {
         .route("/census/{uscc}/unionise", post(census::pages::unionise))
         .layer(middleware::from_fn(error::render_error_pages));
 
+    let (api, doc) = api().split_for_parts();
+    // Serialised once: the document never changes while the server runs.
+    let doc: std::sync::Arc<serde_json::Value> =
+        std::sync::Arc::new(serde_json::to_value(&doc).unwrap_or_default());
     let hsts = state
         .config
         .https()
         .then(|| HeaderValue::from_static("max-age=31536000"));
     Router::new()
         .merge(pages)
-        .nest("/api/v1", api)
+        .merge(api)
         .route(
             "/api/openapi.json",
-            get(|| async { Json(openapi::ApiDoc::openapi()) }),
+            get(move || {
+                let doc = doc.clone();
+                async move { Json(doc.as_ref().clone()) }
+            }),
         )
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(metrics::ready))

@@ -17,7 +17,7 @@ pub use sessions::{
     hit_rate_limit, login, logout, rate_limit_in, session, Session, ABSOLUTE_TIMEOUT_MS,
     IDLE_TIMEOUT_MS, LOCKOUT_MS, MAX_FAILURES,
 };
-pub use tokens::{authenticate_token, create_token, list_tokens, revoke_token, ApiToken};
+pub use tokens::{authenticate_token, create_token, list_tokens, overview, revoke_token, ApiToken};
 
 use crate::audit::Actor;
 use crate::clock::Clock;

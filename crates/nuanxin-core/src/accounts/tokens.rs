@@ -148,3 +148,25 @@ pub async fn revoke_token(tx: &mut Tx, caller: &Caller, id: Uuid) -> Result<()> 
     )
     .await
 }
+
+/// What a cadre sees of one account: the account, its posts in the caller's scope, and its API
+/// tokens the caller may see.
+pub async fn overview(
+    store: &Store,
+    caller: &Caller,
+    username: &str,
+) -> Result<(super::Account, Vec<super::Assignment>, Vec<ApiToken>)> {
+    crate::in_read(store, async |tx| {
+        let account = account_by_username(tx, username)
+            .await?
+            .ok_or(Error::NotFound)?;
+        let posts = super::posts_in_scope(tx, &caller.scope, account.id).await?;
+        let tokens = list_tokens(tx, caller)
+            .await?
+            .into_iter()
+            .filter(|t| t.username == username)
+            .collect();
+        Ok((account, posts, tokens))
+    })
+    .await
+}

@@ -11,7 +11,7 @@ use crate::members::WorkerGroup;
 use crate::page::{Listing, Page, PageRequest};
 use crate::regions::RegionCode;
 use crate::sheets::import::{self, Cells, Count, ImportReport, Importer, Tally};
-use crate::{audit, on_db, orgs, Error, Result, Role, Scope, Tx};
+use crate::{audit, in_write, on_db, orgs, Error, Result, Role, Scope, Store, Tx};
 use nuanxin_store::{bind_args, Sql};
 use serde::Serialize;
 use uuid::Uuid;
@@ -83,53 +83,40 @@ pub async fn list(
     Ok(page)
 }
 
-/// Sends an invitation SMS with the join link of the prospect's union (`link_of(org_code)`
-/// gives the link) and notes when. Members are not invited again.
+/// Sends an invitation SMS with the join link of the prospect's union (its current join code
+/// under `public_url`, made if it has none) and notes when. Members are not invited again.
 pub async fn invite(
-    tx: &mut Tx,
+    store: &Store,
     caller: &Caller,
     sms: &dyn SmsSender,
     id: Uuid,
-    link: &str,
+    public_url: &str,
 ) -> Result<()> {
-    let mut q = Sql::new("SELECT p.phone, o.path, o.name FROM prospects p JOIN org_units o ON o.id = p.org_id WHERE p.id = ");
-    q.arg(id).push(" AND ").scope("o.path", &caller.scope);
-    let row: Option<(Option<String>, String, String)> = on_db!(tx.conn(), c => bind_args!(sqlx::query_as(&q.sql), &q.args).fetch_optional(c).await)?;
-    let (phone, path, org_name) = row.ok_or(Error::NotFound)?;
-    if caller.scope.role_at(&path) < Some(Role::Staff) {
-        return Err(Error::Forbidden);
-    }
-    let phone = phone
-        .as_deref()
-        .and_then(|p| Phone::parse(p).ok())
-        .ok_or(Error::invalid("phone", "census.prospect_without_phone"))?;
-    let text = format!("【暖新】{org_name}邀请您加入工会，扫码或打开 {link} 一分钟完成入会。");
-    sms.send(&phone, &text)
-        .await
-        .map_err(|e| Error::Internal(anyhow::anyhow!("sms: {e}")))?;
-    const SQL: &str = "UPDATE prospects SET invited_at = $2 WHERE id = $1";
-    on_db!(tx.conn(), c => sqlx::query(SQL).bind(id).bind(caller.at).execute(c).await.map(|r| r.rows_affected()))?;
-    audit::record(
-        tx,
-        &caller.actor,
-        caller.at,
-        "census.invite",
-        &id.to_string(),
-        Some(&path),
-        serde_json::json!({}),
-    )
-    .await?;
-    Ok(())
-}
-
-/// The code of the union a prospect is known at, in scope.
-pub async fn union_of(tx: &mut Tx, scope: &Scope, id: Uuid) -> Result<String> {
-    let mut q = Sql::new(
-        "SELECT o.code FROM prospects p JOIN org_units o ON o.id = p.org_id WHERE p.id = ",
-    );
-    q.arg(id).push(" AND ").scope("o.path", scope);
-    on_db!(tx.conn(), c => bind_args!(sqlx::query_scalar(&q.sql), &q.args).fetch_optional(c).await)?
-        .ok_or(Error::NotFound)
+    in_write(store, async |tx| {
+        let mut q = Sql::new("SELECT p.phone, o.path, o.name, o.code FROM prospects p JOIN org_units o ON o.id = p.org_id WHERE p.id = ");
+        q.arg(id).push(" AND ").scope("o.path", &caller.scope);
+        let row: Option<(Option<String>, String, String, String)> = on_db!(tx.conn(), c => bind_args!(sqlx::query_as(&q.sql), &q.args).fetch_optional(c).await)?;
+        let (phone, path, org_name, org_code) = row.ok_or(Error::NotFound)?;
+        if caller.scope.role_at(&path) < Some(Role::Staff) {
+            return Err(Error::Forbidden);
+        }
+        let code = crate::members::current_code(tx, caller, &org_code, "qr").await?;
+        let link = format!("{}/j/{}", public_url.trim_end_matches('/'), code.code);
+        let phone = phone
+            .as_deref()
+            .and_then(|p| Phone::parse(p).ok())
+            .ok_or(Error::invalid("phone", "census.prospect_without_phone"))?;
+        let text = format!("【暖新】{org_name}邀请您加入工会，扫码或打开 {link} 一分钟完成入会。");
+        sms.send(&phone, &text)
+            .await
+            .map_err(|e| Error::Internal(anyhow::anyhow!("sms: {e}")))?;
+        const SQL: &str = "UPDATE prospects SET invited_at = $2 WHERE id = $1";
+        on_db!(tx.conn(), c => sqlx::query(SQL).bind(id).bind(caller.at).execute(c).await.map(|r| r.rows_affected()))?;
+        let target = id.to_string();
+        let details = serde_json::json!({});
+        audit::record(tx, &caller.actor, caller.at, "census.invite", &target, Some(&path), details).await
+    })
+    .await
 }
 
 /// Columns of the prospects sheet: workers known from a census, a platform list or a window,
@@ -331,7 +318,7 @@ impl import::SheetImport for ProspectsSheet {
     }
 
     async fn import(
-        store: &crate::Store,
+        store: &Store,
         vault: &IdVault,
         caller: &Caller,
         table: &crate::sheets::Table,

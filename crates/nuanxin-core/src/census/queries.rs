@@ -156,16 +156,15 @@ pub enum Recorded {
     Disputed,
 }
 
-/// Records an enterprise as one source reports it. A new USCC creates the enterprise; a known one
-/// from the same source updates it; from another source it is kept beside the others and, when
-/// its facts differ, the enterprise is marked disputed for the merge view.
-pub async fn record(tx: &mut Tx, caller: &Caller, d: &EnterpriseDraft) -> Result<Recorded> {
-    regions::require(
-        tx,
-        &RegionCode::from_db(d.region_code.clone()),
-        "region_code",
-    )
-    .await?;
+/// Where a draft puts an enterprise: its union, if it names one in scope, and the federation that
+/// owns its record (id, path), where the caller must be staff. The region must exist.
+async fn placement(
+    tx: &mut Tx,
+    caller: &Caller,
+    d: &EnterpriseDraft,
+) -> Result<(Option<orgs::OrgUnit>, (Uuid, String))> {
+    let region = RegionCode::from_db(d.region_code.clone());
+    regions::require(tx, &region, "region_code").await?;
     let union = match &d.union_code {
         Some(code) => Some(
             orgs::get(tx, &caller.scope, code)
@@ -187,6 +186,14 @@ pub async fn record(tx: &mut Tx, caller: &Caller, d: &EnterpriseDraft) -> Result
         Error::NotFound => Error::invalid("region_code", "census.region_outside_scope"),
         e => e,
     })?;
+    Ok((union, owner))
+}
+
+/// Records an enterprise as one source reports it. A new USCC creates the enterprise; a known one
+/// from the same source updates it; from another source it is kept beside the others and, when
+/// its facts differ, the enterprise is marked disputed for the merge view.
+pub async fn record(tx: &mut Tx, caller: &Caller, d: &EnterpriseDraft) -> Result<Recorded> {
+    let (union, owner) = placement(tx, caller, d).await?;
     const FIND: &str = "SELECT e.id, o.path FROM enterprises e LEFT JOIN org_units o ON o.id = e.owner_org_id WHERE e.uscc = $1";
     let existing: Option<(Uuid, Option<String>)> =
         on_db!(tx.conn(), c => sqlx::query_as(FIND).bind(&d.uscc).fetch_optional(c).await)?;
@@ -314,33 +321,7 @@ pub async fn update(
     if e.uscc != d.uscc {
         return Err(Error::invalid("uscc", "census.uscc_readonly"));
     }
-    regions::require(
-        tx,
-        &RegionCode::from_db(d.region_code.clone()),
-        "region_code",
-    )
-    .await?;
-    let union = match &d.union_code {
-        Some(code) => Some(
-            orgs::get(tx, &caller.scope, code)
-                .await
-                .map_err(|e| match e {
-                    Error::NotFound => Error::invalid("union_code", "census.unknown_union"),
-                    e => e,
-                })?,
-        ),
-        None => None,
-    };
-    let owner = attribution::owner_for(tx, union.as_ref().map(|u| u.id), &d.region_code)
-        .await?
-        .ok_or(Error::invalid(
-            "region_code",
-            "census.no_federation_for_region",
-        ))?;
-    in_scope(&caller.scope, Some(&owner.1), Role::Staff).map_err(|e| match e {
-        Error::NotFound => Error::invalid("region_code", "census.region_outside_scope"),
-        e => e,
-    })?;
+    let (union, owner) = placement(tx, caller, d).await?;
     write_values(tx, caller, e.id, d, union.as_ref().map(|u| u.id), owner.0).await?;
     audit::record(
         tx,

@@ -158,61 +158,50 @@ pub async fn export(
     filter: &EnterpriseFilter,
     zh: bool,
 ) -> Result<Vec<u8>> {
-    let mut tx = store.write().await?;
-    let headers: Vec<&str> = COLUMNS
-        .iter()
-        .map(|c| if zh { c.zh } else { c.key })
-        .collect();
-    let mut sheet = sheets::XlsxStream::new(
-        if zh { "企业" } else { "enterprises" },
-        &headers,
-        &[
+    let spec = sheets::Export {
+        sheet: ("企业", "enterprises"),
+        columns: &COLUMNS,
+        widths: &[
             22.0, 36.0, 14.0, 10.0, 12.0, 14.0, 36.0, 10.0, 10.0, 14.0, 12.0, 16.0, 12.0, 10.0,
             14.0,
         ],
-    )
-    .map_err(Error::Internal)?;
-    super::queries::for_each(&mut tx, &caller.scope, filter, |e| {
-        let action = e
-            .suggested_action()
-            .map(|a| match (a, zh) {
-                (super::SuggestedAction::OwnUnion, true) => "单独建会",
-                (super::SuggestedAction::JoinJointUnion, true) => "纳入联合工会",
-                (a, false) => a.as_str(),
-            })
-            .unwrap_or("")
-            .to_string();
-        sheet
-            .push(&[
-                e.uscc,
-                e.name,
-                e.industry,
-                e.staff.to_string(),
-                e.new_form_workers.to_string(),
-                e.region_code,
-                e.address.unwrap_or_default(),
-                if e.has_party_org { "是" } else { "否" }.into(),
-                e.union_status,
-                e.union_code.unwrap_or_default(),
-                e.contact_name.unwrap_or_default(),
-                e.contact_phone.unwrap_or_default(),
-                e.source,
-                if e.operating { "是" } else { "否" }.into(),
-                action,
-            ])
-            .map_err(Error::Internal)?;
-        Ok(())
+        action: "census.export",
+        subject: filter.org.as_deref().unwrap_or("*"),
+        filter: serde_json::json!({"q": filter.q.as_deref().map(crate::audit::mask_digit_runs), "status": filter.status, "bucket": filter.bucket}),
+    };
+    sheets::export(store, caller, spec, zh, async |tx, sheet| {
+        super::queries::for_each(tx, &caller.scope, filter, |e| {
+            let action = e
+                .suggested_action()
+                .map(|a| match (a, zh) {
+                    (super::SuggestedAction::OwnUnion, true) => "单独建会",
+                    (super::SuggestedAction::JoinJointUnion, true) => "纳入联合工会",
+                    (a, false) => a.as_str(),
+                })
+                .unwrap_or("")
+                .to_string();
+            sheet
+                .push(&[
+                    e.uscc,
+                    e.name,
+                    e.industry,
+                    e.staff.to_string(),
+                    e.new_form_workers.to_string(),
+                    e.region_code,
+                    e.address.unwrap_or_default(),
+                    if e.has_party_org { "是" } else { "否" }.into(),
+                    e.union_status,
+                    e.union_code.unwrap_or_default(),
+                    e.contact_name.unwrap_or_default(),
+                    e.contact_phone.unwrap_or_default(),
+                    e.source,
+                    if e.operating { "是" } else { "否" }.into(),
+                    action,
+                ])
+                .map_err(Error::Internal)?;
+            Ok(())
+        })
+        .await
     })
-    .await?;
-    let bytes = sheet.finish().map_err(Error::Internal)?;
-    sheets::audit_export(
-        &mut tx,
-        caller,
-        "census.export",
-        filter.org.as_deref().unwrap_or("*"),
-        serde_json::json!({"q": filter.q.as_deref().map(crate::audit::mask_digit_runs), "status": filter.status, "bucket": filter.bucket}),
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(bytes)
+    .await
 }

@@ -11,4 +11,6 @@ pub mod sheet;
 
 pub use employers::{employers, EmployerCount};
 pub use recount::{recount, RecountReport};
-pub use report::{coverage, trend, Coverage, Period, TrendPoint};
+pub use report::{
+    coverage, dashboard, export_statistics, trend, Coverage, Dashboard, Period, TrendPoint,
+};

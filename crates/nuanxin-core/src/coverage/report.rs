@@ -284,6 +284,70 @@ fn months_back(today: NaiveDate, n: u32) -> NaiveDate {
         .expect("valid")
 }
 
+/// What the dashboard shows of a unit: its figures for the period, its twelve-month trend, its
+/// targets with progress, the unit and the way down to it.
+pub struct Dashboard {
+    pub report: Coverage,
+    pub trend: Vec<TrendPoint>,
+    pub targets: Vec<crate::targets::TargetProgress>,
+    pub unit: OrgUnit,
+    pub trail: Vec<OrgUnit>,
+}
+
+/// The dashboard of a unit in the caller's scope, read in one transaction (its figures agree).
+pub async fn dashboard(
+    store: &crate::Store,
+    caller: &crate::accounts::Caller,
+    org_code: &str,
+    period: Period,
+) -> Result<Dashboard> {
+    crate::in_read(store, async |tx| {
+        let (scope, today) = (&caller.scope, caller.today);
+        let report = coverage(tx, scope, org_code, period).await?;
+        let trend = trend(tx, scope, org_code, today, 12).await?;
+        let targets = crate::targets::progress_of(tx, scope, org_code, today).await?;
+        let unit = orgs::get(tx, scope, org_code).await?;
+        let trail = orgs::ancestors(tx, scope, &unit).await?;
+        Ok(Dashboard {
+            report,
+            trend,
+            targets,
+            unit,
+            trail,
+        })
+    })
+    .await
+}
+
+/// The statistics sheet (统计表) of a unit for a period, its export audited.
+pub async fn export_statistics(
+    store: &crate::Store,
+    caller: &crate::accounts::Caller,
+    org_code: &str,
+    period: Period,
+    zh: bool,
+) -> Result<Vec<u8>> {
+    crate::in_write(store, async |tx| {
+        let report = coverage(tx, &caller.scope, org_code, period).await?;
+        let bytes = super::sheet::statistics_xlsx(&report, zh).map_err(Error::Internal)?;
+        let path = orgs::get(tx, &caller.scope, org_code).await?.path;
+        let filter = serde_json::json!({"from": period.from, "to": period.to});
+        let (actor, at) = (&caller.actor, caller.at);
+        crate::audit::record(
+            tx,
+            actor,
+            at,
+            "coverage.export",
+            org_code,
+            Some(&path),
+            filter,
+        )
+        .await?;
+        Ok(bytes)
+    })
+    .await
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

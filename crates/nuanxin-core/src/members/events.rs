@@ -94,6 +94,47 @@ pub async fn get(tx: &mut Tx, scope: &Scope, id: Uuid) -> Result<JoinEvent> {
 }
 
 /// Events of a unit's subtree, newest first.
+/// An event in scope and a page of everyone who joined at it, whatever their status now.
+pub async fn attendance(
+    store: &crate::Store,
+    scope: &Scope,
+    vault: &super::id_vault::IdVault,
+    id: Uuid,
+    page: crate::page::PageRequest,
+) -> Result<(JoinEvent, crate::page::Page<super::MemberRow>)> {
+    crate::in_read(store, async |tx| {
+        let event = get(tx, scope, id).await?;
+        let everyone = super::MemberFilter {
+            event: Some(id),
+            status: Some("all".into()),
+            ..super::MemberFilter::default()
+        };
+        let joined = super::list(tx, scope, vault, &everyone, page).await?;
+        Ok((event, joined))
+    })
+    .await
+}
+
+/// The events of a unit in scope, and whether the caller may hold a new one there.
+pub async fn of_unit(
+    store: &crate::Store,
+    scope: &Scope,
+    org_code: &str,
+) -> Result<(orgs::OrgUnit, Vec<JoinEvent>, bool)> {
+    crate::in_read(store, async |tx| {
+        let unit = orgs::get(tx, scope, org_code).await?;
+        let events = list(tx, scope, org_code).await?;
+        let may_create = scope.role_at(&unit.path) >= Some(Role::Staff) && unit.is_active();
+        Ok((unit, events, may_create))
+    })
+    .await
+}
+
+/// One event in scope, read on its own.
+pub async fn find(store: &crate::Store, scope: &Scope, id: Uuid) -> Result<JoinEvent> {
+    crate::in_read(store, async |tx| get(tx, scope, id).await).await
+}
+
 pub async fn list(tx: &mut Tx, scope: &Scope, org_code: &str) -> Result<Vec<JoinEvent>> {
     let org = orgs::get(tx, scope, org_code).await?;
     let narrowed = scope.within(&org.path).ok_or(Error::NotFound)?;

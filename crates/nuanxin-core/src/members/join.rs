@@ -146,6 +146,10 @@ pub struct JoinReceipt {
     /// the join page sign them in as that person. A request kept for review is not proven.
     #[serde(skip)]
     pub proven: bool,
+    /// The token of the worker's new session, when the join was asked to sign them in (the join
+    /// page) and they proved to be the person: started in the join's transaction.
+    #[serde(skip)]
+    pub session: Option<String>,
 }
 
 async fn receipt(tx: &mut Tx, membership: Uuid) -> Result<JoinReceipt> {
@@ -174,6 +178,7 @@ async fn receipt(tx: &mut Tx, membership: Uuid) -> Result<JoinReceipt> {
             org_name,
             transfer_from: None,
             proven: false,
+            session: None,
         });
     }
     Ok(JoinReceipt {
@@ -185,6 +190,7 @@ async fn receipt(tx: &mut Tx, membership: Uuid) -> Result<JoinReceipt> {
         org_name,
         transfer_from,
         proven: true,
+        session: None,
     })
 }
 
@@ -249,7 +255,12 @@ pub async fn join(
     draft: &JoinDraft,
     ctx: &JoinContext,
 ) -> Result<JoinReceipt> {
-    let one = [JoinRef { target, draft, ctx }];
+    let one = [JoinRef {
+        target,
+        draft,
+        ctx,
+        sign_in: false,
+    }];
     let mut answers = write_joins(store, vault, &one).await;
     answers.pop().expect("one answer per join")
 }
@@ -264,7 +275,12 @@ pub async fn join_many(
 ) -> Vec<Result<JoinReceipt>> {
     let joins: Vec<JoinRef<'_>> = joins
         .iter()
-        .map(|&(target, draft, ctx)| JoinRef { target, draft, ctx })
+        .map(|&(target, draft, ctx)| JoinRef {
+            target,
+            draft,
+            ctx,
+            sign_in: false,
+        })
         .collect();
     let mut answers = Vec::with_capacity(joins.len());
     for chunk in joins.chunks(BATCH) {
@@ -279,6 +295,8 @@ pub(super) struct JoinRef<'a> {
     pub(super) target: &'a JoinTarget,
     pub(super) draft: &'a JoinDraft,
     pub(super) ctx: &'a JoinContext,
+    /// Start the worker's session in the join's transaction when they prove to be the person.
+    pub(super) sign_in: bool,
 }
 
 /// Writes `joins` in one transaction and answers each, in order. When the transaction as a
@@ -377,6 +395,16 @@ async fn join_all(
         });
         join_round(tx, vault, joins, &hashes, &round, &mut answers).await?;
         todo = later;
+    }
+    // The worker who proved to be the person joined is signed in by the join itself: the
+    // session commits with the membership or not at all.
+    for (j, answer) in joins.iter().zip(answers.iter_mut()) {
+        if let Some(Ok(receipt)) = answer {
+            if j.sign_in && receipt.proven {
+                receipt.session =
+                    Some(super::sessions::start_in(tx, receipt.person_id, j.ctx.now).await?);
+            }
+        }
     }
     Ok(answers
         .into_iter()
@@ -712,6 +740,7 @@ async fn join_round(
             org_name: j.target.org_name.clone(),
             transfer_from: None,
             proven: true,
+            session: None,
         }));
     }
     for (i, id) in look_up {
@@ -738,7 +767,12 @@ async fn write_memberships(
     on_db!(tx.conn(), c => {
         let mut q = sqlx::query(&sql);
         for m in written {
-            let JoinRef { target, draft: d, ctx } = joins[m.join];
+            let JoinRef {
+                target,
+                draft: d,
+                ctx,
+                ..
+            } = joins[m.join];
             let active = m.member_no.is_some();
             let status = match (active, m.review) {
                 (true, _) => "active",
@@ -762,6 +796,7 @@ async fn write_memberships(
             target,
             draft: d,
             ctx,
+            ..
         } = joins[m.join];
         events.push((m.id, m.join, "requested"));
         if m.member_no.is_some() {

@@ -24,6 +24,7 @@ struct JoinJob {
     target: JoinTarget,
     draft: JoinDraft,
     ctx: JoinContext,
+    sign_in: bool,
     reply: tokio::sync::oneshot::Sender<Result<JoinReceipt>>,
 }
 
@@ -99,14 +100,34 @@ impl JoinQueue {
         draft: &JoinDraft,
         ctx: &JoinContext,
     ) -> Result<JoinReceipt> {
+        self.enqueue(target, draft, ctx, false).await
+    }
+
+    async fn enqueue(
+        &self,
+        target: &JoinTarget,
+        draft: &JoinDraft,
+        ctx: &JoinContext,
+        sign_in: bool,
+    ) -> Result<JoinReceipt> {
         let Some(jobs) = &self.jobs else {
-            return join(&self.store, &self.vault, target, draft, ctx).await;
+            let one = [JoinRef {
+                target,
+                draft,
+                ctx,
+                sign_in,
+            }];
+            let mut answers = write_joins(&self.store, &self.vault, &one).await;
+            return answers
+                .pop()
+                .unwrap_or_else(|| Err(anyhow::anyhow!("a join without an answer").into()));
         };
         let (reply, answer) = tokio::sync::oneshot::channel();
         let job = JoinJob {
             target: target.clone(),
             draft: draft.clone(),
             ctx: ctx.clone(),
+            sign_in,
             reply,
         };
         jobs.send(job)
@@ -161,6 +182,7 @@ async fn write_batch(store: &Store, vault: &IdVault, batch: Vec<JoinJob>) {
             target: &j.target,
             draft: &j.draft,
             ctx: &j.ctx,
+            sign_in: j.sign_in,
         })
         .collect();
     let answers = write_joins(store, vault, &joins).await;
@@ -179,6 +201,27 @@ impl JoinQueue {
         target: &JoinTarget,
         input: &JoinInput,
         ctx: &JoinContext,
+    ) -> Result<JoinReceipt> {
+        self.checked_join(target, input, ctx, false).await
+    }
+
+    /// The join page's join: as [`JoinQueue::join_by_worker`], and a worker who proves to be the
+    /// person is signed in by the join's own transaction (`receipt.session`).
+    pub async fn join_and_sign_in(
+        &self,
+        target: &JoinTarget,
+        input: &JoinInput,
+        ctx: &JoinContext,
+    ) -> Result<JoinReceipt> {
+        self.checked_join(target, input, ctx, true).await
+    }
+
+    async fn checked_join(
+        &self,
+        target: &JoinTarget,
+        input: &JoinInput,
+        ctx: &JoinContext,
+        sign_in: bool,
     ) -> Result<JoinReceipt> {
         let (draft, mut errs) = match JoinDraft::parse(input, ctx.today) {
             Ok(d) => (Some(d), FieldErrors::new()),
@@ -205,7 +248,7 @@ impl JoinQueue {
             }
         }
         match draft {
-            Some(draft) if errs.is_empty() => self.join(target, &draft, ctx).await,
+            Some(draft) if errs.is_empty() => self.enqueue(target, &draft, ctx, sign_in).await,
             _ => Err(errs.into()),
         }
     }

@@ -20,13 +20,16 @@ fn hash(token: &str) -> String {
 
 /// Starts a session for a person; returns the cookie token.
 pub async fn start(store: &Store, person: Uuid, now: Timestamp) -> Result<String> {
+    crate::in_write(store, async |tx| start_in(tx, person, now).await).await
+}
+
+/// Starts a session for a person in `tx` (a join's own transaction); returns the cookie token.
+pub(crate) async fn start_in(tx: &mut Tx, person: Uuid, now: Timestamp) -> Result<String> {
     let mut bytes = [0u8; 32];
     rand::rngs::OsRng.fill_bytes(&mut bytes);
     let token = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes);
-    let mut tx = store.write().await?;
     const SQL: &str = "INSERT INTO member_sessions (token_hash, person_id, created_at, last_seen_at) VALUES ($1, $2, $3, $3)";
     on_db!(tx.conn(), c => sqlx::query(SQL).bind(hash(&token)).bind(person).bind(now).execute(c).await.map(|r| r.rows_affected()))?;
-    tx.commit().await?;
     Ok(token)
 }
 

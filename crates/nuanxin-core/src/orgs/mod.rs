@@ -7,8 +7,9 @@ mod queries;
 pub mod sheet;
 
 pub use queries::{
-    ancestors, children, create, dissolve, draft, get, history, list, move_subtree, roots,
-    submit_changes, submit_new, update, HistoryEntry, OrgFilter, OrgSort,
+    ancestors, children, create, dissolve, draft, find, get, history, list, move_subtree,
+    move_targets, overview, roots, submit_changes, submit_new, update, HistoryEntry, OrgFilter,
+    OrgSort, Overview,
 };
 
 use crate::error::FieldErrors;

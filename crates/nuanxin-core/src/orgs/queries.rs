@@ -548,3 +548,70 @@ pub async fn submit_changes(
     tx.commit().await?;
     Ok(unit)
 }
+
+/// What a unit's page shows: the unit, the way down to it, a page of its children and its
+/// history, read together.
+pub struct Overview {
+    pub unit: OrgUnit,
+    pub trail: Vec<OrgUnit>,
+    pub children: Page<OrgUnit>,
+    pub history: Vec<HistoryEntry>,
+}
+
+/// The overview of a unit in scope.
+pub async fn overview(
+    store: &crate::Store,
+    scope: &Scope,
+    code: &str,
+    children_page: PageRequest,
+) -> Result<Overview> {
+    crate::in_read(store, async |tx| {
+        let unit = get(tx, scope, code).await?;
+        let trail = ancestors(tx, scope, &unit).await?;
+        let children = children(tx, scope, code, children_page).await?;
+        let history = history(tx, scope, code).await?;
+        Ok(Overview {
+            unit,
+            trail,
+            children,
+            history,
+        })
+    })
+    .await
+}
+
+/// One unit in scope, read on its own.
+pub async fn find(store: &crate::Store, scope: &Scope, code: &str) -> Result<OrgUnit> {
+    crate::in_read(store, async |tx| get(tx, scope, code).await).await
+}
+
+/// A unit in scope and the active units in scope its subtree may move under (not inside
+/// itself, not an enterprise union, not its present parent), at most 200.
+pub async fn move_targets(
+    store: &crate::Store,
+    scope: &Scope,
+    code: &str,
+) -> Result<(OrgUnit, Vec<OrgUnit>)> {
+    crate::in_read(store, async |tx| {
+        let unit = get(tx, scope, code).await?;
+        let filter = OrgFilter {
+            status: Some(OrgStatus::Active),
+            ..OrgFilter::default()
+        };
+        let first = PageRequest {
+            page: 1,
+            per_page: 200,
+        };
+        let candidates = list(tx, scope, &filter, first).await?.items;
+        let candidates = candidates
+            .into_iter()
+            .filter(|c| {
+                !c.path.starts_with(&unit.path)
+                    && c.kind != OrgKind::EnterpriseUnion
+                    && unit.parent_code.as_deref() != Some(c.code.as_str())
+            })
+            .collect();
+        Ok((unit, candidates))
+    })
+    .await
+}

@@ -7,8 +7,8 @@ mod queries;
 mod villages;
 
 pub use queries::{
-    ancestors, children, ensure_builtin, get, require, search, upsert_rows, with_parents, Region,
-    RegionRow,
+    ancestors, browse, children, ensure_builtin, get, require, search, upsert_rows, with_parents,
+    Browse, Region, RegionRow,
 };
 pub use villages::{import_villages, read_villages, SkippedRow, VillageImport};
 

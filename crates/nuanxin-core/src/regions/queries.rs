@@ -1,7 +1,7 @@
 //! SQL for regions. Regions are public reference data: reads need no scope.
 
 use super::RegionCode;
-use crate::{on_db, Error, Result, Store, Tx};
+use crate::{in_read, on_db, Error, Result, Store, Tx};
 use flate2::read::GzDecoder;
 use nuanxin_store::values_placeholders;
 use serde::Serialize;
@@ -81,6 +81,46 @@ pub async fn search(
 }
 
 /// Loads the built-in division tree if the database does not hold all of it yet. Idempotent.
+/// What the region browser shows at one place of the tree: the way down to it, its children, and
+/// the regions below it whose name matches a search.
+#[derive(Debug, Clone, Serialize)]
+pub struct Browse {
+    pub trail: Vec<Region>,
+    pub children: Vec<Region>,
+    pub results: Vec<Region>,
+}
+
+/// The browser at `code` (the top of the tree when empty), with up to 50 matches of `search`.
+pub async fn browse(store: &Store, code: Option<&str>, search: &str) -> Result<Browse> {
+    let code = match code.map(str::trim).filter(|c| !c.is_empty()) {
+        Some(c) => Some(RegionCode::parse(c)?),
+        None => None,
+    };
+    in_read(store, async |tx| {
+        let trail = match &code {
+            Some(c) => ancestors(tx, c).await?,
+            None => Vec::new(),
+        };
+        if code
+            .as_ref()
+            .is_some_and(|c| trail.last().map(|r| r.code.as_str()) != Some(c.as_str()))
+        {
+            return Err(Error::NotFound);
+        }
+        let children = children(tx, code.as_ref()).await?;
+        let results = match search.trim() {
+            "" => Vec::new(),
+            s => self::search(tx, s, code.as_ref(), 50).await?,
+        };
+        Ok(Browse {
+            trail,
+            children,
+            results,
+        })
+    })
+    .await
+}
+
 pub async fn ensure_builtin(store: &Store) -> Result<usize> {
     let rows = builtin_rows()?;
     let mut tx = store.write().await?;

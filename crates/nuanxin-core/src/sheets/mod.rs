@@ -60,6 +60,45 @@ impl SheetError {
     }
 }
 
+/// What a streamed export writes: the sheet's name, its columns (headers in Chinese or as codes)
+/// and their widths; and what its audit entry says (`action`, the `subject` unit or `*`, the
+/// filter).
+pub struct Export<'a> {
+    pub sheet: (&'a str, &'a str),
+    pub columns: &'a [Column],
+    pub widths: &'a [f64],
+    pub action: &'a str,
+    pub subject: &'a str,
+    pub filter: serde_json::Value,
+}
+
+/// Writes an export in one transaction: the header row, the rows `fill` pushes (read in the same
+/// transaction, so the file is one consistent picture; it answers how many), then its audit
+/// entry, and commits.
+pub async fn export(
+    store: &crate::Store,
+    caller: &crate::accounts::Caller,
+    spec: Export<'_>,
+    zh: bool,
+    fill: impl AsyncFnOnce(&mut crate::Tx, &mut XlsxStream) -> crate::Result<u64>,
+) -> crate::Result<Vec<u8>> {
+    crate::in_write(store, async |tx| {
+        let headers: Vec<&str> = spec
+            .columns
+            .iter()
+            .map(|c| if zh { c.zh } else { c.key })
+            .collect();
+        let name = if zh { spec.sheet.0 } else { spec.sheet.1 };
+        let mut sheet =
+            XlsxStream::new(name, &headers, spec.widths).map_err(crate::Error::Internal)?;
+        fill(tx, &mut sheet).await?;
+        let bytes = sheet.finish().map_err(crate::Error::Internal)?;
+        audit_export(tx, caller, spec.action, spec.subject, spec.filter).await?;
+        Ok(bytes)
+    })
+    .await
+}
+
 /// Records an export in the audit log, in the export's transaction: what was exported (`subject`:
 /// the unit, or `*`), by whom, and the filter (search text with its digits masked).
 pub async fn audit_export(

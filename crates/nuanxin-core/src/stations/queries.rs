@@ -8,6 +8,7 @@ use crate::accounts::Caller;
 use crate::coverage::counts::{self, metric, Delta};
 use crate::orgs;
 use crate::page::{Listing, Page, PageRequest};
+use crate::regions::{self, Region, RegionCode};
 use crate::{audit, on_db, Error, Result, Role, Scope, Tx};
 use nuanxin_store::{bind_args, new_id, Sql};
 use serde::{Deserialize, Serialize};
@@ -479,14 +480,30 @@ pub async fn visits(
     })
 }
 
-/// Open stations run by units whose region lies in `region` (code prefix), by name: the worker's
-/// list when no location is known.
-pub async fn in_region(tx: &mut Tx, region: &str, limit: i64) -> Result<Vec<Station>> {
-    let sql = format!(
-        "{SELECT} WHERE s.status = 'open' AND o.region_code >= $1 AND o.region_code < $2 ORDER BY s.name, s.id LIMIT $3"
-    );
-    let rows = on_db!(tx.conn(), c => sqlx::query_as::<_, Station>(&sql).bind(region).bind(format!("{region}:")).bind(limit).fetch_all(c).await)?;
-    Ok(rows)
+/// Open stations run by units whose region lies in the region a worker named (its code, or the
+/// first region whose name matches), by name: the worker's list when no location is known.
+/// `None` when no region is named so.
+pub async fn in_region(
+    store: &crate::Store,
+    named: &str,
+    limit: i64,
+) -> Result<Option<(Region, Vec<Station>)>> {
+    crate::in_read(store, async |tx| {
+        let found = match RegionCode::parse(named) {
+            Ok(code) => regions::get(tx, &code).await?,
+            Err(_) => regions::search(tx, named, None, 1).await?.into_iter().next(),
+        };
+        let Some(region) = found else {
+            return Ok(None);
+        };
+        let sql = format!(
+            "{SELECT} WHERE s.status = 'open' AND o.region_code >= $1 AND o.region_code < $2 ORDER BY s.name, s.id LIMIT $3"
+        );
+        let (from, to) = (&region.code, format!("{}:", region.code));
+        let rows = on_db!(tx.conn(), c => sqlx::query_as::<_, Station>(&sql).bind(from).bind(&to).bind(limit).fetch_all(c).await)?;
+        Ok(Some((region, rows)))
+    })
+    .await
 }
 
 /// Saves a station from a form or an API body, as the use case of both: checks every field (all

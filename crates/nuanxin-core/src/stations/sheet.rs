@@ -152,57 +152,46 @@ pub async fn export(
     filter: &StationFilter,
     zh: bool,
 ) -> Result<Vec<u8>> {
-    let mut tx = store.write().await?;
-    let headers: Vec<&str> = COLUMNS
-        .iter()
-        .map(|c| if zh { c.zh } else { c.key })
-        .collect();
-    let mut sheet = sheets::XlsxStream::new(
-        if zh { "驿站" } else { "stations" },
-        &headers,
-        &[
+    let spec = sheets::Export {
+        sheet: ("驿站", "stations"),
+        columns: &COLUMNS,
+        widths: &[
             30.0, 14.0, 12.0, 12.0, 8.0, 36.0, 36.0, 30.0, 10.0, 16.0, 14.0,
         ],
-    )
-    .map_err(Error::Internal)?;
-    queries::for_each(&mut tx, &caller.scope, filter, |s| {
-        let amenities = s
-            .amenity_list()
-            .iter()
-            .map(|a| if zh { a.label_zh() } else { a.code() })
-            .collect::<Vec<_>>()
-            .join("、");
-        sheet
-            .push(&[
-                s.name.clone(),
-                if zh {
-                    s.kind_label().to_string()
-                } else {
-                    s.kind.clone()
-                },
-                format!("{:.6}", s.lng),
-                format!("{:.6}", s.lat),
-                "WGS84".into(),
-                s.address.clone(),
-                s.hours_text.clone(),
-                amenities,
-                s.keeper.clone().unwrap_or_default(),
-                s.phone.clone().unwrap_or_default(),
-                s.org_code.clone(),
-            ])
-            .map_err(Error::Internal)?;
-        Ok(())
+        action: "stations.export",
+        subject: filter.org.as_deref().unwrap_or("*"),
+        filter: serde_json::json!({"q": filter.q.as_deref().map(crate::audit::mask_digit_runs), "type": filter.kind, "status": filter.status}),
+    };
+    sheets::export(store, caller, spec, zh, async |tx, sheet| {
+        queries::for_each(tx, &caller.scope, filter, |s| {
+            let amenities = s
+                .amenity_list()
+                .iter()
+                .map(|a| if zh { a.label_zh() } else { a.code() })
+                .collect::<Vec<_>>()
+                .join("、");
+            sheet
+                .push(&[
+                    s.name.clone(),
+                    if zh {
+                        s.kind_label().to_string()
+                    } else {
+                        s.kind.clone()
+                    },
+                    format!("{:.6}", s.lng),
+                    format!("{:.6}", s.lat),
+                    "WGS84".into(),
+                    s.address.clone(),
+                    s.hours_text.clone(),
+                    amenities,
+                    s.keeper.clone().unwrap_or_default(),
+                    s.phone.clone().unwrap_or_default(),
+                    s.org_code.clone(),
+                ])
+                .map_err(Error::Internal)?;
+            Ok(())
+        })
+        .await
     })
-    .await?;
-    let bytes = sheet.finish().map_err(Error::Internal)?;
-    sheets::audit_export(
-        &mut tx,
-        caller,
-        "stations.export",
-        filter.org.as_deref().unwrap_or("*"),
-        serde_json::json!({"q": filter.q.as_deref().map(crate::audit::mask_digit_runs), "type": filter.kind, "status": filter.status}),
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(bytes)
+    .await
 }

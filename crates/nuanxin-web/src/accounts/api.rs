@@ -8,6 +8,7 @@ use axum::http::StatusCode;
 use axum::Json;
 use nuanxin_core::accounts::{self, Account, AccountInput, AccountRow};
 use nuanxin_core::page::{Page, PageRequest};
+use nuanxin_core::{in_read, in_write};
 use nuanxin_core::{Error, Role};
 use serde::{Deserialize, Serialize};
 
@@ -25,17 +26,13 @@ pub async fn list(
     ApiAuth(auth): ApiAuth,
     Query(p): Query<ListParams>,
 ) -> Result<Json<Page<AccountRow>>, ApiError> {
-    let mut tx = state.store.read().await?;
     let q = p.q.unwrap_or_default();
-    Ok(Json(
-        accounts::list_accounts(
-            &mut tx,
-            &auth.caller.scope,
-            &q,
-            PageRequest::new(p.page, p.per_page),
-        )
-        .await?,
-    ))
+    let page = in_read(&state.store, async |tx| {
+        let page = PageRequest::new(p.page, p.per_page);
+        accounts::list_accounts(tx, &auth.caller.scope, &q, page).await
+    })
+    .await?;
+    Ok(Json(page))
 }
 
 #[utoipa::path(post, path = "/api/v1/accounts", tag = "accounts", request_body = AccountInput,
@@ -46,7 +43,7 @@ pub async fn create(
     ApiAuth(auth): ApiAuth,
     Json(input): Json<AccountInput>,
 ) -> Result<(StatusCode, Json<Account>), ApiError> {
-    let account = nuanxin_core::in_write(&state.store, async |tx| {
+    let account = in_write(&state.store, async |tx| {
         accounts::create_account(tx, &auth.caller, &input).await
     })
     .await?;
@@ -70,7 +67,7 @@ pub async fn grant(
     Json(b): Json<GrantBody>,
 ) -> Result<StatusCode, ApiError> {
     let role = Role::parse(&b.role).ok_or(Error::invalid("role", "accounts.bad_role"))?;
-    nuanxin_core::in_write(&state.store, async |tx| {
+    in_write(&state.store, async |tx| {
         accounts::grant(tx, &auth.caller, &username, &b.org_code, role).await
     })
     .await?;
@@ -85,7 +82,7 @@ pub async fn revoke(
     ApiAuth(auth): ApiAuth,
     Path((username, org)): Path<(String, String)>,
 ) -> Result<StatusCode, ApiError> {
-    nuanxin_core::in_write(&state.store, async |tx| {
+    in_write(&state.store, async |tx| {
         accounts::revoke(tx, &auth.caller, &username, &org).await
     })
     .await?;
@@ -111,7 +108,7 @@ pub async fn create_token(
     ApiAuth(auth): ApiAuth,
     Json(b): Json<TokenBody>,
 ) -> Result<(StatusCode, Json<NewToken>), ApiError> {
-    let token = nuanxin_core::in_write(&state.store, async |tx| {
+    let token = in_write(&state.store, async |tx| {
         accounts::create_token(tx, &auth.caller, &b.username, &b.name).await
     })
     .await?;

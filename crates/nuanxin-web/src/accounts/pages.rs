@@ -13,6 +13,7 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::Form;
 use nuanxin_core::accounts::{self, AccountInput, AccountRow, ApiToken, Assignment};
 use nuanxin_core::page::{Page, PageRequest};
+use nuanxin_core::{in_read, in_write};
 use nuanxin_core::{Error, Role};
 use serde::Deserialize;
 
@@ -45,14 +46,11 @@ pub async fn list(
     auth: Auth,
     Query(q): Query<ListQuery>,
 ) -> Result<Html<String>, PageError> {
-    let mut tx = state.store.read().await?;
     let search = q.q.unwrap_or_default();
-    let page = accounts::list_accounts(
-        &mut tx,
-        &auth.caller.scope,
-        &search,
-        PageRequest::new(q.page, Some(50)),
-    )
+    let page = in_read(&state.store, async |tx| {
+        let page = PageRequest::new(q.page, Some(50));
+        accounts::list_accounts(tx, &auth.caller.scope, &search, page).await
+    })
     .await?;
     render(&ListPage {
         ctx: Ctx::new(&auth, "accounts", "/accounts"),
@@ -152,12 +150,12 @@ pub async fn create(
         org_code: form.org_code.clone(),
         role: form.role.clone(),
     };
-    let mut tx = state.store.write().await?;
-    match accounts::create_account(&mut tx, &auth.caller, &input).await {
-        Ok(a) => {
-            tx.commit().await?;
-            Ok(Redirect::to(&format!("/accounts/{}", a.username)).into_response())
-        }
+    match in_write(&state.store, async |tx| {
+        accounts::create_account(tx, &auth.caller, &input).await
+    })
+    .await
+    {
+        Ok(a) => Ok(Redirect::to(&format!("/accounts/{}", a.username)).into_response()),
         Err(Error::Invalid { field, code } | Error::Conflict { field, code }) => {
             form.password.clear();
             let ctx = Ctx::new(&auth, "accounts", "/accounts/new");
@@ -210,17 +208,7 @@ async fn show_page(
     new_token: Option<String>,
     error: Option<&'static str>,
 ) -> Result<Html<String>, PageError> {
-    let mut tx = state.store.read().await?;
-    let account = accounts::account_by_username(&mut tx, username)
-        .await?
-        .ok_or(Error::NotFound)?;
-    let posts: Vec<Assignment> =
-        accounts::posts_in_scope(&mut tx, &auth.caller.scope, account.id).await?;
-    let tokens = accounts::list_tokens(&mut tx, &auth.caller)
-        .await?
-        .into_iter()
-        .filter(|t| t.username == username)
-        .collect();
+    let (account, posts, tokens) = accounts::overview(&state.store, &auth.caller, username).await?;
     let ctx = Ctx::new(auth, "accounts", &format!("/accounts/{username}"));
     render(&ShowPage {
         roles: roles(&ctx),
@@ -255,14 +243,13 @@ pub async fn grant(
     Form(f): Form<GrantForm>,
 ) -> Result<Response, PageError> {
     let role = Role::parse(&f.role).ok_or(Error::invalid("role", "accounts.bad_role"))?;
-    let mut tx = state.store.write().await?;
-    match accounts::grant(&mut tx, &auth.caller, &username, f.org_code.trim(), role).await {
-        Ok(()) => {
-            tx.commit().await?;
-            Ok(Redirect::to(&format!("/accounts/{username}")).into_response())
-        }
+    match in_write(&state.store, async |tx| {
+        accounts::grant(tx, &auth.caller, &username, f.org_code.trim(), role).await
+    })
+    .await
+    {
+        Ok(()) => Ok(Redirect::to(&format!("/accounts/{username}")).into_response()),
         Err(Error::NotFound | Error::Forbidden) => {
-            drop(tx);
             let html = show_page(
                 &state,
                 &auth,
@@ -288,7 +275,7 @@ pub async fn revoke(
     Path(username): Path<String>,
     Form(f): Form<RevokeForm>,
 ) -> Result<Response, PageError> {
-    nuanxin_core::in_write(&state.store, async |tx| {
+    in_write(&state.store, async |tx| {
         accounts::revoke(tx, &auth.caller, &username, &f.org_code).await
     })
     .await?;
@@ -306,16 +293,15 @@ pub async fn create_token(
     Path(username): Path<String>,
     Form(f): Form<TokenForm>,
 ) -> Result<Response, PageError> {
-    let mut tx = state.store.write().await?;
-    match accounts::create_token(&mut tx, &auth.caller, &username, &f.name).await {
-        Ok(token) => {
-            tx.commit().await?;
-            Ok(show_page(&state, &auth, &username, Some(token), None)
-                .await?
-                .into_response())
-        }
+    match in_write(&state.store, async |tx| {
+        accounts::create_token(tx, &auth.caller, &username, &f.name).await
+    })
+    .await
+    {
+        Ok(token) => Ok(show_page(&state, &auth, &username, Some(token), None)
+            .await?
+            .into_response()),
         Err(e @ (Error::Invalid { .. } | Error::Forbidden)) => {
-            drop(tx);
             let code = if matches!(e, Error::Forbidden) {
                 "accounts.not_admin_there"
             } else {
@@ -339,7 +325,7 @@ pub async fn revoke_token(
     Path(username): Path<String>,
     Form(f): Form<RevokeTokenForm>,
 ) -> Result<Response, PageError> {
-    nuanxin_core::in_write(&state.store, async |tx| {
+    in_write(&state.store, async |tx| {
         accounts::revoke_token(tx, &auth.caller, f.id).await
     })
     .await?;

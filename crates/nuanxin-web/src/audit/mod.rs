@@ -10,6 +10,7 @@ use axum::extract::{Query, State};
 use axum::response::Html;
 use axum::Json;
 use nuanxin_core::audit::{self, AuditEntry};
+use nuanxin_core::in_read;
 use nuanxin_core::page::{Page, PageRequest};
 use serde::Deserialize;
 
@@ -50,14 +51,11 @@ pub async fn page(
     auth: Auth,
     Query(q): Query<AuditQuery>,
 ) -> Result<Html<String>, PageError> {
-    let mut tx = state.store.read().await?;
     let search = q.q.unwrap_or_default();
-    let page = audit::list(
-        &mut tx,
-        &auth.caller.scope,
-        Some(&search),
-        PageRequest::new(q.page, Some(50)),
-    )
+    let page = in_read(&state.store, async |tx| {
+        let page = PageRequest::new(q.page, Some(50));
+        audit::list(tx, &auth.caller.scope, Some(&search), page).await
+    })
     .await?;
     render(&ListPage {
         ctx: Ctx::new(&auth, "audit", "/audit"),
@@ -73,14 +71,10 @@ pub async fn list(
     ApiAuth(auth): ApiAuth,
     Query(q): Query<AuditQuery>,
 ) -> Result<Json<Page<AuditEntry>>, ApiError> {
-    let mut tx = state.store.read().await?;
-    Ok(Json(
-        audit::list(
-            &mut tx,
-            &auth.caller.scope,
-            q.q.as_deref(),
-            PageRequest::new(q.page, q.per_page),
-        )
-        .await?,
-    ))
+    let page = in_read(&state.store, async |tx| {
+        let page = PageRequest::new(q.page, q.per_page);
+        audit::list(tx, &auth.caller.scope, q.q.as_deref(), page).await
+    })
+    .await?;
+    Ok(Json(page))
 }

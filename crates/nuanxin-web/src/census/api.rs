@@ -9,6 +9,7 @@ use axum::Json;
 use nuanxin_core::census::prospects::{self, Prospect};
 use nuanxin_core::census::{self, Enterprise, EnterpriseInput, Recorded, SourceRecord, Unionise};
 use nuanxin_core::page::{Page, PageRequest};
+use nuanxin_core::{in_read, in_write};
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -47,7 +48,7 @@ pub async fn list(
     }
     .filter();
     Ok(Json(
-        nuanxin_core::in_read(&state.store, async |tx| {
+        in_read(&state.store, async |tx| {
             census::list(tx, &auth.caller.scope, &filter, page).await
         })
         .await?,
@@ -83,7 +84,7 @@ pub async fn get(
     Path(uscc): Path<String>,
 ) -> Result<Json<Enterprise>, ApiError> {
     Ok(Json(
-        nuanxin_core::in_read(&state.store, async |tx| {
+        in_read(&state.store, async |tx| {
             census::get(tx, &auth.caller.scope, &uscc).await
         })
         .await?,
@@ -99,7 +100,7 @@ pub async fn sources(
     Path(uscc): Path<String>,
 ) -> Result<Json<Vec<SourceRecord>>, ApiError> {
     Ok(Json(
-        nuanxin_core::in_read(&state.store, async |tx| {
+        in_read(&state.store, async |tx| {
             census::sources_of(tx, &auth.caller.scope, &uscc).await
         })
         .await?,
@@ -115,7 +116,7 @@ pub async fn unionise(
     Path(uscc): Path<String>,
     Json(how): Json<Unionise>,
 ) -> Result<Json<Enterprise>, ApiError> {
-    let e = nuanxin_core::in_write(&state.store, async |tx| {
+    let e = in_write(&state.store, async |tx| {
         census::mark_unionised(tx, &auth.caller, &uscc, &how).await
     })
     .await?;
@@ -137,15 +138,17 @@ pub async fn prospects(
     ApiAuth(auth): ApiAuth,
     Query(q): Query<ProspectQuery>,
 ) -> Result<Json<Page<Prospect>>, ApiError> {
-    let mut tx = state.store.read().await?;
-    Ok(Json(
+    let page = in_read(&state.store, async |tx| {
+        let page = PageRequest::new(q.page, q.per_page);
         prospects::list(
-            &mut tx,
+            tx,
             &auth.caller.scope,
             q.org.as_deref(),
             q.q.as_deref(),
-            PageRequest::new(q.page, q.per_page),
+            page,
         )
-        .await?,
-    ))
+        .await
+    })
+    .await?;
+    Ok(Json(page))
 }

@@ -4,7 +4,7 @@
 
 use crate::auth::Auth;
 use crate::error::PageError;
-use crate::layout::Ctx;
+use crate::layout::{Ctx, ListLinks};
 use crate::respond::{self, render};
 use crate::AppState;
 use askama::Template;
@@ -20,10 +20,10 @@ use nuanxin_core::coverage::{self, Coverage, Period};
 use nuanxin_core::error::FieldErrors;
 use nuanxin_core::orgs::Industry;
 use nuanxin_core::page::{Page, PageRequest};
-use nuanxin_core::Error;
-use serde::Deserialize;
+use nuanxin_core::{in_read, in_write, Error};
+use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Default, Deserialize, Clone)]
+#[derive(Debug, Default, Deserialize, Serialize, Clone)]
 pub struct ListQuery {
     pub org: Option<String>,
     pub q: Option<String>,
@@ -45,68 +45,19 @@ impl ListQuery {
             sort: respond::filled(&self.sort),
         }
     }
+}
 
-    fn encode_with(&self, overrides: &[(&str, Option<&str>)]) -> String {
-        let mut p: Vec<(String, String)> = Vec::new();
-        for (k, v) in [
-            ("org", &self.org),
-            ("q", &self.q),
-            ("status", &self.status),
-            ("bucket", &self.bucket),
-            ("disputed", &self.disputed),
-            ("sort", &self.sort),
-        ] {
-            if overrides.iter().any(|(o, _)| *o == k) {
-                continue;
-            }
-            if let Some(v) = respond::filled(v) {
-                p.push((k.into(), v));
-            }
-        }
-        for (k, v) in overrides {
-            if let Some(v) = v {
-                p.push((k.to_string(), v.to_string()));
-            }
-        }
-        p.iter()
-            .map(|(k, v)| format!("{k}={}", crate::auth::urlencode(v)))
-            .collect::<Vec<_>>()
-            .join("&")
-    }
+impl ListLinks for ListQuery {
+    const PATH: &'static str = "/census";
+}
 
-    pub fn page_link(&self, page: u32) -> String {
-        format!(
-            "/census?{}",
-            self.encode_with(&[("page", Some(&page.to_string()))])
-        )
-    }
-
+impl ListQuery {
     pub fn bucket_link(&self, bucket: &str) -> String {
-        format!(
-            "/census?{}",
-            self.encode_with(&[
-                ("status", Some("not_unionised")),
-                ("bucket", Some(bucket)),
-                ("page", None)
-            ])
-        )
-    }
-
-    pub fn export_link(&self) -> String {
-        format!(
-            "/census/export.xlsx?{}",
-            self.encode_with(&[("page", None)])
-        )
-    }
-
-    pub fn is(&self, key: &str, value: &str) -> bool {
-        let v = match key {
-            "status" => &self.status,
-            "bucket" => &self.bucket,
-            "sort" => &self.sort,
-            _ => &None,
-        };
-        v.as_deref().unwrap_or("") == value
+        self.link(&[
+            ("status", Some("not_unionised")),
+            ("bucket", Some(bucket)),
+            ("page", None),
+        ])
     }
 }
 
@@ -171,25 +122,22 @@ pub async fn list(
     auth: Auth,
     Query(query): Query<ListQuery>,
 ) -> Result<Html<String>, PageError> {
-    let mut tx = state.store.read().await?;
-    let page = census::list(
-        &mut tx,
-        &auth.caller.scope,
-        &query.filter(),
-        PageRequest::new(query.page, Some(50)),
-    )
-    .await?;
     let org = match respond::filled(&query.org) {
         Some(o) => Some(o),
         None => home_org(&state, &auth).await?,
     };
-    let summary = match org {
-        Some(code) => {
-            let period = Period::or_this_year(None, None, auth.caller.today)?;
-            Some(coverage::coverage(&mut tx, &auth.caller.scope, &code, period).await?)
-        }
-        None => None,
-    };
+    let period = Period::or_this_year(None, None, auth.caller.today)?;
+    let filter = query.filter();
+    let (page, summary) = in_read(&state.store, async |tx| {
+        let scope = &auth.caller.scope;
+        let page = census::list(tx, scope, &filter, PageRequest::new(query.page, Some(50))).await?;
+        let summary = match org {
+            Some(code) => Some(coverage::coverage(tx, scope, &code, period).await?),
+            None => None,
+        };
+        Ok((page, summary))
+    })
+    .await?;
     let buckets = match &summary {
         Some(s) => vec![
             ("ge100", s.enterprises_not_unionised.ge100),
@@ -419,8 +367,10 @@ pub async fn edit_form(
     auth: Auth,
     Path(uscc): Path<String>,
 ) -> Result<Html<String>, PageError> {
-    let mut tx = state.store.read().await?;
-    let e = census::get(&mut tx, &auth.caller.scope, &uscc).await?;
+    let e = in_read(&state.store, async |tx| {
+        census::get(tx, &auth.caller.scope, &uscc).await
+    })
+    .await?;
     form_page(&auth, true, EnterpriseForm::of(&e), FieldErrors::new())
 }
 
@@ -498,9 +448,12 @@ async fn show_page(
     uscc: &str,
     message: Option<&'static str>,
 ) -> Result<Html<String>, PageError> {
-    let mut tx = state.store.read().await?;
-    let e = census::get(&mut tx, &auth.caller.scope, uscc).await?;
-    let sources = census::sources_of(&mut tx, &auth.caller.scope, uscc).await?;
+    let (e, sources) = in_read(&state.store, async |tx| {
+        let e = census::get(tx, &auth.caller.scope, uscc).await?;
+        let sources = census::sources_of(tx, &auth.caller.scope, uscc).await?;
+        Ok((e, sources))
+    })
+    .await?;
     let differing = FACT_FIELDS
         .into_iter()
         .filter(|f| {
@@ -539,7 +492,7 @@ pub async fn resolve(
     Path(uscc): Path<String>,
     Form(f): Form<ResolveForm>,
 ) -> Result<Response, PageError> {
-    nuanxin_core::in_write(&state.store, async |tx| {
+    in_write(&state.store, async |tx| {
         census::resolve(tx, &auth.caller, &uscc, &f.source).await
     })
     .await?;
@@ -577,14 +530,13 @@ pub async fn unionise(
             union_code: f.union_code,
         }
     };
-    let mut tx = state.store.write().await?;
-    match census::mark_unionised(&mut tx, &auth.caller, &uscc, &how).await {
-        Ok(_) => {
-            tx.commit().await?;
-            Ok(Redirect::to(&format!("/census/{uscc}")).into_response())
-        }
+    match in_write(&state.store, async |tx| {
+        census::mark_unionised(tx, &auth.caller, &uscc, &how).await
+    })
+    .await
+    {
+        Ok(_) => Ok(Redirect::to(&format!("/census/{uscc}")).into_response()),
         Err(e @ (Error::Invalid { .. } | Error::Conflict { .. })) => {
-            drop(tx);
             let html = show_page(&state, &auth, &uscc, Some(e.code())).await?;
             Ok((StatusCode::UNPROCESSABLE_ENTITY, html).into_response())
         }

@@ -3,7 +3,7 @@
 
 use crate::auth::Auth;
 use crate::error::PageError;
-use crate::layout::Ctx;
+use crate::layout::{Ctx, ListLinks};
 use crate::respond::render;
 use crate::AppState;
 use askama::Template;
@@ -11,16 +11,21 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
 use nuanxin_core::census::prospects::{self, Prospect};
+use nuanxin_core::in_read;
 use nuanxin_core::page::{Page, PageRequest};
 use nuanxin_core::Error;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, Serialize)]
 pub struct ProspectQuery {
     pub org: Option<String>,
     pub q: Option<String>,
     pub page: Option<u32>,
+}
+
+impl ListLinks for ProspectQuery {
+    const PATH: &'static str = "/census/prospects";
 }
 
 #[derive(Template)]
@@ -35,19 +40,11 @@ struct ProspectsPage {
 
 impl ProspectsPage {
     fn pager(&self) -> crate::layout::Pager {
-        crate::layout::Pager::of(&self.page, |n| self.page_link(n))
+        crate::layout::Pager::of(&self.page, |n| self.query.page_link(n))
     }
 
     fn label(&self, prefix: &str, value: &str) -> String {
         self.ctx.t(&format!("{prefix}.{value}")).to_string()
-    }
-
-    fn page_link(&self, page: u32) -> String {
-        format!(
-            "/census/prospects?q={}&org={}&page={page}",
-            crate::auth::urlencode(self.query.q.as_deref().unwrap_or("")),
-            crate::auth::urlencode(self.query.org.as_deref().unwrap_or(""))
-        )
     }
 }
 
@@ -57,14 +54,11 @@ async fn prospects_page(
     query: ProspectQuery,
     message: Option<&'static str>,
 ) -> Result<Html<String>, PageError> {
-    let mut tx = state.store.read().await?;
-    let page = prospects::list(
-        &mut tx,
-        &auth.caller.scope,
-        query.org.as_deref(),
-        query.q.as_deref(),
-        PageRequest::new(query.page, Some(50)),
-    )
+    let page = in_read(&state.store, async |tx| {
+        let (org, q) = (query.org.as_deref(), query.q.as_deref());
+        let page = PageRequest::new(query.page, Some(50));
+        prospects::list(tx, &auth.caller.scope, org, q, page).await
+    })
     .await?;
     render(&ProspectsPage {
         ctx: Ctx::new(auth, "census", "/census/prospects"),
@@ -88,11 +82,9 @@ pub async fn invite(
     auth: Auth,
     Path(id): Path<Uuid>,
 ) -> Result<Response, PageError> {
-    let mut tx = state.store.write().await?;
-    let link = invite_link(&mut tx, &auth, id, &state).await?;
-    match prospects::invite(&mut tx, &auth.caller, state.sms.as_ref(), id, &link).await {
+    let url = &state.config.public_url;
+    match prospects::invite(&state.store, &auth.caller, state.sms.as_ref(), id, url).await {
         Ok(()) => {
-            tx.commit().await?;
             let html = prospects_page(
                 &state,
                 &auth,
@@ -103,27 +95,10 @@ pub async fn invite(
             Ok(html.into_response())
         }
         Err(e @ Error::Invalid { .. }) => {
-            drop(tx);
             let html =
                 prospects_page(&state, &auth, ProspectQuery::default(), Some(e.code())).await?;
             Ok((StatusCode::UNPROCESSABLE_ENTITY, html).into_response())
         }
         Err(e) => Err(e.into()),
     }
-}
-
-/// The join link of the prospect's union: its current join code (made if it has none).
-async fn invite_link(
-    tx: &mut nuanxin_core::Tx,
-    auth: &Auth,
-    id: Uuid,
-    state: &AppState,
-) -> Result<String, PageError> {
-    let code = prospects::union_of(tx, &auth.caller.scope, id).await?;
-    let jc = nuanxin_core::members::current_code(tx, &auth.caller, &code, "qr").await?;
-    Ok(format!(
-        "{}/j/{}",
-        state.config.public_url.trim_end_matches('/'),
-        jc.code
-    ))
 }

@@ -18,7 +18,7 @@ use nuanxin_core::coverage::{self, Coverage, Period, TrendPoint};
 use nuanxin_core::members::WorkerGroup;
 use nuanxin_core::sheets::parse_date;
 use nuanxin_core::targets::{self, TargetProgress};
-use nuanxin_core::{orgs, Error};
+use nuanxin_core::{in_read, orgs, Error};
 use serde::Deserialize;
 
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
@@ -126,17 +126,14 @@ pub async fn dashboard(
 ) -> Result<Html<String>, PageError> {
     let code = org_of(&state, &auth, &query).await?;
     let period = period(&query, auth.caller.today)?;
-    let mut tx = state.store.read().await?;
-    let report = coverage::coverage(&mut tx, &auth.caller.scope, &code, period).await?;
-    let trend = coverage::trend(&mut tx, &auth.caller.scope, &code, auth.caller.today, 12).await?;
-    let targets =
-        targets::progress_of(&mut tx, &auth.caller.scope, &code, auth.caller.today).await?;
-    let unit = orgs::get(&mut tx, &auth.caller.scope, &code).await?;
-    let crumbs = orgs::ancestors(&mut tx, &auth.caller.scope, &unit)
-        .await?
-        .into_iter()
-        .map(|a| (a.code, a.name))
-        .collect();
+    let coverage::Dashboard {
+        report,
+        trend,
+        targets,
+        trail,
+        ..
+    } = coverage::dashboard(&state.store, &auth.caller, &code, period).await?;
+    let crumbs = trail.into_iter().map(|a| (a.code, a.name)).collect();
     let ctx = Ctx::new(&auth, "dashboard", &format!("/dashboard?org={code}"));
     let groups: Vec<serde_json::Value> = WorkerGroup::ALL
         .iter()
@@ -212,22 +209,8 @@ pub async fn export(
 ) -> Result<Response, PageError> {
     let code = org_of(&state, &auth, &query).await?;
     let period = period(&query, auth.caller.today)?;
-    let mut tx = state.store.write().await?;
-    let report = coverage::coverage(&mut tx, &auth.caller.scope, &code, period).await?;
     let zh = auth.lang == crate::Lang::ZhCn;
-    let bytes = coverage::sheet::statistics_xlsx(&report, zh).map_err(Error::Internal)?;
-    let path = orgs::get(&mut tx, &auth.caller.scope, &code).await?.path;
-    nuanxin_core::audit::record(
-        &mut tx,
-        &auth.caller.actor,
-        auth.caller.at,
-        "coverage.export",
-        &code,
-        Some(&path),
-        serde_json::json!({"from": period.from, "to": period.to}),
-    )
-    .await?;
-    tx.commit().await?;
+    let bytes = coverage::export_statistics(&state.store, &auth.caller, &code, period, zh).await?;
     Ok(respond::file(
         bytes,
         &format!("statistics-{code}-{}.xlsx", period.to),
@@ -249,7 +232,7 @@ pub async fn api_coverage(
         .map_err(|_| Error::NotFound)?;
     let period = period(&query, auth.caller.today)?;
     Ok(Json(
-        nuanxin_core::in_read(&state.store, async |tx| {
+        in_read(&state.store, async |tx| {
             coverage::coverage(tx, &auth.caller.scope, &code, period).await
         })
         .await?,
@@ -277,17 +260,12 @@ pub async fn api_trend(
     let code = org_of(&state, &auth, &cq)
         .await
         .map_err(|_| Error::NotFound)?;
-    let mut tx = state.store.read().await?;
-    Ok(Json(
-        coverage::trend(
-            &mut tx,
-            &auth.caller.scope,
-            &code,
-            auth.caller.today,
-            q.months.unwrap_or(12).clamp(1, 60),
-        )
-        .await?,
-    ))
+    let months = q.months.unwrap_or(12).clamp(1, 60);
+    let trend = in_read(&state.store, async |tx| {
+        coverage::trend(tx, &auth.caller.scope, &code, auth.caller.today, months).await
+    })
+    .await?;
+    Ok(Json(trend))
 }
 
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
@@ -313,7 +291,7 @@ pub async fn api_employers(
         .await
         .map_err(|_| Error::NotFound)?;
     Ok(Json(
-        nuanxin_core::in_read(&state.store, async |tx| {
+        in_read(&state.store, async |tx| {
             coverage::employers(tx, &auth.caller.scope, &code, q.limit.unwrap_or(100)).await
         })
         .await?,
@@ -348,10 +326,13 @@ pub async fn employers_page(
         ..Default::default()
     };
     let code = org_of(&state, &auth, &cq).await?;
-    let mut tx = state.store.read().await?;
-    let unit = orgs::get(&mut tx, &auth.caller.scope, &code).await?;
-    let rows =
-        coverage::employers(&mut tx, &auth.caller.scope, &code, q.limit.unwrap_or(100)).await?;
+    let limit = q.limit.unwrap_or(100);
+    let (unit, rows) = in_read(&state.store, async |tx| {
+        let unit = orgs::get(tx, &auth.caller.scope, &code).await?;
+        let rows = coverage::employers(tx, &auth.caller.scope, &code, limit).await?;
+        Ok((unit, rows))
+    })
+    .await?;
     render(&EmployersPage {
         ctx: Ctx::new(
             &auth,

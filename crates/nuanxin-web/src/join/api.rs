@@ -6,6 +6,7 @@ use crate::AppState;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
+use nuanxin_core::in_read;
 use nuanxin_core::members::identity::Phone;
 use nuanxin_core::members::{self, JoinContext, JoinInput, JoinReceipt};
 use serde::Deserialize;
@@ -26,9 +27,10 @@ pub async fn send_code(
     Path(code): Path<String>,
     Json(b): Json<SmsBody>,
 ) -> Result<StatusCode, ApiError> {
-    let mut tx = state.store.read().await?;
-    members::resolve_code(&mut tx, &code).await?;
-    drop(tx);
+    in_read(&state.store, async |tx| {
+        members::resolve_code(tx, &code).await
+    })
+    .await?;
     let phone = Phone::parse(&b.phone)?;
     super::send_sms_code(&state, &phone, client.ip.as_deref()).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -50,9 +52,10 @@ pub async fn join(
     Path(code): Path<String>,
     Json(b): Json<JoinBody>,
 ) -> Result<Json<JoinReceipt>, ApiError> {
-    let mut tx = state.store.read().await?;
-    let target = members::resolve_code(&mut tx, &code).await?;
-    drop(tx);
+    let target = in_read(&state.store, async |tx| {
+        members::resolve_code(tx, &code).await
+    })
+    .await?;
     // A retry with the same request key is answered inside the join, before the SMS code is
     // checked: its code was used up by the first submission.
     let ctx = JoinContext::by_worker(

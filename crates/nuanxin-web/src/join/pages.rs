@@ -13,8 +13,10 @@ use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::Form;
 use nuanxin_core::members::identity::Phone;
-use nuanxin_core::members::{self, sessions, sms, JoinContext, JoinInput, WorkerGroup};
-use nuanxin_core::Error;
+use nuanxin_core::members::{
+    self, sessions, sms, JoinContext, JoinInput, JoinReceipt, WorkerGroup,
+};
+use nuanxin_core::{in_read, Error};
 use serde::Deserialize;
 use std::collections::HashMap;
 
@@ -191,8 +193,11 @@ async fn target_or_notice(
     lang: Lang,
     code: &str,
 ) -> Result<Result<members::JoinTarget, Response>, PageError> {
-    let mut tx = state.store.read().await?;
-    match members::resolve_code(&mut tx, code).await {
+    match in_read(&state.store, async |tx| {
+        members::resolve_code(tx, code).await
+    })
+    .await
+    {
         Ok(t) => Ok(Ok(t)),
         Err(Error::NotFound) => Ok(Err(notice(
             lang,
@@ -229,12 +234,13 @@ pub async fn employers(
     Path(code): Path<String>,
     axum::extract::Query(query): axum::extract::Query<EmployerQuery>,
 ) -> Result<axum::Json<Vec<String>>, PageError> {
-    let mut tx = state.store.read().await?;
-    let target = members::resolve_code(&mut tx, &code).await?;
-    let county: String = target.org_region.chars().take(6).collect();
-    Ok(axum::Json(
-        nuanxin_core::census::employer_names(&mut tx, &county, &query.q, 10).await?,
-    ))
+    let names = in_read(&state.store, async |tx| {
+        let target = members::resolve_code(tx, &code).await?;
+        let county: String = target.org_region.chars().take(6).collect();
+        nuanxin_core::census::employer_names(tx, &county, &query.q, 10).await
+    })
+    .await?;
+    Ok(axum::Json(names))
 }
 
 pub async fn form(
@@ -269,8 +275,10 @@ async fn townships(state: &AppState, org_region: &str) -> Result<Vec<(String, St
         return Ok(Vec::new());
     }
     let county = nuanxin_core::regions::RegionCode::from_db(org_region[..6].to_string());
-    let mut tx = state.store.read().await?;
-    let list = nuanxin_core::regions::children(&mut tx, Some(&county)).await?;
+    let list = in_read(&state.store, async |tx| {
+        nuanxin_core::regions::children(tx, Some(&county)).await
+    })
+    .await?;
     Ok(list.into_iter().map(|r| (r.code, r.name)).collect())
 }
 
@@ -323,10 +331,10 @@ pub async fn submit(
         );
         match state
             .joins
-            .join_by_worker(&target, &form.input(), &ctx)
+            .join_and_sign_in(&target, &form.input(), &ctx)
             .await
         {
-            Ok(receipt) if !receipt.proven => {
+            Ok(JoinReceipt { session: None, .. }) => {
                 // Kept for a cadre to review: nobody is signed in as the person the ID number
                 // names, and the page says no more than a request does.
                 return notice(
@@ -337,8 +345,10 @@ pub async fn submit(
                     "join.received_body",
                 );
             }
-            Ok(receipt) => {
-                let token = sessions::start(&state.store, receipt.person_id, now).await?;
+            Ok(JoinReceipt {
+                session: Some(token),
+                ..
+            }) => {
                 let cookie = member_cookie(&state, &token, sessions::MEMBER_IDLE_MS / 1000);
                 return Ok(([(SET_COOKIE, cookie)], Redirect::to("/me")).into_response());
             }
@@ -425,8 +435,8 @@ pub async fn me(
     let Some(person) = sessions::person_of(&state.store, token, state.clock.now()).await? else {
         return Ok(Redirect::to("/me/login").into_response());
     };
-    let mut tx = state.store.read().await?;
-    let (name, id_mask, rows) = sessions::own(&mut tx, person).await?;
+    let (name, id_mask, rows) =
+        in_read(&state.store, async |tx| sessions::own(tx, person).await).await?;
     let cat = Catalogue::of(lang);
     let card = rows.iter().find(|m| m.status == "active").map(|m| {
         let no = m.member_no.clone().unwrap_or_default();
@@ -538,8 +548,11 @@ pub async fn login(
         };
         return Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)?).into_response());
     }
-    let mut tx = state.store.read().await?;
-    let Some(person) = sessions::person_by_phone(&mut tx, phone.as_str()).await? else {
+    let found = in_read(&state.store, async |tx| {
+        sessions::person_by_phone(tx, phone.as_str()).await
+    })
+    .await?;
+    let Some(person) = found else {
         let page = LoginPage {
             lang,
             phone: f.phone,
@@ -548,7 +561,6 @@ pub async fn login(
         };
         return Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)?).into_response());
     };
-    drop(tx);
     let token = sessions::start(&state.store, person, now).await?;
     Ok((
         [(

@@ -8,6 +8,7 @@ use axum::Json;
 use nuanxin_core::members::{self, Decision, JoinCode, MemberFilter, MemberRow};
 use nuanxin_core::page::{Page, PageRequest};
 use nuanxin_core::Error;
+use nuanxin_core::{in_read, in_write};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -77,7 +78,7 @@ pub async fn decide(
         },
         _ => return Err(Error::invalid("decision", "members.bad_decision").into()),
     };
-    let n = nuanxin_core::in_write(&state.store, async |tx| {
+    let n = in_write(&state.store, async |tx| {
         members::decide(tx, &auth.caller, &b.ids, &decision).await
     })
     .await?;
@@ -97,7 +98,7 @@ pub async fn reveal(
     ApiAuth(auth): ApiAuth,
     Path(id): Path<Uuid>,
 ) -> Result<Json<Revealed>, ApiError> {
-    let id_number = nuanxin_core::in_write(&state.store, async |tx| {
+    let id_number = in_write(&state.store, async |tx| {
         members::reveal_id(tx, &auth.caller, &state.vault, id).await
     })
     .await?;
@@ -121,16 +122,11 @@ pub async fn rotate(
     Path(code): Path<String>,
     Json(b): Json<RotateBody>,
 ) -> Result<Json<JoinCode>, ApiError> {
-    let mut tx = state.store.write().await?;
-    let jc = members::rotate_code(
-        &mut tx,
-        &auth.caller,
-        &code,
-        b.channel.as_deref().unwrap_or("qr"),
-        b.auto_approve,
-    )
+    let channel = b.channel.as_deref().unwrap_or("qr");
+    let jc = in_write(&state.store, async |tx| {
+        members::rotate_code(tx, &auth.caller, &code, channel, b.auto_approve).await
+    })
     .await?;
-    tx.commit().await?;
     Ok(Json(jc))
 }
 
@@ -143,7 +139,7 @@ pub async fn codes(
     Path(code): Path<String>,
 ) -> Result<Json<Vec<JoinCode>>, ApiError> {
     Ok(Json(
-        nuanxin_core::in_read(&state.store, async |tx| {
+        in_read(&state.store, async |tx| {
             members::join_codes_of(tx, &auth.caller.scope, &code).await
         })
         .await?,

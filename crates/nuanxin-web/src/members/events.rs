@@ -13,18 +13,10 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::{Form, Json};
 use nuanxin_core::members::events::{self, EventInput, JoinEvent};
-use nuanxin_core::members::{self, MemberFilter, MemberRow};
+use nuanxin_core::members::MemberRow;
 use nuanxin_core::page::{Page, PageRequest};
-use nuanxin_core::{orgs, Error, Role};
+use nuanxin_core::{in_write, Error};
 use uuid::Uuid;
-
-fn all_of(event: Uuid) -> MemberFilter {
-    MemberFilter {
-        event: Some(event),
-        status: Some("all".into()),
-        ..MemberFilter::default()
-    }
-}
 
 #[derive(Template)]
 #[template(path = "members/events.html")]
@@ -44,12 +36,10 @@ async fn list_page(
     org: &str,
     error: Option<(&'static str, &'static str)>,
 ) -> Result<Html<String>, PageError> {
-    let mut tx = state.store.read().await?;
-    let unit = orgs::get(&mut tx, &auth.caller.scope, org).await?;
-    let list = events::list(&mut tx, &auth.caller.scope, org).await?;
+    let (unit, list, can_create) = events::of_unit(&state.store, &auth.caller.scope, org).await?;
     let ctx = Ctx::new(auth, "members", &format!("/orgs/{org}/events"));
     render(&ListPage {
-        can_create: auth.caller.scope.role_at(&unit.path) >= Some(Role::Staff) && unit.is_active(),
+        can_create,
         org_code: unit.code,
         org_name: unit.name,
         events: list,
@@ -73,20 +63,17 @@ pub async fn create(
     Path(org): Path<String>,
     Form(input): Form<EventInput>,
 ) -> Result<Response, PageError> {
-    let mut tx = state.store.write().await?;
-    match events::create(&mut tx, &auth.caller, &org, &input).await {
-        Ok(e) => {
-            tx.commit().await?;
-            Ok(Redirect::to(&format!("/events/{}", e.id)).into_response())
-        }
-        Err(Error::Invalid { field, code }) => {
-            drop(tx);
-            Ok((
-                StatusCode::UNPROCESSABLE_ENTITY,
-                list_page(&state, &auth, &org, Some((field, code))).await?,
-            )
-                .into_response())
-        }
+    let created = in_write(&state.store, async |tx| {
+        events::create(tx, &auth.caller, &org, &input).await
+    })
+    .await;
+    match created {
+        Ok(e) => Ok(Redirect::to(&format!("/events/{}", e.id)).into_response()),
+        Err(Error::Invalid { field, code }) => Ok((
+            StatusCode::UNPROCESSABLE_ENTITY,
+            list_page(&state, &auth, &org, Some((field, code))).await?,
+        )
+            .into_response()),
         Err(e) => Err(e.into()),
     }
 }
@@ -117,16 +104,9 @@ pub async fn show(
     headers: HeaderMap,
     Path(id): Path<Uuid>,
 ) -> Result<Html<String>, PageError> {
-    let mut tx = state.store.read().await?;
-    let event = events::get(&mut tx, &auth.caller.scope, id).await?;
-    let joined = members::list(
-        &mut tx,
-        &auth.caller.scope,
-        &state.vault,
-        &all_of(id),
-        PageRequest::new(Some(1), Some(200)),
-    )
-    .await?;
+    let page = PageRequest::new(Some(1), Some(200));
+    let (event, joined) =
+        events::attendance(&state.store, &auth.caller.scope, &state.vault, id, page).await?;
     let url = join_url(&state, &headers, &event.code);
     let ctx = Ctx::new(&auth, "members", &format!("/events/{id}"));
     render(&EventPage {
@@ -152,8 +132,7 @@ pub async fn screen(
     headers: HeaderMap,
     Path(id): Path<Uuid>,
 ) -> Result<Html<String>, PageError> {
-    let mut tx = state.store.read().await?;
-    let event = events::get(&mut tx, &auth.caller.scope, id).await?;
+    let event = events::find(&state.store, &auth.caller.scope, id).await?;
     let qr = qr_svg(&join_url(&state, &headers, &event.code));
     render(&ScreenPage {
         ctx: Ctx::new(&auth, "members", &format!("/events/{id}/screen")),
@@ -168,11 +147,8 @@ pub async fn count(
     auth: Auth,
     Path(id): Path<Uuid>,
 ) -> Result<String, PageError> {
-    let mut tx = state.store.read().await?;
-    Ok(events::get(&mut tx, &auth.caller.scope, id)
-        .await?
-        .head_count
-        .to_string())
+    let event = events::find(&state.store, &auth.caller.scope, id).await?;
+    Ok(event.head_count.to_string())
 }
 
 pub async fn close(
@@ -180,7 +156,7 @@ pub async fn close(
     auth: Auth,
     Path(id): Path<Uuid>,
 ) -> Result<Response, PageError> {
-    nuanxin_core::in_write(&state.store, async |tx| {
+    in_write(&state.store, async |tx| {
         events::close(tx, &auth.caller, id).await
     })
     .await?;
@@ -196,7 +172,7 @@ pub async fn api_create(
     Path(org): Path<String>,
     Json(input): Json<EventInput>,
 ) -> Result<(StatusCode, Json<JoinEvent>), ApiError> {
-    let e = nuanxin_core::in_write(&state.store, async |tx| {
+    let e = in_write(&state.store, async |tx| {
         events::create(tx, &auth.caller, &org, &input).await
     })
     .await?;
@@ -212,10 +188,7 @@ pub async fn api_get(
     Path(id): Path<Uuid>,
 ) -> Result<Json<JoinEvent>, ApiError> {
     Ok(Json(
-        nuanxin_core::in_read(&state.store, async |tx| {
-            events::get(tx, &auth.caller.scope, id).await
-        })
-        .await?,
+        events::find(&state.store, &auth.caller.scope, id).await?,
     ))
 }
 
@@ -228,16 +201,8 @@ pub async fn api_members(
     Path(id): Path<Uuid>,
     axum::extract::Query(p): axum::extract::Query<super::api::ListParams>,
 ) -> Result<Json<Page<MemberRow>>, ApiError> {
-    let mut tx = state.store.read().await?;
-    events::get(&mut tx, &auth.caller.scope, id).await?;
-    Ok(Json(
-        members::list(
-            &mut tx,
-            &auth.caller.scope,
-            &state.vault,
-            &all_of(id),
-            PageRequest::new(p.page, p.per_page),
-        )
-        .await?,
-    ))
+    let page = PageRequest::new(p.page, p.per_page);
+    let (_, joined) =
+        events::attendance(&state.store, &auth.caller.scope, &state.vault, id, page).await?;
+    Ok(Json(joined))
 }

@@ -4,7 +4,7 @@
 use crate::auth::Auth;
 use crate::error::PageError;
 use crate::join::qr_svg;
-use crate::layout::Ctx;
+use crate::layout::{Ctx, ListLinks};
 use crate::respond::{self, render};
 use crate::AppState;
 use askama::Template;
@@ -14,11 +14,11 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::Form;
 use nuanxin_core::members::{self, Decision, JoinCode, MemberFilter, MemberRow};
 use nuanxin_core::page::{Page, PageRequest};
-use nuanxin_core::{orgs, Error, Role};
-use serde::Deserialize;
+use nuanxin_core::{in_read, in_write, orgs, Error, Role};
+use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, Serialize)]
 pub struct ListQuery {
     pub org: Option<String>,
     pub q: Option<String>,
@@ -35,30 +35,10 @@ impl ListQuery {
             event: None,
         }
     }
+}
 
-    fn encode(&self, page: Option<u32>) -> String {
-        let mut p: Vec<(&str, String)> = Vec::new();
-        for (k, v) in [("org", &self.org), ("q", &self.q), ("status", &self.status)] {
-            if let Some(v) = v.as_deref().filter(|v| !v.is_empty()) {
-                p.push((k, v.to_string()));
-            }
-        }
-        if let Some(n) = page {
-            p.push(("page", n.to_string()));
-        }
-        p.iter()
-            .map(|(k, v)| format!("{k}={}", crate::auth::urlencode(v)))
-            .collect::<Vec<_>>()
-            .join("&")
-    }
-
-    pub fn page_link(&self, page: u32) -> String {
-        format!("/members?{}", self.encode(Some(page)))
-    }
-
-    pub fn export_link(&self) -> String {
-        format!("/members/export.xlsx?{}", self.encode(None))
-    }
+impl ListLinks for ListQuery {
+    const PATH: &'static str = "/members";
 }
 
 #[derive(Template)]
@@ -121,11 +101,7 @@ async fn list_page(
         }
         Err(e) => return Err(e.into()),
     };
-    let ctx = Ctx::new(
-        auth,
-        "members",
-        &format!("/members?{}", query.encode(query.page)),
-    );
+    let ctx = Ctx::new(auth, "members", &query.link(&[]));
     let statuses = STATUSES
         .iter()
         .map(|s| (*s, ctx.t(&format!("members.status.{s}")).to_string()))
@@ -173,14 +149,13 @@ pub async fn decide(
     } else {
         Decision::Approve
     };
-    let mut tx = state.store.write().await?;
-    match members::decide(&mut tx, &auth.caller, &ids, &decision).await {
-        Ok(_) => {
-            tx.commit().await?;
-            Ok(Redirect::to("/members?status=pending").into_response())
-        }
+    let decided = in_write(&state.store, async |tx| {
+        members::decide(tx, &auth.caller, &ids, &decision).await
+    })
+    .await;
+    match decided {
+        Ok(_) => Ok(Redirect::to("/members?status=pending").into_response()),
         Err(e @ (Error::Invalid { .. } | Error::Conflict { .. })) => {
-            drop(tx);
             let query = ListQuery {
                 status: Some("pending".into()),
                 ..ListQuery::default()
@@ -213,11 +188,12 @@ async fn show_page(
     id: Uuid,
     revealed: Option<String>,
 ) -> Result<Html<String>, PageError> {
-    let mut tx = state.store.read().await?;
-    let m = members::get(&mut tx, &auth.caller.scope, id).await?;
-    let path = orgs::get(&mut tx, &auth.caller.scope, &m.org_code)
-        .await?
-        .path;
+    let (m, path) = in_read(&state.store, async |tx| {
+        let m = members::get(tx, &auth.caller.scope, id).await?;
+        let path = orgs::get(tx, &auth.caller.scope, &m.org_code).await?.path;
+        Ok((m, path))
+    })
+    .await?;
     let ctx = Ctx::new(auth, "members", &format!("/members/{id}"));
     render(&ShowPage {
         can_reveal: auth.caller.may_reveal_ids(&path),
@@ -244,7 +220,7 @@ pub async fn reveal(
     auth: Auth,
     Path(id): Path<Uuid>,
 ) -> Result<Response, PageError> {
-    let full = nuanxin_core::in_write(&state.store, async |tx| {
+    let full = in_write(&state.store, async |tx| {
         members::reveal_id(tx, &auth.caller, &state.vault, id).await
     })
     .await?;
@@ -263,10 +239,11 @@ pub async fn export(
     auth: Auth,
     Query(query): Query<ListQuery>,
 ) -> Result<Response, PageError> {
-    let mut tx = state.store.write().await?;
-    let (bytes, _rows) =
-        members::sheet::export_xlsx(&mut tx, &auth.caller, &state.vault, &query.filter()).await?;
-    tx.commit().await?;
+    let filter = query.filter();
+    let (bytes, _rows) = in_write(&state.store, async |tx| {
+        members::sheet::export_xlsx(tx, &auth.caller, &state.vault, &filter).await
+    })
+    .await?;
     Ok(respond::file(
         bytes,
         &format!("members-{}.xlsx", auth.caller.today),
@@ -305,19 +282,22 @@ pub async fn join_code(
     headers: HeaderMap,
     Path(org): Path<String>,
 ) -> Result<Html<String>, PageError> {
-    let mut tx = state.store.write().await?;
-    let unit = orgs::get(&mut tx, &auth.caller.scope, &org).await?;
-    let can_rotate = auth.caller.scope.role_at(&unit.path) >= Some(Role::Staff) && unit.is_active();
-    let codes = members::join_codes_of(&mut tx, &auth.caller.scope, &org).await?;
-    let code = match codes
-        .iter()
-        .find(|c| c.revoked_at.is_none() && c.channel == "qr")
-    {
-        Some(c) => c.clone(),
-        None if can_rotate => members::current_code(&mut tx, &auth.caller, &org, "qr").await?,
-        None => return Err(Error::NotFound.into()),
-    };
-    tx.commit().await?;
+    let (unit, can_rotate, codes, code) = in_write(&state.store, async |tx| {
+        let caller = &auth.caller;
+        let unit = orgs::get(tx, &caller.scope, &org).await?;
+        let can_rotate = caller.scope.role_at(&unit.path) >= Some(Role::Staff) && unit.is_active();
+        let codes = members::join_codes_of(tx, &caller.scope, &org).await?;
+        let code = match codes
+            .iter()
+            .find(|c| c.revoked_at.is_none() && c.channel == "qr")
+        {
+            Some(c) => c.clone(),
+            None if can_rotate => members::current_code(tx, caller, &org, "qr").await?,
+            None => return Err(Error::NotFound),
+        };
+        Ok((unit, can_rotate, codes, code))
+    })
+    .await?;
     let url = format!("{}/j/{}", base_url(&state, &headers), code.code);
     let ctx = Ctx::new(&auth, "members", &format!("/orgs/{org}/join-code"));
     render(&JoinCodePage {
@@ -341,13 +321,8 @@ pub async fn join_code_svg(
     headers: HeaderMap,
     Path(org): Path<String>,
 ) -> Result<Response, PageError> {
-    let mut tx = state.store.read().await?;
-    let codes = members::join_codes_of(&mut tx, &auth.caller.scope, &org).await?;
-    let code = codes
-        .into_iter()
-        .find(|c| c.revoked_at.is_none() && c.channel == "qr")
-        .ok_or(Error::NotFound)?;
-    let svg = qr_svg(&format!("{}/j/{}", base_url(&state, &headers), code.code));
+    let (_, url) = active_join_url(&state, &auth, &headers, &org).await?;
+    let svg = qr_svg(&url);
     Ok(respond::file(
         svg.into_bytes(),
         &format!("join-{org}.svg"),
@@ -368,7 +343,7 @@ pub async fn rotate(
     Path(org): Path<String>,
     Form(f): Form<RotateForm>,
 ) -> Result<Response, PageError> {
-    nuanxin_core::in_write(&state.store, async |tx| {
+    in_write(&state.store, async |tx| {
         members::rotate_code(tx, &auth.caller, &org, "qr", f.auto_approve.is_some()).await
     })
     .await?;
@@ -382,13 +357,16 @@ async fn active_join_url(
     headers: &HeaderMap,
     org: &str,
 ) -> Result<(String, String), PageError> {
-    let mut tx = state.store.read().await?;
-    let unit = orgs::get(&mut tx, &auth.caller.scope, org).await?;
-    let codes = members::join_codes_of(&mut tx, &auth.caller.scope, org).await?;
-    let code = codes
-        .into_iter()
-        .find(|c| c.revoked_at.is_none() && c.channel == "qr")
-        .ok_or(Error::NotFound)?;
+    let (unit, code) = in_read(&state.store, async |tx| {
+        let unit = orgs::get(tx, &auth.caller.scope, org).await?;
+        let codes = members::join_codes_of(tx, &auth.caller.scope, org).await?;
+        let code = codes
+            .into_iter()
+            .find(|c| c.revoked_at.is_none() && c.channel == "qr")
+            .ok_or(Error::NotFound)?;
+        Ok((unit, code))
+    })
+    .await?;
     Ok((
         unit.name,
         format!("{}/j/{}", base_url(state, headers), code.code),

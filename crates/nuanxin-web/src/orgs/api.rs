@@ -11,6 +11,7 @@ use axum::Json;
 use nuanxin_core::orgs::sheet::{self, ImportReport};
 use nuanxin_core::orgs::{self, HistoryEntry, OrgInput, OrgUnit};
 use nuanxin_core::page::{Page, PageRequest};
+use nuanxin_core::{in_read, in_write};
 use serde::Deserialize;
 
 #[utoipa::path(get, path = "/api/v1/orgs", tag = "orgs", params(ListQuery),
@@ -20,16 +21,13 @@ pub async fn list(
     ApiAuth(auth): ApiAuth,
     Query(q): Query<ListQuery>,
 ) -> Result<Json<Page<OrgUnit>>, ApiError> {
-    let mut tx = state.store.read().await?;
-    Ok(Json(
-        orgs::list(
-            &mut tx,
-            &auth.caller.scope,
-            &q.filter()?,
-            PageRequest::new(q.page, q.per_page),
-        )
-        .await?,
-    ))
+    let filter = q.filter()?;
+    let page = in_read(&state.store, async |tx| {
+        let page = PageRequest::new(q.page, q.per_page);
+        orgs::list(tx, &auth.caller.scope, &filter, page).await
+    })
+    .await?;
+    Ok(Json(page))
 }
 
 #[utoipa::path(get, path = "/api/v1/orgs/{code}", tag = "orgs",
@@ -41,10 +39,7 @@ pub async fn get(
     Path(code): Path<String>,
 ) -> Result<Json<OrgUnit>, ApiError> {
     Ok(Json(
-        nuanxin_core::in_read(&state.store, async |tx| {
-            orgs::get(tx, &auth.caller.scope, &code).await
-        })
-        .await?,
+        orgs::find(&state.store, &auth.caller.scope, &code).await?,
     ))
 }
 
@@ -57,16 +52,12 @@ pub async fn children(
     Path(code): Path<String>,
     Query(p): Query<ListQuery>,
 ) -> Result<Json<Page<OrgUnit>>, ApiError> {
-    let mut tx = state.store.read().await?;
-    Ok(Json(
-        orgs::children(
-            &mut tx,
-            &auth.caller.scope,
-            &code,
-            PageRequest::new(p.page, p.per_page),
-        )
-        .await?,
-    ))
+    let page = in_read(&state.store, async |tx| {
+        let page = PageRequest::new(p.page, p.per_page);
+        orgs::children(tx, &auth.caller.scope, &code, page).await
+    })
+    .await?;
+    Ok(Json(page))
 }
 
 #[utoipa::path(get, path = "/api/v1/orgs/{code}/history", tag = "orgs",
@@ -78,7 +69,7 @@ pub async fn history(
     Path(code): Path<String>,
 ) -> Result<Json<Vec<HistoryEntry>>, ApiError> {
     Ok(Json(
-        nuanxin_core::in_read(&state.store, async |tx| {
+        in_read(&state.store, async |tx| {
             orgs::history(tx, &auth.caller.scope, &code).await
         })
         .await?,
@@ -153,7 +144,7 @@ pub async fn move_subtree(
     Path(code): Path<String>,
     Json(b): Json<MoveBody>,
 ) -> Result<Json<OrgUnit>, ApiError> {
-    let unit = nuanxin_core::in_write(&state.store, async |tx| {
+    let unit = in_write(&state.store, async |tx| {
         orgs::move_subtree(tx, &auth.caller, &code, &b.parent_code).await
     })
     .await?;
@@ -168,7 +159,7 @@ pub async fn dissolve(
     ApiAuth(auth): ApiAuth,
     Path(code): Path<String>,
 ) -> Result<Json<OrgUnit>, ApiError> {
-    let unit = nuanxin_core::in_write(&state.store, async |tx| {
+    let unit = in_write(&state.store, async |tx| {
         orgs::dissolve(tx, &auth.caller, &code).await
     })
     .await?;

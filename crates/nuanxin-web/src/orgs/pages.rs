@@ -3,7 +3,7 @@
 use super::view::{self, OrgRow};
 use crate::auth::Auth;
 use crate::error::PageError;
-use crate::layout::Ctx;
+use crate::layout::{Ctx, ListLinks};
 use crate::regions::picker::Picker;
 use crate::respond::{self, render};
 use crate::AppState;
@@ -19,11 +19,11 @@ use nuanxin_core::orgs::{
 };
 use nuanxin_core::page::{Page, PageRequest};
 use nuanxin_core::regions::RegionCode;
-use nuanxin_core::{sheets, Error, Role};
-use serde::Deserialize;
+use nuanxin_core::{in_read, in_write, sheets, Error, Role};
+use serde::{Deserialize, Serialize};
 
 /// Filters, sort and page of the org list: the page's query string and the API's parameters.
-#[derive(Debug, Default, Deserialize, Clone, utoipa::IntoParams)]
+#[derive(Debug, Default, Deserialize, Serialize, Clone, utoipa::IntoParams)]
 pub struct ListQuery {
     /// Text found in the code or name.
     pub q: Option<String>,
@@ -73,45 +73,11 @@ impl ListQuery {
         })
     }
 
-    fn params(&self) -> Vec<(&'static str, String)> {
-        let mut p = Vec::new();
-        for (k, v) in [
-            ("q", &self.q),
-            ("type", &self.kind),
-            ("status", &self.status),
-            ("under", &self.under),
-            ("region", &self.region),
-            ("sort", &self.sort),
-            ("desc", &self.desc),
-        ] {
-            if let Some(v) = filled(v) {
-                p.push((k, v.to_string()));
-            }
-        }
-        p
-    }
-
-    fn encode(params: &[(&str, String)]) -> String {
-        params
-            .iter()
-            .map(|(k, v)| format!("{k}={}", crate::auth::urlencode(v)))
-            .collect::<Vec<_>>()
-            .join("&")
-    }
-
     /// Link to the same list sorted by `col` (toggling direction when already sorted by it).
     pub fn sort_link(&self, col: &str) -> String {
-        let mut p: Vec<_> = self
-            .params()
-            .into_iter()
-            .filter(|(k, _)| *k != "sort" && *k != "desc")
-            .collect();
         let same = filled(&self.sort) == Some(col);
-        p.push(("sort", col.to_string()));
-        if same && filled(&self.desc) != Some("1") {
-            p.push(("desc", "1".into()));
-        }
-        format!("/orgs?{}", Self::encode(&p))
+        let desc = (same && filled(&self.desc) != Some("1")).then_some("1");
+        self.link(&[("sort", Some(col)), ("desc", desc), ("page", None)])
     }
 
     pub fn sort_mark(&self, col: &str) -> &'static str {
@@ -125,19 +91,17 @@ impl ListQuery {
         }
     }
 
-    pub fn page_link(&self, page: u32) -> String {
-        let mut p = self.params();
-        p.push(("page", page.to_string()));
-        format!("/orgs?{}", Self::encode(&p))
+    /// The export of everything the filters select, as `xlsx` or `csv`.
+    pub fn export_as(&self, format: &str) -> String {
+        format!(
+            "/orgs/export.{format}?{}",
+            self.query_with(&[("page", None)])
+        )
     }
+}
 
-    pub fn export_link(&self, format: &str) -> String {
-        format!("/orgs/export.{format}?{}", Self::encode(&self.params()))
-    }
-
-    fn here(&self) -> String {
-        format!("/orgs?{}", Self::encode(&self.params()))
-    }
+impl ListLinks for ListQuery {
+    const PATH: &'static str = "/orgs";
 }
 
 #[derive(Template)]
@@ -192,10 +156,13 @@ pub async fn list(
     headers: HeaderMap,
     Query(query): Query<ListQuery>,
 ) -> Result<Html<String>, PageError> {
-    let mut tx = state.store.read().await?;
-    let page_req = PageRequest::new(query.page, query.per_page);
-    let result = orgs::list(&mut tx, &auth.caller.scope, &query.filter()?, page_req).await?;
-    let ctx = Ctx::new(&auth, "orgs", &query.here());
+    let filter = query.filter()?;
+    let result = in_read(&state.store, async |tx| {
+        let page = PageRequest::new(query.page, query.per_page);
+        orgs::list(tx, &auth.caller.scope, &filter, page).await
+    })
+    .await?;
+    let ctx = Ctx::new(&auth, "orgs", &query.link(&[("page", None)]));
     let rows = result.items.iter().map(|o| view::row(&ctx, o)).collect();
     if is_htmx(&headers)
         && headers.get("hx-target").and_then(|v| v.to_str().ok()) == Some("org-results")
@@ -210,7 +177,7 @@ pub async fn list(
     let under = match filled(&query.under) {
         Some(code) => Some(view::row(
             &ctx,
-            &orgs::get(&mut tx, &auth.caller.scope, code).await?,
+            &orgs::find(&state.store, &auth.caller.scope, code).await?,
         )),
         None => None,
     };
@@ -257,13 +224,19 @@ pub async fn show(
     Path(code): Path<String>,
     Query(pq): Query<PageQuery>,
 ) -> Result<Html<String>, PageError> {
-    let mut tx = state.store.read().await?;
     let scope = &auth.caller.scope;
-    let unit = orgs::get(&mut tx, scope, &code).await?;
-    let trail = orgs::ancestors(&mut tx, scope, &unit).await?;
-    let children =
-        orgs::children(&mut tx, scope, &code, PageRequest::new(pq.page, Some(50))).await?;
-    let history = orgs::history(&mut tx, scope, &code).await?;
+    let orgs::Overview {
+        unit,
+        trail,
+        children,
+        history,
+    } = orgs::overview(
+        &state.store,
+        scope,
+        &code,
+        PageRequest::new(pq.page, Some(50)),
+    )
+    .await?;
     let role = scope.role_at(&unit.path);
     let ctx = Ctx::new(&auth, "orgs", &format!("/orgs/{code}"));
     let page = ShowPage {
@@ -364,15 +337,14 @@ async fn form_page(
     form: OrgForm,
     errors: FieldErrors,
 ) -> Result<Html<String>, PageError> {
-    let mut tx = state.store.read().await?;
     let ctx = Ctx::new(auth, "orgs", if editing { "/orgs" } else { "/orgs/new" });
     let parent = match filled(&Some(form.parent_code.clone())) {
-        Some(p) => orgs::get(&mut tx, &auth.caller.scope, p).await.ok(),
+        Some(p) => orgs::find(&state.store, &auth.caller.scope, p).await.ok(),
         None => None,
     };
     let root = parent.as_ref().map(|p| p.region_code.clone());
     let picker = Picker::build(
-        &mut tx,
+        &state.store,
         root.as_deref(),
         &form.region_code,
         errors.get("region_code"),
@@ -428,8 +400,7 @@ pub async fn new_form(
         ..OrgForm::default()
     };
     if let Some(p) = filled(&q.parent) {
-        let mut tx = state.store.read().await?;
-        let parent = orgs::get(&mut tx, &auth.caller.scope, p).await?;
+        let parent = orgs::find(&state.store, &auth.caller.scope, p).await?;
         form.parent_code = parent.code;
         form.region_code = parent.region_code;
     }
@@ -457,9 +428,7 @@ pub async fn edit_form(
     auth: Auth,
     Path(code): Path<String>,
 ) -> Result<Html<String>, PageError> {
-    let mut tx = state.store.read().await?;
-    let unit = orgs::get(&mut tx, &auth.caller.scope, &code).await?;
-    drop(tx);
+    let unit = orgs::find(&state.store, &auth.caller.scope, &code).await?;
     form_page(&state, &auth, true, OrgForm::of(&unit), FieldErrors::new()).await
 }
 
@@ -514,33 +483,9 @@ async fn move_page(
     parent_code: String,
     error: Option<&'static str>,
 ) -> Result<Html<String>, PageError> {
-    let mut tx = state.store.read().await?;
-    let unit = orgs::get(&mut tx, &auth.caller.scope, code).await?;
-    let filter = OrgFilter {
-        status: Some(OrgStatus::Active),
-        ..OrgFilter::default()
-    };
-    let candidates = orgs::list(
-        &mut tx,
-        &auth.caller.scope,
-        &filter,
-        PageRequest {
-            page: 1,
-            per_page: 200,
-        },
-    )
-    .await?;
+    let (unit, candidates) = orgs::move_targets(&state.store, &auth.caller.scope, code).await?;
     let ctx = Ctx::new(auth, "orgs", &format!("/orgs/{code}/move"));
-    let candidates = candidates
-        .items
-        .iter()
-        .filter(|c| {
-            !c.path.starts_with(&unit.path)
-                && c.kind != OrgKind::EnterpriseUnion
-                && unit.parent_code.as_deref() != Some(c.code.as_str())
-        })
-        .map(|c| view::row(&ctx, c))
-        .collect();
+    let candidates = candidates.iter().map(|c| view::row(&ctx, c)).collect();
     render(&MovePage {
         unit: view::row(&ctx, &unit),
         parent_code,
@@ -564,14 +509,13 @@ pub async fn move_subtree(
     Path(code): Path<String>,
     Form(f): Form<MoveForm>,
 ) -> Result<Response, PageError> {
-    let mut tx = state.store.write().await?;
-    match orgs::move_subtree(&mut tx, &auth.caller, &code, f.parent_code.trim()).await {
-        Ok(_) => {
-            tx.commit().await?;
-            Ok(Redirect::to(&format!("/orgs/{code}")).into_response())
-        }
+    match in_write(&state.store, async |tx| {
+        orgs::move_subtree(tx, &auth.caller, &code, f.parent_code.trim()).await
+    })
+    .await
+    {
+        Ok(_) => Ok(Redirect::to(&format!("/orgs/{code}")).into_response()),
         Err(Error::Invalid { code: c, .. } | Error::Conflict { code: c, .. }) => {
-            drop(tx);
             let html = move_page(&state, &auth, &code, f.parent_code, Some(c)).await?;
             Ok(with_status(StatusCode::UNPROCESSABLE_ENTITY, html))
         }
@@ -592,8 +536,7 @@ pub async fn dissolve_form(
     auth: Auth,
     Path(code): Path<String>,
 ) -> Result<Html<String>, PageError> {
-    let mut tx = state.store.read().await?;
-    let unit = orgs::get(&mut tx, &auth.caller.scope, &code).await?;
+    let unit = orgs::find(&state.store, &auth.caller.scope, &code).await?;
     let ctx = Ctx::new(&auth, "orgs", &format!("/orgs/{code}/dissolve"));
     render(&DissolvePage {
         unit: view::row(&ctx, &unit),
@@ -607,14 +550,14 @@ pub async fn dissolve(
     auth: Auth,
     Path(code): Path<String>,
 ) -> Result<Response, PageError> {
-    let mut tx = state.store.write().await?;
-    match orgs::dissolve(&mut tx, &auth.caller, &code).await {
-        Ok(_) => {
-            tx.commit().await?;
-            Ok(Redirect::to(&format!("/orgs/{code}")).into_response())
-        }
+    match in_write(&state.store, async |tx| {
+        orgs::dissolve(tx, &auth.caller, &code).await
+    })
+    .await
+    {
+        Ok(_) => Ok(Redirect::to(&format!("/orgs/{code}")).into_response()),
         Err(Error::Conflict { code: c, .. }) => {
-            let unit = orgs::get(&mut tx, &auth.caller.scope, &code).await?;
+            let unit = orgs::find(&state.store, &auth.caller.scope, &code).await?;
             let ctx = Ctx::new(&auth, "orgs", &format!("/orgs/{code}/dissolve"));
             let html = render(&DissolvePage {
                 unit: view::row(&ctx, &unit),
@@ -649,7 +592,7 @@ async fn export(
     format: &str,
     Query(query): Query<ListQuery>,
 ) -> Result<Response, PageError> {
-    let (headers, rows) = nuanxin_core::in_write(&state.store, async |tx| {
+    let (headers, rows) = in_write(&state.store, async |tx| {
         sheet::export(tx, &auth.caller, &query.filter()?).await
     })
     .await?;

@@ -6,6 +6,7 @@ use crate::error::{ApiError, ErrorBody};
 use crate::AppState;
 use axum::extract::{Path, State};
 use axum::Json;
+use nuanxin_core::in_read;
 use nuanxin_core::regions::{self, Region, RegionCode};
 use nuanxin_core::Error;
 
@@ -16,7 +17,7 @@ pub async fn provinces(
     _auth: ApiAuth,
 ) -> Result<Json<Vec<Region>>, ApiError> {
     Ok(Json(
-        nuanxin_core::in_read(&state.store, async |tx| regions::children(tx, None).await).await?,
+        in_read(&state.store, async |tx| regions::children(tx, None).await).await?,
     ))
 }
 
@@ -29,10 +30,8 @@ pub async fn get(
     Path(code): Path<String>,
 ) -> Result<Json<Region>, ApiError> {
     let code = RegionCode::parse(&code)?;
-    let mut tx = state.store.read().await?;
-    Ok(Json(
-        regions::get(&mut tx, &code).await?.ok_or(Error::NotFound)?,
-    ))
+    let region = in_read(&state.store, async |tx| regions::get(tx, &code).await).await?;
+    Ok(Json(region.ok_or(Error::NotFound)?))
 }
 
 #[utoipa::path(get, path = "/api/v1/regions/{code}/children", tag = "regions",
@@ -44,7 +43,10 @@ pub async fn children(
     Path(code): Path<String>,
 ) -> Result<Json<Vec<Region>>, ApiError> {
     let code = RegionCode::parse(&code)?;
-    let mut tx = state.store.read().await?;
-    regions::get(&mut tx, &code).await?.ok_or(Error::NotFound)?;
-    Ok(Json(regions::children(&mut tx, Some(&code)).await?))
+    let children = in_read(&state.store, async |tx| {
+        regions::get(tx, &code).await?.ok_or(Error::NotFound)?;
+        regions::children(tx, Some(&code)).await
+    })
+    .await?;
+    Ok(Json(children))
 }

@@ -9,8 +9,7 @@ use crate::AppState;
 use askama::Template;
 use axum::extract::{Query, State};
 use axum::response::Html;
-use nuanxin_core::regions::{self, Region, RegionCode};
-use nuanxin_core::Error;
+use nuanxin_core::regions::{self, Region};
 use serde::Deserialize;
 
 #[derive(Template)]
@@ -31,9 +30,8 @@ pub async fn picker(
     auth: Auth,
     Query(q): Query<PickerQuery>,
 ) -> Result<Html<String>, PageError> {
-    let mut tx = state.store.read().await?;
     let picker = Picker::build(
-        &mut tx,
+        &state.store,
         q.picker_root.as_deref(),
         q.pick.as_deref().unwrap_or(""),
         None,
@@ -66,35 +64,14 @@ pub async fn browse(
     auth: Auth,
     Query(q): Query<BrowseQuery>,
 ) -> Result<Html<String>, PageError> {
-    let mut tx = state.store.read().await?;
-    let code = match q.code.as_deref().filter(|c| !c.is_empty()) {
-        Some(c) => Some(RegionCode::parse(c)?),
-        None => None,
-    };
-    let trail = match &code {
-        Some(c) => regions::ancestors(&mut tx, c).await?,
-        None => Vec::new(),
-    };
-    if code.is_some() && trail.last().map(|r| r.code.as_str()) != code.as_ref().map(|c| c.as_str())
-    {
-        return Err(Error::NotFound.into());
-    }
-    let children = regions::children(&mut tx, code.as_ref()).await?;
     let search = q.q.clone().unwrap_or_default();
-    let results = if search.trim().is_empty() {
-        Vec::new()
-    } else {
-        regions::search(&mut tx, search.trim(), code.as_ref(), 50).await?
-    };
-    let here = format!(
-        "/regions?code={}",
-        code.as_ref().map(|c| c.to_string()).unwrap_or_default()
-    );
+    let found = regions::browse(&state.store, q.code.as_deref(), &search).await?;
+    let here = format!("/regions?code={}", q.code.as_deref().unwrap_or_default());
     render(&BrowsePage {
         ctx: Ctx::new(&auth, "regions", &here),
-        trail,
-        children,
+        trail: found.trail,
+        children: found.children,
         q: search,
-        results,
+        results: found.results,
     })
 }

@@ -2,7 +2,7 @@
 //! htmx as the cadre picks; the `region_code` text field beside it also works without JavaScript.
 
 use nuanxin_core::regions::{self, RegionCode};
-use nuanxin_core::{Result, Tx};
+use nuanxin_core::{in_read, Result, Store, Tx};
 
 pub struct PickerOption {
     pub code: String,
@@ -38,7 +38,17 @@ const LABELS: [&str; 5] = [
 ];
 
 impl Picker {
+    /// The picker for `value` below `root`, read in a transaction of its own.
     pub async fn build(
+        store: &Store,
+        root: Option<&str>,
+        value: &str,
+        error: Option<&'static str>,
+    ) -> Result<Picker> {
+        in_read(store, async |tx| Picker::read(tx, root, value, error).await).await
+    }
+
+    async fn read(
         tx: &mut Tx,
         root: Option<&str>,
         value: &str,

@@ -11,6 +11,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use nuanxin_core::accounts::{self, Assignment};
+use nuanxin_core::in_read;
 use serde::{Deserialize, Serialize};
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -47,8 +48,10 @@ pub async fn create(
         ua,
     )
     .await?;
-    let mut tx = state.store.read().await?;
-    let assignments = accounts::assignments_of(&mut tx, session.account.id).await?;
+    let assignments = in_read(&state.store, async |tx| {
+        accounts::assignments_of(tx, session.account.id).await
+    })
+    .await?;
     let info = SessionInfo {
         username: session.account.username.clone(),
         display_name: session.account.display_name.clone(),
@@ -69,13 +72,15 @@ pub async fn show(
     State(state): State<AppState>,
     ApiAuth(auth): ApiAuth,
 ) -> Result<Json<SessionInfo>, ApiError> {
-    let mut tx = state.store.read().await?;
     let account_id = auth
         .caller
         .actor
         .account_id
         .expect("signed-in callers have an account");
-    let assignments = accounts::assignments_of(&mut tx, account_id).await?;
+    let assignments = in_read(&state.store, async |tx| {
+        accounts::assignments_of(tx, account_id).await
+    })
+    .await?;
     let (username, display_name) = match &auth.session {
         Some(s) => (s.account.username.clone(), s.account.display_name.clone()),
         None => (

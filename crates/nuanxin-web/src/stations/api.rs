@@ -13,6 +13,7 @@ use nuanxin_core::stations::{
     self, Crs, Station, StationFilter, StationInput, TravelMode, Visit, VisitInput,
 };
 use nuanxin_core::Error;
+use nuanxin_core::{in_read, in_write};
 use serde::Deserialize;
 use uuid::Uuid;
 
@@ -48,16 +49,12 @@ pub async fn list(
         status: q.status,
         sort: q.sort,
     };
-    let mut tx = state.store.read().await?;
-    Ok(Json(
-        stations::list(
-            &mut tx,
-            &auth.caller.scope,
-            &filter,
-            PageRequest::new(q.page, q.per_page),
-        )
-        .await?,
-    ))
+    let page = in_read(&state.store, async |tx| {
+        let page = PageRequest::new(q.page, q.per_page);
+        stations::list(tx, &auth.caller.scope, &filter, page).await
+    })
+    .await?;
+    Ok(Json(page))
 }
 
 #[utoipa::path(post, path = "/api/v1/stations", tag = "stations", request_body = StationInput,
@@ -80,7 +77,7 @@ pub async fn get(
     Path(id): Path<Uuid>,
 ) -> Result<Json<Station>, ApiError> {
     Ok(Json(
-        nuanxin_core::in_read(&state.store, async |tx| {
+        in_read(&state.store, async |tx| {
             stations::get(tx, &auth.caller.scope, id).await
         })
         .await?,
@@ -107,7 +104,7 @@ pub async fn close(
     ApiAuth(auth): ApiAuth,
     Path(id): Path<Uuid>,
 ) -> Result<Json<Station>, ApiError> {
-    let s = nuanxin_core::in_write(&state.store, async |tx| {
+    let s = in_write(&state.store, async |tx| {
         stations::close(tx, &auth.caller, id).await
     })
     .await?;
@@ -122,7 +119,7 @@ pub async fn visit(
     Path(id): Path<Uuid>,
     Json(input): Json<VisitInput>,
 ) -> Result<Json<Visit>, ApiError> {
-    let v = nuanxin_core::in_write(&state.store, async |tx| {
+    let v = in_write(&state.store, async |tx| {
         stations::record_visit(tx, &auth.caller, id, &input).await
     })
     .await?;

@@ -336,17 +336,8 @@ pub async fn page(
             Err(e) => page.error = Some(e.code()),
         }
     } else if let Some(r) = q.region.as_deref().map(str::trim).filter(|r| !r.is_empty()) {
-        let mut tx = state.store.read().await?;
-        let found = match nuanxin_core::regions::RegionCode::parse(r) {
-            Ok(code) => nuanxin_core::regions::get(&mut tx, &code).await?,
-            Err(_) => nuanxin_core::regions::search(&mut tx, r, None, 1)
-                .await?
-                .into_iter()
-                .next(),
-        };
-        match found {
-            Some(region) => {
-                let list = stations::queries::in_region(&mut tx, &region.code, 30).await?;
+        match stations::queries::in_region(&state.store, r, 30).await? {
+            Some((region, list)) => {
                 let now = stations::hours::beijing_time(state.clock.now());
                 page.region_name = Some(region.name);
                 page.rows = list

@@ -3,7 +3,7 @@
 
 use crate::auth::Auth;
 use crate::error::PageError;
-use crate::layout::Ctx;
+use crate::layout::{Ctx, ListLinks};
 use crate::respond::{self, render};
 use crate::AppState;
 use askama::Template;
@@ -17,11 +17,11 @@ use nuanxin_core::stations::{
     self, Amenity, Crs, LatLng, Station, StationFilter, StationInput, StationType, Visit,
     VisitInput,
 };
-use nuanxin_core::Error;
-use serde::Deserialize;
+use nuanxin_core::{in_read, in_write, Error};
+use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-#[derive(Debug, Default, Deserialize, Clone)]
+#[derive(Debug, Default, Deserialize, Serialize, Clone)]
 pub struct ListQuery {
     pub org: Option<String>,
     pub q: Option<String>,
@@ -42,43 +42,10 @@ impl ListQuery {
             sort: respond::filled(&self.sort),
         }
     }
+}
 
-    fn encode(&self, page: Option<u32>) -> String {
-        let mut p: Vec<String> = Vec::new();
-        for (k, v) in [
-            ("org", &self.org),
-            ("q", &self.q),
-            ("type", &self.kind),
-            ("status", &self.status),
-            ("sort", &self.sort),
-        ] {
-            if let Some(v) = respond::filled(v) {
-                p.push(format!("{k}={}", crate::auth::urlencode(&v)));
-            }
-        }
-        if let Some(n) = page {
-            p.push(format!("page={n}"));
-        }
-        p.join("&")
-    }
-
-    pub fn page_link(&self, page: u32) -> String {
-        format!("/stations?{}", self.encode(Some(page)))
-    }
-
-    pub fn export_link(&self) -> String {
-        format!("/stations/export.xlsx?{}", self.encode(None))
-    }
-
-    pub fn is(&self, key: &str, value: &str) -> bool {
-        let v = match key {
-            "type" => &self.kind,
-            "status" => &self.status,
-            "sort" => &self.sort,
-            _ => &None,
-        };
-        v.as_deref().unwrap_or("") == value
-    }
+impl ListLinks for ListQuery {
+    const PATH: &'static str = "/stations";
 }
 
 #[derive(Template)]
@@ -160,13 +127,11 @@ pub async fn list(
     auth: Auth,
     Query(query): Query<ListQuery>,
 ) -> Result<Html<String>, PageError> {
-    let mut tx = state.store.read().await?;
-    let page = stations::list(
-        &mut tx,
-        &auth.caller.scope,
-        &query.filter(),
-        PageRequest::new(query.page, Some(50)),
-    )
+    let filter = query.filter();
+    let page = in_read(&state.store, async |tx| {
+        let page = PageRequest::new(query.page, Some(50));
+        stations::list(tx, &auth.caller.scope, &filter, page).await
+    })
     .await?;
     render(&ListPage {
         ctx: Ctx::new(&auth, "stations", "/stations"),
@@ -379,8 +344,10 @@ pub async fn edit_form(
     auth: Auth,
     Path(id): Path<Uuid>,
 ) -> Result<Html<String>, PageError> {
-    let mut tx = state.store.read().await?;
-    let s = stations::get(&mut tx, &auth.caller.scope, id).await?;
+    let s = in_read(&state.store, async |tx| {
+        stations::get(tx, &auth.caller.scope, id).await
+    })
+    .await?;
     form_page(
         &state,
         &auth,
@@ -457,14 +424,12 @@ pub async fn show(
     Path(id): Path<Uuid>,
     Query(q): Query<ShowQuery>,
 ) -> Result<Html<String>, PageError> {
-    let mut tx = state.store.read().await?;
-    let s = stations::get(&mut tx, &auth.caller.scope, id).await?;
-    let visits = stations::visits(
-        &mut tx,
-        &auth.caller.scope,
-        id,
-        PageRequest::new(q.page, Some(30)),
-    )
+    let (s, visits) = in_read(&state.store, async |tx| {
+        let s = stations::get(tx, &auth.caller.scope, id).await?;
+        let page = PageRequest::new(q.page, Some(30));
+        let visits = stations::visits(tx, &auth.caller.scope, id, page).await?;
+        Ok((s, visits))
+    })
     .await?;
     let at = stations::hours::beijing_time(auth.caller.at);
     let open_now = s.is_open() && at.map(|t| s.opening().is_open_at(t)).unwrap_or(false);
@@ -526,12 +491,12 @@ pub async fn visit(
         headcount,
         member_no: Some(form.member_no).filter(|m| !m.trim().is_empty()),
     };
-    let mut tx = state.store.write().await?;
-    match stations::record_visit(&mut tx, &auth.caller, id, &input).await {
-        Ok(_) => {
-            tx.commit().await?;
-            Ok(Redirect::to(&format!("/stations/{id}?logged=1")).into_response())
-        }
+    match in_write(&state.store, async |tx| {
+        stations::record_visit(tx, &auth.caller, id, &input).await
+    })
+    .await
+    {
+        Ok(_) => Ok(Redirect::to(&format!("/stations/{id}?logged=1")).into_response()),
         Err(Error::Invalid { code, .. }) => {
             Ok(Redirect::to(&format!("/stations/{id}?error={code}")).into_response())
         }
@@ -544,7 +509,7 @@ pub async fn close(
     auth: Auth,
     Path(id): Path<Uuid>,
 ) -> Result<Response, PageError> {
-    nuanxin_core::in_write(&state.store, async |tx| {
+    in_write(&state.store, async |tx| {
         stations::close(tx, &auth.caller, id).await
     })
     .await?;
@@ -556,7 +521,7 @@ pub async fn reopen(
     auth: Auth,
     Path(id): Path<Uuid>,
 ) -> Result<Response, PageError> {
-    nuanxin_core::in_write(&state.store, async |tx| {
+    in_write(&state.store, async |tx| {
         stations::reopen(tx, &auth.caller, id).await
     })
     .await?;

@@ -16,7 +16,7 @@ use nuanxin_core::orgs::{self, OrgUnit};
 use nuanxin_core::page::PageRequest;
 use nuanxin_core::sheets::parse_date;
 use nuanxin_core::targets::{self, ContactInput, Share, TargetInput, TargetMetric, TargetProgress};
-use nuanxin_core::{Error, Role};
+use nuanxin_core::{in_read, in_write, Error, Role};
 use serde::Deserialize;
 use uuid::Uuid;
 
@@ -93,22 +93,17 @@ async fn page(
             .await?
             .ok_or(Error::NotFound)?,
     };
-    let mut tx = state.store.read().await?;
-    let unit = orgs::get(&mut tx, &auth.caller.scope, &code).await?;
-    let targets =
-        targets::progress_of(&mut tx, &auth.caller.scope, &code, auth.caller.today).await?;
-    let children = orgs::children(
-        &mut tx,
-        &auth.caller.scope,
-        &code,
-        PageRequest::new(Some(1), Some(200)),
-    )
-    .await?
-    .items
-    .into_iter()
-    .filter(|c| c.is_active())
-    .collect();
-    let contact = targets::contact_of(&mut tx, &auth.caller.scope, &code).await?;
+    let (unit, targets, children, contact) = in_read(&state.store, async |tx| {
+        let scope = &auth.caller.scope;
+        let unit = orgs::get(tx, scope, &code).await?;
+        let targets = targets::progress_of(tx, scope, &code, auth.caller.today).await?;
+        let first = PageRequest::new(Some(1), Some(200));
+        let children: Vec<OrgUnit> = orgs::children(tx, scope, &code, first).await?.items;
+        let children = children.into_iter().filter(|c| c.is_active()).collect();
+        let contact = targets::contact_of(tx, scope, &code).await?;
+        Ok((unit, targets, children, contact))
+    })
+    .await?;
     let ctx = Ctx::new(auth, "dashboard", &format!("/targets?org={code}"));
     let metrics = TargetMetric::ALL
         .iter()
@@ -195,20 +190,17 @@ pub async fn set(
         let metric = TargetMetric::parse(&f.metric)
             .ok_or(Error::invalid("metric", "targets.unknown_metric"))?;
         let value = parse_value(metric, &f.value)?;
-        let mut tx = state.store.write().await?;
-        targets::set(
-            &mut tx,
-            &auth.caller,
-            &TargetInput {
-                org_code: f.org.clone(),
-                metric: f.metric.clone(),
-                period_start: start,
-                period_end: end,
-                value,
-            },
-        )
+        let input = TargetInput {
+            org_code: f.org.clone(),
+            metric: f.metric.clone(),
+            period_start: start,
+            period_end: end,
+            value,
+        };
+        in_write(&state.store, async |tx| {
+            targets::set(tx, &auth.caller, &input).await
+        })
         .await?;
-        tx.commit().await?;
         Ok(())
     }
     .await;
@@ -260,18 +252,18 @@ pub async fn split(
         }
     }
     let result: Result<(), Error> = async {
-        let mut tx = state.store.write().await?;
-        let metric = targets::metric_of(&mut tx, &auth.caller.scope, id).await?;
-        let mut shares = Vec::new();
-        for (code, v) in raw {
-            shares.push(Share {
-                org_code: code,
-                value: parse_value(metric, &v)?,
-            });
-        }
-        targets::split(&mut tx, &auth.caller, id, &shares).await?;
-        tx.commit().await?;
-        Ok(())
+        in_write(&state.store, async |tx| {
+            let metric = targets::metric_of(tx, &auth.caller.scope, id).await?;
+            let mut shares = Vec::new();
+            for (code, v) in raw {
+                shares.push(Share {
+                    org_code: code,
+                    value: parse_value(metric, &v)?,
+                });
+            }
+            targets::split(tx, &auth.caller, id, &shares).await
+        })
+        .await
     }
     .await;
     after(&state, &auth, &org, result).await
@@ -293,15 +285,15 @@ pub async fn contact(
     axum::Form(f): axum::Form<ContactForm>,
 ) -> Result<Response, PageError> {
     let result: Result<(), Error> = async {
-        let mut tx = state.store.write().await?;
         let input = ContactInput {
             leader_name: f.leader_name.clone(),
             leader_title: Some(f.leader_title.clone()),
             leader_phone: Some(f.leader_phone.clone()),
         };
-        targets::assign_contact(&mut tx, &auth.caller, &f.org, &input).await?;
-        tx.commit().await?;
-        Ok(())
+        in_write(&state.store, async |tx| {
+            targets::assign_contact(tx, &auth.caller, &f.org, &input).await
+        })
+        .await
     }
     .await;
     after(&state, &auth, &f.org, result).await
@@ -321,7 +313,7 @@ pub async fn api_list(
     Query(q): Query<ApiQuery>,
 ) -> Result<Json<Vec<TargetProgress>>, ApiError> {
     Ok(Json(
-        nuanxin_core::in_read(&state.store, async |tx| {
+        in_read(&state.store, async |tx| {
             targets::progress_of(tx, &auth.caller.scope, &q.org, auth.caller.today).await
         })
         .await?,
@@ -340,7 +332,7 @@ pub async fn api_set(
     ApiAuth(auth): ApiAuth,
     Json(input): Json<TargetInput>,
 ) -> Result<Json<Created>, ApiError> {
-    let id = nuanxin_core::in_write(&state.store, async |tx| {
+    let id = in_write(&state.store, async |tx| {
         targets::set(tx, &auth.caller, &input).await
     })
     .await?;
@@ -356,7 +348,7 @@ pub async fn api_split(
     Path(id): Path<Uuid>,
     Json(shares): Json<Vec<Share>>,
 ) -> Result<StatusCode, ApiError> {
-    nuanxin_core::in_write(&state.store, async |tx| {
+    in_write(&state.store, async |tx| {
         targets::split(tx, &auth.caller, id, &shares).await
     })
     .await?;

@@ -1,5 +1,6 @@
-//! The scope matrix of every route, generated from the router: each route of `router.rs` (read
-//! from its source, so a route added later is in the matrix without anyone listing it) × each
+//! The scope matrix of every route, generated from the router: each route (the API's as the router
+//! registered them, the pages' read from the source of `router.rs`, so a route added later is in
+//! the matrix without anyone listing it) × each
 //! role at one township (admin, staff, viewer) × each place of the record it names (own subtree,
 //! sibling township, parent county, a township of another county) × by session and by API token.
 //! A record outside the caller's subtree answers 404 to every read and every write, changes
@@ -70,16 +71,13 @@ fn kinds(path: &str) -> Option<Vec<Kind>> {
     Some(out)
 }
 
-/// Every (method, path) of the router, read from its source: routes of the `api` router are
-/// under `/api/v1`.
+/// Every (method, path) of the router: the API's as registered (`nuanxin_web::api_routes`), the
+/// pages' and the rest read from the source of `router.rs`.
 fn routes() -> Vec<(String, String)> {
     let src = include_str!("../../src/router.rs");
-    let api_from = src.find("let api = Router::new()").expect("the api router");
-    let api_to = src
-        .find("let pages = Router::new()")
-        .expect("the pages router");
-    let mut out = Vec::new();
-    let mut at = 0;
+    let pages_from = src.find("pub fn router(").expect("the router");
+    let mut out = nuanxin_web::api_routes();
+    let mut at = pages_from;
     while let Some(found) = src[at..].find(".route(") {
         let start = at + found + ".route(".len();
         let mut depth = 1;
@@ -97,11 +95,6 @@ fn routes() -> Vec<(String, String)> {
         }
         let body = &src[start..end];
         let path = body.split('"').nth(1).expect("a path literal").to_string();
-        let path = if (api_from..api_to).contains(&start) {
-            format!("/api/v1{path}")
-        } else {
-            path
-        };
         for method in ["get", "post", "patch", "delete", "put"] {
             let chained = format!(".{method}(");
             let first = format!("{method}(");
@@ -386,6 +379,32 @@ fn absent(k: Kind) -> String {
 
 fn place_key(p: &str) -> &'static str {
     PLACES.iter().find(|x| **x == p).copied().unwrap()
+}
+
+/// Each `#[utoipa::path]` handler is registered, once: the router and the OpenAPI document are
+/// one list.
+#[test]
+fn every_documented_handler_is_routed() {
+    fn count(dir: &std::path::Path) -> usize {
+        std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .map(|p| {
+                if p.is_dir() {
+                    count(&p)
+                } else {
+                    std::fs::read_to_string(&p)
+                        .unwrap()
+                        .matches("#[utoipa::path(")
+                        .count()
+                }
+            })
+            .sum()
+    }
+    let documented = count(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src"));
+    let routed = nuanxin_web::api_routes();
+    assert!(documented > 40, "{documented}");
+    assert_eq!(routed.len(), documented, "{routed:?}");
 }
 
 #[test]
