@@ -79,6 +79,8 @@ impl<S: Send + Sync> FromRequestParts<S> for Lang {
 
 /// A signed-in person or a partner system, with everything a handler needs to call `core`.
 pub struct Auth {
+    /// The application the request came to: a handler that has the caller has the app.
+    pub app: AppState,
     pub caller: Caller,
     /// Present for cookie sessions (pages), absent for bearer tokens.
     pub session: Option<Session>,
@@ -91,6 +93,7 @@ async fn authenticate(parts: &Parts, state: &AppState) -> Result<Option<Auth>, E
     if let Some(token) = bearer(&parts.headers) {
         let caller = accounts::authenticate_token(&state.store, &state.clock, token, ip).await?;
         return Ok(caller.map(|caller| Auth {
+            app: state.clone(),
             caller,
             session: None,
             lang,
@@ -110,6 +113,7 @@ async fn authenticate(parts: &Parts, state: &AppState) -> Result<Option<Auth>, E
     };
     let caller = session.caller(ip, &state.clock);
     Ok(Some(Auth {
+        app: state.clone(),
         caller,
         session: Some(session),
         lang,

@@ -7,9 +7,8 @@ use crate::auth::{ApiAuth, Auth};
 use crate::error::{ApiError, PageError};
 use crate::layout::Ctx;
 use crate::respond::{self, render};
-use crate::AppState;
 use askama::Template;
-use axum::extract::{Multipart, State};
+use axum::extract::Multipart;
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
 use nuanxin_core::census::prospects::ProspectsSheet;
@@ -123,7 +122,6 @@ pub async fn form<S: ImportPage>(auth: Auth) -> Result<Html<String>, PageError> 
 /// `POST {BASE}/import`: reads the file, imports it (or checks it, in a dry run) and shows the
 /// report; an unreadable file is answered 422 with the form and the reason.
 pub async fn submit<S: ImportPage>(
-    State(state): State<AppState>,
     auth: Auth,
     multipart: Multipart,
 ) -> Result<Response, PageError> {
@@ -141,8 +139,8 @@ pub async fn submit<S: ImportPage>(
         }
     };
     let report = S::import(
-        &state.store,
-        &state.vault,
+        &auth.app.store,
+        &auth.app.vault,
         &auth.caller,
         &table,
         dry_run,
@@ -156,7 +154,6 @@ pub async fn submit<S: ImportPage>(
 /// The API's import (`POST /api/v1/…/import`, the file as the body): the report as JSON; an
 /// unreadable file is answered 422 with the field `file`.
 pub async fn api<S: SheetImport>(
-    State(state): State<AppState>,
     ApiAuth(auth): ApiAuth,
     dry_run: bool,
     body: axum::body::Bytes,
@@ -169,8 +166,8 @@ pub async fn api<S: SheetImport>(
         _ => Error::invalid("file", "import.unreadable"),
     })?;
     let report = S::import(
-        &state.store,
-        &state.vault,
+        &auth.app.store,
+        &auth.app.vault,
         &auth.caller,
         &table,
         dry_run,

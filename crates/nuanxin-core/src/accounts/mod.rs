@@ -45,6 +45,13 @@ impl Caller {
         }
     }
 
+    /// The code of the unit of the caller's first post: where their pages open by default.
+    pub fn home_unit(&self) -> Option<String> {
+        let root = self.scope.roots().first()?;
+        let code = root.path.trim_end_matches('/').rsplit('/').next()?;
+        Some(code.to_string()).filter(|c| !c.is_empty())
+    }
+
     /// Staff (or admin) at one post at least: may import sheets, edit records of their subtree
     /// and see its work lists.
     pub fn is_staff(&self) -> bool {

@@ -2,8 +2,7 @@
 
 use crate::auth::ApiAuth;
 use crate::error::{ApiError, ErrorBody};
-use crate::AppState;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, Query};
 use axum::http::StatusCode;
 use axum::Json;
 use nuanxin_core::accounts::{self, Account, AccountInput, AccountRow};
@@ -22,12 +21,11 @@ pub struct ListParams {
 #[utoipa::path(get, path = "/api/v1/accounts", tag = "accounts", params(ListParams),
     responses((status = 200, description = "Posts held in the caller's scope", body = Page<AccountRow>)))]
 pub async fn list(
-    State(state): State<AppState>,
     ApiAuth(auth): ApiAuth,
     Query(p): Query<ListParams>,
 ) -> Result<Json<Page<AccountRow>>, ApiError> {
     let q = p.q.unwrap_or_default();
-    let page = in_read(&state.store, async |tx| {
+    let page = in_read(&auth.app.store, async |tx| {
         let page = PageRequest::new(p.page, p.per_page);
         accounts::list_accounts(tx, &auth.caller.scope, &q, page).await
     })
@@ -39,11 +37,10 @@ pub async fn list(
     responses((status = 201, body = Account), (status = 422, body = ErrorBody), (status = 409, body = ErrorBody),
               (status = 403, description = "Not an admin at that unit", body = ErrorBody)))]
 pub async fn create(
-    State(state): State<AppState>,
     ApiAuth(auth): ApiAuth,
     Json(input): Json<AccountInput>,
 ) -> Result<(StatusCode, Json<Account>), ApiError> {
-    let account = in_write(&state.store, async |tx| {
+    let account = in_write(&auth.app.store, async |tx| {
         accounts::create_account(tx, &auth.caller, &input).await
     })
     .await?;
@@ -61,13 +58,12 @@ pub struct GrantBody {
     params(("username" = String, Path, description = "Username")),
     responses((status = 204, description = "Granted"), (status = 404, body = ErrorBody), (status = 403, body = ErrorBody)))]
 pub async fn grant(
-    State(state): State<AppState>,
     ApiAuth(auth): ApiAuth,
     Path(username): Path<String>,
     Json(b): Json<GrantBody>,
 ) -> Result<StatusCode, ApiError> {
     let role = Role::parse(&b.role).ok_or(Error::invalid("role", "accounts.bad_role"))?;
-    in_write(&state.store, async |tx| {
+    in_write(&auth.app.store, async |tx| {
         accounts::grant(tx, &auth.caller, &username, &b.org_code, role).await
     })
     .await?;
@@ -78,11 +74,10 @@ pub async fn grant(
     params(("username" = String, Path, description = "Username"), ("org_code" = String, Path, description = "Org code")),
     responses((status = 204, description = "Revoked"), (status = 404, body = ErrorBody)))]
 pub async fn revoke(
-    State(state): State<AppState>,
     ApiAuth(auth): ApiAuth,
     Path((username, org)): Path<(String, String)>,
 ) -> Result<StatusCode, ApiError> {
-    in_write(&state.store, async |tx| {
+    in_write(&auth.app.store, async |tx| {
         accounts::revoke(tx, &auth.caller, &username, &org).await
     })
     .await?;
@@ -104,11 +99,10 @@ pub struct NewToken {
 #[utoipa::path(post, path = "/api/v1/tokens", tag = "accounts", request_body = TokenBody,
     responses((status = 201, body = NewToken), (status = 404, body = ErrorBody), (status = 403, body = ErrorBody)))]
 pub async fn create_token(
-    State(state): State<AppState>,
     ApiAuth(auth): ApiAuth,
     Json(b): Json<TokenBody>,
 ) -> Result<(StatusCode, Json<NewToken>), ApiError> {
-    let token = in_write(&state.store, async |tx| {
+    let token = in_write(&auth.app.store, async |tx| {
         accounts::create_token(tx, &auth.caller, &b.username, &b.name).await
     })
     .await?;

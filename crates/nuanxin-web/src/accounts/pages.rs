@@ -5,9 +5,8 @@ use crate::auth::Auth;
 use crate::error::PageError;
 use crate::layout::Ctx;
 use crate::respond::render;
-use crate::AppState;
 use askama::Template;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, Query};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::Form;
@@ -41,13 +40,9 @@ pub struct ListQuery {
     page: Option<u32>,
 }
 
-pub async fn list(
-    State(state): State<AppState>,
-    auth: Auth,
-    Query(q): Query<ListQuery>,
-) -> Result<Html<String>, PageError> {
+pub async fn list(auth: Auth, Query(q): Query<ListQuery>) -> Result<Html<String>, PageError> {
     let search = q.q.unwrap_or_default();
-    let page = in_read(&state.store, async |tx| {
+    let page = in_read(&auth.app.store, async |tx| {
         let page = PageRequest::new(q.page, Some(50));
         accounts::list_accounts(tx, &auth.caller.scope, &search, page).await
     })
@@ -138,11 +133,7 @@ pub async fn new_form(auth: Auth) -> Result<Html<String>, PageError> {
     })
 }
 
-pub async fn create(
-    State(state): State<AppState>,
-    auth: Auth,
-    Form(mut form): Form<AccountForm>,
-) -> Result<Response, PageError> {
+pub async fn create(auth: Auth, Form(mut form): Form<AccountForm>) -> Result<Response, PageError> {
     let input = AccountInput {
         username: form.username.clone(),
         display_name: Some(form.display_name.clone()),
@@ -150,7 +141,7 @@ pub async fn create(
         org_code: form.org_code.clone(),
         role: form.role.clone(),
     };
-    match in_write(&state.store, async |tx| {
+    match in_write(&auth.app.store, async |tx| {
         accounts::create_account(tx, &auth.caller, &input).await
     })
     .await
@@ -202,13 +193,13 @@ impl ShowPage {
 }
 
 async fn show_page(
-    state: &AppState,
     auth: &Auth,
     username: &str,
     new_token: Option<String>,
     error: Option<&'static str>,
 ) -> Result<Html<String>, PageError> {
-    let (account, posts, tokens) = accounts::overview(&state.store, &auth.caller, username).await?;
+    let (account, posts, tokens) =
+        accounts::overview(&auth.app.store, &auth.caller, username).await?;
     let ctx = Ctx::new(auth, "accounts", &format!("/accounts/{username}"));
     render(&ShowPage {
         roles: roles(&ctx),
@@ -222,12 +213,8 @@ async fn show_page(
     })
 }
 
-pub async fn show(
-    State(state): State<AppState>,
-    auth: Auth,
-    Path(username): Path<String>,
-) -> Result<Html<String>, PageError> {
-    show_page(&state, &auth, &username, None, None).await
+pub async fn show(auth: Auth, Path(username): Path<String>) -> Result<Html<String>, PageError> {
+    show_page(&auth, &username, None, None).await
 }
 
 #[derive(Deserialize)]
@@ -237,27 +224,19 @@ pub struct GrantForm {
 }
 
 pub async fn grant(
-    State(state): State<AppState>,
     auth: Auth,
     Path(username): Path<String>,
     Form(f): Form<GrantForm>,
 ) -> Result<Response, PageError> {
     let role = Role::parse(&f.role).ok_or(Error::invalid("role", "accounts.bad_role"))?;
-    match in_write(&state.store, async |tx| {
+    match in_write(&auth.app.store, async |tx| {
         accounts::grant(tx, &auth.caller, &username, f.org_code.trim(), role).await
     })
     .await
     {
         Ok(()) => Ok(Redirect::to(&format!("/accounts/{username}")).into_response()),
         Err(Error::NotFound | Error::Forbidden) => {
-            let html = show_page(
-                &state,
-                &auth,
-                &username,
-                None,
-                Some("accounts.not_admin_there"),
-            )
-            .await?;
+            let html = show_page(&auth, &username, None, Some("accounts.not_admin_there")).await?;
             Ok((StatusCode::UNPROCESSABLE_ENTITY, html).into_response())
         }
         Err(e) => Err(e.into()),
@@ -270,12 +249,11 @@ pub struct RevokeForm {
 }
 
 pub async fn revoke(
-    State(state): State<AppState>,
     auth: Auth,
     Path(username): Path<String>,
     Form(f): Form<RevokeForm>,
 ) -> Result<Response, PageError> {
-    in_write(&state.store, async |tx| {
+    in_write(&auth.app.store, async |tx| {
         accounts::revoke(tx, &auth.caller, &username, &f.org_code).await
     })
     .await?;
@@ -288,17 +266,16 @@ pub struct TokenForm {
 }
 
 pub async fn create_token(
-    State(state): State<AppState>,
     auth: Auth,
     Path(username): Path<String>,
     Form(f): Form<TokenForm>,
 ) -> Result<Response, PageError> {
-    match in_write(&state.store, async |tx| {
+    match in_write(&auth.app.store, async |tx| {
         accounts::create_token(tx, &auth.caller, &username, &f.name).await
     })
     .await
     {
-        Ok(token) => Ok(show_page(&state, &auth, &username, Some(token), None)
+        Ok(token) => Ok(show_page(&auth, &username, Some(token), None)
             .await?
             .into_response()),
         Err(e @ (Error::Invalid { .. } | Error::Forbidden)) => {
@@ -307,7 +284,7 @@ pub async fn create_token(
             } else {
                 e.code()
             };
-            let html = show_page(&state, &auth, &username, None, Some(code)).await?;
+            let html = show_page(&auth, &username, None, Some(code)).await?;
             Ok((StatusCode::UNPROCESSABLE_ENTITY, html).into_response())
         }
         Err(e) => Err(e.into()),
@@ -320,12 +297,11 @@ pub struct RevokeTokenForm {
 }
 
 pub async fn revoke_token(
-    State(state): State<AppState>,
     auth: Auth,
     Path(username): Path<String>,
     Form(f): Form<RevokeTokenForm>,
 ) -> Result<Response, PageError> {
-    in_write(&state.store, async |tx| {
+    in_write(&auth.app.store, async |tx| {
         accounts::revoke_token(tx, &auth.caller, f.id).await
     })
     .await?;

@@ -4,9 +4,8 @@ use crate::auth::{ApiAuth, Auth};
 use crate::error::{ApiError, PageError};
 use crate::layout::Ctx;
 use crate::respond::render;
-use crate::AppState;
 use askama::Template;
-use axum::extract::{Query, State};
+use axum::extract::Query;
 use axum::response::Html;
 use axum::Json;
 use nuanxin_core::audit::{self, AuditEntry};
@@ -46,13 +45,9 @@ impl ListPage {
     }
 }
 
-pub async fn page(
-    State(state): State<AppState>,
-    auth: Auth,
-    Query(q): Query<AuditQuery>,
-) -> Result<Html<String>, PageError> {
+pub async fn page(auth: Auth, Query(q): Query<AuditQuery>) -> Result<Html<String>, PageError> {
     let search = q.q.unwrap_or_default();
-    let page = in_read(&state.store, async |tx| {
+    let page = in_read(&auth.app.store, async |tx| {
         let page = PageRequest::new(q.page, Some(50));
         audit::list(tx, &auth.caller.scope, Some(&search), page).await
     })
@@ -67,11 +62,10 @@ pub async fn page(
 #[utoipa::path(get, path = "/api/v1/audit", tag = "audit", params(AuditQuery),
     responses((status = 200, description = "Audit rows concerning units in the caller's scope, newest first", body = Page<AuditEntry>)))]
 pub async fn list(
-    State(state): State<AppState>,
     ApiAuth(auth): ApiAuth,
     Query(q): Query<AuditQuery>,
 ) -> Result<Json<Page<AuditEntry>>, ApiError> {
-    let page = in_read(&state.store, async |tx| {
+    let page = in_read(&auth.app.store, async |tx| {
         let page = PageRequest::new(q.page, q.per_page);
         audit::list(tx, &auth.caller.scope, q.q.as_deref(), page).await
     })

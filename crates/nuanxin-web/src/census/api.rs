@@ -3,8 +3,7 @@
 use super::pages::ListQuery;
 use crate::auth::ApiAuth;
 use crate::error::{ApiError, ErrorBody};
-use crate::AppState;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, Query};
 use axum::Json;
 use nuanxin_core::census::prospects::{self, Prospect};
 use nuanxin_core::census::{self, Enterprise, EnterpriseInput, Recorded, SourceRecord, Unionise};
@@ -32,7 +31,6 @@ pub struct ApiListQuery {
 #[utoipa::path(get, path = "/api/v1/enterprises", tag = "census", params(ApiListQuery),
     responses((status = 200, description = "Census enterprises counted in the caller's scope", body = Page<Enterprise>)))]
 pub async fn list(
-    State(state): State<AppState>,
     ApiAuth(auth): ApiAuth,
     Query(q): Query<ApiListQuery>,
 ) -> Result<Json<Page<Enterprise>>, ApiError> {
@@ -48,7 +46,7 @@ pub async fn list(
     }
     .filter();
     Ok(Json(
-        in_read(&state.store, async |tx| {
+        in_read(&auth.app.store, async |tx| {
             census::list(tx, &auth.caller.scope, &filter, page).await
         })
         .await?,
@@ -64,11 +62,10 @@ pub struct RecordAnswer {
 #[utoipa::path(post, path = "/api/v1/enterprises", tag = "census", request_body = EnterpriseInput,
     responses((status = 200, body = RecordAnswer), (status = 422, description = "A field is invalid", body = ErrorBody)))]
 pub async fn create(
-    State(state): State<AppState>,
     ApiAuth(auth): ApiAuth,
     Json(input): Json<EnterpriseInput>,
 ) -> Result<Json<RecordAnswer>, ApiError> {
-    let (outcome, enterprise) = census::submit(&state.store, &auth.caller, &input).await?;
+    let (outcome, enterprise) = census::submit(&auth.app.store, &auth.caller, &input).await?;
     Ok(Json(RecordAnswer {
         outcome,
         enterprise,
@@ -79,12 +76,11 @@ pub async fn create(
     params(("uscc" = String, Path, description = "Unified social credit code")),
     responses((status = 200, body = Enterprise), (status = 404, body = ErrorBody)))]
 pub async fn get(
-    State(state): State<AppState>,
     ApiAuth(auth): ApiAuth,
     Path(uscc): Path<String>,
 ) -> Result<Json<Enterprise>, ApiError> {
     Ok(Json(
-        in_read(&state.store, async |tx| {
+        in_read(&auth.app.store, async |tx| {
             census::get(tx, &auth.caller.scope, &uscc).await
         })
         .await?,
@@ -95,12 +91,11 @@ pub async fn get(
     params(("uscc" = String, Path, description = "Unified social credit code")),
     responses((status = 200, description = "Each source's version, for the merge view", body = Vec<SourceRecord>), (status = 404, body = ErrorBody)))]
 pub async fn sources(
-    State(state): State<AppState>,
     ApiAuth(auth): ApiAuth,
     Path(uscc): Path<String>,
 ) -> Result<Json<Vec<SourceRecord>>, ApiError> {
     Ok(Json(
-        in_read(&state.store, async |tx| {
+        in_read(&auth.app.store, async |tx| {
             census::sources_of(tx, &auth.caller.scope, &uscc).await
         })
         .await?,
@@ -111,12 +106,11 @@ pub async fn sources(
     params(("uscc" = String, Path, description = "Unified social credit code")), request_body = Unionise,
     responses((status = 200, body = Enterprise), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn unionise(
-    State(state): State<AppState>,
     ApiAuth(auth): ApiAuth,
     Path(uscc): Path<String>,
     Json(how): Json<Unionise>,
 ) -> Result<Json<Enterprise>, ApiError> {
-    let e = in_write(&state.store, async |tx| {
+    let e = in_write(&auth.app.store, async |tx| {
         census::mark_unionised(tx, &auth.caller, &uscc, &how).await
     })
     .await?;
@@ -134,11 +128,10 @@ pub struct ProspectQuery {
 #[utoipa::path(get, path = "/api/v1/prospects", tag = "census", params(ProspectQuery),
     responses((status = 200, description = "Known workers who are not members, phones masked", body = Page<Prospect>)))]
 pub async fn prospects(
-    State(state): State<AppState>,
     ApiAuth(auth): ApiAuth,
     Query(q): Query<ProspectQuery>,
 ) -> Result<Json<Page<Prospect>>, ApiError> {
-    let page = in_read(&state.store, async |tx| {
+    let page = in_read(&auth.app.store, async |tx| {
         let page = PageRequest::new(q.page, q.per_page);
         prospects::list(
             tx,

@@ -6,9 +6,8 @@ use crate::auth::Auth;
 use crate::error::PageError;
 use crate::layout::{Ctx, ListLinks};
 use crate::respond::{self, render};
-use crate::AppState;
 use askama::Template;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, Query};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::Form;
@@ -101,34 +100,14 @@ impl ListPage {
     }
 }
 
-/// The code of the unit whose figures a cadre sees by default: the first post.
-pub async fn home_org(state: &AppState, auth: &Auth) -> Result<Option<String>, PageError> {
-    let Some(root) = auth.caller.scope.roots().first().cloned() else {
-        return Ok(None);
-    };
-    let code = root
-        .path
-        .trim_end_matches('/')
-        .rsplit('/')
-        .next()
-        .unwrap_or("")
-        .to_string();
-    let _ = state;
-    Ok(Some(code).filter(|c| !c.is_empty()))
-}
-
-pub async fn list(
-    State(state): State<AppState>,
-    auth: Auth,
-    Query(query): Query<ListQuery>,
-) -> Result<Html<String>, PageError> {
+pub async fn list(auth: Auth, Query(query): Query<ListQuery>) -> Result<Html<String>, PageError> {
     let org = match respond::filled(&query.org) {
         Some(o) => Some(o),
-        None => home_org(&state, &auth).await?,
+        None => auth.caller.home_unit(),
     };
     let period = Period::or_this_year(None, None, auth.caller.today)?;
     let filter = query.filter();
-    let (page, summary) = in_read(&state.store, async |tx| {
+    let (page, summary) = in_read(&auth.app.store, async |tx| {
         let scope = &auth.caller.scope;
         let page = census::list(tx, scope, &filter, PageRequest::new(query.page, Some(50))).await?;
         let summary = match org {
@@ -348,12 +327,8 @@ pub async fn new_form(auth: Auth) -> Result<Html<String>, PageError> {
     form_page(&auth, false, form, FieldErrors::new())
 }
 
-pub async fn create(
-    State(state): State<AppState>,
-    auth: Auth,
-    Form(form): Form<EnterpriseForm>,
-) -> Result<Response, PageError> {
-    match census::submit(&state.store, &auth.caller, &form.input()).await {
+pub async fn create(auth: Auth, Form(form): Form<EnterpriseForm>) -> Result<Response, PageError> {
+    match census::submit(&auth.app.store, &auth.caller, &form.input()).await {
         Ok((_, e)) => Ok(Redirect::to(&format!("/census/{}", e.uscc)).into_response()),
         Err(e) => match e.field_errors() {
             Some(errs) => Ok(respond::invalid(form_page(&auth, false, form, errs)?)),
@@ -362,12 +337,8 @@ pub async fn create(
     }
 }
 
-pub async fn edit_form(
-    State(state): State<AppState>,
-    auth: Auth,
-    Path(uscc): Path<String>,
-) -> Result<Html<String>, PageError> {
-    let e = in_read(&state.store, async |tx| {
+pub async fn edit_form(auth: Auth, Path(uscc): Path<String>) -> Result<Html<String>, PageError> {
+    let e = in_read(&auth.app.store, async |tx| {
         census::get(tx, &auth.caller.scope, &uscc).await
     })
     .await?;
@@ -375,13 +346,12 @@ pub async fn edit_form(
 }
 
 pub async fn update(
-    State(state): State<AppState>,
     auth: Auth,
     Path(uscc): Path<String>,
     Form(mut form): Form<EnterpriseForm>,
 ) -> Result<Response, PageError> {
     form.uscc = uscc.clone();
-    match census::revise(&state.store, &auth.caller, &uscc, &form.input()).await {
+    match census::revise(&auth.app.store, &auth.caller, &uscc, &form.input()).await {
         Ok(e) => Ok(Redirect::to(&format!("/census/{}", e.uscc)).into_response()),
         Err(e) => match e.field_errors() {
             Some(errs) => Ok(respond::invalid(form_page(&auth, true, form, errs)?)),
@@ -443,12 +413,11 @@ impl ShowPage {
 }
 
 async fn show_page(
-    state: &AppState,
     auth: &Auth,
     uscc: &str,
     message: Option<&'static str>,
 ) -> Result<Html<String>, PageError> {
-    let (e, sources) = in_read(&state.store, async |tx| {
+    let (e, sources) = in_read(&auth.app.store, async |tx| {
         let e = census::get(tx, &auth.caller.scope, uscc).await?;
         let sources = census::sources_of(tx, &auth.caller.scope, uscc).await?;
         Ok((e, sources))
@@ -473,12 +442,8 @@ async fn show_page(
     })
 }
 
-pub async fn show(
-    State(state): State<AppState>,
-    auth: Auth,
-    Path(uscc): Path<String>,
-) -> Result<Html<String>, PageError> {
-    show_page(&state, &auth, &uscc, None).await
+pub async fn show(auth: Auth, Path(uscc): Path<String>) -> Result<Html<String>, PageError> {
+    show_page(&auth, &uscc, None).await
 }
 
 #[derive(Debug, Deserialize)]
@@ -487,12 +452,11 @@ pub struct ResolveForm {
 }
 
 pub async fn resolve(
-    State(state): State<AppState>,
     auth: Auth,
     Path(uscc): Path<String>,
     Form(f): Form<ResolveForm>,
 ) -> Result<Response, PageError> {
-    in_write(&state.store, async |tx| {
+    in_write(&auth.app.store, async |tx| {
         census::resolve(tx, &auth.caller, &uscc, &f.source).await
     })
     .await?;
@@ -514,7 +478,6 @@ pub struct UnioniseForm {
 }
 
 pub async fn unionise(
-    State(state): State<AppState>,
     auth: Auth,
     Path(uscc): Path<String>,
     Form(f): Form<UnioniseForm>,
@@ -530,27 +493,23 @@ pub async fn unionise(
             union_code: f.union_code,
         }
     };
-    match in_write(&state.store, async |tx| {
+    match in_write(&auth.app.store, async |tx| {
         census::mark_unionised(tx, &auth.caller, &uscc, &how).await
     })
     .await
     {
         Ok(_) => Ok(Redirect::to(&format!("/census/{uscc}")).into_response()),
         Err(e @ (Error::Invalid { .. } | Error::Conflict { .. })) => {
-            let html = show_page(&state, &auth, &uscc, Some(e.code())).await?;
+            let html = show_page(&auth, &uscc, Some(e.code())).await?;
             Ok((StatusCode::UNPROCESSABLE_ENTITY, html).into_response())
         }
         Err(e) => Err(e.into()),
     }
 }
 
-pub async fn export(
-    State(state): State<AppState>,
-    auth: Auth,
-    Query(query): Query<ListQuery>,
-) -> Result<Response, PageError> {
+pub async fn export(auth: Auth, Query(query): Query<ListQuery>) -> Result<Response, PageError> {
     let zh = auth.lang == crate::Lang::ZhCn;
-    let bytes = sheet::export(&state.store, &auth.caller, &query.filter(), zh).await?;
+    let bytes = sheet::export(&auth.app.store, &auth.caller, &query.filter(), zh).await?;
     Ok(respond::file(
         bytes,
         "enterprises.xlsx",

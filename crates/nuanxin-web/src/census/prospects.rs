@@ -5,9 +5,8 @@ use crate::auth::Auth;
 use crate::error::PageError;
 use crate::layout::{Ctx, ListLinks};
 use crate::respond::render;
-use crate::AppState;
 use askama::Template;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, Query};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
 use nuanxin_core::census::prospects::{self, Prospect};
@@ -49,12 +48,11 @@ impl ProspectsPage {
 }
 
 async fn prospects_page(
-    state: &AppState,
     auth: &Auth,
     query: ProspectQuery,
     message: Option<&'static str>,
 ) -> Result<Html<String>, PageError> {
-    let page = in_read(&state.store, async |tx| {
+    let page = in_read(&auth.app.store, async |tx| {
         let (org, q) = (query.org.as_deref(), query.q.as_deref());
         let page = PageRequest::new(query.page, Some(50));
         prospects::list(tx, &auth.caller.scope, org, q, page).await
@@ -70,33 +68,30 @@ async fn prospects_page(
 }
 
 pub async fn prospects_list(
-    State(state): State<AppState>,
     auth: Auth,
     Query(query): Query<ProspectQuery>,
 ) -> Result<Html<String>, PageError> {
-    prospects_page(&state, &auth, query, None).await
+    prospects_page(&auth, query, None).await
 }
 
-pub async fn invite(
-    State(state): State<AppState>,
-    auth: Auth,
-    Path(id): Path<Uuid>,
-) -> Result<Response, PageError> {
-    let url = &state.config.public_url;
-    match prospects::invite(&state.store, &auth.caller, state.sms.as_ref(), id, url).await {
+pub async fn invite(auth: Auth, Path(id): Path<Uuid>) -> Result<Response, PageError> {
+    let url = &auth.app.config.public_url;
+    match prospects::invite(
+        &auth.app.store,
+        &auth.caller,
+        auth.app.sms.as_ref(),
+        id,
+        url,
+    )
+    .await
+    {
         Ok(()) => {
-            let html = prospects_page(
-                &state,
-                &auth,
-                ProspectQuery::default(),
-                Some("census.invited"),
-            )
-            .await?;
+            let html =
+                prospects_page(&auth, ProspectQuery::default(), Some("census.invited")).await?;
             Ok(html.into_response())
         }
         Err(e @ Error::Invalid { .. }) => {
-            let html =
-                prospects_page(&state, &auth, ProspectQuery::default(), Some(e.code())).await?;
+            let html = prospects_page(&auth, ProspectQuery::default(), Some(e.code())).await?;
             Ok((StatusCode::UNPROCESSABLE_ENTITY, html).into_response())
         }
         Err(e) => Err(e.into()),

@@ -9,9 +9,8 @@ use crate::auth::{ApiAuth, Auth};
 use crate::error::{ApiError, ErrorBody, PageError};
 use crate::layout::Ctx;
 use crate::respond::{self, render};
-use crate::AppState;
 use askama::Template;
-use axum::extract::{Query, State};
+use axum::extract::Query;
 use axum::response::{Html, Response};
 use axum::Json;
 use nuanxin_core::coverage::{self, Coverage, Period, TrendPoint};
@@ -45,11 +44,12 @@ fn period(q: &CoverageQuery, today: chrono::NaiveDate) -> Result<Period, Error> 
     Period::or_this_year(date("from", &q.from)?, date("to", &q.to)?, today)
 }
 
-async fn org_of(state: &AppState, auth: &Auth, q: &CoverageQuery) -> Result<String, PageError> {
+fn org_of(auth: &Auth, q: &CoverageQuery) -> Result<String, PageError> {
     match q.org.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
         Some(o) => Ok(o.to_string()),
-        None => crate::census::pages::home_org(state, auth)
-            .await?
+        None => auth
+            .caller
+            .home_unit()
             .ok_or_else(|| Error::NotFound.into()),
     }
 }
@@ -120,11 +120,10 @@ impl DashboardPage {
 }
 
 pub async fn dashboard(
-    State(state): State<AppState>,
     auth: Auth,
     Query(query): Query<CoverageQuery>,
 ) -> Result<Html<String>, PageError> {
-    let code = org_of(&state, &auth, &query).await?;
+    let code = org_of(&auth, &query)?;
     let period = period(&query, auth.caller.today)?;
     let coverage::Dashboard {
         report,
@@ -132,7 +131,7 @@ pub async fn dashboard(
         targets,
         trail,
         ..
-    } = coverage::dashboard(&state.store, &auth.caller, &code, period).await?;
+    } = coverage::dashboard(&auth.app.store, &auth.caller, &code, period).await?;
     let crumbs = trail.into_iter().map(|a| (a.code, a.name)).collect();
     let ctx = Ctx::new(&auth, "dashboard", &format!("/dashboard?org={code}"));
     let groups: Vec<serde_json::Value> = WorkerGroup::ALL
@@ -140,7 +139,7 @@ pub async fn dashboard(
         .map(|g| serde_json::json!({"name": ctx.t(&format!("members.group.{}", g.as_str())), "value": report.members_by_group.get(g.as_str()).copied().unwrap_or(0)}))
         .collect();
     // The choropleth: children's membership rates by region, where boundaries are configured.
-    let map = state.config.boundaries.as_ref().and_then(|b| {
+    let map = auth.app.config.boundaries.as_ref().and_then(|b| {
         let mut by_region: std::collections::BTreeMap<&str, (i64, i64, Vec<&str>)> = Default::default();
         for c in &report.children {
             let e = by_region.entry(c.region_code.as_str()).or_default();
@@ -202,15 +201,12 @@ pub async fn dashboard(
     })
 }
 
-pub async fn export(
-    State(state): State<AppState>,
-    auth: Auth,
-    Query(query): Query<CoverageQuery>,
-) -> Result<Response, PageError> {
-    let code = org_of(&state, &auth, &query).await?;
+pub async fn export(auth: Auth, Query(query): Query<CoverageQuery>) -> Result<Response, PageError> {
+    let code = org_of(&auth, &query)?;
     let period = period(&query, auth.caller.today)?;
     let zh = auth.lang == crate::Lang::ZhCn;
-    let bytes = coverage::export_statistics(&state.store, &auth.caller, &code, period, zh).await?;
+    let bytes =
+        coverage::export_statistics(&auth.app.store, &auth.caller, &code, period, zh).await?;
     Ok(respond::file(
         bytes,
         &format!("statistics-{code}-{}.xlsx", period.to),
@@ -223,16 +219,13 @@ pub async fn export(
     responses((status = 200, description = "Figures of the unit's subtree and of each child", body = Coverage),
         (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn api_coverage(
-    State(state): State<AppState>,
     ApiAuth(auth): ApiAuth,
     Query(query): Query<CoverageQuery>,
 ) -> Result<Json<Coverage>, ApiError> {
-    let code = org_of(&state, &auth, &query)
-        .await
-        .map_err(|_| Error::NotFound)?;
+    let code = org_of(&auth, &query).map_err(|_| Error::NotFound)?;
     let period = period(&query, auth.caller.today)?;
     Ok(Json(
-        in_read(&state.store, async |tx| {
+        in_read(&auth.app.store, async |tx| {
             coverage::coverage(tx, &auth.caller.scope, &code, period).await
         })
         .await?,
@@ -249,7 +242,6 @@ pub struct TrendQuery {
 #[utoipa::path(get, path = "/api/v1/coverage/trend", tag = "coverage", params(TrendQuery),
     responses((status = 200, description = "Members at the end of each month, joins and departures", body = Vec<TrendPoint>), (status = 404, body = ErrorBody)))]
 pub async fn api_trend(
-    State(state): State<AppState>,
     ApiAuth(auth): ApiAuth,
     Query(q): Query<TrendQuery>,
 ) -> Result<Json<Vec<TrendPoint>>, ApiError> {
@@ -257,11 +249,9 @@ pub async fn api_trend(
         org: q.org,
         ..Default::default()
     };
-    let code = org_of(&state, &auth, &cq)
-        .await
-        .map_err(|_| Error::NotFound)?;
+    let code = org_of(&auth, &cq).map_err(|_| Error::NotFound)?;
     let months = q.months.unwrap_or(12).clamp(1, 60);
-    let trend = in_read(&state.store, async |tx| {
+    let trend = in_read(&auth.app.store, async |tx| {
         coverage::trend(tx, &auth.caller.scope, &code, auth.caller.today, months).await
     })
     .await?;
@@ -279,7 +269,6 @@ pub struct EmployersQuery {
 #[utoipa::path(get, path = "/api/v1/coverage/employers", tag = "coverage", params(EmployersQuery),
     responses((status = 200, description = "Active members of the subtree by employer, largest first, with the census enterprise of that name", body = Vec<coverage::EmployerCount>), (status = 404, body = ErrorBody)))]
 pub async fn api_employers(
-    State(state): State<AppState>,
     ApiAuth(auth): ApiAuth,
     Query(q): Query<EmployersQuery>,
 ) -> Result<Json<Vec<coverage::EmployerCount>>, ApiError> {
@@ -287,11 +276,9 @@ pub async fn api_employers(
         org: q.org,
         ..Default::default()
     };
-    let code = org_of(&state, &auth, &cq)
-        .await
-        .map_err(|_| Error::NotFound)?;
+    let code = org_of(&auth, &cq).map_err(|_| Error::NotFound)?;
     Ok(Json(
-        in_read(&state.store, async |tx| {
+        in_read(&auth.app.store, async |tx| {
             coverage::employers(tx, &auth.caller.scope, &code, q.limit.unwrap_or(100)).await
         })
         .await?,
@@ -317,7 +304,6 @@ impl EmployersPage {
 }
 
 pub async fn employers_page(
-    State(state): State<AppState>,
     auth: Auth,
     Query(q): Query<EmployersQuery>,
 ) -> Result<Html<String>, PageError> {
@@ -325,9 +311,9 @@ pub async fn employers_page(
         org: q.org,
         ..Default::default()
     };
-    let code = org_of(&state, &auth, &cq).await?;
+    let code = org_of(&auth, &cq)?;
     let limit = q.limit.unwrap_or(100);
-    let (unit, rows) = in_read(&state.store, async |tx| {
+    let (unit, rows) = in_read(&auth.app.store, async |tx| {
         let unit = orgs::get(tx, &auth.caller.scope, &code).await?;
         let rows = coverage::employers(tx, &auth.caller.scope, &code, limit).await?;
         Ok((unit, rows))

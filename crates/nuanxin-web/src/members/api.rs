@@ -2,8 +2,7 @@
 
 use crate::auth::ApiAuth;
 use crate::error::{ApiError, ErrorBody};
-use crate::AppState;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, Query};
 use axum::Json;
 use nuanxin_core::members::{self, Decision, JoinCode, MemberFilter, MemberRow};
 use nuanxin_core::page::{Page, PageRequest};
@@ -28,7 +27,6 @@ pub struct ListParams {
     responses((status = 200, description = "Memberships in the caller's scope; ID numbers masked", body = Page<MemberRow>),
               (status = 404, description = "org outside the caller's scope", body = ErrorBody)))]
 pub async fn list(
-    State(state): State<AppState>,
     ApiAuth(auth): ApiAuth,
     Query(p): Query<ListParams>,
 ) -> Result<Json<Page<MemberRow>>, ApiError> {
@@ -40,9 +38,9 @@ pub async fn list(
     };
     Ok(Json(
         members::search(
-            &state.store,
+            &auth.app.store,
             &auth.caller,
-            &state.vault,
+            &auth.app.vault,
             &filter,
             PageRequest::new(p.page, p.per_page),
         )
@@ -67,7 +65,6 @@ pub struct Decided {
 #[utoipa::path(post, path = "/api/v1/members/decisions", tag = "members", request_body = DecisionBody,
     responses((status = 200, body = Decided), (status = 404, body = ErrorBody), (status = 409, description = "Not pending", body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn decide(
-    State(state): State<AppState>,
     ApiAuth(auth): ApiAuth,
     Json(b): Json<DecisionBody>,
 ) -> Result<Json<Decided>, ApiError> {
@@ -78,7 +75,7 @@ pub async fn decide(
         },
         _ => return Err(Error::invalid("decision", "members.bad_decision").into()),
     };
-    let n = in_write(&state.store, async |tx| {
+    let n = in_write(&auth.app.store, async |tx| {
         members::decide(tx, &auth.caller, &b.ids, &decision).await
     })
     .await?;
@@ -94,12 +91,11 @@ pub struct Revealed {
     params(("id" = Uuid, Path, description = "Membership id")),
     responses((status = 200, description = "The full ID number (admins; audited)", body = Revealed), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn reveal(
-    State(state): State<AppState>,
     ApiAuth(auth): ApiAuth,
     Path(id): Path<Uuid>,
 ) -> Result<Json<Revealed>, ApiError> {
-    let id_number = in_write(&state.store, async |tx| {
-        members::reveal_id(tx, &auth.caller, &state.vault, id).await
+    let id_number = in_write(&auth.app.store, async |tx| {
+        members::reveal_id(tx, &auth.caller, &auth.app.vault, id).await
     })
     .await?;
     Ok(Json(Revealed { id_number }))
@@ -117,13 +113,12 @@ pub struct RotateBody {
     params(("code" = String, Path, description = "Org code")),
     responses((status = 200, description = "The new code; the previous one of the channel stops working", body = JoinCode), (status = 404, body = ErrorBody)))]
 pub async fn rotate(
-    State(state): State<AppState>,
     ApiAuth(auth): ApiAuth,
     Path(code): Path<String>,
     Json(b): Json<RotateBody>,
 ) -> Result<Json<JoinCode>, ApiError> {
     let channel = b.channel.as_deref().unwrap_or("qr");
-    let jc = in_write(&state.store, async |tx| {
+    let jc = in_write(&auth.app.store, async |tx| {
         members::rotate_code(tx, &auth.caller, &code, channel, b.auto_approve).await
     })
     .await?;
@@ -134,12 +129,11 @@ pub async fn rotate(
     params(("code" = String, Path, description = "Org code")),
     responses((status = 200, body = Vec<JoinCode>), (status = 404, body = ErrorBody)))]
 pub async fn codes(
-    State(state): State<AppState>,
     ApiAuth(auth): ApiAuth,
     Path(code): Path<String>,
 ) -> Result<Json<Vec<JoinCode>>, ApiError> {
     Ok(Json(
-        in_read(&state.store, async |tx| {
+        in_read(&auth.app.store, async |tx| {
             members::join_codes_of(tx, &auth.caller.scope, &code).await
         })
         .await?,
@@ -163,7 +157,6 @@ pub struct PushAnswer {
               (status = 403, description = "The token's account is not staff anywhere", body = ErrorBody),
               (status = 422, body = ErrorBody)))]
 pub async fn push(
-    State(state): State<AppState>,
     ApiAuth(auth): ApiAuth,
     Json(b): Json<PushBody>,
 ) -> Result<Json<PushAnswer>, ApiError> {
@@ -177,8 +170,8 @@ pub async fn push(
         return Err(Error::invalid("records", "members.too_many_records").into());
     }
     let results = members::partner::push(
-        &state.store,
-        &state.vault,
+        &auth.app.store,
+        &auth.app.vault,
         &auth.caller,
         channel,
         &b.records,

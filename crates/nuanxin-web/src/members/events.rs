@@ -8,7 +8,7 @@ use crate::layout::Ctx;
 use crate::respond::render;
 use crate::AppState;
 use askama::Template;
-use axum::extract::{Path, State};
+use axum::extract::Path;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::{Form, Json};
@@ -31,12 +31,12 @@ struct ListPage {
 }
 
 async fn list_page(
-    state: &AppState,
     auth: &Auth,
     org: &str,
     error: Option<(&'static str, &'static str)>,
 ) -> Result<Html<String>, PageError> {
-    let (unit, list, can_create) = events::of_unit(&state.store, &auth.caller.scope, org).await?;
+    let (unit, list, can_create) =
+        events::of_unit(&auth.app.store, &auth.caller.scope, org).await?;
     let ctx = Ctx::new(auth, "members", &format!("/orgs/{org}/events"));
     render(&ListPage {
         can_create,
@@ -49,21 +49,16 @@ async fn list_page(
     })
 }
 
-pub async fn list(
-    State(state): State<AppState>,
-    auth: Auth,
-    Path(org): Path<String>,
-) -> Result<Html<String>, PageError> {
-    list_page(&state, &auth, &org, None).await
+pub async fn list(auth: Auth, Path(org): Path<String>) -> Result<Html<String>, PageError> {
+    list_page(&auth, &org, None).await
 }
 
 pub async fn create(
-    State(state): State<AppState>,
     auth: Auth,
     Path(org): Path<String>,
     Form(input): Form<EventInput>,
 ) -> Result<Response, PageError> {
-    let created = in_write(&state.store, async |tx| {
+    let created = in_write(&auth.app.store, async |tx| {
         events::create(tx, &auth.caller, &org, &input).await
     })
     .await;
@@ -71,7 +66,7 @@ pub async fn create(
         Ok(e) => Ok(Redirect::to(&format!("/events/{}", e.id)).into_response()),
         Err(Error::Invalid { field, code }) => Ok((
             StatusCode::UNPROCESSABLE_ENTITY,
-            list_page(&state, &auth, &org, Some((field, code))).await?,
+            list_page(&auth, &org, Some((field, code))).await?,
         )
             .into_response()),
         Err(e) => Err(e.into()),
@@ -99,15 +94,20 @@ fn join_url(state: &AppState, headers: &HeaderMap, code: &str) -> String {
 }
 
 pub async fn show(
-    State(state): State<AppState>,
     auth: Auth,
     headers: HeaderMap,
     Path(id): Path<Uuid>,
 ) -> Result<Html<String>, PageError> {
     let page = PageRequest::new(Some(1), Some(200));
-    let (event, joined) =
-        events::attendance(&state.store, &auth.caller.scope, &state.vault, id, page).await?;
-    let url = join_url(&state, &headers, &event.code);
+    let (event, joined) = events::attendance(
+        &auth.app.store,
+        &auth.caller.scope,
+        &auth.app.vault,
+        id,
+        page,
+    )
+    .await?;
+    let url = join_url(&auth.app, &headers, &event.code);
     let ctx = Ctx::new(&auth, "members", &format!("/events/{id}"));
     render(&EventPage {
         qr: qr_svg(&url),
@@ -127,13 +127,12 @@ struct ScreenPage {
 }
 
 pub async fn screen(
-    State(state): State<AppState>,
     auth: Auth,
     headers: HeaderMap,
     Path(id): Path<Uuid>,
 ) -> Result<Html<String>, PageError> {
-    let event = events::find(&state.store, &auth.caller.scope, id).await?;
-    let qr = qr_svg(&join_url(&state, &headers, &event.code));
+    let event = events::find(&auth.app.store, &auth.caller.scope, id).await?;
+    let qr = qr_svg(&join_url(&auth.app, &headers, &event.code));
     render(&ScreenPage {
         ctx: Ctx::new(&auth, "members", &format!("/events/{id}/screen")),
         event,
@@ -142,21 +141,13 @@ pub async fn screen(
 }
 
 /// The head count alone, for the big screen to poll.
-pub async fn count(
-    State(state): State<AppState>,
-    auth: Auth,
-    Path(id): Path<Uuid>,
-) -> Result<String, PageError> {
-    let event = events::find(&state.store, &auth.caller.scope, id).await?;
+pub async fn count(auth: Auth, Path(id): Path<Uuid>) -> Result<String, PageError> {
+    let event = events::find(&auth.app.store, &auth.caller.scope, id).await?;
     Ok(event.head_count.to_string())
 }
 
-pub async fn close(
-    State(state): State<AppState>,
-    auth: Auth,
-    Path(id): Path<Uuid>,
-) -> Result<Response, PageError> {
-    in_write(&state.store, async |tx| {
+pub async fn close(auth: Auth, Path(id): Path<Uuid>) -> Result<Response, PageError> {
+    in_write(&auth.app.store, async |tx| {
         events::close(tx, &auth.caller, id).await
     })
     .await?;
@@ -167,12 +158,11 @@ pub async fn close(
     params(("code" = String, Path, description = "Org code")),
     responses((status = 201, body = JoinEvent), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn api_create(
-    State(state): State<AppState>,
     ApiAuth(auth): ApiAuth,
     Path(org): Path<String>,
     Json(input): Json<EventInput>,
 ) -> Result<(StatusCode, Json<JoinEvent>), ApiError> {
-    let e = in_write(&state.store, async |tx| {
+    let e = in_write(&auth.app.store, async |tx| {
         events::create(tx, &auth.caller, &org, &input).await
     })
     .await?;
@@ -183,12 +173,11 @@ pub async fn api_create(
     params(("id" = Uuid, Path, description = "Event id")),
     responses((status = 200, description = "The event with its live head count", body = JoinEvent), (status = 404, body = ErrorBody)))]
 pub async fn api_get(
-    State(state): State<AppState>,
     ApiAuth(auth): ApiAuth,
     Path(id): Path<Uuid>,
 ) -> Result<Json<JoinEvent>, ApiError> {
     Ok(Json(
-        events::find(&state.store, &auth.caller.scope, id).await?,
+        events::find(&auth.app.store, &auth.caller.scope, id).await?,
     ))
 }
 
@@ -196,13 +185,18 @@ pub async fn api_get(
     params(("id" = Uuid, Path, description = "Event id"), ("page" = Option<u32>, Query, description = "Page"), ("per_page" = Option<u32>, Query, description = "Page size")),
     responses((status = 200, description = "Who joined at the event", body = Page<MemberRow>), (status = 404, body = ErrorBody)))]
 pub async fn api_members(
-    State(state): State<AppState>,
     ApiAuth(auth): ApiAuth,
     Path(id): Path<Uuid>,
     axum::extract::Query(p): axum::extract::Query<super::api::ListParams>,
 ) -> Result<Json<Page<MemberRow>>, ApiError> {
     let page = PageRequest::new(p.page, p.per_page);
-    let (_, joined) =
-        events::attendance(&state.store, &auth.caller.scope, &state.vault, id, page).await?;
+    let (_, joined) = events::attendance(
+        &auth.app.store,
+        &auth.caller.scope,
+        &auth.app.vault,
+        id,
+        page,
+    )
+    .await?;
     Ok(Json(joined))
 }

@@ -8,7 +8,7 @@ use crate::layout::{Ctx, ListLinks};
 use crate::respond::{self, render};
 use crate::AppState;
 use askama::Template;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, Query};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::Form;
@@ -73,16 +73,15 @@ const STATUSES: [&str; 7] = [
 ];
 
 async fn list_page(
-    state: &AppState,
     auth: &Auth,
     query: ListQuery,
     mut message: Option<&'static str>,
 ) -> Result<Html<String>, PageError> {
     let request = PageRequest::new(query.page, Some(50));
     let found = members::search(
-        &state.store,
+        &auth.app.store,
         &auth.caller,
-        &state.vault,
+        &auth.app.vault,
         &query.filter(),
         request,
     )
@@ -117,20 +116,12 @@ async fn list_page(
     })
 }
 
-pub async fn list(
-    State(state): State<AppState>,
-    auth: Auth,
-    Query(query): Query<ListQuery>,
-) -> Result<Html<String>, PageError> {
-    list_page(&state, &auth, query, None).await
+pub async fn list(auth: Auth, Query(query): Query<ListQuery>) -> Result<Html<String>, PageError> {
+    list_page(&auth, query, None).await
 }
 
 /// The bulk decision form: checked rows, the button pressed, and the reason.
-pub async fn decide(
-    State(state): State<AppState>,
-    auth: Auth,
-    body: String,
-) -> Result<Response, PageError> {
+pub async fn decide(auth: Auth, body: String) -> Result<Response, PageError> {
     let mut ids = Vec::new();
     let (mut decision, mut reason) = (String::new(), String::new());
     for (k, v) in form_urlencoded::parse(body.as_bytes()) {
@@ -149,7 +140,7 @@ pub async fn decide(
     } else {
         Decision::Approve
     };
-    let decided = in_write(&state.store, async |tx| {
+    let decided = in_write(&auth.app.store, async |tx| {
         members::decide(tx, &auth.caller, &ids, &decision).await
     })
     .await;
@@ -160,7 +151,7 @@ pub async fn decide(
                 status: Some("pending".into()),
                 ..ListQuery::default()
             };
-            let html = list_page(&state, &auth, query, Some(e.code())).await?;
+            let html = list_page(&auth, query, Some(e.code())).await?;
             Ok((StatusCode::UNPROCESSABLE_ENTITY, html).into_response())
         }
         Err(e) => Err(e.into()),
@@ -183,12 +174,11 @@ impl ShowPage {
 }
 
 async fn show_page(
-    state: &AppState,
     auth: &Auth,
     id: Uuid,
     revealed: Option<String>,
 ) -> Result<Html<String>, PageError> {
-    let (m, path) = in_read(&state.store, async |tx| {
+    let (m, path) = in_read(&auth.app.store, async |tx| {
         let m = members::get(tx, &auth.caller.scope, id).await?;
         let path = orgs::get(tx, &auth.caller.scope, &m.org_code).await?.path;
         Ok((m, path))
@@ -203,30 +193,20 @@ async fn show_page(
     })
 }
 
-pub async fn show(
-    State(state): State<AppState>,
-    auth: Auth,
-    Path(id): Path<Uuid>,
-) -> Result<Html<String>, PageError> {
-    show_page(&state, &auth, id, None).await
+pub async fn show(auth: Auth, Path(id): Path<Uuid>) -> Result<Html<String>, PageError> {
+    show_page(&auth, id, None).await
 }
 
 #[expect(
     clippy::expect_used,
     reason = "an invariant established just before; the message names it"
 )]
-pub async fn reveal(
-    State(state): State<AppState>,
-    auth: Auth,
-    Path(id): Path<Uuid>,
-) -> Result<Response, PageError> {
-    let full = in_write(&state.store, async |tx| {
-        members::reveal_id(tx, &auth.caller, &state.vault, id).await
+pub async fn reveal(auth: Auth, Path(id): Path<Uuid>) -> Result<Response, PageError> {
+    let full = in_write(&auth.app.store, async |tx| {
+        members::reveal_id(tx, &auth.caller, &auth.app.vault, id).await
     })
     .await?;
-    let mut res = show_page(&state, &auth, id, Some(full))
-        .await?
-        .into_response();
+    let mut res = show_page(&auth, id, Some(full)).await?.into_response();
     res.headers_mut().insert(
         header::CACHE_CONTROL,
         "no-store".parse().expect("valid header"),
@@ -234,14 +214,10 @@ pub async fn reveal(
     Ok(res)
 }
 
-pub async fn export(
-    State(state): State<AppState>,
-    auth: Auth,
-    Query(query): Query<ListQuery>,
-) -> Result<Response, PageError> {
+pub async fn export(auth: Auth, Query(query): Query<ListQuery>) -> Result<Response, PageError> {
     let filter = query.filter();
-    let (bytes, _rows) = in_write(&state.store, async |tx| {
-        members::sheet::export_xlsx(tx, &auth.caller, &state.vault, &filter).await
+    let (bytes, _rows) = in_write(&auth.app.store, async |tx| {
+        members::sheet::export_xlsx(tx, &auth.caller, &auth.app.vault, &filter).await
     })
     .await?;
     Ok(respond::file(
@@ -277,12 +253,11 @@ pub fn base_url(state: &AppState, headers: &HeaderMap) -> String {
 }
 
 pub async fn join_code(
-    State(state): State<AppState>,
     auth: Auth,
     headers: HeaderMap,
     Path(org): Path<String>,
 ) -> Result<Html<String>, PageError> {
-    let (unit, can_rotate, codes, code) = in_write(&state.store, async |tx| {
+    let (unit, can_rotate, codes, code) = in_write(&auth.app.store, async |tx| {
         let caller = &auth.caller;
         let unit = orgs::get(tx, &caller.scope, &org).await?;
         let can_rotate = caller.scope.role_at(&unit.path) >= Some(Role::Staff) && unit.is_active();
@@ -298,7 +273,7 @@ pub async fn join_code(
         Ok((unit, can_rotate, codes, code))
     })
     .await?;
-    let url = format!("{}/j/{}", base_url(&state, &headers), code.code);
+    let url = format!("{}/j/{}", base_url(&auth.app, &headers), code.code);
     let ctx = Ctx::new(&auth, "members", &format!("/orgs/{org}/join-code"));
     render(&JoinCodePage {
         qr: qr_svg(&url),
@@ -316,12 +291,11 @@ pub async fn join_code(
 }
 
 pub async fn join_code_svg(
-    State(state): State<AppState>,
     auth: Auth,
     headers: HeaderMap,
     Path(org): Path<String>,
 ) -> Result<Response, PageError> {
-    let (_, url) = active_join_url(&state, &auth, &headers, &org).await?;
+    let (_, url) = active_join_url(&auth, &headers, &org).await?;
     let svg = qr_svg(&url);
     Ok(respond::file(
         svg.into_bytes(),
@@ -338,12 +312,11 @@ pub struct RotateForm {
 }
 
 pub async fn rotate(
-    State(state): State<AppState>,
     auth: Auth,
     Path(org): Path<String>,
     Form(f): Form<RotateForm>,
 ) -> Result<Response, PageError> {
-    in_write(&state.store, async |tx| {
+    in_write(&auth.app.store, async |tx| {
         members::rotate_code(tx, &auth.caller, &org, "qr", f.auto_approve.is_some()).await
     })
     .await?;
@@ -352,12 +325,11 @@ pub async fn rotate(
 
 /// The active QR join code of a unit with its full URL, for the poster.
 async fn active_join_url(
-    state: &AppState,
     auth: &Auth,
     headers: &HeaderMap,
     org: &str,
 ) -> Result<(String, String), PageError> {
-    let (unit, code) = in_read(&state.store, async |tx| {
+    let (unit, code) = in_read(&auth.app.store, async |tx| {
         let unit = orgs::get(tx, &auth.caller.scope, org).await?;
         let codes = members::join_codes_of(tx, &auth.caller.scope, org).await?;
         let code = codes
@@ -369,20 +341,19 @@ async fn active_join_url(
     .await?;
     Ok((
         unit.name,
-        format!("{}/j/{}", base_url(state, headers), code.code),
+        format!("{}/j/{}", base_url(&auth.app, headers), code.code),
     ))
 }
 
 /// The printable A4 poster (PDF) with the union's name and QR code, Chinese glyphs embedded.
 pub async fn join_code_pdf(
-    State(state): State<AppState>,
     auth: Auth,
     headers: HeaderMap,
     Path(org): Path<String>,
 ) -> Result<Response, PageError> {
-    let (name, url) = active_join_url(&state, &auth, &headers, &org).await?;
+    let (name, url) = active_join_url(&auth, &headers, &org).await?;
     let svg = super::poster::poster_svg(&name, &url, &qr_svg(&url));
-    let fonts = state.config.font_dirs.clone();
+    let fonts = auth.app.config.font_dirs.clone();
     let pdf = tokio::task::spawn_blocking(move || super::poster::poster_pdf(&svg, &fonts))
         .await
         .map_err(|e| Error::Internal(e.into()))?
@@ -397,14 +368,13 @@ pub async fn join_code_pdf(
 
 /// The poster as a PNG image (for sharing in chat groups), 1240 px wide.
 pub async fn join_code_png(
-    State(state): State<AppState>,
     auth: Auth,
     headers: HeaderMap,
     Path(org): Path<String>,
 ) -> Result<Response, PageError> {
-    let (name, url) = active_join_url(&state, &auth, &headers, &org).await?;
+    let (name, url) = active_join_url(&auth, &headers, &org).await?;
     let svg = super::poster::poster_svg(&name, &url, &qr_svg(&url));
-    let fonts = state.config.font_dirs.clone();
+    let fonts = auth.app.config.font_dirs.clone();
     let png = tokio::task::spawn_blocking(move || super::poster::poster_png(&svg, &fonts, 1240))
         .await
         .map_err(|e| Error::Internal(e.into()))?

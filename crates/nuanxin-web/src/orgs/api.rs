@@ -17,12 +17,11 @@ use serde::Deserialize;
 #[utoipa::path(get, path = "/api/v1/orgs", tag = "orgs", params(ListQuery),
     responses((status = 200, description = "Units in the caller's scope", body = Page<OrgUnit>)))]
 pub async fn list(
-    State(state): State<AppState>,
     ApiAuth(auth): ApiAuth,
     Query(q): Query<ListQuery>,
 ) -> Result<Json<Page<OrgUnit>>, ApiError> {
     let filter = q.filter()?;
-    let page = in_read(&state.store, async |tx| {
+    let page = in_read(&auth.app.store, async |tx| {
         let page = PageRequest::new(q.page, q.per_page);
         orgs::list(tx, &auth.caller.scope, &filter, page).await
     })
@@ -34,12 +33,11 @@ pub async fn list(
     params(("code" = String, Path, description = "Org code")),
     responses((status = 200, body = OrgUnit), (status = 404, description = "Unknown or outside the caller's scope", body = ErrorBody)))]
 pub async fn get(
-    State(state): State<AppState>,
     ApiAuth(auth): ApiAuth,
     Path(code): Path<String>,
 ) -> Result<Json<OrgUnit>, ApiError> {
     Ok(Json(
-        orgs::find(&state.store, &auth.caller.scope, &code).await?,
+        orgs::find(&auth.app.store, &auth.caller.scope, &code).await?,
     ))
 }
 
@@ -47,12 +45,11 @@ pub async fn get(
     params(("code" = String, Path, description = "Org code"), ("page" = Option<u32>, Query, description = "Page"), ("per_page" = Option<u32>, Query, description = "Page size")),
     responses((status = 200, body = Page<OrgUnit>), (status = 404, body = ErrorBody)))]
 pub async fn children(
-    State(state): State<AppState>,
     ApiAuth(auth): ApiAuth,
     Path(code): Path<String>,
     Query(p): Query<ListQuery>,
 ) -> Result<Json<Page<OrgUnit>>, ApiError> {
-    let page = in_read(&state.store, async |tx| {
+    let page = in_read(&auth.app.store, async |tx| {
         let page = PageRequest::new(p.page, p.per_page);
         orgs::children(tx, &auth.caller.scope, &code, page).await
     })
@@ -64,12 +61,11 @@ pub async fn children(
     params(("code" = String, Path, description = "Org code")),
     responses((status = 200, body = Vec<HistoryEntry>), (status = 404, body = ErrorBody)))]
 pub async fn history(
-    State(state): State<AppState>,
     ApiAuth(auth): ApiAuth,
     Path(code): Path<String>,
 ) -> Result<Json<Vec<HistoryEntry>>, ApiError> {
     Ok(Json(
-        in_read(&state.store, async |tx| {
+        in_read(&auth.app.store, async |tx| {
             orgs::history(tx, &auth.caller.scope, &code).await
         })
         .await?,
@@ -80,11 +76,10 @@ pub async fn history(
     responses((status = 201, body = OrgUnit), (status = 422, description = "A field is invalid", body = ErrorBody),
               (status = 409, description = "The code is taken", body = ErrorBody)))]
 pub async fn create(
-    State(state): State<AppState>,
     ApiAuth(auth): ApiAuth,
     Json(input): Json<OrgInput>,
 ) -> Result<(StatusCode, Json<OrgUnit>), ApiError> {
-    let unit = orgs::submit_new(&state.store, &auth.caller, &input).await?;
+    let unit = orgs::submit_new(&auth.app.store, &auth.caller, &input).await?;
     Ok((StatusCode::CREATED, Json(unit)))
 }
 
@@ -106,12 +101,11 @@ pub struct OrgPatch {
     params(("code" = String, Path, description = "Org code")),
     responses((status = 200, body = OrgUnit), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn update(
-    State(state): State<AppState>,
     ApiAuth(auth): ApiAuth,
     Path(code): Path<String>,
     Json(p): Json<OrgPatch>,
 ) -> Result<Json<OrgUnit>, ApiError> {
-    let unit = orgs::submit_changes(&state.store, &auth.caller, &code, |unit| {
+    let unit = orgs::submit_changes(&auth.app.store, &auth.caller, &code, |unit| {
         let unit = unit.clone();
         OrgInput {
             code: unit.code,
@@ -139,12 +133,11 @@ pub struct MoveBody {
     params(("code" = String, Path, description = "Org code")),
     responses((status = 200, description = "The unit at its new place", body = OrgUnit), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn move_subtree(
-    State(state): State<AppState>,
     ApiAuth(auth): ApiAuth,
     Path(code): Path<String>,
     Json(b): Json<MoveBody>,
 ) -> Result<Json<OrgUnit>, ApiError> {
-    let unit = in_write(&state.store, async |tx| {
+    let unit = in_write(&auth.app.store, async |tx| {
         orgs::move_subtree(tx, &auth.caller, &code, &b.parent_code).await
     })
     .await?;
@@ -155,11 +148,10 @@ pub async fn move_subtree(
     params(("code" = String, Path, description = "Org code")),
     responses((status = 200, body = OrgUnit), (status = 404, body = ErrorBody), (status = 409, description = "Already dissolved or has active children", body = ErrorBody)))]
 pub async fn dissolve(
-    State(state): State<AppState>,
     ApiAuth(auth): ApiAuth,
     Path(code): Path<String>,
 ) -> Result<Json<OrgUnit>, ApiError> {
-    let unit = in_write(&state.store, async |tx| {
+    let unit = in_write(&auth.app.store, async |tx| {
         orgs::dissolve(tx, &auth.caller, &code).await
     })
     .await?;
@@ -176,10 +168,10 @@ pub struct ImportParams {
     request_body(content = Vec<u8>, description = "The .xlsx or .csv file as the body", content_type = "application/octet-stream"),
     responses((status = 200, description = "Per-row report", body = ImportReport), (status = 422, description = "Unreadable file", body = ErrorBody)))]
 pub async fn import(
-    state: State<AppState>,
+    _state: State<AppState>,
     auth: ApiAuth,
     Query(p): Query<ImportParams>,
     body: Bytes,
 ) -> Result<Json<ImportReport>, ApiError> {
-    crate::imports::api::<sheet::OrgsSheet>(state, auth, p.dry_run.unwrap_or(false), body).await
+    crate::imports::api::<sheet::OrgsSheet>(auth, p.dry_run.unwrap_or(false), body).await
 }

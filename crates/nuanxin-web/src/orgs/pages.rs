@@ -151,13 +151,12 @@ fn is_htmx(headers: &HeaderMap) -> bool {
 }
 
 pub async fn list(
-    State(state): State<AppState>,
     auth: Auth,
     headers: HeaderMap,
     Query(query): Query<ListQuery>,
 ) -> Result<Html<String>, PageError> {
     let filter = query.filter()?;
-    let result = in_read(&state.store, async |tx| {
+    let result = in_read(&auth.app.store, async |tx| {
         let page = PageRequest::new(query.page, query.per_page);
         orgs::list(tx, &auth.caller.scope, &filter, page).await
     })
@@ -177,7 +176,7 @@ pub async fn list(
     let under = match filled(&query.under) {
         Some(code) => Some(view::row(
             &ctx,
-            &orgs::find(&state.store, &auth.caller.scope, code).await?,
+            &orgs::find(&auth.app.store, &auth.caller.scope, code).await?,
         )),
         None => None,
     };
@@ -219,7 +218,6 @@ pub struct PageQuery {
 }
 
 pub async fn show(
-    State(state): State<AppState>,
     auth: Auth,
     Path(code): Path<String>,
     Query(pq): Query<PageQuery>,
@@ -231,7 +229,7 @@ pub async fn show(
         children,
         history,
     } = orgs::overview(
-        &state.store,
+        &auth.app.store,
         scope,
         &code,
         PageRequest::new(pq.page, Some(50)),
@@ -331,7 +329,6 @@ impl FormPage {
 }
 
 async fn form_page(
-    state: &AppState,
     auth: &Auth,
     editing: bool,
     form: OrgForm,
@@ -339,12 +336,14 @@ async fn form_page(
 ) -> Result<Html<String>, PageError> {
     let ctx = Ctx::new(auth, "orgs", if editing { "/orgs" } else { "/orgs/new" });
     let parent = match filled(&Some(form.parent_code.clone())) {
-        Some(p) => orgs::find(&state.store, &auth.caller.scope, p).await.ok(),
+        Some(p) => orgs::find(&auth.app.store, &auth.caller.scope, p)
+            .await
+            .ok(),
         None => None,
     };
     let root = parent.as_ref().map(|p| p.region_code.clone());
     let picker = Picker::build(
-        &state.store,
+        &auth.app.store,
         root.as_deref(),
         &form.region_code,
         errors.get("region_code"),
@@ -390,56 +389,41 @@ pub struct NewQuery {
     parent: Option<String>,
 }
 
-pub async fn new_form(
-    State(state): State<AppState>,
-    auth: Auth,
-    Query(q): Query<NewQuery>,
-) -> Result<Html<String>, PageError> {
+pub async fn new_form(auth: Auth, Query(q): Query<NewQuery>) -> Result<Html<String>, PageError> {
     let mut form = OrgForm {
         kind: "joint_union".into(),
         ..OrgForm::default()
     };
     if let Some(p) = filled(&q.parent) {
-        let parent = orgs::find(&state.store, &auth.caller.scope, p).await?;
+        let parent = orgs::find(&auth.app.store, &auth.caller.scope, p).await?;
         form.parent_code = parent.code;
         form.region_code = parent.region_code;
     }
-    form_page(&state, &auth, false, form, FieldErrors::new()).await
+    form_page(&auth, false, form, FieldErrors::new()).await
 }
 
-pub async fn create(
-    State(state): State<AppState>,
-    auth: Auth,
-    Form(form): Form<OrgForm>,
-) -> Result<Response, PageError> {
-    match orgs::submit_new(&state.store, &auth.caller, &form.input()).await {
+pub async fn create(auth: Auth, Form(form): Form<OrgForm>) -> Result<Response, PageError> {
+    match orgs::submit_new(&auth.app.store, &auth.caller, &form.input()).await {
         Ok(unit) => Ok(Redirect::to(&format!("/orgs/{}", unit.code)).into_response()),
         Err(e) => match e.field_errors() {
-            Some(errs) => Ok(respond::invalid(
-                form_page(&state, &auth, false, form, errs).await?,
-            )),
+            Some(errs) => Ok(respond::invalid(form_page(&auth, false, form, errs).await?)),
             None => Err(e.into()),
         },
     }
 }
 
-pub async fn edit_form(
-    State(state): State<AppState>,
-    auth: Auth,
-    Path(code): Path<String>,
-) -> Result<Html<String>, PageError> {
-    let unit = orgs::find(&state.store, &auth.caller.scope, &code).await?;
-    form_page(&state, &auth, true, OrgForm::of(&unit), FieldErrors::new()).await
+pub async fn edit_form(auth: Auth, Path(code): Path<String>) -> Result<Html<String>, PageError> {
+    let unit = orgs::find(&auth.app.store, &auth.caller.scope, &code).await?;
+    form_page(&auth, true, OrgForm::of(&unit), FieldErrors::new()).await
 }
 
 pub async fn update(
-    State(state): State<AppState>,
     auth: Auth,
     Path(code): Path<String>,
     Form(mut form): Form<OrgForm>,
 ) -> Result<Response, PageError> {
     let mut kept = None;
-    let saved = orgs::submit_changes(&state.store, &auth.caller, &code, |unit| {
+    let saved = orgs::submit_changes(&auth.app.store, &auth.caller, &code, |unit| {
         kept = Some((unit.code.clone(), unit.parent_code.clone()));
         form.input()
     })
@@ -452,9 +436,7 @@ pub async fn update(
                     form.code = code;
                     form.parent_code = parent.unwrap_or_default();
                 }
-                Ok(respond::invalid(
-                    form_page(&state, &auth, true, form, errs).await?,
-                ))
+                Ok(respond::invalid(form_page(&auth, true, form, errs).await?))
             }
             None => Err(e.into()),
         },
@@ -477,13 +459,12 @@ pub struct MoveForm {
 }
 
 async fn move_page(
-    state: &AppState,
     auth: &Auth,
     code: &str,
     parent_code: String,
     error: Option<&'static str>,
 ) -> Result<Html<String>, PageError> {
-    let (unit, candidates) = orgs::move_targets(&state.store, &auth.caller.scope, code).await?;
+    let (unit, candidates) = orgs::move_targets(&auth.app.store, &auth.caller.scope, code).await?;
     let ctx = Ctx::new(auth, "orgs", &format!("/orgs/{code}/move"));
     let candidates = candidates.iter().map(|c| view::row(&ctx, c)).collect();
     render(&MovePage {
@@ -495,28 +476,23 @@ async fn move_page(
     })
 }
 
-pub async fn move_form(
-    State(state): State<AppState>,
-    auth: Auth,
-    Path(code): Path<String>,
-) -> Result<Html<String>, PageError> {
-    move_page(&state, &auth, &code, String::new(), None).await
+pub async fn move_form(auth: Auth, Path(code): Path<String>) -> Result<Html<String>, PageError> {
+    move_page(&auth, &code, String::new(), None).await
 }
 
 pub async fn move_subtree(
-    State(state): State<AppState>,
     auth: Auth,
     Path(code): Path<String>,
     Form(f): Form<MoveForm>,
 ) -> Result<Response, PageError> {
-    match in_write(&state.store, async |tx| {
+    match in_write(&auth.app.store, async |tx| {
         orgs::move_subtree(tx, &auth.caller, &code, f.parent_code.trim()).await
     })
     .await
     {
         Ok(_) => Ok(Redirect::to(&format!("/orgs/{code}")).into_response()),
         Err(Error::Invalid { code: c, .. } | Error::Conflict { code: c, .. }) => {
-            let html = move_page(&state, &auth, &code, f.parent_code, Some(c)).await?;
+            let html = move_page(&auth, &code, f.parent_code, Some(c)).await?;
             Ok(with_status(StatusCode::UNPROCESSABLE_ENTITY, html))
         }
         Err(e) => Err(e.into()),
@@ -532,11 +508,10 @@ struct DissolvePage {
 }
 
 pub async fn dissolve_form(
-    State(state): State<AppState>,
     auth: Auth,
     Path(code): Path<String>,
 ) -> Result<Html<String>, PageError> {
-    let unit = orgs::find(&state.store, &auth.caller.scope, &code).await?;
+    let unit = orgs::find(&auth.app.store, &auth.caller.scope, &code).await?;
     let ctx = Ctx::new(&auth, "orgs", &format!("/orgs/{code}/dissolve"));
     render(&DissolvePage {
         unit: view::row(&ctx, &unit),
@@ -545,19 +520,15 @@ pub async fn dissolve_form(
     })
 }
 
-pub async fn dissolve(
-    State(state): State<AppState>,
-    auth: Auth,
-    Path(code): Path<String>,
-) -> Result<Response, PageError> {
-    match in_write(&state.store, async |tx| {
+pub async fn dissolve(auth: Auth, Path(code): Path<String>) -> Result<Response, PageError> {
+    match in_write(&auth.app.store, async |tx| {
         orgs::dissolve(tx, &auth.caller, &code).await
     })
     .await
     {
         Ok(_) => Ok(Redirect::to(&format!("/orgs/{code}")).into_response()),
         Err(Error::Conflict { code: c, .. }) => {
-            let unit = orgs::find(&state.store, &auth.caller.scope, &code).await?;
+            let unit = orgs::find(&auth.app.store, &auth.caller.scope, &code).await?;
             let ctx = Ctx::new(&auth, "orgs", &format!("/orgs/{code}/dissolve"));
             let html = render(&DissolvePage {
                 unit: view::row(&ctx, &unit),

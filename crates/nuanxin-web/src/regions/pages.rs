@@ -5,9 +5,8 @@ use crate::auth::Auth;
 use crate::error::PageError;
 use crate::layout::Ctx;
 use crate::respond::render;
-use crate::AppState;
 use askama::Template;
-use axum::extract::{Query, State};
+use axum::extract::Query;
 use axum::response::Html;
 use nuanxin_core::regions::{self, Region};
 use serde::Deserialize;
@@ -25,13 +24,9 @@ pub struct PickerQuery {
     picker_root: Option<String>,
 }
 
-pub async fn picker(
-    State(state): State<AppState>,
-    auth: Auth,
-    Query(q): Query<PickerQuery>,
-) -> Result<Html<String>, PageError> {
+pub async fn picker(auth: Auth, Query(q): Query<PickerQuery>) -> Result<Html<String>, PageError> {
     let picker = Picker::build(
-        &state.store,
+        &auth.app.store,
         q.picker_root.as_deref(),
         q.pick.as_deref().unwrap_or(""),
         None,
@@ -59,13 +54,9 @@ pub struct BrowseQuery {
     q: Option<String>,
 }
 
-pub async fn browse(
-    State(state): State<AppState>,
-    auth: Auth,
-    Query(q): Query<BrowseQuery>,
-) -> Result<Html<String>, PageError> {
+pub async fn browse(auth: Auth, Query(q): Query<BrowseQuery>) -> Result<Html<String>, PageError> {
     let search = q.q.clone().unwrap_or_default();
-    let found = regions::browse(&state.store, q.code.as_deref(), &search).await?;
+    let found = regions::browse(&auth.app.store, q.code.as_deref(), &search).await?;
     let here = format!("/regions?code={}", q.code.as_deref().unwrap_or_default());
     render(&BrowsePage {
         ctx: Ctx::new(&auth, "regions", &here),

@@ -68,16 +68,13 @@ pub async fn create(
     clippy::expect_used,
     reason = "an invariant established just before; the message names it"
 )]
-pub async fn show(
-    State(state): State<AppState>,
-    ApiAuth(auth): ApiAuth,
-) -> Result<Json<SessionInfo>, ApiError> {
+pub async fn show(ApiAuth(auth): ApiAuth) -> Result<Json<SessionInfo>, ApiError> {
     let account_id = auth
         .caller
         .actor
         .account_id
         .expect("signed-in callers have an account");
-    let assignments = in_read(&state.store, async |tx| {
+    let assignments = in_read(&auth.app.store, async |tx| {
         accounts::assignments_of(tx, account_id).await
     })
     .await?;

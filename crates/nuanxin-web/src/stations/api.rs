@@ -4,8 +4,7 @@
 
 use crate::auth::ApiAuth;
 use crate::error::{ApiError, ErrorBody};
-use crate::AppState;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, Query};
 use axum::Json;
 use nuanxin_core::page::{Page, PageRequest};
 use nuanxin_core::stations::circle::{self, CircleResult, PointInput};
@@ -38,7 +37,6 @@ pub struct ApiListQuery {
 #[utoipa::path(get, path = "/api/v1/stations", tag = "stations", params(ApiListQuery),
     responses((status = 200, description = "Stations in the caller's scope", body = Page<Station>)))]
 pub async fn list(
-    State(state): State<AppState>,
     ApiAuth(auth): ApiAuth,
     Query(q): Query<ApiListQuery>,
 ) -> Result<Json<Page<Station>>, ApiError> {
@@ -49,7 +47,7 @@ pub async fn list(
         status: q.status,
         sort: q.sort,
     };
-    let page = in_read(&state.store, async |tx| {
+    let page = in_read(&auth.app.store, async |tx| {
         let page = PageRequest::new(q.page, q.per_page);
         stations::list(tx, &auth.caller.scope, &filter, page).await
     })
@@ -60,24 +58,19 @@ pub async fn list(
 #[utoipa::path(post, path = "/api/v1/stations", tag = "stations", request_body = StationInput,
     responses((status = 200, body = Station), (status = 422, description = "A field is invalid", body = ErrorBody)))]
 pub async fn create(
-    State(state): State<AppState>,
     ApiAuth(auth): ApiAuth,
     Json(input): Json<StationInput>,
 ) -> Result<Json<Station>, ApiError> {
     Ok(Json(
-        stations::save(&state.store, &auth.caller, None, &input).await?,
+        stations::save(&auth.app.store, &auth.caller, None, &input).await?,
     ))
 }
 
 #[utoipa::path(get, path = "/api/v1/stations/{id}", tag = "stations",
     responses((status = 200, body = Station), (status = 404, body = ErrorBody)))]
-pub async fn get(
-    State(state): State<AppState>,
-    ApiAuth(auth): ApiAuth,
-    Path(id): Path<Uuid>,
-) -> Result<Json<Station>, ApiError> {
+pub async fn get(ApiAuth(auth): ApiAuth, Path(id): Path<Uuid>) -> Result<Json<Station>, ApiError> {
     Ok(Json(
-        in_read(&state.store, async |tx| {
+        in_read(&auth.app.store, async |tx| {
             stations::get(tx, &auth.caller.scope, id).await
         })
         .await?,
@@ -87,24 +80,22 @@ pub async fn get(
 #[utoipa::path(patch, path = "/api/v1/stations/{id}", tag = "stations", request_body = StationInput,
     responses((status = 200, body = Station), (status = 422, body = ErrorBody)))]
 pub async fn update(
-    State(state): State<AppState>,
     ApiAuth(auth): ApiAuth,
     Path(id): Path<Uuid>,
     Json(input): Json<StationInput>,
 ) -> Result<Json<Station>, ApiError> {
     Ok(Json(
-        stations::save(&state.store, &auth.caller, Some(id), &input).await?,
+        stations::save(&auth.app.store, &auth.caller, Some(id), &input).await?,
     ))
 }
 
 #[utoipa::path(post, path = "/api/v1/stations/{id}/close", tag = "stations",
     responses((status = 200, description = "Closed: it leaves the nearest-station answers", body = Station)))]
 pub async fn close(
-    State(state): State<AppState>,
     ApiAuth(auth): ApiAuth,
     Path(id): Path<Uuid>,
 ) -> Result<Json<Station>, ApiError> {
-    let s = in_write(&state.store, async |tx| {
+    let s = in_write(&auth.app.store, async |tx| {
         stations::close(tx, &auth.caller, id).await
     })
     .await?;
@@ -114,12 +105,11 @@ pub async fn close(
 #[utoipa::path(post, path = "/api/v1/stations/{id}/visits", tag = "stations", request_body = VisitInput,
     responses((status = 200, body = Visit), (status = 422, body = ErrorBody)))]
 pub async fn visit(
-    State(state): State<AppState>,
     ApiAuth(auth): ApiAuth,
     Path(id): Path<Uuid>,
     Json(input): Json<VisitInput>,
 ) -> Result<Json<Visit>, ApiError> {
-    let v = in_write(&state.store, async |tx| {
+    let v = in_write(&auth.app.store, async |tx| {
         stations::record_visit(tx, &auth.caller, id, &input).await
     })
     .await?;
@@ -153,7 +143,6 @@ pub struct CircleRequest {
     responses((status = 200, description = "Share of demand within reach of the area's stations, uncovered points and suggested sites (WGS-84)", body = CircleResult),
         (status = 422, body = ErrorBody)))]
 pub async fn coverage(
-    State(state): State<AppState>,
     ApiAuth(auth): ApiAuth,
     Json(req): Json<CircleRequest>,
 ) -> Result<Json<CircleResult>, ApiError> {
@@ -187,8 +176,8 @@ pub async fn coverage(
             .ok_or(Error::NotFound)?,
     };
     let (_, result) = circle::run(
-        &state.store,
-        &state.stations,
+        &auth.app.store,
+        &auth.app.stations,
         &auth.caller,
         circle::CircleRequest {
             org_code: &code,

@@ -5,9 +5,8 @@ use crate::auth::Auth;
 use crate::error::PageError;
 use crate::layout::Ctx;
 use crate::respond::{self, render};
-use crate::AppState;
 use askama::Template;
-use axum::extract::{Multipart, State};
+use axum::extract::Multipart;
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
 use nuanxin_core::stations::circle::{self, CircleResult, NamedPoint};
@@ -58,13 +57,8 @@ impl CirclePage {
     }
 }
 
-pub async fn circle_form(
-    State(state): State<AppState>,
-    auth: Auth,
-) -> Result<Html<String>, PageError> {
-    let org = crate::census::pages::home_org(&state, &auth)
-        .await?
-        .unwrap_or_default();
+pub async fn circle_form(auth: Auth) -> Result<Html<String>, PageError> {
+    let org = auth.caller.home_unit().unwrap_or_default();
     render(&CirclePage {
         ctx: Ctx::new(&auth, "stations", "/stations/circle"),
         org,
@@ -75,16 +69,13 @@ pub async fn circle_form(
         rejected: Vec::new(),
         error: None,
         map_json: "null".into(),
-        tiles: state.config.tiles.clone(),
+        tiles: auth.app.config.tiles.clone(),
     })
 }
 
 /// Runs the analysis on the uploaded demand (and candidate) files; `format=xlsx` downloads it.
-pub async fn circle_run(
-    State(state): State<AppState>,
-    auth: Auth,
-    mut multipart: Multipart,
-) -> Result<Response, PageError> {
+pub async fn circle_run(auth: Auth, mut multipart: Multipart) -> Result<Response, PageError> {
+    let state = auth.app.clone();
     let mut fields: HashMap<String, String> = HashMap::new();
     let mut demand_bytes = Vec::new();
     let mut candidate_bytes = Vec::new();
@@ -161,9 +152,7 @@ pub async fn circle_run(
     }
     // The area's stations: the unit's subtree, within the caller's scope.
     let code = if page.org.is_empty() {
-        crate::census::pages::home_org(&state, &auth)
-            .await?
-            .unwrap_or_default()
+        auth.caller.home_unit().unwrap_or_default()
     } else {
         page.org.clone()
     };

@@ -5,9 +5,8 @@ use crate::auth::Auth;
 use crate::error::PageError;
 use crate::layout::{Ctx, ListLinks};
 use crate::respond::{self, render};
-use crate::AppState;
 use askama::Template;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, Query};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::Form;
 use nuanxin_core::error::FieldErrors;
@@ -122,13 +121,9 @@ fn amenity_labels(ctx: &Ctx, list: &[Amenity]) -> String {
         .join(sep)
 }
 
-pub async fn list(
-    State(state): State<AppState>,
-    auth: Auth,
-    Query(query): Query<ListQuery>,
-) -> Result<Html<String>, PageError> {
+pub async fn list(auth: Auth, Query(query): Query<ListQuery>) -> Result<Html<String>, PageError> {
     let filter = query.filter();
-    let page = in_read(&state.store, async |tx| {
+    let page = in_read(&auth.app.store, async |tx| {
         let page = PageRequest::new(query.page, Some(50));
         stations::list(tx, &auth.caller.scope, &filter, page).await
     })
@@ -279,7 +274,6 @@ impl FormPage {
 }
 
 fn form_page(
-    state: &AppState,
     auth: &Auth,
     id: Option<Uuid>,
     form: StationForm,
@@ -294,17 +288,12 @@ fn form_page(
         id,
         form,
         errors,
-        tiles: state.config.tiles.clone(),
+        tiles: auth.app.config.tiles.clone(),
     })
 }
 
-pub async fn new_form(
-    State(state): State<AppState>,
-    auth: Auth,
-) -> Result<Html<String>, PageError> {
-    let org_code = crate::census::pages::home_org(&state, &auth)
-        .await?
-        .unwrap_or_default();
+pub async fn new_form(auth: Auth) -> Result<Html<String>, PageError> {
+    let org_code = auth.caller.home_unit().unwrap_or_default();
     let form = StationForm {
         kind: "union_station".into(),
         crs: "gcj02".into(),
@@ -312,58 +301,38 @@ pub async fn new_form(
         org_code,
         ..StationForm::default()
     };
-    form_page(&state, &auth, None, form, FieldErrors::new())
+    form_page(&auth, None, form, FieldErrors::new())
 }
 
 /// Saves the form: creates a station (`id` None) or updates one.
-async fn save(
-    state: &AppState,
-    auth: &Auth,
-    id: Option<Uuid>,
-    form: StationForm,
-) -> Result<Response, PageError> {
-    match stations::save(&state.store, &auth.caller, id, &form.input()).await {
+async fn save(auth: &Auth, id: Option<Uuid>, form: StationForm) -> Result<Response, PageError> {
+    match stations::save(&auth.app.store, &auth.caller, id, &form.input()).await {
         Ok(s) => Ok(Redirect::to(&format!("/stations/{}?saved=1", s.id)).into_response()),
         Err(e) => match e.field_errors() {
-            Some(errs) => Ok(respond::invalid(form_page(state, auth, id, form, errs)?)),
+            Some(errs) => Ok(respond::invalid(form_page(auth, id, form, errs)?)),
             None => Err(e.into()),
         },
     }
 }
 
-pub async fn create(
-    State(state): State<AppState>,
-    auth: Auth,
-    body: axum::body::Bytes,
-) -> Result<Response, PageError> {
-    save(&state, &auth, None, StationForm::parse(&body)).await
+pub async fn create(auth: Auth, body: axum::body::Bytes) -> Result<Response, PageError> {
+    save(&auth, None, StationForm::parse(&body)).await
 }
 
-pub async fn edit_form(
-    State(state): State<AppState>,
-    auth: Auth,
-    Path(id): Path<Uuid>,
-) -> Result<Html<String>, PageError> {
-    let s = in_read(&state.store, async |tx| {
+pub async fn edit_form(auth: Auth, Path(id): Path<Uuid>) -> Result<Html<String>, PageError> {
+    let s = in_read(&auth.app.store, async |tx| {
         stations::get(tx, &auth.caller.scope, id).await
     })
     .await?;
-    form_page(
-        &state,
-        &auth,
-        Some(id),
-        StationForm::of(&s),
-        FieldErrors::new(),
-    )
+    form_page(&auth, Some(id), StationForm::of(&s), FieldErrors::new())
 }
 
 pub async fn update(
-    State(state): State<AppState>,
     auth: Auth,
     Path(id): Path<Uuid>,
     body: axum::body::Bytes,
 ) -> Result<Response, PageError> {
-    save(&state, &auth, Some(id), StationForm::parse(&body)).await
+    save(&auth, Some(id), StationForm::parse(&body)).await
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -419,12 +388,11 @@ impl ShowPage {
 }
 
 pub async fn show(
-    State(state): State<AppState>,
     auth: Auth,
     Path(id): Path<Uuid>,
     Query(q): Query<ShowQuery>,
 ) -> Result<Html<String>, PageError> {
-    let (s, visits) = in_read(&state.store, async |tx| {
+    let (s, visits) = in_read(&auth.app.store, async |tx| {
         let s = stations::get(tx, &auth.caller.scope, id).await?;
         let page = PageRequest::new(q.page, Some(30));
         let visits = stations::visits(tx, &auth.caller.scope, id, page).await?;
@@ -469,7 +437,6 @@ pub struct VisitForm {
 
 /// The keeper's two taps: one button per service posts here.
 pub async fn visit(
-    State(state): State<AppState>,
     auth: Auth,
     Path(id): Path<Uuid>,
     Form(form): Form<VisitForm>,
@@ -491,7 +458,7 @@ pub async fn visit(
         headcount,
         member_no: Some(form.member_no).filter(|m| !m.trim().is_empty()),
     };
-    match in_write(&state.store, async |tx| {
+    match in_write(&auth.app.store, async |tx| {
         stations::record_visit(tx, &auth.caller, id, &input).await
     })
     .await
@@ -504,36 +471,24 @@ pub async fn visit(
     }
 }
 
-pub async fn close(
-    State(state): State<AppState>,
-    auth: Auth,
-    Path(id): Path<Uuid>,
-) -> Result<Response, PageError> {
-    in_write(&state.store, async |tx| {
+pub async fn close(auth: Auth, Path(id): Path<Uuid>) -> Result<Response, PageError> {
+    in_write(&auth.app.store, async |tx| {
         stations::close(tx, &auth.caller, id).await
     })
     .await?;
     Ok(Redirect::to(&format!("/stations/{id}?saved=1")).into_response())
 }
 
-pub async fn reopen(
-    State(state): State<AppState>,
-    auth: Auth,
-    Path(id): Path<Uuid>,
-) -> Result<Response, PageError> {
-    in_write(&state.store, async |tx| {
+pub async fn reopen(auth: Auth, Path(id): Path<Uuid>) -> Result<Response, PageError> {
+    in_write(&auth.app.store, async |tx| {
         stations::reopen(tx, &auth.caller, id).await
     })
     .await?;
     Ok(Redirect::to(&format!("/stations/{id}?saved=1")).into_response())
 }
 
-pub async fn export(
-    State(state): State<AppState>,
-    auth: Auth,
-    Query(query): Query<ListQuery>,
-) -> Result<Response, PageError> {
+pub async fn export(auth: Auth, Query(query): Query<ListQuery>) -> Result<Response, PageError> {
     let zh = auth.lang == crate::Lang::ZhCn;
-    let bytes = sheet::export(&state.store, &auth.caller, &query.filter(), zh).await?;
+    let bytes = sheet::export(&auth.app.store, &auth.caller, &query.filter(), zh).await?;
     Ok(respond::file(bytes, "stations.xlsx", respond::XLSX, false))
 }

@@ -6,9 +6,8 @@ use crate::auth::{ApiAuth, Auth};
 use crate::error::{ApiError, ErrorBody, PageError};
 use crate::layout::Ctx;
 use crate::respond::render;
-use crate::AppState;
 use askama::Template;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, Query};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
 use axum::Json;
@@ -81,7 +80,6 @@ impl TargetsPage {
 }
 
 async fn page(
-    state: &AppState,
     auth: &Auth,
     org: Option<String>,
     message: Option<&'static str>,
@@ -89,11 +87,9 @@ async fn page(
 ) -> Result<Html<String>, PageError> {
     let code = match org.filter(|o| !o.trim().is_empty()) {
         Some(o) => o,
-        None => crate::census::pages::home_org(state, auth)
-            .await?
-            .ok_or(Error::NotFound)?,
+        None => auth.caller.home_unit().ok_or(Error::NotFound)?,
     };
-    let (unit, targets, children, contact) = in_read(&state.store, async |tx| {
+    let (unit, targets, children, contact) = in_read(&auth.app.store, async |tx| {
         let scope = &auth.caller.scope;
         let unit = orgs::get(tx, scope, &code).await?;
         let targets = targets::progress_of(tx, scope, &code, auth.caller.today).await?;
@@ -128,40 +124,20 @@ async fn page(
     })
 }
 
-pub async fn show(
-    State(state): State<AppState>,
-    auth: Auth,
-    Query(q): Query<TargetsQuery>,
-) -> Result<Html<String>, PageError> {
-    page(&state, &auth, q.org, None, None).await
+pub async fn show(auth: Auth, Query(q): Query<TargetsQuery>) -> Result<Html<String>, PageError> {
+    page(&auth, q.org, None, None).await
 }
 
 /// Answers a form: the page again with the saved note, or with the error (422).
-async fn after(
-    state: &AppState,
-    auth: &Auth,
-    org: &str,
-    result: Result<(), Error>,
-) -> Result<Response, PageError> {
+async fn after(auth: &Auth, org: &str, result: Result<(), Error>) -> Result<Response, PageError> {
     match result {
-        Ok(()) => Ok(page(
-            state,
-            auth,
-            Some(org.to_string()),
-            Some("targets.saved"),
-            None,
-        )
-        .await?
-        .into_response()),
+        Ok(()) => Ok(
+            page(auth, Some(org.to_string()), Some("targets.saved"), None)
+                .await?
+                .into_response(),
+        ),
         Err(e @ (Error::Invalid { .. } | Error::Conflict { .. })) => {
-            let html = page(
-                state,
-                auth,
-                Some(org.to_string()),
-                Some(e.code()),
-                e.field(),
-            )
-            .await?;
+            let html = page(auth, Some(org.to_string()), Some(e.code()), e.field()).await?;
             Ok((StatusCode::UNPROCESSABLE_ENTITY, html).into_response())
         }
         Err(e) => Err(e.into()),
@@ -177,11 +153,7 @@ pub struct SetForm {
     pub value: String,
 }
 
-pub async fn set(
-    State(state): State<AppState>,
-    auth: Auth,
-    axum::Form(f): axum::Form<SetForm>,
-) -> Result<Response, PageError> {
+pub async fn set(auth: Auth, axum::Form(f): axum::Form<SetForm>) -> Result<Response, PageError> {
     let result: Result<(), Error> = async {
         let start =
             parse_date(&f.period_start).ok_or(Error::invalid("period_start", "errors.bad_date"))?;
@@ -197,14 +169,14 @@ pub async fn set(
             period_end: end,
             value,
         };
-        in_write(&state.store, async |tx| {
+        in_write(&auth.app.store, async |tx| {
             targets::set(tx, &auth.caller, &input).await
         })
         .await?;
         Ok(())
     }
     .await;
-    after(&state, &auth, &f.org, result).await
+    after(&auth, &f.org, result).await
 }
 
 /// A typed value: a whole number, or a rate as 90% / 0.9.
@@ -234,12 +206,7 @@ fn parse_value(metric: TargetMetric, s: &str) -> Result<f64, Error> {
     }
 }
 
-pub async fn split(
-    State(state): State<AppState>,
-    auth: Auth,
-    Path(id): Path<Uuid>,
-    body: String,
-) -> Result<Response, PageError> {
+pub async fn split(auth: Auth, Path(id): Path<Uuid>, body: String) -> Result<Response, PageError> {
     let mut org = String::new();
     let mut raw: Vec<(String, String)> = Vec::new();
     for (k, v) in form_urlencoded::parse(body.as_bytes()) {
@@ -252,7 +219,7 @@ pub async fn split(
         }
     }
     let result: Result<(), Error> = async {
-        in_write(&state.store, async |tx| {
+        in_write(&auth.app.store, async |tx| {
             let metric = targets::metric_of(tx, &auth.caller.scope, id).await?;
             let mut shares = Vec::new();
             for (code, v) in raw {
@@ -266,7 +233,7 @@ pub async fn split(
         .await
     }
     .await;
-    after(&state, &auth, &org, result).await
+    after(&auth, &org, result).await
 }
 
 #[derive(Debug, Deserialize)]
@@ -280,7 +247,6 @@ pub struct ContactForm {
 }
 
 pub async fn contact(
-    State(state): State<AppState>,
     auth: Auth,
     axum::Form(f): axum::Form<ContactForm>,
 ) -> Result<Response, PageError> {
@@ -290,13 +256,13 @@ pub async fn contact(
             leader_title: Some(f.leader_title.clone()),
             leader_phone: Some(f.leader_phone.clone()),
         };
-        in_write(&state.store, async |tx| {
+        in_write(&auth.app.store, async |tx| {
             targets::assign_contact(tx, &auth.caller, &f.org, &input).await
         })
         .await
     }
     .await;
-    after(&state, &auth, &f.org, result).await
+    after(&auth, &f.org, result).await
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -308,12 +274,11 @@ pub struct ApiQuery {
 #[utoipa::path(get, path = "/api/v1/targets", tag = "targets", params(ApiQuery),
     responses((status = 200, description = "The unit's targets with live progress and the children's ranked shares", body = Vec<TargetProgress>), (status = 404, body = ErrorBody)))]
 pub async fn api_list(
-    State(state): State<AppState>,
     ApiAuth(auth): ApiAuth,
     Query(q): Query<ApiQuery>,
 ) -> Result<Json<Vec<TargetProgress>>, ApiError> {
     Ok(Json(
-        in_read(&state.store, async |tx| {
+        in_read(&auth.app.store, async |tx| {
             targets::progress_of(tx, &auth.caller.scope, &q.org, auth.caller.today).await
         })
         .await?,
@@ -328,11 +293,10 @@ pub struct Created {
 #[utoipa::path(post, path = "/api/v1/targets", tag = "targets", request_body = TargetInput,
     responses((status = 200, body = Created), (status = 422, body = ErrorBody)))]
 pub async fn api_set(
-    State(state): State<AppState>,
     ApiAuth(auth): ApiAuth,
     Json(input): Json<TargetInput>,
 ) -> Result<Json<Created>, ApiError> {
-    let id = in_write(&state.store, async |tx| {
+    let id = in_write(&auth.app.store, async |tx| {
         targets::set(tx, &auth.caller, &input).await
     })
     .await?;
@@ -343,12 +307,11 @@ pub async fn api_set(
     params(("id" = Uuid, Path, description = "The target to split")),
     responses((status = 204), (status = 404, body = ErrorBody), (status = 422, description = "Shares do not add up, or not a child", body = ErrorBody)))]
 pub async fn api_split(
-    State(state): State<AppState>,
     ApiAuth(auth): ApiAuth,
     Path(id): Path<Uuid>,
     Json(shares): Json<Vec<Share>>,
 ) -> Result<StatusCode, ApiError> {
-    in_write(&state.store, async |tx| {
+    in_write(&auth.app.store, async |tx| {
         targets::split(tx, &auth.caller, id, &shares).await
     })
     .await?;
