@@ -80,6 +80,39 @@ impl<T> ListRow for T where
 {
 }
 
+/// The filter of a list: it makes the query of the rows it selects in a scope. Every such list
+/// is then paged by [`list`] and streamed to an export by [`for_each`], the same for all.
+pub trait ListFilter: Sync {
+    type Row: ListRow;
+
+    fn listing(
+        &self,
+        tx: &mut crate::Tx,
+        scope: &crate::Scope,
+    ) -> impl std::future::Future<Output = crate::Result<Listing<'static>>> + Send;
+}
+
+/// The rows `filter` selects in the caller's scope, a page at a time.
+pub async fn list<F: ListFilter>(
+    tx: &mut crate::Tx,
+    scope: &crate::Scope,
+    filter: &F,
+    page: PageRequest,
+) -> crate::Result<Page<F::Row>> {
+    filter.listing(tx, scope).await?.page(tx, page).await
+}
+
+/// Every row `filter` selects, in list order, handed to `each` as the database streams them
+/// (no OFFSET, no count): exports.
+pub async fn for_each<F: ListFilter>(
+    tx: &mut crate::Tx,
+    scope: &crate::Scope,
+    filter: &F,
+    each: impl FnMut(F::Row) -> crate::Result<()>,
+) -> crate::Result<u64> {
+    filter.listing(tx, scope).await?.for_each(tx, each).await
+}
+
 impl Listing<'_> {
     /// One page of the rows, with the count of all of them.
     pub async fn page<T: ListRow>(

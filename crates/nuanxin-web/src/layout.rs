@@ -83,6 +83,28 @@ impl Ctx {
     }
 }
 
+/// The query of a searched list (accounts, the audit log, an event's joiners): a search text and
+/// the page, for the page and the API alike.
+#[derive(Debug, Default, serde::Deserialize, utoipa::IntoParams)]
+pub struct SearchQuery {
+    /// Text to look for.
+    pub q: Option<String>,
+    pub page: Option<u32>,
+    /// At most 200.
+    pub per_page: Option<u32>,
+}
+
+impl SearchQuery {
+    pub fn text(&self) -> String {
+        self.q.clone().unwrap_or_default()
+    }
+
+    /// The page asked for, `per_page` rows at most unless the query says less.
+    pub fn page(&self, per_page: u32) -> nuanxin_core::page::PageRequest {
+        nuanxin_core::page::PageRequest::new(self.page, Some(self.per_page.unwrap_or(per_page)))
+    }
+}
+
 /// The query of a list page, kept by every link the page makes (its other pages, its export, its
 /// filter chips): each non-empty parameter, in the order the query declares them, with `changes`
 /// replacing (`Some`) or dropping (`None`) some.

@@ -48,15 +48,9 @@ pub async fn list(
     q: Option<&str>,
     page: PageRequest,
 ) -> Result<Page<Prospect>> {
-    let narrowed = match org.filter(|o| !o.trim().is_empty()) {
-        Some(code) => {
-            let unit = orgs::get(tx, scope, code).await?;
-            Some(scope.within(&unit.path).ok_or(Error::NotFound)?)
-        }
-        None => None,
-    };
+    let narrowed = orgs::narrow(tx, scope, org).await?;
     let mut w = Sql::new(" WHERE ");
-    w.scope("o.path", narrowed.as_ref().unwrap_or(scope));
+    w.scope("o.path", &narrowed);
     if let Some(q) = q.map(str::trim).filter(|q| !q.is_empty()) {
         w.push(" AND (p.name LIKE ")
             .arg(format!("%{q}%"))

@@ -5,7 +5,7 @@ use super::attribution;
 use super::{Enterprise, EnterpriseDraft, SizeBucket, UnionStatus};
 use crate::accounts::Caller;
 use crate::orgs::{self, OrgDraft, OrgKind};
-use crate::page::{Listing, Page, PageRequest};
+use crate::page::{ListFilter, Listing, Page, PageRequest};
 use crate::regions::{self, RegionCode};
 use crate::{audit, on_db, Error, Result, Role, Scope, Tx};
 use nuanxin_store::{bind_args, new_id, Sql};
@@ -50,15 +50,9 @@ async fn filter_sql(
     scope: &Scope,
     filter: &EnterpriseFilter,
 ) -> Result<(Sql, &'static str)> {
-    let narrowed = match filter.org.as_deref().filter(|o| !o.trim().is_empty()) {
-        Some(code) => {
-            let unit = orgs::get(tx, scope, code).await?;
-            Some(scope.within(&unit.path).ok_or(Error::NotFound)?)
-        }
-        None => None,
-    };
+    let narrowed = orgs::narrow(tx, scope, filter.org.as_deref()).await?;
     let mut w = Sql::new(" WHERE ");
-    w.scope("o.path", narrowed.as_ref().unwrap_or(scope));
+    w.scope("o.path", &narrowed);
     match filter.status.as_deref().unwrap_or("") {
         "" | "all" => {}
         "not_unionised" => {
@@ -98,37 +92,22 @@ async fn filter_sql(
 }
 
 /// The query of the enterprises matching `filter` in the caller's scope, in list order.
-async fn listing<'a>(tx: &mut Tx, scope: &Scope, filter: &EnterpriseFilter) -> Result<Listing<'a>> {
-    let (w, order) = filter_sql(tx, scope, filter).await?;
-    Ok(Listing {
-        select: SELECT,
-        count: "SELECT COUNT(*) FROM enterprises e JOIN org_units o ON o.id = e.owner_org_id",
-        filter: w,
-        order,
-        id: "e.id",
-    })
+impl ListFilter for EnterpriseFilter {
+    type Row = Enterprise;
+
+    async fn listing(&self, tx: &mut Tx, scope: &Scope) -> Result<Listing<'static>> {
+        let (w, order) = filter_sql(tx, scope, self).await?;
+        Ok(Listing {
+            select: SELECT,
+            count: "SELECT COUNT(*) FROM enterprises e JOIN org_units o ON o.id = e.owner_org_id",
+            filter: w,
+            order,
+            id: "e.id",
+        })
+    }
 }
 
-/// Every enterprise matching `filter`, in list order, handed to `each` as the database streams
-/// them (no OFFSET, no count): exports.
-pub async fn for_each(
-    tx: &mut Tx,
-    scope: &Scope,
-    filter: &EnterpriseFilter,
-    each: impl FnMut(Enterprise) -> Result<()>,
-) -> Result<u64> {
-    listing(tx, scope, filter).await?.for_each(tx, each).await
-}
-
-/// Enterprises in the caller's scope, a page at a time.
-pub async fn list(
-    tx: &mut Tx,
-    scope: &Scope,
-    filter: &EnterpriseFilter,
-    page: PageRequest,
-) -> Result<Page<Enterprise>> {
-    listing(tx, scope, filter).await?.page(tx, page).await
-}
+pub use crate::page::{for_each, list};
 
 /// One enterprise in scope, by USCC.
 pub async fn get(tx: &mut Tx, scope: &Scope, uscc: &str) -> Result<Enterprise> {

@@ -191,20 +191,14 @@ async fn filter_sql(
         }
         _ => scope,
     };
-    let narrowed = match filter.org.as_deref().filter(|o| !o.trim().is_empty()) {
-        Some(code) => {
-            let unit = orgs::get(tx, scope, code).await?;
-            Some(scope.within(&unit.path).ok_or(Error::NotFound)?)
-        }
-        None => None,
-    };
+    let narrowed = orgs::narrow(tx, scope, filter.org.as_deref()).await?;
     let mut w = Sql::new(" WHERE ");
     if filter.status.as_deref() == Some("transfer_out") {
         // Requests to leave for another union: the old union (in scope) sees them pending.
-        w.scope("f.path", narrowed.as_ref().unwrap_or(scope))
+        w.scope("f.path", &narrowed)
             .push(" AND m.status = 'pending' AND m.transfer_from_id IS NOT NULL");
     } else {
-        w.scope("o.path", narrowed.as_ref().unwrap_or(scope));
+        w.scope("o.path", &narrowed);
     }
     if let Some(status) = filter
         .status

@@ -8,8 +8,8 @@ pub mod sheet;
 
 pub use queries::{
     ancestors, children, create, dissolve, draft, find, get, history, list, move_subtree,
-    move_targets, overview, roots, submit_changes, submit_new, update, HistoryEntry, OrgFilter,
-    OrgSort, Overview,
+    move_targets, narrow, overview, roots, submit_changes, submit_new, update, HistoryEntry,
+    OrgFilter, OrgSort, Overview,
 };
 
 use crate::error::FieldErrors;

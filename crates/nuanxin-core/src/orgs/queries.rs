@@ -102,22 +102,27 @@ pub struct OrgFilter {
 }
 
 /// Units in scope matching the filter, one page, with the total count.
+/// The scope narrowed to the subtree of the unit `org` names (a blank name: the whole scope),
+/// so that a list's query is one index range. A unit outside the scope is not found.
+pub async fn narrow(tx: &mut Tx, scope: &Scope, org: Option<&str>) -> Result<Scope> {
+    match org.map(str::trim).filter(|o| !o.is_empty()) {
+        Some(code) => {
+            let unit = get(tx, scope, code).await?;
+            scope.within(&unit.path).ok_or(Error::NotFound)
+        }
+        None => Ok(scope.clone()),
+    }
+}
+
 pub async fn list(
     tx: &mut Tx,
     scope: &Scope,
     filter: &OrgFilter,
     page: PageRequest,
 ) -> Result<Page<OrgUnit>> {
-    // One subtree asked for: the scope narrowed to it, so that the query is one index range.
-    let narrowed = match &filter.under {
-        Some(under) => {
-            let unit = get(tx, scope, under).await?;
-            Some(scope.within(&unit.path).ok_or(Error::NotFound)?)
-        }
-        None => None,
-    };
+    let narrowed = narrow(tx, scope, filter.under.as_deref()).await?;
     let mut w = Sql::new(" WHERE ");
-    w.scope("o.path", narrowed.as_ref().unwrap_or(scope));
+    w.scope("o.path", &narrowed);
     if let Some(q) = filter.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
         let pattern = format!("%{}%", q.to_lowercase());
         w.push(" AND (LOWER(o.code) LIKE ")

@@ -7,7 +7,7 @@ use super::{Amenity, OpeningHours, StationDraft, StationType};
 use crate::accounts::Caller;
 use crate::coverage::counts::{self, metric, Delta};
 use crate::orgs;
-use crate::page::{Listing, Page, PageRequest};
+use crate::page::{ListFilter, Listing, Page, PageRequest};
 use crate::regions::{self, Region, RegionCode};
 use crate::{audit, on_db, Error, Result, Role, Scope, Tx};
 use nuanxin_store::{bind_args, new_id, Sql};
@@ -100,20 +100,9 @@ async fn filter_sql(
     scope: &Scope,
     filter: &StationFilter,
 ) -> Result<(Sql, &'static str)> {
-    let narrowed = match filter
-        .org
-        .as_deref()
-        .map(str::trim)
-        .filter(|o| !o.is_empty())
-    {
-        Some(code) => {
-            let unit = orgs::get(tx, scope, code).await?;
-            Some(scope.within(&unit.path).ok_or(Error::NotFound)?)
-        }
-        None => None,
-    };
+    let narrowed = orgs::narrow(tx, scope, filter.org.as_deref()).await?;
     let mut w = Sql::new(" WHERE ");
-    w.scope("o.path", narrowed.as_ref().unwrap_or(scope));
+    w.scope("o.path", &narrowed);
     match filter.status.as_deref().unwrap_or("open") {
         "all" => {}
         "closed" => {
@@ -149,37 +138,22 @@ async fn filter_sql(
 }
 
 /// The query of the stations matching `filter` in the caller's scope, in list order.
-async fn listing<'a>(tx: &mut Tx, scope: &Scope, filter: &StationFilter) -> Result<Listing<'a>> {
-    let (w, order) = filter_sql(tx, scope, filter).await?;
-    Ok(Listing {
-        select: SELECT,
-        count: "SELECT COUNT(*) FROM stations s JOIN org_units o ON o.id = s.org_id",
-        filter: w,
-        order,
-        id: "s.id",
-    })
+impl ListFilter for StationFilter {
+    type Row = Station;
+
+    async fn listing(&self, tx: &mut Tx, scope: &Scope) -> Result<Listing<'static>> {
+        let (w, order) = filter_sql(tx, scope, self).await?;
+        Ok(Listing {
+            select: SELECT,
+            count: "SELECT COUNT(*) FROM stations s JOIN org_units o ON o.id = s.org_id",
+            filter: w,
+            order,
+            id: "s.id",
+        })
+    }
 }
 
-/// Every station matching `filter`, in list order, handed to `each` as the database streams
-/// them (no OFFSET, no count): exports.
-pub async fn for_each(
-    tx: &mut Tx,
-    scope: &Scope,
-    filter: &StationFilter,
-    each: impl FnMut(Station) -> Result<()>,
-) -> Result<u64> {
-    listing(tx, scope, filter).await?.for_each(tx, each).await
-}
-
-/// Stations in the caller's scope, a page at a time.
-pub async fn list(
-    tx: &mut Tx,
-    scope: &Scope,
-    filter: &StationFilter,
-    page: PageRequest,
-) -> Result<Page<Station>> {
-    listing(tx, scope, filter).await?.page(tx, page).await
-}
+pub use crate::page::{for_each, list};
 
 /// One station in scope.
 pub async fn get(tx: &mut Tx, scope: &Scope, id: Uuid) -> Result<Station> {

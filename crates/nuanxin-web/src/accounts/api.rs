@@ -2,35 +2,23 @@
 
 use crate::auth::ApiAuth;
 use crate::error::{ApiError, ErrorBody};
+use crate::layout::SearchQuery;
 use axum::extract::{Path, Query};
 use axum::http::StatusCode;
 use axum::Json;
 use nuanxin_core::accounts::{self, Account, AccountInput, AccountRow};
-use nuanxin_core::page::{Page, PageRequest};
-use nuanxin_core::{in_read, in_write};
+use nuanxin_core::in_write;
+use nuanxin_core::page::Page;
 use nuanxin_core::{Error, Role};
 use serde::{Deserialize, Serialize};
 
-#[derive(Deserialize, utoipa::IntoParams)]
-pub struct ListParams {
-    pub q: Option<String>,
-    pub page: Option<u32>,
-    pub per_page: Option<u32>,
-}
-
-#[utoipa::path(get, path = "/api/v1/accounts", tag = "accounts", params(ListParams),
+#[utoipa::path(get, path = "/api/v1/accounts", tag = "accounts", params(SearchQuery),
     responses((status = 200, description = "Posts held in the caller's scope", body = Page<AccountRow>)))]
 pub async fn list(
     ApiAuth(auth): ApiAuth,
-    Query(p): Query<ListParams>,
+    Query(q): Query<SearchQuery>,
 ) -> Result<Json<Page<AccountRow>>, ApiError> {
-    let q = p.q.unwrap_or_default();
-    let page = in_read(&auth.app.store, async |tx| {
-        let page = PageRequest::new(p.page, p.per_page);
-        accounts::list_accounts(tx, &auth.caller.scope, &q, page).await
-    })
-    .await?;
-    Ok(Json(page))
+    Ok(Json(super::pages::search(&auth, &q).await?))
 }
 
 #[utoipa::path(post, path = "/api/v1/accounts", tag = "accounts", request_body = AccountInput,

@@ -3,7 +3,7 @@
 
 use crate::auth::Auth;
 use crate::error::PageError;
-use crate::layout::Ctx;
+use crate::layout::{Ctx, SearchQuery};
 use crate::respond::render;
 use askama::Template;
 use axum::extract::{Path, Query};
@@ -11,7 +11,7 @@ use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::Form;
 use nuanxin_core::accounts::{self, AccountInput, AccountRow, ApiToken, Assignment};
-use nuanxin_core::page::{Page, PageRequest};
+use nuanxin_core::page::Page;
 use nuanxin_core::{in_read, in_write};
 use nuanxin_core::{Error, Role};
 use serde::Deserialize;
@@ -34,23 +34,19 @@ impl ListPage {
     }
 }
 
-#[derive(Deserialize)]
-pub struct ListQuery {
-    q: Option<String>,
-    page: Option<u32>,
+/// The posts in the caller's scope that match the search, for the page and the API.
+pub(super) async fn search(auth: &Auth, q: &SearchQuery) -> Result<Page<AccountRow>, Error> {
+    in_read(&auth.app.store, async |tx| {
+        accounts::list_accounts(tx, &auth.caller.scope, &q.text(), q.page(50)).await
+    })
+    .await
 }
 
-pub async fn list(auth: Auth, Query(q): Query<ListQuery>) -> Result<Html<String>, PageError> {
-    let search = q.q.unwrap_or_default();
-    let page = in_read(&auth.app.store, async |tx| {
-        let page = PageRequest::new(q.page, Some(50));
-        accounts::list_accounts(tx, &auth.caller.scope, &search, page).await
-    })
-    .await?;
+pub async fn list(auth: Auth, Query(q): Query<SearchQuery>) -> Result<Html<String>, PageError> {
     render(&ListPage {
+        page: search(&auth, &q).await?,
         ctx: Ctx::new(&auth, "accounts", "/accounts"),
-        q: search,
-        page,
+        q: q.text(),
     })
 }
 

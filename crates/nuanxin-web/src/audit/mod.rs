@@ -2,7 +2,7 @@
 
 use crate::auth::{ApiAuth, Auth};
 use crate::error::{ApiError, PageError};
-use crate::layout::Ctx;
+use crate::layout::{Ctx, SearchQuery};
 use crate::respond::render;
 use askama::Template;
 use axum::extract::Query;
@@ -10,16 +10,7 @@ use axum::response::Html;
 use axum::Json;
 use nuanxin_core::audit::{self, AuditEntry};
 use nuanxin_core::in_read;
-use nuanxin_core::page::{Page, PageRequest};
-use serde::Deserialize;
-
-#[derive(Deserialize, utoipa::IntoParams)]
-pub struct AuditQuery {
-    /// Text found in the action, subject or actor.
-    pub q: Option<String>,
-    pub page: Option<u32>,
-    pub per_page: Option<u32>,
-}
+use nuanxin_core::page::Page;
 
 #[derive(Template)]
 #[template(path = "audit/list.html")]
@@ -45,30 +36,28 @@ impl ListPage {
     }
 }
 
-pub async fn page(auth: Auth, Query(q): Query<AuditQuery>) -> Result<Html<String>, PageError> {
-    let search = q.q.unwrap_or_default();
-    let page = in_read(&auth.app.store, async |tx| {
-        let page = PageRequest::new(q.page, Some(50));
-        audit::list(tx, &auth.caller.scope, Some(&search), page).await
+/// The rows in the caller's scope that match the search (in the action, subject or actor),
+/// newest first: for the page and the API.
+async fn search(auth: &Auth, q: &SearchQuery) -> Result<Page<AuditEntry>, nuanxin_core::Error> {
+    in_read(&auth.app.store, async |tx| {
+        audit::list(tx, &auth.caller.scope, Some(&q.text()), q.page(50)).await
     })
-    .await?;
+    .await
+}
+
+pub async fn page(auth: Auth, Query(q): Query<SearchQuery>) -> Result<Html<String>, PageError> {
     render(&ListPage {
+        page: search(&auth, &q).await?,
         ctx: Ctx::new(&auth, "audit", "/audit"),
-        q: search,
-        page,
+        q: q.text(),
     })
 }
 
-#[utoipa::path(get, path = "/api/v1/audit", tag = "audit", params(AuditQuery),
+#[utoipa::path(get, path = "/api/v1/audit", tag = "audit", params(SearchQuery),
     responses((status = 200, description = "Audit rows concerning units in the caller's scope, newest first", body = Page<AuditEntry>)))]
 pub async fn list(
     ApiAuth(auth): ApiAuth,
-    Query(q): Query<AuditQuery>,
+    Query(q): Query<SearchQuery>,
 ) -> Result<Json<Page<AuditEntry>>, ApiError> {
-    let page = in_read(&auth.app.store, async |tx| {
-        let page = PageRequest::new(q.page, q.per_page);
-        audit::list(tx, &auth.caller.scope, q.q.as_deref(), page).await
-    })
-    .await?;
-    Ok(Json(page))
+    Ok(Json(search(&auth, &q).await?))
 }

@@ -11,40 +11,14 @@ use nuanxin_core::page::{Page, PageRequest};
 use nuanxin_core::{in_read, in_write};
 use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Deserialize, utoipa::IntoParams)]
-pub struct ApiListQuery {
-    /// Only enterprises counted in this unit's subtree.
-    pub org: Option<String>,
-    /// Part of the name, or the USCC.
-    pub q: Option<String>,
-    /// `none`, `preparing`, `unionised`, or `not_unionised`.
-    pub status: Option<String>,
-    /// `ge100`, `50_99`, `25_49`, `lt25`.
-    pub bucket: Option<String>,
-    pub disputed: Option<bool>,
-    /// `name`, `staff`, `workers`, `updated`.
-    pub sort: Option<String>,
-    pub page: Option<u32>,
-    pub per_page: Option<u32>,
-}
-
-#[utoipa::path(get, path = "/api/v1/enterprises", tag = "census", params(ApiListQuery),
+#[utoipa::path(get, path = "/api/v1/enterprises", tag = "census", params(ListQuery),
     responses((status = 200, description = "Census enterprises counted in the caller's scope", body = Page<Enterprise>)))]
 pub async fn list(
     ApiAuth(auth): ApiAuth,
-    Query(q): Query<ApiListQuery>,
+    Query(q): Query<ListQuery>,
 ) -> Result<Json<Page<Enterprise>>, ApiError> {
     let page = PageRequest::new(q.page, q.per_page);
-    let filter = ListQuery {
-        org: q.org,
-        q: q.q,
-        status: q.status,
-        bucket: q.bucket,
-        disputed: q.disputed.map(|d| d.to_string()),
-        sort: q.sort,
-        page: None,
-    }
-    .filter();
+    let filter = q.filter();
     Ok(Json(
         in_read(&auth.app.store, async |tx| {
             census::list(tx, &auth.caller.scope, &filter, page).await

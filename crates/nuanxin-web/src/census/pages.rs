@@ -22,15 +22,25 @@ use nuanxin_core::page::{Page, PageRequest};
 use nuanxin_core::{in_read, in_write, Error};
 use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Default, Deserialize, Serialize, Clone)]
+/// Filters, sort and page of the enterprise list: the page's query string and the API's
+/// parameters.
+#[derive(Debug, Default, Deserialize, Serialize, Clone, utoipa::IntoParams)]
 pub struct ListQuery {
+    /// Only enterprises counted in this unit's subtree.
     pub org: Option<String>,
+    /// Part of the name, or the USCC.
     pub q: Option<String>,
+    /// `none`, `preparing`, `unionised`, or `not_unionised`.
     pub status: Option<String>,
+    /// `ge100`, `50_99`, `25_49`, `lt25`.
     pub bucket: Option<String>,
+    /// `true` (or `1`): only enterprises whose sources disagree.
     pub disputed: Option<String>,
+    /// `name`, `staff`, `workers`, `updated`.
     pub sort: Option<String>,
     pub page: Option<u32>,
+    /// At most 200.
+    pub per_page: Option<u32>,
 }
 
 impl ListQuery {

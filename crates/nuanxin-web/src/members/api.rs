@@ -1,41 +1,25 @@
 //! Members in the JSON API.
 
+use super::pages::ListQuery;
 use crate::auth::ApiAuth;
 use crate::error::{ApiError, ErrorBody};
 use axum::extract::{Path, Query};
 use axum::Json;
-use nuanxin_core::members::{self, Decision, JoinCode, MemberFilter, MemberRow};
+use nuanxin_core::members::{self, Decision, JoinCode, MemberRow};
 use nuanxin_core::page::{Page, PageRequest};
 use nuanxin_core::Error;
 use nuanxin_core::{in_read, in_write};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-#[derive(Deserialize, utoipa::IntoParams)]
-pub struct ListParams {
-    /// Only this unit's subtree (org code).
-    pub org: Option<String>,
-    /// Name (part of), mobile number or ID number (whole), or membership number.
-    pub q: Option<String>,
-    /// `active`, `pending`, `rejected`, `transferred`, `withdrawn`, `transfer_out` (members of the caller's unions asking to move elsewhere) or `all`; default active and pending.
-    pub status: Option<String>,
-    pub page: Option<u32>,
-    pub per_page: Option<u32>,
-}
-
-#[utoipa::path(get, path = "/api/v1/members", tag = "members", params(ListParams),
+#[utoipa::path(get, path = "/api/v1/members", tag = "members", params(ListQuery),
     responses((status = 200, description = "Memberships in the caller's scope; ID numbers masked", body = Page<MemberRow>),
               (status = 404, description = "org outside the caller's scope", body = ErrorBody)))]
 pub async fn list(
     ApiAuth(auth): ApiAuth,
-    Query(p): Query<ListParams>,
+    Query(p): Query<ListQuery>,
 ) -> Result<Json<Page<MemberRow>>, ApiError> {
-    let filter = MemberFilter {
-        org: p.org,
-        q: p.q,
-        status: p.status,
-        event: None,
-    };
+    let filter = p.filter();
     Ok(Json(
         members::search(
             &auth.app.store,

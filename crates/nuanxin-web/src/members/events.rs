@@ -187,7 +187,7 @@ pub async fn api_get(
 pub async fn api_members(
     ApiAuth(auth): ApiAuth,
     Path(id): Path<Uuid>,
-    axum::extract::Query(p): axum::extract::Query<super::api::ListParams>,
+    axum::extract::Query(p): axum::extract::Query<crate::layout::SearchQuery>,
 ) -> Result<Json<Page<MemberRow>>, ApiError> {
     let page = PageRequest::new(p.page, p.per_page);
     let (_, joined) = events::attendance(

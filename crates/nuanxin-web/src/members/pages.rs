@@ -18,16 +18,22 @@ use nuanxin_core::{in_read, in_write, orgs, Error, Role};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-#[derive(Debug, Default, Deserialize, Serialize)]
+/// Filters and page of the member list: the page's query string and the API's parameters.
+#[derive(Debug, Default, Deserialize, Serialize, utoipa::IntoParams)]
 pub struct ListQuery {
+    /// Only this unit's subtree (org code).
     pub org: Option<String>,
+    /// Name (part of), mobile number or ID number (whole), or membership number.
     pub q: Option<String>,
+    /// `active`, `pending`, `rejected`, `transferred`, `withdrawn`, `transfer_out` (members of the caller's unions asking to move elsewhere) or `all`; default active and pending.
     pub status: Option<String>,
     pub page: Option<u32>,
+    /// At most 200.
+    pub per_page: Option<u32>,
 }
 
 impl ListQuery {
-    fn filter(&self) -> MemberFilter {
+    pub(super) fn filter(&self) -> MemberFilter {
         MemberFilter {
             org: self.org.clone().filter(|s| !s.is_empty()),
             q: self.q.clone(),

@@ -2,51 +2,26 @@
 //! circle analysis. Same `core` calls as the pages. The public nearest-station endpoint is in
 //! `nearby.rs`.
 
+use super::pages::ListQuery;
 use crate::auth::ApiAuth;
 use crate::error::{ApiError, ErrorBody};
 use axum::extract::{Path, Query};
 use axum::Json;
 use nuanxin_core::page::{Page, PageRequest};
 use nuanxin_core::stations::circle::{self, CircleResult, PointInput};
-use nuanxin_core::stations::{
-    self, Crs, Station, StationFilter, StationInput, TravelMode, Visit, VisitInput,
-};
+use nuanxin_core::stations::{self, Crs, Station, StationInput, TravelMode, Visit, VisitInput};
 use nuanxin_core::Error;
 use nuanxin_core::{in_read, in_write};
 use serde::Deserialize;
 use uuid::Uuid;
 
-#[derive(Debug, Deserialize, utoipa::IntoParams)]
-pub struct ApiListQuery {
-    /// Only stations of this unit's subtree.
-    pub org: Option<String>,
-    /// Part of the name or the address.
-    pub q: Option<String>,
-    /// Station type code or Chinese name.
-    #[serde(rename = "type")]
-    #[param(rename = "type")]
-    pub kind: Option<String>,
-    /// `open` (default), `closed` or `all`.
-    pub status: Option<String>,
-    /// `name` or `updated`.
-    pub sort: Option<String>,
-    pub page: Option<u32>,
-    pub per_page: Option<u32>,
-}
-
-#[utoipa::path(get, path = "/api/v1/stations", tag = "stations", params(ApiListQuery),
+#[utoipa::path(get, path = "/api/v1/stations", tag = "stations", params(ListQuery),
     responses((status = 200, description = "Stations in the caller's scope", body = Page<Station>)))]
 pub async fn list(
     ApiAuth(auth): ApiAuth,
-    Query(q): Query<ApiListQuery>,
+    Query(q): Query<ListQuery>,
 ) -> Result<Json<Page<Station>>, ApiError> {
-    let filter = StationFilter {
-        org: q.org,
-        q: q.q,
-        kind: q.kind,
-        status: q.status,
-        sort: q.sort,
-    };
+    let filter = q.filter();
     let page = in_read(&auth.app.store, async |tx| {
         let page = PageRequest::new(q.page, q.per_page);
         stations::list(tx, &auth.caller.scope, &filter, page).await

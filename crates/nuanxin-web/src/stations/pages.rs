@@ -20,15 +20,25 @@ use nuanxin_core::{in_read, in_write, Error};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-#[derive(Debug, Default, Deserialize, Serialize, Clone)]
+/// Filters, sort and page of the station list: the page's query string and the API's
+/// parameters.
+#[derive(Debug, Default, Deserialize, Serialize, Clone, utoipa::IntoParams)]
 pub struct ListQuery {
+    /// Only stations of this unit's subtree.
     pub org: Option<String>,
+    /// Part of the name or the address.
     pub q: Option<String>,
+    /// Station type code or Chinese name.
     #[serde(rename = "type")]
+    #[param(rename = "type")]
     pub kind: Option<String>,
+    /// `open` (default), `closed` or `all`.
     pub status: Option<String>,
+    /// `name` or `updated`.
     pub sort: Option<String>,
     pub page: Option<u32>,
+    /// At most 200.
+    pub per_page: Option<u32>,
 }
 
 impl ListQuery {
