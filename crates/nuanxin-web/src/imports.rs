@@ -23,10 +23,11 @@ use nuanxin_core::Error;
 
 /// Where a sheet's import page lives and what it says.
 pub trait ImportPage: SheetImport {
-    /// The capability's path: the page is `{BASE}/import`, the template `{BASE}/template.xlsx`.
-    const BASE: &'static str;
-    /// The navigation section.
+    /// The navigation section, whose list is at `/{SECTION}`.
     const SECTION: &'static str;
+    /// The capability's path, if not the section's: the page is `{BASE}/import`, the template
+    /// `{BASE}/template.xlsx`.
+    const BASE: Option<&'static str> = None;
     /// The sheet's message keys are `{SECTION}.{KEY}` (the title) and `{SECTION}.{KEY}_explain`.
     const KEY: &'static str = "import";
     /// The pages between the section's own list and this one: (path, message key).
@@ -34,28 +35,24 @@ pub trait ImportPage: SheetImport {
 }
 
 impl ImportPage for OrgsSheet {
-    const BASE: &'static str = "/orgs";
     const SECTION: &'static str = "orgs";
 }
 
 impl ImportPage for MembersSheet {
-    const BASE: &'static str = "/members";
     const SECTION: &'static str = "members";
 }
 
 impl ImportPage for StationsSheet {
-    const BASE: &'static str = "/stations";
     const SECTION: &'static str = "stations";
 }
 
 impl ImportPage for EnterprisesSheet {
-    const BASE: &'static str = "/census";
     const SECTION: &'static str = "census";
 }
 
 impl ImportPage for ProspectsSheet {
-    const BASE: &'static str = "/census/prospects";
     const SECTION: &'static str = "census";
+    const BASE: Option<&'static str> = Some("/census/prospects");
     const KEY: &'static str = "prospects_import";
     const CRUMBS: &'static [(&'static str, &'static str)] =
         &[("/census/prospects", "census.prospects")];
@@ -82,11 +79,16 @@ impl<T: Tally> From<ImportReport<T>> for ReportView {
     }
 }
 
+/// Where a sheet's pages live: `BASE`, or the section's own path.
+fn base<S: ImportPage>() -> String {
+    S::BASE.map_or_else(|| format!("/{}", S::SECTION), str::to_string)
+}
+
 #[derive(Template)]
 #[template(path = "import.html")]
 struct ImportView {
     ctx: Ctx,
-    base: &'static str,
+    base: String,
     title: String,
     explain: String,
     crumbs: Vec<(String, String)>,
@@ -97,8 +99,8 @@ struct ImportView {
 impl ImportView {
     fn of<S: ImportPage>(auth: &Auth) -> ImportView {
         ImportView {
-            ctx: Ctx::new(auth, S::SECTION, &format!("{}/import", S::BASE)),
-            base: S::BASE,
+            ctx: Ctx::new(auth, S::SECTION, &format!("{}/import", base::<S>())),
+            base: base::<S>(),
             title: format!("{}.{}", S::SECTION, S::KEY),
             explain: format!("{}.{}_explain", S::SECTION, S::KEY),
             crumbs: std::iter::once((format!("/{}", S::SECTION), format!("{}.title", S::SECTION)))

@@ -283,6 +283,28 @@ async fn write_values(
     attribution::shift(tx, old.as_ref(), new.as_ref()).await
 }
 
+/// An enterprise the caller may change: changing a record takes staff rights where it is kept
+/// now, not only where it goes.
+async fn editable(tx: &mut Tx, caller: &Caller, uscc: &str) -> Result<Enterprise> {
+    let e = get(tx, &caller.scope, uscc).await?;
+    in_scope(
+        &caller.scope,
+        Some(&owner_path(tx, e.id).await?),
+        Role::Staff,
+    )?;
+    Ok(e)
+}
+
+/// The union a form or row names (`union_code`), in the caller's scope.
+async fn union_named(tx: &mut Tx, caller: &Caller, code: &str) -> Result<orgs::OrgUnit> {
+    orgs::get(tx, &caller.scope, code)
+        .await
+        .map_err(|e| match e {
+            Error::NotFound => Error::invalid("union_code", "census.unknown_union"),
+            e => e,
+        })
+}
+
 /// Edits an enterprise from the form: the values become those of the cadre's source.
 pub async fn update(
     tx: &mut Tx,
@@ -290,13 +312,7 @@ pub async fn update(
     uscc: &str,
     d: &EnterpriseDraft,
 ) -> Result<Enterprise> {
-    let e = get(tx, &caller.scope, uscc).await?;
-    // Changing a record takes staff rights where it is kept now, not only where it goes.
-    in_scope(
-        &caller.scope,
-        Some(&owner_path(tx, e.id).await?),
-        Role::Staff,
-    )?;
+    let e = editable(tx, caller, uscc).await?;
     if e.uscc != d.uscc {
         return Err(Error::invalid("uscc", "census.uscc_readonly"));
     }
@@ -337,23 +353,13 @@ pub async fn mark_unionised(
     uscc: &str,
     how: &Unionise,
 ) -> Result<Enterprise> {
-    let e = get(tx, &caller.scope, uscc).await?;
-    in_scope(
-        &caller.scope,
-        Some(&owner_path(tx, e.id).await?),
-        Role::Staff,
-    )?;
+    let e = editable(tx, caller, uscc).await?;
     if e.union_status == "unionised" && e.union_code.is_some() {
         return Err(Error::conflict("union_status", "census.already_unionised"));
     }
     let union = match how {
         Unionise::Existing { union_code } => {
-            let u = orgs::get(tx, &caller.scope, union_code)
-                .await
-                .map_err(|e| match e {
-                    Error::NotFound => Error::invalid("union_code", "census.unknown_union"),
-                    e => e,
-                })?;
+            let u = union_named(tx, caller, union_code).await?;
             if !matches!(u.kind, OrgKind::EnterpriseUnion | OrgKind::JointUnion) || !u.is_active() {
                 return Err(Error::invalid("union_code", "census.not_a_union"));
             }

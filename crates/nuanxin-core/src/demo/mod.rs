@@ -338,7 +338,7 @@ pub async fn load_members(
     vault: &crate::members::id_vault::IdVault,
     clock: &Clock,
 ) -> Result<usize> {
-    use crate::members::{self, Channel, Consent, JoinContext, JoinDraft, JoinInput, WorkerGroup};
+    use crate::members::{self, Channel, JoinContext, JoinDraft, JoinInput, WorkerGroup};
     let caller = Caller::operator(clock);
     let mut tx = store.read().await?;
     let n: i64 = on_db!(tx.conn(), c => sqlx::query_scalar("SELECT COUNT(*) FROM memberships").fetch_one(c).await)?;
@@ -415,18 +415,7 @@ pub async fn load_members(
         } else {
             (&targets[i % 5], Channel::Qr)
         };
-        let ctx = JoinContext {
-            channel,
-            consent: Consent {
-                at: clock.now(),
-                by: "self".into(),
-                method: "demo".into(),
-            },
-            now: clock.now(),
-            today: clock.today(),
-            sms_code: None,
-            within: None,
-        };
+        let ctx = JoinContext::consented(channel, "demo", clock.now(), clock.today());
         let receipt = members::join(store, vault, target, &draft, &ctx).await?;
         if i % 7 != 3 && receipt.status == "pending" {
             let mut tx = store.write().await?;

@@ -216,6 +216,28 @@ pub struct JoinContext {
 }
 
 impl JoinContext {
+    /// A join the worker consented to themself (`method` says how: a form, the demo, a test),
+    /// with no SMS code asked for and no partner's scope.
+    pub fn consented(
+        channel: Channel,
+        method: &str,
+        now: Timestamp,
+        today: NaiveDate,
+    ) -> JoinContext {
+        JoinContext {
+            channel,
+            consent: Consent {
+                at: now,
+                by: "self".into(),
+                method: method.into(),
+            },
+            now,
+            today,
+            sms_code: None,
+            within: None,
+        }
+    }
+
     /// A worker joining on their own through a join code, `via` the join page or the API: the
     /// channel is the code's, the worker consents themself, and the SMS code they typed is used
     /// up by the join.

@@ -6,7 +6,7 @@ use super::{check_placement, OrgDraft, OrgKind, OrgStatus, OrgUnit};
 use crate::accounts::Caller;
 use crate::coverage::counts::{self, metric, Delta};
 use crate::error::OnUnique;
-use crate::page::{Page, PageRequest};
+use crate::page::{Listing, Page, PageRequest};
 use crate::regions::{self, RegionCode};
 use crate::{audit, on_db, Error, Result, Role, Scope, Tx};
 use nuanxin_store::{bind_args, new_id, Sql};
@@ -143,25 +143,20 @@ pub async fn list(
             .push(" AND o.region_code < ")
             .arg(format!("{}:", r.as_str()));
     }
-    let count_sql = format!("SELECT COUNT(*) FROM org_units o{}", w.sql);
-    let total: i64 = on_db!(tx.conn(), c => bind_args!(sqlx::query_scalar(&count_sql), &w.args).fetch_one(c).await)?;
-    let mut q = Sql {
-        sql: format!("{SELECT}{}", w.sql),
-        args: w.args,
-    };
     let dir = if filter.desc { "DESC" } else { "ASC" };
-    q.push(&format!(
-        " ORDER BY {} {dir}, o.path LIMIT ",
-        filter.sort.column()
-    ));
-    q.arg(page.limit()).push(" OFFSET ").arg(page.offset());
-    let items = on_db!(tx.conn(), c => bind_args!(sqlx::query_as::<_, OrgUnit>(&q.sql), &q.args).fetch_all(c).await)?;
-    Ok(Page {
-        items,
-        total,
-        page: page.page,
-        per_page: page.per_page,
-    })
+    let order = format!("{} {dir}", filter.sort.column());
+    units(w, &order).page(tx, page).await
+}
+
+/// The units a WHERE clause selects, in `order` (then by path).
+fn units(filter: Sql, order: &str) -> Listing<'_> {
+    Listing {
+        select: SELECT,
+        count: "SELECT COUNT(*) FROM org_units o",
+        filter,
+        order,
+        id: "o.path",
+    }
 }
 
 /// The direct children of a unit in scope.
@@ -174,20 +169,7 @@ pub async fn children(
     let parent = get(tx, scope, code).await?;
     let mut w = Sql::new(" WHERE o.parent_id = ");
     w.arg(parent.id).push(" AND ").scope("o.path", scope);
-    let count_sql = format!("SELECT COUNT(*) FROM org_units o{}", w.sql);
-    let total: i64 = on_db!(tx.conn(), c => bind_args!(sqlx::query_scalar(&count_sql), &w.args).fetch_one(c).await)?;
-    let mut q = Sql {
-        sql: format!("{SELECT}{} ORDER BY o.kind, o.code LIMIT ", w.sql),
-        args: w.args,
-    };
-    q.arg(page.limit()).push(" OFFSET ").arg(page.offset());
-    let items = on_db!(tx.conn(), c => bind_args!(sqlx::query_as::<_, OrgUnit>(&q.sql), &q.args).fetch_all(c).await)?;
-    Ok(Page {
-        items,
-        total,
-        page: page.page,
-        per_page: page.per_page,
-    })
+    units(w, "o.kind, o.code").page(tx, page).await
 }
 
 /// Fails unless the caller holds at least `role` at `path`: outside the scope reads as not found.

@@ -351,44 +351,49 @@ async fn active_join_url(
     ))
 }
 
-/// The printable A4 poster (PDF) with the union's name and QR code, Chinese glyphs embedded.
+/// The printable poster of a union's join code, drawn off the request's thread: `pdf` (A4,
+/// Chinese glyphs embedded) or `png` (1240 px wide, for sharing in chat groups).
+async fn poster(
+    auth: &Auth,
+    headers: &HeaderMap,
+    org: &str,
+    pdf: bool,
+) -> Result<Response, PageError> {
+    let (name, url) = active_join_url(auth, headers, org).await?;
+    let svg = super::poster::poster_svg(&name, &url, &qr_svg(&url));
+    let fonts = auth.app.config.font_dirs.clone();
+    let bytes = tokio::task::spawn_blocking(move || match pdf {
+        true => super::poster::poster_pdf(&svg, &fonts),
+        false => super::poster::poster_png(&svg, &fonts, 1240),
+    })
+    .await
+    .map_err(|e| Error::Internal(e.into()))?
+    .map_err(Error::Internal)?;
+    let (ext, mime) = if pdf {
+        ("pdf", "application/pdf")
+    } else {
+        ("png", "image/png")
+    };
+    Ok(respond::file(
+        bytes,
+        &format!("join-{org}.{ext}"),
+        mime,
+        true,
+    ))
+}
+
 pub async fn join_code_pdf(
     auth: Auth,
     headers: HeaderMap,
     Path(org): Path<String>,
 ) -> Result<Response, PageError> {
-    let (name, url) = active_join_url(&auth, &headers, &org).await?;
-    let svg = super::poster::poster_svg(&name, &url, &qr_svg(&url));
-    let fonts = auth.app.config.font_dirs.clone();
-    let pdf = tokio::task::spawn_blocking(move || super::poster::poster_pdf(&svg, &fonts))
-        .await
-        .map_err(|e| Error::Internal(e.into()))?
-        .map_err(Error::Internal)?;
-    Ok(respond::file(
-        pdf,
-        &format!("join-{org}.pdf"),
-        "application/pdf",
-        true,
-    ))
+    poster(&auth, &headers, &org, true).await
 }
 
-/// The poster as a PNG image (for sharing in chat groups), 1240 px wide.
 pub async fn join_code_png(
     auth: Auth,
     headers: HeaderMap,
     Path(org): Path<String>,
 ) -> Result<Response, PageError> {
-    let (name, url) = active_join_url(&auth, &headers, &org).await?;
-    let svg = super::poster::poster_svg(&name, &url, &qr_svg(&url));
-    let fonts = auth.app.config.font_dirs.clone();
-    let png = tokio::task::spawn_blocking(move || super::poster::poster_png(&svg, &fonts, 1240))
-        .await
-        .map_err(|e| Error::Internal(e.into()))?
-        .map_err(Error::Internal)?;
-    Ok(respond::file(
-        png,
-        &format!("join-{org}.png"),
-        "image/png",
-        true,
-    ))
+    poster(&auth, &headers, &org, false).await
 }

@@ -5,9 +5,7 @@
 use nuanxin_core::accounts::Caller;
 use nuanxin_core::census::{self, Uscc};
 use nuanxin_core::coverage::{self, Coverage, Period};
-use nuanxin_core::members::{
-    self, Channel, Consent, JoinContext, JoinDraft, JoinInput, JoinTarget,
-};
+use nuanxin_core::members::{self, Channel, JoinContext, JoinDraft, JoinInput, JoinTarget};
 use nuanxin_core::{orgs, regions::RegionCode};
 use nuanxin_testkit::{both_backends, TestApp, TEST_NOW};
 
@@ -38,18 +36,7 @@ fn uscc(i: u32) -> String {
 }
 
 fn ctx() -> JoinContext {
-    JoinContext {
-        channel: Channel::Qr,
-        consent: Consent {
-            at: TEST_NOW,
-            by: "self".into(),
-            method: "test".into(),
-        },
-        now: TEST_NOW,
-        today: today(),
-        sms_code: None,
-        within: None,
-    }
+    JoinContext::consented(Channel::Qr, "test", TEST_NOW, today())
 }
 
 /// The route of a partner push: the joint union of the township, auto-approving.

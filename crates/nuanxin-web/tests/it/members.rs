@@ -1,7 +1,7 @@
 //! Joining: join code → mobile join page → SMS code → pending → approved → e-card; one active
 //! membership per person, transfers, duplicates, validation, scope, the audited reveal.
 
-use nuanxin_core::members::{self, Channel, Consent, JoinContext, JoinDraft, JoinInput};
+use nuanxin_core::members::{self, Channel, JoinContext, JoinDraft, JoinInput};
 use nuanxin_testkit::{both_backends, Client, TestApp, TEST_NOW};
 use serde_json::json;
 
@@ -84,18 +84,8 @@ fn draft(name: &str, id: &str, phone: &str, key: Option<&str>) -> JoinDraft {
 }
 
 fn ctx() -> JoinContext {
-    JoinContext {
-        channel: Channel::Qr,
-        consent: Consent {
-            at: TEST_NOW,
-            by: "self".into(),
-            method: "test".into(),
-        },
-        now: TEST_NOW,
-        today: chrono::NaiveDate::from_ymd_opt(2026, 11, 23).unwrap(),
-        sms_code: None,
-        within: None,
-    }
+    let today = chrono::NaiveDate::from_ymd_opt(2026, 11, 23).unwrap();
+    JoinContext::consented(Channel::Qr, "test", TEST_NOW, today)
 }
 
 both_backends! {

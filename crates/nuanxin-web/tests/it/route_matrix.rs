@@ -7,7 +7,7 @@
 //! nothing, and no answer of any route shows a record from outside. A route whose path the
 //! matrix cannot fill fails the test: classify it below.
 
-use nuanxin_core::members::{self, Channel, Consent, JoinContext, JoinDraft, JoinInput};
+use nuanxin_core::members::{self, Channel, JoinContext, JoinDraft, JoinInput};
 use nuanxin_testkit::{both_backends, Client, TestApp, TEST_NOW};
 use serde_json::json;
 use std::collections::BTreeMap;
@@ -169,18 +169,8 @@ async fn fixtures(app: &TestApp, city: &mut Client) -> BTreeMap<(Kind, &'static 
             chrono::NaiveDate::from_ymd_opt(2026, 11, 23).unwrap(),
         )
         .unwrap();
-        let ctx = JoinContext {
-            channel: Channel::Event,
-            consent: Consent {
-                at: TEST_NOW,
-                by: "self".into(),
-                method: "test".into(),
-            },
-            now: TEST_NOW,
-            today: chrono::NaiveDate::from_ymd_opt(2026, 11, 23).unwrap(),
-            sms_code: None,
-            within: None,
-        };
+        let today = chrono::NaiveDate::from_ymd_opt(2026, 11, 23).unwrap();
+        let ctx = JoinContext::consented(Channel::Event, "test", TEST_NOW, today);
         let receipt = members::join(&app.store, &app.vault, &target, &draft, &ctx)
             .await
             .unwrap();

@@ -4,9 +4,7 @@
 use nuanxin_core::accounts::Caller;
 use nuanxin_core::clock::Clock;
 use nuanxin_core::members::id_vault::IdVault;
-use nuanxin_core::members::{
-    join, resolve_code, Channel, Consent, JoinContext, JoinDraft, JoinInput,
-};
+use nuanxin_core::members::{join, resolve_code, Channel, JoinContext, JoinDraft, JoinInput};
 use nuanxin_core::{demo, Store};
 use std::sync::Arc;
 use std::time::Instant;
@@ -75,18 +73,7 @@ pub async fn joins(
                 };
                 let draft = JoinDraft::parse(&input, clock.today())
                     .map_err(|e| anyhow::anyhow!("{e:?}"))?;
-                let ctx = JoinContext {
-                    channel: Channel::Qr,
-                    consent: Consent {
-                        at: clock.now(),
-                        by: "self".into(),
-                        method: "bench".into(),
-                    },
-                    now: clock.now(),
-                    today: clock.today(),
-                    sms_code: None,
-                    within: None,
-                };
+                let ctx = JoinContext::consented(Channel::Qr, "bench", clock.now(), clock.today());
                 let t = Instant::now();
                 match &queue {
                     Some(q) => q.join(&target, &draft, &ctx).await?,
