@@ -17,7 +17,7 @@ use nuanxin_core::error::RowError;
 use nuanxin_core::members::sheet::MembersSheet;
 use nuanxin_core::orgs::sheet::OrgsSheet;
 use nuanxin_core::sheets::import::{Count, Extra, ImportReport, SheetImport, Tally};
-use nuanxin_core::sheets::SheetError;
+use nuanxin_core::sheets::{SheetError, Table};
 use nuanxin_core::stations::sheet::StationsSheet;
 use nuanxin_core::Error;
 
@@ -140,17 +140,27 @@ pub async fn submit<S: ImportPage>(
             return Ok((StatusCode::UNPROCESSABLE_ENTITY, html).into_response());
         }
     };
-    let report = S::import(
-        &auth.app.store,
-        &auth.app.vault,
+    let report = import::<S>(&auth, &table, dry_run).await?;
+    page.report = Some(report.into());
+    Ok(render(&page)?.into_response())
+}
+
+/// Imports (or checks) a table read from an upload, as the caller.
+async fn import<S: SheetImport>(
+    auth: &Auth,
+    table: &Table,
+    dry_run: bool,
+) -> Result<ImportReport<S::Tally>, Error> {
+    let app = &auth.app;
+    S::import(
+        &app.store,
+        &app.vault,
         &auth.caller,
-        &table,
+        table,
         dry_run,
         |_, _| {},
     )
-    .await?;
-    page.report = Some(report.into());
-    Ok(render(&page)?.into_response())
+    .await
 }
 
 /// The API's import (`POST /api/v1/…/import`, the file as the body): the report as JSON; an
@@ -167,15 +177,7 @@ pub async fn api<S: SheetImport>(
         SheetError::TooLarge(_) => Error::invalid("file", e.code()),
         _ => Error::invalid("file", "import.unreadable"),
     })?;
-    let report = S::import(
-        &auth.app.store,
-        &auth.app.vault,
-        &auth.caller,
-        &table,
-        dry_run,
-        |_, _| {},
-    )
-    .await?;
+    let report = import::<S>(&auth, &table, dry_run).await?;
     Ok(axum::Json(report))
 }
 

@@ -145,14 +145,7 @@ async fn placement(
     let region = RegionCode::from_db(d.region_code.clone());
     regions::require(tx, &region, "region_code").await?;
     let union = match &d.union_code {
-        Some(code) => Some(
-            orgs::get(tx, &caller.scope, code)
-                .await
-                .map_err(|e| match e {
-                    Error::NotFound => Error::invalid("union_code", "census.unknown_union"),
-                    e => e,
-                })?,
-        ),
+        Some(code) => Some(union_named(tx, caller, code).await?),
         None => None,
     };
     let owner = attribution::owner_for(tx, union.as_ref().map(|u| u.id), &d.region_code)
@@ -488,22 +481,9 @@ pub async fn resolve(tx: &mut Tx, caller: &Caller, uscc: &str, source: &str) -> 
         source: Some(source.to_string()),
     };
     let d = EnterpriseDraft::parse(&input).map_err(Error::from)?;
-    let union = match &d.union_code {
-        Some(code) => Some(orgs::get(tx, &caller.scope, code).await?.id),
-        None => None,
-    };
-    let owner = attribution::owner_for(tx, union, &d.region_code)
-        .await?
-        .ok_or(Error::invalid(
-            "region_code",
-            "census.no_federation_for_region",
-        ))?;
     // The source chosen may place the enterprise elsewhere: only where the caller is staff.
-    in_scope(&caller.scope, Some(&owner.1), Role::Staff).map_err(|e| match e {
-        Error::NotFound => Error::invalid("region_code", "census.region_outside_scope"),
-        e => e,
-    })?;
-    write_values(tx, caller, e.id, &d, union, owner.0).await?;
+    let (union, owner) = placement(tx, caller, &d).await?;
+    write_values(tx, caller, e.id, &d, union.map(|u| u.id), owner.0).await?;
     const SQL: &str = "UPDATE enterprises SET source = $2, disputed = FALSE WHERE id = $1";
     on_db!(tx.conn(), c => sqlx::query(SQL).bind(e.id).bind(source).execute(c).await.map(|r| r.rows_affected()))?;
     audit::record(

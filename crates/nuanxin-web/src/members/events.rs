@@ -18,6 +18,16 @@ use nuanxin_core::page::{Page, PageRequest};
 use nuanxin_core::{in_write, Error};
 use uuid::Uuid;
 
+/// An event in the caller's scope and a page of who joined at it.
+async fn attendance(
+    auth: &Auth,
+    id: Uuid,
+    page: PageRequest,
+) -> Result<(JoinEvent, Page<MemberRow>), Error> {
+    let app = &auth.app;
+    events::attendance(&app.store, &auth.caller.scope, &app.vault, id, page).await
+}
+
 #[derive(Template)]
 #[template(path = "members/events.html")]
 struct ListPage {
@@ -98,15 +108,7 @@ pub async fn show(
     headers: HeaderMap,
     Path(id): Path<Uuid>,
 ) -> Result<Html<String>, PageError> {
-    let page = PageRequest::new(Some(1), Some(200));
-    let (event, joined) = events::attendance(
-        &auth.app.store,
-        &auth.caller.scope,
-        &auth.app.vault,
-        id,
-        page,
-    )
-    .await?;
+    let (event, joined) = attendance(&auth, id, PageRequest::new(Some(1), Some(200))).await?;
     let url = join_url(&auth.app, &headers, &event.code);
     let ctx = Ctx::new(&auth, "members", &format!("/events/{id}"));
     render(&EventPage {
@@ -189,14 +191,6 @@ pub async fn api_members(
     Path(id): Path<Uuid>,
     axum::extract::Query(p): axum::extract::Query<crate::layout::SearchQuery>,
 ) -> Result<Json<Page<MemberRow>>, ApiError> {
-    let page = PageRequest::new(p.page, p.per_page);
-    let (_, joined) = events::attendance(
-        &auth.app.store,
-        &auth.caller.scope,
-        &auth.app.vault,
-        id,
-        page,
-    )
-    .await?;
+    let (_, joined) = attendance(&auth, id, p.page(50)).await?;
     Ok(Json(joined))
 }
