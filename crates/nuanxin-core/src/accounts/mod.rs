@@ -45,6 +45,29 @@ impl Caller {
         }
     }
 
+    /// Records what the caller did in the audit log, in the change's own transaction: the
+    /// `action`, its `subject` (a code or an id), the path of the unit it concerns (whose
+    /// cadres may read the entry) and what else a reader needs (`detail`).
+    pub async fn audit(
+        &self,
+        tx: &mut crate::Tx,
+        action: &str,
+        subject: &str,
+        scope_path: Option<&str>,
+        detail: serde_json::Value,
+    ) -> crate::Result<()> {
+        crate::audit::record(
+            tx,
+            &self.actor,
+            self.at,
+            action,
+            subject,
+            scope_path,
+            detail,
+        )
+        .await
+    }
+
     /// The code of the unit of the caller's first post: where their pages open by default.
     pub fn home_unit(&self) -> Option<String> {
         let root = self.scope.roots().first()?;

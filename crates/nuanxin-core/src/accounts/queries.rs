@@ -3,7 +3,7 @@
 use super::{hash_password, Caller};
 use crate::error::OnUnique;
 use crate::page::{Page, PageRequest};
-use crate::{audit, on_db, orgs, Error, Result, Role, Scope, Tx};
+use crate::{on_db, orgs, Error, Result, Role, Scope, Tx};
 use nuanxin_store::{bind_args, ScopeRoot, Sql};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -150,16 +150,15 @@ pub async fn create_account(tx: &mut Tx, caller: &Caller, input: &AccountInput) 
         .execute(c).await.map(|r| r.rows_affected()))
     .on_unique("username", "accounts.username_taken")?;
     insert_assignment(tx, caller, id, org.id, role).await?;
-    audit::record(
-        tx,
-        &caller.actor,
-        caller.at,
-        "accounts.create",
-        username,
-        Some(&org.path),
-        serde_json::json!({"org": org.code, "role": role}),
-    )
-    .await?;
+    caller
+        .audit(
+            tx,
+            "accounts.create",
+            username,
+            Some(&org.path),
+            serde_json::json!({"org": org.code, "role": role}),
+        )
+        .await?;
     Ok(account_by_id(tx, id).await?.expect("just inserted"))
 }
 
@@ -212,16 +211,15 @@ pub async fn grant(
     let org = orgs::get(tx, &caller.scope, org_code).await?;
     require_admin(&caller.scope, &org.path, role)?;
     insert_assignment(tx, caller, account.id, org.id, role).await?;
-    audit::record(
-        tx,
-        &caller.actor,
-        caller.at,
-        "accounts.grant",
-        username,
-        Some(&org.path),
-        serde_json::json!({"org": org.code, "role": role}),
-    )
-    .await
+    caller
+        .audit(
+            tx,
+            "accounts.grant",
+            username,
+            Some(&org.path),
+            serde_json::json!({"org": org.code, "role": role}),
+        )
+        .await
 }
 
 /// Takes a post away.
@@ -234,16 +232,15 @@ pub async fn revoke(tx: &mut Tx, caller: &Caller, username: &str, org_code: &str
     if n == 0 {
         return Err(Error::NotFound);
     }
-    audit::record(
-        tx,
-        &caller.actor,
-        caller.at,
-        "accounts.revoke",
-        username,
-        Some(&org.path),
-        serde_json::json!({"org": org.code}),
-    )
-    .await
+    caller
+        .audit(
+            tx,
+            "accounts.revoke",
+            username,
+            Some(&org.path),
+            serde_json::json!({"org": org.code}),
+        )
+        .await
 }
 
 #[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]

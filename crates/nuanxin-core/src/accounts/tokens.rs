@@ -4,7 +4,7 @@
 use super::queries::{account_by_id, account_by_username, assignments_of, scope_of};
 use super::sessions::{random_token, token_hash};
 use super::Caller;
-use crate::audit::{self, Actor};
+use crate::audit::Actor;
 use crate::clock::Clock;
 use crate::{on_db, Error, Result, Role, Store, Tx};
 use nuanxin_store::{bind_args, Sql};
@@ -54,16 +54,15 @@ pub async fn create_token(
     const SQL: &str = "INSERT INTO api_tokens (id, account_id, name, token_hash, created_at) VALUES ($1, $2, $3, $4, $5)";
     on_db!(tx.conn(), c => sqlx::query(SQL).bind(nuanxin_store::new_id()).bind(account.id).bind(name)
         .bind(token_hash(&token)).bind(caller.at).execute(c).await.map(|r| r.rows_affected()))?;
-    audit::record(
-        tx,
-        &caller.actor,
-        caller.at,
-        "tokens.create",
-        username,
-        Some(&posts[0].org_path),
-        serde_json::json!({"name": name}),
-    )
-    .await?;
+    caller
+        .audit(
+            tx,
+            "tokens.create",
+            username,
+            Some(&posts[0].org_path),
+            serde_json::json!({"name": name}),
+        )
+        .await?;
     Ok(token)
 }
 
@@ -137,16 +136,15 @@ pub async fn revoke_token(tx: &mut Tx, caller: &Caller, id: Uuid) -> Result<()> 
     }
     const SQL: &str = "UPDATE api_tokens SET revoked_at = $2 WHERE id = $1";
     on_db!(tx.conn(), c => sqlx::query(SQL).bind(id).bind(caller.at).execute(c).await.map(|r| r.rows_affected()))?;
-    audit::record(
-        tx,
-        &caller.actor,
-        caller.at,
-        "tokens.revoke",
-        &t.username,
-        posts.first().map(|p| p.org_path.as_str()),
-        serde_json::json!({"name": t.name}),
-    )
-    .await
+    caller
+        .audit(
+            tx,
+            "tokens.revoke",
+            &t.username,
+            posts.first().map(|p| p.org_path.as_str()),
+            serde_json::json!({"name": t.name}),
+        )
+        .await
 }
 
 /// What a cadre sees of one account: the account, its posts in the caller's scope, and its API

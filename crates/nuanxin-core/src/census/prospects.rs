@@ -11,7 +11,7 @@ use crate::members::WorkerGroup;
 use crate::page::{Listing, Page, PageRequest};
 use crate::regions::RegionCode;
 use crate::sheets::import::{self, Cells, Count, ImportReport, Importer, Tally};
-use crate::{audit, in_write, on_db, orgs, Error, Result, Role, Scope, Store, Tx};
+use crate::{in_write, on_db, orgs, Error, Result, Role, Scope, Store, Tx};
 use nuanxin_store::{bind_args, Sql};
 use serde::Serialize;
 use uuid::Uuid;
@@ -108,7 +108,7 @@ pub async fn invite(
         on_db!(tx.conn(), c => sqlx::query(SQL).bind(id).bind(caller.at).execute(c).await.map(|r| r.rows_affected()))?;
         let target = id.to_string();
         let details = serde_json::json!({});
-        audit::record(tx, &caller.actor, caller.at, "census.invite", &target, Some(&path), details).await
+        caller.audit(tx, "census.invite", &target, Some(&path), details).await
     })
     .await
 }

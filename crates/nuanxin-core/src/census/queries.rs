@@ -7,7 +7,7 @@ use crate::accounts::Caller;
 use crate::orgs::{self, OrgDraft, OrgKind};
 use crate::page::{ListFilter, Listing, Page, PageRequest};
 use crate::regions::{self, RegionCode};
-use crate::{audit, on_db, Error, Result, Role, Scope, Tx};
+use crate::{on_db, Error, Result, Role, Scope, Tx};
 use nuanxin_store::{bind_args, new_id, Sql};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -214,16 +214,15 @@ pub async fn record(tx: &mut Tx, caller: &Caller, d: &EnterpriseDraft) -> Result
             }
         }
     };
-    audit::record(
-        tx,
-        &caller.actor,
-        caller.at,
-        "census.record",
-        &d.uscc,
-        Some(&owner.1),
-        serde_json::json!({"outcome": outcome, "source": d.source, "name": d.name}),
-    )
-    .await?;
+    caller
+        .audit(
+            tx,
+            "census.record",
+            &d.uscc,
+            Some(&owner.1),
+            serde_json::json!({"outcome": outcome, "source": d.source, "name": d.name}),
+        )
+        .await?;
     Ok(outcome)
 }
 
@@ -311,16 +310,15 @@ pub async fn update(
     }
     let (union, owner) = placement(tx, caller, d).await?;
     write_values(tx, caller, e.id, d, union.as_ref().map(|u| u.id), owner.0).await?;
-    audit::record(
-        tx,
-        &caller.actor,
-        caller.at,
-        "census.update",
-        uscc,
-        Some(&owner.1),
-        serde_json::json!({"name": d.name, "union_status": d.union_status}),
-    )
-    .await?;
+    caller
+        .audit(
+            tx,
+            "census.update",
+            uscc,
+            Some(&owner.1),
+            serde_json::json!({"name": d.name, "union_status": d.union_status}),
+        )
+        .await?;
     get(tx, &caller.scope, uscc).await
 }
 
@@ -388,11 +386,7 @@ pub async fn mark_unionised(
         .execute(c).await.map(|r| r.rows_affected()))?;
     let new = attribution::facts(tx, e.id).await?;
     attribution::shift(tx, old.as_ref(), new.as_ref()).await?;
-    audit::record(
-        tx,
-        &caller.actor,
-        caller.at,
-        "census.unionise",
+    caller.audit(tx, "census.unionise",
         uscc,
         Some(&union.path),
         serde_json::json!({"union": union.code, "new_union": matches!(how, Unionise::New { .. })}),
@@ -486,16 +480,15 @@ pub async fn resolve(tx: &mut Tx, caller: &Caller, uscc: &str, source: &str) -> 
     write_values(tx, caller, e.id, &d, union.map(|u| u.id), owner.0).await?;
     const SQL: &str = "UPDATE enterprises SET source = $2, disputed = FALSE WHERE id = $1";
     on_db!(tx.conn(), c => sqlx::query(SQL).bind(e.id).bind(source).execute(c).await.map(|r| r.rows_affected()))?;
-    audit::record(
-        tx,
-        &caller.actor,
-        caller.at,
-        "census.resolve",
-        uscc,
-        Some(&owner.1),
-        serde_json::json!({"source": source}),
-    )
-    .await?;
+    caller
+        .audit(
+            tx,
+            "census.resolve",
+            uscc,
+            Some(&owner.1),
+            serde_json::json!({"source": source}),
+        )
+        .await?;
     get(tx, &caller.scope, uscc).await
 }
 

@@ -3,7 +3,7 @@
 
 use super::join::*;
 use crate::accounts::Caller;
-use crate::{audit, on_db, Error, Result, Role, Tx};
+use crate::{on_db, Error, Result, Role, Tx};
 use uuid::Uuid;
 
 /// A cadre's answer to pending joins and transfer requests.
@@ -73,16 +73,15 @@ pub async fn decide(
         } else {
             "members.reject"
         };
-        audit::record(
-            tx,
-            &caller.actor,
-            caller.at,
-            action,
-            &code,
-            Some(&path),
-            serde_json::json!({"membership": id}),
-        )
-        .await?;
+        caller
+            .audit(
+                tx,
+                action,
+                &code,
+                Some(&path),
+                serde_json::json!({"membership": id}),
+            )
+            .await?;
     }
     Ok(ids.len())
 }

@@ -2,7 +2,7 @@
 //! `/j/{code}`. Rotating a code revokes the old one, which then answers with a clear page.
 
 use crate::accounts::Caller;
-use crate::{audit, on_db, orgs, Error, Result, Role, Scope, Tx};
+use crate::{on_db, orgs, Error, Result, Role, Scope, Tx};
 use nuanxin_store::new_id;
 use rand::Rng;
 use serde::Serialize;
@@ -100,16 +100,15 @@ pub async fn rotate_code(
     const INSERT: &str = "INSERT INTO join_codes (id, org_id, code, channel, auto_approve, created_at) VALUES ($1, $2, $3, $4, $5, $6)";
     on_db!(tx.conn(), c => sqlx::query(INSERT).bind(code.id).bind(org.id).bind(&code.code).bind(channel)
         .bind(auto_approve).bind(caller.at).execute(c).await.map(|r| r.rows_affected()))?;
-    audit::record(
-        tx,
-        &caller.actor,
-        caller.at,
-        "members.code_rotated",
-        org_code,
-        Some(&org.path),
-        serde_json::json!({"channel": channel, "auto_approve": auto_approve}),
-    )
-    .await?;
+    caller
+        .audit(
+            tx,
+            "members.code_rotated",
+            org_code,
+            Some(&org.path),
+            serde_json::json!({"channel": channel, "auto_approve": auto_approve}),
+        )
+        .await?;
     Ok(code)
 }
 

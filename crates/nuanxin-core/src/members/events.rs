@@ -2,7 +2,7 @@
 //! and the list of who joined through it. Closing an event revokes its code.
 
 use crate::accounts::Caller;
-use crate::{audit, on_db, orgs, Error, Result, Role, Scope, Tx};
+use crate::{on_db, orgs, Error, Result, Role, Scope, Tx};
 use chrono::NaiveDate;
 use nuanxin_store::{bind_args, new_id, Sql};
 use serde::{Deserialize, Serialize};
@@ -69,16 +69,15 @@ pub async fn create(
     const EVENT: &str = "INSERT INTO join_events (id, org_id, join_code_id, name, held_on, place, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)";
     on_db!(tx.conn(), c => sqlx::query(EVENT).bind(id).bind(org.id).bind(code_id).bind(name).bind(held_on).bind(place).bind(caller.at)
         .execute(c).await.map(|r| r.rows_affected()))?;
-    audit::record(
-        tx,
-        &caller.actor,
-        caller.at,
-        "events.create",
-        org_code,
-        Some(&org.path),
-        serde_json::json!({"name": name, "held_on": held_on}),
-    )
-    .await?;
+    caller
+        .audit(
+            tx,
+            "events.create",
+            org_code,
+            Some(&org.path),
+            serde_json::json!({"name": name, "held_on": held_on}),
+        )
+        .await?;
     get(tx, &caller.scope, id).await
 }
 
@@ -158,15 +157,14 @@ pub async fn close(tx: &mut Tx, caller: &Caller, id: Uuid) -> Result<JoinEvent> 
     on_db!(tx.conn(), c => sqlx::query(CLOSE).bind(id).bind(caller.at).execute(c).await.map(|r| r.rows_affected()))?;
     const REVOKE: &str = "UPDATE join_codes SET revoked_at = $2 WHERE id = (SELECT join_code_id FROM join_events WHERE id = $1) AND revoked_at IS NULL";
     on_db!(tx.conn(), c => sqlx::query(REVOKE).bind(id).bind(caller.at).execute(c).await.map(|r| r.rows_affected()))?;
-    audit::record(
-        tx,
-        &caller.actor,
-        caller.at,
-        "events.close",
-        &event.org_code,
-        Some(&org.path),
-        serde_json::json!({"event": id}),
-    )
-    .await?;
+    caller
+        .audit(
+            tx,
+            "events.close",
+            &event.org_code,
+            Some(&org.path),
+            serde_json::json!({"event": id}),
+        )
+        .await?;
     get(tx, &caller.scope, id).await
 }

@@ -135,16 +135,15 @@ pub(super) async fn note_exact_search(
     if !crate::accounts::rate_limit_in(tx, &key, EXACT_SEARCHES_PER_HOUR, hour, caller.at).await? {
         return Err(Error::RateLimited);
     }
-    audit::record(
-        tx,
-        &caller.actor,
-        caller.at,
-        "members.search_exact",
-        &text.for_audit(),
-        caller.scope.roots().first().map(|r| r.path.as_str()),
-        serde_json::json!({"org": filter.org}),
-    )
-    .await
+    caller
+        .audit(
+            tx,
+            "members.search_exact",
+            &text.for_audit(),
+            caller.scope.roots().first().map(|r| r.path.as_str()),
+            serde_json::json!({"org": filter.org}),
+        )
+        .await
 }
 
 /// The filter as the audit log may keep it (search text masked).
@@ -321,16 +320,15 @@ pub async fn reveal_id(
     let sealed: Vec<u8> =
         on_db!(tx.conn(), c => sqlx::query_scalar(SQL).bind(membership).fetch_one(c).await)?;
     let id = vault.open(&sealed)?;
-    audit::record(
-        tx,
-        &caller.actor,
-        caller.at,
-        "members.reveal_id",
-        &row.org_code,
-        Some(&path),
-        serde_json::json!({"membership": membership, "member": row.id_number}),
-    )
-    .await?;
+    caller
+        .audit(
+            tx,
+            "members.reveal_id",
+            &row.org_code,
+            Some(&path),
+            serde_json::json!({"membership": membership, "member": row.id_number}),
+        )
+        .await?;
     Ok(id.as_str().to_string())
 }
 

@@ -704,16 +704,15 @@ pub async fn export_xlsx(
             .map_err(Error::Internal)
     })
     .await?;
-    crate::audit::record(
-        tx,
-        &caller.actor,
-        caller.at,
-        "members.export",
-        &format!("{n} rows"),
-        scope.roots().first().map(|r| r.path.as_str()),
-        super::queries::filter_for_audit(filter),
-    )
-    .await?;
+    caller
+        .audit(
+            tx,
+            "members.export",
+            &format!("{n} rows"),
+            scope.roots().first().map(|r| r.path.as_str()),
+            super::queries::filter_for_audit(filter),
+        )
+        .await?;
     Ok((sheet.finish().map_err(Error::Internal)?, n))
 }
 

@@ -8,7 +8,7 @@ use crate::coverage::counts::{self, metric, Delta};
 use crate::error::OnUnique;
 use crate::page::{Listing, Page, PageRequest};
 use crate::regions::{self, RegionCode};
-use crate::{audit, on_db, Error, Result, Role, Scope, Tx};
+use crate::{on_db, Error, Result, Role, Scope, Tx};
 use nuanxin_store::{bind_args, new_id, Sql};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -246,11 +246,7 @@ pub async fn create(tx: &mut Tx, caller: &Caller, draft: &OrgDraft) -> Result<Or
         Some(&path),
     )
     .await?;
-    audit::record(
-        tx,
-        &caller.actor,
-        caller.at,
-        "orgs.create",
+    caller.audit(tx, "orgs.create",
         &draft.code,
         Some(&path),
         serde_json::json!({"name": draft.name, "type": draft.kind, "parent": draft.parent_code, "region": region.code}),
@@ -319,16 +315,15 @@ pub async fn update(tx: &mut Tx, caller: &Caller, code: &str, draft: &OrgDraft) 
     }
     add_history(tx, caller, unit.id, "updated", None, None, None, None).await?;
     let after = get(tx, &caller.scope, code).await?;
-    audit::record(
-        tx,
-        &caller.actor,
-        caller.at,
-        "orgs.update",
-        code,
-        Some(&unit.path),
-        changes(&unit, &after),
-    )
-    .await?;
+    caller
+        .audit(
+            tx,
+            "orgs.update",
+            code,
+            Some(&unit.path),
+            changes(&unit, &after),
+        )
+        .await?;
     Ok(after)
 }
 
@@ -399,11 +394,7 @@ pub async fn move_subtree(
         Some(&new_path),
     )
     .await?;
-    audit::record(
-        tx,
-        &caller.actor,
-        caller.at,
-        "orgs.move",
+    caller.audit(tx, "orgs.move",
         code,
         Some(&new_path),
         serde_json::json!({"from": unit.parent_code, "to": parent.code, "from_path": unit.path}),
@@ -438,16 +429,15 @@ pub async fn dissolve(tx: &mut Tx, caller: &Caller, code: &str) -> Result<OrgUni
         crate::census::reattribute(tx, &unit.region_code).await?;
     }
     add_history(tx, caller, unit.id, "dissolved", None, None, None, None).await?;
-    audit::record(
-        tx,
-        &caller.actor,
-        caller.at,
-        "orgs.dissolve",
-        code,
-        Some(&unit.path),
-        serde_json::json!({}),
-    )
-    .await?;
+    caller
+        .audit(
+            tx,
+            "orgs.dissolve",
+            code,
+            Some(&unit.path),
+            serde_json::json!({}),
+        )
+        .await?;
     get(tx, &caller.scope, code).await
 }
 

@@ -20,7 +20,7 @@ use super::{Column, Table};
 use crate::accounts::Caller;
 use crate::error::{FieldErrors, RowError};
 use crate::members::id_vault::IdVault;
-use crate::{audit, Error, Result, Store, Tx};
+use crate::{Error, Result, Store, Tx};
 use serde::Serialize;
 use std::collections::HashSet;
 
@@ -255,16 +255,15 @@ pub async fn audit_import<T: Tally>(
         }
         map.insert("rejected".into(), report.rejected.len().into());
     }
-    audit::record(
-        tx,
-        &caller.actor,
-        caller.at,
-        action,
-        &format!("{} rows", report.rows),
-        caller.scope.roots().first().map(|r| r.path.as_str()),
-        details,
-    )
-    .await
+    caller
+        .audit(
+            tx,
+            action,
+            &format!("{} rows", report.rows),
+            caller.scope.roots().first().map(|r| r.path.as_str()),
+            details,
+        )
+        .await
 }
 
 /// One rejected cell, under the header the file itself uses for `field`.

@@ -108,16 +108,15 @@ pub async fn audit_export(
     subject: &str,
     filter: serde_json::Value,
 ) -> crate::Result<()> {
-    crate::audit::record(
-        tx,
-        &caller.actor,
-        caller.at,
-        action,
-        subject,
-        caller.scope.roots().first().map(|r| r.path.as_str()),
-        filter,
-    )
-    .await
+    caller
+        .audit(
+            tx,
+            action,
+            subject,
+            caller.scope.roots().first().map(|r| r.path.as_str()),
+            filter,
+        )
+        .await
 }
 
 /// Rows a sheet may have (Excel's own limit).

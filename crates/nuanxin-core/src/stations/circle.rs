@@ -261,11 +261,7 @@ pub async fn run(
         req.k,
     )?;
     crate::in_write(store, async |tx| {
-        crate::audit::record(
-            tx,
-            &caller.actor,
-            caller.at,
-            "stations.circle",
+        caller.audit(tx, "stations.circle",
             &unit.code,
             Some(&unit.path),
             serde_json::json!({"demand": result.demand_points, "mode": req.mode.code(), "minutes": req.minutes, "k": req.k, "export": req.export}),

@@ -9,7 +9,7 @@ use crate::coverage::counts::{self, metric, Delta};
 use crate::orgs;
 use crate::page::{ListFilter, Listing, Page, PageRequest};
 use crate::regions::{self, Region, RegionCode};
-use crate::{audit, on_db, Error, Result, Role, Scope, Tx};
+use crate::{on_db, Error, Result, Role, Scope, Tx};
 use nuanxin_store::{bind_args, new_id, Sql};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -229,11 +229,7 @@ pub async fn create(tx: &mut Tx, caller: &Caller, d: &StationDraft) -> Result<St
         &[Delta::new(metric::STATIONS, d.kind.code(), 1)],
     )
     .await?;
-    audit::record(
-        tx,
-        &caller.actor,
-        caller.at,
-        "stations.create",
+    caller.audit(tx, "stations.create",
         &id.to_string(),
         Some(&unit.path),
         serde_json::json!({"name": d.name, "type": d.kind.code(), "lat": d.at.lat(), "lng": d.at.lng()}),
@@ -286,11 +282,7 @@ pub async fn update(tx: &mut Tx, caller: &Caller, id: Uuid, d: &StationDraft) ->
         counts::bump(tx, &old.org_path, &out).await?;
         counts::bump(tx, &unit.path, &into).await?;
     }
-    audit::record(
-        tx,
-        &caller.actor,
-        caller.at,
-        "stations.update",
+    caller.audit(tx, "stations.update",
         &id.to_string(),
         Some(&unit.path),
         serde_json::json!({"name": d.name, "type": d.kind.code(), "lat": d.at.lat(), "lng": d.at.lng(), "org": d.org_code}),
@@ -321,16 +313,15 @@ async fn set_status(tx: &mut Tx, caller: &Caller, id: Uuid, open: bool) -> Resul
     } else {
         "stations.close"
     };
-    audit::record(
-        tx,
-        &caller.actor,
-        caller.at,
-        action,
-        &id.to_string(),
-        Some(&s.org_path),
-        serde_json::json!({"name": s.name}),
-    )
-    .await?;
+    caller
+        .audit(
+            tx,
+            action,
+            &id.to_string(),
+            Some(&s.org_path),
+            serde_json::json!({"name": s.name}),
+        )
+        .await?;
     get(tx, &caller.scope, id).await
 }
 
@@ -419,7 +410,7 @@ pub async fn record_visit(tx: &mut Tx, caller: &Caller, id: Uuid, v: &VisitInput
         &[Delta::new(metric::SERVICES, day.to_string(), headcount)],
     )
     .await?;
-    audit::record(tx, &caller.actor, caller.at, "stations.visit", &id.to_string(), Some(&s.org_path),
+    caller.audit(tx, "stations.visit", &id.to_string(), Some(&s.org_path),
         serde_json::json!({"service": service, "headcount": headcount, "member": membership.is_some()})).await?;
     Ok(Visit {
         id: visit_id,

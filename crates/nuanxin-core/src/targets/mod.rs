@@ -5,7 +5,7 @@
 
 use crate::accounts::Caller;
 use crate::coverage::counts::{self, metric};
-use crate::{audit, on_db, orgs, Error, Result, Role, Scope, Tx};
+use crate::{on_db, orgs, Error, Result, Role, Scope, Tx};
 use chrono::NaiveDate;
 use nuanxin_store::new_id;
 use serde::{Deserialize, Serialize};
@@ -161,7 +161,7 @@ pub async fn set(tx: &mut Tx, caller: &Caller, input: &TargetInput) -> Result<Uu
         None,
     )
     .await?;
-    audit::record(tx, &caller.actor, caller.at, "targets.set", &unit.code, Some(&unit.path),
+    caller.audit(tx, "targets.set", &unit.code, Some(&unit.path),
         serde_json::json!({"metric": metric, "from": input.period_start, "to": input.period_end, "value": input.value})).await?;
     Ok(id)
 }
@@ -245,7 +245,7 @@ pub async fn split(tx: &mut Tx, caller: &Caller, target: Uuid, shares: &[Share])
     for (child, v) in &children {
         upsert(tx, caller, *child, metric, start, end, *v, Some(target)).await?;
     }
-    audit::record(tx, &caller.actor, caller.at, "targets.split", &unit.code, Some(&unit.path),
+    caller.audit(tx, "targets.split", &unit.code, Some(&unit.path),
         serde_json::json!({"target": target, "shares": shares.iter().map(|s| (s.org_code.clone(), s.value)).collect::<Vec<_>>()})).await?;
     Ok(())
 }
@@ -433,16 +433,15 @@ pub async fn assign_contact(
             .bind(input.leader_title.as_deref().map(str::trim).filter(|t| !t.is_empty())).bind(&phone).bind(caller.at)
             .execute(c).await.map(|r| r.rows_affected()))?;
     }
-    audit::record(
-        tx,
-        &caller.actor,
-        caller.at,
-        "targets.contact",
-        &unit.code,
-        Some(&unit.path),
-        serde_json::json!({"leader": name}),
-    )
-    .await?;
+    caller
+        .audit(
+            tx,
+            "targets.contact",
+            &unit.code,
+            Some(&unit.path),
+            serde_json::json!({"leader": name}),
+        )
+        .await?;
     Ok(())
 }
 

@@ -6,6 +6,7 @@ pub mod orgs;
 pub mod stations;
 
 use clap::Subcommand;
+use nuanxin_core::new_id;
 use std::process::ExitCode;
 
 #[derive(Subcommand)]
@@ -57,34 +58,7 @@ pub enum BenchCommand {
     },
     /// Stations: 10-nearest in process, through the HTTP endpoint, against PostGIS; the index
     /// rebuilt from the database; the 15-minute circle analysis at national scale.
-    Stations {
-        /// Database the stations are written to (for the start-up load and the HTTP run).
-        #[arg(long, default_value = "sqlite:///tmp/nuanxin-bench-stations.db")]
-        database: String,
-        #[arg(long, default_value_t = 1_000_000)]
-        stations: usize,
-        /// 10-nearest queries timed in process.
-        #[arg(long, default_value_t = 200_000)]
-        queries: usize,
-        /// A PostgreSQL database with PostGIS available (postgresql-15-postgis-3), to compare.
-        #[arg(long)]
-        postgis: Option<String>,
-        /// Seconds of each timed run against PostGIS and the HTTP endpoint.
-        #[arg(long, default_value_t = 10.0)]
-        seconds: f64,
-        /// Concurrent keep-alive connections to the HTTP endpoint.
-        #[arg(long, default_value_t = 32)]
-        connections: usize,
-        /// Demand points, stations and candidate sites of the circle analysis.
-        #[arg(long, default_value_t = 1_000_000)]
-        demand: usize,
-        #[arg(long, default_value_t = 100_000)]
-        circle_stations: usize,
-        #[arg(long, default_value_t = 100_000)]
-        candidates: usize,
-        #[arg(long, default_value_t = 50)]
-        sites: usize,
-    },
+    Stations(super::bench_stations::Args),
     /// The member export (xlsx, streamed) of every member of a database, e.g. the one `bench
     /// coverage` filled: time, rows and the process's peak memory.
     Export {
@@ -142,31 +116,8 @@ pub async fn run(cmd: BenchCommand) -> anyhow::Result<ExitCode> {
             coverage::run(&database, units, members, enterprises, queries).await?;
             Ok(ExitCode::SUCCESS)
         }
-        BenchCommand::Stations {
-            database,
-            stations,
-            queries,
-            postgis,
-            seconds,
-            connections,
-            demand,
-            circle_stations,
-            candidates,
-            sites,
-        } => {
-            super::bench_stations::run(super::bench_stations::Args {
-                database,
-                stations,
-                queries,
-                postgis,
-                seconds,
-                connections,
-                demand,
-                circle_stations,
-                candidates,
-                sites,
-            })
-            .await?;
+        BenchCommand::Stations(args) => {
+            super::bench_stations::run(args).await?;
             Ok(ExitCode::SUCCESS)
         }
         BenchCommand::Export { database } => {
@@ -212,4 +163,35 @@ pub fn peak_memory() -> String {
                 .map(|l| l.trim_start_matches("VmHWM:").trim().to_string())
         })
         .unwrap_or_default()
+}
+
+/// One generated unit: id, code, parent, path, depth.
+pub(crate) type TreeRow = (uuid::Uuid, String, Option<uuid::Uuid>, String, i32);
+
+/// A generated tree of `units` units under a root coded `root`, ten children to a parent, level
+/// by level: every benchmark's org network.
+pub(crate) fn tree(root: &str, units: usize) -> Vec<TreeRow> {
+    let mut rows: Vec<TreeRow> = Vec::with_capacity(units);
+    let root_path = format!("/{root}/");
+    let mut frontier = vec![(new_id(), root.to_string(), root_path.clone())];
+    rows.push((frontier[0].0, root.into(), None, root_path, 0));
+    let mut depth = 0;
+    while rows.len() < units {
+        depth += 1;
+        let mut next = Vec::new();
+        'outer: for (pid, pcode, ppath) in &frontier {
+            for d in 0..10 {
+                if rows.len() >= units {
+                    break 'outer;
+                }
+                let code = format!("{pcode}{d}");
+                let path = format!("{ppath}{code}/");
+                let id = new_id();
+                rows.push((id, code.clone(), Some(*pid), path.clone(), depth));
+                next.push((id, code, path));
+            }
+        }
+        frontier = next;
+    }
+    rows
 }

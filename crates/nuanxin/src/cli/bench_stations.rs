@@ -11,16 +11,34 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
+/// What `nuanxin bench stations` measures, and on how much.
+#[derive(clap::Args)]
 pub struct Args {
+    /// Database the stations are written to (for the start-up load and the HTTP run).
+    #[arg(long, default_value = "sqlite:///tmp/nuanxin-bench-stations.db")]
     pub database: String,
+    #[arg(long, default_value_t = 1_000_000)]
     pub stations: usize,
+    /// 10-nearest queries timed in process.
+    #[arg(long, default_value_t = 200_000)]
     pub queries: usize,
+    /// A PostgreSQL database with PostGIS available (postgresql-15-postgis-3), to compare.
+    #[arg(long)]
     pub postgis: Option<String>,
+    /// Seconds of each timed run against PostGIS and the HTTP endpoint.
+    #[arg(long, default_value_t = 10.0)]
     pub seconds: f64,
+    /// Concurrent keep-alive connections to the HTTP endpoint.
+    #[arg(long, default_value_t = 32)]
     pub connections: usize,
+    /// Demand points, stations and candidate sites of the circle analysis.
+    #[arg(long, default_value_t = 1_000_000)]
     pub demand: usize,
+    #[arg(long, default_value_t = 100_000)]
     pub circle_stations: usize,
+    #[arg(long, default_value_t = 100_000)]
     pub candidates: usize,
+    #[arg(long, default_value_t = 50)]
     pub sites: usize,
 }
 

@@ -149,29 +149,7 @@ async fn group_by(store: &Store, path: &str) -> anyhow::Result<Counts> {
 }
 
 async fn generate_units(store: &Store, units: usize) -> anyhow::Result<Vec<(uuid::Uuid, String)>> {
-    let mut rows: Vec<(uuid::Uuid, String, Option<uuid::Uuid>, String, i32)> =
-        Vec::with_capacity(units);
-    let root = new_id();
-    rows.push((root, "C".into(), None, "/C/".into(), 0));
-    let mut frontier = vec![(root, "C".to_string(), "/C/".to_string())];
-    let mut depth = 0;
-    while rows.len() < units {
-        depth += 1;
-        let mut next = Vec::new();
-        'outer: for (pid, pcode, ppath) in &frontier {
-            for d in 0..10 {
-                if rows.len() >= units {
-                    break 'outer;
-                }
-                let code = format!("{pcode}{d}");
-                let path = format!("{ppath}{code}/");
-                let id = new_id();
-                rows.push((id, code.clone(), Some(*pid), path.clone(), depth));
-                next.push((id, code, path));
-            }
-        }
-        frontier = next;
-    }
+    let rows = super::tree("C", units);
     let mut tx = store.write().await?;
     for chunk in rows.chunks(1_000) {
         let sql = format!(

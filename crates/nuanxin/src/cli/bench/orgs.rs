@@ -4,7 +4,7 @@
 
 use nuanxin_core::orgs::{OrgFilter, OrgStatus};
 use nuanxin_core::page::PageRequest;
-use nuanxin_core::{new_id, on_db, regions, Result, Scope, Store};
+use nuanxin_core::{on_db, regions, Result, Scope, Store};
 use nuanxin_store::values_placeholders;
 use rand::{Rng, SeedableRng};
 use std::time::Instant;
@@ -92,28 +92,7 @@ fn index_of(code: &str) -> usize {
 
 async fn generate(store: &Store, units: usize) -> Result<()> {
     let mut tx = store.write().await?;
-    let mut rows: Vec<(uuid::Uuid, String, Option<uuid::Uuid>, String, i32)> =
-        Vec::with_capacity(units);
-    let mut frontier = vec![(new_id(), "B".to_string(), "/B/".to_string())];
-    rows.push((frontier[0].0, "B".into(), None, "/B/".into(), 0));
-    let mut depth = 0;
-    while rows.len() < units {
-        depth += 1;
-        let mut next = Vec::new();
-        'outer: for (pid, pcode, ppath) in &frontier {
-            for d in 0..10 {
-                if rows.len() >= units {
-                    break 'outer;
-                }
-                let code = format!("{pcode}{d}");
-                let path = format!("{ppath}{code}/");
-                let id = new_id();
-                rows.push((id, code.clone(), Some(*pid), path.clone(), depth));
-                next.push((id, code, path));
-            }
-        }
-        frontier = next;
-    }
+    let rows = super::tree("B", units);
     for chunk in rows.chunks(1_000) {
         let sql = format!(
             "INSERT INTO org_units (id, code, name, kind, parent_id, path, depth, region_code, status, created_at, updated_at)
