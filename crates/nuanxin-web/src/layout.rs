@@ -83,6 +83,21 @@ impl Ctx {
     }
 }
 
+/// The page of a list a page or an API call asks for, beside its filter (a second `Query`
+/// extractor reads it from the same query string).
+#[derive(Debug, Default, Clone, Copy, serde::Deserialize, utoipa::IntoParams)]
+pub struct Paging {
+    pub page: Option<u32>,
+    /// At most 200 (50 when not given).
+    pub per_page: Option<u32>,
+}
+
+impl Paging {
+    pub fn request(&self) -> nuanxin_core::page::PageRequest {
+        nuanxin_core::page::PageRequest::new(self.page, self.per_page)
+    }
+}
+
 /// The query of a searched list (accounts, the audit log, an event's joiners): a search text and
 /// the page, for the page and the API alike.
 #[derive(Debug, Default, serde::Deserialize, utoipa::IntoParams)]

@@ -20,7 +20,8 @@ const SELECT: &str = "SELECT e.id, e.uscc, e.name, e.industry, e.staff, e.new_fo
     LEFT JOIN org_units u ON u.id = e.union_org_id
     LEFT JOIN regions r ON r.code = e.region_code";
 
-#[derive(Debug, Clone, Default, Deserialize)]
+/// Filters and sort of the enterprise list: the page's query string and the API's parameters.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, utoipa::IntoParams)]
 pub struct EnterpriseFilter {
     /// Only enterprises counted in this unit's subtree.
     pub org: Option<String>,
@@ -30,7 +31,9 @@ pub struct EnterpriseFilter {
     pub status: Option<String>,
     /// Staff size bucket: `ge100`, `50_99`, `25_49`, `lt25`.
     pub bucket: Option<String>,
-    /// Only those whose sources disagree.
+    /// `true` (or `1`): only those whose sources disagree.
+    #[serde(default, deserialize_with = "crate::sheets::flag")]
+    #[param(value_type = Option<bool>)]
     pub disputed: Option<bool>,
     /// `name`, `staff` (largest first), `workers` (most new-form workers first), `updated`.
     pub sort: Option<String>,

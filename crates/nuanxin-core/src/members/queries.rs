@@ -7,7 +7,7 @@ use crate::accounts::Caller;
 use crate::page::{Listing, Page, PageRequest};
 use crate::{audit, on_db, orgs, Error, Result, Role, Scope, Tx};
 use nuanxin_store::{bind_args, Sql};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 #[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
@@ -34,14 +34,21 @@ pub struct MemberRow {
     pub review: Option<String>,
 }
 
-#[derive(Debug, Clone, Default)]
+/// Filters of the member list: the page's query string and the API's parameters.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, utoipa::IntoParams)]
 pub struct MemberFilter {
-    /// Only this unit's subtree.
+    /// Only this unit's subtree (org code).
+    #[serde(default, deserialize_with = "crate::sheets::text")]
     pub org: Option<String>,
-    /// Name (part of), phone (whole) or ID number (whole).
+    /// Name (part of), mobile number or ID number (whole), or membership number.
+    #[serde(default, deserialize_with = "crate::sheets::text")]
     pub q: Option<String>,
+    /// `active`, `pending`, `rejected`, `transferred`, `withdrawn`, `transfer_out` (members of the caller's unions asking to move elsewhere) or `all`; default active and pending.
+    #[serde(default, deserialize_with = "crate::sheets::text")]
     pub status: Option<String>,
-    /// Only joins made at this mass-join event.
+    /// Only joins made at this mass-join event (set by the event's page, not by a query).
+    #[serde(skip)]
+    #[param(ignore)]
     pub event: Option<Uuid>,
 }
 

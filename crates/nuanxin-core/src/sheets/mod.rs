@@ -119,6 +119,24 @@ pub async fn audit_export(
         .await
 }
 
+/// A text query parameter: blank is not given.
+pub fn text<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    let s: Option<String> = serde::Deserialize::deserialize(d)?;
+    Ok(s.filter(|s| !s.trim().is_empty()))
+}
+
+/// A yes/no query parameter as forms and links write it: `true`/`1`, `false`/`0`, or blank for
+/// not given.
+pub fn flag<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<bool>, D::Error> {
+    let s: Option<String> = serde::Deserialize::deserialize(d)?;
+    match s.as_deref().map(str::trim) {
+        None | Some("") => Ok(None),
+        Some("1" | "true" | "on") => Ok(Some(true)),
+        Some("0" | "false") => Ok(Some(false)),
+        Some(other) => Err(serde::de::Error::custom(format!("not yes or no: {other}"))),
+    }
+}
+
 /// Rows a sheet may have (Excel's own limit).
 pub const MAX_ROWS: u64 = 1_048_576;
 /// Columns a sheet may have: ours have a dozen or two.

@@ -70,7 +70,8 @@ impl Station {
     }
 }
 
-#[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
+/// Filters and sort of the station list: the page's query string and the API's parameters.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, utoipa::IntoParams)]
 pub struct StationFilter {
     /// Only stations of this unit's subtree.
     pub org: Option<String>,

@@ -1,30 +1,30 @@
 //! The census in the JSON API. Same `core` calls as the pages.
 
-use super::pages::ListQuery;
 use crate::auth::ApiAuth;
 use crate::error::{ApiError, ErrorBody};
+use crate::layout::Paging;
 use axum::extract::{Path, Query};
 use axum::Json;
 use nuanxin_core::census::prospects::{self, Prospect};
-use nuanxin_core::census::{self, Enterprise, EnterpriseInput, Recorded, SourceRecord, Unionise};
+use nuanxin_core::census::{
+    self, Enterprise, EnterpriseFilter, EnterpriseInput, Recorded, SourceRecord, Unionise,
+};
 use nuanxin_core::page::{Page, PageRequest};
 use nuanxin_core::{in_read, in_write};
 use serde::{Deserialize, Serialize};
 
-#[utoipa::path(get, path = "/api/v1/enterprises", tag = "census", params(ListQuery),
+#[utoipa::path(get, path = "/api/v1/enterprises", tag = "census", params(EnterpriseFilter, Paging),
     responses((status = 200, description = "Census enterprises counted in the caller's scope", body = Page<Enterprise>)))]
 pub async fn list(
     ApiAuth(auth): ApiAuth,
-    Query(q): Query<ListQuery>,
+    Query(filter): Query<EnterpriseFilter>,
+    Query(paging): Query<Paging>,
 ) -> Result<Json<Page<Enterprise>>, ApiError> {
-    let page = PageRequest::new(q.page, q.per_page);
-    let filter = q.filter();
-    Ok(Json(
-        in_read(&auth.app.store, async |tx| {
-            census::list(tx, &auth.caller.scope, &filter, page).await
-        })
-        .await?,
-    ))
+    let page = in_read(&auth.app.store, async |tx| {
+        census::list(tx, &auth.caller.scope, &filter, paging.request()).await
+    })
+    .await?;
+    Ok(Json(page))
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]

@@ -4,7 +4,7 @@
 
 use crate::auth::Auth;
 use crate::error::PageError;
-use crate::layout::{Ctx, ListLinks};
+use crate::layout::{Ctx, ListLinks, Paging};
 use crate::respond::{self, render};
 use askama::Template;
 use axum::extract::{Path, Query};
@@ -18,51 +18,18 @@ use nuanxin_core::census::{
 use nuanxin_core::coverage::{self, Coverage, Period};
 use nuanxin_core::error::FieldErrors;
 use nuanxin_core::orgs::Industry;
-use nuanxin_core::page::{Page, PageRequest};
+use nuanxin_core::page::Page;
 use nuanxin_core::{in_read, in_write, Error};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 
-/// Filters, sort and page of the enterprise list: the page's query string and the API's
-/// parameters.
-#[derive(Debug, Default, Deserialize, Serialize, Clone, utoipa::IntoParams)]
-pub struct ListQuery {
-    /// Only enterprises counted in this unit's subtree.
-    pub org: Option<String>,
-    /// Part of the name, or the USCC.
-    pub q: Option<String>,
-    /// `none`, `preparing`, `unionised`, or `not_unionised`.
-    pub status: Option<String>,
-    /// `ge100`, `50_99`, `25_49`, `lt25`.
-    pub bucket: Option<String>,
-    /// `true` (or `1`): only enterprises whose sources disagree.
-    pub disputed: Option<String>,
-    /// `name`, `staff`, `workers`, `updated`.
-    pub sort: Option<String>,
-    pub page: Option<u32>,
-    /// At most 200.
-    pub per_page: Option<u32>,
-}
-
-impl ListQuery {
-    pub fn filter(&self) -> EnterpriseFilter {
-        EnterpriseFilter {
-            org: respond::filled(&self.org),
-            q: respond::filled(&self.q),
-            status: respond::filled(&self.status),
-            bucket: respond::filled(&self.bucket),
-            disputed: self.disputed.as_deref().map(|d| d == "1" || d == "true"),
-            sort: respond::filled(&self.sort),
-        }
-    }
-}
-
-impl ListLinks for ListQuery {
+impl ListLinks for EnterpriseFilter {
     const PATH: &'static str = "/census";
 }
 
-impl ListQuery {
-    pub fn bucket_link(&self, bucket: &str) -> String {
-        self.link(&[
+impl ListPage {
+    /// The list of the un-unionised enterprises of one size bucket, with the other filters.
+    fn bucket_link(&self, bucket: &str) -> String {
+        self.query.link(&[
             ("status", Some("not_unionised")),
             ("bucket", Some(bucket)),
             ("page", None),
@@ -74,7 +41,7 @@ impl ListQuery {
 #[template(path = "census/list.html")]
 struct ListPage {
     ctx: Ctx,
-    query: ListQuery,
+    query: EnterpriseFilter,
     page: Page<Enterprise>,
     /// The un-unionised buckets of the area: (bucket, count).
     buckets: Vec<(&'static str, i64)>,
@@ -110,16 +77,19 @@ impl ListPage {
     }
 }
 
-pub async fn list(auth: Auth, Query(query): Query<ListQuery>) -> Result<Html<String>, PageError> {
+pub async fn list(
+    auth: Auth,
+    Query(query): Query<EnterpriseFilter>,
+    Query(paging): Query<Paging>,
+) -> Result<Html<String>, PageError> {
     let org = match respond::filled(&query.org) {
         Some(o) => Some(o),
         None => auth.caller.home_unit(),
     };
     let period = Period::or_this_year(None, None, auth.caller.today)?;
-    let filter = query.filter();
     let (page, summary) = in_read(&auth.app.store, async |tx| {
         let scope = &auth.caller.scope;
-        let page = census::list(tx, scope, &filter, PageRequest::new(query.page, Some(50))).await?;
+        let page = census::list(tx, scope, &query, paging.request()).await?;
         let summary = match org {
             Some(code) => Some(coverage::coverage(tx, scope, &code, period).await?),
             None => None,
@@ -517,9 +487,12 @@ pub async fn unionise(
     }
 }
 
-pub async fn export(auth: Auth, Query(query): Query<ListQuery>) -> Result<Response, PageError> {
+pub async fn export(
+    auth: Auth,
+    Query(query): Query<EnterpriseFilter>,
+) -> Result<Response, PageError> {
     let zh = auth.lang == crate::Lang::ZhCn;
-    let bytes = sheet::export(&auth.app.store, &auth.caller, &query.filter(), zh).await?;
+    let bytes = sheet::export(&auth.app.store, &auth.caller, &query, zh).await?;
     Ok(respond::file(
         bytes,
         "enterprises.xlsx",

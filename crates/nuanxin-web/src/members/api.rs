@@ -1,34 +1,27 @@
 //! Members in the JSON API.
 
-use super::pages::ListQuery;
 use crate::auth::ApiAuth;
 use crate::error::{ApiError, ErrorBody};
+use crate::layout::Paging;
 use axum::extract::{Path, Query};
 use axum::Json;
-use nuanxin_core::members::{self, Decision, JoinCode, MemberRow};
-use nuanxin_core::page::{Page, PageRequest};
+use nuanxin_core::members::{self, Decision, JoinCode, MemberFilter, MemberRow};
+use nuanxin_core::page::Page;
 use nuanxin_core::Error;
 use nuanxin_core::{in_read, in_write};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-#[utoipa::path(get, path = "/api/v1/members", tag = "members", params(ListQuery),
+#[utoipa::path(get, path = "/api/v1/members", tag = "members", params(MemberFilter, Paging),
     responses((status = 200, description = "Memberships in the caller's scope; ID numbers masked", body = Page<MemberRow>),
               (status = 404, description = "org outside the caller's scope", body = ErrorBody)))]
 pub async fn list(
     ApiAuth(auth): ApiAuth,
-    Query(p): Query<ListQuery>,
+    Query(filter): Query<MemberFilter>,
+    Query(paging): Query<Paging>,
 ) -> Result<Json<Page<MemberRow>>, ApiError> {
-    let filter = p.filter();
     Ok(Json(
-        members::search(
-            &auth.app.store,
-            &auth.caller,
-            &auth.app.vault,
-            &filter,
-            PageRequest::new(p.page, p.per_page),
-        )
-        .await?,
+        super::pages::search(&auth, &filter, paging.request()).await?,
     ))
 }
 

@@ -4,7 +4,7 @@
 use crate::auth::Auth;
 use crate::error::PageError;
 use crate::join::qr_svg;
-use crate::layout::{Ctx, ListLinks};
+use crate::layout::{Ctx, ListLinks, Paging};
 use crate::respond::{self, render};
 use crate::AppState;
 use askama::Template;
@@ -15,35 +15,10 @@ use axum::Form;
 use nuanxin_core::members::{self, Decision, JoinCode, MemberFilter, MemberRow};
 use nuanxin_core::page::{Page, PageRequest};
 use nuanxin_core::{in_read, in_write, orgs, Error, Role};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use uuid::Uuid;
 
-/// Filters and page of the member list: the page's query string and the API's parameters.
-#[derive(Debug, Default, Deserialize, Serialize, utoipa::IntoParams)]
-pub struct ListQuery {
-    /// Only this unit's subtree (org code).
-    pub org: Option<String>,
-    /// Name (part of), mobile number or ID number (whole), or membership number.
-    pub q: Option<String>,
-    /// `active`, `pending`, `rejected`, `transferred`, `withdrawn`, `transfer_out` (members of the caller's unions asking to move elsewhere) or `all`; default active and pending.
-    pub status: Option<String>,
-    pub page: Option<u32>,
-    /// At most 200.
-    pub per_page: Option<u32>,
-}
-
-impl ListQuery {
-    pub(super) fn filter(&self) -> MemberFilter {
-        MemberFilter {
-            org: self.org.clone().filter(|s| !s.is_empty()),
-            q: self.q.clone(),
-            status: self.status.clone().filter(|s| !s.is_empty()),
-            event: None,
-        }
-    }
-}
-
-impl ListLinks for ListQuery {
+impl ListLinks for MemberFilter {
     const PATH: &'static str = "/members";
 }
 
@@ -51,7 +26,7 @@ impl ListLinks for ListQuery {
 #[template(path = "members/list.html")]
 struct ListPage {
     ctx: Ctx,
-    query: ListQuery,
+    query: MemberFilter,
     page: Page<MemberRow>,
     statuses: Vec<(&'static str, String)>,
     can_decide: bool,
@@ -78,20 +53,25 @@ const STATUSES: [&str; 7] = [
     "all",
 ];
 
+/// A page of the memberships in the caller's scope that the filter selects, ID numbers masked:
+/// the page's list and the API's.
+pub(super) async fn search(
+    auth: &Auth,
+    filter: &MemberFilter,
+    request: PageRequest,
+) -> Result<Page<MemberRow>, Error> {
+    let app = &auth.app;
+    members::search(&app.store, &auth.caller, &app.vault, filter, request).await
+}
+
 async fn list_page(
     auth: &Auth,
-    query: ListQuery,
+    query: MemberFilter,
+    paging: Paging,
     mut message: Option<&'static str>,
 ) -> Result<Html<String>, PageError> {
-    let request = PageRequest::new(query.page, Some(50));
-    let found = members::search(
-        &auth.app.store,
-        &auth.caller,
-        &auth.app.vault,
-        &query.filter(),
-        request,
-    )
-    .await;
+    let request = paging.request();
+    let found = search(auth, &query, request).await;
     // A search the caller may not make (or too many) says why on the page, with no rows.
     let page = match found {
         Ok(page) => page,
@@ -122,8 +102,12 @@ async fn list_page(
     })
 }
 
-pub async fn list(auth: Auth, Query(query): Query<ListQuery>) -> Result<Html<String>, PageError> {
-    list_page(&auth, query, None).await
+pub async fn list(
+    auth: Auth,
+    Query(query): Query<MemberFilter>,
+    Query(paging): Query<Paging>,
+) -> Result<Html<String>, PageError> {
+    list_page(&auth, query, paging, None).await
 }
 
 /// The bulk decision form: checked rows, the button pressed, and the reason.
@@ -153,11 +137,11 @@ pub async fn decide(auth: Auth, body: String) -> Result<Response, PageError> {
     match decided {
         Ok(_) => Ok(Redirect::to("/members?status=pending").into_response()),
         Err(e @ (Error::Invalid { .. } | Error::Conflict { .. })) => {
-            let query = ListQuery {
+            let query = MemberFilter {
                 status: Some("pending".into()),
-                ..ListQuery::default()
+                ..MemberFilter::default()
             };
-            let html = list_page(&auth, query, Some(e.code())).await?;
+            let html = list_page(&auth, query, Paging::default(), Some(e.code())).await?;
             Ok((StatusCode::UNPROCESSABLE_ENTITY, html).into_response())
         }
         Err(e) => Err(e.into()),
@@ -220,8 +204,7 @@ pub async fn reveal(auth: Auth, Path(id): Path<Uuid>) -> Result<Response, PageEr
     Ok(res)
 }
 
-pub async fn export(auth: Auth, Query(query): Query<ListQuery>) -> Result<Response, PageError> {
-    let filter = query.filter();
+pub async fn export(auth: Auth, Query(filter): Query<MemberFilter>) -> Result<Response, PageError> {
     let (bytes, _rows) = in_write(&auth.app.store, async |tx| {
         members::sheet::export_xlsx(tx, &auth.caller, &auth.app.vault, &filter).await
     })

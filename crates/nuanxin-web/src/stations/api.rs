@@ -2,32 +2,29 @@
 //! circle analysis. Same `core` calls as the pages. The public nearest-station endpoint is in
 //! `nearby.rs`.
 
-use super::pages::ListQuery;
 use crate::auth::ApiAuth;
 use crate::error::{ApiError, ErrorBody};
+use crate::layout::Paging;
 use axum::extract::{Path, Query};
 use axum::Json;
-use nuanxin_core::page::{Page, PageRequest};
+use nuanxin_core::page::Page;
 use nuanxin_core::stations::circle::{self, CircleResult, PointInput};
-use nuanxin_core::stations::{self, Crs, Station, StationInput, TravelMode, Visit, VisitInput};
+use nuanxin_core::stations::{
+    self, Crs, Station, StationFilter, StationInput, TravelMode, Visit, VisitInput,
+};
 use nuanxin_core::Error;
 use nuanxin_core::{in_read, in_write};
 use serde::Deserialize;
 use uuid::Uuid;
 
-#[utoipa::path(get, path = "/api/v1/stations", tag = "stations", params(ListQuery),
+#[utoipa::path(get, path = "/api/v1/stations", tag = "stations", params(StationFilter, Paging),
     responses((status = 200, description = "Stations in the caller's scope", body = Page<Station>)))]
 pub async fn list(
     ApiAuth(auth): ApiAuth,
-    Query(q): Query<ListQuery>,
+    Query(filter): Query<StationFilter>,
+    Query(paging): Query<Paging>,
 ) -> Result<Json<Page<Station>>, ApiError> {
-    let filter = q.filter();
-    let page = in_read(&auth.app.store, async |tx| {
-        let page = PageRequest::new(q.page, q.per_page);
-        stations::list(tx, &auth.caller.scope, &filter, page).await
-    })
-    .await?;
-    Ok(Json(page))
+    Ok(Json(super::pages::search(&auth, &filter, paging).await?))
 }
 
 #[utoipa::path(post, path = "/api/v1/stations", tag = "stations", request_body = StationInput,

@@ -3,7 +3,7 @@
 
 use crate::auth::Auth;
 use crate::error::PageError;
-use crate::layout::{Ctx, ListLinks};
+use crate::layout::{Ctx, ListLinks, Paging};
 use crate::respond::{self, render};
 use askama::Template;
 use axum::extract::{Path, Query};
@@ -17,43 +17,10 @@ use nuanxin_core::stations::{
     VisitInput,
 };
 use nuanxin_core::{in_read, in_write, Error};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use uuid::Uuid;
 
-/// Filters, sort and page of the station list: the page's query string and the API's
-/// parameters.
-#[derive(Debug, Default, Deserialize, Serialize, Clone, utoipa::IntoParams)]
-pub struct ListQuery {
-    /// Only stations of this unit's subtree.
-    pub org: Option<String>,
-    /// Part of the name or the address.
-    pub q: Option<String>,
-    /// Station type code or Chinese name.
-    #[serde(rename = "type")]
-    #[param(rename = "type")]
-    pub kind: Option<String>,
-    /// `open` (default), `closed` or `all`.
-    pub status: Option<String>,
-    /// `name` or `updated`.
-    pub sort: Option<String>,
-    pub page: Option<u32>,
-    /// At most 200.
-    pub per_page: Option<u32>,
-}
-
-impl ListQuery {
-    pub fn filter(&self) -> StationFilter {
-        StationFilter {
-            org: respond::filled(&self.org),
-            q: respond::filled(&self.q),
-            kind: respond::filled(&self.kind),
-            status: respond::filled(&self.status),
-            sort: respond::filled(&self.sort),
-        }
-    }
-}
-
-impl ListLinks for ListQuery {
+impl ListLinks for StationFilter {
     const PATH: &'static str = "/stations";
 }
 
@@ -61,7 +28,7 @@ impl ListLinks for ListQuery {
 #[template(path = "stations/list.html")]
 struct ListPage {
     ctx: Ctx,
-    query: ListQuery,
+    query: StationFilter,
     page: Page<Station>,
     can_edit: bool,
 }
@@ -119,6 +86,19 @@ pub(crate) fn amenity_label(ctx: &Ctx, a: Amenity) -> &'static str {
     })
 }
 
+/// A page of the stations in the caller's scope that the filter selects: the page's list and
+/// the API's.
+pub(super) async fn search(
+    auth: &Auth,
+    filter: &StationFilter,
+    paging: Paging,
+) -> Result<Page<Station>, Error> {
+    in_read(&auth.app.store, async |tx| {
+        stations::list(tx, &auth.caller.scope, filter, paging.request()).await
+    })
+    .await
+}
+
 fn amenity_labels(ctx: &Ctx, list: &[Amenity]) -> String {
     let sep = if ctx.lang == crate::Lang::ZhCn {
         "、"
@@ -131,13 +111,12 @@ fn amenity_labels(ctx: &Ctx, list: &[Amenity]) -> String {
         .join(sep)
 }
 
-pub async fn list(auth: Auth, Query(query): Query<ListQuery>) -> Result<Html<String>, PageError> {
-    let filter = query.filter();
-    let page = in_read(&auth.app.store, async |tx| {
-        let page = PageRequest::new(query.page, Some(50));
-        stations::list(tx, &auth.caller.scope, &filter, page).await
-    })
-    .await?;
+pub async fn list(
+    auth: Auth,
+    Query(query): Query<StationFilter>,
+    Query(paging): Query<Paging>,
+) -> Result<Html<String>, PageError> {
+    let page = search(&auth, &query, paging).await?;
     render(&ListPage {
         ctx: Ctx::new(&auth, "stations", "/stations"),
         can_edit: auth.caller.is_staff(),
@@ -497,8 +476,8 @@ pub async fn reopen(auth: Auth, Path(id): Path<Uuid>) -> Result<Response, PageEr
     Ok(Redirect::to(&format!("/stations/{id}?saved=1")).into_response())
 }
 
-pub async fn export(auth: Auth, Query(query): Query<ListQuery>) -> Result<Response, PageError> {
+pub async fn export(auth: Auth, Query(query): Query<StationFilter>) -> Result<Response, PageError> {
     let zh = auth.lang == crate::Lang::ZhCn;
-    let bytes = sheet::export(&auth.app.store, &auth.caller, &query.filter(), zh).await?;
+    let bytes = sheet::export(&auth.app.store, &auth.caller, &query, zh).await?;
     Ok(respond::file(bytes, "stations.xlsx", respond::XLSX, false))
 }
