@@ -23,6 +23,13 @@ pub struct Resp {
 }
 
 impl Resp {
+    /// One sheet of the xlsx file the answer carries.
+    pub fn sheet(&self, name: &str) -> calamine::Range<calamine::Data> {
+        use calamine::Reader;
+        let mut book = calamine::Xlsx::new(std::io::Cursor::new(self.body.clone())).unwrap();
+        book.worksheet_range(name).unwrap()
+    }
+
     pub fn text(&self) -> String {
         String::from_utf8_lossy(&self.body).into_owned()
     }
@@ -92,21 +99,17 @@ impl Client {
     }
 
     pub async fn post_json(&mut self, path: &str, body: serde_json::Value) -> Resp {
-        self.send(
-            Method::POST,
-            path,
-            Some(("application/json", body.to_string().into_bytes())),
-        )
-        .await
+        self.send_json(Method::POST, path, body).await
     }
 
     pub async fn patch_json(&mut self, path: &str, body: serde_json::Value) -> Resp {
-        self.send(
-            Method::PATCH,
-            path,
-            Some(("application/json", body.to_string().into_bytes())),
-        )
-        .await
+        self.send_json(Method::PATCH, path, body).await
+    }
+
+    async fn send_json(&mut self, method: Method, path: &str, body: serde_json::Value) -> Resp {
+        let body = body.to_string().into_bytes();
+        self.send(method, path, Some(("application/json", body)))
+            .await
     }
 
     pub async fn post_bytes(&mut self, path: &str, bytes: Vec<u8>) -> Resp {

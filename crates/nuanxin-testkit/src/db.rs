@@ -43,13 +43,7 @@ impl TestDb {
                 // A thread of its own: the template outlives the runtime of the first test.
                 let url = format!("sqlite://{}", path.display());
                 let u = url.clone();
-                std::thread::spawn(move || {
-                    tokio::runtime::Runtime::new()
-                        .unwrap()
-                        .block_on(prepare(&u))
-                })
-                .join()
-                .unwrap();
+                on_own_thread(async move { prepare(&u).await });
                 path
             })
             .await;
@@ -80,13 +74,7 @@ impl TestDb {
         let template = PG_TEMPLATE
             .get_or_init(|| async {
                 let a = admin.clone();
-                std::thread::spawn(move || {
-                    tokio::runtime::Runtime::new()
-                        .unwrap()
-                        .block_on(pg_template(&a))
-                })
-                .join()
-                .unwrap()
+                on_own_thread(async move { pg_template(&a).await })
             })
             .await;
         let name = format!(
@@ -243,4 +231,14 @@ mod tests {
             "postgres://u@h/x?sslmode=disable"
         );
     }
+}
+
+/// Runs `work` to its end on a thread and runtime of its own: a template database outlives the
+/// runtime of the test that made it first.
+fn on_own_thread<T: Send + 'static>(
+    work: impl std::future::Future<Output = T> + Send + 'static,
+) -> T {
+    std::thread::spawn(move || tokio::runtime::Runtime::new().unwrap().block_on(work))
+        .join()
+        .unwrap()
 }

@@ -633,9 +633,7 @@ async fn a_county_cadre_lands_on_the_dashboard_drills_down_and_exports() {
     let mut cadre = app.demo_user("dongchangfu").await;
     let r = cadre.get(&export).await;
     assert_eq!(r.status, 200);
-    use calamine::Reader;
-    let mut book = calamine::Xlsx::new(std::io::Cursor::new(r.body.to_vec())).unwrap();
-    let sheet = book.worksheet_range("信息统计表").unwrap();
+    let sheet = r.sheet("信息统计表");
     let total_row = sheet
         .rows()
         .find(|row| row.first().map(|c| c.to_string()) == Some("合计".into()))

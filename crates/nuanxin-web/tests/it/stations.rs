@@ -97,9 +97,7 @@ both_backends! {
         // The export holds the caller's stations in the import layout, and is audited.
         let r = gulou.get("/stations/export.xlsx").await;
         assert_eq!(r.status, 200);
-        use calamine::Reader;
-        let mut book = calamine::Xlsx::new(std::io::Cursor::new(r.body.to_vec())).unwrap();
-        let sheet = book.worksheet_range("驿站").unwrap();
+        let sheet = r.sheet("驿站");
         assert_eq!(sheet.height(), 14, "header and 13 stations");
         assert_eq!(sheet.get((0, 0)).unwrap().to_string(), "名称");
         assert_eq!(app.count("SELECT COUNT(*) FROM audit_log WHERE action = 'stations.export'").await, 1);
