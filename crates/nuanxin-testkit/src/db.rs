@@ -216,6 +216,16 @@ async fn sweep(conn: &mut PgConnection) {
     }
 }
 
+/// Runs `work` to its end on a thread and runtime of its own: a template database outlives the
+/// runtime of the test that made it first.
+fn on_own_thread<T: Send + 'static>(
+    work: impl std::future::Future<Output = T> + Send + 'static,
+) -> T {
+    std::thread::spawn(move || tokio::runtime::Runtime::new().unwrap().block_on(work))
+        .join()
+        .unwrap()
+}
+
 #[cfg(test)]
 mod tests {
     use super::with_database;
@@ -231,14 +241,4 @@ mod tests {
             "postgres://u@h/x?sslmode=disable"
         );
     }
-}
-
-/// Runs `work` to its end on a thread and runtime of its own: a template database outlives the
-/// runtime of the test that made it first.
-fn on_own_thread<T: Send + 'static>(
-    work: impl std::future::Future<Output = T> + Send + 'static,
-) -> T {
-    std::thread::spawn(move || tokio::runtime::Runtime::new().unwrap().block_on(work))
-        .join()
-        .unwrap()
 }

@@ -21,13 +21,7 @@ pub use db::TestDb;
 
 /// A valid 18-character ID number (GB 11643) from its first 17 digits.
 pub fn id_with_check(body17: &str) -> String {
-    const W: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
-    let sum: u32 = body17
-        .bytes()
-        .zip(W)
-        .map(|(b, w)| (b - b'0') as u32 * w)
-        .sum();
-    format!("{body17}{}", b"10X98765432"[(sum % 11) as usize] as char)
+    nuanxin_core::members::identity::ResidentId::with_check(body17)
 }
 
 use nuanxin_core::clock::Clock;

@@ -156,6 +156,13 @@ impl FromRequestParts<AppState> for Auth {
 }
 
 /// Percent-encodes a value for a query string (slashes kept, for readable `next=` paths).
+/// A `Set-Cookie` value for a session token: HTTP only, same-site, `Secure` behind HTTPS; a
+/// `max_age_s` of 0 ends it.
+pub fn set_cookie(state: &AppState, name: &str, token: &str, max_age_s: i64) -> String {
+    let secure = if state.config.https() { "; Secure" } else { "" };
+    format!("{name}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age_s}{secure}")
+}
+
 pub fn urlencode(s: &str) -> String {
     form_urlencoded::byte_serialize(s.as_bytes())
         .collect::<String>()

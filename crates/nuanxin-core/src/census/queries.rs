@@ -438,12 +438,7 @@ pub async fn disputed(tx: &mut Tx, scope: &Scope, page: PageRequest) -> Result<P
 
 /// Settles a dispute: the values of `source` become the enterprise's.
 pub async fn resolve(tx: &mut Tx, caller: &Caller, uscc: &str, source: &str) -> Result<Enterprise> {
-    let e = get(tx, &caller.scope, uscc).await?;
-    in_scope(
-        &caller.scope,
-        Some(&owner_path(tx, e.id).await?),
-        Role::Staff,
-    )?;
+    let e = editable(tx, caller, uscc).await?;
     let chosen = sources_of(tx, &caller.scope, uscc)
         .await?
         .into_iter()

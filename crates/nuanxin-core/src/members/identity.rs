@@ -23,6 +23,12 @@ const ID_CHECK_CHARS: &[u8; 11] = b"10X98765432";
 pub struct ResidentId(String);
 
 impl ResidentId {
+    /// The 18 characters of an ID number from its first 17 digits (ASCII digits), with their
+    /// check character (GB 11643): for generated and test data.
+    pub fn with_check(body17: &str) -> String {
+        format!("{body17}{}", check_char(body17))
+    }
+
     /// Parses an ID number as typed: surrounding and inner spaces are dropped, a lower-case `x`
     /// is accepted, and a legacy 15-digit number (born in the 1900s) is upgraded to 18 digits.
     /// The birth date must lie between 1900-01-01 and `today`.
@@ -362,9 +368,8 @@ mod tests {
         NaiveDate::from_ymd_opt(2026, 11, 23).unwrap()
     }
 
-    /// The first 17 characters followed by their check character.
     fn with_check(body: &str) -> String {
-        format!("{body}{}", check_char(body))
+        ResidentId::with_check(body)
     }
 
     fn id_code(input: &str) -> &'static str {

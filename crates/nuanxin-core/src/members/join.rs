@@ -321,6 +321,12 @@ pub(super) struct JoinRef<'a> {
     pub(super) sign_in: bool,
 }
 
+impl<'a> JoinRef<'a> {
+    fn parts(self) -> (&'a JoinTarget, &'a JoinDraft, &'a JoinContext) {
+        (self.target, self.draft, self.ctx)
+    }
+}
+
 /// Writes `joins` in one transaction and answers each, in order. When the transaction as a
 /// whole fails, each join is written again alone, so that one bad join spoils nothing else.
 #[expect(
@@ -789,12 +795,7 @@ async fn write_memberships(
     on_db!(tx.conn(), c => {
         let mut q = sqlx::query(&sql);
         for m in written {
-            let JoinRef {
-                target,
-                draft: d,
-                ctx,
-                ..
-            } = joins[m.join];
+            let (target, d, ctx) = joins[m.join].parts();
             let active = m.member_no.is_some();
             let status = match (active, m.review) {
                 (true, _) => "active",
@@ -814,12 +815,7 @@ async fn write_memberships(
     let mut events: Vec<(Uuid, usize, &'static str)> = Vec::new();
     let mut counts = Vec::new();
     for m in written {
-        let JoinRef {
-            target,
-            draft: d,
-            ctx,
-            ..
-        } = joins[m.join];
+        let (target, d, ctx) = joins[m.join].parts();
         events.push((m.id, m.join, "requested"));
         if m.member_no.is_some() {
             events.push((m.id, m.join, "joined"));

@@ -46,7 +46,8 @@ pub struct StationCard {
 }
 
 impl StationCard {
-    fn of(s: &Station) -> Option<StationCard> {
+    /// The card of a station row; `None` for a row whose type or point no longer parses.
+    pub fn of(s: &Station) -> Option<StationCard> {
         Some(StationCard {
             id: s.id,
             name: s.name.clone(),

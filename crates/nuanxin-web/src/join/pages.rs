@@ -283,8 +283,7 @@ async fn townships(state: &AppState, org_region: &str) -> Result<Vec<(String, St
 }
 
 fn member_cookie(state: &AppState, token: &str, max_age_s: i64) -> String {
-    let secure = if state.config.https() { "; Secure" } else { "" };
-    format!("{MEMBER_COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age_s}{secure}")
+    crate::auth::set_cookie(state, MEMBER_COOKIE, token, max_age_s)
 }
 
 pub async fn submit(

@@ -91,8 +91,7 @@ pub struct LoginForm {
 }
 
 pub fn session_cookie(state: &AppState, token: &str, max_age_s: i64) -> String {
-    let secure = if state.config.https() { "; Secure" } else { "" };
-    format!("{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age_s}{secure}")
+    crate::auth::set_cookie(state, SESSION_COOKIE, token, max_age_s)
 }
 
 pub async fn login(

@@ -342,21 +342,8 @@ pub async fn page(
                 page.region_name = Some(region.name);
                 page.rows = list
                     .iter()
-                    .filter_map(|s| {
-                        let card = StationCard {
-                            id: s.id,
-                            name: s.name.clone(),
-                            kind: stations::StationType::parse(&s.kind).ok()?,
-                            at: LatLng::parse(s.lat, s.lng).ok()?,
-                            address: s.address.clone(),
-                            hours: s.opening(),
-                            amenities: s.amenity_list(),
-                            phone: s.phone.clone(),
-                            keeper: s.keeper.clone(),
-                            org_path: String::new(),
-                        };
-                        Some(row(item(&card, f64::NAN, mode, now)))
-                    })
+                    .filter_map(StationCard::of)
+                    .map(|card| row(item(&card, f64::NAN, mode, now)))
                     .collect();
             }
             None => page.error = Some("stations.region_not_found"),
