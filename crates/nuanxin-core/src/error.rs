@@ -96,7 +96,7 @@ impl From<FieldErrors> for Error {
 }
 
 /// One field's problem: the field's key (`phone`, or a sheet column's key) and the message key.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct FieldError {
     pub field: &'static str,
     pub code: &'static str,

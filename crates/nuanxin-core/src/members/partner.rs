@@ -10,7 +10,7 @@ use super::id_vault::IdVault;
 use super::join::{join, Consent, JoinContext, JoinDraft, JoinInput, JoinReceipt};
 use super::{Channel, JoinTarget};
 use crate::accounts::Caller;
-use crate::error::FieldErrors;
+use crate::error::{FieldError, FieldErrors};
 use crate::regions::RegionCode;
 use crate::{audit, on_db, Error, Result, Role, Scope, Store, Tx};
 use nuanxin_store::{bind_args, new_id, Sql};
@@ -53,13 +53,7 @@ pub struct PushResult {
     pub org_code: Option<String>,
     pub member_no: Option<String>,
     /// For rejected records: `{field, code}` of each problem.
-    pub errors: Vec<PushError>,
-}
-
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-pub struct PushError {
-    pub field: String,
-    pub code: String,
+    pub errors: Vec<FieldError>,
 }
 
 fn rejected(reference: &str, errors: FieldErrors) -> PushResult {
@@ -68,13 +62,7 @@ fn rejected(reference: &str, errors: FieldErrors) -> PushResult {
         outcome: "rejected".into(),
         org_code: None,
         member_no: None,
-        errors: errors
-            .into_iter()
-            .map(|e| PushError {
-                field: e.field.into(),
-                code: e.code.into(),
-            })
-            .collect(),
+        errors: errors.into_iter().collect(),
     }
 }
 
