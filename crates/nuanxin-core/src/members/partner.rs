@@ -78,7 +78,7 @@ async fn employer_union(
         JOIN org_units o ON o.id = e.union_org_id
         WHERE e.union_status = 'unionised' AND e.operating = TRUE AND o.status = 'active' AND ";
     let uscc = uscc.and_then(|u| crate::census::Uscc::parse(u).ok());
-    let rows: Vec<(Uuid, String, String, String, String)> = match (uscc, name) {
+    let rows: Vec<UnionRow> = match (uscc, name) {
         (Some(u), _) => {
             let sql = format!("{SELECT} e.uscc = $1");
             on_db!(tx.conn(), c => sqlx::query_as(&sql).bind(u.as_str()).fetch_all(c).await)?
@@ -89,22 +89,28 @@ async fn employer_union(
         }
         _ => Vec::new(),
     };
-    Ok(rows
+    Ok(first_where_staff(rows, scope))
+}
+
+/// A union found for a partner's record: (id, code, name, path, region).
+type UnionRow = (Uuid, String, String, String, String);
+
+/// The first of the unions found where the caller is staff, as the target of a partner's push.
+fn first_where_staff(rows: Vec<UnionRow>, scope: &Scope) -> Option<JoinTarget> {
+    let (org_id, org_code, org_name, org_path, org_region) = rows
         .into_iter()
-        .find(|r| scope.role_at(&r.3).is_some_and(|role| role >= Role::Staff))
-        .map(
-            |(org_id, org_code, org_name, org_path, org_region)| JoinTarget {
-                code_id: Uuid::nil(),
-                code: String::new(),
-                channel: "partner".into(),
-                auto_approve: true,
-                org_id,
-                org_code,
-                org_name,
-                org_path,
-                org_region,
-            },
-        ))
+        .find(|r| scope.role_at(&r.3).is_some_and(|role| role >= Role::Staff))?;
+    Some(JoinTarget {
+        code_id: Uuid::nil(),
+        code: String::new(),
+        channel: "partner".into(),
+        auto_approve: true,
+        org_id,
+        org_code,
+        org_name,
+        org_path,
+        org_region,
+    })
 }
 
 /// The union a worker belongs to, inside the caller's scope where they are staff or admin: the
@@ -136,23 +142,10 @@ pub async fn route(
         q.push(
             " ORDER BY CASE o.joint_kind WHEN 'flexible' THEN 0 WHEN 'holding_pool' THEN 1 ELSE 2 END, o.code",
         );
-        let rows: Vec<(Uuid, String, String, String, String)> =
+        let rows: Vec<UnionRow> =
             on_db!(tx.conn(), c => bind_args!(sqlx::query_as(&q.sql), &q.args).fetch_all(c).await)?;
-        if let Some((org_id, org_code, org_name, org_path, org_region)) = rows
-            .into_iter()
-            .find(|r| scope.role_at(&r.3).is_some_and(|role| role >= Role::Staff))
-        {
-            return Ok(Some(JoinTarget {
-                code_id: Uuid::nil(),
-                code: String::new(),
-                channel: "partner".into(),
-                auto_approve: true,
-                org_id,
-                org_code,
-                org_name,
-                org_path,
-                org_region,
-            }));
+        if let Some(target) = first_where_staff(rows, scope) {
+            return Ok(Some(target));
         }
     }
     Ok(None)
