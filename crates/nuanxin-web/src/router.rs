@@ -47,6 +47,7 @@ pub(crate) fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(members::api::decide))
         .routes(routes!(members::api::push))
         .routes(routes!(members::api::reveal))
+        .routes(routes!(members::api::correct))
         .routes(routes!(members::api::codes, members::api::rotate))
         .routes(routes!(members::events::api_create))
         .routes(routes!(members::events::api_get))
@@ -166,6 +167,10 @@ pub fn router(state: AppState) -> Router {
         .route("/members/export.xlsx", get(members::pages::export))
         .route("/members/{id}", get(members::pages::show))
         .route("/members/{id}/reveal", post(members::pages::reveal))
+        .route(
+            "/members/{id}/correct",
+            get(members::pages::correct_form).post(members::pages::correct),
+        )
         .route(
             "/orgs/{code}/join-code",
             get(members::pages::join_code).post(members::pages::rotate),

@@ -8,6 +8,7 @@ pub const ECARD_PREFIX: &str = "NUANXIN-MEMBER:";
 
 mod approvals;
 mod codes;
+pub mod corrections;
 pub mod events;
 pub mod id_vault;
 pub mod identity;

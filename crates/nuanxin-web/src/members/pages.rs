@@ -12,7 +12,9 @@ use axum::extract::{Path, Query};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::Form;
-use nuanxin_core::members::{self, Decision, JoinCode, MemberFilter, MemberRow};
+use nuanxin_core::error::FieldErrors;
+use nuanxin_core::members::corrections::{self, CorrectionInput, MemberRecord};
+use nuanxin_core::members::{self, Decision, JoinCode, MemberFilter, MemberRow, WorkerGroup};
 use nuanxin_core::page::{Page, PageRequest};
 use nuanxin_core::{in_read, in_write, orgs, Error, Role};
 use serde::Deserialize;
@@ -155,6 +157,8 @@ struct ShowPage {
     m: MemberRow,
     revealed: Option<String>,
     can_reveal: bool,
+    can_correct: bool,
+    message: Option<&'static str>,
 }
 
 impl ShowPage {
@@ -167,6 +171,7 @@ async fn show_page(
     auth: &Auth,
     id: Uuid,
     revealed: Option<String>,
+    show: &ShowQuery,
 ) -> Result<Html<String>, PageError> {
     let (m, path) = in_read(&auth.app.store, async |tx| {
         let m = members::get(tx, &auth.caller.scope, id).await?;
@@ -177,14 +182,102 @@ async fn show_page(
     let ctx = Ctx::new(auth, "members", &format!("/members/{id}"));
     render(&ShowPage {
         can_reveal: auth.caller.may_reveal_ids(&path),
+        can_correct: auth.caller.scope.role_at(&path) >= Some(Role::Staff) && m.status != "review",
+        message: show.corrected.is_some().then_some("members.corrected"),
         ctx,
         m,
         revealed,
     })
 }
 
-pub async fn show(auth: Auth, Path(id): Path<Uuid>) -> Result<Html<String>, PageError> {
-    show_page(&auth, id, None).await
+#[derive(Debug, Default, Deserialize)]
+pub struct ShowQuery {
+    corrected: Option<String>,
+}
+
+pub async fn show(
+    auth: Auth,
+    Path(id): Path<Uuid>,
+    Query(q): Query<ShowQuery>,
+) -> Result<Html<String>, PageError> {
+    show_page(&auth, id, None, &q).await
+}
+
+#[derive(Template)]
+#[template(path = "members/correct.html")]
+struct CorrectPage {
+    ctx: Ctx,
+    id: Uuid,
+    record: MemberRecord,
+    form: CorrectionInput,
+    groups: Vec<(&'static str, String)>,
+    errors: FieldErrors,
+}
+
+impl CorrectPage {
+    fn error(&self, field: &str) -> Option<&str> {
+        self.errors.get(field).map(|c| self.ctx.t(c))
+    }
+}
+
+fn correct_page(
+    auth: &Auth,
+    record: MemberRecord,
+    form: CorrectionInput,
+    errors: FieldErrors,
+) -> Result<Html<String>, PageError> {
+    let id = record.id;
+    let ctx = Ctx::new(auth, "members", &format!("/members/{id}/correct"));
+    let groups = WorkerGroup::ALL
+        .iter()
+        .map(|g| {
+            (
+                g.as_str(),
+                ctx.t(&format!("members.group.{}", g.as_str())).to_string(),
+            )
+        })
+        .collect();
+    render(&CorrectPage {
+        ctx,
+        id,
+        record,
+        form,
+        groups,
+        errors,
+    })
+}
+
+/// `GET /members/{id}/correct`: the record in a form, the mobile number left blank (kept unless
+/// typed again).
+pub async fn correct_form(auth: Auth, Path(id): Path<Uuid>) -> Result<Html<String>, PageError> {
+    let record = corrections::record(&auth.app.store, &auth.caller, id).await?;
+    let form = CorrectionInput {
+        name: record.name.clone(),
+        phone: String::new(),
+        group: record.group.clone(),
+        employer: record.employer.clone(),
+        work_region: record.work_region.clone(),
+        home_region: record.home_region.clone(),
+    };
+    correct_page(&auth, record, form, FieldErrors::new())
+}
+
+/// `POST /members/{id}/correct`: corrects the record, or shows the form again with every problem.
+pub async fn correct(
+    auth: Auth,
+    Path(id): Path<Uuid>,
+    Form(form): Form<CorrectionInput>,
+) -> Result<Response, PageError> {
+    match corrections::correct(&auth.app.store, &auth.caller, id, &form).await {
+        Ok(_) => Ok(Redirect::to(&format!("/members/{id}?corrected=1")).into_response()),
+        Err(e) => match e.field_errors() {
+            Some(errs) => {
+                let record = corrections::record(&auth.app.store, &auth.caller, id).await?;
+                Ok(respond::invalid(correct_page(&auth, record, form, errs)?))
+            }
+            None => Err(e.into()),
+        },
+    }
 }
 
 #[expect(
@@ -196,7 +289,9 @@ pub async fn reveal(auth: Auth, Path(id): Path<Uuid>) -> Result<Response, PageEr
         members::reveal_id(tx, &auth.caller, &auth.app.vault, id).await
     })
     .await?;
-    let mut res = show_page(&auth, id, Some(full)).await?.into_response();
+    let mut res = show_page(&auth, id, Some(full), &ShowQuery::default())
+        .await?
+        .into_response();
     res.headers_mut().insert(
         header::CACHE_CONTROL,
         "no-store".parse().expect("valid header"),

@@ -1106,3 +1106,102 @@ async fn a_cadre_checks_a_sheet_on_the_shared_import_page() {
     b.close().await;
     app.finish().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cadre_corrects_a_members_record_from_its_page() {
+    let app = TestApp::sqlite().await;
+    app.load_demo().await;
+    let Some(b) = Browser::open(&app, 1440, 1000).await else {
+        return app.finish().await;
+    };
+    // A rider who joined and was approved.
+    let mut cadre = app.demo_user("gulou").await;
+    let code = cadre.join_code("JU371502001").await;
+    let target = nuanxin_core::members::resolve_code(&mut app.store.read().await.unwrap(), &code)
+        .await
+        .unwrap();
+    let input = nuanxin_core::members::JoinInput {
+        name: "赵骑手".into(),
+        id_number: nuanxin_testkit::id_with_check("37150219900101123"),
+        phone: "13806350099".into(),
+        group: "delivery_rider".into(),
+        consent: true,
+        ..Default::default()
+    };
+    let today = chrono::NaiveDate::from_ymd_opt(2026, 11, 23).unwrap();
+    let draft = nuanxin_core::members::JoinDraft::parse(&input, today).unwrap();
+    let ctx = nuanxin_core::members::JoinContext::consented(
+        nuanxin_core::members::Channel::Qr,
+        "test",
+        nuanxin_testkit::TEST_NOW,
+        today,
+    );
+    let joined = nuanxin_core::members::join(&app.store, &app.vault, &target, &draft, &ctx)
+        .await
+        .unwrap();
+    let id = joined.membership_id;
+    let r = cadre
+        .post_json(
+            "/api/v1/members/decisions",
+            serde_json::json!({"ids": [id], "decision": "approve"}),
+        )
+        .await;
+    assert_eq!(r.json()["decided"], 1, "{}", r.text());
+    sign_in(&b, "gulou").await;
+    wait_for_path(&b, "/dashboard").await;
+    b.goto(&format!("/members/{id}")).await;
+    b.client
+        .find(Locator::Css(".page-head .actions a.button"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    text(&b, "#correct-form").await;
+    // A mistake first: the form comes back with the field marked, nothing saved.
+    let work = b.client.find(Locator::Id("f-work_region")).await.unwrap();
+    work.clear().await.unwrap();
+    work.send_keys("12ab").await.unwrap();
+    b.client
+        .find(Locator::Css("#correct-form button[type=submit]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let error = text(&b, "#e-work_region").await;
+    assert!(error.contains("区划代码"), "{error}");
+    b.screenshot("desktop-member-correct-error-zh").await;
+    let work = b.client.find(Locator::Id("f-work_region")).await.unwrap();
+    work.clear().await.unwrap();
+    work.send_keys("371502002").await.unwrap();
+    let employer = b.client.find(Locator::Id("f-employer")).await.unwrap();
+    employer.clear().await.unwrap();
+    employer.send_keys("顺丰速运").await.unwrap();
+    b.client
+        .find(Locator::Css("#correct-form button[type=submit]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let done = text(&b, "p.alert.ok").await;
+    assert!(done.contains("已更正"), "{done}");
+    assert!(text(&b, "dl.facts").await.contains("顺丰速运"));
+    b.screenshot("desktop-member-corrected-zh").await;
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM audit_log WHERE action = 'members.correct'")
+            .await,
+        1
+    );
+    // The same form in English, on a phone.
+    b.goto(&format!("/lang/en?next=/members/{id}/correct"))
+        .await;
+    b.goto(&format!("/members/{id}/correct")).await;
+    b.client.set_window_size(390, 844).await.unwrap();
+    let heading = text(&b, "h1").await;
+    assert_eq!(heading, "Correct a member's record");
+    b.screenshot("phone-member-correct-en").await;
+    b.close().await;
+    app.finish().await;
+}

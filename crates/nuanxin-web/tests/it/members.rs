@@ -757,3 +757,68 @@ both_backends! {
         assert_eq!(app.count("SELECT COUNT(*) FROM sms_codes").await, 30);
     }
 }
+
+both_backends! {
+    async fn a_cadre_corrects_a_record_and_the_log_keeps_before_and_after(app: TestApp) {
+        app.load_demo().await;
+        let mut gulou = app.demo_user("gulou").await;
+        let code = gulou.join_code("JU371502001").await;
+        let target = members::resolve_code(&mut app.store.read().await.unwrap(), &code).await.unwrap();
+        let joined = members::join(&app.store, &app.vault, &target, &draft("李四", &li(), "13906351111", None), &ctx()).await.unwrap();
+        let id = joined.membership_id.to_string();
+        let r = gulou.post_json("/api/v1/members/decisions", json!({"ids": [id], "decision": "approve"})).await;
+        assert_eq!(r.json()["decided"], 1, "{}", r.text());
+        let (old_name, new_group, full_phone) = ("李四", "delivery_rider", "13906351111");
+        // The form shows the record, the mobile number only masked.
+        let form = gulou.get(&format!("/members/{id}/correct")).await;
+        assert_eq!(form.status, 200);
+        assert!(form.text().contains(old_name) && form.text().contains("139****1111") && !form.text().contains(full_phone), "{}", form.text());
+        // The page corrects name, group, employer and work place; a blank phone keeps the number.
+        let r = gulou
+            .post_form(&format!("/members/{id}/correct"), &[("name", "王更正"), ("phone", ""), ("group", new_group),
+                ("employer", "顺丰速运"), ("work_region", "371502002"), ("home_region", "")], true)
+            .await;
+        assert_eq!((r.status.as_u16(), r.location()), (303, Some(format!("/members/{id}?corrected=1").as_str())), "{}", r.text());
+        let page = gulou.get(&format!("/members/{id}?corrected=1")).await.text();
+        assert!(page.contains("王更正") && page.contains("顺丰速运") && page.contains("已更正"), "{page}");
+        assert_eq!(app.count(&format!("SELECT COUNT(*) FROM people WHERE name = '王更正' AND phone = '{full_phone}'")).await, 1);
+        // The log says what changed, before and after; never the whole mobile number.
+        let log = gulou.get("/api/v1/audit?q=members.correct").await.json();
+        assert_eq!(log["total"], 1, "{log}");
+        let detail = log["items"][0]["detail"].to_string();
+        let d: serde_json::Value = match &log["items"][0]["detail"] {
+            serde_json::Value::String(s) => serde_json::from_str(s).unwrap(),
+            v => v.clone(),
+        };
+        assert_eq!((d["name"]["before"].as_str(), d["name"]["after"].as_str()), (Some(old_name), Some("王更正")));
+        assert_eq!(d["group"]["after"], new_group);
+        assert_eq!(d["work_region"]["after"], "371502002");
+        assert!(d.get("phone").is_none() && !detail.contains(full_phone), "{detail}");
+        // The member moved between the counters of the groups and townships: a recount agrees.
+        let recount = nuanxin_core::coverage::recount(&app.store, false).await.unwrap();
+        assert!(recount.differences.is_empty(), "{:?}", recount.differences);
+
+        // The API answers every problem of a bad body at once and changes nothing.
+        let r = gulou.patch_json(&format!("/api/v1/members/{id}"), json!({"name": "", "phone": "123", "group": "pilot", "work_region": "371599999"})).await;
+        assert_eq!(r.status, 422, "{}", r.text());
+        let fields: Vec<String> = r.json()["errors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap().to_string()).collect();
+        assert_eq!(fields, ["name", "phone", "group"], "{}", r.text());
+        let r = gulou.patch_json(&format!("/api/v1/members/{id}"), json!({"name": "王更正", "group": new_group, "work_region": "371599999"})).await;
+        assert_eq!((r.status.as_u16(), r.json()["field"].as_str()), (422, Some("work_region")), "an unknown region");
+        assert_eq!(app.count("SELECT COUNT(*) FROM audit_log WHERE action = 'members.correct'").await, 1);
+        // A new mobile number is logged masked.
+        let r = gulou.patch_json(&format!("/api/v1/members/{id}"), json!({"name": "王更正", "phone": "13906359999", "group": new_group, "employer": "顺丰速运", "work_region": "371502002"})).await;
+        assert_eq!(r.status, 200, "{}", r.text());
+        assert_eq!(r.json()["phone"], "139****9999");
+        let log = gulou.get("/api/v1/audit?q=members.correct").await.text();
+        assert!(!log.contains("13906359999") && log.contains("139****9999"), "{log}");
+        // A cadre of a sibling township does not find the record; a viewer may not correct it.
+        let mut liuyuan = app.demo_user("liuyuan").await;
+        assert_eq!(liuyuan.get(&format!("/members/{id}/correct")).await.status, 404);
+        let r = gulou.post_json("/api/v1/accounts", json!({"username": "gl-view", "password": "pass-word-1", "org_code": "F371502001", "role": "viewer"})).await;
+        assert!(r.status.is_success(), "{}", r.text());
+        let mut viewer = app.login("gl-view", "pass-word-1").await;
+        let r = viewer.patch_json(&format!("/api/v1/members/{id}"), json!({"name": "查看者", "group": new_group})).await;
+        assert_eq!(r.status, 403, "{}", r.text());
+    }
+}

@@ -1,0 +1,252 @@
+//! Correcting a member's record (会员实名制管理): a cadre of the member's union (staff or admin)
+//! corrects the name, mobile number, worker group, employer, work and home regions. The name,
+//! mobile number and home region are the person's (every membership of the person shows them);
+//! the group, employer and work region are the membership's. Every correction is audited with
+//! what changed, before and after, mobile numbers masked. The ID number is not corrected here.
+
+use super::identity::{PersonName, Phone};
+use super::WorkerGroup;
+use crate::accounts::Caller;
+use crate::coverage::counts;
+use crate::error::FieldErrors;
+use crate::regions::{self, RegionCode};
+use crate::{in_read, in_write, on_db, Error, Result, Role, Store, Tx};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+/// A correction as the form or the API body gives it. A blank mobile number keeps the one on
+/// record (the form never shows it whole).
+#[derive(Debug, Clone, Default, Deserialize, Serialize, utoipa::ToSchema)]
+pub struct CorrectionInput {
+    #[serde(default)]
+    pub name: String,
+    /// Blank: unchanged.
+    #[serde(default)]
+    pub phone: String,
+    /// Worker group code or Chinese name.
+    #[serde(default)]
+    pub group: String,
+    #[serde(default)]
+    pub employer: Option<String>,
+    /// Region code where the member works (township or village); blank: unknown.
+    #[serde(default)]
+    pub work_region: Option<String>,
+    /// Region code of the member's household registration; blank: unknown.
+    #[serde(default)]
+    pub home_region: Option<String>,
+}
+
+/// A member's record as the correction form shows it: the mobile number masked.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct MemberRecord {
+    pub id: Uuid,
+    pub name: String,
+    /// Masked: `138****1234`.
+    pub phone: String,
+    pub group: String,
+    pub employer: Option<String>,
+    pub work_region: Option<String>,
+    pub home_region: Option<String>,
+    pub org_code: String,
+    pub status: String,
+}
+
+/// The record as stored, with what the correction needs beside it.
+struct Stored {
+    record: MemberRecord,
+    person: Uuid,
+    phone: String,
+    org_path: String,
+    channel: String,
+}
+
+/// A validated correction.
+struct Correction {
+    name: PersonName,
+    phone: Option<Phone>,
+    group: WorkerGroup,
+    employer: Option<String>,
+    work_region: Option<RegionCode>,
+    home_region: Option<RegionCode>,
+}
+
+fn blank(s: &Option<String>) -> Option<&str> {
+    s.as_deref().map(str::trim).filter(|s| !s.is_empty())
+}
+
+impl Correction {
+    /// Checks every field, all problems at once.
+    fn parse(input: &CorrectionInput) -> std::result::Result<Correction, FieldErrors> {
+        let mut errs = FieldErrors::new();
+        let mut take = |e: Error| {
+            if let Some(f) = e.field() {
+                errs.push(f, e.code());
+            }
+        };
+        let name = PersonName::parse(&input.name).map_err(&mut take).ok();
+        let phone = match input.phone.trim() {
+            "" => None,
+            p => Phone::parse(p).map_err(&mut take).ok(),
+        };
+        let group = WorkerGroup::parse(&input.group);
+        if group.is_none() {
+            errs.push("group", "members.bad_group");
+        }
+        let mut region = |s: &Option<String>, field: &'static str| match blank(s) {
+            None => None,
+            Some(r) => RegionCode::parse(r)
+                .map_err(|_| errs.push(field, "regions.bad_code"))
+                .ok(),
+        };
+        let work_region = region(&input.work_region, "work_region");
+        let home_region = region(&input.home_region, "home_region");
+        let employer = blank(&input.employer).map(|e| e.chars().take(100).collect());
+        match (name, group) {
+            (Some(name), Some(group)) if errs.is_empty() => Ok(Correction {
+                name,
+                phone,
+                group,
+                employer,
+                work_region,
+                home_region,
+            }),
+            _ => Err(errs),
+        }
+    }
+}
+
+async fn stored(tx: &mut Tx, caller: &Caller, id: Uuid) -> Result<Stored> {
+    const SQL: &str =
+        "SELECT m.id, p.id, p.name, p.phone, m.worker_group, m.employer, m.work_region,
+            p.home_region, o.code, o.path, m.status, m.channel
+        FROM memberships m JOIN people p ON p.id = m.person_id JOIN org_units o ON o.id = m.org_id
+        WHERE m.id = $1";
+    type Row = (
+        Uuid,
+        Uuid,
+        String,
+        String,
+        String,
+        Option<String>,
+        Option<String>,
+        Option<String>,
+        String,
+        String,
+        String,
+        String,
+    );
+    let row: Option<Row> =
+        on_db!(tx.conn(), c => sqlx::query_as(SQL).bind(id).fetch_optional(c).await)?;
+    let (
+        id,
+        person,
+        name,
+        phone,
+        group,
+        employer,
+        work_region,
+        home_region,
+        org_code,
+        path,
+        status,
+        channel,
+    ) = row.ok_or(Error::NotFound)?;
+    caller.scope.role_at(&path).ok_or(Error::NotFound)?;
+    let masked = Phone::parse(&phone).map_or_else(|_| phone.clone(), |p| p.mask());
+    Ok(Stored {
+        record: MemberRecord {
+            id,
+            name,
+            phone: masked,
+            group,
+            employer,
+            work_region,
+            home_region,
+            org_code,
+            status,
+        },
+        person,
+        phone,
+        org_path: path,
+        channel,
+    })
+}
+
+/// A member's record in the caller's scope, for the correction form.
+pub async fn record(store: &Store, caller: &Caller, id: Uuid) -> Result<MemberRecord> {
+    in_read(store, async |tx| Ok(stored(tx, caller, id).await?.record)).await
+}
+
+/// Corrects a member's record: staff of the member's union (or above) only; the regions named
+/// must exist; a request kept for review is corrected by deciding it, not here. Active members
+/// move between the coverage counters of their group and work township. Returns the record as
+/// corrected; a correction that changes nothing writes nothing.
+pub async fn correct(
+    store: &Store,
+    caller: &Caller,
+    id: Uuid,
+    input: &CorrectionInput,
+) -> Result<MemberRecord> {
+    let c = Correction::parse(input)?;
+    in_write(store, async |tx| {
+        let before = stored(tx, caller, id).await?;
+        if caller.scope.role_at(&before.org_path) < Some(Role::Staff) {
+            return Err(Error::Forbidden);
+        }
+        if before.record.status == super::join::REVIEW {
+            return Err(Error::conflict("status", "members.correct_review"));
+        }
+        let mut errs = FieldErrors::new();
+        for (field, code) in [("work_region", &c.work_region), ("home_region", &c.home_region)] {
+            if let Some(code) = code {
+                if regions::get(tx, code).await?.is_none() {
+                    errs.push(field, "regions.unknown");
+                }
+            }
+        }
+        if !errs.is_empty() {
+            return Err(errs.into());
+        }
+        let old = &before.record;
+        let phone = c.phone.as_ref().map_or(before.phone.as_str(), |p| p.as_str());
+        let work = c.work_region.as_ref().map(|r| r.as_str().to_string());
+        let home = c.home_region.as_ref().map(|r| r.as_str().to_string());
+        let mut changed = serde_json::Map::new();
+        let mut note = |field: &str, was: Option<&str>, now: Option<&str>| {
+            if was != now {
+                changed.insert(field.into(), serde_json::json!({"before": was, "after": now}));
+            }
+        };
+        note("name", Some(&old.name), Some(c.name.as_str()));
+        let masked_now = c.phone.as_ref().map(|p| p.mask());
+        if c.phone.is_some() && phone != before.phone {
+            note("phone", Some(&old.phone), masked_now.as_deref());
+        }
+        note("group", Some(&old.group), Some(c.group.as_str()));
+        note("employer", old.employer.as_deref(), c.employer.as_deref());
+        note("work_region", old.work_region.as_deref(), work.as_deref());
+        note("home_region", old.home_region.as_deref(), home.as_deref());
+        if changed.is_empty() {
+            return Ok(before.record);
+        }
+        const PERSON: &str =
+            "UPDATE people SET name = $2, phone = $3, home_region = $4, updated_at = $5 WHERE id = $1";
+        on_db!(tx.conn(), c2 => sqlx::query(PERSON).bind(before.person).bind(c.name.as_str()).bind(phone)
+            .bind(home.as_deref()).bind(caller.at).execute(c2).await.map(|r| r.rows_affected()))?;
+        const MEMBERSHIP: &str = "UPDATE memberships SET worker_group = $2, employer = $3, work_region = $4, updated_at = $5 WHERE id = $1";
+        on_db!(tx.conn(), c2 => sqlx::query(MEMBERSHIP).bind(id).bind(c.group.as_str()).bind(c.employer.as_deref())
+            .bind(work.as_deref()).bind(caller.at).execute(c2).await.map(|r| r.rows_affected()))?;
+        if old.status == "active" {
+            let mut deltas =
+                counts::membership_deltas(&old.group, &before.channel, old.work_region.as_deref(), -1);
+            deltas.extend(counts::membership_deltas(c.group.as_str(), &before.channel, work.as_deref(), 1));
+            counts::add_rows(tx, counts::rows(&before.org_path, &deltas)).await?;
+        }
+        let detail = serde_json::Value::Object(changed);
+        caller
+            .audit(tx, "members.correct", &id.to_string(), Some(&before.org_path), detail)
+            .await?;
+        Ok(stored(tx, caller, id).await?.record)
+    })
+    .await
+}
