@@ -5,7 +5,7 @@
 //! what changed, before and after, mobile numbers masked. The ID number is not corrected here.
 
 use super::identity::{PersonName, Phone};
-use super::WorkerGroup;
+use super::{MemberRow, WorkerGroup};
 use crate::accounts::Caller;
 use crate::coverage::counts;
 use crate::error::FieldErrors;
@@ -14,50 +14,29 @@ use crate::{in_read, in_write, on_db, Error, Result, Role, Store, Tx};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-/// A correction as the form or the API body gives it. A blank mobile number keeps the one on
-/// record (the form never shows it whole).
+/// A correction as the form or the API body gives it; a field not given is blank. A blank mobile
+/// number keeps the one on record (the form never shows it whole); a blank region is unknown.
 #[derive(Debug, Clone, Default, Deserialize, Serialize, utoipa::ToSchema)]
+#[serde(default)]
 pub struct CorrectionInput {
-    #[serde(default)]
     pub name: String,
-    /// Blank: unchanged.
-    #[serde(default)]
     pub phone: String,
     /// Worker group code or Chinese name.
-    #[serde(default)]
     pub group: String,
-    #[serde(default)]
     pub employer: Option<String>,
-    /// Region code where the member works (township or village); blank: unknown.
-    #[serde(default)]
+    /// Where the member works (township or village code).
     pub work_region: Option<String>,
-    /// Region code of the member's household registration; blank: unknown.
-    #[serde(default)]
+    /// The member's household registration (region code).
     pub home_region: Option<String>,
 }
 
-/// A member's record as the correction form shows it: the mobile number masked.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-pub struct MemberRecord {
-    pub id: Uuid,
-    pub name: String,
-    /// Masked: `138****1234`.
-    pub phone: String,
-    pub group: String,
-    pub employer: Option<String>,
-    pub work_region: Option<String>,
-    pub home_region: Option<String>,
-    pub org_code: String,
-    pub status: String,
-}
-
-/// The record as stored, with what the correction needs beside it.
+/// The record as stored: the row the cadre sees, and the person, whole mobile number and unit
+/// path the correction needs.
 struct Stored {
-    record: MemberRecord,
+    row: MemberRow,
     person: Uuid,
     phone: String,
     org_path: String,
-    channel: String,
 }
 
 /// A validated correction.
@@ -116,65 +95,22 @@ impl Correction {
 }
 
 async fn stored(tx: &mut Tx, caller: &Caller, id: Uuid) -> Result<Stored> {
-    const SQL: &str =
-        "SELECT m.id, p.id, p.name, p.phone, m.worker_group, m.employer, m.work_region,
-            p.home_region, o.code, o.path, m.status, m.channel
-        FROM memberships m JOIN people p ON p.id = m.person_id JOIN org_units o ON o.id = m.org_id
-        WHERE m.id = $1";
-    type Row = (
-        Uuid,
-        Uuid,
-        String,
-        String,
-        String,
-        Option<String>,
-        Option<String>,
-        Option<String>,
-        String,
-        String,
-        String,
-        String,
-    );
-    let row: Option<Row> =
-        on_db!(tx.conn(), c => sqlx::query_as(SQL).bind(id).fetch_optional(c).await)?;
-    let (
-        id,
-        person,
-        name,
-        phone,
-        group,
-        employer,
-        work_region,
-        home_region,
-        org_code,
-        path,
-        status,
-        channel,
-    ) = row.ok_or(Error::NotFound)?;
-    caller.scope.role_at(&path).ok_or(Error::NotFound)?;
-    let masked = Phone::parse(&phone).map_or_else(|_| phone.clone(), |p| p.mask());
+    let row = super::get(tx, &caller.scope, id).await?;
+    const SQL: &str = "SELECT p.id, p.phone, o.path FROM memberships m
+        JOIN people p ON p.id = m.person_id JOIN org_units o ON o.id = m.org_id WHERE m.id = $1";
+    let (person, phone, org_path): (Uuid, String, String) =
+        on_db!(tx.conn(), c => sqlx::query_as(SQL).bind(id).fetch_one(c).await)?;
     Ok(Stored {
-        record: MemberRecord {
-            id,
-            name,
-            phone: masked,
-            group,
-            employer,
-            work_region,
-            home_region,
-            org_code,
-            status,
-        },
+        row,
         person,
         phone,
-        org_path: path,
-        channel,
+        org_path,
     })
 }
 
 /// A member's record in the caller's scope, for the correction form.
-pub async fn record(store: &Store, caller: &Caller, id: Uuid) -> Result<MemberRecord> {
-    in_read(store, async |tx| Ok(stored(tx, caller, id).await?.record)).await
+pub async fn record(store: &Store, caller: &Caller, id: Uuid) -> Result<MemberRow> {
+    in_read(store, async |tx| super::get(tx, &caller.scope, id).await).await
 }
 
 /// Corrects a member's record: staff of the member's union (or above) only; the regions named
@@ -186,14 +122,14 @@ pub async fn correct(
     caller: &Caller,
     id: Uuid,
     input: &CorrectionInput,
-) -> Result<MemberRecord> {
+) -> Result<MemberRow> {
     let c = Correction::parse(input)?;
     in_write(store, async |tx| {
         let before = stored(tx, caller, id).await?;
         if caller.scope.role_at(&before.org_path) < Some(Role::Staff) {
             return Err(Error::Forbidden);
         }
-        if before.record.status == super::join::REVIEW {
+        if before.row.status == super::join::REVIEW {
             return Err(Error::conflict("status", "members.correct_review"));
         }
         let mut errs = FieldErrors::new();
@@ -207,7 +143,7 @@ pub async fn correct(
         if !errs.is_empty() {
             return Err(errs.into());
         }
-        let old = &before.record;
+        let old = &before.row;
         let phone = c.phone.as_ref().map_or(before.phone.as_str(), |p| p.as_str());
         let work = c.work_region.as_ref().map(|r| r.as_str().to_string());
         let home = c.home_region.as_ref().map(|r| r.as_str().to_string());
@@ -227,7 +163,7 @@ pub async fn correct(
         note("work_region", old.work_region.as_deref(), work.as_deref());
         note("home_region", old.home_region.as_deref(), home.as_deref());
         if changed.is_empty() {
-            return Ok(before.record);
+            return Ok(before.row);
         }
         const PERSON: &str =
             "UPDATE people SET name = $2, phone = $3, home_region = $4, updated_at = $5 WHERE id = $1";
@@ -238,15 +174,15 @@ pub async fn correct(
             .bind(work.as_deref()).bind(caller.at).execute(c2).await.map(|r| r.rows_affected()))?;
         if old.status == "active" {
             let mut deltas =
-                counts::membership_deltas(&old.group, &before.channel, old.work_region.as_deref(), -1);
-            deltas.extend(counts::membership_deltas(c.group.as_str(), &before.channel, work.as_deref(), 1));
+                counts::membership_deltas(&old.group, &old.channel, old.work_region.as_deref(), -1);
+            deltas.extend(counts::membership_deltas(c.group.as_str(), &old.channel, work.as_deref(), 1));
             counts::add_rows(tx, counts::rows(&before.org_path, &deltas)).await?;
         }
         let detail = serde_json::Value::Object(changed);
         caller
             .audit(tx, "members.correct", &id.to_string(), Some(&before.org_path), detail)
             .await?;
-        Ok(stored(tx, caller, id).await?.record)
+        super::get(tx, &caller.scope, id).await
     })
     .await
 }

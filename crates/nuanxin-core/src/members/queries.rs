@@ -32,6 +32,10 @@ pub struct MemberRow {
     /// A request kept for review (status `review`): why (`phone_differs`, `member_elsewhere`).
     /// Its name and phone are those submitted, not the person's on record.
     pub review: Option<String>,
+    /// Region code where the member works, when known.
+    pub work_region: Option<String>,
+    /// Region code of the member's household registration, when known.
+    pub home_region: Option<String>,
 }
 
 /// Filters of the member list: the page's query string and the API's parameters.
@@ -55,7 +59,7 @@ pub struct MemberFilter {
 const SELECT: &str = "SELECT m.id, m.member_no, COALESCE(m.claimed_name, p.name) AS name, p.id_mask AS id_number,
         COALESCE(m.claimed_phone, p.phone) AS phone, m.worker_group AS \"group\", m.employer,
         o.code AS org_code, o.name AS org_name, m.status, m.channel, m.joined_on, m.requested_at, f.name AS transfer_from,
-        m.review_reason AS review
+        m.review_reason AS review, m.work_region, p.home_region
     FROM memberships m
     JOIN people p ON p.id = m.person_id
     JOIN org_units o ON o.id = m.org_id

@@ -5,7 +5,7 @@ use crate::error::{ApiError, ErrorBody};
 use crate::layout::Paging;
 use axum::extract::{Path, Query};
 use axum::Json;
-use nuanxin_core::members::corrections::{self, CorrectionInput, MemberRecord};
+use nuanxin_core::members::corrections::{self, CorrectionInput};
 use nuanxin_core::members::{self, Decision, JoinCode, MemberFilter, MemberRow};
 use nuanxin_core::page::Page;
 use nuanxin_core::Error;
@@ -160,7 +160,7 @@ pub async fn push(
 
 #[utoipa::path(patch, path = "/api/v1/members/{id}", tag = "members", request_body = CorrectionInput,
     params(("id" = Uuid, Path, description = "Membership id")),
-    responses((status = 200, description = "The record as corrected (mobile number masked); the correction is audited", body = MemberRecord),
+    responses((status = 200, description = "The record as corrected (mobile number masked); the correction is audited", body = MemberRow),
               (status = 403, description = "Not staff of the member's union", body = ErrorBody),
               (status = 404, body = ErrorBody), (status = 409, description = "A request under review", body = ErrorBody),
               (status = 422, description = "Every problem of the body", body = ErrorBody)))]
@@ -168,7 +168,7 @@ pub async fn correct(
     ApiAuth(auth): ApiAuth,
     Path(id): Path<Uuid>,
     Json(input): Json<CorrectionInput>,
-) -> Result<Json<MemberRecord>, ApiError> {
+) -> Result<Json<MemberRow>, ApiError> {
     Ok(Json(
         corrections::correct(&auth.app.store, &auth.caller, id, &input).await?,
     ))

@@ -13,7 +13,7 @@ use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::Form;
 use nuanxin_core::error::FieldErrors;
-use nuanxin_core::members::corrections::{self, CorrectionInput, MemberRecord};
+use nuanxin_core::members::corrections::{self, CorrectionInput};
 use nuanxin_core::members::{self, Decision, JoinCode, MemberFilter, MemberRow, WorkerGroup};
 use nuanxin_core::page::{Page, PageRequest};
 use nuanxin_core::{in_read, in_write, orgs, Error, Role};
@@ -208,7 +208,7 @@ pub async fn show(
 struct CorrectPage {
     ctx: Ctx,
     id: Uuid,
-    record: MemberRecord,
+    record: MemberRow,
     form: CorrectionInput,
     groups: Vec<(&'static str, String)>,
     errors: FieldErrors,
@@ -222,7 +222,7 @@ impl CorrectPage {
 
 fn correct_page(
     auth: &Auth,
-    record: MemberRecord,
+    record: MemberRow,
     form: CorrectionInput,
     errors: FieldErrors,
 ) -> Result<Html<String>, PageError> {
