@@ -48,6 +48,7 @@ pub(crate) fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(members::api::push))
         .routes(routes!(members::api::reveal))
         .routes(routes!(members::api::correct))
+        .routes(routes!(members::api::change_id))
         .routes(routes!(members::api::codes, members::api::rotate))
         .routes(routes!(members::events::api_create))
         .routes(routes!(members::events::api_get))
@@ -171,6 +172,7 @@ pub fn router(state: AppState) -> Router {
             "/members/{id}/correct",
             get(members::pages::correct_form).post(members::pages::correct),
         )
+        .route("/members/{id}/id-number", post(members::pages::change_id))
         .route(
             "/orgs/{code}/join-code",
             get(members::pages::join_code).post(members::pages::rotate),

@@ -186,3 +186,66 @@ pub async fn correct(
     })
     .await
 }
+
+/// An admin's change of a member's ID number, with the reason (a typing error at joining, a
+/// number reissued): the body of `POST /members/{id}/id-number`.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, utoipa::ToSchema)]
+#[serde(default)]
+pub struct IdChange {
+    pub id_number: String,
+    pub reason: String,
+}
+
+/// Changes the ID number of the person a membership belongs to: admins of the member's union only
+/// (those who may see ID numbers whole), with a reason. A number another person already has is
+/// refused (`members.id_taken`): two records of one person are merged by a transfer, not here.
+/// The number is sealed and hashed like at joining; the audit entry holds both numbers masked and
+/// the reason.
+pub async fn change_id_number(
+    store: &Store,
+    vault: &super::id_vault::IdVault,
+    caller: &Caller,
+    id: Uuid,
+    change: &IdChange,
+) -> Result<MemberRow> {
+    let mut errs = FieldErrors::new();
+    let number = super::identity::ResidentId::parse(&change.id_number, caller.today)
+        .map_err(|e| errs.push("id_number", e.code()))
+        .ok();
+    let reason: String = change.reason.trim().chars().take(200).collect();
+    if reason.is_empty() {
+        errs.push("reason", "members.id_reason_required");
+    }
+    let Some(number) = number.filter(|_| errs.is_empty()) else {
+        return Err(errs.into());
+    };
+    in_write(store, async |tx| {
+        let before = stored(tx, caller, id).await?;
+        if !caller.may_reveal_ids(&before.org_path) {
+            return Err(Error::Forbidden);
+        }
+        let hash = vault.lookup_hash(&number);
+        const OWNER: &str = "SELECT id FROM people WHERE id_hash = $1";
+        let owner: Option<Uuid> =
+            on_db!(tx.conn(), c => sqlx::query_scalar(OWNER).bind(&hash).fetch_optional(c).await)?;
+        match owner {
+            Some(p) if p == before.person => return Ok(before.row),
+            Some(_) => return Err(Error::conflict("id_number", "members.id_taken")),
+            None => {}
+        }
+        const SQL: &str =
+            "UPDATE people SET id_hash = $2, id_sealed = $3, id_mask = $4, updated_at = $5 WHERE id = $1";
+        on_db!(tx.conn(), c => sqlx::query(SQL).bind(before.person).bind(&hash).bind(vault.seal(&number))
+            .bind(number.mask()).bind(caller.at).execute(c).await.map(|r| r.rows_affected()))?;
+        let detail = serde_json::json!({
+            "id_number": {"before": before.row.id_number, "after": number.mask()},
+            "reason": crate::audit::mask_digit_runs(&reason),
+        });
+        let subject = id.to_string();
+        caller
+            .audit(tx, "members.change_id", &subject, Some(&before.org_path), detail)
+            .await?;
+        super::get(tx, &caller.scope, id).await
+    })
+    .await
+}

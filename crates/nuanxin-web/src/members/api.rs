@@ -5,7 +5,7 @@ use crate::error::{ApiError, ErrorBody};
 use crate::layout::Paging;
 use axum::extract::{Path, Query};
 use axum::Json;
-use nuanxin_core::members::corrections::{self, CorrectionInput};
+use nuanxin_core::members::corrections::{self, CorrectionInput, IdChange};
 use nuanxin_core::members::{self, Decision, JoinCode, MemberFilter, MemberRow};
 use nuanxin_core::page::Page;
 use nuanxin_core::Error;
@@ -171,5 +171,22 @@ pub async fn correct(
 ) -> Result<Json<MemberRow>, ApiError> {
     Ok(Json(
         corrections::correct(&auth.app.store, &auth.caller, id, &input).await?,
+    ))
+}
+
+#[utoipa::path(post, path = "/api/v1/members/{id}/id-number", tag = "members", request_body = IdChange,
+    params(("id" = Uuid, Path, description = "Membership id")),
+    responses((status = 200, description = "The member row with the new number masked; the change is audited with the reason", body = MemberRow),
+              (status = 403, description = "Not an admin of the member's union", body = ErrorBody),
+              (status = 404, body = ErrorBody), (status = 409, description = "Another person has this number", body = ErrorBody),
+              (status = 422, description = "A bad number, or no reason", body = ErrorBody)))]
+pub async fn change_id(
+    ApiAuth(auth): ApiAuth,
+    Path(id): Path<Uuid>,
+    Json(change): Json<IdChange>,
+) -> Result<Json<MemberRow>, ApiError> {
+    let (store, vault) = (&auth.app.store, &auth.app.vault);
+    Ok(Json(
+        corrections::change_id_number(store, vault, &auth.caller, id, &change).await?,
     ))
 }

@@ -13,7 +13,7 @@ use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::Form;
 use nuanxin_core::error::FieldErrors;
-use nuanxin_core::members::corrections::{self, CorrectionInput};
+use nuanxin_core::members::corrections::{self, CorrectionInput, IdChange};
 use nuanxin_core::members::{self, Decision, JoinCode, MemberFilter, MemberRow, WorkerGroup};
 use nuanxin_core::page::{Page, PageRequest};
 use nuanxin_core::{in_read, in_write, orgs, Error, Role};
@@ -211,6 +211,9 @@ struct CorrectPage {
     record: MemberRow,
     form: CorrectionInput,
     groups: Vec<(&'static str, String)>,
+    /// The admin's second form: a new ID number with the reason.
+    can_change_id: bool,
+    id_change: IdChange,
     errors: FieldErrors,
 }
 
@@ -220,13 +223,25 @@ impl CorrectPage {
     }
 }
 
-fn correct_page(
+async fn correct_page(
     auth: &Auth,
-    record: MemberRow,
-    form: CorrectionInput,
+    form: Option<CorrectionInput>,
+    id_change: IdChange,
+    id: Uuid,
     errors: FieldErrors,
 ) -> Result<Html<String>, PageError> {
-    let id = record.id;
+    let record = corrections::record(&auth.app.store, &auth.caller, id).await?;
+    let path = orgs::find(&auth.app.store, &auth.caller.scope, &record.org_code)
+        .await?
+        .path;
+    let form = form.unwrap_or_else(|| CorrectionInput {
+        name: record.name.clone(),
+        phone: String::new(),
+        group: record.group.clone(),
+        employer: record.employer.clone(),
+        work_region: record.work_region.clone(),
+        home_region: record.home_region.clone(),
+    });
     let ctx = Ctx::new(auth, "members", &format!("/members/{id}/correct"));
     let groups = WorkerGroup::ALL
         .iter()
@@ -243,6 +258,8 @@ fn correct_page(
         record,
         form,
         groups,
+        can_change_id: auth.caller.may_reveal_ids(&path),
+        id_change,
         errors,
     })
 }
@@ -250,16 +267,7 @@ fn correct_page(
 /// `GET /members/{id}/correct`: the record in a form, the mobile number left blank (kept unless
 /// typed again).
 pub async fn correct_form(auth: Auth, Path(id): Path<Uuid>) -> Result<Html<String>, PageError> {
-    let record = corrections::record(&auth.app.store, &auth.caller, id).await?;
-    let form = CorrectionInput {
-        name: record.name.clone(),
-        phone: String::new(),
-        group: record.group.clone(),
-        employer: record.employer.clone(),
-        work_region: record.work_region.clone(),
-        home_region: record.home_region.clone(),
-    };
-    correct_page(&auth, record, form, FieldErrors::new())
+    correct_page(&auth, None, IdChange::default(), id, FieldErrors::new()).await
 }
 
 /// `POST /members/{id}/correct`: corrects the record, or shows the form again with every problem.
@@ -272,8 +280,27 @@ pub async fn correct(
         Ok(_) => Ok(Redirect::to(&format!("/members/{id}?corrected=1")).into_response()),
         Err(e) => match e.field_errors() {
             Some(errs) => {
-                let record = corrections::record(&auth.app.store, &auth.caller, id).await?;
-                Ok(respond::invalid(correct_page(&auth, record, form, errs)?))
+                let html = correct_page(&auth, Some(form), IdChange::default(), id, errs).await?;
+                Ok(respond::invalid(html))
+            }
+            None => Err(e.into()),
+        },
+    }
+}
+
+/// `POST /members/{id}/id-number`: an admin changes the member's ID number, with the reason.
+pub async fn change_id(
+    auth: Auth,
+    Path(id): Path<Uuid>,
+    Form(change): Form<IdChange>,
+) -> Result<Response, PageError> {
+    let (store, vault) = (&auth.app.store, &auth.app.vault);
+    match corrections::change_id_number(store, vault, &auth.caller, id, &change).await {
+        Ok(_) => Ok(Redirect::to(&format!("/members/{id}?corrected=1")).into_response()),
+        Err(e) => match e.field_errors() {
+            Some(errs) => {
+                let html = correct_page(&auth, None, change, id, errs).await?;
+                Ok(respond::invalid(html))
             }
             None => Err(e.into()),
         },

@@ -822,3 +822,43 @@ both_backends! {
         assert_eq!(r.status, 403, "{}", r.text());
     }
 }
+
+both_backends! {
+    async fn only_an_admin_changes_an_id_number_with_a_reason(app: TestApp) {
+        app.load_demo().await;
+        let mut gulou = app.demo_user("gulou").await;
+        let code = gulou.join_code("JU371502001").await;
+        let target = members::resolve_code(&mut app.store.read().await.unwrap(), &code).await.unwrap();
+        let joined = members::join(&app.store, &app.vault, &target, &draft("李四", &li(), "13906351111", None), &ctx()).await.unwrap();
+        members::join(&app.store, &app.vault, &target, &draft("张三", ZHANG, "13906352222", None), &ctx()).await.unwrap();
+        let id = joined.membership_id.to_string();
+        let path = format!("/api/v1/members/{id}/id-number");
+        let new_number = id_with_check("37150219920202123");
+        // Every problem at once; nothing changes.
+        let r = gulou.post_json(&path, json!({"id_number": "12345", "reason": " "})).await;
+        assert_eq!(r.status, 422, "{}", r.text());
+        let fields: Vec<String> = r.json()["errors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap().to_string()).collect();
+        assert_eq!(fields, ["id_number", "reason"]);
+        // Another person's number is refused.
+        let r = gulou.post_json(&path, json!({"id_number": ZHANG, "reason": "录入错误"})).await;
+        assert_eq!((r.status.as_u16(), r.json()["code"].as_str()), (409, Some("members.id_taken")), "{}", r.text());
+        // A staff cadre may correct the record but not the number.
+        let r = gulou.post_json("/api/v1/accounts", json!({"username": "gl-staff", "password": "pass-word-1", "org_code": "F371502001", "role": "staff"})).await;
+        assert!(r.status.is_success(), "{}", r.text());
+        let mut staff = app.login("gl-staff", "pass-word-1").await;
+        let r = staff.post_json(&path, json!({"id_number": new_number, "reason": "录入错误"})).await;
+        assert_eq!(r.status, 403, "{}", r.text());
+        // The admin changes it: the row shows the new number masked, the person is found by it,
+        // and the log keeps both numbers masked with the reason.
+        let r = gulou.post_json(&path, json!({"id_number": new_number, "reason": "入会时录错 37150219851212322"})).await;
+        assert_eq!(r.status, 200, "{}", r.text());
+        assert_eq!(r.json()["id_number"], format!("3715**********{}", &new_number[14..]));
+        let log = gulou.get("/api/v1/audit?q=members.change_id").await.json();
+        assert_eq!(log["total"], 1, "{log}");
+        let detail = log["items"][0]["detail"].as_str().unwrap();
+        assert!(!detail.contains(&new_number) && !detail.contains(&li()) && !detail.contains("37150219851212322") && detail.contains("入会时录错"), "{detail}");
+        // The sealed number opens to the new one.
+        let r = gulou.post_form(&format!("/members/{id}/reveal"), &[], true).await;
+        assert!(r.text().contains(&new_number), "the reveal shows the new number");
+    }
+}
