@@ -16,8 +16,8 @@ pub mod uscc;
 pub(crate) use attribution::Facts as FactsRow;
 pub use attribution::{owner_for, reattribute};
 pub use queries::{
-    disputed, employer_names, get, list, mark_unionised, record, resolve, revise, sources_of,
-    submit, update, EnterpriseFilter, Recorded, SourceRecord, Unionise,
+    disputed, employer_names, get, largest_employers, list, mark_unionised, record, resolve,
+    revise, sources_of, submit, update, EnterpriseFilter, Recorded, SourceRecord, Unionise,
 };
 pub use uscc::Uscc;
 

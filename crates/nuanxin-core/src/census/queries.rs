@@ -523,6 +523,22 @@ pub async fn employer_names(
     )
 }
 
+/// The operating census enterprises of a region (code prefix), largest first, at most `limit`:
+/// the employers a cadre's form offers to pick from.
+pub async fn largest_employers(
+    tx: &mut Tx,
+    region_prefix: &str,
+    limit: i64,
+) -> Result<Vec<String>> {
+    let (lo, hi) = (region_prefix.to_string(), format!("{region_prefix}~"));
+    const SQL: &str = "SELECT name FROM enterprises
+        WHERE region_code >= $1 AND region_code < $2 AND operating = TRUE
+        ORDER BY staff DESC, name LIMIT $3";
+    Ok(
+        on_db!(tx.conn(), c => sqlx::query_scalar(SQL).bind(&lo).bind(&hi).bind(limit).fetch_all(c).await)?,
+    )
+}
+
 /// Records an enterprise from a form or an API body, as the use case of both: checks every
 /// field (all problems at once), records it for the caller and commits.
 pub async fn submit(

@@ -10,7 +10,7 @@ use crate::accounts::Caller;
 use crate::coverage::counts;
 use crate::error::FieldErrors;
 use crate::regions::{self, RegionCode};
-use crate::{in_read, in_write, on_db, Error, Result, Role, Store, Tx};
+use crate::{in_write, on_db, Error, Result, Role, Store, Tx};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -106,11 +106,6 @@ async fn stored(tx: &mut Tx, caller: &Caller, id: Uuid) -> Result<Stored> {
         phone,
         org_path,
     })
-}
-
-/// A member's record in the caller's scope, for the correction form.
-pub async fn record(store: &Store, caller: &Caller, id: Uuid) -> Result<MemberRow> {
-    in_read(store, async |tx| super::get(tx, &caller.scope, id).await).await
 }
 
 /// Corrects a member's record: staff of the member's union (or above) only; the regions named

@@ -211,6 +211,8 @@ struct CorrectPage {
     record: MemberRow,
     form: CorrectionInput,
     groups: Vec<(&'static str, String)>,
+    /// The county's census employers, largest first, to pick from (any name may be typed).
+    employers: Vec<String>,
     /// The admin's second form: a new ID number with the reason.
     can_change_id: bool,
     id_change: IdChange,
@@ -230,10 +232,14 @@ async fn correct_page(
     id: Uuid,
     errors: FieldErrors,
 ) -> Result<Html<String>, PageError> {
-    let record = corrections::record(&auth.app.store, &auth.caller, id).await?;
-    let path = orgs::find(&auth.app.store, &auth.caller.scope, &record.org_code)
-        .await?
-        .path;
+    let (record, unit, employers) = in_read(&auth.app.store, async |tx| {
+        let record = members::get(tx, &auth.caller.scope, id).await?;
+        let unit = orgs::get(tx, &auth.caller.scope, &record.org_code).await?;
+        let county: String = unit.region_code.chars().take(6).collect();
+        let employers = nuanxin_core::census::largest_employers(tx, &county, 200).await?;
+        Ok((record, unit, employers))
+    })
+    .await?;
     let form = form.unwrap_or_else(|| CorrectionInput {
         name: record.name.clone(),
         phone: String::new(),
@@ -258,7 +264,8 @@ async fn correct_page(
         record,
         form,
         groups,
-        can_change_id: auth.caller.may_reveal_ids(&path),
+        can_change_id: auth.caller.may_reveal_ids(&unit.path),
+        employers,
         id_change,
         errors,
     })

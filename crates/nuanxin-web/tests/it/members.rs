@@ -769,10 +769,16 @@ both_backends! {
         let r = gulou.post_json("/api/v1/members/decisions", json!({"ids": [id], "decision": "approve"})).await;
         assert_eq!(r.json()["decided"], 1, "{}", r.text());
         let (old_name, new_group, full_phone) = ("李四", "delivery_rider", "13906351111");
+        let uscc = nuanxin_core::census::Uscc::with_check("91371502MA3N00017").unwrap();
+        let r = gulou.post_json("/api/v1/enterprises", json!({"uscc": uscc.as_str(), "name": "东昌府区顺丰速运营业部",
+            "industry": "express_delivery", "staff": "40", "new_form_workers": "30", "region_code": "371502001", "source": "survey"})).await;
+        assert!(r.status.is_success(), "{}", r.text());
         // The form shows the record, the mobile number only masked.
         let form = gulou.get(&format!("/members/{id}/correct")).await;
         assert_eq!(form.status, 200);
         assert!(form.text().contains(old_name) && form.text().contains("139****1111") && !form.text().contains(full_phone), "{}", form.text());
+        // The employer is picked from the county's census (or typed).
+        assert!(form.text().contains("<datalist id=\"employer-list\"><option value=\"东昌府区顺丰速运营业部\">"), "{}", form.text());
         // The page corrects name, group, employer and work place; a blank phone keeps the number.
         let r = gulou
             .post_form(&format!("/members/{id}/correct"), &[("name", "王更正"), ("phone", ""), ("group", new_group),
