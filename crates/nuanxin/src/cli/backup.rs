@@ -32,6 +32,7 @@ pub async fn backup(database: &str, args: BackupArgs) -> anyhow::Result<ExitCode
         );
     }
     if database.starts_with("postgres") {
+        let (database, password) = without_password(database)?;
         run_tool(
             "pg_dump",
             &[
@@ -40,8 +41,9 @@ pub async fn backup(database: &str, args: BackupArgs) -> anyhow::Result<ExitCode
                 "--file",
                 &args.output.to_string_lossy(),
                 "--dbname",
-                database,
+                &database,
             ],
+            password.as_deref(),
         )?;
     } else {
         let store = super::open(database).await?;
@@ -72,6 +74,7 @@ pub async fn restore(database: &str, args: RestoreArgs) -> anyhow::Result<ExitCo
         );
     }
     if database.starts_with("postgres") {
+        let (database, password) = without_password(database)?;
         run_tool(
             "pg_restore",
             &[
@@ -80,9 +83,10 @@ pub async fn restore(database: &str, args: RestoreArgs) -> anyhow::Result<ExitCo
                 "--no-owner",
                 "--exit-on-error",
                 "--dbname",
-                database,
+                &database,
                 &args.input.to_string_lossy(),
             ],
+            password.as_deref(),
         )?;
     } else {
         let path = sqlite_path(database)?;
@@ -123,13 +127,50 @@ fn sqlite_path(database: &str) -> anyhow::Result<PathBuf> {
     Ok(Path::new(rest.split('?').next().unwrap_or(rest)).to_path_buf())
 }
 
-fn run_tool(tool: &str, args: &[&str]) -> anyhow::Result<()> {
-    let status = std::process::Command::new(tool)
-        .args(args)
+/// The database URL without its password, and the password (decoded), which the PostgreSQL tools
+/// then read from `PGPASSWORD`: a command line is visible to every local user (`ps`).
+fn without_password(database: &str) -> anyhow::Result<(String, Option<String>)> {
+    let mut url = url::Url::parse(database)
+        .with_context(|| format!("not a URL: {}", super::config::redact_url(database)))?;
+    let password = url.password().map(|p| {
+        percent_encoding::percent_decode_str(p)
+            .decode_utf8_lossy()
+            .into_owned()
+    });
+    let _ = url.set_password(None);
+    Ok((url.to_string(), password))
+}
+
+fn run_tool(tool: &str, args: &[&str], password: Option<&str>) -> anyhow::Result<()> {
+    let mut command = std::process::Command::new(tool);
+    command.args(args);
+    if let Some(p) = password {
+        command.env("PGPASSWORD", p);
+    }
+    let status = command
         .status()
         .with_context(|| format!("{tool} could not be run: install the PostgreSQL client tools (Debian: postgresql-client)"))?;
     if !status.success() {
         bail!("{tool} failed with {status}");
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_password_leaves_the_command_line_for_the_environment() {
+        let (url, password) = super::without_password(
+            "postgres://nx:p%40ss%3Aw@db.example:5432/nuanxin?sslmode=require",
+        )
+        .unwrap();
+        assert_eq!(url, "postgres://nx@db.example:5432/nuanxin?sslmode=require");
+        assert_eq!(password.as_deref(), Some("p@ss:w"));
+        let (url, password) =
+            super::without_password("postgres://postgres@127.0.0.1:5432/x").unwrap();
+        assert_eq!(
+            (url.as_str(), password),
+            ("postgres://postgres@127.0.0.1:5432/x", None)
+        );
+    }
 }
