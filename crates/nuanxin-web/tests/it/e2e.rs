@@ -21,13 +21,13 @@ async fn sign_in(b: &Browser, username: &str) {
     b.goto("/login").await;
     fill(b, "username", username).await;
     fill(b, "password", nuanxin_core::demo::PASSWORD).await;
-    b.client
-        .find(Locator::Css("button[type=submit]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(b, "button[type=submit]").await;
+}
+
+/// Clicks the element `css` finds.
+async fn click(b: &Browser, css: &str) {
+    let e = b.client.find(Locator::Css(css)).await.unwrap();
+    e.click().await.unwrap();
 }
 
 /// The text of an element, waiting for it to appear.
@@ -135,13 +135,7 @@ async fn a_city_cadre_browses_searches_creates_edits_moves_and_dissolves_units()
         "the picker fills the region code: {picked}"
     );
     b.screenshot("desktop-form-zh").await;
-    b.client
-        .find(Locator::Css("form.form button.primary"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&b, "form.form button.primary").await;
     wait_for_path(&b, "/orgs/E2E-1").await;
     assert_eq!(text(&b, "h1").await, "古楼街道网约车司机联合工会");
 
@@ -154,24 +148,12 @@ async fn a_city_cadre_browses_searches_creates_edits_moves_and_dissolves_units()
         .send_keys("12345")
         .await
         .unwrap();
-    b.client
-        .find(Locator::Css("form.form button.primary"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&b, "form.form button.primary").await;
     assert!(text(&b, ".field-error").await.contains("电话号码不正确"));
     let phone = b.client.find(Locator::Id("contact_phone")).await.unwrap();
     phone.clear().await.unwrap();
     phone.send_keys("0635-8888888").await.unwrap();
-    b.client
-        .find(Locator::Css("form.form button.primary"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&b, "form.form button.primary").await;
     wait_for_path(&b, "/orgs/E2E-1").await;
     assert!(text(&b, "dl.facts").await.contains("0635-8888888"));
 
@@ -184,24 +166,12 @@ async fn a_city_cadre_browses_searches_creates_edits_moves_and_dissolves_units()
         .send_keys("HP371502")
         .await
         .unwrap();
-    b.client
-        .find(Locator::Css("form.form button.primary"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&b, "form.form button.primary").await;
     wait_for_path(&b, "/orgs/E2E-1").await;
     assert!(text(&b, ".crumbs").await.contains("周转库"));
     b.goto("/orgs/E2E-1/dissolve").await;
     b.screenshot("desktop-dissolve-zh").await;
-    b.client
-        .find(Locator::Css("button.danger"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&b, "button.danger").await;
     wait_for_path(&b, "/orgs/E2E-1").await;
     assert!(text(&b, ".page-head").await.contains("已撤销"));
 
@@ -290,13 +260,7 @@ async fn a_rider_joins_on_a_phone_and_gets_the_e_card_once_approved() {
     fill(&b, "id_number", "371502199001011234").await;
     assert_eq!(text(&b, "#id_number-live").await, "", "corrected as typed");
     fill(&b, "phone", "138 0635 1234").await;
-    b.client
-        .find(Locator::Css("button[value=sms]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&b, "button[value=sms]").await;
     let mut sms = None;
     for _ in 0..50 {
         sms = app.sms.last_code("13806351234");
@@ -315,21 +279,9 @@ async fn a_rider_joins_on_a_phone_and_gets_the_e_card_once_approved() {
         .await
         .unwrap();
     fill(&b, "employer", "美团外卖").await;
-    b.client
-        .find(Locator::Css("input[name=consent]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&b, "input[name=consent]").await;
     b.screenshot("phone-join-zh").await;
-    b.client
-        .find(Locator::Css("button[value=join]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&b, "button[value=join]").await;
     wait_for_path(&b, "/me").await;
     assert!(text(&b, "main").await.contains("待审核"));
     // A cadre approves in a second session; the worker reloads and sees the e-card.
@@ -443,13 +395,7 @@ async fn worker_and_cadre_pages_have_no_serious_accessibility_violations() {
     }
     // The join page with every field in error.
     b.goto(&format!("/j/{code}")).await;
-    b.client
-        .find(Locator::Css("button[value=join]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&b, "button[value=join]").await;
     text(&b, ".err").await;
     found.extend(
         axe_violations(&b)
@@ -783,13 +729,7 @@ async fn a_rider_finds_the_nearest_stations_on_a_phone_and_a_keeper_logs_a_visit
         .await
         .unwrap();
     fill(&b, "v-count", "2").await;
-    b.client
-        .find(Locator::Css("#log-visit button[value=hot_meal]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&b, "#log-visit button[value=hot_meal]").await;
     let visits = text(&b, "#visits").await;
     assert!(visits.contains("热饭"), "{visits}");
     assert_eq!(
@@ -824,13 +764,7 @@ async fn a_cadre_records_a_station_with_errors_first_then_analyses_the_circle() 
     fill(&b, "f-lat", "36.4444").await;
     fill(&b, "f-lng", "115.9588").await;
     fill(&b, "f-hours", "看心情").await;
-    b.client
-        .find(Locator::Css("#station-form button[type=submit]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&b, "#station-form button[type=submit]").await;
     let err = text(&b, "#e-hours").await;
     assert!(err.contains("开放时间"), "{err}");
     b.screenshot("desktop-station-form-error-zh").await;
@@ -840,13 +774,7 @@ async fn a_cadre_records_a_station_with_errors_first_then_analyses_the_circle() 
         .send_keys("周一至周五 8:00-20:00；周六 9:00-17:00")
         .await
         .unwrap();
-    b.client
-        .find(Locator::Css("#station-form button[type=submit]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&b, "#station-form button[type=submit]").await;
     let h1 = text(&b, "h1").await;
     assert_eq!(h1, "湖西换电站骑手驿站");
     assert_eq!(
@@ -873,13 +801,7 @@ async fn a_cadre_records_a_station_with_errors_first_then_analyses_the_circle() 
         .send_keys(demand.to_str().unwrap())
         .await
         .unwrap();
-    b.client
-        .find(Locator::Css("#circle-form button[value=html]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&b, "#circle-form button[value=html]").await;
     let share = text(&b, "#circle-share").await;
     assert_eq!(share, "50.0%", "5 of 10 weight near 光岳楼");
     let sites = text(&b, "#sites").await;
@@ -1080,13 +1002,7 @@ async fn a_cadre_checks_a_sheet_on_the_shared_import_page() {
         b.goto("/stations/import").await;
         let input = b.client.find(Locator::Id("file")).await.unwrap();
         input.send_keys(file.to_str().unwrap()).await.unwrap();
-        b.client
-            .find(Locator::Css("form.form button[type=submit]"))
-            .await
-            .unwrap()
-            .click()
-            .await
-            .unwrap();
+        click(&b, "form.form button[type=submit]").await;
         let report = text(&b, "#import-report").await;
         assert!(
             report.contains(heading) && report.contains(rejected),
@@ -1150,25 +1066,13 @@ async fn a_cadre_corrects_a_members_record_from_its_page() {
     sign_in(&b, "gulou").await;
     wait_for_path(&b, "/dashboard").await;
     b.goto(&format!("/members/{id}")).await;
-    b.client
-        .find(Locator::Css(".page-head .actions a.button"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&b, ".page-head .actions a.button").await;
     text(&b, "#correct-form").await;
     // A mistake first: the form comes back with the field marked, nothing saved.
     let work = b.client.find(Locator::Id("f-work_region")).await.unwrap();
     work.clear().await.unwrap();
     work.send_keys("12ab").await.unwrap();
-    b.client
-        .find(Locator::Css("#correct-form button[type=submit]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&b, "#correct-form button[type=submit]").await;
     let error = text(&b, "#e-work_region").await;
     assert!(error.contains("区划代码"), "{error}");
     b.screenshot("desktop-member-correct-error-zh").await;
@@ -1178,13 +1082,7 @@ async fn a_cadre_corrects_a_members_record_from_its_page() {
     let employer = b.client.find(Locator::Id("f-employer")).await.unwrap();
     employer.clear().await.unwrap();
     employer.send_keys("顺丰速运").await.unwrap();
-    b.client
-        .find(Locator::Css("#correct-form button[type=submit]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&b, "#correct-form button[type=submit]").await;
     let done = text(&b, "p.alert.ok").await;
     assert!(done.contains("已更正"), "{done}");
     assert!(text(&b, "dl.facts").await.contains("顺丰速运"));
