@@ -178,7 +178,10 @@ pub async fn csrf_guard(State(state): State<AppState>, req: Request, next: Next)
     let Some(token) = cookie(req.headers(), SESSION_COOKIE).map(str::to_string) else {
         return next.run(req).await;
     };
-    if !unsafe_method || bearer(req.headers()).is_some() {
+    // The member's own pages act for the member session, never for the cadre one: they check
+    // the member session's token themselves (a cadre who is also a member would fail here).
+    let member_page = req.uri().path().starts_with("/me/");
+    if !unsafe_method || bearer(req.headers()).is_some() || member_page {
         return next.run(req).await;
     }
     let mut req = req;

@@ -49,6 +49,10 @@ pub(crate) fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(members::api::reveal))
         .routes(routes!(members::api::correct))
         .routes(routes!(members::api::change_id))
+        .routes(routes!(members::api::leave))
+        .routes(routes!(members::api::retain))
+        .routes(routes!(members::api::lapse))
+        .routes(routes!(members::api::history))
         .routes(routes!(members::api::codes, members::api::rotate))
         .routes(routes!(members::events::api_create))
         .routes(routes!(members::events::api_get))
@@ -174,6 +178,10 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/members/{id}/id-number", post(members::pages::change_id))
         .route(
+            "/members/{id}/end",
+            get(members::pages::end_form).post(members::pages::end),
+        )
+        .route(
             "/orgs/{code}/join-code",
             get(members::pages::join_code).post(members::pages::rotate),
         )
@@ -207,6 +215,7 @@ pub fn router(state: AppState) -> Router {
             "/me/login",
             get(join::pages::login_form).post(join::pages::login),
         )
+        .route("/me/leave", post(join::pages::leave))
         .route("/me/logout", post(join::pages::logout))
         .route("/dashboard", get(coverage::dashboard))
         .route("/dashboard/export.xlsx", get(coverage::export))

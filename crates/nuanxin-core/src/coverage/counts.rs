@@ -23,7 +23,8 @@ pub mod metric {
     pub const REGION: &str = "region";
     /// Members who joined, by day (YYYY-MM-DD): `joined` events.
     pub const JOINED: &str = "joined";
-    /// Members who left by transfer or lapse, by day.
+    /// Active memberships that ended, by day and how (`2026-03-01:left`): the kinds are
+    /// [`super::ENDINGS`].
     pub const LEFT: &str = "left";
     /// Active units by type code.
     pub const UNIONS: &str = "unions";
@@ -50,6 +51,16 @@ pub const DAILY: [&str; 5] = [
     metric::ENT_UNIONISED,
     metric::SERVICES,
 ];
+
+/// How an active membership ends, as the departures counter keys it after the day: the member
+/// left (退会), kept their membership without a job (保留会籍), a cadre lapsed it, or it moved to
+/// another union.
+pub const ENDINGS: [&str; 4] = ["left", "retained", "lapsed", "transferred_out"];
+
+/// The departures counter's key of one ending: its day, then how.
+pub fn left_key(day: NaiveDate, ending: &str) -> String {
+    format!("{}:{ending}", day.format("%Y-%m-%d"))
+}
 
 /// One difference to a counter.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -184,9 +195,11 @@ pub async fn monthly(
 
 fn day_bounds(days: Option<(NaiveDate, NaiveDate)>) -> (String, String) {
     match days {
+        // Departures' keys carry their kind after the day ('2026-03-01:left'): '~' sorts after
+        // ':', so the last day's are in.
         Some((a, b)) => (
             a.format("%Y-%m-%d").to_string(),
-            b.format("%Y-%m-%d").to_string(),
+            format!("{}~", b.format("%Y-%m-%d")),
         ),
         None => ("0000-00-00".into(), "9999-99-99".into()),
     }
@@ -215,6 +228,18 @@ impl Counts {
             .filter(|((m, _), n)| m == metric && **n != 0)
             .map(|((_, k), n)| (k.clone(), *n))
             .collect()
+    }
+
+    /// Departures by how they ended ([`ENDINGS`], zeros included), summed over days.
+    pub fn endings(&self) -> BTreeMap<String, i64> {
+        let mut by: BTreeMap<String, i64> = ENDINGS.iter().map(|e| (e.to_string(), 0)).collect();
+        for ((m, k), n) in &self.0 {
+            if m == metric::LEFT {
+                let ending = k.split_once(':').map_or("transferred_out", |(_, e)| e);
+                *by.entry(ending.to_string()).or_default() += n;
+            }
+        }
+        by
     }
 
     /// The sum over all keys of a metric.
@@ -279,25 +304,34 @@ pub fn static_metric(m: &str) -> Option<&'static str> {
     .find(|s| *s == m)
 }
 
-/// The counter differences of one membership becoming active (`sign` 1) or ending (`sign` -1)
-/// on `day`, read from the membership row.
-pub async fn membership(tx: &mut Tx, membership: Uuid, sign: i64, day: NaiveDate) -> Result<()> {
+/// The counter differences of one membership becoming active on `day`, read from its row.
+pub async fn joined(tx: &mut Tx, membership: Uuid, day: NaiveDate) -> Result<()> {
+    let (path, mut deltas) = membership_row(tx, membership, 1).await?;
+    deltas.push(Delta::new(
+        metric::JOINED,
+        day.format("%Y-%m-%d").to_string(),
+        1,
+    ));
+    bump(tx, &path, &deltas).await
+}
+
+/// The counter differences of one active membership ending on `day` the way `ending` says
+/// (one of [`ENDINGS`]), read from its row.
+pub async fn ended(tx: &mut Tx, membership: Uuid, day: NaiveDate, ending: &str) -> Result<()> {
+    let (path, mut deltas) = membership_row(tx, membership, -1).await?;
+    deltas.push(Delta::new(metric::LEFT, left_key(day, ending), 1));
+    bump(tx, &path, &deltas).await
+}
+
+async fn membership_row(tx: &mut Tx, membership: Uuid, sign: i64) -> Result<(String, Vec<Delta>)> {
     const SQL: &str = "SELECT o.path, m.worker_group, m.channel, m.work_region FROM memberships m
         JOIN org_units o ON o.id = m.org_id WHERE m.id = $1";
     let (path, group, channel, region): (String, String, String, Option<String>) =
         on_db!(tx.conn(), c => sqlx::query_as(SQL).bind(membership).fetch_one(c).await)?;
-    let day = day.format("%Y-%m-%d").to_string();
-    let mut deltas = membership_deltas(&group, &channel, region.as_deref(), sign);
-    deltas.push(Delta::new(
-        if sign > 0 {
-            metric::JOINED
-        } else {
-            metric::LEFT
-        },
-        day,
-        1,
-    ));
-    bump(tx, &path, &deltas).await
+    Ok((
+        path,
+        membership_deltas(&group, &channel, region.as_deref(), sign),
+    ))
 }
 
 /// The counters an active membership adds to (`sign` 1) or takes from (`sign` -1).

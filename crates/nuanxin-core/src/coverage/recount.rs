@@ -54,18 +54,28 @@ async fn expected(tx: &mut Tx) -> Result<HashMap<Key, i64>> {
             add(&mut map, &path, d.metric, d.key, d.n);
         }
     }
+    // Joins, and the endings of active memberships: an ending after a retention (保留会籍) ends
+    // a membership that had left the active count already on the day it was retained.
     const EVENTS: &str = "SELECT o.path, e.event, e.on_date, COUNT(*) FROM membership_events e
-        JOIN org_units o ON o.id = e.org_id WHERE e.event IN ('joined', 'transferred_out', 'lapsed')
+        JOIN org_units o ON o.id = e.org_id
+        WHERE e.event = 'joined' OR (e.event IN ('left', 'retained', 'lapsed', 'transferred_out')
+            AND NOT EXISTS (SELECT 1 FROM membership_events r
+                WHERE r.membership_id = e.membership_id AND r.event = 'retained' AND r.id <> e.id))
         GROUP BY o.path, e.event, e.on_date";
     let rows: Vec<(String, String, NaiveDate, i64)> =
         on_db!(tx.conn(), c => sqlx::query_as(EVENTS).fetch_all(c).await)?;
     for (path, event, on, n) in rows {
-        let m = if event == "joined" {
-            metric::JOINED
+        if event == "joined" {
+            add(&mut map, &path, metric::JOINED, day(on), n);
         } else {
-            metric::LEFT
-        };
-        add(&mut map, &path, m, day(on), n);
+            add(
+                &mut map,
+                &path,
+                metric::LEFT,
+                counts::left_key(on, &event),
+                n,
+            );
+        }
     }
     const STATIONS: &str =
         "SELECT o.path, s.kind, COUNT(*) FROM stations s JOIN org_units o ON o.id = s.org_id

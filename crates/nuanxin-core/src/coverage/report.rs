@@ -91,8 +91,12 @@ pub struct Coverage {
     pub period: Period,
     /// Members who joined in the period (back-dated joins count on their date).
     pub new_members: i64,
-    /// Members who left in the period (transfers out, lapses).
+    /// Active memberships that ended in the period, on their dates: leaves, retentions (保留会籍),
+    /// lapses and transfers out.
     pub left_members: i64,
+    /// The same by how they ended: `left`, `retained`, `lapsed`, `transferred_out` (zeros
+    /// included).
+    pub left_by_kind: BTreeMap<String, i64>,
     /// Units founded in the period.
     pub new_unions: i64,
     /// Enterprises marked unionised in the period.
@@ -157,6 +161,7 @@ fn figures(unit: &OrgUnit, c: &Counts, period: Period) -> Coverage {
         period,
         new_members: c.total(metric::JOINED),
         left_members: c.total(metric::LEFT),
+        left_by_kind: c.endings(),
         new_unions: c.total(metric::UNIONS_FOUNDED),
         new_unionised_enterprises: c.total(metric::ENT_UNIONISED),
         stations_open: c.total(metric::STATIONS),

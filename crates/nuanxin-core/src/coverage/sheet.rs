@@ -14,8 +14,9 @@ fn titles(zh: bool) -> Vec<String> {
     for g in WorkerGroup::ALL {
         t.push(if zh { g.zh().into() } else { g.as_str().into() });
     }
-    let rest: [(&str, &str); 8] = [
+    let rest: [(&str, &str); 9] = [
         ("本期新入会", "New members"),
+        ("本期减少", "Left"),
         ("已知劳动者", "Known workers"),
         ("入会率", "Membership rate"),
         ("排查企业", "Enterprises surveyed"),
@@ -46,6 +47,7 @@ fn row(name: String, c: &Coverage) -> Vec<Cell> {
     }
     r.extend([
         Cell::Int(c.new_members),
+        Cell::Int(c.left_members),
         Cell::Int(c.known_workers),
         Cell::Rate(c.membership_rate),
         Cell::Int(c.enterprises_surveyed),
@@ -68,6 +70,7 @@ fn own(c: &Coverage) -> Coverage {
             *o.members_by_group.entry(g.clone()).or_default() -= n;
         }
         o.new_members -= ch.new_members;
+        o.left_members -= ch.left_members;
         o.known_workers -= ch.known_workers;
         o.enterprises_surveyed -= ch.enterprises_surveyed;
         o.enterprises_eligible -= ch.enterprises_eligible;

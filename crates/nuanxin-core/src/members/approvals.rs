@@ -99,11 +99,15 @@ async fn approve_review(tx: &mut Tx, caller: &Caller, membership: Uuid) -> Resul
     const PERSON: &str = "UPDATE people SET name = COALESCE($2, name), phone = COALESCE($3, phone), updated_at = $4 WHERE id = $1";
     on_db!(tx.conn(), c => sqlx::query(PERSON).bind(person).bind(&name).bind(&phone).bind(caller.at)
         .execute(c).await.map(|r| r.rows_affected()))?;
-    const ACTIVE: &str =
-        "SELECT id, org_id FROM memberships WHERE person_id = $1 AND status = 'active'";
-    let active: Option<(Uuid, Uuid)> =
-        on_db!(tx.conn(), c => sqlx::query_as(ACTIVE).bind(person).fetch_optional(c).await)?;
-    if active.is_some_and(|(_, at)| at == org) {
+    // The membership it moves from: active, or kept without a job (保留会籍).
+    const CURRENT: &str = "SELECT id, org_id, status FROM memberships WHERE person_id = $1 AND status IN ('active', 'retained')
+        ORDER BY status LIMIT 1";
+    let current: Option<(Uuid, Uuid, String)> =
+        on_db!(tx.conn(), c => sqlx::query_as(CURRENT).bind(person).fetch_optional(c).await)?;
+    if current
+        .as_ref()
+        .is_some_and(|(_, at, status)| *at == org && status == "active")
+    {
         const DONE: &str = "UPDATE memberships SET status = 'withdrawn', reason = 'confirmed', decided_at = $2, decided_by = $3, updated_at = $2 WHERE id = $1";
         on_db!(tx.conn(), c => sqlx::query(DONE).bind(membership).bind(caller.at).bind(caller.actor.account_id)
             .execute(c).await.map(|r| r.rows_affected()))?;
@@ -112,7 +116,7 @@ async fn approve_review(tx: &mut Tx, caller: &Caller, membership: Uuid) -> Resul
     const GIVE_WAY: &str = "UPDATE memberships SET status = 'withdrawn', updated_at = $2 WHERE person_id = $1 AND status = 'pending'";
     on_db!(tx.conn(), c => sqlx::query(GIVE_WAY).bind(person).bind(caller.at).execute(c).await.map(|r| r.rows_affected()))?;
     const PENDING: &str = "UPDATE memberships SET status = 'pending', transfer_from_id = $2, updated_at = $3 WHERE id = $1";
-    on_db!(tx.conn(), c => sqlx::query(PENDING).bind(membership).bind(active.map(|(id, _)| id)).bind(caller.at)
+    on_db!(tx.conn(), c => sqlx::query(PENDING).bind(membership).bind(current.map(|(id, _, _)| id)).bind(caller.at)
         .execute(c).await.map(|r| r.rows_affected()))?;
     activate(tx, membership, caller.at, caller.today, &caller.actor.name).await?;
     Ok(())

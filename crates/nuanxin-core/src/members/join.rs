@@ -608,7 +608,7 @@ async fn join_round(
         let sql = format!(
             "SELECT m.person_id AS person, m.id, m.org_id AS org, m.status, o.path, m.claimed_phone FROM memberships m
             JOIN org_units o ON o.id = m.org_id
-            WHERE m.status IN ('active', 'pending', 'review') AND m.person_id IN ({})",
+            WHERE m.status IN ('active', 'retained', 'pending', 'review') AND m.person_id IN ({})",
             list(known.len(), 1)
         );
         current = on_db!(tx.conn(), c => {
@@ -633,7 +633,7 @@ async fn join_round(
             let outside = ctx.within.as_ref().is_some_and(|scope| {
                 current.iter().any(|m| {
                     m.person == *person
-                        && (m.status == "active" || m.status == "pending")
+                        && matches!(m.status.as_str(), "active" | "retained" | "pending")
                         && scope.role_at(&m.path).is_none()
                 })
             });
@@ -703,6 +703,9 @@ async fn join_round(
                 .find(|m| m.person == person && m.status == status)
         };
         let (active, pending) = (of("active"), of("pending"));
+        // A member who kept their membership without a job (保留会籍) and joins again, here or
+        // elsewhere, moves from that membership like a transfer.
+        let moves_from = active.or(of("retained"));
         if let Some(a) = active.filter(|a| a.org == target.org_id) {
             look_up.push((i, a.id)); // a member already: the membership as it is
             continue;
@@ -717,7 +720,7 @@ async fn join_round(
         // A join the union approves automatically is written active at once, with both events.
         // Its number is not looked up first: the unique index refuses a number already given
         // (about one draw in 10^8 per member of the county that year), and the join is retried.
-        let member_no = match (target.auto_approve, active) {
+        let member_no = match (target.auto_approve, moves_from) {
             (true, None) => Some(member_no_candidate(&target.org_region, joins[i].ctx.today)),
             _ => None,
         };
@@ -726,7 +729,7 @@ async fn join_round(
             id: new_id(),
             person,
             member_no,
-            transfer_from: active.map(|a| a.id),
+            transfer_from: moves_from.map(|a| a.id),
             review: None,
         });
     }
@@ -878,12 +881,26 @@ pub(super) async fn activate(
     let (org, from, region): (Uuid, Option<Uuid>, String) =
         on_db!(tx.conn(), c => sqlx::query_as(ROW).bind(membership).fetch_one(c).await)?;
     if let Some(old) = from {
-        const END: &str = "UPDATE memberships SET status = 'transferred', updated_at = $2 WHERE id = $1 AND status = 'active'
-            RETURNING org_id";
-        let old_org: Option<Uuid> = on_db!(tx.conn(), c => sqlx::query_scalar(END).bind(old).bind(now).fetch_optional(c).await)?;
-        if let Some(old_org) = old_org {
-            add_event(tx, old, old_org, "transferred_out", now, today, actor).await?;
-            crate::coverage::counts::membership(tx, old, -1, today).await?;
+        // The membership it moves from: active, or kept without a job (保留会籍), which left the
+        // active count on the day it was retained.
+        const OLD: &str =
+            "SELECT org_id, status FROM memberships WHERE id = $1 AND status IN ('active', 'retained')";
+        let found: Option<(Uuid, String)> =
+            on_db!(tx.conn(), c => sqlx::query_as(OLD).bind(old).fetch_optional(c).await)?;
+        if let Some((old_org, status)) = found {
+            // Only if still as read: a leave of the old membership committed meanwhile (on
+            // PostgreSQL this waits for it) has ended and counted it already.
+            const END: &str =
+                "UPDATE memberships SET status = 'transferred', ended_on = $3, updated_at = $2
+                WHERE id = $1 AND status = $4";
+            let ended = on_db!(tx.conn(), c => sqlx::query(END).bind(old).bind(now).bind(today).bind(&status)
+                .execute(c).await.map(|r| r.rows_affected()))?;
+            if ended == 1 {
+                add_event(tx, old, old_org, "transferred_out", now, today, actor).await?;
+                if status == "active" {
+                    crate::coverage::counts::ended(tx, old, today, "transferred_out").await?;
+                }
+            }
         }
     }
     let member_no = new_member_no(tx, &region, today).await?;
@@ -891,7 +908,7 @@ pub(super) async fn activate(
     on_db!(tx.conn(), c => sqlx::query(SQL).bind(membership).bind(&member_no).bind(today).bind(now)
         .execute(c).await.map(|r| r.rows_affected()))?;
     add_event(tx, membership, org, "joined", now, today, actor).await?;
-    crate::coverage::counts::membership(tx, membership, 1, today).await?;
+    crate::coverage::counts::joined(tx, membership, today).await?;
     Ok(member_no)
 }
 

@@ -14,6 +14,7 @@ pub mod id_vault;
 pub mod identity;
 mod join;
 mod join_queue;
+pub mod lifecycle;
 pub mod partner;
 mod queries;
 pub mod sessions;

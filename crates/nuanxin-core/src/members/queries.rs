@@ -22,7 +22,8 @@ pub struct MemberRow {
     pub employer: Option<String>,
     pub org_code: String,
     pub org_name: String,
-    /// `pending`, `active`, `rejected`, `transferred`, `withdrawn`, `lapsed`.
+    /// `pending`, `review`, `active`, `retained` (保留会籍), `left` (退会), `lapsed`,
+    /// `rejected`, `transferred`, `withdrawn`.
     pub status: String,
     pub channel: String,
     pub joined_on: Option<chrono::NaiveDate>,
@@ -36,6 +37,10 @@ pub struct MemberRow {
     pub work_region: Option<String>,
     /// Region code of the member's household registration, when known.
     pub home_region: Option<String>,
+    /// The day the membership ended (left, retained, lapsed, transferred), when it has.
+    pub ended_on: Option<chrono::NaiveDate>,
+    /// Why a request was rejected, or why the membership ended.
+    pub reason: Option<String>,
 }
 
 /// Filters of the member list: the page's query string and the API's parameters.
@@ -47,7 +52,7 @@ pub struct MemberFilter {
     /// Name (part of), mobile number or ID number (whole), or membership number.
     #[serde(default, deserialize_with = "crate::sheets::text")]
     pub q: Option<String>,
-    /// `active`, `pending`, `rejected`, `transferred`, `withdrawn`, `transfer_out` (members of the caller's unions asking to move elsewhere) or `all`; default active and pending.
+    /// `active`, `pending`, `retained`, `left`, `lapsed`, `rejected`, `transferred`, `withdrawn`, `transfer_out` (members of the caller's unions asking to move elsewhere) or `all`; default active and pending.
     #[serde(default, deserialize_with = "crate::sheets::text")]
     pub status: Option<String>,
     /// Only joins made at this mass-join event (set by the event's page, not by a query).
@@ -59,7 +64,7 @@ pub struct MemberFilter {
 const SELECT: &str = "SELECT m.id, m.member_no, COALESCE(m.claimed_name, p.name) AS name, p.id_mask AS id_number,
         COALESCE(m.claimed_phone, p.phone) AS phone, m.worker_group AS \"group\", m.employer,
         o.code AS org_code, o.name AS org_name, m.status, m.channel, m.joined_on, m.requested_at, f.name AS transfer_from,
-        m.review_reason AS review, m.work_region, p.home_region
+        m.review_reason AS review, m.work_region, p.home_region, m.ended_on, m.reason
     FROM memberships m
     JOIN people p ON p.id = m.person_id
     JOIN org_units o ON o.id = m.org_id

@@ -18,6 +18,13 @@ fn hash(token: &str) -> String {
         .collect()
 }
 
+/// The CSRF token of a member session: the member's own forms carry it, and a change is made only
+/// when it matches. Derived from the session's secret token (which only the member's browser
+/// holds, in an HttpOnly cookie), so nothing more is stored.
+pub fn csrf_of(token: &str) -> String {
+    hash(&format!("nuanxin-member-csrf:{token}"))[..32].to_string()
+}
+
 /// Starts a session for a person; returns the cookie token.
 pub async fn start(store: &Store, person: Uuid, now: Timestamp) -> Result<String> {
     crate::in_write(store, async |tx| start_in(tx, person, now).await).await

@@ -12,7 +12,9 @@ use axum::http::header::SET_COOKIE;
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::Form;
+use nuanxin_core::error::FieldErrors;
 use nuanxin_core::members::identity::Phone;
+use nuanxin_core::members::lifecycle::{self, EndingInput};
 use nuanxin_core::members::{
     self, sessions, sms, JoinContext, JoinInput, JoinReceipt, WorkerGroup,
 };
@@ -407,6 +409,13 @@ pub struct MembershipView {
     pub reason: String,
 }
 
+pub struct HistoryView {
+    pub on: String,
+    pub event_label: String,
+    pub org_name: String,
+    pub reason: String,
+}
+
 #[derive(Template)]
 #[template(path = "join/me.html")]
 struct MePage {
@@ -415,27 +424,44 @@ struct MePage {
     id_mask: String,
     card: Option<CardView>,
     memberships: Vec<MembershipView>,
+    history: Vec<HistoryView>,
+    /// The member session's own CSRF token, for the forms of this page.
+    csrf: String,
+    /// The union the member may leave (an active or retained membership).
+    may_leave: Option<String>,
+    leave: EndingInput,
+    errors: FieldErrors,
+    message: Option<&'static str>,
+    today: String,
 }
 
 impl MePage {
     fn t<'a>(&self, key: &'a str) -> &'a str {
         Catalogue::of(self.lang).get(key)
     }
+
+    fn error(&self, field: &str) -> Option<&str> {
+        self.errors.get(field).map(|c| self.t(c))
+    }
 }
 
-pub async fn me(
-    State(state): State<AppState>,
-    lang: Lang,
-    client: ClientInfo,
-) -> Result<Response, PageError> {
-    let Some(token) = cookie(&client.headers, MEMBER_COOKIE) else {
-        return Ok(Redirect::to("/me/login").into_response());
-    };
-    let Some(person) = sessions::person_of(&state.store, token, state.clock.now()).await? else {
-        return Ok(Redirect::to("/me/login").into_response());
-    };
-    let (name, id_mask, rows) =
-        in_read(&state.store, async |tx| sessions::own(tx, person).await).await?;
+/// What `/me` shows besides its forms: one read of the person's memberships and history.
+struct MeView {
+    name: String,
+    id_mask: String,
+    card: Option<CardView>,
+    memberships: Vec<MembershipView>,
+    history: Vec<HistoryView>,
+    may_leave: Option<String>,
+}
+
+async fn me_view(state: &AppState, lang: Lang, person: uuid::Uuid) -> Result<MeView, PageError> {
+    let ((name, id_mask, rows), history) = in_read(&state.store, async |tx| {
+        let own = sessions::own(tx, person).await?;
+        let history = lifecycle::own_history(tx, person).await?;
+        Ok((own, history))
+    })
+    .await?;
     let cat = Catalogue::of(lang);
     let card = rows.iter().find(|m| m.status == "active").map(|m| {
         let no = m.member_no.clone().unwrap_or_default();
@@ -445,6 +471,10 @@ pub async fn me(
             org_name: m.org_name.clone(),
         }
     });
+    let may_leave = rows
+        .iter()
+        .find(|m| m.status == "active" || m.status == "retained")
+        .map(|m| m.org_name.clone());
     let memberships = rows
         .iter()
         .map(|m| MembershipView {
@@ -456,14 +486,151 @@ pub async fn me(
             reason: m.reason.clone().unwrap_or_default(),
         })
         .collect();
-    Ok(render(&MePage {
-        lang,
+    let history = history
+        .into_iter()
+        .map(|h| HistoryView {
+            on: h.on_date.to_string(),
+            event_label: cat.get(&format!("members.event.{}", h.event)).to_string(),
+            org_name: h.org_name,
+            reason: h.reason.unwrap_or_default(),
+        })
+        .collect();
+    Ok(MeView {
         name,
         id_mask,
         card,
         memberships,
-    })?
-    .into_response())
+        history,
+        may_leave,
+    })
+}
+
+/// The signed-in member's person and session token, if any.
+async fn member_of(
+    state: &AppState,
+    client: &ClientInfo,
+) -> Result<Option<(uuid::Uuid, String)>, PageError> {
+    let Some(token) = cookie(&client.headers, MEMBER_COOKIE) else {
+        return Ok(None);
+    };
+    let person = sessions::person_of(&state.store, token, state.clock.now()).await?;
+    Ok(person.map(|p| (p, token.to_string())))
+}
+
+async fn me_page(
+    state: &AppState,
+    lang: Lang,
+    person: uuid::Uuid,
+    token: &str,
+    leave: EndingInput,
+    errors: FieldErrors,
+    message: Option<&'static str>,
+) -> Result<Html<String>, PageError> {
+    let v = me_view(state, lang, person).await?;
+    let today = state.clock.today().to_string();
+    render(&MePage {
+        lang,
+        name: v.name,
+        id_mask: v.id_mask,
+        card: v.card,
+        memberships: v.memberships,
+        history: v.history,
+        csrf: sessions::csrf_of(token),
+        may_leave: v.may_leave,
+        leave,
+        errors,
+        message,
+        today,
+    })
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct MeQuery {
+    #[serde(default)]
+    done: String,
+}
+
+pub async fn me(
+    State(state): State<AppState>,
+    lang: Lang,
+    client: ClientInfo,
+    axum::extract::Query(q): axum::extract::Query<MeQuery>,
+) -> Result<Response, PageError> {
+    let Some((person, token)) = member_of(&state, &client).await? else {
+        return Ok(Redirect::to("/me/login").into_response());
+    };
+    let message = (q.done == "left").then_some("me.left");
+    let page = me_page(
+        &state,
+        lang,
+        person,
+        &token,
+        EndingInput::default(),
+        FieldErrors::new(),
+        message,
+    )
+    .await?;
+    Ok(page.into_response())
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct LeaveForm {
+    #[serde(default, rename = "_csrf")]
+    csrf: String,
+    /// The member ticks that they mean it: the form works without script, so no dialog asks.
+    #[serde(default)]
+    confirm: Option<String>,
+    #[serde(flatten)]
+    input: EndingInput,
+}
+
+/// `POST /me/leave`: the signed-in member leaves their union (退会) on the day and for the
+/// reason given; the form carries the member session's CSRF token.
+pub async fn leave(
+    State(state): State<AppState>,
+    lang: Lang,
+    client: ClientInfo,
+    Form(f): Form<LeaveForm>,
+) -> Result<Response, PageError> {
+    let Some((person, token)) = member_of(&state, &client).await? else {
+        return Ok(Redirect::to("/me/login").into_response());
+    };
+    if f.csrf != sessions::csrf_of(&token) {
+        return Err(Error::Csrf.into());
+    }
+    let now = state.clock.now();
+    let today = state.clock.today();
+    let mut errors = FieldErrors::new();
+    if f.confirm.is_none() {
+        errors = f.input.problems(today);
+        errors.push("confirm", "me.leave_confirm_required");
+    }
+    let result = match errors.is_empty() {
+        true => {
+            lifecycle::leave_own(
+                &state.store,
+                person,
+                &f.input,
+                client.ip.clone(),
+                now,
+                today,
+            )
+            .await
+        }
+        false => Err(errors.into()),
+    };
+    match result {
+        Ok(_) => Ok(Redirect::to("/me?done=left").into_response()),
+        Err(e) => {
+            let (errors, message) = match e.field_errors() {
+                Some(errs) => (errs, None),
+                None if matches!(e, Error::Conflict { .. }) => (FieldErrors::new(), Some(e.code())),
+                None => return Err(e.into()),
+            };
+            let html = me_page(&state, lang, person, &token, f.input, errors, message).await?;
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, html).into_response())
+        }
+    }
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -6,6 +6,7 @@ use crate::layout::Paging;
 use axum::extract::{Path, Query};
 use axum::Json;
 use nuanxin_core::members::corrections::{self, CorrectionInput, IdChange};
+use nuanxin_core::members::lifecycle::{self, Ending, EndingInput, HistoryEntry};
 use nuanxin_core::members::{self, Decision, JoinCode, MemberFilter, MemberRow};
 use nuanxin_core::page::Page;
 use nuanxin_core::Error;
@@ -189,4 +190,69 @@ pub async fn change_id(
     Ok(Json(
         corrections::change_id_number(store, vault, &auth.caller, id, &change).await?,
     ))
+}
+
+async fn end(
+    auth: &crate::auth::Auth,
+    id: Uuid,
+    ending: Ending,
+    input: &EndingInput,
+) -> Result<Json<MemberRow>, ApiError> {
+    Ok(Json(
+        lifecycle::end(&auth.app.store, &auth.caller, id, ending, input).await?,
+    ))
+}
+
+#[utoipa::path(post, path = "/api/v1/members/{id}/leave", tag = "members", request_body = EndingInput,
+    params(("id" = Uuid, Path, description = "Membership id")),
+    responses((status = 200, description = "退会: the member left on the day given (status `left`); counted on that day, audited with the reason", body = MemberRow),
+              (status = 403, description = "Not staff of the member's union", body = ErrorBody),
+              (status = 404, body = ErrorBody), (status = 409, description = "Not an active or retained membership", body = ErrorBody),
+              (status = 422, description = "A bad or future day, a day before joining, no reason", body = ErrorBody)))]
+pub async fn leave(
+    ApiAuth(auth): ApiAuth,
+    Path(id): Path<Uuid>,
+    Json(input): Json<EndingInput>,
+) -> Result<Json<MemberRow>, ApiError> {
+    end(&auth, id, Ending::Leave, &input).await
+}
+
+#[utoipa::path(post, path = "/api/v1/members/{id}/retain", tag = "members", request_body = EndingInput,
+    params(("id" = Uuid, Path, description = "Membership id")),
+    responses((status = 200, description = "保留会籍: the member keeps their membership without a job (status `retained`); leaves the active count on the day given", body = MemberRow),
+              (status = 403, description = "Not staff of the member's union", body = ErrorBody),
+              (status = 404, body = ErrorBody), (status = 409, description = "Not an active membership", body = ErrorBody),
+              (status = 422, description = "A bad or future day, a day before joining, no reason", body = ErrorBody)))]
+pub async fn retain(
+    ApiAuth(auth): ApiAuth,
+    Path(id): Path<Uuid>,
+    Json(input): Json<EndingInput>,
+) -> Result<Json<MemberRow>, ApiError> {
+    end(&auth, id, Ending::Retain, &input).await
+}
+
+#[utoipa::path(post, path = "/api/v1/members/{id}/lapse", tag = "members", request_body = EndingInput,
+    params(("id" = Uuid, Path, description = "Membership id")),
+    responses((status = 200, description = "The membership lapsed on the day given (status `lapsed`); counted on that day, audited with the reason", body = MemberRow),
+              (status = 403, description = "Not staff of the member's union", body = ErrorBody),
+              (status = 404, body = ErrorBody), (status = 409, description = "Not an active or retained membership", body = ErrorBody),
+              (status = 422, description = "A bad or future day, a day before joining, no reason", body = ErrorBody)))]
+pub async fn lapse(
+    ApiAuth(auth): ApiAuth,
+    Path(id): Path<Uuid>,
+    Json(input): Json<EndingInput>,
+) -> Result<Json<MemberRow>, ApiError> {
+    end(&auth, id, Ending::Lapse, &input).await
+}
+
+#[utoipa::path(get, path = "/api/v1/members/{id}/history", tag = "members",
+    params(("id" = Uuid, Path, description = "Membership id")),
+    responses((status = 200, description = "Every union and date of the person, newest first", body = Vec<HistoryEntry>),
+              (status = 404, body = ErrorBody)))]
+pub async fn history(
+    ApiAuth(auth): ApiAuth,
+    Path(id): Path<Uuid>,
+) -> Result<Json<Vec<HistoryEntry>>, ApiError> {
+    let (_, history) = lifecycle::with_history(&auth.app.store, &auth.caller.scope, id).await?;
+    Ok(Json(history))
 }

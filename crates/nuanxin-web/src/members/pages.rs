@@ -14,6 +14,7 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::Form;
 use nuanxin_core::error::FieldErrors;
 use nuanxin_core::members::corrections::{self, CorrectionInput, IdChange};
+use nuanxin_core::members::lifecycle::{self, Ending, EndingInput, HistoryEntry};
 use nuanxin_core::members::{self, Decision, JoinCode, MemberFilter, MemberRow, WorkerGroup};
 use nuanxin_core::page::{Page, PageRequest};
 use nuanxin_core::{in_read, in_write, orgs, Error, Role};
@@ -45,10 +46,13 @@ impl ListPage {
     }
 }
 
-const STATUSES: [&str; 7] = [
+const STATUSES: [&str; 10] = [
     "pending",
     "transfer_out",
     "active",
+    "retained",
+    "left",
+    "lapsed",
     "rejected",
     "transferred",
     "withdrawn",
@@ -155,9 +159,12 @@ pub async fn decide(auth: Auth, body: String) -> Result<Response, PageError> {
 struct ShowPage {
     ctx: Ctx,
     m: MemberRow,
+    history: Vec<HistoryEntry>,
     revealed: Option<String>,
     can_reveal: bool,
     can_correct: bool,
+    /// The ways the caller may end this membership (none for a viewer or an ended one).
+    endings: Vec<Ending>,
     message: Option<&'static str>,
 }
 
@@ -167,32 +174,51 @@ impl ShowPage {
     }
 }
 
+/// The ways a staff member may end a membership in `status`.
+fn endings_of(status: &str) -> Vec<Ending> {
+    match status {
+        "active" => Ending::ALL.to_vec(),
+        "retained" => vec![Ending::Leave, Ending::Lapse],
+        _ => Vec::new(),
+    }
+}
+
 async fn show_page(
     auth: &Auth,
     id: Uuid,
     revealed: Option<String>,
     show: &ShowQuery,
 ) -> Result<Html<String>, PageError> {
-    let (m, path) = in_read(&auth.app.store, async |tx| {
+    let ((m, history), path) = in_read(&auth.app.store, async |tx| {
         let m = members::get(tx, &auth.caller.scope, id).await?;
+        let history = lifecycle::history(tx, &auth.caller.scope, id).await?;
         let path = orgs::get(tx, &auth.caller.scope, &m.org_code).await?.path;
-        Ok((m, path))
+        Ok(((m, history), path))
     })
     .await?;
     let ctx = Ctx::new(auth, "members", &format!("/members/{id}"));
+    let staff = auth.caller.scope.role_at(&path) >= Some(Role::Staff);
+    let message = match show.done.as_deref() {
+        Some("corrected") => Some("members.corrected"),
+        Some("leave") => Some("members.ended.leave"),
+        Some("retain") => Some("members.ended.retain"),
+        Some("lapse") => Some("members.ended.lapse"),
+        _ => show.corrected.is_some().then_some("members.corrected"),
+    };
     render(&ShowPage {
         can_reveal: auth.caller.may_reveal_ids(&path),
-        can_correct: auth.caller.scope.role_at(&path) >= Some(Role::Staff) && m.status != "review",
-        message: show.corrected.is_some().then_some("members.corrected"),
+        can_correct: staff && m.status != "review",
+        endings: if staff {
+            endings_of(&m.status)
+        } else {
+            Vec::new()
+        },
+        message,
         ctx,
         m,
+        history,
         revealed,
     })
-}
-
-#[derive(Debug, Default, Deserialize)]
-pub struct ShowQuery {
-    corrected: Option<String>,
 }
 
 pub async fn show(
@@ -201,6 +227,146 @@ pub async fn show(
     Query(q): Query<ShowQuery>,
 ) -> Result<Html<String>, PageError> {
     show_page(&auth, id, None, &q).await
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct ShowQuery {
+    corrected: Option<String>,
+    /// What was just done: `corrected`, `leave`, `retain`, `lapse`.
+    done: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "members/end.html")]
+struct EndPage {
+    ctx: Ctx,
+    m: MemberRow,
+    ending: Ending,
+    endings: Vec<Ending>,
+    form: EndingInput,
+    /// The latest day the form accepts.
+    today: String,
+    errors: FieldErrors,
+    /// A conflict (the membership ended meanwhile), said above the form.
+    problem: Option<&'static str>,
+}
+
+impl EndPage {
+    fn error(&self, field: &str) -> Option<&str> {
+        self.errors.get(field).map(|c| self.ctx.t(c))
+    }
+
+    fn label(&self, prefix: &str, value: &str) -> String {
+        self.ctx.t(&format!("{prefix}.{value}")).to_string()
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct EndQuery {
+    #[serde(default)]
+    kind: String,
+}
+
+async fn end_page(
+    auth: &Auth,
+    id: Uuid,
+    ending: Ending,
+    form: EndingInput,
+    errors: FieldErrors,
+    problem: Option<&'static str>,
+) -> Result<Html<String>, PageError> {
+    let (m, path) = in_read(&auth.app.store, async |tx| {
+        let m = members::get(tx, &auth.caller.scope, id).await?;
+        let path = orgs::get(tx, &auth.caller.scope, &m.org_code).await?.path;
+        Ok((m, path))
+    })
+    .await?;
+    if auth.caller.scope.role_at(&path) < Some(Role::Staff) {
+        return Err(Error::Forbidden.into());
+    }
+    let ctx = Ctx::new(auth, "members", &format!("/members/{id}/end"));
+    let form = EndingInput {
+        on: if form.on.is_empty() {
+            auth.caller.today.to_string()
+        } else {
+            form.on
+        },
+        ..form
+    };
+    render(&EndPage {
+        endings: endings_of(&m.status),
+        today: auth.caller.today.to_string(),
+        ctx,
+        m,
+        ending,
+        form,
+        errors,
+        problem,
+    })
+}
+
+/// `GET /members/{id}/end?kind=leave|retain|lapse`: the day, the reason and what it means.
+pub async fn end_form(
+    auth: Auth,
+    Path(id): Path<Uuid>,
+    Query(q): Query<EndQuery>,
+) -> Result<Html<String>, PageError> {
+    let ending = Ending::parse(&q.kind).unwrap_or(Ending::Leave);
+    end_page(
+        &auth,
+        id,
+        ending,
+        EndingInput::default(),
+        FieldErrors::new(),
+        None,
+    )
+    .await
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct EndForm {
+    #[serde(default)]
+    kind: String,
+    #[serde(flatten)]
+    input: EndingInput,
+}
+
+/// `POST /members/{id}/end`: ends the membership, or shows the form again with the problem.
+pub async fn end(
+    auth: Auth,
+    Path(id): Path<Uuid>,
+    Form(f): Form<EndForm>,
+) -> Result<Response, PageError> {
+    let Some(ending) = Ending::parse(&f.kind) else {
+        let mut errs = FieldErrors::new();
+        errs.push("kind", "members.end_kind_required");
+        let html = end_page(&auth, id, Ending::Leave, f.input, errs, None).await?;
+        return Ok(respond::invalid(html));
+    };
+    match lifecycle::end(&auth.app.store, &auth.caller, id, ending, &f.input).await {
+        Ok(_) => {
+            Ok(Redirect::to(&format!("/members/{id}?done={}", ending.as_str())).into_response())
+        }
+        Err(e) => match e.field_errors() {
+            Some(errs) => {
+                let html = end_page(&auth, id, ending, f.input, errs, None).await?;
+                Ok(respond::invalid(html))
+            }
+            None if matches!(e, Error::Conflict { .. }) => {
+                let html = end_page(
+                    &auth,
+                    id,
+                    ending,
+                    f.input,
+                    FieldErrors::new(),
+                    Some(e.code()),
+                )
+                .await?;
+                Ok((StatusCode::CONFLICT, html).into_response())
+            }
+            None => Err(e.into()),
+        },
+    }
 }
 
 #[derive(Template)]
@@ -284,7 +450,7 @@ pub async fn correct(
     Form(form): Form<CorrectionInput>,
 ) -> Result<Response, PageError> {
     match corrections::correct(&auth.app.store, &auth.caller, id, &form).await {
-        Ok(_) => Ok(Redirect::to(&format!("/members/{id}?corrected=1")).into_response()),
+        Ok(_) => Ok(Redirect::to(&format!("/members/{id}?done=corrected")).into_response()),
         Err(e) => match e.field_errors() {
             Some(errs) => {
                 let html = correct_page(&auth, Some(form), IdChange::default(), id, errs).await?;
@@ -303,7 +469,7 @@ pub async fn change_id(
 ) -> Result<Response, PageError> {
     let (store, vault) = (&auth.app.store, &auth.app.vault);
     match corrections::change_id_number(store, vault, &auth.caller, id, &change).await {
-        Ok(_) => Ok(Redirect::to(&format!("/members/{id}?corrected=1")).into_response()),
+        Ok(_) => Ok(Redirect::to(&format!("/members/{id}?done=corrected")).into_response()),
         Err(e) => match e.field_errors() {
             Some(errs) => {
                 let html = correct_page(&auth, None, change, id, errs).await?;

@@ -1103,3 +1103,150 @@ async fn a_cadre_corrects_a_members_record_from_its_page() {
     b.close().await;
     app.finish().await;
 }
+
+/// A rider who joined at `org` and was approved by `cadre`: the membership id.
+async fn approved_member(
+    app: &TestApp,
+    cadre: &mut nuanxin_testkit::Client,
+    org: &str,
+    name: &str,
+    id_body17: &str,
+    phone: &str,
+) -> uuid::Uuid {
+    let code = cadre.join_code(org).await;
+    let target = nuanxin_core::members::resolve_code(&mut app.store.read().await.unwrap(), &code)
+        .await
+        .unwrap();
+    let input = nuanxin_core::members::JoinInput {
+        name: name.into(),
+        id_number: nuanxin_testkit::id_with_check(id_body17),
+        phone: phone.into(),
+        group: "delivery_rider".into(),
+        consent: true,
+        ..Default::default()
+    };
+    let today = chrono::NaiveDate::from_ymd_opt(2026, 11, 23).unwrap();
+    let draft = nuanxin_core::members::JoinDraft::parse(&input, today).unwrap();
+    let ctx = nuanxin_core::members::JoinContext::consented(
+        nuanxin_core::members::Channel::Qr,
+        "test",
+        nuanxin_testkit::TEST_NOW,
+        today,
+    );
+    let joined = nuanxin_core::members::join(&app.store, &app.vault, &target, &draft, &ctx)
+        .await
+        .unwrap();
+    let r = cadre
+        .post_json(
+            "/api/v1/members/decisions",
+            serde_json::json!({"ids": [joined.membership_id], "decision": "approve"}),
+        )
+        .await;
+    assert_eq!(r.json()["decided"], 1, "{}", r.text());
+    joined.membership_id
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cadre_records_a_leave_and_a_worker_leaves_from_their_phone() {
+    let app = TestApp::sqlite().await;
+    app.load_demo().await;
+    let Some(b) = Browser::open(&app, 1440, 1000).await else {
+        return app.finish().await;
+    };
+    let mut cadre = app.demo_user("gulou").await;
+    let leaver = approved_member(
+        &app,
+        &mut cadre,
+        "JU371502001",
+        "钱退会",
+        "37150219900101123",
+        "13806350101",
+    )
+    .await;
+    let keeper = approved_member(
+        &app,
+        &mut cadre,
+        "JU371502001",
+        "孙保留",
+        "37150219910101123",
+        "13806350102",
+    )
+    .await;
+    approved_member(
+        &app,
+        &mut cadre,
+        "JU371502001",
+        "周骑手",
+        "37150219920101123",
+        "13806350103",
+    )
+    .await;
+
+    // The cadre records a leave from the member's page; a missing reason is said first.
+    sign_in(&b, "gulou").await;
+    wait_for_path(&b, "/dashboard").await;
+    b.goto(&format!("/members/{leaver}")).await;
+    click(&b, "a[href$='kind=leave']").await;
+    text(&b, "#end-form").await;
+    b.screenshot("desktop-member-end-zh").await;
+    click(&b, "#end-form button[type=submit]").await;
+    let error = text(&b, "#e-reason").await;
+    assert!(error.contains("原因"), "{error}");
+    fill(&b, "f-reason", "本人申请退会").await;
+    click(&b, "#end-form button[type=submit]").await;
+    let done = text(&b, "p.alert.ok").await;
+    assert!(done.contains("已办理退会"), "{done}");
+    let history = text(&b, "#history").await;
+    assert!(
+        history.contains("退会") && history.contains("本人申请退会"),
+        "{history}"
+    );
+    assert!(text(&b, ".page-head").await.contains("已退会"));
+    b.screenshot("desktop-member-left-zh").await;
+
+    // In English on a phone: a membership retained.
+    b.goto(&format!("/lang/en?next=/members/{keeper}")).await;
+    b.client.set_window_size(390, 844).await.unwrap();
+    b.goto(&format!("/members/{keeper}/end?kind=retain")).await;
+    assert_eq!(text(&b, "h1").await, "End a membership");
+    fill(&b, "f-reason", "Lost the job").await;
+    b.screenshot("phone-member-retain-en").await;
+    click(&b, "#end-form button[type=submit]").await;
+    let history = text(&b, "#history").await;
+    assert!(
+        history.contains("Membership retained") && history.contains("Lost the job"),
+        "{history}"
+    );
+    b.screenshot("phone-member-retained-en").await;
+
+    // A worker signs in on the phone and leaves from their own page (the browser still holds
+    // the cadre's session: the member's form acts for the member only).
+    b.goto("/me/login").await;
+    fill(&b, "phone", "13806350103").await;
+    click(&b, "button[value=sms]").await;
+    text(&b, "#sms_code").await;
+    let code = app.sms.last_code("13806350103").expect("a code was sent");
+    fill(&b, "sms_code", &code).await;
+    click(&b, "button[value=login]").await;
+    wait_for_path(&b, "/me").await;
+    click(&b, "#leave summary").await;
+    fill(&b, "f-reason", "I moved away").await;
+    click(&b, "#leave button.danger").await;
+    // Not ticked: said, nothing done.
+    let error = text(&b, "#e-confirm").await;
+    assert!(error.contains("tick"), "{error}");
+    b.screenshot("phone-me-leave-error-en").await;
+    click(&b, "#leave input[name=confirm]").await;
+    click(&b, "#leave button.danger").await;
+    wait_for_path(&b, "/me").await;
+    let done = text(&b, "p.ok").await;
+    assert!(done.contains("You have left"), "{done}");
+    assert!(text(&b, "#history").await.contains("Left"));
+    b.screenshot("phone-me-left-en").await;
+    let left = app
+        .count("SELECT COUNT(*) FROM memberships WHERE status = 'left'")
+        .await;
+    assert_eq!(left, 2, "the cadre's and the worker's");
+    b.close().await;
+    app.finish().await;
+}

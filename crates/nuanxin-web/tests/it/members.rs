@@ -784,8 +784,8 @@ both_backends! {
             .post_form(&format!("/members/{id}/correct"), &[("name", "王更正"), ("phone", ""), ("group", new_group),
                 ("employer", "顺丰速运"), ("work_region", "371502002"), ("home_region", "")], true)
             .await;
-        assert_eq!((r.status.as_u16(), r.location()), (303, Some(format!("/members/{id}?corrected=1").as_str())), "{}", r.text());
-        let page = gulou.get(&format!("/members/{id}?corrected=1")).await.text();
+        assert_eq!((r.status.as_u16(), r.location()), (303, Some(format!("/members/{id}?done=corrected").as_str())), "{}", r.text());
+        let page = gulou.get(&format!("/members/{id}?done=corrected")).await.text();
         assert!(page.contains("王更正") && page.contains("顺丰速运") && page.contains("已更正"), "{page}");
         assert_eq!(app.count(&format!("SELECT COUNT(*) FROM people WHERE name = '王更正' AND phone = '{full_phone}'")).await, 1);
         // The log says what changed, before and after; never the whole mobile number.

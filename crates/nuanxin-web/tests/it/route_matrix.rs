@@ -35,6 +35,7 @@ const PUBLIC: &[&str] = &[
     "/j/{code}/employers",
     "/me",
     "/me/login",
+    "/me/leave",
     "/me/logout",
     "/stations/nearby",
     "/api/v1/stations/nearest",

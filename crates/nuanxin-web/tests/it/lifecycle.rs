@@ -1,0 +1,328 @@
+//! The end of a membership: a cadre records a leave (退会), a retention (保留会籍) or a lapse on a
+//! date with a reason; a member leaves from `/me`; period figures count each on its date, by
+//! kind, and the recount agrees; a retained member who joins again moves from that membership;
+//! a leave racing a transfer ends in one consistent state.
+
+use chrono::NaiveDate;
+use nuanxin_core::accounts::Caller;
+use nuanxin_core::coverage::{self, Coverage, Period};
+use nuanxin_core::members::{self, Channel, JoinContext, JoinDraft, JoinInput};
+use nuanxin_testkit::{both_backends, id_with_check, Client, TestApp, TEST_NOW};
+use serde_json::{json, Value};
+
+const DAY_MS: i64 = 24 * 3600 * 1000;
+
+fn day(s: &str) -> NaiveDate {
+    NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
+}
+
+fn draft(name: &str, id: &str, phone: &str) -> JoinDraft {
+    let input = JoinInput {
+        name: name.into(),
+        id_number: id.into(),
+        phone: phone.into(),
+        group: "快递员".into(),
+        consent: true,
+        ..JoinInput::default()
+    };
+    JoinDraft::parse(&input, day("2026-11-23")).unwrap()
+}
+
+/// Joins a person at a union's QR code and has its cadre approve: the membership id.
+async fn member(
+    app: &TestApp,
+    cadre: &mut Client,
+    org: &str,
+    name: &str,
+    id: &str,
+    phone: &str,
+) -> String {
+    let code = cadre.join_code(org).await;
+    let target = members::resolve_code(&mut app.store.read().await.unwrap(), &code)
+        .await
+        .unwrap();
+    let today = nuanxin_core::clock::beijing_date(app.clock.now());
+    let ctx = JoinContext::consented(Channel::Qr, "test", app.clock.now(), today);
+    let joined = members::join(
+        &app.store,
+        &app.vault,
+        &target,
+        &draft(name, id, phone),
+        &ctx,
+    )
+    .await
+    .unwrap();
+    let id = joined.membership_id.to_string();
+    let r = cadre
+        .post_json(
+            "/api/v1/members/decisions",
+            json!({"ids": [id], "decision": "approve"}),
+        )
+        .await;
+    assert_eq!(r.json()["decided"], 1, "{}", r.text());
+    id
+}
+
+async fn report(app: &TestApp, code: &str, from: &str, to: &str) -> Coverage {
+    let caller = Caller::operator(&app.clock);
+    let mut tx = app.store.read().await.unwrap();
+    let period = Period {
+        from: day(from),
+        to: day(to),
+    };
+    coverage::coverage(&mut tx, &caller.scope, code, period)
+        .await
+        .unwrap()
+}
+
+async fn assert_recount_agrees(app: &TestApp) {
+    let recount = coverage::recount(&app.store, false).await.unwrap();
+    assert!(recount.differences.is_empty(), "{:?}", recount.differences);
+}
+
+fn fields(r: &nuanxin_testkit::Resp) -> Vec<String> {
+    let body = r.json();
+    match body["errors"].as_array() {
+        Some(errs) => errs
+            .iter()
+            .map(|e| e["field"].as_str().unwrap().to_string())
+            .collect(),
+        None => vec![body["field"].as_str().unwrap_or_default().to_string()],
+    }
+}
+
+both_backends! {
+    async fn a_cadre_records_a_leave_a_retention_and_a_lapse_counted_on_their_days(app: TestApp) {
+        app.load_demo().await;
+        let mut gulou = app.demo_user("gulou").await;
+        let a = member(&app, &mut gulou, "JU371502001", "张退会", "371502199001011234", "13906351001").await;
+        let b = member(&app, &mut gulou, "JU371502001", "李保留", &id_with_check("37150219851212322"), "13906351002").await;
+        let before = report(&app, "F371502001", "2026-01-01", "2026-12-31").await;
+        // Ten days later (sessions expire meanwhile: sign in again).
+        app.clock.advance(10 * DAY_MS);
+        let mut gulou = app.demo_user("gulou").await;
+
+        // Every problem at once, nothing changed: no reason, a day after today.
+        let r = gulou.post_json(&format!("/api/v1/members/{a}/leave"), json!({"on": "2026-12-31", "reason": " "})).await;
+        assert_eq!(r.status, 422, "{}", r.text());
+        assert_eq!(fields(&r), ["on", "reason"]);
+        let r = gulou.post_json(&format!("/api/v1/members/{a}/leave"), json!({"on": "2026-11-01", "reason": "本人申请"})).await;
+        assert_eq!((r.status.as_u16(), fields(&r)), (422, vec!["on".to_string()]), "before the member joined");
+        assert_eq!(app.count("SELECT COUNT(*) FROM memberships WHERE status = 'active'").await, before.members_total);
+
+        // The leave counts on its own day, not on the day it was recorded.
+        let r = gulou.post_json(&format!("/api/v1/members/{a}/leave"), json!({"on": "2026-11-30", "reason": "本人申请退会"})).await;
+        assert_eq!(r.status, 200, "{}", r.text());
+        let row = r.json();
+        assert_eq!((row["status"].as_str(), row["ended_on"].as_str(), row["reason"].as_str()), (Some("left"), Some("2026-11-30"), Some("本人申请退会")));
+        assert_eq!(report(&app, "F371502001", "2026-11-23", "2026-11-29").await.left_members, 0);
+        let week = report(&app, "F371502001", "2026-11-30", "2026-12-03").await;
+        assert_eq!((week.left_members, week.left_by_kind["left"]), (1, 1));
+        assert_eq!(week.members_total, before.members_total - 1);
+        // Its parents count it too, on the same day.
+        let county = report(&app, "F371502", "2026-11-30", "2026-11-30").await;
+        assert_eq!(county.left_by_kind["left"], 1);
+        // Once ended, it cannot end again.
+        let r = gulou.post_json(&format!("/api/v1/members/{a}/lapse"), json!({"reason": "失联"})).await;
+        assert_eq!((r.status.as_u16(), r.json()["code"].as_str()), (409, Some("members.not_active")), "{}", r.text());
+
+        // Retained today (a blank day is today): out of the active count, counted as retained.
+        let r = gulou.post_json(&format!("/api/v1/members/{b}/retain"), json!({"on": "", "reason": "失业"})).await;
+        assert_eq!((r.status.as_u16(), r.json()["status"].as_str()), (200, Some("retained")), "{}", r.text());
+        let now = report(&app, "F371502001", "2026-11-23", "2026-12-03").await;
+        assert_eq!((now.members_total, now.left_members), (before.members_total - 2, 2));
+        assert_eq!((now.left_by_kind["left"], now.left_by_kind["retained"], now.left_by_kind["lapsed"]), (1, 1, 0));
+        // A retained membership cannot be retained again, but it can lapse: counted once only.
+        let r = gulou.post_json(&format!("/api/v1/members/{b}/retain"), json!({"reason": "again"})).await;
+        assert_eq!(r.status, 409, "{}", r.text());
+        let r = gulou.post_json(&format!("/api/v1/members/{b}/lapse"), json!({"reason": "长期失联 13906351002"})).await;
+        assert_eq!((r.status.as_u16(), r.json()["status"].as_str()), (200, Some("lapsed")), "{}", r.text());
+        let after = report(&app, "F371502001", "2026-11-23", "2026-12-03").await;
+        assert_eq!((after.members_total, after.left_members, after.left_by_kind["lapsed"]), (before.members_total - 2, 2, 0));
+        assert_recount_agrees(&app).await;
+
+        // The history reads every step with its reason; the audit log keeps each, numbers masked.
+        let h = gulou.get(&format!("/api/v1/members/{b}/history")).await.json();
+        let steps: Vec<&str> = h.as_array().unwrap().iter().map(|e| e["event"].as_str().unwrap()).collect();
+        assert_eq!(steps, ["lapsed", "retained", "joined", "requested"], "{h}");
+        assert_eq!(h[1]["reason"], "失业");
+        let log = gulou.get("/api/v1/audit?q=members.").await.text();
+        for action in ["members.leave", "members.retain", "members.lapse"] {
+            assert!(log.contains(action), "{action}: {log}");
+        }
+        assert!(!log.contains("13906351002"), "a phone in a reason is masked: {log}");
+        // The member's page shows the history and no more buttons to end it.
+        let page = gulou.get(&format!("/members/{b}")).await.text();
+        assert!(page.contains("会籍记录") && page.contains("保留会籍") && page.contains("失业"), "{page}");
+        assert!(!page.contains(&format!("/members/{b}/end")), "{page}");
+        // The lists filter by the new statuses.
+        let left = gulou.get("/api/v1/members?org=F371502001&status=left").await.json();
+        assert_eq!((left["total"].as_i64(), left["items"][0]["name"].as_str()), (Some(1), Some("张退会")));
+    }
+}
+
+both_backends! {
+    async fn only_staff_of_the_members_union_end_a_membership(app: TestApp) {
+        app.load_demo().await;
+        let mut gulou = app.demo_user("gulou").await;
+        let a = member(&app, &mut gulou, "JU371502001", "张三", "371502199001011234", "13906351001").await;
+        // A cadre of a sibling township does not find it; a viewer of the union may not end it.
+        let mut liuyuan = app.demo_user("liuyuan").await;
+        let r = liuyuan.post_json(&format!("/api/v1/members/{a}/leave"), json!({"reason": "x"})).await;
+        assert_eq!(r.status, 404, "{}", r.text());
+        assert_eq!(liuyuan.get(&format!("/members/{a}/end")).await.status, 404);
+        let r = gulou.post_json("/api/v1/accounts", json!({"username": "gl-view", "password": "pass-word-1", "org_code": "F371502001", "role": "viewer"})).await;
+        assert!(r.status.is_success(), "{}", r.text());
+        let mut viewer = app.login("gl-view", "pass-word-1").await;
+        let r = viewer.post_json(&format!("/api/v1/members/{a}/lapse"), json!({"reason": "x"})).await;
+        assert_eq!(r.status, 403, "{}", r.text());
+        assert_eq!(viewer.get(&format!("/members/{a}/end")).await.status, 403);
+        assert!(!viewer.get(&format!("/members/{a}")).await.text().contains("/end?kind="), "a viewer sees no buttons");
+        // The page form without its CSRF token changes nothing.
+        let r = gulou.post_form(&format!("/members/{a}/end"), &[("kind", "leave"), ("reason", "x")], false).await;
+        assert_eq!(r.status, 403, "{}", r.text());
+        // With it: the page form ends it and says so.
+        let r = gulou.post_form(&format!("/members/{a}/end"), &[("kind", "retain"), ("on", ""), ("reason", "退休")], true).await;
+        assert_eq!((r.status.as_u16(), r.location()), (303, Some(format!("/members/{a}?done=retain").as_str())), "{}", r.text());
+        let page = gulou.get(&format!("/members/{a}?done=retain")).await.text();
+        assert!(page.contains("已保留会籍") && page.contains("退休"), "{page}");
+        // A bad form comes back with the field named.
+        let r = gulou.post_form(&format!("/members/{a}/end"), &[("kind", "leave"), ("on", "明天"), ("reason", "x")], true).await;
+        assert_eq!(r.status, 422, "{}", r.text());
+        assert!(r.text().contains("id=\"e-on\""), "{}", r.text());
+        assert_eq!(app.count("SELECT COUNT(*) FROM memberships WHERE status = 'retained'").await, 1);
+    }
+}
+
+/// Signs a member in at `/me/login` by SMS.
+async fn sign_in_member(app: &TestApp, phone: &str) -> Client {
+    let mut w = app.anonymous();
+    let r = w
+        .post_form("/me/login", &[("action", "sms"), ("phone", phone)], false)
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    let code = app.sms.last_code(phone).expect("a code was sent");
+    let r = w
+        .post_form(
+            "/me/login",
+            &[
+                ("action", "login"),
+                ("phone", phone),
+                ("sms_code", code.as_str()),
+            ],
+            false,
+        )
+        .await;
+    assert_eq!(
+        (r.status.as_u16(), r.location()),
+        (303, Some("/me")),
+        "{}",
+        r.text()
+    );
+    w
+}
+
+fn member_csrf(page: &str) -> String {
+    page.split("name=\"_csrf\" value=\"")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_string()
+}
+
+both_backends! {
+    async fn a_member_leaves_from_their_own_page_with_its_token(app: TestApp) {
+        app.load_demo().await;
+        let mut gulou = app.demo_user("gulou").await;
+        let a = member(&app, &mut gulou, "JU371502001", "张三", "371502199001011234", "13906351001").await;
+        member(&app, &mut gulou, "JU371502001", "李四", &id_with_check("37150219851212322"), "13906351002").await;
+        let mut w = sign_in_member(&app, "13906351001").await;
+        let me = w.get("/me").await.text();
+        assert!(me.contains("退出工会") && me.contains("action=\"/me/leave\""), "{me}");
+        let token = member_csrf(&me);
+        let members_before = report(&app, "F371502001", "2026-11-23", "2026-11-23").await.members_total;
+        // Without the session's token, or from another browser, nothing changes.
+        let r = w.post_form("/me/leave", &[("reason", "不再从事这一行"), ("confirm", "1")], false).await;
+        assert_eq!(r.status, 403, "{}", r.text());
+        let mut other = sign_in_member(&app, "13906351002").await;
+        let r = other.post_form("/me/leave", &[("_csrf", token.as_str()), ("reason", "x"), ("confirm", "1")], false).await;
+        assert_eq!(r.status, 403, "another member's token: {}", r.text());
+        // Not ticked, no reason: both said, nothing changed.
+        let r = w.post_form("/me/leave", &[("_csrf", token.as_str()), ("reason", "")], false).await;
+        assert_eq!(r.status, 422, "{}", r.text());
+        assert!(r.text().contains("id=\"e-reason\"") && r.text().contains("id=\"e-confirm\""), "{}", r.text());
+        assert_eq!(app.count("SELECT COUNT(*) FROM memberships WHERE status = 'left'").await, 0);
+        // Ticked with a reason: the member has left, today.
+        let r = w.post_form("/me/leave", &[("_csrf", token.as_str()), ("on", ""), ("reason", "不再从事这一行"), ("confirm", "1")], false).await;
+        assert_eq!((r.status.as_u16(), r.location()), (303, Some("/me?done=left")), "{}", r.text());
+        let me = w.get("/me?done=left").await.text();
+        assert!(me.contains("您已退出工会") && me.contains("已退会") && !me.contains("电子会员卡</div>"), "{me}");
+        assert!(!me.contains("action=\"/me/leave\""), "nothing left to leave: {me}");
+        let row = gulou.get("/api/v1/members?org=F371502001&status=left").await.json();
+        assert_eq!((row["total"].as_i64(), row["items"][0]["id"].as_str()), (Some(1), Some(a.as_str())));
+        let now = report(&app, "F371502001", "2026-11-23", "2026-11-23").await;
+        assert_eq!((now.members_total, now.left_by_kind["left"]), (members_before - 1, 1));
+        let log = gulou.get("/api/v1/audit?q=members.leave").await.json();
+        assert_eq!(log["items"][0]["actor"].as_str().map(|a| a.starts_with("member:")), Some(true), "{log}");
+        assert_recount_agrees(&app).await;
+    }
+}
+
+both_backends! {
+    async fn a_retained_member_who_joins_again_moves_from_the_retained_membership(app: TestApp) {
+        app.load_demo().await;
+        let mut gulou = app.demo_user("gulou").await;
+        let a = member(&app, &mut gulou, "JU371502001", "张三", "371502199001011234", "13906351001").await;
+        let r = gulou.post_json(&format!("/api/v1/members/{a}/retain"), json!({"reason": "失业"})).await;
+        assert_eq!(r.status, 200, "{}", r.text());
+        let gulou_members = report(&app, "F371502001", "2026-11-23", "2026-11-23").await.members_total;
+        // A new job in another township: the join moves from the retained membership.
+        let mut liuyuan = app.demo_user("liuyuan").await;
+        let code = liuyuan.join_code("JU371502002").await;
+        let target = members::resolve_code(&mut app.store.read().await.unwrap(), &code).await.unwrap();
+        let ctx = JoinContext::consented(Channel::Qr, "test", TEST_NOW, day("2026-11-23"));
+        let joined = members::join(&app.store, &app.vault, &target, &draft("张三", "371502199001011234", "13906351001"), &ctx).await.unwrap();
+        assert_eq!(joined.transfer_from.as_deref(), Some("古楼街道灵活就业人员联合工会"), "{joined:?}");
+        let r = liuyuan.post_json("/api/v1/members/decisions", json!({"ids": [joined.membership_id], "decision": "approve"})).await;
+        assert_eq!(r.json()["decided"], 1, "{}", r.text());
+        let moved = gulou.get("/api/v1/members?org=F371502001&status=transferred").await.json();
+        assert_eq!((moved["total"].as_i64(), moved["items"][0]["id"].as_str()), (Some(1), Some(a.as_str())), "{moved}");
+        // The old union's figures do not count the member leaving twice.
+        let old = report(&app, "F371502001", "2026-11-23", "2026-11-23").await;
+        assert_eq!((old.members_total, old.left_by_kind["retained"], old.left_by_kind["transferred_out"]), (gulou_members, 1, 0));
+        assert_eq!(report(&app, "F371502002", "2026-11-23", "2026-11-23").await.new_members, 1);
+        assert_recount_agrees(&app).await;
+    }
+}
+
+both_backends! {
+    async fn a_leave_racing_a_transfer_ends_in_one_consistent_state(app: TestApp) {
+        app.load_demo().await;
+        let mut gulou = app.demo_user("gulou").await;
+        let mut liuyuan = app.demo_user("liuyuan").await;
+        for round in 0..4 {
+            let id = id_with_check(&format!("37150219900101{round}12"));
+            let phone = format!("1390635200{round}");
+            let a = member(&app, &mut gulou, "JU371502001", "赵竞争", &id, &phone).await;
+            let code = liuyuan.join_code("JU371502002").await;
+            let target = members::resolve_code(&mut app.store.read().await.unwrap(), &code).await.unwrap();
+            let ctx = JoinContext::consented(Channel::Qr, "test", TEST_NOW, day("2026-11-23"));
+            let moving = members::join(&app.store, &app.vault, &target, &draft("赵竞争", &id, &phone), &ctx).await.unwrap();
+            let path = format!("/api/v1/members/{a}/leave");
+            let leave = gulou.post_json(&path, json!({"reason": "本人申请"}));
+            let approve = liuyuan.post_json("/api/v1/members/decisions", json!({"ids": [moving.membership_id], "decision": "approve"}));
+            let (left, approved) = tokio::join!(leave, approve);
+            assert!(left.status == 200 || left.status == 409, "{}", left.text());
+            assert_eq!(approved.status, 200, "{}", approved.text());
+            // One way or the other: the old membership ended once, the new one is active.
+            let statuses: Value = gulou.get(&format!("/api/v1/members/{a}/history")).await.json();
+            let endings = statuses.as_array().unwrap().iter()
+                .filter(|e| matches!(e["event"].as_str(), Some("left" | "transferred_out"))).count();
+            assert_eq!(endings, 1, "round {round}: {statuses}");
+        }
+        assert_eq!(app.count("SELECT COUNT(*) FROM memberships WHERE status = 'active' AND worker_group = 'courier' AND org_id IN (SELECT id FROM org_units WHERE code = 'JU371502002')").await, 4);
+        assert_recount_agrees(&app).await;
+    }
+}
