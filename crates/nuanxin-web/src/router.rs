@@ -53,6 +53,11 @@ pub(crate) fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(members::api::retain))
         .routes(routes!(members::api::lapse))
         .routes(routes!(members::api::history))
+        .routes(routes!(members::transfers::request_api))
+        .routes(routes!(members::transfers::list_api))
+        .routes(routes!(members::transfers::accept_api))
+        .routes(routes!(members::transfers::object_api))
+        .routes(routes!(members::transfers::decide_api))
         .routes(routes!(members::api::codes, members::api::rotate))
         .routes(routes!(members::events::api_create))
         .routes(routes!(members::events::api_get))
@@ -182,6 +187,23 @@ pub fn router(state: AppState) -> Router {
             get(members::pages::end_form).post(members::pages::end),
         )
         .route(
+            "/members/{id}/transfer",
+            get(members::transfers::request_form).post(members::transfers::request),
+        )
+        .route("/transfers", get(members::transfers::list))
+        .route(
+            "/transfers/{id}/accept",
+            post(members::transfers::accept_page),
+        )
+        .route(
+            "/transfers/{id}/object",
+            post(members::transfers::object_page),
+        )
+        .route(
+            "/transfers/{id}/decide",
+            post(members::transfers::decide_page),
+        )
+        .route(
             "/orgs/{code}/join-code",
             get(members::pages::join_code).post(members::pages::rotate),
         )
@@ -216,6 +238,7 @@ pub fn router(state: AppState) -> Router {
             get(join::pages::login_form).post(join::pages::login),
         )
         .route("/me/leave", post(join::pages::leave))
+        .route("/me/transfer", post(join::pages::transfer))
         .route("/me/logout", post(join::pages::logout))
         .route("/dashboard", get(coverage::dashboard))
         .route("/dashboard/export.xlsx", get(coverage::export))

@@ -46,9 +46,16 @@ pub async fn decide(
         }
         match decision {
             Decision::Approve if status == REVIEW => approve_review(tx, caller, *id).await?,
-            Decision::Approve => {
-                activate(tx, *id, caller.at, caller.today, &caller.actor.name).await?;
-            }
+            // A transfer request is accepted: the member moves when the old union lets go or
+            // its objection window closes.
+            Decision::Approve => match super::transfers::of_request(tx, *id).await? {
+                Some(transfer) => {
+                    super::transfers::accept_in(tx, caller, transfer).await?;
+                }
+                None => {
+                    activate(tx, *id, caller.at, caller.today, &caller.actor.name).await?;
+                }
+            },
             Decision::Reject { reason } => {
                 const SQL: &str = "UPDATE memberships SET status = 'rejected', reason = $2, decided_at = $3, decided_by = $4, updated_at = $3 WHERE id = $1";
                 on_db!(tx.conn(), c => sqlx::query(SQL).bind(*id).bind(reason.trim()).bind(caller.at).bind(caller.actor.account_id)
@@ -56,6 +63,7 @@ pub async fn decide(
                 const ORG: &str = "SELECT org_id FROM memberships WHERE id = $1";
                 let org: Uuid =
                     on_db!(tx.conn(), c => sqlx::query_scalar(ORG).bind(*id).fetch_one(c).await)?;
+                super::transfers::request_rejected(tx, *id, caller.at).await?;
                 add_event(
                     tx,
                     *id,
@@ -116,8 +124,25 @@ async fn approve_review(tx: &mut Tx, caller: &Caller, membership: Uuid) -> Resul
     const GIVE_WAY: &str = "UPDATE memberships SET status = 'withdrawn', updated_at = $2 WHERE person_id = $1 AND status = 'pending'";
     on_db!(tx.conn(), c => sqlx::query(GIVE_WAY).bind(person).bind(caller.at).execute(c).await.map(|r| r.rows_affected()))?;
     const PENDING: &str = "UPDATE memberships SET status = 'pending', transfer_from_id = $2, updated_at = $3 WHERE id = $1";
-    on_db!(tx.conn(), c => sqlx::query(PENDING).bind(membership).bind(current.map(|(id, _, _)| id)).bind(caller.at)
+    let from = current.map(|(id, _, _)| id);
+    on_db!(tx.conn(), c => sqlx::query(PENDING).bind(membership).bind(from).bind(caller.at)
         .execute(c).await.map(|r| r.rows_affected()))?;
-    activate(tx, membership, caller.at, caller.today, &caller.actor.name).await?;
+    match from {
+        // A member elsewhere: a transfer like any, accepted by this union.
+        Some(from) => {
+            let asking = super::transfers::Asking {
+                side: "worker",
+                actor: &caller.actor.name,
+                reason: None,
+                now: caller.at,
+                today: caller.today,
+            };
+            let transfer = super::transfers::open(tx, from, membership, &asking).await?;
+            super::transfers::accept_in(tx, caller, transfer).await?;
+        }
+        None => {
+            activate(tx, membership, caller.at, caller.today, &caller.actor.name).await?;
+        }
+    }
     Ok(())
 }

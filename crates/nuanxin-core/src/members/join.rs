@@ -747,9 +747,24 @@ async fn join_round(
             }
             q.execute(c).await.map(|r| r.rows_affected())
         })?;
+        super::transfers::withdraw(tx, &withdrawn, latest).await?;
     }
     if !written.is_empty() {
         write_memberships(tx, joins, &written).await?;
+    }
+    // A join of a member of another union is a transfer both unions see.
+    for m in written.iter().filter(|m| m.review.is_none()) {
+        if let Some(from) = m.transfer_from {
+            let ctx = joins[m.join].ctx;
+            let asking = super::transfers::Asking {
+                side: "worker",
+                actor: ctx.consent.by.as_str(),
+                reason: None,
+                now: ctx.now,
+                today: ctx.today,
+            };
+            super::transfers::open(tx, from, m.id, &asking).await?;
+        }
     }
     for m in &written {
         let j = joins[m.join];

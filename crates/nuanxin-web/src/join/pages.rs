@@ -15,6 +15,7 @@ use axum::Form;
 use nuanxin_core::error::FieldErrors;
 use nuanxin_core::members::identity::Phone;
 use nuanxin_core::members::lifecycle::{self, EndingInput};
+use nuanxin_core::members::transfers;
 use nuanxin_core::members::{
     self, sessions, sms, JoinContext, JoinInput, JoinReceipt, WorkerGroup,
 };
@@ -433,6 +434,18 @@ struct MePage {
     errors: FieldErrors,
     message: Option<&'static str>,
     today: String,
+    /// Unions the member may ask to move to (code, name), and their transfers.
+    destinations: Vec<(String, String)>,
+    transfers: Vec<TransferView>,
+    transfer: MeTransferForm,
+    transfer_errors: FieldErrors,
+}
+
+pub struct TransferView {
+    pub to_org_name: String,
+    pub status_label: String,
+    pub status: String,
+    pub until: String,
 }
 
 impl MePage {
@@ -442,6 +455,10 @@ impl MePage {
 
     fn error(&self, field: &str) -> Option<&str> {
         self.errors.get(field).map(|c| self.t(c))
+    }
+
+    fn transfer_error(&self, field: &str) -> Option<&str> {
+        self.transfer_errors.get(field).map(|c| self.t(c))
     }
 }
 
@@ -453,15 +470,20 @@ struct MeView {
     memberships: Vec<MembershipView>,
     history: Vec<HistoryView>,
     may_leave: Option<String>,
+    destinations: Vec<(String, String)>,
+    transfers: Vec<TransferView>,
 }
 
 async fn me_view(state: &AppState, lang: Lang, person: uuid::Uuid) -> Result<MeView, PageError> {
-    let ((name, id_mask, rows), history) = in_read(&state.store, async |tx| {
-        let own = sessions::own(tx, person).await?;
-        let history = lifecycle::own_history(tx, person).await?;
-        Ok((own, history))
-    })
-    .await?;
+    let ((name, id_mask, rows), history, destinations, transfers) =
+        in_read(&state.store, async |tx| {
+            let own = sessions::own(tx, person).await?;
+            let history = lifecycle::own_history(tx, person).await?;
+            let destinations = transfers::destinations(tx, person).await?;
+            let transfers = transfers::own(tx, person).await?;
+            Ok((own, history, destinations, transfers))
+        })
+        .await?;
     let cat = Catalogue::of(lang);
     let card = rows.iter().find(|m| m.status == "active").map(|m| {
         let no = m.member_no.clone().unwrap_or_default();
@@ -495,6 +517,17 @@ async fn me_view(state: &AppState, lang: Lang, person: uuid::Uuid) -> Result<MeV
             reason: h.reason.unwrap_or_default(),
         })
         .collect();
+    let transfers = transfers
+        .into_iter()
+        .map(|t| TransferView {
+            status_label: cat
+                .get(&format!("transfers.status.{}", t.status))
+                .to_string(),
+            status: t.status,
+            to_org_name: t.to_org_name,
+            until: t.objection_until.to_string(),
+        })
+        .collect();
     Ok(MeView {
         name,
         id_mask,
@@ -502,6 +535,8 @@ async fn me_view(state: &AppState, lang: Lang, person: uuid::Uuid) -> Result<MeV
         memberships,
         history,
         may_leave,
+        destinations,
+        transfers,
     })
 }
 
@@ -517,15 +552,30 @@ async fn member_of(
     Ok(person.map(|p| (p, token.to_string())))
 }
 
+/// What the member just sent from `/me`, shown again with its problems.
+#[derive(Default)]
+struct MeForms {
+    leave: EndingInput,
+    errors: FieldErrors,
+    transfer: MeTransferForm,
+    transfer_errors: FieldErrors,
+    message: Option<&'static str>,
+}
+
 async fn me_page(
     state: &AppState,
     lang: Lang,
     person: uuid::Uuid,
     token: &str,
-    leave: EndingInput,
-    errors: FieldErrors,
-    message: Option<&'static str>,
+    forms: MeForms,
 ) -> Result<Html<String>, PageError> {
+    let MeForms {
+        leave,
+        errors,
+        transfer,
+        transfer_errors,
+        message,
+    } = forms;
     let v = me_view(state, lang, person).await?;
     let today = state.clock.today().to_string();
     render(&MePage {
@@ -541,6 +591,10 @@ async fn me_page(
         errors,
         message,
         today,
+        destinations: v.destinations,
+        transfers: v.transfers,
+        transfer,
+        transfer_errors,
     })
 }
 
@@ -559,17 +613,16 @@ pub async fn me(
     let Some((person, token)) = member_of(&state, &client).await? else {
         return Ok(Redirect::to("/me/login").into_response());
     };
-    let message = (q.done == "left").then_some("me.left");
-    let page = me_page(
-        &state,
-        lang,
-        person,
-        &token,
-        EndingInput::default(),
-        FieldErrors::new(),
+    let message = match q.done.as_str() {
+        "left" => Some("me.left"),
+        "transfer" => Some("me.transfer_sent"),
+        _ => None,
+    };
+    let forms = MeForms {
         message,
-    )
-    .await?;
+        ..MeForms::default()
+    };
+    let page = me_page(&state, lang, person, &token, forms).await?;
     Ok(page.into_response())
 }
 
@@ -627,7 +680,55 @@ pub async fn leave(
                 None if matches!(e, Error::Conflict { .. }) => (FieldErrors::new(), Some(e.code())),
                 None => return Err(e.into()),
             };
-            let html = me_page(&state, lang, person, &token, f.input, errors, message).await?;
+            let forms = MeForms {
+                leave: f.input,
+                errors,
+                message,
+                ..MeForms::default()
+            };
+            let html = me_page(&state, lang, person, &token, forms).await?;
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, html).into_response())
+        }
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct MeTransferForm {
+    #[serde(default, rename = "_csrf")]
+    csrf: String,
+    #[serde(default)]
+    to_org: String,
+    #[serde(default)]
+    reason: String,
+}
+
+/// `POST /me/transfer`: the signed-in member asks to move to another union (转会); the old union
+/// sees it and may object within its window, the new one accepts.
+pub async fn transfer(
+    State(state): State<AppState>,
+    lang: Lang,
+    client: ClientInfo,
+    Form(f): Form<MeTransferForm>,
+) -> Result<Response, PageError> {
+    let Some((person, token)) = member_of(&state, &client).await? else {
+        return Ok(Redirect::to("/me/login").into_response());
+    };
+    if f.csrf != sessions::csrf_of(&token) {
+        return Err(Error::Csrf.into());
+    }
+    let (now, today) = (state.clock.now(), state.clock.today());
+    let (store, ip) = (&state.store, client.ip.clone());
+    match transfers::request_own(store, person, &f.to_org, &f.reason, ip, now, today).await {
+        Ok(_) => Ok(Redirect::to("/me?done=transfer").into_response()),
+        Err(e) => {
+            let mut forms = MeForms::default();
+            match (e.field(), &e) {
+                (_, Error::Conflict { .. }) => forms.message = Some(e.code()),
+                (Some(field), _) => forms.transfer_errors.push(field, e.code()),
+                (None, _) => return Err(e.into()),
+            }
+            forms.transfer = f;
+            let html = me_page(&state, lang, person, &token, forms).await?;
             Ok((StatusCode::UNPROCESSABLE_ENTITY, html).into_response())
         }
     }

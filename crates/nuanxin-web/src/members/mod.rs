@@ -5,3 +5,4 @@ pub mod api;
 pub mod events;
 pub mod pages;
 pub mod poster;
+pub mod transfers;

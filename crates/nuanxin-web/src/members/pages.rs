@@ -165,6 +165,8 @@ struct ShowPage {
     can_correct: bool,
     /// The ways the caller may end this membership (none for a viewer or an ended one).
     endings: Vec<Ending>,
+    /// The caller may ask to move the member to another union.
+    can_transfer: bool,
     message: Option<&'static str>,
 }
 
@@ -213,6 +215,7 @@ async fn show_page(
         } else {
             Vec::new()
         },
+        can_transfer: staff && (m.status == "active" || m.status == "retained"),
         message,
         ctx,
         m,

@@ -1250,3 +1250,71 @@ async fn a_cadre_records_a_leave_and_a_worker_leaves_from_their_phone() {
     b.close().await;
     app.finish().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_worker_asks_to_move_from_their_phone_and_the_old_union_lets_go() {
+    let app = TestApp::sqlite().await;
+    app.load_demo().await;
+    let Some(b) = Browser::open(&app, 390, 844).await else {
+        return app.finish().await;
+    };
+    let mut cadre = app.demo_user("gulou").await;
+    approved_member(
+        &app,
+        &mut cadre,
+        "JU371502001",
+        "吴骑手",
+        "37150219930101123",
+        "13806350104",
+    )
+    .await;
+    // The worker signs in on the phone and asks to move to Liuyuan's joint union.
+    b.goto("/me/login").await;
+    fill(&b, "phone", "13806350104").await;
+    click(&b, "button[value=sms]").await;
+    text(&b, "#sms_code").await;
+    let code = app.sms.last_code("13806350104").expect("a code was sent");
+    fill(&b, "sms_code", &code).await;
+    click(&b, "button[value=login]").await;
+    wait_for_path(&b, "/me").await;
+    click(&b, "#transfer summary").await;
+    click(&b, "#transfer button.primary").await;
+    let error = text(&b, "#e-to_org").await;
+    assert!(error.contains("工会"), "{error}");
+    let select = b.client.find(Locator::Id("f-to_org")).await.unwrap();
+    select.select_by_value("JU371502002").await.unwrap();
+    fill(&b, "f-transfer-reason", "换到柳园的站点").await;
+    b.screenshot("phone-me-transfer-zh").await;
+    click(&b, "#transfer button.primary").await;
+    wait_for_path(&b, "/me").await;
+    assert!(text(&b, "p.ok").await.contains("转会申请已提交"));
+    assert!(text(&b, "#transfers").await.contains("待接收"));
+    b.screenshot("phone-me-transfer-sent-zh").await;
+
+    // The old union sees it on a desktop and lets the member go (a new window: a headless
+    // window does not grow past the size it opened with).
+    b.close().await;
+    let Some(b) = Browser::open(&app, 1440, 1000).await else {
+        return app.finish().await;
+    };
+    sign_in(&b, "gulou").await;
+    wait_for_path(&b, "/dashboard").await;
+    b.goto("/transfers").await;
+    let row = text(&b, "#transfers tbody tr").await;
+    assert!(
+        row.contains("吴骑手") && row.contains("换到柳园的站点"),
+        "{row}"
+    );
+    b.screenshot("desktop-transfers-zh").await;
+    click(&b, "#transfers form[action$='/accept'] button").await;
+    let done = text(&b, "p.alert.ok").await;
+    assert!(done.contains("已同意"), "{done}");
+    assert!(text(&b, "#transfers tbody").await.contains("原工会已放行"));
+    // In English, on a phone.
+    b.goto("/lang/en?next=/transfers?status=all").await;
+    b.client.set_window_size(390, 844).await.unwrap();
+    assert_eq!(text(&b, "h1").await, "Transfers");
+    b.screenshot("phone-transfers-en").await;
+    b.close().await;
+    app.finish().await;
+}

@@ -195,6 +195,11 @@ both_backends! {
         join_by_api(&app, &code, "张三", ZHANG, "13700002222", "moved").await;
         let req = liuyuan.get("/api/v1/members?status=pending").await.json();
         liuyuan.post_json("/api/v1/members/decisions", json!({"ids": [req["items"][0]["id"]], "decision": "approve"})).await;
+        // Accepted by the new union; it completes when Gulou lets him go.
+        let t = gulou.get("/api/v1/transfers").await.json();
+        assert_eq!((t["total"].as_i64(), t["items"][0]["status"].as_str()), (Some(1), Some("accepted")), "{t}");
+        let r = gulou.post_json(&format!("/api/v1/transfers/{}/accept", t["items"][0]["id"].as_str().unwrap()), json!({})).await;
+        assert_eq!(r.json()["status"], "completed", "{}", r.text());
         assert_eq!(liuyuan.get("/api/v1/members?status=active").await.json()["total"], 1);
         assert_eq!(gulou.get("/api/v1/members?status=transferred").await.json()["total"], 1);
         assert_eq!(app.count("SELECT COUNT(*) FROM memberships WHERE status = 'active'").await, 1);

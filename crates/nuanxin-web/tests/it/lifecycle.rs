@@ -301,6 +301,7 @@ both_backends! {
     async fn a_leave_racing_a_transfer_ends_in_one_consistent_state(app: TestApp) {
         app.load_demo().await;
         let mut gulou = app.demo_user("gulou").await;
+        let mut gulou2 = app.demo_user("gulou").await;
         let mut liuyuan = app.demo_user("liuyuan").await;
         for round in 0..4 {
             let id = id_with_check(&format!("37150219900101{round}12"));
@@ -310,12 +311,17 @@ both_backends! {
             let target = members::resolve_code(&mut app.store.read().await.unwrap(), &code).await.unwrap();
             let ctx = JoinContext::consented(Channel::Qr, "test", TEST_NOW, day("2026-11-23"));
             let moving = members::join(&app.store, &app.vault, &target, &draft("赵竞争", &id, &phone), &ctx).await.unwrap();
+            // The new union accepts; then the old union's leave races its letting go.
+            let r = liuyuan.post_json("/api/v1/members/decisions", json!({"ids": [moving.membership_id], "decision": "approve"})).await;
+            assert_eq!(r.status, 200, "{}", r.text());
+            let t = gulou.get("/api/v1/transfers").await.json()["items"][0]["id"].as_str().unwrap().to_string();
             let path = format!("/api/v1/members/{a}/leave");
             let leave = gulou.post_json(&path, json!({"reason": "本人申请"}));
-            let approve = liuyuan.post_json("/api/v1/members/decisions", json!({"ids": [moving.membership_id], "decision": "approve"}));
-            let (left, approved) = tokio::join!(leave, approve);
+            let release_path = format!("/api/v1/transfers/{t}/accept");
+            let release = gulou2.post_json(&release_path, json!({}));
+            let (left, released) = tokio::join!(leave, release);
             assert!(left.status == 200 || left.status == 409, "{}", left.text());
-            assert_eq!(approved.status, 200, "{}", approved.text());
+            assert_eq!(released.status, 200, "{}", released.text());
             // One way or the other: the old membership ended once, the new one is active.
             let statuses: Value = gulou.get(&format!("/api/v1/members/{a}/history")).await.json();
             let endings = statuses.as_array().unwrap().iter()
@@ -324,5 +330,172 @@ both_backends! {
         }
         assert_eq!(app.count("SELECT COUNT(*) FROM memberships WHERE status = 'active' AND worker_group = 'courier' AND org_id IN (SELECT id FROM org_units WHERE code = 'JU371502002')").await, 4);
         assert_recount_agrees(&app).await;
+    }
+}
+
+/// A worker of Gulou joins at Liuyuan's code: a transfer request there.
+async fn moves_to_liuyuan(
+    app: &TestApp,
+    liuyuan: &mut Client,
+    name: &str,
+    id: &str,
+    phone: &str,
+) -> String {
+    let code = liuyuan.join_code("JU371502002").await;
+    let target = members::resolve_code(&mut app.store.read().await.unwrap(), &code)
+        .await
+        .unwrap();
+    let today = nuanxin_core::clock::beijing_date(app.clock.now());
+    let ctx = JoinContext::consented(Channel::Qr, "test", app.clock.now(), today);
+    let r = members::join(
+        &app.store,
+        &app.vault,
+        &target,
+        &draft(name, id, phone),
+        &ctx,
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status, "pending");
+    r.membership_id.to_string()
+}
+
+async fn transfer_of(c: &mut Client, request: &str) -> Value {
+    let all = c
+        .get("/api/v1/transfers?status=all&per_page=100")
+        .await
+        .json();
+    all["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["to_membership"] == request)
+        .cloned()
+        .expect("the transfer")
+}
+
+both_backends! {
+    async fn a_transfer_completes_when_let_go_or_when_the_window_closes(app: TestApp) {
+        app.load_demo().await;
+        let mut gulou = app.demo_user("gulou").await;
+        let mut liuyuan = app.demo_user("liuyuan").await;
+        let a = member(&app, &mut gulou, "JU371502001", "张甲", "371502199001011234", "13906351001").await;
+        member(&app, &mut gulou, "JU371502001", "李乙", &id_with_check("37150219851212322"), "13906351002").await;
+        let b = gulou.get("/api/v1/members?q=李乙").await.json()["items"][0]["id"].as_str().unwrap().to_string();
+        // The worker asks by joining at Liuyuan; Liuyuan accepts; Gulou neither lets go nor objects.
+        let request = moves_to_liuyuan(&app, &mut liuyuan, "张甲", "371502199001011234", "13906351001").await;
+        let r = liuyuan.post_json("/api/v1/members/decisions", json!({"ids": [request], "decision": "approve"})).await;
+        assert_eq!(r.status, 200, "{}", r.text());
+        let t = transfer_of(&mut gulou, &request).await;
+        assert_eq!((t["status"].as_str(), t["objection_until"].as_str()), (Some("accepted"), Some("2026-11-30")), "seven days by default: {t}");
+        assert_eq!(members::transfers::complete_due(&app.store, app.clock.now()).await.unwrap(), 0, "the window is open");
+        // The day after the window closes, the hourly run completes it.
+        app.clock.advance(8 * DAY_MS);
+        assert_eq!(members::transfers::complete_due(&app.store, app.clock.now()).await.unwrap(), 1);
+        let mut gulou = app.demo_user("gulou").await;
+        let t = transfer_of(&mut gulou, &request).await;
+        assert_eq!(t["status"], "completed", "{t}");
+        let old = gulou.get("/api/v1/members?status=transferred").await.json();
+        assert_eq!(old["items"][0]["id"].as_str(), Some(a.as_str()));
+        let figures = report(&app, "F371502001", "2026-12-01", "2026-12-01").await;
+        assert_eq!(figures.left_by_kind["transferred_out"], 1, "counted on the day it completed");
+
+        // The old union's cadre asks: it lets go at once, so the receiving union's acceptance
+        // completes it.
+        let r = gulou.post_json(&format!("/api/v1/members/{b}/transfer"), json!({"to_org": "JU371502001"})).await;
+        assert_eq!((r.status.as_u16(), fields(&r)), (422, vec!["to_org".to_string()]), "its own union");
+        let r = gulou.post_json(&format!("/api/v1/members/{b}/transfer"), json!({"to_org": "NOPE", "reason": "换站点"})).await;
+        assert_eq!((r.status.as_u16(), r.json()["code"].as_str()), (422, Some("transfers.unknown_union")));
+        let r = gulou.post_json(&format!("/api/v1/members/{b}/transfer"), json!({"to_org": "JU371502002", "reason": "换站点"})).await;
+        assert_eq!(r.status, 200, "{}", r.text());
+        let t = r.json();
+        assert_eq!((t["status"].as_str(), t["requested_side"].as_str(), t["released_at"].is_null()), (Some("requested"), Some("from"), false), "{t}");
+        let r = gulou.post_json(&format!("/api/v1/members/{b}/transfer"), json!({"to_org": "JU371502002"})).await;
+        assert_eq!((r.status.as_u16(), r.json()["code"].as_str()), (409, Some("transfers.open")));
+        let mut liuyuan = app.demo_user("liuyuan").await;
+        let r = liuyuan.post_json(&format!("/api/v1/transfers/{}/accept", t["id"].as_str().unwrap()), json!({})).await;
+        assert_eq!(r.json()["status"], "completed", "{}", r.text());
+        assert_eq!(liuyuan.get("/api/v1/members?status=active").await.json()["total"], 2);
+        assert_recount_agrees(&app).await;
+        // Each union reads its own steps in the audit log.
+        assert!(gulou.get("/api/v1/audit?q=transfers.").await.text().contains("transfers.request"));
+        assert!(liuyuan.get("/api/v1/audit?q=transfers.").await.text().contains("transfers.accept"));
+    }
+}
+
+both_backends! {
+    async fn an_objection_goes_to_the_lowest_common_parent(app: TestApp) {
+        app.load_demo().await;
+        let mut gulou = app.demo_user("gulou").await;
+        let mut liuyuan = app.demo_user("liuyuan").await;
+        let a = member(&app, &mut gulou, "JU371502001", "张甲", "371502199001011234", "13906351001").await;
+        let request = moves_to_liuyuan(&app, &mut liuyuan, "张甲", "371502199001011234", "13906351001").await;
+        let id = transfer_of(&mut gulou, &request).await["id"].as_str().unwrap().to_string();
+        // Gulou objects within the window, with a reason; without one, nothing changes.
+        let r = gulou.post_json(&format!("/api/v1/transfers/{id}/object"), json!({"reason": " "})).await;
+        assert_eq!((r.status.as_u16(), fields(&r)), (422, vec!["reason".to_string()]));
+        let r = gulou.post_json(&format!("/api/v1/transfers/{id}/object"), json!({"reason": "会费与慰问品未结清"})).await;
+        assert_eq!(r.json()["status"], "objected", "{}", r.text());
+        // Neither union decides now; the receiving union cannot accept past an objection.
+        let r = liuyuan.post_json(&format!("/api/v1/transfers/{id}/accept"), json!({})).await;
+        assert_eq!((r.status.as_u16(), r.json()["code"].as_str()), (409, Some("transfers.objected")));
+        for c in [&mut gulou, &mut liuyuan] {
+            let r = c.post_json(&format!("/api/v1/transfers/{id}/decide"), json!({"outcome": "accept"})).await;
+            assert_eq!(r.status, 403, "{}", r.text());
+        }
+        // The county federation above both decides: the member stays.
+        let mut county = app.demo_user("dongchangfu").await;
+        let listed = county.get("/api/v1/transfers?status=objected").await.json();
+        assert_eq!(listed["total"], 1, "{listed}");
+        let r = county.post_json(&format!("/api/v1/transfers/{id}/decide"), json!({"outcome": "maybe"})).await;
+        assert_eq!((r.status.as_u16(), fields(&r)), (422, vec!["outcome".to_string()]));
+        let r = county.post_json(&format!("/api/v1/transfers/{id}/decide"), json!({"outcome": "reject", "reason": "先结清"})).await;
+        assert_eq!((r.status.as_u16(), r.json()["status"].as_str()), (200, Some("rejected")), "{}", r.text());
+        let stays = gulou.get("/api/v1/members?status=active").await.json();
+        assert_eq!((stays["total"].as_i64(), stays["items"][0]["id"].as_str()), (Some(1), Some(a.as_str())));
+        assert_eq!(liuyuan.get("/api/v1/members?status=rejected").await.json()["total"], 1);
+        // A second request, objected too, which the county lets through: the member moves now.
+        let request = moves_to_liuyuan(&app, &mut liuyuan, "张甲", "371502199001011234", "13906351001").await;
+        let id = transfer_of(&mut gulou, &request).await["id"].as_str().unwrap().to_string();
+        gulou.post_json(&format!("/api/v1/transfers/{id}/object"), json!({"reason": "再议"})).await;
+        let r = county.post_json(&format!("/api/v1/transfers/{id}/decide"), json!({"outcome": "accept"})).await;
+        assert_eq!(r.json()["status"], "completed", "{}", r.text());
+        assert_eq!(liuyuan.get("/api/v1/members?status=active").await.json()["total"], 1);
+        // Past the window, an objection is refused.
+        let b = member(&app, &mut gulou, "JU371502001", "李乙", &id_with_check("37150219851212322"), "13906351002").await;
+        let request = moves_to_liuyuan(&app, &mut liuyuan, "李乙", &id_with_check("37150219851212322"), "13906351002").await;
+        app.clock.advance(8 * DAY_MS);
+        let mut gulou = app.demo_user("gulou").await;
+        let id = transfer_of(&mut gulou, &request).await["id"].as_str().unwrap().to_string();
+        let r = gulou.post_json(&format!("/api/v1/transfers/{id}/object"), json!({"reason": "晚了"})).await;
+        assert_eq!((r.status.as_u16(), r.json()["code"].as_str()), (409, Some("transfers.window_closed")), "{}", r.text());
+        let _ = b;
+        assert_recount_agrees(&app).await;
+    }
+}
+
+both_backends! {
+    async fn a_member_asks_to_move_from_their_own_page(app: TestApp) {
+        app.load_demo().await;
+        let mut gulou = app.demo_user("gulou").await;
+        member(&app, &mut gulou, "JU371502001", "张三", "371502199001011234", "13906351001").await;
+        let mut w = sign_in_member(&app, "13906351001").await;
+        let me = w.get("/me").await.text();
+        assert!(me.contains("action=\"/me/transfer\"") && me.contains("<option value=\"JU371502002\""), "the county's unions: {me}");
+        let token = member_csrf(&me);
+        let r = w.post_form("/me/transfer", &[("to_org", "JU371502002")], false).await;
+        assert_eq!(r.status, 403, "{}", r.text());
+        let r = w.post_form("/me/transfer", &[("_csrf", token.as_str()), ("to_org", "")], false).await;
+        assert_eq!(r.status, 422, "{}", r.text());
+        assert!(r.text().contains("id=\"e-to_org\""), "{}", r.text());
+        let r = w.post_form("/me/transfer", &[("_csrf", token.as_str()), ("to_org", "JU371502002"), ("reason", "换到新站点")], false).await;
+        assert_eq!((r.status.as_u16(), r.location()), (303, Some("/me?done=transfer")), "{}", r.text());
+        let me = w.get("/me?done=transfer").await.text();
+        assert!(me.contains("转会申请已提交") && me.contains("待接收") && me.contains("柳园"), "{me}");
+        // The old union sees it on its transfer page, with the step it may take.
+        let page = gulou.get("/transfers").await.text();
+        assert!(page.contains("张三") && page.contains("换到新站点") && page.contains("/object"), "{page}");
+        let r = w.post_form("/me/transfer", &[("_csrf", token.as_str()), ("to_org", "JU371502002")], false).await;
+        assert_eq!(r.status, 422, "a second one while the first is open: {}", r.text());
     }
 }

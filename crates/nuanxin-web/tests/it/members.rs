@@ -148,6 +148,18 @@ both_backends! {
         assert_eq!(r.status, 404);
         let r = liuyuan.post_json("/api/v1/members/decisions", json!({"ids": [r2.membership_id], "decision": "approve"})).await;
         assert_eq!(r.status, 200, "{}", r.text());
+        // Accepted by the new union: the old one may still object, so nothing moved yet. Both
+        // see the transfer; the old union lets the member go and it completes.
+        assert_eq!(gulou.get("/api/v1/members?status=active").await.json()["total"], 1);
+        let seen = liuyuan.get("/api/v1/transfers").await.json();
+        let t = gulou.get("/api/v1/transfers").await.json();
+        assert_eq!((t["total"].as_i64(), seen["total"].as_i64()), (Some(1), Some(1)), "{t}");
+        assert_eq!((t["items"][0]["status"].as_str(), t["items"][0]["requested_side"].as_str()), (Some("accepted"), Some("worker")));
+        let id = t["items"][0]["id"].as_str().unwrap().to_string();
+        let r = liuyuan.post_json(&format!("/api/v1/transfers/{id}/object"), json!({"reason": "不是我们的"})).await;
+        assert_eq!(r.status, 403, "only the old union objects: {}", r.text());
+        let r = gulou.post_json(&format!("/api/v1/transfers/{id}/accept"), json!({})).await;
+        assert_eq!(r.json()["status"], "completed", "{}", r.text());
         assert_eq!(gulou.get("/api/v1/members?status=active").await.json()["total"], 0);
         assert_eq!(gulou.get("/api/v1/members?status=transferred").await.json()["total"], 1);
         assert_eq!(liuyuan.get("/api/v1/members?status=active").await.json()["total"], 1);

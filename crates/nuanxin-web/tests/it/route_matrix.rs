@@ -23,6 +23,7 @@ enum Kind {
     Target,
     Account,
     Prospect,
+    Transfer,
 }
 
 /// The routes anyone may use, signed in or not.
@@ -66,6 +67,7 @@ fn kinds(path: &str) -> Option<Vec<Kind>> {
             ("{id}", p) if p.contains("/events/") => Kind::Event,
             ("{id}", p) if p.contains("/targets/") => Kind::Target,
             ("{id}", p) if p.contains("/prospects/") => Kind::Prospect,
+            ("{id}", p) if p.contains("/transfers/") => Kind::Transfer,
             _ => return None,
         });
     }
@@ -176,6 +178,34 @@ async fn fixtures(app: &TestApp, city: &mut Client) -> BTreeMap<(Kind, &'static 
             .await
             .unwrap();
         f.insert((Kind::Membership, *p), receipt.membership_id.to_string());
+        // A second member, moved by the city to a union of the same place: a transfer there.
+        let input = JoinInput {
+            name: "李转会".into(),
+            id_number: nuanxin_testkit::id_with_check(&format!("37150219910101{n}12")),
+            phone: format!("1390635100{n}"),
+            ..input
+        };
+        let draft = JoinDraft::parse(&input, today).unwrap();
+        let moving = members::join(&app.store, &app.vault, &target, &draft, &ctx)
+            .await
+            .unwrap();
+        let to = match *p {
+            "own" => "JU371502001",
+            "sibling" => "JU371502002",
+            "parent" => "HP371502",
+            _ => "F371525",
+        };
+        let r = city
+            .post_json(
+                &format!("/api/v1/members/{}/transfer", moving.membership_id),
+                json!({"to_org": to, "reason": format!("{mark}理由")}),
+            )
+            .await;
+        assert_eq!(r.status, 200, "{}", r.text());
+        f.insert(
+            (Kind::Transfer, *p),
+            r.json()["id"].as_str().unwrap().to_string(),
+        );
         let r = city
             .post_json(
                 "/api/v1/targets",
@@ -231,6 +261,8 @@ async fn fingerprint(app: &TestApp) -> Vec<i64> {
         "SELECT COUNT(*) FROM station_visits",
         "SELECT COUNT(*) FROM audit_log",
         "SELECT COUNT(*) FROM prospects WHERE invited_at IS NOT NULL",
+        "SELECT COUNT(*) FROM transfers WHERE status IN ('requested', 'accepted', 'objected')",
+        "SELECT COUNT(*) FROM memberships WHERE status IN ('left', 'retained', 'lapsed')",
     ] {
         out.push(app.count(sql).await);
     }

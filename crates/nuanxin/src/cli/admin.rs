@@ -32,7 +32,8 @@ pub enum AdminCommand {
     },
     /// Print a fresh pair of ID-number keys in the environment format (needs no database).
     Keys,
-    /// Delete rate-limit windows and SMS codes that can no longer matter (serve does it hourly).
+    /// Delete rate-limit windows and SMS codes that can no longer matter, and complete transfers
+    /// whose objection window closed (serve does both hourly).
     Purge,
     /// Create an API token for an account (printed once).
     Token {
@@ -93,6 +94,8 @@ pub async fn run(database: &str, cmd: AdminCommand) -> anyhow::Result<ExitCode> 
                 "purged {} rate-limit windows and {} SMS codes",
                 p.rate_limits, p.sms_codes
             );
+            let n = nuanxin_core::members::transfers::complete_due(&store, clock.now()).await?;
+            println!("{n} transfers completed (objection window closed)");
             Ok(ExitCode::SUCCESS)
         }
         AdminCommand::ResealIds => {

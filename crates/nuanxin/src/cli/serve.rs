@@ -133,7 +133,8 @@ pub fn vault() -> anyhow::Result<IdVault> {
     }
 }
 
-/// Purges rate-limit windows and SMS codes that can no longer matter, every hour.
+/// Purges rate-limit windows and SMS codes that can no longer matter, and completes transfers
+/// whose objection window closed, every hour.
 fn start_housekeeping(store: nuanxin_core::Store, clock: Clock) {
     tokio::spawn(async move {
         let mut every = tokio::time::interval(std::time::Duration::from_secs(3600));
@@ -147,6 +148,11 @@ fn start_housekeeping(store: nuanxin_core::Store, clock: Clock) {
                     "housekeeping"
                 ),
                 Err(e) => tracing::warn!(error = %e, "housekeeping failed"),
+            }
+            // Transfers whose objection window closed with nobody acting complete now.
+            match nuanxin_core::members::transfers::complete_due(&store, clock.now()).await {
+                Ok(n) => tracing::info!(completed = n, "transfers due"),
+                Err(e) => tracing::warn!(error = %e, "completing transfers failed"),
             }
         }
     });
