@@ -106,6 +106,10 @@ impl Client {
         self.send_json(Method::PATCH, path, body).await
     }
 
+    pub async fn put_json(&mut self, path: &str, body: serde_json::Value) -> Resp {
+        self.send_json(Method::PUT, path, body).await
+    }
+
     async fn send_json(&mut self, method: Method, path: &str, body: serde_json::Value) -> Resp {
         let body = body.to_string().into_bytes();
         self.send(method, path, Some(("application/json", body)))

@@ -58,6 +58,7 @@ pub(crate) fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(members::transfers::accept_api))
         .routes(routes!(members::transfers::object_api))
         .routes(routes!(members::transfers::decide_api))
+        .routes(routes!(orgs::pages::transfer_window_api))
         .routes(routes!(members::api::codes, members::api::rotate))
         .routes(routes!(members::events::api_create))
         .routes(routes!(members::events::api_get))
@@ -191,6 +192,10 @@ pub fn router(state: AppState) -> Router {
             get(members::transfers::request_form).post(members::transfers::request),
         )
         .route("/transfers", get(members::transfers::list))
+        .route(
+            "/orgs/{code}/transfer-window",
+            post(orgs::pages::transfer_window),
+        )
         .route(
             "/transfers/{id}/accept",
             post(members::transfers::accept_page),

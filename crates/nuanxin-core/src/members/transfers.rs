@@ -246,10 +246,15 @@ pub(crate) async fn open(
         "SELECT f.org_id, t.org_id FROM memberships f, memberships t WHERE f.id = $1 AND t.id = $2";
     let (from_org, to_org): (Uuid, Uuid) = on_db!(tx.conn(), c => sqlx::query_as(ORGS)
         .bind(from_membership).bind(to_membership).fetch_one(c).await)?;
+    // The window runs `days` days from the day of the request, that day included: with 0 there
+    // is no window at all.
     let days = objection_days(tx, from_org).await?;
-    let until = today
-        .checked_add_days(Days::new(days.max(0) as u64))
-        .unwrap_or(today);
+    let until = match days {
+        d if d <= 0 => today.pred_opt().unwrap_or(today),
+        d => today
+            .checked_add_days(Days::new(d as u64 - 1))
+            .unwrap_or(today),
+    };
     // The old union asking lets the member go at once.
     let released = (side == "from").then_some(now);
     let id = new_id();
@@ -635,4 +640,59 @@ pub async fn destinations(tx: &mut Tx, person: Uuid) -> Result<Vec<(String, Stri
         AND region_code >= $1 AND region_code < $2 AND id <> $3 ORDER BY name LIMIT 300";
     let (lo, hi) = (county.clone(), format!("{county}~"));
     Ok(on_db!(tx.conn(), c => sqlx::query_as(SQL).bind(lo).bind(hi).bind(org).fetch_all(c).await)?)
+}
+
+/// The most days a union may give itself to object.
+pub const MAX_OBJECTION_DAYS: i64 = 30;
+
+/// A union's objection window: the body of `PUT /orgs/{code}/transfer-window`.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, utoipa::ToSchema)]
+#[serde(default)]
+pub struct TransferWindow {
+    /// Days the union may object to a member leaving for another union (0 to 30; 0 lets every
+    /// accepted transfer complete at once).
+    pub days: i64,
+}
+
+/// The objection window of a unit in scope, in days.
+pub async fn window(tx: &mut Tx, scope: &Scope, org_code: &str) -> Result<i64> {
+    let unit = orgs::get(tx, scope, org_code).await?;
+    objection_days(tx, unit.id).await
+}
+
+/// Sets a union's objection window: staff of the unit (or above); audited with before and after.
+/// Transfers already asked for keep the day they were given.
+pub async fn set_window(
+    store: &Store,
+    caller: &Caller,
+    org_code: &str,
+    w: &TransferWindow,
+) -> Result<TransferWindow> {
+    if !(0..=MAX_OBJECTION_DAYS).contains(&w.days) {
+        return Err(Error::invalid("days", "transfers.bad_window"));
+    }
+    in_write(store, async |tx| {
+        let unit = orgs::get(tx, &caller.scope, org_code).await?;
+        if caller.role_at(&unit.path) < Some(Role::Staff) {
+            return Err(Error::Forbidden);
+        }
+        let before = objection_days(tx, unit.id).await?;
+        const SQL: &str =
+            "UPDATE org_units SET transfer_objection_days = $2, updated_at = $3 WHERE id = $1";
+        on_db!(tx.conn(), c => sqlx::query(SQL).bind(unit.id).bind(w.days as i32).bind(caller.at)
+            .execute(c).await.map(|r| r.rows_affected()))?;
+        let detail =
+            serde_json::json!({"transfer_objection_days": {"before": before, "after": w.days}});
+        caller
+            .audit(
+                tx,
+                "orgs.transfer_window",
+                org_code,
+                Some(&unit.path),
+                detail,
+            )
+            .await?;
+        Ok(TransferWindow { days: w.days })
+    })
+    .await
 }

@@ -533,6 +533,8 @@ pub struct Overview {
     pub trail: Vec<OrgUnit>,
     pub children: Page<OrgUnit>,
     pub history: Vec<HistoryEntry>,
+    /// Days the union may object to a member leaving by transfer.
+    pub transfer_window: i64,
 }
 
 /// The overview of a unit in scope.
@@ -547,11 +549,13 @@ pub async fn overview(
         let trail = ancestors(tx, scope, &unit).await?;
         let children = children(tx, scope, code, children_page).await?;
         let history = history(tx, scope, code).await?;
+        let transfer_window = crate::members::transfers::window(tx, scope, code).await?;
         Ok(Overview {
             unit,
             trail,
             children,
             history,
+            transfer_window,
         })
     })
     .await

@@ -202,6 +202,8 @@ struct ShowPage {
     children: Vec<OrgRow>,
     children_page: Page<()>,
     history: Vec<HistoryEntry>,
+    /// Days the union may object to a member leaving by transfer.
+    transfer_window: i64,
     can_edit: bool,
     can_restructure: bool,
 }
@@ -228,6 +230,7 @@ pub async fn show(
         trail,
         children,
         history,
+        transfer_window,
     } = orgs::overview(
         &auth.app.store,
         scope,
@@ -243,6 +246,7 @@ pub async fn show(
         children: children.items.iter().map(|o| view::row(&ctx, o)).collect(),
         children_page: shape(&children),
         history,
+        transfer_window,
         can_edit: unit.is_active() && role >= Some(Role::Staff),
         can_restructure: unit.is_active() && auth.caller.may_restructure(&unit.path),
         ctx,
@@ -583,4 +587,44 @@ async fn export(
         )),
         _ => Err(Error::NotFound.into()),
     }
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct WindowForm {
+    #[serde(default)]
+    days: String,
+}
+
+/// `POST /orgs/{code}/transfer-window`: the union's objection window, from its page.
+pub async fn transfer_window(
+    auth: Auth,
+    Path(code): Path<String>,
+    Form(f): Form<WindowForm>,
+) -> Result<Response, PageError> {
+    use nuanxin_core::members::transfers::{set_window, TransferWindow};
+    let days = f.days.trim().parse::<i64>().unwrap_or(-1);
+    set_window(
+        &auth.app.store,
+        &auth.caller,
+        &code,
+        &TransferWindow { days },
+    )
+    .await?;
+    Ok(Redirect::to(&format!("/orgs/{code}")).into_response())
+}
+
+#[utoipa::path(put, path = "/api/v1/orgs/{code}/transfer-window", tag = "orgs", request_body = nuanxin_core::members::transfers::TransferWindow,
+    params(("code" = String, Path, description = "Org code")),
+    responses((status = 200, description = "The window set (audited with before and after)", body = nuanxin_core::members::transfers::TransferWindow),
+              (status = 403, description = "Not staff of the unit", body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody),
+              (status = 422, description = "Days outside 0 to 30", body = crate::error::ErrorBody)))]
+pub async fn transfer_window_api(
+    crate::auth::ApiAuth(auth): crate::auth::ApiAuth,
+    Path(code): Path<String>,
+    axum::Json(w): axum::Json<nuanxin_core::members::transfers::TransferWindow>,
+) -> Result<axum::Json<nuanxin_core::members::transfers::TransferWindow>, crate::error::ApiError> {
+    let set =
+        nuanxin_core::members::transfers::set_window(&auth.app.store, &auth.caller, &code, &w)
+            .await?;
+    Ok(axum::Json(set))
 }

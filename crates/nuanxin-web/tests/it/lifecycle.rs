@@ -387,7 +387,7 @@ both_backends! {
         let r = liuyuan.post_json("/api/v1/members/decisions", json!({"ids": [request], "decision": "approve"})).await;
         assert_eq!(r.status, 200, "{}", r.text());
         let t = transfer_of(&mut gulou, &request).await;
-        assert_eq!((t["status"].as_str(), t["objection_until"].as_str()), (Some("accepted"), Some("2026-11-30")), "seven days by default: {t}");
+        assert_eq!((t["status"].as_str(), t["objection_until"].as_str()), (Some("accepted"), Some("2026-11-29")), "seven days by default, the first included: {t}");
         assert_eq!(members::transfers::complete_due(&app.store, app.clock.now()).await.unwrap(), 0, "the window is open");
         // The day after the window closes, the hourly run completes it.
         app.clock.advance(8 * DAY_MS);
@@ -399,6 +399,26 @@ both_backends! {
         assert_eq!(old["items"][0]["id"].as_str(), Some(a.as_str()));
         let figures = report(&app, "F371502001", "2026-12-01", "2026-12-01").await;
         assert_eq!(figures.left_by_kind["transferred_out"], 1, "counted on the day it completed");
+
+        // A union without a window: an accepted transfer completes at once. Only staff set it,
+        // within 0 to 30 days, audited.
+        let r = gulou.put_json("/api/v1/orgs/JU371502001/transfer-window", json!({"days": 31})).await;
+        assert_eq!((r.status.as_u16(), fields(&r)), (422, vec!["days".to_string()]));
+        let mut liuyuan = app.demo_user("liuyuan").await;
+        let r = liuyuan.put_json("/api/v1/orgs/JU371502001/transfer-window", json!({"days": 0})).await;
+        assert_eq!(r.status, 404, "another township's union");
+        let r = gulou.put_json("/api/v1/orgs/JU371502001/transfer-window", json!({"days": 0})).await;
+        assert_eq!(r.json()["days"], 0, "{}", r.text());
+        assert!(gulou.get("/orgs/JU371502001").await.text().contains("name=\"days\" type=\"number\" min=\"0\" max=\"30\" value=\"0\""));
+        let c = member(&app, &mut gulou, "JU371502001", "王丙", &id_with_check("37150219880808123"), "13906351003").await;
+        let request = moves_to_liuyuan(&app, &mut liuyuan, "王丙", &id_with_check("37150219880808123"), "13906351003").await;
+        let r = liuyuan.post_json("/api/v1/members/decisions", json!({"ids": [request], "decision": "approve"})).await;
+        assert_eq!(r.status, 200, "{}", r.text());
+        assert_eq!(transfer_of(&mut liuyuan, &request).await["status"], "completed");
+        assert_eq!(gulou.get(&format!("/api/v1/members/{c}/history")).await.json()[0]["event"], "transferred_out");
+        let log = gulou.get("/api/v1/audit?q=orgs.transfer_window").await.json();
+        assert_eq!(log["total"], 1, "{log}");
+        assert!(log["items"][0]["detail"].to_string().contains("transfer_objection_days"), "{log}");
 
         // The old union's cadre asks: it lets go at once, so the receiving union's acceptance
         // completes it.
@@ -412,10 +432,9 @@ both_backends! {
         assert_eq!((t["status"].as_str(), t["requested_side"].as_str(), t["released_at"].is_null()), (Some("requested"), Some("from"), false), "{t}");
         let r = gulou.post_json(&format!("/api/v1/members/{b}/transfer"), json!({"to_org": "JU371502002"})).await;
         assert_eq!((r.status.as_u16(), r.json()["code"].as_str()), (409, Some("transfers.open")));
-        let mut liuyuan = app.demo_user("liuyuan").await;
         let r = liuyuan.post_json(&format!("/api/v1/transfers/{}/accept", t["id"].as_str().unwrap()), json!({})).await;
         assert_eq!(r.json()["status"], "completed", "{}", r.text());
-        assert_eq!(liuyuan.get("/api/v1/members?status=active").await.json()["total"], 2);
+        assert_eq!(liuyuan.get("/api/v1/members?status=active").await.json()["total"], 3);
         assert_recount_agrees(&app).await;
         // Each union reads its own steps in the audit log.
         assert!(gulou.get("/api/v1/audit?q=transfers.").await.text().contains("transfers.request"));
@@ -497,5 +516,102 @@ both_backends! {
         assert!(page.contains("张三") && page.contains("换到新站点") && page.contains("/object"), "{page}");
         let r = w.post_form("/me/transfer", &[("_csrf", token.as_str()), ("to_org", "JU371502002")], false).await;
         assert_eq!(r.status, 422, "a second one while the first is open: {}", r.text());
+    }
+}
+
+/// A small deterministic generator (xorshift): the same seed plays the same sequence, so a
+/// failure names its seed and step and replays.
+struct Dice(u64);
+
+impl Dice {
+    fn roll(&mut self, n: usize) -> usize {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        (self.0 % n as u64) as usize
+    }
+}
+
+const UNIONS: [(&str, &str); 2] = [("JU371502001", "gulou"), ("JU371502002", "liuyuan")];
+
+/// Members counted at each union by the maintained counters, and by a direct count.
+async fn counted_and_direct(app: &TestApp, union: &str) -> (i64, i64) {
+    let counted = report(app, union, "2026-01-01", "2027-12-31")
+        .await
+        .members_total;
+    let direct = app
+        .count(&format!(
+            "SELECT COUNT(*) FROM memberships m JOIN org_units o ON o.id = m.org_id
+        WHERE o.code = '{union}' AND m.status = 'active'"
+        ))
+        .await;
+    (counted, direct)
+}
+
+both_backends! {
+    async fn figures_stay_exact_through_random_joins_transfers_leaves_retentions_and_lapses(app: TestApp) {
+        app.load_demo().await;
+        let people: Vec<(String, String)> = (0..6)
+            .map(|i| (id_with_check(&format!("37150219900101{i}11")), format!("1390635300{i}")))
+            .collect();
+        for seed in [7u64, 2026, 91_3715] {
+            let mut dice = Dice(seed);
+            for step in 0..14 {
+                let mut cadres = Vec::new();
+                for (_, user) in UNIONS {
+                    cadres.push(app.demo_user(user).await);
+                }
+                let (who, u) = (dice.roll(people.len()), dice.roll(UNIONS.len()));
+                let (id, phone) = &people[who];
+                match dice.roll(6) {
+                    // Join (or move by joining) at a union; its cadre approves, and sometimes
+                    // the old union lets the member go at once.
+                    0 | 1 => {
+                        let code = cadres[u].join_code(UNIONS[u].0).await;
+                        let target = members::resolve_code(&mut app.store.read().await.unwrap(), &code).await.unwrap();
+                        let today = nuanxin_core::clock::beijing_date(app.clock.now());
+                        let ctx = JoinContext::consented(Channel::Qr, "test", app.clock.now(), today);
+                        let r = members::join(&app.store, &app.vault, &target, &draft("随机", id, phone), &ctx).await.unwrap();
+                        if r.status == "pending" {
+                            let d = cadres[u].post_json("/api/v1/members/decisions", json!({"ids": [r.membership_id], "decision": "approve"})).await;
+                            assert_eq!(d.status, 200, "seed {seed} step {step}: {}", d.text());
+                            let other = 1 - u;
+                            if dice.roll(2) == 0 {
+                                let open = cadres[other].get("/api/v1/transfers").await.json();
+                                for t in open["items"].as_array().unwrap() {
+                                    let path = format!("/api/v1/transfers/{}/accept", t["id"].as_str().unwrap());
+                                    cadres[other].post_json(&path, json!({})).await;
+                                }
+                            }
+                        }
+                    }
+                    // Leave, retain or lapse one of the union's current memberships.
+                    k => {
+                        let list = cadres[u].get("/api/v1/members?status=all&per_page=100").await.json();
+                        let mine: Vec<String> = list["items"].as_array().unwrap().iter()
+                            .filter(|m| m["status"] == "active" || m["status"] == "retained")
+                            .map(|m| m["id"].as_str().unwrap().to_string()).collect();
+                        if let Some(m) = mine.get(dice.roll(mine.len().max(1))) {
+                            let how = ["leave", "retain", "lapse", "leave"][k - 2];
+                            let r = cadres[u].post_json(&format!("/api/v1/members/{m}/{how}"), json!({"reason": "随机"})).await;
+                            assert!(r.status == 200 || r.status == 409, "seed {seed} step {step} {how}: {}", r.text());
+                        }
+                    }
+                }
+                // Sometimes days pass, and windows close.
+                if dice.roll(4) == 0 {
+                    app.clock.advance(8 * DAY_MS);
+                    members::transfers::complete_due(&app.store, app.clock.now()).await.unwrap();
+                }
+                for (union, _) in UNIONS {
+                    let (counted, direct) = counted_and_direct(&app, union).await;
+                    assert_eq!(counted, direct, "seed {seed} step {step}: members of {union}");
+                }
+                let recount = coverage::recount(&app.store, false).await.unwrap();
+                assert!(recount.differences.is_empty(), "seed {seed} step {step}: {:?}", recount.differences);
+                let actives = app.count("SELECT COUNT(*) FROM (SELECT person_id FROM memberships WHERE status = 'active' GROUP BY person_id HAVING COUNT(*) > 1) x").await;
+                assert_eq!(actives, 0, "seed {seed} step {step}: one active membership per person");
+            }
+        }
     }
 }

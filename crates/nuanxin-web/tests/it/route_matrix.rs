@@ -275,6 +275,7 @@ async fn request(c: &mut Client, method: &str, path: &str) -> nuanxin_testkit::R
         ("GET", _) => c.get(path).await,
         ("DELETE", _) => c.delete(path).await,
         ("PATCH", _) => c.patch_json(path, json!({})).await,
+        ("PUT", _) => c.put_json(path, json!({})).await,
         ("POST", true) => c.post_json(path, json!({})).await,
         _ => c.post_form(path, &[], true).await,
     }
