@@ -52,10 +52,12 @@ pub struct ScopeRoot {
     pub role: Role,
 }
 
-/// The union of the subtrees a caller holds, each with a role.
+/// The union of the subtrees a caller holds, each with a role, and the stations the caller keeps
+/// (驿站管理员: a keeper holds no subtree, only their stations' own pages and visit log).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Scope {
     roots: Vec<ScopeRoot>,
+    stations: Vec<uuid::Uuid>,
 }
 
 impl Scope {
@@ -66,6 +68,7 @@ impl Scope {
                 path: "/".into(),
                 role: Role::Admin,
             }],
+            stations: Vec::new(),
         }
     }
 
@@ -74,12 +77,36 @@ impl Scope {
     pub fn of_roots(mut roots: Vec<ScopeRoot>) -> Scope {
         roots.sort_by(|a, b| a.path.cmp(&b.path).then(b.role.cmp(&a.role)));
         roots.dedup_by(|b, a| a.path == b.path);
-        Scope { roots }
+        Scope {
+            roots,
+            stations: Vec::new(),
+        }
+    }
+
+    /// The same scope, keeping these stations too.
+    pub fn keeping(mut self, mut stations: Vec<uuid::Uuid>) -> Scope {
+        stations.sort();
+        stations.dedup();
+        self.stations = stations;
+        self
+    }
+
+    /// Whether the caller keeps this station (as its keeper).
+    pub fn keeps(&self, station: uuid::Uuid) -> bool {
+        self.stations.contains(&station)
+    }
+
+    /// The stations the caller keeps.
+    pub fn kept_stations(&self) -> &[uuid::Uuid] {
+        &self.stations
     }
 
     /// A scope that sees nothing (an account without assignments).
     pub fn empty() -> Scope {
-        Scope { roots: Vec::new() }
+        Scope {
+            roots: Vec::new(),
+            stations: Vec::new(),
+        }
     }
 
     pub fn is_empty(&self) -> bool {

@@ -14,6 +14,8 @@ pub struct Ctx {
     /// Path and query of this page, for the language switch to come back to.
     pub here: String,
     pub is_admin: bool,
+    /// A station's keeper without a subtree: their navigation is their station alone.
+    pub keeps_only: Option<String>,
 }
 
 impl Ctx {
@@ -31,6 +33,13 @@ impl Ctx {
             section,
             here: here.to_string(),
             is_admin: auth.caller.is_admin(),
+            keeps_only: auth
+                .caller
+                .scope
+                .kept_stations()
+                .first()
+                .filter(|_| auth.caller.scope.roots().is_empty())
+                .map(|s| s.to_string()),
         }
     }
 
@@ -44,6 +53,7 @@ impl Ctx {
             section: "",
             here: here.to_string(),
             is_admin: false,
+            keeps_only: None,
         }
     }
 

@@ -53,12 +53,14 @@ pub(crate) fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(members::api::retain))
         .routes(routes!(members::api::lapse))
         .routes(routes!(members::api::history))
+        .routes(routes!(accounts::api::keep_station))
         .routes(routes!(members::transfers::request_api))
         .routes(routes!(members::transfers::list_api))
         .routes(routes!(members::transfers::accept_api))
         .routes(routes!(members::transfers::object_api))
         .routes(routes!(members::transfers::decide_api))
         .routes(routes!(orgs::pages::transfer_window_api))
+        .routes(routes!(stations::api::services))
         .routes(routes!(members::api::codes, members::api::rotate))
         .routes(routes!(members::events::api_create))
         .routes(routes!(members::events::api_get))
@@ -155,6 +157,10 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/accounts/{username}", get(accounts::pages::show))
         .route("/accounts/{username}/grant", post(accounts::pages::grant))
+        .route(
+            "/accounts/{username}/station",
+            post(accounts::pages::keep_station),
+        )
         .route("/accounts/{username}/revoke", post(accounts::pages::revoke))
         .route(
             "/accounts/{username}/tokens",
@@ -276,6 +282,7 @@ pub fn router(state: AppState) -> Router {
             get(stations::pages::edit_form).post(stations::pages::update),
         )
         .route("/stations/{id}/visits", post(stations::pages::visit))
+        .route("/stations/{id}/services", post(stations::pages::services))
         .route("/stations/{id}/close", post(stations::pages::close))
         .route("/stations/{id}/reopen", post(stations::pages::reopen))
         .route("/census", get(census::pages::list))

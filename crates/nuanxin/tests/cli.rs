@@ -163,6 +163,33 @@ async fn contract(db: TestDb) {
         "long-enough\n",
     );
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    // A station's keeper: without a station it keeps nothing yet; a station that is not there
+    // is refused by name.
+    let keeper = |name: &str, station: Option<&str>| {
+        let mut args = vec![
+            "admin",
+            "create",
+            "--org",
+            "F3715",
+            "--username",
+            name,
+            "--role",
+            "keeper",
+        ];
+        if let Some(s) = station {
+            args.extend(["--station", s]);
+        }
+        nuanxin(&url, &args, "long-enough\n")
+    };
+    let out = keeper("keeper-a", None);
+    assert!(out.status.success(), "{}", text(&out));
+    let out = keeper("keeper-b", Some("00000000-0000-7000-8000-000000000000"));
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(
+        text(&out).contains("accounts.bad_station"),
+        "{}",
+        text(&out)
+    );
 
     // Members: per-row report, dry run, back-dated joins, people already members matched.
     let members = dir.join("members.csv");

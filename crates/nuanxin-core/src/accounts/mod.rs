@@ -10,8 +10,8 @@ mod tokens;
 
 pub use passwords::{hash_password, verify_password};
 pub use queries::{
-    account_by_username, assignments_of, create_account, grant, list_accounts, posts_in_scope,
-    revoke, scope_of, Account, AccountInput, AccountRow, Assignment,
+    account_by_username, assignments_of, create_account, grant, keep_station, list_accounts,
+    posts_in_scope, revoke, scope_of, Account, AccountInput, AccountRow, Assignment, KEEPER,
 };
 pub use sessions::{
     hit_rate_limit, login, logout, rate_limit_in, session, Session, ABSOLUTE_TIMEOUT_MS,

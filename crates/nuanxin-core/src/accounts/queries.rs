@@ -31,7 +31,11 @@ pub struct Assignment {
     pub org_name: String,
     #[serde(skip)]
     pub org_path: String,
+    /// `admin`, `staff`, `viewer`, or `keeper` (of the station below; no subtree).
     pub role: String,
+    /// The station a keeper keeps.
+    pub station_id: Option<Uuid>,
+    pub station_name: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
@@ -41,7 +45,32 @@ pub struct AccountInput {
     pub display_name: Option<String>,
     pub password: String,
     pub org_code: String,
+    /// `admin`, `staff`, `viewer` or `keeper`.
     pub role: String,
+    /// For a keeper: the id of the station they keep (of the unit's subtree). Without it the
+    /// keeper keeps nothing until one is assigned.
+    #[serde(default)]
+    pub station: Option<String>,
+}
+
+/// The role `keeper`: a station's keeper holds no subtree.
+pub const KEEPER: &str = "keeper";
+
+/// The station named for a keeper of the unit at `org_path`: it must exist inside that subtree.
+async fn kept_station(tx: &mut Tx, org_path: &str, station: Option<&str>) -> Result<Option<Uuid>> {
+    let Some(text) = station.map(str::trim).filter(|s| !s.is_empty()) else {
+        return Ok(None);
+    };
+    let id =
+        Uuid::parse_str(text).map_err(|_| Error::invalid("station", "accounts.bad_station"))?;
+    const SQL: &str =
+        "SELECT o.path FROM stations s JOIN org_units o ON o.id = s.org_id WHERE s.id = $1";
+    let path: Option<String> =
+        on_db!(tx.conn(), c => sqlx::query_scalar(SQL).bind(id).fetch_optional(c).await)?;
+    match path {
+        Some(p) if p.starts_with(org_path) => Ok(Some(id)),
+        _ => Err(Error::invalid("station", "accounts.bad_station")),
+    }
 }
 
 const ACCOUNT_COLUMNS: &str =
@@ -60,8 +89,9 @@ pub(super) async fn account_by_id(tx: &mut Tx, id: Uuid) -> Result<Option<Accoun
 }
 
 pub async fn assignments_of(tx: &mut Tx, account_id: Uuid) -> Result<Vec<Assignment>> {
-    const SQL: &str = "SELECT o.code AS org_code, o.name AS org_name, o.path AS org_path, a.role
-        FROM assignments a JOIN org_units o ON o.id = a.org_id WHERE a.account_id = $1 ORDER BY o.path";
+    const SQL: &str = "SELECT o.code AS org_code, o.name AS org_name, o.path AS org_path, a.role, a.station_id, s.name AS station_name
+        FROM assignments a JOIN org_units o ON o.id = a.org_id LEFT JOIN stations s ON s.id = a.station_id
+        WHERE a.account_id = $1 ORDER BY o.path";
     Ok(
         on_db!(tx.conn(), c => sqlx::query_as::<_, Assignment>(SQL).bind(account_id).fetch_all(c).await)?,
     )
@@ -97,7 +127,10 @@ pub async fn scope_of(tx: &mut Tx, account_id: Uuid) -> Result<Scope> {
             })
         })
         .collect();
-    Ok(Scope::of_roots(roots))
+    const KEPT: &str = "SELECT station_id FROM assignments WHERE account_id = $1 AND role = 'keeper' AND station_id IS NOT NULL";
+    let kept: Vec<Uuid> =
+        on_db!(tx.conn(), c => sqlx::query_scalar(KEPT).bind(account_id).fetch_all(c).await)?;
+    Ok(Scope::of_roots(roots).keeping(kept))
 }
 
 fn check_username(u: &str) -> Result<()> {
@@ -128,7 +161,11 @@ pub async fn create_account(tx: &mut Tx, caller: &Caller, input: &AccountInput) 
     let username = input.username.trim();
     check_username(username)?;
     check_password(&input.password)?;
-    let role = Role::parse(&input.role).ok_or(Error::invalid("role", "accounts.bad_role"))?;
+    let keeper = input.role.trim() == KEEPER;
+    let role = match keeper {
+        true => Role::Viewer, // checked below as a post the admin gives, held as no subtree
+        false => Role::parse(&input.role).ok_or(Error::invalid("role", "accounts.bad_role"))?,
+    };
     let org = orgs::get(tx, &caller.scope, &input.org_code)
         .await
         .map_err(|e| match e {
@@ -136,6 +173,10 @@ pub async fn create_account(tx: &mut Tx, caller: &Caller, input: &AccountInput) 
             e => e,
         })?;
     require_admin(&caller.scope, &org.path, role)?;
+    let station = match keeper {
+        true => kept_station(tx, &org.path, input.station.as_deref()).await?,
+        false => None,
+    };
     let id = nuanxin_store::new_id();
     let display = input
         .display_name
@@ -149,14 +190,21 @@ pub async fn create_account(tx: &mut Tx, caller: &Caller, input: &AccountInput) 
     on_db!(tx.conn(), c => sqlx::query(SQL).bind(id).bind(username).bind(display).bind(&hash).bind(caller.at)
         .execute(c).await.map(|r| r.rows_affected()))
     .on_unique("username", "accounts.username_taken")?;
-    insert_assignment(tx, caller, id, org.id, role).await?;
+    if keeper {
+        const KEEP: &str = "INSERT INTO assignments (id, account_id, org_id, role, station_id, created_at) VALUES ($1, $2, $3, $4, $5, $6)";
+        on_db!(tx.conn(), c => sqlx::query(KEEP).bind(nuanxin_store::new_id()).bind(id).bind(org.id).bind(KEEPER)
+            .bind(station).bind(caller.at).execute(c).await.map(|r| r.rows_affected()))?;
+    } else {
+        insert_assignment(tx, caller, id, org.id, role).await?;
+    }
+    let role_name = if keeper { KEEPER } else { role.as_str() };
     caller
         .audit(
             tx,
             "accounts.create",
             username,
             Some(&org.path),
-            serde_json::json!({"org": org.code, "role": role}),
+            serde_json::json!({"org": org.code, "role": role_name, "station": station}),
         )
         .await?;
     Ok(account_by_id(tx, id).await?.expect("just inserted"))
@@ -286,4 +334,38 @@ pub async fn list_accounts(
         page: page.page,
         per_page: page.per_page,
     })
+}
+
+/// Gives a keeper the station they keep (or another one): an admin of the keeper's unit, a
+/// station inside that unit's subtree; audited.
+pub async fn keep_station(
+    tx: &mut Tx,
+    caller: &Caller,
+    username: &str,
+    station: &str,
+) -> Result<()> {
+    let account = visible_account(tx, &caller.scope, username).await?;
+    let post = assignments_of(tx, account.id)
+        .await?
+        .into_iter()
+        .find(|p| p.role == KEEPER && caller.scope.role_at(&p.org_path).is_some())
+        .ok_or(Error::invalid("station", "accounts.not_keeper"))?;
+    require_admin(&caller.scope, &post.org_path, Role::Viewer)?;
+    let id = kept_station(tx, &post.org_path, Some(station))
+        .await?
+        .ok_or(Error::invalid("station", "accounts.bad_station"))?;
+    const SQL: &str =
+        "UPDATE assignments SET station_id = $3 WHERE account_id = $1 AND role = 'keeper'
+        AND org_id = (SELECT id FROM org_units WHERE code = $2)";
+    on_db!(tx.conn(), c => sqlx::query(SQL).bind(account.id).bind(&post.org_code).bind(id)
+        .execute(c).await.map(|r| r.rows_affected()))?;
+    caller
+        .audit(
+            tx,
+            "accounts.keep_station",
+            username,
+            Some(&post.org_path),
+            serde_json::json!({"station": id}),
+        )
+        .await
 }

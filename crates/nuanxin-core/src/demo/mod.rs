@@ -310,6 +310,7 @@ pub async fn load(store: &Store, clock: &Clock) -> Result<DemoSummary> {
     for (username, display, posts, _) in ACCOUNTS {
         let (first_org, first_role) = posts[0];
         let input = AccountInput {
+            station: None,
             username: username.into(),
             display_name: Some(display.into()),
             password: PASSWORD.into(),

@@ -197,6 +197,10 @@ async fn filter_sql(
     vault: &IdVault,
     filter: &MemberFilter,
 ) -> Result<Sql> {
+    // An account without a subtree (a station's keeper) has no member register at all.
+    if scope.roots().is_empty() {
+        return Err(Error::NotFound);
+    }
     let text = SearchText::of(filter);
     let exact_scope;
     let scope = match &text {

@@ -18,8 +18,8 @@ pub mod siting;
 
 pub use live::{LiveIndex, StationCard};
 pub use queries::{
-    close, create, get, list, record_visit, reopen, save, update, visits, Station, StationFilter,
-    Visit, VisitInput,
+    close, create, get, keeper_edit, list, record_visit, reopen, save, update, visits, KeeperEdit,
+    Station, StationFilter, Visit, VisitInput,
 };
 
 pub use geo::{gcj02_to_wgs84, out_of_china, wgs84_to_gcj02, Crs, LatLng, TravelMode};

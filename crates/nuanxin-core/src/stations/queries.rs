@@ -87,6 +87,18 @@ pub struct StationFilter {
     pub sort: Option<String>,
 }
 
+/// Staff of the station's unit, or the station's own keeper: who logs visits there, opens and
+/// closes it, and edits its hours and amenities.
+fn keeper_check(scope: &Scope, s: &Station) -> Result<()> {
+    if scope.keeps(s.id) {
+        return Ok(());
+    }
+    match scope.role_at(&s.org_path) {
+        Some(r) if r >= Role::Staff => Ok(()),
+        _ => Err(Error::Forbidden),
+    }
+}
+
 fn role_check(scope: &Scope, path: &str, role: Role) -> Result<()> {
     match scope.role_at(path) {
         None => Err(Error::NotFound),
@@ -156,13 +168,13 @@ impl ListFilter for StationFilter {
 
 pub use crate::page::{for_each, list};
 
-/// One station in scope.
+/// One station in scope, or kept by the caller (a keeper reads their own station).
 pub async fn get(tx: &mut Tx, scope: &Scope, id: Uuid) -> Result<Station> {
     let mut q = Sql::new(SELECT);
-    q.push(" WHERE s.id = ")
-        .arg(id)
-        .push(" AND ")
-        .scope("o.path", scope);
+    q.push(" WHERE s.id = ").arg(id);
+    if !scope.keeps(id) {
+        q.push(" AND ").scope("o.path", scope);
+    }
     on_db!(tx.conn(), c => bind_args!(sqlx::query_as::<_, Station>(&q.sql), &q.args).fetch_optional(c).await)?
         .ok_or(Error::NotFound)
 }
@@ -242,6 +254,9 @@ pub async fn create(tx: &mut Tx, caller: &Caller, d: &StationDraft) -> Result<St
 /// Replaces a station's values; it may move to another unit in the caller's scope.
 pub async fn update(tx: &mut Tx, caller: &Caller, id: Uuid, d: &StationDraft) -> Result<Station> {
     let old = get(tx, &caller.scope, id).await?;
+    if caller.scope.role_at(&old.org_path).is_none() {
+        return Err(Error::Forbidden); // a keeper edits hours and amenities only
+    }
     role_check(&caller.scope, &old.org_path, Role::Staff)?;
     let unit = owner(tx, caller, &d.org_code).await?;
     const SQL: &str = "UPDATE stations SET org_id = $2, name = $3, kind = $4, lat = $5, lng = $6, address = $7, hours = $8,
@@ -294,7 +309,7 @@ pub async fn update(tx: &mut Tx, caller: &Caller, id: Uuid, d: &StationDraft) ->
 
 async fn set_status(tx: &mut Tx, caller: &Caller, id: Uuid, open: bool) -> Result<Station> {
     let s = get(tx, &caller.scope, id).await?;
-    role_check(&caller.scope, &s.org_path, Role::Staff)?;
+    keeper_check(&caller.scope, &s)?;
     if s.is_open() == open {
         return Ok(s);
     }
@@ -357,13 +372,16 @@ pub struct Visit {
     pub service: String,
     pub headcount: i64,
     pub member_no: Option<String>,
+    /// The scanned member's name (what a keeper sees of them, with their membership being
+    /// active): never more of the member register.
+    pub member_name: Option<String>,
     pub recorded_by: String,
 }
 
 /// Logs a visit at a station (staff role at the station's unit).
 pub async fn record_visit(tx: &mut Tx, caller: &Caller, id: Uuid, v: &VisitInput) -> Result<Visit> {
     let s = get(tx, &caller.scope, id).await?;
-    role_check(&caller.scope, &s.org_path, Role::Staff)?;
+    keeper_check(&caller.scope, &s)?;
     if !s.is_open() {
         return Err(Error::invalid("service", "stations.closed"));
     }
@@ -378,7 +396,7 @@ pub async fn record_visit(tx: &mut Tx, caller: &Caller, id: Uuid, v: &VisitInput
     if !(1..=500).contains(&headcount) {
         return Err(Error::invalid("headcount", "stations.bad_headcount"));
     }
-    let membership: Option<(Uuid, String)> = match v
+    let membership: Option<(Uuid, String, String)> = match v
         .member_no
         .as_deref()
         .map(str::trim)
@@ -391,9 +409,9 @@ pub async fn record_visit(tx: &mut Tx, caller: &Caller, id: Uuid, v: &VisitInput
                 .strip_prefix(crate::members::ECARD_PREFIX)
                 .unwrap_or(no)
                 .trim();
-            const SQL: &str =
-                "SELECT id, member_no FROM memberships WHERE member_no = $1 AND status = 'active'";
-            let found: Option<(Uuid, String)> =
+            const SQL: &str = "SELECT m.id, m.member_no, p.name FROM memberships m JOIN people p ON p.id = m.person_id
+                WHERE m.member_no = $1 AND m.status = 'active'";
+            let found: Option<(Uuid, String, String)> =
                 on_db!(tx.conn(), c => sqlx::query_as(SQL).bind(no).fetch_optional(c).await)?;
             Some(found.ok_or(Error::invalid("member_no", "stations.unknown_member"))?)
         }
@@ -418,6 +436,7 @@ pub async fn record_visit(tx: &mut Tx, caller: &Caller, id: Uuid, v: &VisitInput
         visited_at: caller.at,
         service,
         headcount,
+        member_name: membership.as_ref().map(|m| m.2.clone()),
         member_no: membership.map(|m| m.1),
         recorded_by: caller.actor.name.clone(),
     })
@@ -433,8 +452,8 @@ pub async fn visits(
     get(tx, scope, id).await?;
     const COUNT: &str = "SELECT COUNT(*) FROM station_visits WHERE station_id = $1";
     const SQL: &str =
-        "SELECT v.id, v.visited_at, v.service, v.headcount, m.member_no, v.recorded_by
-        FROM station_visits v LEFT JOIN memberships m ON m.id = v.membership_id
+        "SELECT v.id, v.visited_at, v.service, v.headcount, m.member_no, p.name AS member_name, v.recorded_by
+        FROM station_visits v LEFT JOIN memberships m ON m.id = v.membership_id LEFT JOIN people p ON p.id = m.person_id
         WHERE v.station_id = $1 ORDER BY v.visited_at DESC, v.id LIMIT $2 OFFSET $3";
     let total: i64 = on_db!(tx.conn(), c => sqlx::query_scalar(COUNT).bind(id).fetch_one(c).await)?;
     let items = on_db!(tx.conn(), c => sqlx::query_as::<_, Visit>(SQL).bind(id).bind(page.limit()).bind(page.offset()).fetch_all(c).await)?;
@@ -488,4 +507,63 @@ pub async fn save(
     };
     tx.commit().await?;
     Ok(s)
+}
+
+/// What a keeper may change of their station: the opening hours and the amenities.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, utoipa::ToSchema)]
+#[serde(default)]
+pub struct KeeperEdit {
+    /// Opening hours as written (每天 8:00-20:00, 周一至周五 9:00-18:00, 24小时).
+    pub hours: String,
+    /// Amenity names or codes separated by commas.
+    pub amenities: String,
+}
+
+/// The station's keeper (or staff of its unit) changes its hours and amenities; audited.
+pub async fn keeper_edit(
+    tx: &mut Tx,
+    caller: &Caller,
+    id: Uuid,
+    e: &KeeperEdit,
+) -> Result<Station> {
+    let s = get(tx, &caller.scope, id).await?;
+    keeper_check(&caller.scope, &s)?;
+    let mut errs = crate::error::FieldErrors::new();
+    let text = e.hours.trim();
+    let hours = if text.is_empty() {
+        Some(OpeningHours::always())
+    } else {
+        OpeningHours::parse(text)
+            .map_err(|err| errs.push("hours", err.code()))
+            .ok()
+    };
+    let amenities = Amenity::parse_list(&e.amenities)
+        .map_err(|err| errs.push("amenities", err.code()))
+        .ok();
+    let (Some(hours), Some(amenities)) = (hours, amenities) else {
+        return Err(errs.into());
+    };
+    let hours_text = if text.is_empty() {
+        s.hours_text.clone()
+    } else {
+        text.to_string()
+    };
+    const SQL: &str = "UPDATE stations SET hours = $2, hours_text = $3, amenities = $4, updated_at = $5 WHERE id = $1";
+    on_db!(tx.conn(), c => sqlx::query(SQL).bind(id).bind(hours.to_json()).bind(&hours_text)
+        .bind(amenity_codes(&amenities)).bind(caller.at).execute(c).await.map(|r| r.rows_affected()))?;
+    log_change(tx, id).await?;
+    let detail = serde_json::json!({
+        "hours": {"before": s.hours_text, "after": hours_text},
+        "amenities": {"before": s.amenities, "after": amenity_codes(&amenities)},
+    });
+    caller
+        .audit(
+            tx,
+            "stations.keeper_edit",
+            &id.to_string(),
+            Some(&s.org_path),
+            detail,
+        )
+        .await?;
+    get(tx, &caller.scope, id).await
 }

@@ -96,3 +96,27 @@ pub async fn create_token(
     .await?;
     Ok((StatusCode::CREATED, Json(NewToken { token })))
 }
+
+/// The station a keeper keeps.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub struct KeptStation {
+    /// Station id (inside the keeper's unit).
+    pub station: String,
+}
+
+#[utoipa::path(put, path = "/api/v1/accounts/{username}/station", tag = "accounts", request_body = KeptStation,
+    params(("username" = String, Path, description = "Username of a station keeper")),
+    responses((status = 204, description = "The keeper keeps this station now (audited)"), (status = 404, body = ErrorBody),
+              (status = 403, description = "Not an admin of the keeper's unit", body = ErrorBody),
+              (status = 422, description = "Not a keeper, or a station outside the keeper's unit", body = ErrorBody)))]
+pub async fn keep_station(
+    ApiAuth(auth): ApiAuth,
+    Path(username): Path<String>,
+    Json(b): Json<KeptStation>,
+) -> Result<StatusCode, ApiError> {
+    in_write(&auth.app.store, async |tx| {
+        accounts::keep_station(tx, &auth.caller, &username, &b.station).await
+    })
+    .await?;
+    Ok(StatusCode::NO_CONTENT)
+}

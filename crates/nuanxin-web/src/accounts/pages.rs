@@ -65,6 +65,7 @@ impl FormPage {
             "username" => &self.form.username,
             "display_name" => &self.form.display_name,
             "org_code" => &self.form.org_code,
+            "station" => &self.form.station,
             _ => "",
         }
     }
@@ -86,17 +87,18 @@ pub struct AccountForm {
     org_code: String,
     #[serde(default)]
     role: String,
+    /// For a keeper: the station's id.
+    #[serde(default)]
+    station: String,
 }
 
+/// The roles an admin gives: the three of the org tree, then a station's keeper.
 fn roles(ctx: &Ctx) -> Vec<(&'static str, String)> {
     Role::ALL
         .iter()
-        .map(|r| {
-            (
-                r.as_str(),
-                ctx.t(&format!("accounts.role.{}", r.as_str())).to_string(),
-            )
-        })
+        .map(|r| r.as_str())
+        .chain([accounts::KEEPER])
+        .map(|r| (r, ctx.t(&format!("accounts.role.{r}")).to_string()))
         .collect()
 }
 
@@ -136,6 +138,7 @@ pub async fn create(auth: Auth, Form(mut form): Form<AccountForm>) -> Result<Res
         password: form.password.clone(),
         org_code: form.org_code.clone(),
         role: form.role.clone(),
+        station: Some(form.station.clone()),
     };
     match in_write(&auth.app.store, async |tx| {
         accounts::create_account(tx, &auth.caller, &input).await
@@ -198,7 +201,11 @@ async fn show_page(
         accounts::overview(&auth.app.store, &auth.caller, username).await?;
     let ctx = Ctx::new(auth, "accounts", &format!("/accounts/{username}"));
     render(&ShowPage {
-        roles: roles(&ctx),
+        // A post in the org tree is granted here; a keeper is made with their station.
+        roles: roles(&ctx)
+            .into_iter()
+            .filter(|(r, _)| *r != accounts::KEEPER)
+            .collect(),
         ctx,
         username: account.username,
         display_name: account.display_name,
@@ -302,4 +309,30 @@ pub async fn revoke_token(
     })
     .await?;
     Ok(Redirect::to(&format!("/accounts/{username}")).into_response())
+}
+
+#[derive(Deserialize)]
+pub struct StationForm {
+    #[serde(default)]
+    station: String,
+}
+
+/// `POST /accounts/{username}/station`: an admin gives a keeper the station they keep.
+pub async fn keep_station(
+    auth: Auth,
+    Path(username): Path<String>,
+    Form(f): Form<StationForm>,
+) -> Result<Response, PageError> {
+    match in_write(&auth.app.store, async |tx| {
+        accounts::keep_station(tx, &auth.caller, &username, &f.station).await
+    })
+    .await
+    {
+        Ok(()) => Ok(Redirect::to(&format!("/accounts/{username}")).into_response()),
+        Err(e @ Error::Invalid { .. }) => {
+            let html = show_page(&auth, &username, None, Some(e.code())).await?;
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, html).into_response())
+        }
+        Err(e) => Err(e.into()),
+    }
 }

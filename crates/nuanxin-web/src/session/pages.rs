@@ -161,7 +161,15 @@ pub async fn switch_lang(Path(tag): Path<String>, Query(q): Query<NextQuery>) ->
 
 /// The landing page after login: the dashboard of the cadre's first post, targets first.
 pub async fn home(State(_state): State<AppState>, auth: Auth) -> Result<Response, PageError> {
-    let target = if auth.caller.scope.roots().is_empty() {
+    let scope = &auth.caller.scope;
+    let target = if let Some(station) = scope
+        .kept_stations()
+        .first()
+        .filter(|_| scope.roots().is_empty())
+    {
+        // A station's keeper starts at their station.
+        format!("/stations/{station}")
+    } else if scope.roots().is_empty() {
         "/orgs".to_string()
     } else {
         "/dashboard".to_string()

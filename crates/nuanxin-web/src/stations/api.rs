@@ -168,3 +168,20 @@ pub async fn coverage(
 fn circle_default_minutes() -> f64 {
     stations::siting::CIRCLE_MINUTES
 }
+
+#[utoipa::path(put, path = "/api/v1/stations/{id}/services", tag = "stations", request_body = stations::KeeperEdit,
+    params(("id" = Uuid, Path, description = "Station id")),
+    responses((status = 200, description = "The station with its new hours and amenities (its keeper, or staff of its unit); audited with before and after", body = Station),
+              (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+              (status = 422, description = "Hours or amenities not understood", body = ErrorBody)))]
+pub async fn services(
+    ApiAuth(auth): ApiAuth,
+    Path(id): Path<Uuid>,
+    Json(edit): Json<stations::KeeperEdit>,
+) -> Result<Json<Station>, ApiError> {
+    let s = in_write(&auth.app.store, async |tx| {
+        stations::keeper_edit(tx, &auth.caller, id, &edit).await
+    })
+    .await?;
+    Ok(Json(s))
+}

@@ -313,6 +313,10 @@ pub async fn edit_form(auth: Auth, Path(id): Path<Uuid>) -> Result<Html<String>,
         stations::get(tx, &auth.caller.scope, id).await
     })
     .await?;
+    // The whole record is staff's; a keeper changes hours and services on the station's page.
+    if auth.caller.role_at(&s.org_path) < Some(nuanxin_core::Role::Staff) {
+        return Err(Error::Forbidden.into());
+    }
     form_page(&auth, Some(id), StationForm::of(&s), FieldErrors::new())
 }
 
@@ -338,7 +342,11 @@ struct ShowPage {
     ctx: Ctx,
     s: Station,
     visits: Page<Visit>,
+    /// Staff of the station's unit: edits everything.
     can_edit: bool,
+    /// Staff or the station's keeper: logs visits, opens and closes it, edits hours and
+    /// amenities.
+    can_keep: bool,
     open_now: bool,
     gcj: LatLng,
     message: Option<&'static str>,
@@ -361,6 +369,15 @@ impl ShowPage {
             .amenity_list()
             .into_iter()
             .map(|a| (a.code(), amenity_label(&self.ctx, a)))
+            .collect()
+    }
+
+    /// Every amenity with whether the station offers it: the keeper's check boxes.
+    fn amenity_choices(&self) -> Vec<(&'static str, &'static str, bool)> {
+        let has = self.s.amenity_list();
+        Amenity::ALL
+            .iter()
+            .map(|a| (a.code(), amenity_label(&self.ctx, *a), has.contains(a)))
             .collect()
     }
 
@@ -402,8 +419,10 @@ pub async fn show(
     };
     let ctx = Ctx::new(&auth, "stations", &format!("/stations/{id}"));
     let error = q.error.as_deref().map(|code| ctx.t(code).to_string());
+    let can_edit = auth.caller.role_at(&s.org_path) >= Some(nuanxin_core::Role::Staff);
     render(&ShowPage {
-        can_edit: auth.caller.is_staff(),
+        can_keep: can_edit || auth.caller.scope.keeps(s.id),
+        can_edit,
         ctx,
         s,
         visits,
@@ -480,4 +499,47 @@ pub async fn export(auth: Auth, Query(query): Query<StationFilter>) -> Result<Re
     let zh = auth.lang == crate::Lang::ZhCn;
     let bytes = sheet::export(&auth.app.store, &auth.caller, &query, zh).await?;
     Ok(respond::file(bytes, "stations.xlsx", respond::XLSX, false))
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct ServicesForm {
+    #[serde(default)]
+    hours: String,
+    /// Checked amenity codes (one field per box).
+    #[serde(default)]
+    amenity: Vec<String>,
+}
+
+/// `POST /stations/{id}/services`: the keeper (or staff) changes the hours and amenities.
+pub async fn services(
+    auth: Auth,
+    Path(id): Path<Uuid>,
+    body: String,
+) -> Result<Response, PageError> {
+    let mut form = ServicesForm::default();
+    for (k, v) in form_urlencoded::parse(body.as_bytes()) {
+        match k.as_ref() {
+            "hours" => form.hours = v.into_owned(),
+            "amenity" => form.amenity.push(v.into_owned()),
+            _ => {}
+        }
+    }
+    let edit = stations::KeeperEdit {
+        hours: form.hours,
+        amenities: form.amenity.join(","),
+    };
+    match in_write(&auth.app.store, async |tx| {
+        stations::keeper_edit(tx, &auth.caller, id, &edit).await
+    })
+    .await
+    {
+        Ok(_) => Ok(Redirect::to(&format!("/stations/{id}?saved=1")).into_response()),
+        Err(e) => match e.field_errors() {
+            Some(errs) => {
+                let code = errs.iter().next().map_or("common.fix_errors", |e| e.code);
+                Ok(Redirect::to(&format!("/stations/{id}?error={code}")).into_response())
+            }
+            None => Err(e.into()),
+        },
+    }
 }

@@ -1318,3 +1318,46 @@ async fn a_worker_asks_to_move_from_their_phone_and_the_old_union_lets_go() {
     b.close().await;
     app.finish().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_keeper_logs_a_visit_on_a_phone_and_cannot_open_the_member_register() {
+    let app = TestApp::sqlite().await;
+    app.load_demo().await;
+    let Some(b) = Browser::open(&app, 390, 844).await else {
+        return app.finish().await;
+    };
+    let mut cadre = app.demo_user("gulou").await;
+    let r = cadre.post_json("/api/v1/stations", serde_json::json!({"name": "古楼骑手之家", "type": "骑手之家",
+        "lat": "36.45", "lng": "115.98", "address": "古楼街道柳园路 1 号", "hours": "每天 8:00-20:00",
+        "amenities": "饮水,充电", "org_code": "F371502001"})).await;
+    let station = r.json()["id"].as_str().unwrap().to_string();
+    let r = cadre
+        .post_json(
+            "/api/v1/accounts",
+            serde_json::json!({"username": "keeper-wang", "password": "pass-word-1",
+        "org_code": "F371502001", "role": "keeper", "station": station}),
+        )
+        .await;
+    assert!(r.status.is_success(), "{}", r.text());
+    b.goto("/login").await;
+    fill(&b, "username", "keeper-wang").await;
+    fill(&b, "password", "pass-word-1").await;
+    click(&b, "button[type=submit]").await;
+    wait_for_path(&b, &format!("/stations/{station}")).await;
+    assert_eq!(text(&b, ".mainnav").await.trim(), "我的驿站");
+    click(&b, "#log-visit button[value=water]").await;
+    let done = text(&b, "p.alert.ok").await;
+    assert!(done.contains("已登记"), "{done}");
+    assert!(text(&b, "#visits tbody").await.contains("饮水"));
+    b.screenshot("phone-keeper-station-zh").await;
+    b.goto("/members").await;
+    assert_eq!(text(&b, ".status-code").await, "404");
+    b.screenshot("phone-keeper-members-404-zh").await;
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM station_visits WHERE recorded_by = 'keeper-wang'")
+            .await,
+        1
+    );
+    b.close().await;
+    app.finish().await;
+}

@@ -10,6 +10,7 @@ mod accounts;
 mod coverage;
 mod e2e;
 mod join_trust;
+mod keepers;
 mod lifecycle;
 mod members;
 mod orgs;

@@ -296,6 +296,13 @@ both_backends! {
             let token = city.post_json("/api/v1/tokens", json!({"username": username, "name": "matrix"})).await.json()["token"].as_str().unwrap().to_string();
             callers.push((format!("{role} by token"), app.anonymous().with_bearer(&token)));
         }
+        // A station's keeper at the township: their own station only, no subtree.
+        let station = &f[&(Kind::Station, "own")];
+        let r = city.post_json("/api/v1/accounts", json!({"username": "matrix-keeper", "password": "pass-word-1", "org_code": "F371502001", "role": "keeper", "station": station})).await;
+        assert!(r.status.is_success(), "{}", r.text());
+        callers.push(("keeper by session".into(), app.login("matrix-keeper", "pass-word-1").await));
+        let token = city.post_json("/api/v1/tokens", json!({"username": "matrix-keeper", "name": "matrix"})).await.json()["token"].as_str().unwrap().to_string();
+        callers.push(("keeper by token".into(), app.anonymous().with_bearer(&token)));
         let routes = routes();
         assert!(routes.len() > 100, "the router's routes were read: {}", routes.len());
         let mut unknown = Vec::new();

@@ -16,11 +16,14 @@ pub enum AdminCommand {
         org: String,
         #[arg(long)]
         username: String,
-        /// admin, staff or viewer.
+        /// admin, staff, viewer, or keeper (of the station given by --station).
         #[arg(long)]
         role: String,
         #[arg(long)]
         display_name: Option<String>,
+        /// For a keeper: the id of the station they keep (inside the unit's subtree).
+        #[arg(long)]
+        station: Option<String>,
     },
     /// Re-seal stored ID numbers with the newest key of NUANXIN_ID_KEYS (after adding a key).
     ResealIds,
@@ -62,6 +65,7 @@ pub async fn run(database: &str, cmd: AdminCommand) -> anyhow::Result<ExitCode> 
             username,
             role,
             display_name,
+            station,
         } => {
             let mut password = String::new();
             std::io::stdin().lock().read_line(&mut password)?;
@@ -72,6 +76,7 @@ pub async fn run(database: &str, cmd: AdminCommand) -> anyhow::Result<ExitCode> 
                 password,
                 org_code: org.clone(),
                 role,
+                station,
             };
             let mut tx = store.write().await?;
             match accounts::create_account(&mut tx, &caller, &input).await {

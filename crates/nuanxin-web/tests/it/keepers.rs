@@ -1,0 +1,134 @@
+//! A station's keeper (驿站管理员): an account that keeps one station and holds no subtree. They log
+//! visits there (a member's scan shows the name and that the membership is active, nothing
+//! more), edit its hours and amenities, open and close it; the member register and every other
+//! record answer 404.
+
+use nuanxin_core::members::{self, Channel, JoinContext, JoinDraft, JoinInput};
+use nuanxin_testkit::{both_backends, Client, TestApp, TEST_NOW};
+use serde_json::json;
+
+async fn station(cadre: &mut Client, org: &str, name: &str) -> String {
+    let r = cadre.post_json("/api/v1/stations", json!({"name": name, "type": "骑手之家", "lat": "36.45",
+        "lng": "115.98", "address": "古楼街道柳园路 1 号", "hours": "每天 8:00-20:00", "amenities": "饮水",
+        "keeper": "王芳", "phone": "0635-8123456", "org_code": org})).await;
+    assert!(r.status.is_success(), "{}", r.text());
+    r.json()["id"].as_str().unwrap().to_string()
+}
+
+/// A member of Gulou's joint union: their membership number.
+async fn member_no(app: &TestApp, cadre: &mut Client) -> String {
+    let code = cadre.join_code("JU371502001").await;
+    let target = members::resolve_code(&mut app.store.read().await.unwrap(), &code)
+        .await
+        .unwrap();
+    let input = JoinInput {
+        name: "赵骑手".into(),
+        id_number: "371502199001011234".into(),
+        phone: "13906351001".into(),
+        group: "外卖配送员".into(),
+        consent: true,
+        ..JoinInput::default()
+    };
+    let today = chrono::NaiveDate::from_ymd_opt(2026, 11, 23).unwrap();
+    let draft = JoinDraft::parse(&input, today).unwrap();
+    let ctx = JoinContext::consented(Channel::Qr, "test", TEST_NOW, today);
+    let joined = members::join(&app.store, &app.vault, &target, &draft, &ctx)
+        .await
+        .unwrap();
+    let r = cadre
+        .post_json(
+            "/api/v1/members/decisions",
+            json!({"ids": [joined.membership_id], "decision": "approve"}),
+        )
+        .await;
+    assert_eq!(r.json()["decided"], 1, "{}", r.text());
+    let list = cadre.get("/api/v1/members?status=active").await.json();
+    list["items"][0]["member_no"].as_str().unwrap().to_string()
+}
+
+both_backends! {
+    async fn a_keeper_logs_visits_at_their_station_and_sees_no_member_register(app: TestApp) {
+        app.load_demo().await;
+        let mut gulou = app.demo_user("gulou").await;
+        let mine = station(&mut gulou, "F371502001", "古楼骑手之家").await;
+        let other = station(&mut gulou, "F371502001", "古楼第二驿站").await;
+        let mut liuyuan = app.demo_user("liuyuan").await;
+        let elsewhere = station(&mut liuyuan, "F371502002", "柳园驿站").await;
+        let no = member_no(&app, &mut gulou).await;
+        // An admin makes the keeper; a station outside the unit is refused by name.
+        let body = |station: &str| json!({"username": "keeper-wang", "password": "pass-word-1", "org_code": "F371502001", "role": "keeper", "station": station});
+        let r = gulou.post_json("/api/v1/accounts", body(&elsewhere)).await;
+        assert_eq!((r.status.as_u16(), r.json()["field"].as_str()), (422, Some("station")), "{}", r.text());
+        let r = gulou.post_json("/api/v1/accounts", body(&mine)).await;
+        assert!(r.status.is_success(), "{}", r.text());
+        let mut keeper = app.login("keeper-wang", "pass-word-1").await;
+        // Signed in, the keeper lands at their station and sees only it.
+        let home = keeper.get("/").await;
+        assert_eq!(home.location(), Some(format!("/stations/{mine}").as_str()));
+        let page = keeper.get(&format!("/stations/{mine}")).await;
+        assert_eq!(page.status, 200, "{}", page.text());
+        assert!(page.text().contains("id=\"log-visit\"") && page.text().contains("action=\"/stations/") && page.text().contains("我的驿站"));
+        assert!(!page.text().contains("href=\"/members\""), "no register in the navigation");
+        for path in ["/members", "/api/v1/members", "/members/export.xlsx", &format!("/stations/{other}"),
+            &format!("/stations/{elsewhere}"), "/orgs/F371502001", "/api/v1/orgs/F371502001"] {
+            assert_eq!(keeper.get(path).await.status, 404, "{path}");
+        }
+        let census = keeper.get("/api/v1/enterprises").await.json();
+        assert_eq!(census["total"], 0, "{census}");
+        // A scan logs the visit and shows the member's name and that they are a member: no ID
+        // number, no phone.
+        let r = keeper.post_json(&format!("/api/v1/stations/{mine}/visits"), json!({"service": "water", "member_no": format!("NUANXIN-MEMBER:{no}")})).await;
+        assert_eq!(r.status, 200, "{}", r.text());
+        let v = r.json();
+        assert_eq!((v["member_name"].as_str(), v["member_no"].as_str()), (Some("赵骑手"), Some(no.as_str())));
+        assert!(!r.text().contains("13906351001") && !r.text().contains("371502199001011234"), "{}", r.text());
+        let r = keeper.post_json(&format!("/api/v1/stations/{other}/visits"), json!({"service": "water"})).await;
+        assert_eq!(r.status, 404, "another station of the same union");
+        // Hours and amenities are the keeper's to change, checked, audited; nothing else.
+        let r = keeper.put_json(&format!("/api/v1/stations/{mine}/services"), json!({"hours": "每天 25:00-26:00", "amenities": "饮水"})).await;
+        assert_eq!((r.status.as_u16(), r.json()["field"].as_str()), (422, Some("hours")), "{}", r.text());
+        let r = keeper.put_json(&format!("/api/v1/stations/{mine}/services"), json!({"hours": "每天 9:00-21:00", "amenities": "饮水,充电"})).await;
+        assert_eq!(r.status, 200, "{}", r.text());
+        assert_eq!((r.json()["hours_text"].as_str(), r.json()["amenities"].as_str()), (Some("每天 9:00-21:00"), Some("water,charging")));
+        let r = keeper.post_form(&format!("/stations/{mine}/services"), &[("hours", "24小时"), ("amenity", "water"), ("amenity", "toilet")], true).await;
+        assert_eq!(r.location(), Some(format!("/stations/{mine}?saved=1").as_str()), "{}", r.text());
+        let r = keeper.patch_json(&format!("/api/v1/stations/{mine}"), json!({"name": "改名"})).await;
+        assert!(r.status == 403 || r.status == 405 || r.status == 422, "the rest is staff's: {} {}", r.status, r.text());
+        assert_eq!(keeper.get(&format!("/stations/{mine}/edit")).await.status, 403);
+        let r = keeper.post_json(&format!("/api/v1/stations/{mine}/close"), json!({})).await;
+        assert_eq!((r.status.as_u16(), r.json()["status"].as_str()), (200, Some("closed")), "{}", r.text());
+        let log = gulou.get("/api/v1/audit?q=stations.").await.text();
+        assert!(log.contains("stations.keeper_edit") && log.contains("keeper-wang"), "{log}");
+        // Staff of the union see the keeper's visit with the member.
+        let page = gulou.get(&format!("/stations/{mine}")).await.text();
+        assert!(page.contains("赵骑手"), "{page}");
+    }
+}
+
+both_backends! {
+    async fn a_keeper_without_a_station_keeps_nothing_until_one_is_given(app: TestApp) {
+        app.load_demo().await;
+        let mut gulou = app.demo_user("gulou").await;
+        let mine = station(&mut gulou, "F371502001", "古楼骑手之家").await;
+        let r = gulou.post_json("/api/v1/accounts", json!({"username": "keeper-li", "password": "pass-word-1", "org_code": "F371502001", "role": "keeper"})).await;
+        assert!(r.status.is_success(), "{}", r.text());
+        let mut keeper = app.login("keeper-li", "pass-word-1").await;
+        let r = keeper.post_json(&format!("/api/v1/stations/{mine}/visits"), json!({"service": "visit"})).await;
+        assert_eq!(r.status, 404, "{}", r.text());
+        // Only an admin of the keeper's unit gives the station; a sibling's admin does not find
+        // the keeper.
+        let mut liuyuan = app.demo_user("liuyuan").await;
+        let r = liuyuan.put_json("/api/v1/accounts/keeper-li/station", json!({"station": mine})).await;
+        assert_eq!(r.status, 404, "{}", r.text());
+        let r = gulou.put_json("/api/v1/accounts/gulou/station", json!({"station": mine})).await;
+        assert_eq!((r.status.as_u16(), r.json()["code"].as_str()), (422, Some("accounts.not_keeper")), "{}", r.text());
+        let r = gulou.put_json("/api/v1/accounts/keeper-li/station", json!({"station": mine})).await;
+        assert_eq!(r.status, 204, "{}", r.text());
+        let mut keeper = app.login("keeper-li", "pass-word-1").await;
+        let r = keeper.post_json(&format!("/api/v1/stations/{mine}/visits"), json!({"service": "visit", "headcount": 3})).await;
+        assert_eq!(r.status, 200, "{}", r.text());
+        // The account page names the station kept.
+        let page = gulou.get("/accounts/keeper-li").await.text();
+        assert!(page.contains("驿站管理员") && page.contains("古楼骑手之家"), "{page}");
+    }
+}
