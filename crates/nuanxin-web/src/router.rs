@@ -61,6 +61,7 @@ pub(crate) fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(members::transfers::decide_api))
         .routes(routes!(orgs::pages::transfer_window_api))
         .routes(routes!(stations::api::services))
+        .routes(routes!(census::api::move_members))
         .routes(routes!(members::api::codes, members::api::rotate))
         .routes(routes!(members::events::api_create))
         .routes(routes!(members::events::api_get))
@@ -319,6 +320,10 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/census/{uscc}/resolve", post(census::pages::resolve))
         .route("/census/{uscc}/unionise", post(census::pages::unionise))
+        .route(
+            "/census/{uscc}/move-members",
+            post(census::pages::move_members),
+        )
         .layer(middleware::from_fn(error::render_error_pages));
 
     let (api, doc) = api().split_for_parts();

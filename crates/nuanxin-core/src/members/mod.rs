@@ -10,6 +10,7 @@ mod approvals;
 mod codes;
 pub mod corrections;
 pub mod events;
+pub mod holding;
 pub mod id_vault;
 pub mod identity;
 mod join;

@@ -481,49 +481,66 @@ pub async fn request(
 ) -> Result<Transfer> {
     let reason = reason_of(&req.reason);
     in_write(store, async |tx| {
-        let m = super::get(tx, &caller.scope, membership).await?;
-        let from = orgs::get(tx, &caller.scope, &m.org_code).await?;
-        if caller.role_at(&from.path) < Some(Role::Staff) {
-            return Err(Error::Forbidden);
-        }
         if req.to_org.trim().is_empty() {
             return Err(Error::invalid("to_org", "transfers.to_org_required"));
         }
         let to = orgs::get(tx, &Scope::operator(), &req.to_org)
             .await
             .map_err(|_| Error::invalid("to_org", "transfers.unknown_union"))?;
-        if !to.is_active() {
-            return Err(Error::invalid("to_org", "transfers.union_dissolved"));
-        }
-        if to.id == from.id {
-            return Err(Error::invalid("to_org", "transfers.same_union"));
-        }
-        let actor = caller.actor.name.clone();
-        let asking = Asking {
-            side: "from",
-            actor: &actor,
-            reason: reason.as_deref(),
-            now: caller.at,
-            today: caller.today,
-        };
-        let id = start(tx, membership, to.id, &asking).await?;
-        let detail =
-            serde_json::json!({"transfer": id, "membership": membership, "to_org": to.code});
-        caller
-            .audit(
-                tx,
-                "transfers.request",
-                &id.to_string(),
-                Some(&from.path),
-                detail,
-            )
-            .await?;
-        if caller.role_at(&to.path) >= Some(Role::Staff) {
-            accept_in(tx, caller, id).await?;
-        }
+        let id = request_in(tx, caller, membership, &to, reason.as_deref()).await?;
         get(tx, &Scope::operator(), id).await
     })
     .await
+}
+
+/// [`request`] in the caller's transaction, to a union already looked up: the member's union
+/// asks (and so lets go); accepted at once when the caller is staff of the receiving union too.
+pub(crate) async fn request_in(
+    tx: &mut Tx,
+    caller: &Caller,
+    membership: Uuid,
+    to: &orgs::OrgUnit,
+    reason: Option<&str>,
+) -> Result<Uuid> {
+    let m = super::get(tx, &caller.scope, membership).await?;
+    let from = orgs::get(tx, &caller.scope, &m.org_code).await?;
+    if caller.role_at(&from.path) < Some(Role::Staff) {
+        return Err(Error::Forbidden);
+    }
+    if !to.is_active() {
+        return Err(Error::invalid("to_org", "transfers.union_dissolved"));
+    }
+    if to.id == from.id {
+        return Err(Error::invalid("to_org", "transfers.same_union"));
+    }
+    let actor = caller.actor.name.clone();
+    let asking = Asking {
+        side: "from",
+        actor: &actor,
+        reason,
+        now: caller.at,
+        today: caller.today,
+    };
+    let id = start(tx, membership, to.id, &asking).await?;
+    let detail = serde_json::json!({"transfer": id, "membership": membership, "to_org": to.code});
+    caller
+        .audit(
+            tx,
+            "transfers.request",
+            &id.to_string(),
+            Some(&from.path),
+            detail,
+        )
+        .await?;
+    if caller.role_at(&to.path) >= Some(Role::Staff) {
+        accept_in(tx, caller, id).await?;
+    }
+    Ok(id)
+}
+
+/// Whether a transfer completed.
+pub(crate) async fn is_completed(tx: &mut Tx, id: Uuid) -> Result<bool> {
+    Ok(row(tx, id).await?.status == "completed")
 }
 
 /// Writes the request at the receiving union for an active or retained membership and opens its

@@ -119,3 +119,19 @@ pub async fn prospects(
     .await?;
     Ok(Json(page))
 }
+
+#[utoipa::path(post, path = "/api/v1/enterprises/{uscc}/move-members", tag = "census", request_body = nuanxin_core::members::holding::MoveRequest,
+    params(("uscc" = String, Path, description = "Unified social credit code")),
+    responses((status = 200, description = "The enterprise's workers waiting in holding unions (the ids given, or all) move to its union: each a transfer the holding union lets go", body = nuanxin_core::members::holding::Moved),
+              (status = 404, body = ErrorBody), (status = 409, description = "The enterprise has no union yet", body = ErrorBody),
+              (status = 422, description = "An id that is not waiting, or nobody to move", body = ErrorBody)))]
+pub async fn move_members(
+    ApiAuth(auth): ApiAuth,
+    Path(uscc): Path<String>,
+    Json(req): Json<nuanxin_core::members::holding::MoveRequest>,
+) -> Result<Json<nuanxin_core::members::holding::Moved>, ApiError> {
+    let done =
+        nuanxin_core::members::holding::move_to_union(&auth.app.store, &auth.caller, &uscc, &req)
+            .await?;
+    Ok(Json(done))
+}

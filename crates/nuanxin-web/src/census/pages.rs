@@ -350,6 +350,10 @@ struct ShowPage {
     differing: Vec<&'static str>,
     can_edit: bool,
     message: Option<&'static str>,
+    /// The enterprise's union (code, name), when it has one.
+    union: Option<(String, String)>,
+    /// Its workers waiting in the holding unions of the caller's scope.
+    waiting: Vec<nuanxin_core::members::holding::Waiting>,
 }
 
 const FACT_FIELDS: [&str; 7] = [
@@ -411,6 +415,8 @@ async fn show_page(
             values.any(|v| Some(v) != first)
         })
         .collect();
+    let (union, waiting) =
+        nuanxin_core::members::holding::waiting(&auth.app.store, &auth.caller.scope, uscc).await?;
     let ctx = Ctx::new(auth, "census", &format!("/census/{uscc}"));
     render(&ShowPage {
         can_edit: auth.caller.is_staff(),
@@ -419,6 +425,8 @@ async fn show_page(
         sources,
         differing,
         message,
+        union: union.map(|u| (u.code, u.name)),
+        waiting,
     })
 }
 
@@ -499,4 +507,43 @@ pub async fn export(
         respond::XLSX,
         false,
     ))
+}
+
+/// `POST /census/{uscc}/move-members`: the checked workers (or all of them) move from the
+/// holding pool to the enterprise's union.
+pub async fn move_members(
+    auth: Auth,
+    Path(uscc): Path<String>,
+    body: String,
+) -> Result<Response, PageError> {
+    use nuanxin_core::members::holding::{move_to_union, MoveRequest};
+    let mut req = MoveRequest::default();
+    let mut all = false;
+    for (k, v) in form_urlencoded::parse(body.as_bytes()) {
+        match k.as_ref() {
+            "id" => req.ids.extend(uuid::Uuid::parse_str(&v).ok()),
+            "all" => all = true,
+            _ => {}
+        }
+    }
+    if all {
+        req.ids.clear();
+    }
+    match move_to_union(&auth.app.store, &auth.caller, &uscc, &req).await {
+        Ok(done) => {
+            let message = if done.pending > 0 {
+                "holding.moved_pending"
+            } else {
+                "holding.moved"
+            };
+            Ok(show_page(&auth, &uscc, Some(message))
+                .await?
+                .into_response())
+        }
+        Err(e @ (Error::Invalid { .. } | Error::Conflict { .. })) => {
+            let html = show_page(&auth, &uscc, Some(e.code())).await?;
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, html).into_response())
+        }
+        Err(e) => Err(e.into()),
+    }
 }

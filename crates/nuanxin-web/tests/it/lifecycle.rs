@@ -615,3 +615,63 @@ both_backends! {
         }
     }
 }
+
+both_backends! {
+    async fn workers_in_the_holding_pool_move_to_their_employers_new_union(app: TestApp) {
+        app.load_demo().await;
+        let mut county = app.demo_user("dongchangfu").await;
+        let name = "东昌府区顺丰速运营业部";
+        let uscc = nuanxin_core::census::Uscc::with_check("91371502MA3N00017").unwrap();
+        let r = county.post_json("/api/v1/enterprises", json!({"uscc": uscc.as_str(), "name": name,
+            "industry": "express_delivery", "staff": "40", "new_form_workers": "30", "region_code": "371502001", "source": "survey"})).await;
+        assert!(r.status.is_success(), "{}", r.text());
+        // Three couriers of the enterprise and one of another employer land in the holding pool.
+        let code = county.join_code("HP371502").await;
+        let target = members::resolve_code(&mut app.store.read().await.unwrap(), &code).await.unwrap();
+        let ctx = JoinContext::consented(Channel::Qr, "test", TEST_NOW, day("2026-11-23"));
+        let mut ids = Vec::new();
+        for (i, employer) in [name, name, name, "美团"].iter().enumerate() {
+            let input = JoinInput {
+                name: ["周一", "周二", "周三", "周四"][i].into(),
+                id_number: id_with_check(&format!("37150219920202{i}12")),
+                phone: format!("1390635400{i}"),
+                group: "快递员".into(),
+                employer: Some(employer.to_string()),
+                consent: true,
+                ..JoinInput::default()
+            };
+            let d = JoinDraft::parse(&input, day("2026-11-23")).unwrap();
+            let r = members::join(&app.store, &app.vault, &target, &d, &ctx).await.unwrap();
+            let a = county.post_json("/api/v1/members/decisions", json!({"ids": [r.membership_id], "decision": "approve"})).await;
+            assert_eq!(a.json()["decided"], 1, "{}", a.text());
+            ids.push(r.membership_id.to_string());
+        }
+        // Without a union, the page lists them and offers no move; the API says why.
+        let page = county.get(&format!("/census/{}", uscc.as_str())).await.text();
+        assert!(page.contains("id=\"holding\"") && page.contains("周一") && !page.contains("周四") && !page.contains("id=\"move-all\""), "{page}");
+        let r = county.post_json(&format!("/api/v1/enterprises/{}/move-members", uscc.as_str()), json!({})).await;
+        assert_eq!((r.status.as_u16(), r.json()["code"].as_str()), (409, Some("holding.no_union")), "{}", r.text());
+        // The enterprise gets its union; one worker moves first, then all the others at once.
+        let r = county.post_json(&format!("/api/v1/enterprises/{}/unionise", uscc.as_str()),
+            json!({"how": "new", "code": "EU-SF-1", "name": "顺丰速运营业部工会", "parent_code": "F371502001"})).await;
+        assert!(r.status.is_success(), "{}", r.text());
+        let r = county.post_json(&format!("/api/v1/enterprises/{}/move-members", uscc.as_str()), json!({"ids": [ids[3]]})).await;
+        assert_eq!((r.status.as_u16(), r.json()["code"].as_str()), (422, Some("holding.not_waiting")), "another employer's worker");
+        let r = county.post_json(&format!("/api/v1/enterprises/{}/move-members", uscc.as_str()), json!({"ids": [ids[0]]})).await;
+        assert_eq!((r.json()["moved"].as_i64(), r.json()["pending"].as_i64()), (Some(1), Some(0)), "{}", r.text());
+        let page = county.get(&format!("/census/{}", uscc.as_str())).await.text();
+        assert!(page.contains("全部转入（2 人）"), "{page}");
+        let r = county.post_form(&format!("/census/{}/move-members", uscc.as_str()), &[("all", "1")], true).await;
+        assert_eq!(r.status, 200, "{}", r.text());
+        assert!(r.text().contains("已转入企业工会") && !r.text().contains("id=\"holding\""), "{}", r.text());
+        let union = county.get("/api/v1/members?org=EU-SF-1&status=active").await.json();
+        assert_eq!(union["total"], 3, "{union}");
+        let pool = county.get("/api/v1/members?org=HP371502&status=active").await.json();
+        assert_eq!((pool["total"].as_i64(), pool["items"][0]["name"].as_str()), (Some(1), Some("周四")));
+        assert_recount_agrees(&app).await;
+        // A township cadre does not see the county's holding pool.
+        let mut gulou = app.demo_user("gulou").await;
+        let r = gulou.post_json(&format!("/api/v1/enterprises/{}/move-members", uscc.as_str()), json!({})).await;
+        assert!(r.status == 404 || r.status == 422, "{} {}", r.status, r.text());
+    }
+}
