@@ -251,6 +251,8 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/me/leave", post(join::pages::leave))
         .route("/me/transfer", post(join::pages::transfer))
+        .route("/me/work", post(join::pages::work))
+        .route("/me/phone", post(join::pages::phone))
         .route("/me/logout", post(join::pages::logout))
         .route("/dashboard", get(coverage::dashboard))
         .route("/dashboard/export.xlsx", get(coverage::export))

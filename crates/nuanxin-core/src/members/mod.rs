@@ -18,6 +18,7 @@ mod join_queue;
 pub mod lifecycle;
 pub mod partner;
 mod queries;
+pub mod self_service;
 pub mod sessions;
 pub mod sheet;
 pub mod sms;

@@ -89,6 +89,10 @@ pub struct OwnMembership {
     pub joined_on: Option<chrono::NaiveDate>,
     pub requested_at: i64,
     pub reason: Option<String>,
+    pub employer: Option<String>,
+    pub work_region: Option<String>,
+    /// The region of the union: its county's townships are the work places offered.
+    pub org_region: String,
 }
 
 /// Requests kept for review are left out: someone else may have made them in this person's name,
@@ -97,7 +101,8 @@ pub async fn own(tx: &mut Tx, person: Uuid) -> Result<(String, String, Vec<OwnMe
     const PERSON: &str = "SELECT name, id_mask FROM people WHERE id = $1";
     let (name, mask): (String, String) =
         on_db!(tx.conn(), c => sqlx::query_as(PERSON).bind(person).fetch_one(c).await)?;
-    const SQL: &str = "SELECT m.status, m.member_no, o.name AS org_name, m.worker_group AS \"group\", m.joined_on, m.requested_at, m.reason
+    const SQL: &str = "SELECT m.status, m.member_no, o.name AS org_name, m.worker_group AS \"group\", m.joined_on, m.requested_at, m.reason,
+            m.employer, m.work_region, o.region_code AS org_region
         FROM memberships m JOIN org_units o ON o.id = m.org_id
         WHERE m.person_id = $1 AND m.status <> 'review' ORDER BY m.requested_at DESC";
     let rows = on_db!(tx.conn(), c => sqlx::query_as::<_, OwnMembership>(SQL).bind(person).fetch_all(c).await)?;

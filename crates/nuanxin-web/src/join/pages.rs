@@ -15,6 +15,7 @@ use axum::Form;
 use nuanxin_core::error::FieldErrors;
 use nuanxin_core::members::identity::Phone;
 use nuanxin_core::members::lifecycle::{self, EndingInput};
+use nuanxin_core::members::self_service::{self, WorkUpdate};
 use nuanxin_core::members::transfers;
 use nuanxin_core::members::{
     self, sessions, sms, JoinContext, JoinInput, JoinReceipt, WorkerGroup,
@@ -439,6 +440,14 @@ struct MePage {
     transfers: Vec<TransferView>,
     transfer: MeTransferForm,
     transfer_errors: FieldErrors,
+    /// Where the member works now, the townships offered, and the form's problems.
+    work: WorkUpdate,
+    townships: Vec<(String, String)>,
+    work_errors: FieldErrors,
+    /// The phone form: the new number typed, whether its code was sent, its problems.
+    new_phone: String,
+    phone_sms_sent: bool,
+    phone_errors: FieldErrors,
 }
 
 pub struct TransferView {
@@ -460,6 +469,21 @@ impl MePage {
     fn transfer_error(&self, field: &str) -> Option<&str> {
         self.transfer_errors.get(field).map(|c| self.t(c))
     }
+
+    /// Whether the member's work place is among the townships offered.
+    fn township_listed(&self) -> bool {
+        self.townships
+            .iter()
+            .any(|(c, _)| *c == self.work.work_region)
+    }
+
+    fn work_error(&self, field: &str) -> Option<&str> {
+        self.work_errors.get(field).map(|c| self.t(c))
+    }
+
+    fn phone_error(&self, field: &str) -> Option<&str> {
+        self.phone_errors.get(field).map(|c| self.t(c))
+    }
 }
 
 /// What `/me` shows besides its forms: one read of the person's memberships and history.
@@ -472,6 +496,8 @@ struct MeView {
     may_leave: Option<String>,
     destinations: Vec<(String, String)>,
     transfers: Vec<TransferView>,
+    /// The current membership's employer and work place, and its union's region.
+    work: Option<(WorkUpdate, String)>,
 }
 
 async fn me_view(state: &AppState, lang: Lang, person: uuid::Uuid) -> Result<MeView, PageError> {
@@ -493,10 +519,17 @@ async fn me_view(state: &AppState, lang: Lang, person: uuid::Uuid) -> Result<MeV
             org_name: m.org_name.clone(),
         }
     });
-    let may_leave = rows
+    let current = rows
         .iter()
-        .find(|m| m.status == "active" || m.status == "retained")
-        .map(|m| m.org_name.clone());
+        .find(|m| m.status == "active" || m.status == "retained");
+    let may_leave = current.map(|m| m.org_name.clone());
+    let work = current.map(|m| {
+        let now = WorkUpdate {
+            employer: m.employer.clone().unwrap_or_default(),
+            work_region: m.work_region.clone().unwrap_or_default(),
+        };
+        (now, m.org_region.clone())
+    });
     let memberships = rows
         .iter()
         .map(|m| MembershipView {
@@ -537,6 +570,7 @@ async fn me_view(state: &AppState, lang: Lang, person: uuid::Uuid) -> Result<MeV
         may_leave,
         destinations,
         transfers,
+        work,
     })
 }
 
@@ -559,6 +593,12 @@ struct MeForms {
     errors: FieldErrors,
     transfer: MeTransferForm,
     transfer_errors: FieldErrors,
+    /// The work form as sent (else the membership's own values).
+    work: Option<WorkUpdate>,
+    work_errors: FieldErrors,
+    new_phone: String,
+    phone_sms_sent: bool,
+    phone_errors: FieldErrors,
     message: Option<&'static str>,
 }
 
@@ -574,9 +614,19 @@ async fn me_page(
         errors,
         transfer,
         transfer_errors,
+        work,
+        work_errors,
+        new_phone,
+        phone_sms_sent,
+        phone_errors,
         message,
     } = forms;
     let v = me_view(state, lang, person).await?;
+    let (current_work, org_region) = v.work.clone().unwrap_or_default();
+    let townships = match v.work {
+        Some(_) => townships(state, &org_region).await?,
+        None => Vec::new(),
+    };
     let today = state.clock.today().to_string();
     render(&MePage {
         lang,
@@ -595,6 +645,12 @@ async fn me_page(
         transfers: v.transfers,
         transfer,
         transfer_errors,
+        work: work.unwrap_or(current_work),
+        townships,
+        work_errors,
+        new_phone,
+        phone_sms_sent,
+        phone_errors,
     })
 }
 
@@ -616,6 +672,8 @@ pub async fn me(
     let message = match q.done.as_str() {
         "left" => Some("me.left"),
         "transfer" => Some("me.transfer_sent"),
+        "work" => Some("me.work_saved"),
+        "phone" => Some("me.phone_saved"),
         _ => None,
     };
     let forms = MeForms {
@@ -851,4 +909,111 @@ pub async fn logout(
         Redirect::to("/me/login"),
     )
         .into_response())
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct MeWorkForm {
+    #[serde(default, rename = "_csrf")]
+    csrf: String,
+    #[serde(flatten)]
+    work: WorkUpdate,
+}
+
+/// `POST /me/work`: the member says where they work now (employer, work township).
+pub async fn work(
+    State(state): State<AppState>,
+    lang: Lang,
+    client: ClientInfo,
+    Form(f): Form<MeWorkForm>,
+) -> Result<Response, PageError> {
+    let Some((person, token)) = member_of(&state, &client).await? else {
+        return Ok(Redirect::to("/me/login").into_response());
+    };
+    if f.csrf != sessions::csrf_of(&token) {
+        return Err(Error::Csrf.into());
+    }
+    let now = state.clock.now();
+    match self_service::update_work(&state.store, person, &f.work, client.ip.clone(), now).await {
+        Ok(()) => Ok(Redirect::to("/me?done=work").into_response()),
+        Err(e) => {
+            let mut forms = MeForms::default();
+            match (e.field(), &e) {
+                (_, Error::Conflict { .. }) => forms.message = Some(e.code()),
+                (Some(field), _) => forms.work_errors.push(field, e.code()),
+                (None, _) => return Err(e.into()),
+            }
+            forms.work = Some(f.work);
+            let html = me_page(&state, lang, person, &token, forms).await?;
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, html).into_response())
+        }
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct MePhoneForm {
+    #[serde(default, rename = "_csrf")]
+    csrf: String,
+    #[serde(default)]
+    phone: String,
+    #[serde(default)]
+    sms_code: String,
+    /// `sms` (send a code to the new number) or `change`.
+    #[serde(default)]
+    action: String,
+}
+
+/// `POST /me/phone`: a code goes to the new number; with it, the number becomes the member's.
+pub async fn phone(
+    State(state): State<AppState>,
+    lang: Lang,
+    client: ClientInfo,
+    Form(f): Form<MePhoneForm>,
+) -> Result<Response, PageError> {
+    let Some((person, token)) = member_of(&state, &client).await? else {
+        return Ok(Redirect::to("/me/login").into_response());
+    };
+    if f.csrf != sessions::csrf_of(&token) {
+        return Err(Error::Csrf.into());
+    }
+    let mut forms = MeForms {
+        new_phone: f.phone.clone(),
+        ..MeForms::default()
+    };
+    let outcome: Result<bool, Error> = async {
+        let phone = Phone::parse(&f.phone)?;
+        if f.action == "sms" {
+            super::send_sms_code(&state, &phone, client.ip.as_deref()).await?;
+            return Ok(false);
+        }
+        let now = state.clock.now();
+        sms::verify_code(&state.store, &state.vault, &phone, &f.sms_code, now)
+            .await
+            .map_err(|e| match e.field() {
+                Some(_) => e,
+                None => Error::invalid("sms_code", e.code()),
+            })?;
+        self_service::change_phone(&state.store, person, &phone, client.ip.clone(), now).await?;
+        Ok(true)
+    }
+    .await;
+    match outcome {
+        Ok(true) => Ok(Redirect::to("/me?done=phone").into_response()),
+        Ok(false) => {
+            forms.phone_sms_sent = true;
+            Ok(me_page(&state, lang, person, &token, forms)
+                .await?
+                .into_response())
+        }
+        Err(e) => {
+            let errs = e.field_errors().unwrap_or_else(|| {
+                let mut errs = FieldErrors::new();
+                errs.push("phone", e.code());
+                errs
+            });
+            forms.phone_sms_sent = f.action != "sms" || errs.get("sms_code").is_some();
+            forms.phone_errors = errs;
+            let html = me_page(&state, lang, person, &token, forms).await?;
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, html).into_response())
+        }
+    }
 }

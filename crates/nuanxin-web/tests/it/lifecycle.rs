@@ -675,3 +675,51 @@ both_backends! {
         assert!(r.status == 404 || r.status == 422, "{} {}", r.status, r.text());
     }
 }
+
+both_backends! {
+    async fn a_member_updates_where_they_work_and_their_number_from_their_own_page(app: TestApp) {
+        app.load_demo().await;
+        let mut gulou = app.demo_user("gulou").await;
+        member(&app, &mut gulou, "JU371502001", "张三", "371502199001011234", "13906351001").await;
+        member(&app, &mut gulou, "JU371502001", "李四", &id_with_check("37150219851212322"), "13906351002").await;
+        let mut w = sign_in_member(&app, "13906351001").await;
+        let me = w.get("/me").await.text();
+        assert!(me.contains("action=\"/me/work\"") && me.contains("<option value=\"371502002\""), "{me}");
+        let token = member_csrf(&me);
+        // Where they work: checked, saved, counted in the new township; audited.
+        let r = w.post_form("/me/work", &[("_csrf", token.as_str()), ("employer", "美团"), ("work_region", "9999")], false).await;
+        assert_eq!(r.status, 422, "{}", r.text());
+        assert!(r.text().contains("id=\"e-work_region\""), "{}", r.text());
+        let r = w.post_form("/me/work", &[("employer", "美团"), ("work_region", "371502002")], false).await;
+        assert_eq!(r.status, 403, "no token: {}", r.text());
+        let r = w.post_form("/me/work", &[("_csrf", token.as_str()), ("employer", "美团"), ("work_region", "371502002")], false).await;
+        assert_eq!(r.location(), Some("/me?done=work"), "{}", r.text());
+        let rows = gulou.get("/api/v1/members?q=张三").await.json();
+        assert_eq!((rows["items"][0]["employer"].as_str(), rows["items"][0]["work_region"].as_str()), (Some("美团"), Some("371502002")));
+        let figures = report(&app, "F371502001", "2026-01-01", "2026-12-31").await;
+        assert_eq!(figures.members_by_region.get("371502002"), Some(&1), "{:?}", figures.members_by_region);
+        assert_recount_agrees(&app).await;
+        // A new number: the code goes to it; another person's number is refused.
+        let r = w.post_form("/me/phone", &[("_csrf", token.as_str()), ("action", "sms"), ("phone", "13906351002")], false).await;
+        assert_eq!(r.status, 200, "{}", r.text());
+        let code = app.sms.last_code("13906351002").expect("a code");
+        let r = w.post_form("/me/phone", &[("_csrf", token.as_str()), ("action", "change"), ("phone", "13906351002"), ("sms_code", code.as_str())], false).await;
+        assert_eq!(r.status, 422, "{}", r.text());
+        assert!(r.text().contains("另一人名下"), "{}", r.text());
+        app.clock.advance(61_000);
+        let r = w.post_form("/me/phone", &[("_csrf", token.as_str()), ("action", "sms"), ("phone", "13906359999")], false).await;
+        assert_eq!(r.status, 200, "{}", r.text());
+        let r = w.post_form("/me/phone", &[("_csrf", token.as_str()), ("action", "change"), ("phone", "13906359999"), ("sms_code", "000000")], false).await;
+        assert_eq!(r.status, 422, "a wrong code: {}", r.text());
+        assert!(r.text().contains("id=\"e-phone-code\""), "{}", r.text());
+        let code = app.sms.last_code("13906359999").expect("a code");
+        let r = w.post_form("/me/phone", &[("_csrf", token.as_str()), ("action", "change"), ("phone", "13906359999"), ("sms_code", code.as_str())], false).await;
+        assert_eq!(r.location(), Some("/me?done=phone"), "{}", r.text());
+        assert_eq!(app.count("SELECT COUNT(*) FROM people WHERE phone = '13906359999' AND name = '张三'").await, 1);
+        let log = gulou.get("/api/v1/audit?q=members.self_").await.text();
+        assert!(log.contains("members.self_update") && log.contains("members.self_phone") && !log.contains("13906359999"), "{log}");
+        // The next sign-in is with the new number (a minute later: one code a minute).
+        app.clock.advance(61_000);
+        sign_in_member(&app, "13906359999").await;
+    }
+}
