@@ -12,6 +12,9 @@ use std::fmt;
 pub enum Role {
     /// Reads everything in the subtree.
     Viewer,
+    /// 包片联系: reads like a viewer, and records visits and notes on the units and enterprises
+    /// of the subtree.
+    Liaison,
     /// Also records and edits data in the subtree.
     Staff,
     /// Also restructures the subtree (move, dissolve) and manages accounts in it.
@@ -19,11 +22,12 @@ pub enum Role {
 }
 
 impl Role {
-    pub const ALL: [Role; 3] = [Role::Admin, Role::Staff, Role::Viewer];
+    pub const ALL: [Role; 4] = [Role::Admin, Role::Staff, Role::Liaison, Role::Viewer];
 
     pub fn as_str(self) -> &'static str {
         match self {
             Role::Viewer => "viewer",
+            Role::Liaison => "liaison",
             Role::Staff => "staff",
             Role::Admin => "admin",
         }
@@ -32,6 +36,7 @@ impl Role {
     pub fn parse(s: &str) -> Option<Role> {
         match s.trim() {
             "viewer" => Some(Role::Viewer),
+            "liaison" => Some(Role::Liaison),
             "staff" => Some(Role::Staff),
             "admin" => Some(Role::Admin),
             _ => None,

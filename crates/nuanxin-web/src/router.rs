@@ -62,6 +62,10 @@ pub(crate) fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(orgs::pages::transfer_window_api))
         .routes(routes!(stations::api::services))
         .routes(routes!(census::api::move_members))
+        .routes(routes!(
+            orgs::pages::liaison_visits_api,
+            orgs::pages::liaison_visit_api
+        ))
         .routes(routes!(members::api::codes, members::api::rotate))
         .routes(routes!(members::events::api_create))
         .routes(routes!(members::events::api_get))
@@ -325,6 +329,14 @@ pub fn router(state: AppState) -> Router {
         .route(
             "/census/{uscc}/move-members",
             post(census::pages::move_members),
+        )
+        .route(
+            "/census/{uscc}/liaison-visits",
+            post(census::pages::liaison_visit),
+        )
+        .route(
+            "/orgs/{code}/liaison-visits",
+            post(orgs::pages::liaison_visit),
         )
         .layer(middleware::from_fn(error::render_error_pages));
 

@@ -3,6 +3,7 @@
 //! subtree is one indexed range; the code is the unit's identity for imports and partners and
 //! never changes. Scope checks, tree rules and history live here; SQL lives in `queries.rs`.
 
+pub mod liaison;
 mod queries;
 pub mod sheet;
 

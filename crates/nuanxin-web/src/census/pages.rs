@@ -354,6 +354,10 @@ struct ShowPage {
     union: Option<(String, String)>,
     /// Its workers waiting in the holding unions of the caller's scope.
     waiting: Vec<nuanxin_core::members::holding::Waiting>,
+    liaison_visits: Vec<nuanxin_core::orgs::liaison::LiaisonVisit>,
+    may_visit: bool,
+    visit_action: String,
+    today: String,
 }
 
 const FACT_FIELDS: [&str; 7] = [
@@ -417,6 +421,13 @@ async fn show_page(
         .collect();
     let (union, waiting) =
         nuanxin_core::members::holding::waiting(&auth.app.store, &auth.caller.scope, uscc).await?;
+    let (liaison_visits, may_visit) = nuanxin_core::orgs::liaison::list(
+        &auth.app.store,
+        &auth.caller,
+        nuanxin_core::orgs::liaison::Visited::Enterprise(uscc),
+    )
+    .await
+    .unwrap_or_default();
     let ctx = Ctx::new(auth, "census", &format!("/census/{uscc}"));
     render(&ShowPage {
         can_edit: auth.caller.is_staff(),
@@ -427,6 +438,10 @@ async fn show_page(
         message,
         union: union.map(|u| (u.code, u.name)),
         waiting,
+        liaison_visits,
+        may_visit,
+        visit_action: format!("/census/{uscc}/liaison-visits"),
+        today: auth.caller.today.to_string(),
     })
 }
 
@@ -546,4 +561,21 @@ pub async fn move_members(
         }
         Err(e) => Err(e.into()),
     }
+}
+
+/// `POST /census/{uscc}/liaison-visits`: a liaison (or staff) records a visit to the enterprise.
+pub async fn liaison_visit(
+    auth: Auth,
+    Path(uscc): Path<String>,
+    Form(v): Form<nuanxin_core::orgs::liaison::VisitNote>,
+) -> Result<Response, PageError> {
+    use nuanxin_core::orgs::liaison::{record, Visited};
+    record(
+        &auth.app.store,
+        &auth.caller,
+        Visited::Enterprise(&uscc),
+        &v,
+    )
+    .await?;
+    Ok(Redirect::to(&format!("/census/{uscc}#liaison")).into_response())
 }

@@ -206,6 +206,10 @@ struct ShowPage {
     transfer_window: i64,
     can_edit: bool,
     can_restructure: bool,
+    liaison_visits: Vec<orgs::liaison::LiaisonVisit>,
+    may_visit: bool,
+    visit_action: String,
+    today: String,
 }
 
 impl ShowPage {
@@ -239,6 +243,12 @@ pub async fn show(
     )
     .await?;
     let role = scope.role_at(&unit.path);
+    let (liaison_visits, may_visit) = orgs::liaison::list(
+        &auth.app.store,
+        &auth.caller,
+        orgs::liaison::Visited::Unit(&code),
+    )
+    .await?;
     let ctx = Ctx::new(&auth, "orgs", &format!("/orgs/{code}"));
     let page = ShowPage {
         unit: view::row(&ctx, &unit),
@@ -249,6 +259,10 @@ pub async fn show(
         transfer_window,
         can_edit: unit.is_active() && role >= Some(Role::Staff),
         can_restructure: unit.is_active() && auth.caller.may_restructure(&unit.path),
+        liaison_visits,
+        may_visit,
+        visit_action: format!("/orgs/{code}/liaison-visits"),
+        today: auth.caller.today.to_string(),
         ctx,
     };
     render(&page)
@@ -627,4 +641,44 @@ pub async fn transfer_window_api(
         nuanxin_core::members::transfers::set_window(&auth.app.store, &auth.caller, &code, &w)
             .await?;
     Ok(axum::Json(set))
+}
+
+/// `POST /orgs/{code}/liaison-visits`: a liaison (or staff) records a visit to the unit.
+pub async fn liaison_visit(
+    auth: Auth,
+    Path(code): Path<String>,
+    Form(v): Form<orgs::liaison::VisitNote>,
+) -> Result<Response, PageError> {
+    use orgs::liaison::{record, Visited};
+    record(&auth.app.store, &auth.caller, Visited::Unit(&code), &v).await?;
+    Ok(Redirect::to(&format!("/orgs/{code}#liaison")).into_response())
+}
+
+#[utoipa::path(get, path = "/api/v1/orgs/{code}/liaison-visits", tag = "orgs",
+    params(("code" = String, Path, description = "Org code")),
+    responses((status = 200, description = "Visits recorded on the unit, newest first", body = Vec<orgs::liaison::LiaisonVisit>),
+              (status = 404, body = crate::error::ErrorBody)))]
+pub async fn liaison_visits_api(
+    crate::auth::ApiAuth(auth): crate::auth::ApiAuth,
+    Path(code): Path<String>,
+) -> Result<axum::Json<Vec<orgs::liaison::LiaisonVisit>>, crate::error::ApiError> {
+    use orgs::liaison::{list, Visited};
+    let (visits, _) = list(&auth.app.store, &auth.caller, Visited::Unit(&code)).await?;
+    Ok(axum::Json(visits))
+}
+
+#[utoipa::path(post, path = "/api/v1/orgs/{code}/liaison-visits", tag = "orgs", request_body = orgs::liaison::VisitNote,
+    params(("code" = String, Path, description = "Org code")),
+    responses((status = 200, description = "The visit recorded (a liaison, staff or admin of the unit; audited)", body = orgs::liaison::LiaisonVisit),
+              (status = 403, description = "A viewer", body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody),
+              (status = 422, description = "No note, or a bad or future day", body = crate::error::ErrorBody)))]
+pub async fn liaison_visit_api(
+    crate::auth::ApiAuth(auth): crate::auth::ApiAuth,
+    Path(code): Path<String>,
+    axum::Json(v): axum::Json<orgs::liaison::VisitNote>,
+) -> Result<axum::Json<orgs::liaison::LiaisonVisit>, crate::error::ApiError> {
+    use orgs::liaison::{record, Visited};
+    Ok(axum::Json(
+        record(&auth.app.store, &auth.caller, Visited::Unit(&code), &v).await?,
+    ))
 }

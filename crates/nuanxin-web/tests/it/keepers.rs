@@ -132,3 +132,47 @@ both_backends! {
         assert!(page.contains("驿站管理员") && page.contains("古楼骑手之家"), "{page}");
     }
 }
+
+both_backends! {
+    async fn a_liaison_reads_like_a_viewer_and_records_visits_to_units_and_enterprises(app: TestApp) {
+        app.load_demo().await;
+        let mut gulou = app.demo_user("gulou").await;
+        let uscc = nuanxin_core::census::Uscc::with_check("91371502MA3N00017").unwrap();
+        let r = gulou.post_json("/api/v1/enterprises", json!({"uscc": uscc.as_str(), "name": "东昌府区顺丰速运营业部",
+            "industry": "express_delivery", "staff": "40", "new_form_workers": "30", "region_code": "371502001", "source": "survey"})).await;
+        assert!(r.status.is_success(), "{}", r.text());
+        for (name, role) in [("li-aison", "liaison"), ("gl-view", "viewer")] {
+            let r = gulou.post_json("/api/v1/accounts", json!({"username": name, "password": "pass-word-1", "org_code": "F371502001", "role": role})).await;
+            assert!(r.status.is_success(), "{}", r.text());
+        }
+        let mut liaison = app.login("li-aison", "pass-word-1").await;
+        let mut viewer = app.login("gl-view", "pass-word-1").await;
+        // Read-only like a viewer: lists open, writes are refused.
+        assert_eq!(liaison.get("/members").await.status, 200);
+        let r = liaison.post_json("/api/v1/stations", json!({"name": "x"})).await;
+        assert!(r.status == 403 || r.status == 422, "{} {}", r.status, r.text());
+        let r = liaison.post_json("/api/v1/orgs", json!({"code": "X1", "name": "x", "type": "joint_union", "region_code": "371502001", "parent_code": "F371502001"})).await;
+        assert_eq!(r.status, 403, "{}", r.text());
+        // Visits: every problem said, then recorded and listed; a viewer may not, a sibling
+        // township's liaison does not find the unit.
+        let r = liaison.post_json("/api/v1/orgs/JU371502001/liaison-visits", json!({"visited_on": "2099-01-01", "note": ""})).await;
+        assert_eq!(r.status, 422, "{}", r.text());
+        let r = liaison.post_json("/api/v1/orgs/JU371502001/liaison-visits", json!({"visited_on": "2026-11-20", "note": "与站长座谈，了解午休需求"})).await;
+        assert_eq!((r.status.as_u16(), r.json()["actor"].as_str()), (200, Some("li-aison")), "{}", r.text());
+        let r = viewer.post_json("/api/v1/orgs/JU371502001/liaison-visits", json!({"note": "看看"})).await;
+        assert_eq!(r.status, 403, "{}", r.text());
+        let mut liuyuan = app.demo_user("liuyuan").await;
+        assert_eq!(liuyuan.post_json("/api/v1/orgs/JU371502001/liaison-visits", json!({"note": "x"})).await.status, 404);
+        let listed = viewer.get("/api/v1/orgs/JU371502001/liaison-visits").await.json();
+        assert_eq!(listed[0]["note"], "与站长座谈，了解午休需求", "{listed}");
+        // On the enterprise's page, by the page form.
+        let page = liaison.get(&format!("/census/{}", uscc.as_str())).await.text();
+        assert!(page.contains("id=\"liaison\"") && page.contains("liaison-visits"), "{page}");
+        let r = liaison.post_form(&format!("/census/{}/liaison-visits", uscc.as_str()), &[("visited_on", ""), ("note", "了解快递员社保缴纳情况")], true).await;
+        assert_eq!(r.status, 303, "{}", r.text());
+        let page = gulou.get(&format!("/census/{}", uscc.as_str())).await.text();
+        assert!(page.contains("了解快递员社保缴纳情况") && page.contains("li-aison"), "{page}");
+        assert!(!viewer.get(&format!("/census/{}", uscc.as_str())).await.text().contains("name=\"note\""), "no form for a viewer");
+        assert_eq!(app.count("SELECT COUNT(*) FROM audit_log WHERE action = 'liaison.visit'").await, 2);
+    }
+}

@@ -291,7 +291,7 @@ both_backends! {
         let f = fixtures(&app, &mut city).await;
         // The three roles at one township, each by session and by API token.
         let mut callers: Vec<(String, Client)> = Vec::new();
-        for role in ["admin", "staff", "viewer"] {
+        for role in ["admin", "staff", "liaison", "viewer"] {
             let username = format!("matrix-{role}");
             let r = city.post_json("/api/v1/accounts", json!({"username": username, "password": "pass-word-1", "org_code": "F371502001", "role": role})).await;
             assert!(r.status.is_success(), "{}", r.text());
