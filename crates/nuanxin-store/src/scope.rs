@@ -63,6 +63,9 @@ pub struct ScopeRoot {
 pub struct Scope {
     roots: Vec<ScopeRoot>,
     stations: Vec<uuid::Uuid>,
+    /// Subtrees a partner (a platform's or a licence window's API account) pushes records into,
+    /// without reading anything there.
+    pushing: Vec<String>,
 }
 
 impl Scope {
@@ -74,6 +77,7 @@ impl Scope {
                 role: Role::Admin,
             }],
             stations: Vec::new(),
+            pushing: Vec::new(),
         }
     }
 
@@ -85,6 +89,7 @@ impl Scope {
         Scope {
             roots,
             stations: Vec::new(),
+            pushing: Vec::new(),
         }
     }
 
@@ -94,6 +99,29 @@ impl Scope {
         stations.dedup();
         self.stations = stations;
         self
+    }
+
+    /// The same scope, pushing records into these subtrees too (a partner's posts).
+    pub fn pushing_into(mut self, paths: Vec<String>) -> Scope {
+        self.pushing = paths;
+        self
+    }
+
+    /// The scope partner pushes route within: a partner's push subtrees (as staff), else the
+    /// caller's own scope.
+    pub fn for_pushing(&self) -> Scope {
+        if self.pushing.is_empty() {
+            return self.clone();
+        }
+        Scope::of_roots(
+            self.pushing
+                .iter()
+                .map(|p| ScopeRoot {
+                    path: p.clone(),
+                    role: Role::Staff,
+                })
+                .collect(),
+        )
     }
 
     /// Whether the caller keeps this station (as its keeper).
@@ -111,6 +139,7 @@ impl Scope {
         Scope {
             roots: Vec::new(),
             stations: Vec::new(),
+            pushing: Vec::new(),
         }
     }
 

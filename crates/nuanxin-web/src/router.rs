@@ -46,6 +46,7 @@ pub(crate) fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(members::api::list))
         .routes(routes!(members::api::decide))
         .routes(routes!(members::api::push))
+        .routes(routes!(members::api::push_outcome))
         .routes(routes!(members::api::reveal))
         .routes(routes!(members::api::correct))
         .routes(routes!(members::api::change_id))

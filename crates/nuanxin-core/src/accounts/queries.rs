@@ -55,6 +55,9 @@ pub struct AccountInput {
 
 /// The role `keeper`: a station's keeper holds no subtree.
 pub const KEEPER: &str = "keeper";
+/// The role `partner`: a platform's or a licence window's API account pushes records into the
+/// unit's subtree and reads back its own pushes' outcomes; it holds no subtree to read.
+pub const PARTNER: &str = "partner";
 
 /// The station named for a keeper of the unit at `org_path`: it must exist inside that subtree.
 async fn kept_station(tx: &mut Tx, org_path: &str, station: Option<&str>) -> Result<Option<Uuid>> {
@@ -130,7 +133,11 @@ pub async fn scope_of(tx: &mut Tx, account_id: Uuid) -> Result<Scope> {
     const KEPT: &str = "SELECT station_id FROM assignments WHERE account_id = $1 AND role = 'keeper' AND station_id IS NOT NULL";
     let kept: Vec<Uuid> =
         on_db!(tx.conn(), c => sqlx::query_scalar(KEPT).bind(account_id).fetch_all(c).await)?;
-    Ok(Scope::of_roots(roots).keeping(kept))
+    const PUSHING: &str = "SELECT o.path FROM assignments a JOIN org_units o ON o.id = a.org_id
+        WHERE a.account_id = $1 AND a.role = 'partner'";
+    let pushing: Vec<String> =
+        on_db!(tx.conn(), c => sqlx::query_scalar(PUSHING).bind(account_id).fetch_all(c).await)?;
+    Ok(Scope::of_roots(roots).keeping(kept).pushing_into(pushing))
 }
 
 fn check_username(u: &str) -> Result<()> {
@@ -162,7 +169,8 @@ pub async fn create_account(tx: &mut Tx, caller: &Caller, input: &AccountInput) 
     check_username(username)?;
     check_password(&input.password)?;
     let keeper = input.role.trim() == KEEPER;
-    let role = match keeper {
+    let partner = input.role.trim() == PARTNER;
+    let role = match keeper || partner {
         true => Role::Viewer, // checked below as a post the admin gives, held as no subtree
         false => Role::parse(&input.role).ok_or(Error::invalid("role", "accounts.bad_role"))?,
     };
@@ -190,14 +198,18 @@ pub async fn create_account(tx: &mut Tx, caller: &Caller, input: &AccountInput) 
     on_db!(tx.conn(), c => sqlx::query(SQL).bind(id).bind(username).bind(display).bind(&hash).bind(caller.at)
         .execute(c).await.map(|r| r.rows_affected()))
     .on_unique("username", "accounts.username_taken")?;
-    if keeper {
-        const KEEP: &str = "INSERT INTO assignments (id, account_id, org_id, role, station_id, created_at) VALUES ($1, $2, $3, $4, $5, $6)";
-        on_db!(tx.conn(), c => sqlx::query(KEEP).bind(nuanxin_store::new_id()).bind(id).bind(org.id).bind(KEEPER)
+    let role_name = match (keeper, partner) {
+        (true, _) => KEEPER,
+        (_, true) => PARTNER,
+        _ => role.as_str(),
+    };
+    if keeper || partner {
+        const POST: &str = "INSERT INTO assignments (id, account_id, org_id, role, station_id, created_at) VALUES ($1, $2, $3, $4, $5, $6)";
+        on_db!(tx.conn(), c => sqlx::query(POST).bind(nuanxin_store::new_id()).bind(id).bind(org.id).bind(role_name)
             .bind(station).bind(caller.at).execute(c).await.map(|r| r.rows_affected()))?;
     } else {
         insert_assignment(tx, caller, id, org.id, role).await?;
     }
-    let role_name = if keeper { KEEPER } else { role.as_str() };
     caller
         .audit(
             tx,

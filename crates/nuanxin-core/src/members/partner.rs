@@ -160,6 +160,8 @@ pub async fn push(
     channel: Channel,
     records: &[PushRecord],
 ) -> Result<Vec<PushResult>> {
+    // A partner account routes within the subtrees it pushes into; a cadre within their scope.
+    let scope = caller.scope.for_pushing();
     let mut out = Vec::with_capacity(records.len());
     for r in records {
         let reference = r.reference.trim();
@@ -206,7 +208,7 @@ pub async fn push(
         let mut tx = store.read().await?;
         let target = route(
             &mut tx,
-            &caller.scope,
+            &scope,
             region,
             r.employer_uscc.as_deref(),
             draft.employer.as_deref(),
@@ -237,7 +239,7 @@ pub async fn push(
                     now: caller.at,
                     today: caller.today,
                     sms_code: None,
-                    within: Some(caller.scope.clone()),
+                    within: Some(scope.clone()),
                 };
                 let receipt: JoinReceipt = join(store, vault, &target, &draft, &ctx).await?;
                 let outcome = match (receipt.status.as_str(), receipt.transfer_from.is_some()) {
@@ -288,7 +290,7 @@ pub async fn push(
         caller.at,
         "members.push",
         &format!("{} records", records.len()),
-        caller.scope.roots().first().map(|r| r.path.as_str()),
+        scope.roots().first().map(|r| r.path.as_str()),
         serde_json::json!({"taken": taken, "rejected": records.len() - taken}),
     )
     .await?;
@@ -329,9 +331,46 @@ async fn add_prospect(
 
 /// Fails unless the caller may push at all (staff somewhere).
 pub fn can_push(scope: &Scope) -> Result<()> {
-    if scope.roots().iter().any(|r| r.role >= Role::Staff) {
+    if scope
+        .for_pushing()
+        .roots()
+        .iter()
+        .any(|r| r.role >= Role::Staff)
+    {
         Ok(())
     } else {
         Err(Error::Forbidden)
     }
+}
+
+/// What became of one of the caller's own pushes, by its reference: the membership as it is now
+/// (`member`, `pending`, `transfer_pending`, `rejected`, `transferred`, `left`, `retained`,
+/// `lapsed`). A push of another account, or a record kept as a prospect, is not found.
+pub async fn outcome(store: &Store, caller: &Caller, reference: &str) -> Result<PushResult> {
+    let key = format!(
+        "partner:{}:{}",
+        caller.actor.account_id.unwrap_or_default(),
+        reference.trim()
+    );
+    crate::in_read(store, async |tx| {
+        const SQL: &str = "SELECT m.status, o.code, m.member_no, m.transfer_from_id IS NOT NULL FROM memberships m
+            JOIN org_units o ON o.id = m.org_id WHERE m.request_key = $1";
+        let row: Option<(String, String, Option<String>, bool)> =
+            on_db!(tx.conn(), c => sqlx::query_as(SQL).bind(&key).fetch_optional(c).await)?;
+        let (status, org, member_no, transfer) = row.ok_or(Error::NotFound)?;
+        let outcome = match (status.as_str(), transfer) {
+            ("active", _) => "member",
+            ("pending" | "review", true) => "transfer_pending",
+            ("pending" | "review", false) => "pending",
+            (other, _) => other,
+        };
+        Ok(PushResult {
+            reference: reference.trim().to_string(),
+            outcome: outcome.to_string(),
+            org_code: Some(org),
+            member_no,
+            errors: Vec::new(),
+        })
+    })
+    .await
 }

@@ -97,7 +97,7 @@ fn roles(ctx: &Ctx) -> Vec<(&'static str, String)> {
     Role::ALL
         .iter()
         .map(|r| r.as_str())
-        .chain([accounts::KEEPER])
+        .chain([accounts::KEEPER, accounts::PARTNER])
         .map(|r| (r, ctx.t(&format!("accounts.role.{r}")).to_string()))
         .collect()
 }
@@ -204,7 +204,7 @@ async fn show_page(
         // A post in the org tree is granted here; a keeper is made with their station.
         roles: roles(&ctx)
             .into_iter()
-            .filter(|(r, _)| *r != accounts::KEEPER)
+            .filter(|(r, _)| *r != accounts::KEEPER && *r != accounts::PARTNER)
             .collect(),
         ctx,
         username: account.username,

@@ -256,3 +256,16 @@ pub async fn history(
     let (_, history) = lifecycle::with_history(&auth.app.store, &auth.caller.scope, id).await?;
     Ok(Json(history))
 }
+
+#[utoipa::path(get, path = "/api/v1/members/push/{request_id}", tag = "members",
+    params(("request_id" = String, Path, description = "The `ref` the caller pushed the record with")),
+    responses((status = 200, description = "What became of the caller's own push, as it is now (`member`, `pending`, `transfer_pending`, `rejected`, `transferred`, `left`, `retained`, `lapsed`)", body = members::partner::PushResult),
+              (status = 404, description = "No push of the caller's with this reference (another account's pushes are never found; records kept as prospects have no membership)", body = ErrorBody)))]
+pub async fn push_outcome(
+    ApiAuth(auth): ApiAuth,
+    Path(request_id): Path<String>,
+) -> Result<Json<members::partner::PushResult>, ApiError> {
+    Ok(Json(
+        members::partner::outcome(&auth.app.store, &auth.caller, &request_id).await?,
+    ))
+}

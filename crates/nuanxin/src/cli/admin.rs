@@ -16,7 +16,7 @@ pub enum AdminCommand {
         org: String,
         #[arg(long)]
         username: String,
-        /// admin, staff, liaison, viewer, or keeper (of the station given by --station).
+        /// admin, staff, liaison, viewer, keeper (of the station given by --station) or partner.
         #[arg(long)]
         role: String,
         #[arg(long)]

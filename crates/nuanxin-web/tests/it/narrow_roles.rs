@@ -1,7 +1,8 @@
-//! A station's keeper (驿站管理员): an account that keeps one station and holds no subtree. They log
-//! visits there (a member's scan shows the name and that the membership is active, nothing
-//! more), edit its hours and amenities, open and close it; the member register and every other
-//! record answer 404.
+//! The narrow roles. A station's keeper (驿站管理员): an account that keeps one station and holds no
+//! subtree. They log visits there (a member's scan shows the name and that the membership is
+//! active, nothing more), edit its hours and amenities, open and close it; the member register and
+//! every other record answer 404. A partner pushes records and reads back its own pushes only. A
+//! liaison (包片联系) reads like a viewer and records visits.
 
 use nuanxin_core::members::{self, Channel, JoinContext, JoinDraft, JoinInput};
 use nuanxin_testkit::{both_backends, Client, TestApp, TEST_NOW};
@@ -174,5 +175,45 @@ both_backends! {
         assert!(page.contains("了解快递员社保缴纳情况") && page.contains("li-aison"), "{page}");
         assert!(!viewer.get(&format!("/census/{}", uscc.as_str())).await.text().contains("name=\"note\""), "no form for a viewer");
         assert_eq!(app.count("SELECT COUNT(*) FROM audit_log WHERE action = 'liaison.visit'").await, 2);
+    }
+}
+
+both_backends! {
+    async fn a_partner_pushes_and_reads_back_only_its_own_pushes(app: TestApp) {
+        app.load_demo().await;
+        let mut gulou = app.demo_user("gulou").await;
+        let mut tokens = Vec::new();
+        for name in ["meituan-api", "window-api"] {
+            let r = gulou.post_json("/api/v1/accounts", json!({"username": name, "password": "pass-word-1", "org_code": "F371502001", "role": "partner"})).await;
+            assert!(r.status.is_success(), "{}", r.text());
+            let t = gulou.post_json("/api/v1/tokens", json!({"username": name, "name": "push"})).await;
+            tokens.push(t.json()["token"].as_str().unwrap().to_string());
+        }
+        let mut partner = app.anonymous().with_bearer(&tokens[0]);
+        let mut other = app.anonymous().with_bearer(&tokens[1]);
+        let record = |r: &str, region: &str| json!({"ref": r, "name": "赵骑手", "id_number": "371502199001011234", "phone": "13906351001",
+            "group": "外卖配送员", "work_region": region, "consent": {"at": TEST_NOW - 1000, "by": "美团站点 王五", "method": "app_checkbox"}});
+        let r = partner.post_json("/api/v1/members/push", json!({"records": [record("MT-1", "371502001"), record("MT-2", "371502002")]})).await;
+        assert_eq!(r.status, 200, "{}", r.text());
+        let results = r.json()["results"].clone();
+        assert!(matches!(results[0]["outcome"].as_str(), Some("member" | "pending")), "{results}");
+        assert_eq!((results[1]["outcome"].as_str(), results[1]["errors"][0]["code"].as_str()), (Some("rejected"), Some("members.no_union_for_region")), "outside its subtree: {results}");
+        // Its own push reads back as it is now; another partner's never does.
+        let first = partner.get("/api/v1/members/push/MT-1").await;
+        assert_eq!((first.status.as_u16(), first.json()["org_code"].as_str()), (200, results[0]["org_code"].as_str()), "{}", first.text());
+        assert_eq!(other.get("/api/v1/members/push/MT-1").await.status, 404);
+        assert_eq!(partner.get("/api/v1/members/push/NOPE").await.status, 404);
+        if first.json()["outcome"] == "pending" {
+            let pending = gulou.get("/api/v1/members?status=pending").await.json();
+            gulou.post_json("/api/v1/members/decisions", json!({"ids": [pending["items"][0]["id"]], "decision": "approve"})).await;
+        }
+        let now = partner.get("/api/v1/members/push/MT-1").await.json();
+        assert_eq!(now["outcome"], "member", "{now}");
+        assert!(now["member_no"].as_str().is_some_and(|n| !n.is_empty()), "{now}");
+        // It sees nothing else: the register and the units answer 404.
+        for path in ["/api/v1/members", "/api/v1/orgs/F371502001", "/api/v1/members?status=all"] {
+            assert_eq!(partner.get(path).await.status, 404, "{path}");
+        }
+        assert_eq!(partner.get("/api/v1/enterprises").await.json()["total"], 0);
     }
 }
