@@ -61,6 +61,7 @@ pub(crate) fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(members::transfers::object_api))
         .routes(routes!(members::transfers::decide_api))
         .routes(routes!(orgs::pages::transfer_window_api))
+        .routes(routes!(orgs::pages::merge_api))
         .routes(routes!(stations::api::services))
         .routes(routes!(census::api::move_members))
         .routes(routes!(
@@ -149,6 +150,10 @@ pub fn router(state: AppState) -> Router {
         .route(
             "/orgs/{code}/move",
             get(orgs::pages::move_form).post(orgs::pages::move_subtree),
+        )
+        .route(
+            "/orgs/{code}/merge",
+            get(orgs::pages::merge_form).post(orgs::pages::merge),
         )
         .route(
             "/orgs/{code}/dissolve",

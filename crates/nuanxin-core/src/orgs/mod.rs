@@ -4,6 +4,7 @@
 //! never changes. Scope checks, tree rules and history live here; SQL lives in `queries.rs`.
 
 pub mod liaison;
+pub mod merge;
 mod queries;
 pub mod sheet;
 

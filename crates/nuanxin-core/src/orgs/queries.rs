@@ -441,6 +441,18 @@ pub async fn dissolve(tx: &mut Tx, caller: &Caller, code: &str) -> Result<OrgUni
     get(tx, &caller.scope, code).await
 }
 
+/// A history entry of a unit that went to another (a merge): the other unit and its path.
+pub(super) async fn history_entry(
+    tx: &mut Tx,
+    caller: &Caller,
+    org: Uuid,
+    event: &str,
+    other: Option<Uuid>,
+    other_path: Option<&str>,
+) -> Result<()> {
+    add_history(tx, caller, org, event, None, other, None, other_path).await
+}
+
 #[expect(
     clippy::too_many_arguments,
     reason = "every column of the row it writes, each named"

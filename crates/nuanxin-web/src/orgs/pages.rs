@@ -682,3 +682,91 @@ pub async fn liaison_visit_api(
         record(&auth.app.store, &auth.caller, Visited::Unit(&code), &v).await?,
     ))
 }
+
+#[derive(Template)]
+#[template(path = "orgs/merge.html")]
+struct MergePage {
+    ctx: Ctx,
+    unit: OrgRow,
+    into: String,
+    /// Units beside it (same parent), to pick from.
+    candidates: Vec<OrgRow>,
+    error: Option<&'static str>,
+}
+
+async fn merge_page(
+    auth: &Auth,
+    code: &str,
+    into: String,
+    error: Option<&'static str>,
+) -> Result<Html<String>, PageError> {
+    let scope = &auth.caller.scope;
+    let (unit, siblings) = in_read(&auth.app.store, async |tx| {
+        let unit = orgs::get(tx, scope, code).await?;
+        let siblings = match unit.parent_code.as_deref() {
+            Some(parent) if scope.role_at(&unit.path).is_some() => {
+                let page = PageRequest::new(Some(1), Some(nuanxin_core::page::MAX_PER_PAGE));
+                orgs::children(tx, scope, parent, page)
+                    .await
+                    .map(|p| p.items)
+                    .unwrap_or_default()
+            }
+            _ => Vec::new(),
+        };
+        Ok((unit, siblings))
+    })
+    .await?;
+    if !auth.caller.may_restructure(&unit.path) {
+        return Err(Error::Forbidden.into());
+    }
+    let ctx = Ctx::new(auth, "orgs", &format!("/orgs/{code}/merge"));
+    let candidates = siblings
+        .iter()
+        .filter(|o| o.id != unit.id && o.is_active())
+        .map(|o| view::row(&ctx, o))
+        .collect();
+    render(&MergePage {
+        unit: view::row(&ctx, &unit),
+        into,
+        candidates,
+        error,
+        ctx,
+    })
+}
+
+/// `GET /orgs/{code}/merge`: which unit survives, and what moves there.
+pub async fn merge_form(auth: Auth, Path(code): Path<String>) -> Result<Html<String>, PageError> {
+    merge_page(&auth, &code, String::new(), None).await
+}
+
+/// `POST /orgs/{code}/merge`.
+pub async fn merge(
+    auth: Auth,
+    Path(code): Path<String>,
+    Form(input): Form<orgs::merge::MergeInput>,
+) -> Result<Response, PageError> {
+    match orgs::merge::merge(&auth.app.store, &auth.caller, &code, &input).await {
+        Ok(done) => Ok(Redirect::to(&format!("/orgs/{}", done.into)).into_response()),
+        Err(Error::Invalid { code: c, .. } | Error::Conflict { code: c, .. }) => {
+            let html = merge_page(&auth, &code, input.into, Some(c)).await?;
+            Ok(with_status(StatusCode::UNPROCESSABLE_ENTITY, html))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[utoipa::path(post, path = "/api/v1/orgs/{code}/merge", tag = "orgs", request_body = orgs::merge::MergeInput,
+    params(("code" = String, Path, description = "Code of the unit merged (dissolved)")),
+    responses((status = 200, description = "What moved to the surviving unit: members (active ones with dated events), join codes, stations, the enterprises it was the union of, prospects, open transfers; audited at both", body = orgs::merge::Merged),
+              (status = 403, description = "Not an admin of the merged unit", body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody),
+              (status = 409, description = "Units still active below it, or a dissolved unit", body = crate::error::ErrorBody),
+              (status = 422, description = "An unknown surviving unit, or itself or one below it", body = crate::error::ErrorBody)))]
+pub async fn merge_api(
+    crate::auth::ApiAuth(auth): crate::auth::ApiAuth,
+    Path(code): Path<String>,
+    axum::Json(input): axum::Json<orgs::merge::MergeInput>,
+) -> Result<axum::Json<orgs::merge::Merged>, crate::error::ApiError> {
+    Ok(axum::Json(
+        orgs::merge::merge(&auth.app.store, &auth.caller, &code, &input).await?,
+    ))
+}

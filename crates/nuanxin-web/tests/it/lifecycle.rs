@@ -723,3 +723,58 @@ both_backends! {
         sign_in_member(&app, "13906359999").await;
     }
 }
+
+both_backends! {
+    async fn a_merge_moves_members_codes_and_stations_and_keeps_the_figures_right(app: TestApp) {
+        app.load_demo().await;
+        let mut gulou = app.demo_user("gulou").await;
+        let r = gulou.post_json("/api/v1/orgs", json!({"code": "JU-NEW", "name": "古楼街道新联合工会", "type": "joint_union",
+            "region_code": "371502001", "parent_code": "F371502001"})).await;
+        assert!(r.status.is_success(), "{}", r.text());
+        let a = member(&app, &mut gulou, "JU371502001", "张甲", "371502199001011234", "13906351001").await;
+        let b = member(&app, &mut gulou, "JU371502001", "李乙", &id_with_check("37150219851212322"), "13906351002").await;
+        let r = gulou.post_json(&format!("/api/v1/members/{b}/retain"), json!({"reason": "失业"})).await;
+        assert_eq!(r.status, 200, "{}", r.text());
+        let code = gulou.join_code("JU371502001").await;
+        let station = gulou.post_json("/api/v1/stations", json!({"name": "古楼骑手之家", "type": "骑手之家", "lat": "36.45",
+            "lng": "115.98", "address": "古楼街道柳园路 1 号", "hours": "每天 8:00-20:00", "amenities": "饮水", "org_code": "JU371502001"})).await;
+        let station = station.json()["id"].as_str().unwrap().to_string();
+        let r = gulou.post_json(&format!("/api/v1/stations/{station}/visits"), json!({"service": "water", "headcount": 4})).await;
+        assert_eq!(r.status, 200, "{}", r.text());
+        let before = report(&app, "F371502001", "2026-01-01", "2026-12-31").await;
+        // Problems first: into itself, into nowhere; a viewer may not.
+        let r = gulou.post_json("/api/v1/orgs/JU371502001/merge", json!({"into": "JU371502001"})).await;
+        assert_eq!((r.status.as_u16(), r.json()["code"].as_str()), (422, Some("orgs.merge_into_itself")));
+        let r = gulou.post_json("/api/v1/orgs/JU371502001/merge", json!({"into": "JU371502002"})).await;
+        assert_eq!((r.status.as_u16(), r.json()["code"].as_str()), (422, Some("orgs.merge_unknown")), "another township's union");
+        let r = gulou.post_json("/api/v1/accounts", json!({"username": "gl-view", "password": "pass-word-1", "org_code": "F371502001", "role": "viewer"})).await;
+        assert!(r.status.is_success());
+        let mut viewer = app.login("gl-view", "pass-word-1").await;
+        assert_eq!(viewer.post_json("/api/v1/orgs/JU371502001/merge", json!({"into": "JU-NEW"})).await.status, 403);
+        // The merge.
+        let r = gulou.post_json("/api/v1/orgs/JU371502001/merge", json!({"into": "JU-NEW"})).await;
+        assert_eq!(r.status, 200, "{}", r.text());
+        let m = r.json();
+        assert_eq!((m["members"].as_i64(), m["stations"].as_i64(), m["join_codes"].as_i64()), (Some(2), Some(1), Some(1)), "{m}");
+        let merged = gulou.get("/api/v1/orgs/JU371502001").await.json();
+        assert_eq!(merged["status"], "dissolved", "{merged}");
+        let moved = gulou.get("/api/v1/members?org=JU-NEW&status=all").await.json();
+        assert_eq!(moved["total"], 2, "{moved}");
+        assert_eq!(gulou.get(&format!("/api/v1/stations/{station}")).await.json()["org_code"], "JU-NEW");
+        // The township's figures are what they were; the new union holds the member and the
+        // services; nobody joined or left by the merge.
+        let after = report(&app, "F371502001", "2026-01-01", "2026-12-31").await;
+        assert_eq!((after.members_total, after.new_members, after.left_members, after.services), (before.members_total, before.new_members, before.left_members, before.services));
+        let new = report(&app, "JU-NEW", "2026-01-01", "2026-12-31").await;
+        assert_eq!((new.members_total, new.new_members, new.services, new.stations_open), (1, 0, 4, 1));
+        assert_recount_agrees(&app).await;
+        let h = gulou.get(&format!("/api/v1/members/{a}/history")).await.json();
+        let events: Vec<&str> = h.as_array().unwrap().iter().map(|e| e["event"].as_str().unwrap()).collect();
+        assert!(events.contains(&"merged_out") && events.contains(&"merged_in"), "{h}");
+        // The printed join code keeps working: it joins the union that stayed.
+        let target = members::resolve_code(&mut app.store.read().await.unwrap(), &code).await.unwrap();
+        assert_eq!(target.org_code, "JU-NEW");
+        let page = gulou.get("/orgs/JU371502001").await.text();
+        assert!(page.contains("合并至"), "{page}");
+    }
+}

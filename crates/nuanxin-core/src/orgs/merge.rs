@@ -1,0 +1,175 @@
+//! Merging units (合并): a unit's members (active, retained and asking), join codes, stations,
+//! the enterprises whose union it is, its prospects and its open transfers move to the surviving
+//! unit, and the merged unit is dissolved, its history kept. Active members get dated events
+//! (`merged_out` there, `merged_in` here) and move between the counters at once; their earlier
+//! joins stay where they happened, so period figures stay right. Targets stay with the merged
+//! unit as its history.
+
+use super::{queries, OrgKind, OrgUnit};
+use crate::accounts::Caller;
+use crate::coverage::counts::{self, metric, Delta};
+use crate::{in_write, on_db, Error, Result, Role, Store, Tx};
+use nuanxin_store::new_id;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+/// The body of `POST /orgs/{code}/merge`.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, utoipa::ToSchema)]
+#[serde(default)]
+pub struct MergeInput {
+    /// The code of the unit that survives.
+    pub into: String,
+}
+
+/// What moved.
+#[derive(Debug, Clone, Default, Serialize, utoipa::ToSchema)]
+pub struct Merged {
+    pub into: String,
+    /// Memberships moved (active, retained, and requests).
+    pub members: u64,
+    pub stations: u64,
+    pub join_codes: u64,
+    pub enterprises: u64,
+    pub prospects: u64,
+}
+
+/// The counters a unit's own records add to (not its joins and departures, which stay where
+/// they happened; not the unit itself).
+async fn own_deltas(tx: &mut Tx, org: Uuid) -> Result<Vec<Delta>> {
+    let mut out = Vec::new();
+    const MEMBERS: &str = "SELECT worker_group, channel, work_region, COUNT(*) FROM memberships
+        WHERE org_id = $1 AND status = 'active' GROUP BY worker_group, channel, work_region";
+    let rows: Vec<(String, String, Option<String>, i64)> =
+        on_db!(tx.conn(), c => sqlx::query_as(MEMBERS).bind(org).fetch_all(c).await)?;
+    for (group, channel, region, n) in rows {
+        out.extend(counts::membership_deltas(
+            &group,
+            &channel,
+            region.as_deref(),
+            n,
+        ));
+    }
+    const STATIONS: &str =
+        "SELECT kind, COUNT(*) FROM stations WHERE org_id = $1 AND status = 'open' GROUP BY kind";
+    let rows: Vec<(String, i64)> =
+        on_db!(tx.conn(), c => sqlx::query_as(STATIONS).bind(org).fetch_all(c).await)?;
+    out.extend(
+        rows.into_iter()
+            .map(|(k, n)| Delta::new(metric::STATIONS, k, n)),
+    );
+    const SERVED: &str =
+        "SELECT v.visited_on, CAST(SUM(v.headcount) AS BIGINT) FROM station_visits v
+        JOIN stations s ON s.id = v.station_id WHERE s.org_id = $1 GROUP BY v.visited_on";
+    let rows: Vec<(chrono::NaiveDate, i64)> =
+        on_db!(tx.conn(), c => sqlx::query_as(SERVED).bind(org).fetch_all(c).await)?;
+    out.extend(
+        rows.into_iter()
+            .map(|(d, n)| Delta::new(metric::SERVICES, d.to_string(), n)),
+    );
+    const ENTERPRISES: &str = "SELECT o.path AS owner_path, e.operating, e.union_status, e.staff, e.new_form_workers, e.unionised_on
+        FROM enterprises e JOIN org_units o ON o.id = e.owner_org_id WHERE e.owner_org_id = $1 AND e.union_org_id = $1";
+    let rows: Vec<crate::census::FactsRow> =
+        on_db!(tx.conn(), c => sqlx::query_as(ENTERPRISES).bind(org).fetch_all(c).await)?;
+    for f in rows {
+        out.extend(f.deltas(1));
+    }
+    const PROSPECTS: &str = "SELECT enterprise_id IS NOT NULL, COUNT(*) FROM prospects WHERE org_id = $1 GROUP BY enterprise_id IS NOT NULL";
+    let rows: Vec<(bool, i64)> =
+        on_db!(tx.conn(), c => sqlx::query_as(PROSPECTS).bind(org).fetch_all(c).await)?;
+    for (attached, n) in rows {
+        out.extend(counts::prospect_deltas(attached, n));
+    }
+    Ok(out)
+}
+
+fn negated(deltas: &[Delta]) -> Vec<Delta> {
+    deltas
+        .iter()
+        .map(|d| Delta::new(d.metric, d.key.clone(), -d.n))
+        .collect()
+}
+
+async fn moved(tx: &mut Tx, sql: &str, from: Uuid, to: Uuid) -> Result<u64> {
+    Ok(
+        on_db!(tx.conn(), c => sqlx::query(sql).bind(from).bind(to).execute(c).await.map(|r| r.rows_affected()))?,
+    )
+}
+
+/// Merges the unit `code` into `input.into`: admins of the merged unit, staff (or above) of the
+/// surviving one. The merged unit must have no active units below it.
+pub async fn merge(
+    store: &Store,
+    caller: &Caller,
+    code: &str,
+    input: &MergeInput,
+) -> Result<Merged> {
+    in_write(store, async |tx| {
+        let a = queries::get(tx, &caller.scope, code).await?;
+        if !caller.may_restructure(&a.path) {
+            return Err(Error::Forbidden);
+        }
+        let b: OrgUnit = queries::get(tx, &caller.scope, &input.into)
+            .await
+            .map_err(|_| Error::invalid("into", "orgs.merge_unknown"))?;
+        if caller.role_at(&b.path) < Some(Role::Staff) {
+            return Err(Error::invalid("into", "orgs.merge_unknown"));
+        }
+        if a.id == b.id || b.path.starts_with(&a.path) {
+            return Err(Error::invalid("into", "orgs.merge_into_itself"));
+        }
+        if !a.is_active() || !b.is_active() {
+            return Err(Error::conflict("status", "orgs.dissolved_readonly"));
+        }
+        const CHILDREN: &str = "SELECT COUNT(*) FROM org_units WHERE parent_id = $1 AND status = 'active'";
+        let children: i64 = on_db!(tx.conn(), c => sqlx::query_scalar(CHILDREN).bind(a.id).fetch_one(c).await)?;
+        if children > 0 {
+            return Err(Error::conflict("status", "orgs.has_active_children"));
+        }
+        // Out of the merged unit's counters: everything it holds now. A person known as a
+        // prospect at both keeps the surviving union's record; the rest is what moves, into the
+        // surviving unit's counters.
+        let before = own_deltas(tx, a.id).await?;
+        counts::bump(tx, &a.path, &negated(&before)).await?;
+        const DUP_PROSPECTS: &str = "DELETE FROM prospects WHERE org_id = $1 AND id_hash IS NOT NULL
+            AND id_hash IN (SELECT id_hash FROM prospects WHERE org_id = $2 AND id_hash IS NOT NULL)";
+        moved(tx, DUP_PROSPECTS, a.id, b.id).await?;
+        let moving = own_deltas(tx, a.id).await?;
+        counts::bump(tx, &b.path, &moving).await?;
+        // Dated events for the active members, before their rows move.
+        const ACTIVE: &str = "SELECT id FROM memberships WHERE org_id = $1 AND status = 'active'";
+        let active: Vec<Uuid> = on_db!(tx.conn(), c => sqlx::query_scalar(ACTIVE).bind(a.id).fetch_all(c).await)?;
+        const EVENT: &str = "INSERT INTO membership_events (id, membership_id, org_id, event, at, on_date, actor, reason)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
+        for m in &active {
+            for (org, event) in [(a.id, "merged_out"), (b.id, "merged_in")] {
+                on_db!(tx.conn(), c => sqlx::query(EVENT).bind(new_id()).bind(*m).bind(org).bind(event).bind(caller.at)
+                    .bind(caller.today).bind(&caller.actor.name).bind(&b.name).execute(c).await.map(|r| r.rows_affected()))?;
+            }
+        }
+        let mut done = Merged { into: b.code.clone(), ..Merged::default() };
+        done.members = moved(tx, "UPDATE memberships SET org_id = $2 WHERE org_id = $1 AND status IN ('active', 'retained', 'pending', 'review')", a.id, b.id).await?;
+        done.join_codes = moved(tx, "UPDATE join_codes SET org_id = $2 WHERE org_id = $1 AND revoked_at IS NULL", a.id, b.id).await?;
+        done.stations = moved(tx, "UPDATE stations SET org_id = $2 WHERE org_id = $1", a.id, b.id).await?;
+        done.enterprises = moved(tx, "UPDATE enterprises SET owner_org_id = $2, union_org_id = $2 WHERE union_org_id = $1 AND owner_org_id = $1", a.id, b.id).await?;
+        moved(tx, "UPDATE enterprises SET union_org_id = $2 WHERE union_org_id = $1", a.id, b.id).await?;
+        done.prospects = moved(tx, "UPDATE prospects SET org_id = $2 WHERE org_id = $1", a.id, b.id).await?;
+        moved(tx, "UPDATE transfers SET from_org_id = $2 WHERE from_org_id = $1 AND status IN ('requested', 'accepted', 'objected')", a.id, b.id).await?;
+        moved(tx, "UPDATE transfers SET to_org_id = $2 WHERE to_org_id = $1 AND status IN ('requested', 'accepted', 'objected')", a.id, b.id).await?;
+        const CHANGED: &str = "INSERT INTO station_changes (station_id) SELECT id FROM stations WHERE org_id = $1";
+        on_db!(tx.conn(), c => sqlx::query(CHANGED).bind(b.id).execute(c).await.map(|r| r.rows_affected()))?;
+        // The merged unit is dissolved, as a merge in its history.
+        const DISSOLVE: &str = "UPDATE org_units SET status = 'dissolved', dissolved_on = $2, updated_at = $3 WHERE id = $1";
+        on_db!(tx.conn(), c => sqlx::query(DISSOLVE).bind(a.id).bind(caller.today).bind(caller.at).execute(c).await.map(|r| r.rows_affected()))?;
+        counts::bump(tx, &a.path, &[Delta::new(metric::UNIONS, a.kind.as_str(), -1)]).await?;
+        if a.kind == OrgKind::Federation {
+            crate::census::reattribute(tx, &a.region_code).await?;
+        }
+        queries::history_entry(tx, caller, a.id, "merged", Some(b.id), Some(&b.path)).await?;
+        let detail = serde_json::json!({"into": b.code, "members": done.members, "stations": done.stations,
+            "join_codes": done.join_codes, "enterprises": done.enterprises, "prospects": done.prospects});
+        caller.audit(tx, "orgs.merge", code, Some(&a.path), detail.clone()).await?;
+        caller.audit(tx, "orgs.merge", &b.code, Some(&b.path), detail).await?;
+        Ok(done)
+    })
+    .await
+}
