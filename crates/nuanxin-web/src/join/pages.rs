@@ -602,6 +602,37 @@ struct MeForms {
     message: Option<&'static str>,
 }
 
+/// The signed-in member posting one of their own forms, the form's token checked against their
+/// session's: (person, session token), or none when nobody is signed in.
+async fn posting(
+    state: &AppState,
+    client: &ClientInfo,
+    csrf: &str,
+) -> Result<Option<(uuid::Uuid, String)>, PageError> {
+    let Some((person, token)) = member_of(state, client).await? else {
+        return Ok(None);
+    };
+    if csrf != sessions::csrf_of(&token) {
+        return Err(Error::Csrf.into());
+    }
+    Ok(Some((person, token)))
+}
+
+/// Where a refused step shows on `/me`: a conflict above the page, a field's problem at the
+/// form's own field (`errors` picks the form).
+fn place_problem(
+    e: Error,
+    forms: &mut MeForms,
+    errors: fn(&mut MeForms) -> &mut FieldErrors,
+) -> Result<(), PageError> {
+    match (e.field(), &e) {
+        (_, Error::Conflict { .. }) => forms.message = Some(e.code()),
+        (Some(field), _) => errors(forms).push(field, e.code()),
+        (None, _) => return Err(e.into()),
+    }
+    Ok(())
+}
+
 async fn me_page(
     state: &AppState,
     lang: Lang,
@@ -703,12 +734,9 @@ pub async fn leave(
     client: ClientInfo,
     Form(f): Form<LeaveForm>,
 ) -> Result<Response, PageError> {
-    let Some((person, token)) = member_of(&state, &client).await? else {
+    let Some((person, token)) = posting(&state, &client, &f.csrf).await? else {
         return Ok(Redirect::to("/me/login").into_response());
     };
-    if f.csrf != sessions::csrf_of(&token) {
-        return Err(Error::Csrf.into());
-    }
     let now = state.clock.now();
     let today = state.clock.today();
     let mut errors = FieldErrors::new();
@@ -768,23 +796,16 @@ pub async fn transfer(
     client: ClientInfo,
     Form(f): Form<MeTransferForm>,
 ) -> Result<Response, PageError> {
-    let Some((person, token)) = member_of(&state, &client).await? else {
+    let Some((person, token)) = posting(&state, &client, &f.csrf).await? else {
         return Ok(Redirect::to("/me/login").into_response());
     };
-    if f.csrf != sessions::csrf_of(&token) {
-        return Err(Error::Csrf.into());
-    }
     let (now, today) = (state.clock.now(), state.clock.today());
     let (store, ip) = (&state.store, client.ip.clone());
     match transfers::request_own(store, person, &f.to_org, &f.reason, ip, now, today).await {
         Ok(_) => Ok(Redirect::to("/me?done=transfer").into_response()),
         Err(e) => {
             let mut forms = MeForms::default();
-            match (e.field(), &e) {
-                (_, Error::Conflict { .. }) => forms.message = Some(e.code()),
-                (Some(field), _) => forms.transfer_errors.push(field, e.code()),
-                (None, _) => return Err(e.into()),
-            }
+            place_problem(e, &mut forms, |f| &mut f.transfer_errors)?;
             forms.transfer = f;
             let html = me_page(&state, lang, person, &token, forms).await?;
             Ok((StatusCode::UNPROCESSABLE_ENTITY, html).into_response())
@@ -926,22 +947,15 @@ pub async fn work(
     client: ClientInfo,
     Form(f): Form<MeWorkForm>,
 ) -> Result<Response, PageError> {
-    let Some((person, token)) = member_of(&state, &client).await? else {
+    let Some((person, token)) = posting(&state, &client, &f.csrf).await? else {
         return Ok(Redirect::to("/me/login").into_response());
     };
-    if f.csrf != sessions::csrf_of(&token) {
-        return Err(Error::Csrf.into());
-    }
     let now = state.clock.now();
     match self_service::update_work(&state.store, person, &f.work, client.ip.clone(), now).await {
         Ok(()) => Ok(Redirect::to("/me?done=work").into_response()),
         Err(e) => {
             let mut forms = MeForms::default();
-            match (e.field(), &e) {
-                (_, Error::Conflict { .. }) => forms.message = Some(e.code()),
-                (Some(field), _) => forms.work_errors.push(field, e.code()),
-                (None, _) => return Err(e.into()),
-            }
+            place_problem(e, &mut forms, |f| &mut f.work_errors)?;
             forms.work = Some(f.work);
             let html = me_page(&state, lang, person, &token, forms).await?;
             Ok((StatusCode::UNPROCESSABLE_ENTITY, html).into_response())
@@ -969,12 +983,9 @@ pub async fn phone(
     client: ClientInfo,
     Form(f): Form<MePhoneForm>,
 ) -> Result<Response, PageError> {
-    let Some((person, token)) = member_of(&state, &client).await? else {
+    let Some((person, token)) = posting(&state, &client, &f.csrf).await? else {
         return Ok(Redirect::to("/me/login").into_response());
     };
-    if f.csrf != sessions::csrf_of(&token) {
-        return Err(Error::Csrf.into());
-    }
     let mut forms = MeForms {
         new_phone: f.phone.clone(),
         ..MeForms::default()

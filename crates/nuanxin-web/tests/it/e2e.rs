@@ -1032,37 +1032,15 @@ async fn a_cadre_corrects_a_members_record_from_its_page() {
     };
     // A rider who joined and was approved.
     let mut cadre = app.demo_user("gulou").await;
-    let code = cadre.join_code("JU371502001").await;
-    let target = nuanxin_core::members::resolve_code(&mut app.store.read().await.unwrap(), &code)
-        .await
-        .unwrap();
-    let input = nuanxin_core::members::JoinInput {
-        name: "赵骑手".into(),
-        id_number: nuanxin_testkit::id_with_check("37150219900101123"),
-        phone: "13806350099".into(),
-        group: "delivery_rider".into(),
-        consent: true,
-        ..Default::default()
-    };
-    let today = chrono::NaiveDate::from_ymd_opt(2026, 11, 23).unwrap();
-    let draft = nuanxin_core::members::JoinDraft::parse(&input, today).unwrap();
-    let ctx = nuanxin_core::members::JoinContext::consented(
-        nuanxin_core::members::Channel::Qr,
-        "test",
-        nuanxin_testkit::TEST_NOW,
-        today,
-    );
-    let joined = nuanxin_core::members::join(&app.store, &app.vault, &target, &draft, &ctx)
-        .await
-        .unwrap();
-    let id = joined.membership_id;
-    let r = cadre
-        .post_json(
-            "/api/v1/members/decisions",
-            serde_json::json!({"ids": [id], "decision": "approve"}),
-        )
-        .await;
-    assert_eq!(r.json()["decided"], 1, "{}", r.text());
+    let id = approved_member(
+        &app,
+        &mut cadre,
+        "JU371502001",
+        "赵骑手",
+        "37150219900101123",
+        "13806350099",
+    )
+    .await;
     sign_in(&b, "gulou").await;
     wait_for_path(&b, "/dashboard").await;
     b.goto(&format!("/members/{id}")).await;

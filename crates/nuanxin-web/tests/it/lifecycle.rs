@@ -28,6 +28,32 @@ fn draft(name: &str, id: &str, phone: &str) -> JoinDraft {
     JoinDraft::parse(&input, day("2026-11-23")).unwrap()
 }
 
+/// A person joins at a union's QR code today (a courier): the receipt.
+async fn joins(
+    app: &TestApp,
+    cadre: &mut Client,
+    org: &str,
+    name: &str,
+    id: &str,
+    phone: &str,
+) -> members::JoinReceipt {
+    let code = cadre.join_code(org).await;
+    let target = members::resolve_code(&mut app.store.read().await.unwrap(), &code)
+        .await
+        .unwrap();
+    let today = nuanxin_core::clock::beijing_date(app.clock.now());
+    let ctx = JoinContext::consented(Channel::Qr, "test", app.clock.now(), today);
+    members::join(
+        &app.store,
+        &app.vault,
+        &target,
+        &draft(name, id, phone),
+        &ctx,
+    )
+    .await
+    .unwrap()
+}
+
 /// Joins a person at a union's QR code and has its cadre approve: the membership id.
 async fn member(
     app: &TestApp,
@@ -37,22 +63,10 @@ async fn member(
     id: &str,
     phone: &str,
 ) -> String {
-    let code = cadre.join_code(org).await;
-    let target = members::resolve_code(&mut app.store.read().await.unwrap(), &code)
+    let id = joins(app, cadre, org, name, id, phone)
         .await
-        .unwrap();
-    let today = nuanxin_core::clock::beijing_date(app.clock.now());
-    let ctx = JoinContext::consented(Channel::Qr, "test", app.clock.now(), today);
-    let joined = members::join(
-        &app.store,
-        &app.vault,
-        &target,
-        &draft(name, id, phone),
-        &ctx,
-    )
-    .await
-    .unwrap();
-    let id = joined.membership_id.to_string();
+        .membership_id
+        .to_string();
     let r = cadre
         .post_json(
             "/api/v1/members/decisions",
@@ -341,21 +355,7 @@ async fn moves_to_liuyuan(
     id: &str,
     phone: &str,
 ) -> String {
-    let code = liuyuan.join_code("JU371502002").await;
-    let target = members::resolve_code(&mut app.store.read().await.unwrap(), &code)
-        .await
-        .unwrap();
-    let today = nuanxin_core::clock::beijing_date(app.clock.now());
-    let ctx = JoinContext::consented(Channel::Qr, "test", app.clock.now(), today);
-    let r = members::join(
-        &app.store,
-        &app.vault,
-        &target,
-        &draft(name, id, phone),
-        &ctx,
-    )
-    .await
-    .unwrap();
+    let r = joins(app, liuyuan, "JU371502002", name, id, phone).await;
     assert_eq!(r.status, "pending");
     r.membership_id.to_string()
 }
