@@ -241,7 +241,8 @@ pub async fn leave_own(
 /// One step of a member's history: a membership event with its union.
 #[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct HistoryEntry {
-    /// `requested`, `joined`, `rejected`, `transferred_out`, `left`, `retained`, `lapsed`.
+    /// `requested`, `joined`, `rejected`, `transferred_out`, `left`, `retained`, `lapsed`,
+    /// `merged_out`/`merged_in` (a merge), `dissolved_out`/`dissolved_in` (a dissolution).
     pub event: String,
     /// The day it counts for.
     pub on_date: NaiveDate,
@@ -254,7 +255,8 @@ pub struct HistoryEntry {
 const HISTORY: &str = "SELECT e.event, e.on_date, o.code AS org_code, o.name AS org_name, e.reason, e.at
     FROM membership_events e JOIN memberships m ON m.id = e.membership_id JOIN org_units o ON o.id = e.org_id
     WHERE m.person_id = $1 AND m.status <> 'review'
-    ORDER BY e.at DESC, CASE e.event WHEN 'requested' THEN 0 WHEN 'joined' THEN 1 WHEN 'retained' THEN 2 ELSE 3 END DESC LIMIT 200";
+    ORDER BY e.at DESC, CASE e.event WHEN 'requested' THEN 0 WHEN 'joined' THEN 1 WHEN 'retained' THEN 2
+        WHEN 'merged_out' THEN 3 WHEN 'dissolved_out' THEN 3 WHEN 'merged_in' THEN 4 WHEN 'dissolved_in' THEN 4 ELSE 5 END DESC LIMIT 200";
 
 /// The history of the person a membership in scope belongs to: every union and date, newest
 /// first. Requests kept for review are left out (someone else may have made them).

@@ -173,3 +173,117 @@ pub async fn merge(
     })
     .await
 }
+
+/// Moves the members of unit `a` (active, retained and requests) to unit `b` with dated events
+/// (`out_event` there, `in_event` here) for the active ones, their counters with them, and the
+/// open transfers of `a`. Returns how many memberships moved.
+async fn move_members(
+    tx: &mut Tx,
+    caller: &Caller,
+    a: &OrgUnit,
+    b: &OrgUnit,
+    events: (&str, &str),
+) -> Result<u64> {
+    const MEMBERS: &str = "SELECT worker_group, channel, work_region, COUNT(*) FROM memberships
+        WHERE org_id = $1 AND status = 'active' GROUP BY worker_group, channel, work_region";
+    let rows: Vec<(String, String, Option<String>, i64)> =
+        on_db!(tx.conn(), c => sqlx::query_as(MEMBERS).bind(a.id).fetch_all(c).await)?;
+    let mut deltas = Vec::new();
+    for (group, channel, region, n) in rows {
+        deltas.extend(counts::membership_deltas(
+            &group,
+            &channel,
+            region.as_deref(),
+            n,
+        ));
+    }
+    counts::bump(tx, &a.path, &negated(&deltas)).await?;
+    counts::bump(tx, &b.path, &deltas).await?;
+    const ACTIVE: &str = "SELECT id FROM memberships WHERE org_id = $1 AND status = 'active'";
+    let active: Vec<Uuid> =
+        on_db!(tx.conn(), c => sqlx::query_scalar(ACTIVE).bind(a.id).fetch_all(c).await)?;
+    const EVENT: &str = "INSERT INTO membership_events (id, membership_id, org_id, event, at, on_date, actor, reason)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
+    for m in &active {
+        for (org, event) in [(a.id, events.0), (b.id, events.1)] {
+            on_db!(tx.conn(), c => sqlx::query(EVENT).bind(new_id()).bind(*m).bind(org).bind(event).bind(caller.at)
+                .bind(caller.today).bind(&caller.actor.name).bind(&b.name).execute(c).await.map(|r| r.rows_affected()))?;
+        }
+    }
+    let n = moved(tx, "UPDATE memberships SET org_id = $2 WHERE org_id = $1 AND status IN ('active', 'retained', 'pending', 'review')", a.id, b.id).await?;
+    moved(tx, "UPDATE transfers SET from_org_id = $2 WHERE from_org_id = $1 AND status IN ('requested', 'accepted', 'objected')", a.id, b.id).await?;
+    moved(tx, "UPDATE transfers SET to_org_id = $2 WHERE to_org_id = $1 AND status IN ('requested', 'accepted', 'objected')", a.id, b.id).await?;
+    Ok(n)
+}
+
+/// Memberships a unit still holds (active, retained and requests).
+pub async fn members_left(tx: &mut Tx, org: Uuid) -> Result<i64> {
+    const SQL: &str = "SELECT COUNT(*) FROM memberships WHERE org_id = $1 AND status IN ('active', 'retained', 'pending', 'review')";
+    Ok(on_db!(tx.conn(), c => sqlx::query_scalar(SQL).bind(org).fetch_one(c).await)?)
+}
+
+/// Where the members of a dissolved unit go when nobody says: the nearest holding pool (周转库)
+/// among the children of its ancestors, nearest first.
+pub async fn default_members_to(tx: &mut Tx, unit: &OrgUnit) -> Result<Option<String>> {
+    // The unit's own ancestors, whoever asks: a township's cadre sends members to the county's
+    // holding pool though it lies outside their subtree.
+    let trail = queries::ancestors(tx, &crate::Scope::operator(), unit).await?;
+    for parent in trail.iter().rev() {
+        const POOL: &str =
+            "SELECT code FROM org_units WHERE parent_id = $1 AND joint_kind = 'holding_pool'
+            AND status = 'active' AND id <> $2 ORDER BY code LIMIT 1";
+        let found: Option<String> = on_db!(tx.conn(), c => sqlx::query_scalar(POOL).bind(parent.id).bind(unit.id).fetch_optional(c).await)?;
+        if found.is_some() {
+            return Ok(found);
+        }
+    }
+    Ok(None)
+}
+
+/// Dissolves a unit; its members go to `members_to` (by default the nearest holding pool) with
+/// dated events, their counters with them. Admins of the unit, staff of where they go.
+pub async fn dissolve_with_members(
+    store: &Store,
+    caller: &Caller,
+    code: &str,
+    members_to: Option<&str>,
+) -> Result<OrgUnit> {
+    in_write(store, async |tx| {
+        let a = queries::get(tx, &caller.scope, code).await?;
+        if !caller.may_restructure(&a.path) {
+            return Err(Error::Forbidden);
+        }
+        if a.is_active() && members_left(tx, a.id).await? > 0 {
+            let default = default_members_to(tx, &a).await?;
+            let to = match members_to.map(str::trim).filter(|t| !t.is_empty()) {
+                Some(t) => t.to_string(),
+                None => default
+                    .clone()
+                    .ok_or(Error::invalid("members_to", "orgs.members_to_required"))?,
+            };
+            // Any union the caller is staff of, or the unit's own holding pool.
+            let is_default = default.as_deref() == Some(to.as_str());
+            let within = if is_default {
+                crate::Scope::operator()
+            } else {
+                caller.scope.clone()
+            };
+            let b = queries::get(tx, &within, &to)
+                .await
+                .map_err(|_| Error::invalid("members_to", "orgs.merge_unknown"))?;
+            if (!is_default && caller.role_at(&b.path) < Some(Role::Staff)) || !b.is_active() {
+                return Err(Error::invalid("members_to", "orgs.merge_unknown"));
+            }
+            if b.id == a.id || b.path.starts_with(&a.path) {
+                return Err(Error::invalid("members_to", "orgs.merge_into_itself"));
+            }
+            let n = move_members(tx, caller, &a, &b, ("dissolved_out", "dissolved_in")).await?;
+            let detail = serde_json::json!({"members_to": b.code, "members": n});
+            caller
+                .audit(tx, "orgs.dissolve_members", code, Some(&a.path), detail)
+                .await?;
+        }
+        queries::dissolve(tx, caller, code).await
+    })
+    .await
+}

@@ -144,18 +144,34 @@ pub async fn move_subtree(
     Ok(Json(unit))
 }
 
-#[utoipa::path(post, path = "/api/v1/orgs/{code}/dissolve", tag = "orgs",
+/// Where the members of a dissolved unit go.
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
+#[serde(default)]
+pub struct DissolveBody {
+    /// The union that takes the unit's members (by default the nearest holding pool).
+    pub members_to: Option<String>,
+}
+
+#[utoipa::path(post, path = "/api/v1/orgs/{code}/dissolve", tag = "orgs", request_body = DissolveBody,
     params(("code" = String, Path, description = "Org code")),
-    responses((status = 200, body = OrgUnit), (status = 404, body = ErrorBody), (status = 409, description = "Already dissolved or has active children", body = ErrorBody)))]
+    responses((status = 200, description = "Dissolved; its members (if any) moved with dated events to `members_to`, by default the nearest holding pool", body = OrgUnit),
+              (status = 404, body = ErrorBody), (status = 409, description = "Already dissolved or has active children", body = ErrorBody),
+              (status = 422, description = "Members and nowhere for them to go, or an unknown union", body = ErrorBody)))]
 pub async fn dissolve(
     ApiAuth(auth): ApiAuth,
     Path(code): Path<String>,
+    body: Bytes,
 ) -> Result<Json<OrgUnit>, ApiError> {
-    let unit = in_write(&auth.app.store, async |tx| {
-        orgs::dissolve(tx, &auth.caller, &code).await
-    })
-    .await?;
-    Ok(Json(unit))
+    let b: DissolveBody = match body.is_empty() {
+        true => DissolveBody::default(),
+        false => serde_json::from_slice(&body)
+            .map_err(|_| nuanxin_core::Error::invalid("members_to", "errors.bad_body"))?,
+    };
+    let (store, caller) = (&auth.app.store, &auth.caller);
+    let to = b.members_to.as_deref();
+    Ok(Json(
+        orgs::merge::dissolve_with_members(store, caller, &code, to).await?,
+    ))
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]

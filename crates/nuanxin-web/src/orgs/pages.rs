@@ -522,37 +522,61 @@ pub async fn move_subtree(
 struct DissolvePage {
     ctx: Ctx,
     unit: OrgRow,
+    /// Memberships still held (active, retained, requests): they move to `members_to`.
+    members: i64,
+    members_to: String,
     error: Option<&'static str>,
+}
+
+/// The dissolve page: a unit with members says how many and where they go (the nearest holding
+/// pool unless another union is named).
+async fn dissolve_page(
+    auth: &Auth,
+    code: &str,
+    members_to: Option<String>,
+    error: Option<&'static str>,
+) -> Result<Html<String>, PageError> {
+    let scope = &auth.caller.scope;
+    let (unit, members, default_to) = in_read(&auth.app.store, async |tx| {
+        let unit = orgs::get(tx, scope, code).await?;
+        let members = orgs::merge::members_left(tx, unit.id).await?;
+        let to = orgs::merge::default_members_to(tx, &unit).await?;
+        Ok((unit, members, to))
+    })
+    .await?;
+    let ctx = Ctx::new(auth, "orgs", &format!("/orgs/{code}/dissolve"));
+    render(&DissolvePage {
+        unit: view::row(&ctx, &unit),
+        members,
+        members_to: members_to.or(default_to).unwrap_or_default(),
+        error,
+        ctx,
+    })
 }
 
 pub async fn dissolve_form(
     auth: Auth,
     Path(code): Path<String>,
 ) -> Result<Html<String>, PageError> {
-    let unit = orgs::find(&auth.app.store, &auth.caller.scope, &code).await?;
-    let ctx = Ctx::new(&auth, "orgs", &format!("/orgs/{code}/dissolve"));
-    render(&DissolvePage {
-        unit: view::row(&ctx, &unit),
-        error: None,
-        ctx,
-    })
+    dissolve_page(&auth, &code, None, None).await
 }
 
-pub async fn dissolve(auth: Auth, Path(code): Path<String>) -> Result<Response, PageError> {
-    match in_write(&auth.app.store, async |tx| {
-        orgs::dissolve(tx, &auth.caller, &code).await
-    })
-    .await
-    {
+#[derive(Debug, Default, Deserialize)]
+pub struct DissolveForm {
+    #[serde(default)]
+    members_to: Option<String>,
+}
+
+pub async fn dissolve(
+    auth: Auth,
+    Path(code): Path<String>,
+    Form(f): Form<DissolveForm>,
+) -> Result<Response, PageError> {
+    let to = f.members_to.as_deref();
+    match orgs::merge::dissolve_with_members(&auth.app.store, &auth.caller, &code, to).await {
         Ok(_) => Ok(Redirect::to(&format!("/orgs/{code}")).into_response()),
-        Err(Error::Conflict { code: c, .. }) => {
-            let unit = orgs::find(&auth.app.store, &auth.caller.scope, &code).await?;
-            let ctx = Ctx::new(&auth, "orgs", &format!("/orgs/{code}/dissolve"));
-            let html = render(&DissolvePage {
-                unit: view::row(&ctx, &unit),
-                error: Some(c),
-                ctx,
-            })?;
+        Err(Error::Conflict { code: c, .. } | Error::Invalid { code: c, .. }) => {
+            let html = dissolve_page(&auth, &code, f.members_to, Some(c)).await?;
             Ok(with_status(StatusCode::CONFLICT, html))
         }
         Err(e) => Err(e.into()),

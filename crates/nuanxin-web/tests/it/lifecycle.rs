@@ -778,3 +778,40 @@ both_backends! {
         assert!(page.contains("合并至"), "{page}");
     }
 }
+
+both_backends! {
+    async fn dissolving_a_unit_with_members_sends_them_to_the_holding_pool_or_where_told(app: TestApp) {
+        app.load_demo().await;
+        let mut gulou = app.demo_user("gulou").await;
+        for code in ["JU-OLD", "JU-NEW"] {
+            let r = gulou.post_json("/api/v1/orgs", json!({"code": code, "name": format!("古楼{code}联合工会"), "type": "joint_union",
+                "region_code": "371502001", "parent_code": "F371502001"})).await;
+            assert!(r.status.is_success(), "{}", r.text());
+        }
+        let a = member(&app, &mut gulou, "JU-OLD", "张甲", "371502199001011234", "13906351001").await;
+        member(&app, &mut gulou, "JU-NEW", "李乙", &id_with_check("37150219851212322"), "13906351002").await;
+        member(&app, &mut gulou, "JU-NEW", "王丙", &id_with_check("37150219880808123"), "13906351003").await;
+        let before = report(&app, "F371502", "2026-01-01", "2026-12-31").await;
+        // The page says how many and offers the nearest holding pool.
+        let page = gulou.get("/orgs/JU-OLD/dissolve").await.text();
+        assert!(page.contains("还有 1 条会籍") && page.contains("value=\"HP371502\""), "{page}");
+        // Named: the members go where told, with the day in their history.
+        let r = gulou.post_json("/api/v1/orgs/JU-OLD/dissolve", json!({"members_to": "JU371502002"})).await;
+        assert_eq!((r.status.as_u16(), r.json()["code"].as_str()), (422, Some("orgs.merge_unknown")), "outside the cadre's subtree");
+        let r = gulou.post_json("/api/v1/orgs/JU-OLD/dissolve", json!({"members_to": "JU-NEW"})).await;
+        assert_eq!(r.json()["status"], "dissolved", "{}", r.text());
+        let moved = gulou.get("/api/v1/members?org=JU-NEW&status=active").await.json();
+        assert_eq!(moved["total"], 3, "{moved}");
+        let h = gulou.get(&format!("/api/v1/members/{a}/history")).await.json();
+        assert_eq!(h[0]["event"], "dissolved_in", "{h}");
+        // Not named: the county's holding pool takes them, though it lies outside the township.
+        let r = gulou.post_form("/orgs/JU-NEW/dissolve", &[], true).await;
+        assert_eq!(r.status, 303, "{}", r.text());
+        let mut county = app.demo_user("dongchangfu").await;
+        let pool = county.get("/api/v1/members?org=HP371502&status=active").await.json();
+        assert_eq!(pool["total"], 3, "{pool}");
+        let after = report(&app, "F371502", "2026-01-01", "2026-12-31").await;
+        assert_eq!((after.members_total, after.new_members, after.left_members), (before.members_total, before.new_members, before.left_members));
+        assert_recount_agrees(&app).await;
+    }
+}
