@@ -239,6 +239,21 @@ pub struct ShowQuery {
     done: Option<String>,
 }
 
+/// A member in the caller's scope whom the caller may change (staff of the member's union or
+/// above): the record for a form that changes it; 403 for a viewer, 404 outside the scope.
+pub(super) async fn staff_member(auth: &Auth, id: Uuid) -> Result<MemberRow, PageError> {
+    let (m, path) = in_read(&auth.app.store, async |tx| {
+        let m = members::get(tx, &auth.caller.scope, id).await?;
+        let path = orgs::get(tx, &auth.caller.scope, &m.org_code).await?.path;
+        Ok((m, path))
+    })
+    .await?;
+    if auth.caller.role_at(&path) < Some(Role::Staff) {
+        return Err(Error::Forbidden.into());
+    }
+    Ok(m)
+}
+
 #[derive(Template)]
 #[template(path = "members/end.html")]
 struct EndPage {
@@ -278,15 +293,7 @@ async fn end_page(
     errors: FieldErrors,
     problem: Option<&'static str>,
 ) -> Result<Html<String>, PageError> {
-    let (m, path) = in_read(&auth.app.store, async |tx| {
-        let m = members::get(tx, &auth.caller.scope, id).await?;
-        let path = orgs::get(tx, &auth.caller.scope, &m.org_code).await?.path;
-        Ok((m, path))
-    })
-    .await?;
-    if auth.caller.scope.role_at(&path) < Some(Role::Staff) {
-        return Err(Error::Forbidden.into());
-    }
+    let m = staff_member(auth, id).await?;
     let ctx = Ctx::new(auth, "members", &format!("/members/{id}/end"));
     let form = EndingInput {
         on: if form.on.is_empty() {

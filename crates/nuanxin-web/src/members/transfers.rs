@@ -15,7 +15,7 @@ use nuanxin_core::error::FieldErrors;
 use nuanxin_core::members::transfers::{
     self, common_parent, Objection, Ruling, Transfer, TransferFilter, TransferRequest,
 };
-use nuanxin_core::members::{self, MemberRow};
+use nuanxin_core::members::MemberRow;
 use nuanxin_core::page::Page;
 use nuanxin_core::{in_read, orgs, Error, Role};
 use serde::Deserialize;
@@ -243,15 +243,7 @@ async fn request_page(
     errors: FieldErrors,
     problem: Option<&'static str>,
 ) -> Result<Html<String>, PageError> {
-    let (m, path) = in_read(&auth.app.store, async |tx| {
-        let m = members::get(tx, &auth.caller.scope, id).await?;
-        let path = orgs::get(tx, &auth.caller.scope, &m.org_code).await?.path;
-        Ok((m, path))
-    })
-    .await?;
-    if auth.caller.role_at(&path) < Some(Role::Staff) {
-        return Err(Error::Forbidden.into());
-    }
+    let m = super::pages::staff_member(auth, id).await?;
     let ctx = Ctx::new(auth, "members", &format!("/members/{id}/transfer"));
     render(&RequestPage {
         ctx,
