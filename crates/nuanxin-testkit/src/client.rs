@@ -6,6 +6,8 @@ use axum::http::{header, Method, Request, StatusCode};
 use http_body_util::BodyExt;
 use tower::ServiceExt;
 
+/// Cloned, a second tab or desk of the same signed-in person.
+#[derive(Clone)]
 pub struct Client {
     router: axum::Router,
     pub session: Option<String>,

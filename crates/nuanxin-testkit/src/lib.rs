@@ -123,6 +123,13 @@ impl TestApp {
             .unwrap()
     }
 
+    /// One text value with a raw query (a membership number, a code).
+    pub async fn text(&self, sql: &str) -> String {
+        let mut tx = self.store.read().await.unwrap();
+        nuanxin_core::on_db!(tx.conn(), c => sqlx::query_scalar::<_, String>(sql).fetch_one(c).await)
+            .unwrap()
+    }
+
     pub async fn finish(self) {
         self.store.close().await;
         self.db.drop_database().await;

@@ -72,6 +72,10 @@ pub(crate) fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(members::events::api_create))
         .routes(routes!(members::events::api_get))
         .routes(routes!(members::events::api_members))
+        .routes(routes!(
+            members::events::api_check_in,
+            members::events::api_attendance
+        ))
         .routes(routes!(join::api::send_code))
         .routes(routes!(join::api::join))
         .routes(routes!(census::api::list, census::api::create))
@@ -249,6 +253,7 @@ pub fn router(state: AppState) -> Router {
         .route("/events/{id}/screen", get(members::events::screen))
         .route("/events/{id}/count", get(members::events::count))
         .route("/events/{id}/close", post(members::events::close))
+        .route("/events/{id}/attendance", post(members::events::check_in))
         .route(
             "/j/{code}",
             get(join::pages::form).post(join::pages::submit),

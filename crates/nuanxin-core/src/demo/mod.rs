@@ -368,6 +368,8 @@ pub async fn load_members(
             name: "古楼街道外卖骑手集中入会".into(),
             held_on: clock.today().to_string(),
             place: Some("古楼街道骑手之家".into()),
+            handout: Some("清凉包".into()),
+            ..members::events::EventInput::default()
         },
     )
     .await?;

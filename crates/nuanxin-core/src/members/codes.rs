@@ -41,6 +41,10 @@ pub struct JoinTarget {
     pub org_name: String,
     pub org_path: String,
     pub org_region: String,
+    /// The code is a routing event's: the join goes to the union the event routes the joiner to
+    /// (see `events::route_joiner`), not to the code's own union.
+    #[sqlx(default)]
+    pub routes: bool,
 }
 
 /// The codes of a unit in scope, active first.
@@ -117,7 +121,8 @@ pub async fn rotate_code(
 /// join page explains.
 pub async fn resolve_code(tx: &mut Tx, code: &str) -> Result<JoinTarget> {
     const SQL: &str = "SELECT j.id AS code_id, j.code, j.channel, j.auto_approve, o.id AS org_id, o.code AS org_code,
-            o.name AS org_name, o.path AS org_path, o.region_code AS org_region
+            o.name AS org_name, o.path AS org_path, o.region_code AS org_region,
+            EXISTS (SELECT 1 FROM join_events e WHERE e.join_code_id = j.id AND e.routes = TRUE) AS routes
         FROM join_codes j JOIN org_units o ON o.id = j.org_id
         WHERE j.code = $1";
     const STATE: &str = "SELECT j.revoked_at IS NOT NULL OR o.status <> 'active' FROM join_codes j

@@ -110,6 +110,14 @@ impl JoinQueue {
         ctx: &JoinContext,
         sign_in: bool,
     ) -> Result<JoinReceipt> {
+        // A routing event's code: the joiner goes to the union the event routes them to.
+        let routed = if target.routes {
+            let mut tx = self.store.read().await?;
+            super::events::route_joiner(&mut tx, target, draft).await?
+        } else {
+            None
+        };
+        let target = routed.as_ref().unwrap_or(target);
         let Some(jobs) = &self.jobs else {
             let one = [JoinRef {
                 target,

@@ -7,6 +7,7 @@
 pub const ECARD_PREFIX: &str = "NUANXIN-MEMBER:";
 
 mod approvals;
+pub mod attendance;
 mod codes;
 pub mod corrections;
 pub mod events;
@@ -96,6 +97,25 @@ impl WorkerGroup {
             WorkerGroup::SecurityGuard => "保安员",
             WorkerGroup::InternetMarketer => "互联网营销师",
             WorkerGroup::Other => "其他",
+        }
+    }
+
+    /// The industry whose joint unions and federations organise this group (a township's joint
+    /// union of couriers is one of `express_delivery`).
+    pub fn industry(self) -> crate::orgs::Industry {
+        use crate::orgs::Industry;
+        match self {
+            WorkerGroup::TruckDriver => Industry::Freight,
+            WorkerGroup::RideHailingDriver => Industry::RideHailing,
+            WorkerGroup::Courier => Industry::ExpressDelivery,
+            WorkerGroup::DeliveryRider => Industry::FoodDelivery,
+            WorkerGroup::CareWorker => Industry::CareService,
+            WorkerGroup::DomesticWorker => Industry::DomesticService,
+            WorkerGroup::MallInfoStaff => Industry::RetailMall,
+            WorkerGroup::RealEstateAgent => Industry::RealEstate,
+            WorkerGroup::SecurityGuard => Industry::SecurityService,
+            WorkerGroup::InternetMarketer => Industry::InternetPlatform,
+            WorkerGroup::Other => Industry::Other,
         }
     }
 

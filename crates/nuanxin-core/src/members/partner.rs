@@ -68,7 +68,7 @@ fn rejected(reference: &str, errors: FieldErrors) -> PushResult {
 
 /// The union of a unionised census employer, found by USCC or else by its exact name, when the
 /// caller is staff there.
-async fn employer_union(
+pub(super) async fn employer_union(
     tx: &mut Tx,
     scope: &Scope,
     uscc: Option<&str>,
@@ -110,6 +110,7 @@ fn first_where_staff(rows: Vec<UnionRow>, scope: &Scope) -> Option<JoinTarget> {
         org_name,
         org_path,
         org_region,
+        routes: false,
     })
 }
 

@@ -82,6 +82,8 @@ struct JoinPage {
     groups: Vec<(&'static str, String)>,
     /// The townships of the union's county, to pick the work place from (code, name).
     townships: Vec<(String, String)>,
+    /// The code is a routing event's: the page says the joiner goes to their own union.
+    routes: bool,
 }
 
 /// The join page's live checks, inline so that the page needs no second request on a weak
@@ -269,21 +271,35 @@ pub async fn form(
         sms_sent: false,
         groups: groups(lang),
         townships: townships(&state, &target.org_region).await?,
+        routes: target.routes,
     };
     Ok(render(&page)?.into_response())
 }
 
-/// The townships of the county a union's region lies in (a county union: its own townships).
+/// The townships of the county a union's region lies in (a county union: its own townships); for
+/// a city's union, the townships of each of its counties, named with their county.
 async fn townships(state: &AppState, org_region: &str) -> Result<Vec<(String, String)>, PageError> {
-    if org_region.len() < 6 {
+    use nuanxin_core::regions::{children, RegionCode};
+    if org_region.len() < 4 {
         return Ok(Vec::new());
     }
-    let county = nuanxin_core::regions::RegionCode::from_db(org_region[..6].to_string());
+    let within = RegionCode::from_db(org_region[..org_region.len().min(6)].to_string());
     let list = in_read(&state.store, async |tx| {
-        nuanxin_core::regions::children(tx, Some(&county)).await
+        if org_region.len() >= 6 {
+            let list = children(tx, Some(&within)).await?;
+            return Ok(list.into_iter().map(|r| (r.code, r.name)).collect());
+        }
+        let mut all = Vec::new();
+        for county in children(tx, Some(&within)).await? {
+            let code = RegionCode::from_db(county.code.clone());
+            for t in children(tx, Some(&code)).await? {
+                all.push((t.code, format!("{} · {}", county.name, t.name)));
+            }
+        }
+        Ok(all)
     })
     .await?;
-    Ok(list.into_iter().map(|r| (r.code, r.name)).collect())
+    Ok(list)
 }
 
 fn member_cookie(state: &AppState, token: &str, max_age_s: i64) -> String {
@@ -392,6 +408,7 @@ async fn join_page(
         sms_sent,
         groups: groups(lang),
         townships,
+        routes: target.routes,
     };
     Ok((status, render(&page)?).into_response())
 }

@@ -70,6 +70,7 @@ async fn unit_target(app: &TestApp, code: &str) -> JoinTarget {
         org_name: unit.name,
         org_path: unit.path,
         org_region: unit.region_code,
+        routes: false,
     }
 }
 

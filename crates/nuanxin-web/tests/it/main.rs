@@ -9,6 +9,7 @@
 mod accounts;
 mod coverage;
 mod e2e;
+mod events;
 mod join_trust;
 mod lifecycle;
 mod members;
