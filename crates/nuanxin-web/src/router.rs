@@ -47,6 +47,12 @@ pub(crate) fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(members::api::decide))
         .routes(routes!(members::api::push))
         .routes(routes!(members::api::push_outcome))
+        .routes(routes!(
+            members::api::set_webhook,
+            members::api::get_webhook,
+            members::api::remove_webhook
+        ))
+        .routes(routes!(members::api::webhook_deliveries))
         .routes(routes!(members::api::reveal))
         .routes(routes!(members::api::correct))
         .routes(routes!(members::api::change_id))

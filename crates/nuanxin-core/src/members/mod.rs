@@ -24,6 +24,7 @@ pub mod sessions;
 pub mod sheet;
 pub mod sms;
 pub mod transfers;
+pub mod webhooks;
 
 pub use approvals::{decide, Decision};
 pub use codes::{current_code, join_codes_of, resolve_code, rotate_code, JoinCode, JoinTarget};

@@ -243,12 +243,22 @@ pub async fn push(
                     within: Some(scope.clone()),
                 };
                 let receipt: JoinReceipt = join(store, vault, &target, &draft, &ctx).await?;
-                let outcome = match (receipt.status.as_str(), receipt.transfer_from.is_some()) {
-                    ("active", _) => "member",
-                    ("pending", true) => "transfer_pending",
-                    ("pending", false) => "pending",
-                    (other, _) => other,
-                };
+                let outcome =
+                    super::webhooks::outcome_of(&receipt.status, receipt.transfer_from.is_some());
+                // What this answer tells the partner: later changes are told by webhook.
+                if let Some(key) = &input.request_key {
+                    let mut tx = store.write().await?;
+                    super::webhooks::told(
+                        &mut tx,
+                        key,
+                        outcome,
+                        Some(&receipt.org_code),
+                        receipt.member_no.as_deref(),
+                        caller.at,
+                    )
+                    .await?;
+                    tx.commit().await?;
+                }
                 out.push(PushResult {
                     reference: reference.to_string(),
                     outcome: outcome.to_string(),
@@ -359,12 +369,7 @@ pub async fn outcome(store: &Store, caller: &Caller, reference: &str) -> Result<
         let row: Option<(String, String, Option<String>, bool)> =
             on_db!(tx.conn(), c => sqlx::query_as(SQL).bind(&key).fetch_optional(c).await)?;
         let (status, org, member_no, transfer) = row.ok_or(Error::NotFound)?;
-        let outcome = match (status.as_str(), transfer) {
-            ("active", _) => "member",
-            ("pending" | "review", true) => "transfer_pending",
-            ("pending" | "review", false) => "pending",
-            (other, _) => other,
-        };
+        let outcome = super::webhooks::outcome_of(&status, transfer);
         Ok(PushResult {
             reference: reference.trim().to_string(),
             outcome: outcome.to_string(),

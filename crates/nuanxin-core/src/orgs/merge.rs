@@ -95,6 +95,16 @@ async fn moved(tx: &mut Tx, sql: &str, from: Uuid, to: Uuid) -> Result<u64> {
     )
 }
 
+/// Moves the memberships that are not over (active, retained, requested) from one union to
+/// another; `updated_at` tells partners' webhooks the membership changed.
+async fn move_memberships(tx: &mut Tx, from: Uuid, to: Uuid, at: i64) -> Result<u64> {
+    const SQL: &str = "UPDATE memberships SET org_id = $2, updated_at = $3
+        WHERE org_id = $1 AND status IN ('active', 'retained', 'pending', 'review')";
+    Ok(
+        on_db!(tx.conn(), c => sqlx::query(SQL).bind(from).bind(to).bind(at).execute(c).await.map(|r| r.rows_affected()))?,
+    )
+}
+
 /// Merges the unit `code` into `input.into`: admins of the merged unit, staff (or above) of the
 /// surviving one. The merged unit must have no active units below it.
 pub async fn merge(
@@ -147,7 +157,7 @@ pub async fn merge(
             }
         }
         let mut done = Merged { into: b.code.clone(), ..Merged::default() };
-        done.members = moved(tx, "UPDATE memberships SET org_id = $2 WHERE org_id = $1 AND status IN ('active', 'retained', 'pending', 'review')", a.id, b.id).await?;
+        done.members = move_memberships(tx, a.id, b.id, caller.at).await?;
         done.join_codes = moved(tx, "UPDATE join_codes SET org_id = $2 WHERE org_id = $1 AND revoked_at IS NULL", a.id, b.id).await?;
         done.stations = moved(tx, "UPDATE stations SET org_id = $2 WHERE org_id = $1", a.id, b.id).await?;
         done.enterprises = moved(tx, "UPDATE enterprises SET owner_org_id = $2, union_org_id = $2 WHERE union_org_id = $1 AND owner_org_id = $1", a.id, b.id).await?;
@@ -210,7 +220,7 @@ async fn move_members(
                 .bind(caller.today).bind(&caller.actor.name).bind(&b.name).execute(c).await.map(|r| r.rows_affected()))?;
         }
     }
-    let n = moved(tx, "UPDATE memberships SET org_id = $2 WHERE org_id = $1 AND status IN ('active', 'retained', 'pending', 'review')", a.id, b.id).await?;
+    let n = move_memberships(tx, a.id, b.id, caller.at).await?;
     moved(tx, "UPDATE transfers SET from_org_id = $2 WHERE from_org_id = $1 AND status IN ('requested', 'accepted', 'objected')", a.id, b.id).await?;
     moved(tx, "UPDATE transfers SET to_org_id = $2 WHERE to_org_id = $1 AND status IN ('requested', 'accepted', 'objected')", a.id, b.id).await?;
     Ok(n)

@@ -4,6 +4,7 @@ use crate::auth::ApiAuth;
 use crate::error::{ApiError, ErrorBody};
 use crate::layout::Paging;
 use axum::extract::{Path, Query};
+use axum::http::StatusCode;
 use axum::Json;
 use nuanxin_core::members::corrections::{self, CorrectionInput, IdChange};
 use nuanxin_core::members::lifecycle::{self, Ending, EndingInput, HistoryEntry};
@@ -267,5 +268,60 @@ pub async fn push_outcome(
 ) -> Result<Json<members::partner::PushResult>, ApiError> {
     Ok(Json(
         members::partner::outcome(&auth.app.store, &auth.caller, &request_id).await?,
+    ))
+}
+
+#[utoipa::path(put, path = "/api/v1/webhook", tag = "members", request_body = members::webhooks::WebhookInput,
+    responses((status = 200, description = "The webhook, with its new secret (shown this once): notices of changed push outcomes are POSTed there, signed `X-Nuanxin-Signature: sha256=HMAC(secret, \"<X-Nuanxin-Timestamp>.<body>\")`", body = members::webhooks::Webhook),
+              (status = 403, description = "Only an account that pushes records has a webhook", body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn set_webhook(
+    ApiAuth(auth): ApiAuth,
+    Json(input): Json<members::webhooks::WebhookInput>,
+) -> Result<Json<members::webhooks::Webhook>, ApiError> {
+    Ok(Json(
+        in_write(&auth.app.store, async |tx| {
+            members::webhooks::set(tx, &auth.caller, &input).await
+        })
+        .await?,
+    ))
+}
+
+#[utoipa::path(get, path = "/api/v1/webhook", tag = "members",
+    responses((status = 200, description = "The caller's webhook (without its secret)", body = members::webhooks::Webhook),
+              (status = 403, body = ErrorBody), (status = 404, description = "No webhook set", body = ErrorBody)))]
+pub async fn get_webhook(
+    ApiAuth(auth): ApiAuth,
+) -> Result<Json<members::webhooks::Webhook>, ApiError> {
+    Ok(Json(
+        in_read(&auth.app.store, async |tx| {
+            members::webhooks::get(tx, &auth.caller).await
+        })
+        .await?,
+    ))
+}
+
+#[utoipa::path(delete, path = "/api/v1/webhook", tag = "members",
+    responses((status = 204, description = "Removed; notices not yet delivered are dropped"), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn remove_webhook(ApiAuth(auth): ApiAuth) -> Result<StatusCode, ApiError> {
+    in_write(&auth.app.store, async |tx| {
+        members::webhooks::remove(tx, &auth.caller).await
+    })
+    .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[utoipa::path(get, path = "/api/v1/webhook/deliveries", tag = "members",
+    params(("page" = Option<u32>, Query, description = "Page"), ("per_page" = Option<u32>, Query, description = "Page size")),
+    responses((status = 200, description = "The caller's notices, latest first: pending, delivered or failed (every attempt failed), with the last error", body = Page<members::webhooks::Delivery>),
+              (status = 403, body = ErrorBody)))]
+pub async fn webhook_deliveries(
+    ApiAuth(auth): ApiAuth,
+    Query(p): Query<crate::layout::SearchQuery>,
+) -> Result<Json<Page<members::webhooks::Delivery>>, ApiError> {
+    Ok(Json(
+        in_read(&auth.app.store, async |tx| {
+            members::webhooks::deliveries(tx, &auth.caller, p.page(50)).await
+        })
+        .await?,
     ))
 }

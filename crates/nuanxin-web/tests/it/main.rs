@@ -27,4 +27,5 @@ mod targets;
 mod templates;
 mod transport;
 mod uploads;
+mod webhooks;
 mod xss;

@@ -53,9 +53,14 @@ const PUBLIC: &[&str] = &[
     "/assets/{*path}",
 ];
 
-/// Routes that read only the caller's own records (a partner's own pushes, by the reference it
-/// gave): no subtree is named; `partner_reads_only_its_own_pushes` tests them.
-const OWN: &[&str] = &["/api/v1/members/push/{request_id}"];
+/// Routes of the caller's own records (a partner's own pushes, by the reference it gave; its
+/// webhook and its deliveries): no subtree is named; `partner_reads_only_its_own_pushes` and the
+/// webhook tests test them.
+const OWN: &[&str] = &[
+    "/api/v1/members/push/{request_id}",
+    "/api/v1/webhook",
+    "/api/v1/webhook/deliveries",
+];
 
 /// The national region tree: reference data every signed-in cadre may read, not a record of a
 /// subtree.

@@ -27,6 +27,7 @@ pub const KEYS: &[(&str, &str)] = &[
     ("nearest_per_minute", "NUANXIN_NEAREST_PER_MINUTE"),
     ("trust_forwarded_for", "NUANXIN_TRUST_FORWARDED_FOR"),
     ("sms_per_hour", "NUANXIN_SMS_PER_HOUR"),
+    ("webhook_allow_private", "NUANXIN_WEBHOOK_ALLOW_PRIVATE"),
     ("sms_url", "NUANXIN_SMS_URL"),
     ("sms_token", "NUANXIN_SMS_TOKEN"),
     ("metrics_token", "NUANXIN_METRICS_TOKEN"),

@@ -46,6 +46,11 @@ pub struct ServeArgs {
     /// page asks to try later (a flood of code requests cannot run up the union's SMS bill).
     #[arg(long, env = "NUANXIN_SMS_PER_HOUR", default_value_t = 10_000)]
     pub sms_per_hour: u32,
+    /// Let partners' webhooks reach loopback and private-network addresses (refused otherwise, so
+    /// that a partner cannot probe the server's own network): for a partner on the same machine
+    /// or network only.
+    #[arg(long, env = "NUANXIN_WEBHOOK_ALLOW_PRIVATE", value_parser = clap::builder::BoolishValueParser::new())]
+    pub webhook_allow_private: bool,
     /// When set, /metrics answers only with `Authorization: Bearer TOKEN` (open otherwise: it
     /// counts requests by route and holds no member's data).
     #[arg(
@@ -158,6 +163,31 @@ fn start_housekeeping(store: nuanxin_core::Store, clock: Clock) {
     });
 }
 
+/// Tells partners of changed push outcomes: every half minute the memberships changed lately
+/// are compared with what their partner last heard and due notices are sent; at start and every
+/// hour, all of them (a change made while the server was down is told too).
+fn start_webhooks(store: nuanxin_core::Store, clock: Clock, allow_private: bool) {
+    use nuanxin_core::members::webhooks;
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(std::time::Duration::from_secs(30));
+        let mut ticks: u64 = 0;
+        loop {
+            every.tick().await;
+            let now = clock.now();
+            let since = (!ticks.is_multiple_of(120)).then(|| now - webhooks::RECENT_MS);
+            ticks += 1;
+            if let Err(e) = webhooks::scan(&store, since, now).await {
+                tracing::warn!(error = %e, "webhook scan failed");
+            }
+            match webhooks::deliver_due(&store, now, allow_private).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(delivered = n, "webhooks"),
+                Err(e) => tracing::warn!(error = %e, "webhook delivery failed"),
+            }
+        }
+    });
+}
+
 pub async fn serve(database: &str, args: ServeArgs, with_demo: bool) -> anyhow::Result<ExitCode> {
     let started = std::time::Instant::now();
     let vault = vault()?;
@@ -217,6 +247,7 @@ pub async fn serve(database: &str, args: ServeArgs, with_demo: bool) -> anyhow::
         },
     };
     start_housekeeping(store.clone(), clock.clone());
+    start_webhooks(store.clone(), clock.clone(), args.webhook_allow_private);
     let app = nuanxin_web::router(AppState::new(store, clock, config, vault, sms));
     println!(
         "\n  暖新 Nuanxin is ready at http://{} ({} ms)\n",
