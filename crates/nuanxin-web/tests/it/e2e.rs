@@ -1339,3 +1339,106 @@ async fn a_keeper_logs_a_visit_on_a_phone_and_cannot_open_the_member_register() 
     b.close().await;
     app.finish().await;
 }
+
+/// A county federation holds a routing event from its page; a rider joins through its code and
+/// lands in their township's joint union; at the desk the cadre scans the rider's e-card number
+/// and hands out one cooling pack, and a second scan says it was already received. On a desktop,
+/// then on a phone and in English.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_federation_holds_a_routing_event_and_the_desk_hands_out_once() {
+    let app = TestApp::sqlite().await;
+    app.load_demo().await;
+    let Some(b) = Browser::open(&app, 1440, 1000).await else {
+        return app.finish().await;
+    };
+    sign_in(&b, "dongchangfu").await;
+    wait_for_path(&b, "/dashboard").await;
+    b.goto("/orgs/F371502/events").await;
+    fill(&b, "name", "东昌府区骑手集中入会").await;
+    fill(&b, "handout", "清凉包").await;
+    click(&b, "#routes").await;
+    b.screenshot("event-new-routing-zh").await;
+    click(&b, "form.form button[type=submit]").await;
+    for _ in 0..100 {
+        if b.path().await.starts_with("/events/") {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let event_path = b.path().await;
+    assert!(text(&b, ".page-head").await.contains("分流入会"));
+    let url = text(&b, ".qr-card .mono").await;
+    let code = url.rsplit('/').next().unwrap().to_string();
+    // A rider joins through the event's code (their own phone: a plain client here).
+    let mut w = app.anonymous();
+    let phone = "13806359901";
+    w.post_form(
+        &format!("/j/{code}"),
+        &[("action", "sms"), ("phone", phone)],
+        false,
+    )
+    .await;
+    let sms = app.sms.last_code(phone).expect("a code was sent");
+    let id = nuanxin_testkit::id_with_check("37150219950505123");
+    let r = w
+        .post_form(
+            &format!("/j/{code}"),
+            &[
+                ("action", "join"),
+                ("request_key", "e2e-routing"),
+                ("name", "周骑手"),
+                ("id_number", &id),
+                ("phone", phone),
+                ("sms_code", &sms),
+                ("group", "delivery_rider"),
+                ("employer", "美团外卖"),
+                ("work_region", "371502001"),
+                ("consent", "1"),
+            ],
+            false,
+        )
+        .await;
+    assert_eq!(r.status, 303, "{}", r.text());
+    let member_no: String = {
+        let mut tx = app.store.read().await.unwrap();
+        nuanxin_core::on_db!(tx.conn(), c => sqlx::query_scalar("SELECT member_no FROM memberships WHERE channel = 'event'").fetch_one(c).await).unwrap()
+    };
+    b.goto(&event_path).await;
+    assert!(text(&b, "main")
+        .await
+        .contains("古楼街道灵活就业人员联合工会"));
+    fill(&b, "who", &format!("NUANXIN-MEMBER:{member_no}")).await;
+    click(&b, "#check-in button[type=submit]").await;
+    assert!(text(&b, "#check-in-result")
+        .await
+        .contains("已发放清凉包：周骑手"));
+    fill(&b, "who", &id).await;
+    click(&b, "#check-in button[type=submit]").await;
+    assert!(text(&b, "#check-in-result").await.contains("不能重复发放"));
+    assert_eq!(text(&b, "#handed-out").await, "1");
+    b.screenshot("event-desk-zh").await;
+    b.close().await;
+
+    let Some(b) = Browser::open(&app, 390, 844).await else {
+        return app.finish().await;
+    };
+    sign_in(&b, "dongchangfu").await;
+    wait_for_path(&b, "/dashboard").await;
+    b.goto(&format!("/lang/en?next={event_path}")).await;
+    assert!(text(&b, "#attendance").await.contains("Attendance"));
+    let overflow = b
+        .client
+        .execute(
+            "return document.documentElement.scrollWidth - document.documentElement.clientWidth;",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert!(
+        overflow.as_i64().unwrap_or(0) <= 0,
+        "the event page scrolls sideways"
+    );
+    b.screenshot("phone-event-desk-en").await;
+    b.close().await;
+    app.finish().await;
+}
