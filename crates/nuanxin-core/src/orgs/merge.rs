@@ -2,8 +2,10 @@
 //! the enterprises whose union it is, its prospects and its open transfers move to the surviving
 //! unit, and the merged unit is dissolved, its history kept. Active members get dated events
 //! (`merged_out` there, `merged_in` here) and move between the counters at once; their earlier
-//! joins stay where they happened, so period figures stay right. Targets stay with the merged
-//! unit as its history.
+//! joins stay where they happened, so period figures stay right. Its targets move too: a count
+//! target adds into the surviving unit's target of the same metric and period (a rate target
+//! keeps the surviving unit's), and the shares handed down from it hang from the target that
+//! took it.
 
 use super::{queries, OrgKind, OrgUnit};
 use crate::accounts::Caller;
@@ -31,6 +33,8 @@ pub struct Merged {
     pub join_codes: u64,
     pub enterprises: u64,
     pub prospects: u64,
+    /// Targets moved or added into the surviving unit's.
+    pub targets: u64,
 }
 
 /// The counters a unit's own records add to (not its joins and departures, which stay where
@@ -93,6 +97,47 @@ async fn moved(tx: &mut Tx, sql: &str, from: Uuid, to: Uuid) -> Result<u64> {
     Ok(
         on_db!(tx.conn(), c => sqlx::query(sql).bind(from).bind(to).execute(c).await.map(|r| r.rows_affected()))?,
     )
+}
+
+/// Moves the targets of `a` to `b` (see the module's notes). Returns how many.
+async fn move_targets(tx: &mut Tx, a: &OrgUnit, b: &OrgUnit, at: i64) -> Result<u64> {
+    type Target = (Uuid, String, chrono::NaiveDate, chrono::NaiveDate, f64);
+    const OWN: &str =
+        "SELECT id, metric, period_start, period_end, value FROM targets WHERE org_id = $1";
+    const SAME: &str = "SELECT id FROM targets WHERE org_id = $1 AND metric = $2 AND period_start = $3 AND period_end = $4";
+    let targets: Vec<Target> =
+        on_db!(tx.conn(), c => sqlx::query_as(OWN).bind(a.id).fetch_all(c).await)?;
+    for (id, metric, start, end, value) in &targets {
+        let theirs: Option<Uuid> = on_db!(tx.conn(), c => sqlx::query_scalar(SAME).bind(b.id).bind(metric)
+            .bind(start).bind(end).fetch_optional(c).await)?;
+        match theirs {
+            Some(into) => {
+                let rate = crate::targets::TargetMetric::parse(metric).is_none_or(|m| m.is_rate());
+                if !rate {
+                    const ADD: &str =
+                        "UPDATE targets SET value = value + $2, updated_at = $3 WHERE id = $1";
+                    on_db!(tx.conn(), c => sqlx::query(ADD).bind(into).bind(value).bind(at).execute(c).await.map(|r| r.rows_affected()))?;
+                }
+                const SHARES: &str =
+                    "UPDATE targets SET parent_id = $2, updated_at = $3 WHERE parent_id = $1";
+                on_db!(tx.conn(), c => sqlx::query(SHARES).bind(id).bind(into).bind(at).execute(c).await.map(|r| r.rows_affected()))?;
+                const DROP: &str = "DELETE FROM targets WHERE id = $1";
+                on_db!(tx.conn(), c => sqlx::query(DROP).bind(id).execute(c).await.map(|r| r.rows_affected()))?;
+            }
+            None => {
+                // It hangs from the surviving unit's parent's target of the metric and period.
+                let parent: Option<Uuid> = match b.parent_id {
+                    Some(p) => on_db!(tx.conn(), c => sqlx::query_scalar(SAME).bind(p).bind(metric)
+                        .bind(start).bind(end).fetch_optional(c).await)?,
+                    None => None,
+                };
+                const MOVE: &str =
+                    "UPDATE targets SET org_id = $2, parent_id = $3, updated_at = $4 WHERE id = $1";
+                on_db!(tx.conn(), c => sqlx::query(MOVE).bind(id).bind(b.id).bind(parent).bind(at).execute(c).await.map(|r| r.rows_affected()))?;
+            }
+        }
+    }
+    Ok(targets.len() as u64)
 }
 
 /// Moves the memberships that are not over (active, retained, requested) from one union to
@@ -163,6 +208,7 @@ pub async fn merge(
         done.enterprises = moved(tx, "UPDATE enterprises SET owner_org_id = $2, union_org_id = $2 WHERE union_org_id = $1 AND owner_org_id = $1", a.id, b.id).await?;
         moved(tx, "UPDATE enterprises SET union_org_id = $2 WHERE union_org_id = $1", a.id, b.id).await?;
         done.prospects = moved(tx, "UPDATE prospects SET org_id = $2 WHERE org_id = $1", a.id, b.id).await?;
+        done.targets = move_targets(tx, &a, &b, caller.at).await?;
         moved(tx, "UPDATE transfers SET from_org_id = $2 WHERE from_org_id = $1 AND status IN ('requested', 'accepted', 'objected')", a.id, b.id).await?;
         moved(tx, "UPDATE transfers SET to_org_id = $2 WHERE to_org_id = $1 AND status IN ('requested', 'accepted', 'objected')", a.id, b.id).await?;
         const CHANGED: &str = "INSERT INTO station_changes (station_id) SELECT id FROM stations WHERE org_id = $1";
@@ -176,7 +222,7 @@ pub async fn merge(
         }
         queries::history_entry(tx, caller, a.id, "merged", Some(b.id), Some(&b.path)).await?;
         let detail = serde_json::json!({"into": b.code, "members": done.members, "stations": done.stations,
-            "join_codes": done.join_codes, "enterprises": done.enterprises, "prospects": done.prospects});
+            "join_codes": done.join_codes, "enterprises": done.enterprises, "prospects": done.prospects, "targets": done.targets});
         caller.audit(tx, "orgs.merge", code, Some(&a.path), detail.clone()).await?;
         caller.audit(tx, "orgs.merge", &b.code, Some(&b.path), detail).await?;
         Ok(done)

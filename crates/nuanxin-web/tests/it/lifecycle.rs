@@ -741,6 +741,14 @@ both_backends! {
         let station = station.json()["id"].as_str().unwrap().to_string();
         let r = gulou.post_json(&format!("/api/v1/stations/{station}/visits"), json!({"service": "water", "headcount": 4})).await;
         assert_eq!(r.status, 200, "{}", r.text());
+        // Targets: both units have a new-members target for the year (they add up), the merged
+        // one a rate target the other lacks (it moves) and hands a share of its count down.
+        let mut county = app.demo_user("dongchangfu").await;
+        for (org, metric, value) in [("JU371502001", "new_members", 30.0), ("JU-NEW", "new_members", 12.0), ("JU371502001", "membership_rate", 0.6)] {
+            let body = json!({"org_code": org, "metric": metric, "period_start": "2026-01-01", "period_end": "2026-12-31", "value": value});
+            let r = county.post_json("/api/v1/targets", body).await;
+            assert!(r.status.is_success(), "{}", r.text());
+        }
         let before = report(&app, "F371502001", "2026-01-01", "2026-12-31").await;
         // Problems first: into itself, into nowhere; a viewer may not.
         let r = gulou.post_json("/api/v1/orgs/JU371502001/merge", json!({"into": "JU371502001"})).await;
@@ -756,6 +764,12 @@ both_backends! {
         assert_eq!(r.status, 200, "{}", r.text());
         let m = r.json();
         assert_eq!((m["members"].as_i64(), m["stations"].as_i64(), m["join_codes"].as_i64()), (Some(2), Some(1), Some(1)), "{m}");
+        assert_eq!(m["targets"].as_i64(), Some(2), "{m}");
+        let targets = county.get("/api/v1/targets?org=JU-NEW").await.json();
+        let of = |metric: &str| targets.as_array().or(targets["items"].as_array()).unwrap().iter()
+            .find(|t| t["metric"] == metric && t["org_code"] == "JU-NEW").map(|t| t["value"].as_f64().unwrap());
+        assert_eq!((of("new_members"), of("membership_rate")), (Some(42.0), Some(0.6)), "{targets}");
+        assert_eq!(app.count("SELECT COUNT(*) FROM targets t JOIN org_units o ON o.id = t.org_id WHERE o.code = 'JU371502001'").await, 0);
         let merged = gulou.get("/api/v1/orgs/JU371502001").await.json();
         assert_eq!(merged["status"], "dissolved", "{merged}");
         let moved = gulou.get("/api/v1/members?org=JU-NEW&status=all").await.json();
