@@ -549,21 +549,24 @@ async fn counted_and_direct(app: &TestApp, union: &str) -> (i64, i64) {
 }
 
 both_backends! {
-    async fn figures_stay_exact_through_random_joins_transfers_leaves_retentions_and_lapses(app: TestApp) {
+    async fn figures_stay_exact_through_random_joins_transfers_leaves_retentions_lapses_merges_and_dissolutions(app: TestApp) {
         app.load_demo().await;
         let people: Vec<(String, String)> = (0..6)
             .map(|i| (id_with_check(&format!("37150219900101{i}11")), format!("1390635300{i}")))
             .collect();
+        let (mut merges, mut dissolutions) = (0, 0);
         for seed in [7u64, 2026, 91_3715] {
             let mut dice = Dice(seed);
-            for step in 0..14 {
+            // Joint unions made during the run in 古楼街道, merged or dissolved later.
+            let mut extra: Vec<String> = Vec::new();
+            for step in 0..16 {
                 let mut cadres = Vec::new();
                 for (_, user) in UNIONS {
                     cadres.push(app.demo_user(user).await);
                 }
                 let (who, u) = (dice.roll(people.len()), dice.roll(UNIONS.len()));
                 let (id, phone) = &people[who];
-                match dice.roll(6) {
+                match dice.roll(9) {
                     // Join (or move by joining) at a union; its cadre approves, and sometimes
                     // the old union lets the member go at once.
                     0 | 1 => {
@@ -585,6 +588,41 @@ both_backends! {
                             }
                         }
                     }
+                    // A new joint union, and someone joins it.
+                    6 => {
+                        let code = format!("JU-R{seed}-{step}");
+                        let r = cadres[0].post_json("/api/v1/orgs", json!({"code": code, "name": format!("古楼{code}联合工会"), "type": "joint_union",
+                            "region_code": "371502001", "parent_code": "F371502001"})).await;
+                        assert!(r.status.is_success(), "seed {seed} step {step}: {}", r.text());
+                        let join = cadres[0].join_code(&code).await;
+                        let target = members::resolve_code(&mut app.store.read().await.unwrap(), &join).await.unwrap();
+                        let today = nuanxin_core::clock::beijing_date(app.clock.now());
+                        let ctx = JoinContext::consented(Channel::Qr, "test", app.clock.now(), today);
+                        let r = members::join(&app.store, &app.vault, &target, &draft("随机", id, phone), &ctx).await.unwrap();
+                        if r.status == "pending" {
+                            cadres[0].post_json("/api/v1/members/decisions", json!({"ids": [r.membership_id], "decision": "approve"})).await;
+                        }
+                        extra.push(code);
+                    }
+                    // Merge one of them into 古楼's joint union or into another of them.
+                    7 if !extra.is_empty() => {
+                        let a = extra.remove(dice.roll(extra.len()));
+                        let into = match extra.len() {
+                            0 => UNIONS[0].0.to_string(),
+                            n => [UNIONS[0].0.to_string(), extra[dice.roll(n)].clone()][dice.roll(2)].clone(),
+                        };
+                        let r = cadres[0].post_json(&format!("/api/v1/orgs/{a}/merge"), json!({"into": into})).await;
+                        assert_eq!(r.status, 200, "seed {seed} step {step} merge {a} into {into}: {}", r.text());
+                        merges += 1;
+                    }
+                    // Dissolve one of them: its members go to the nearest holding pool.
+                    8 if !extra.is_empty() => {
+                        let a = extra.remove(dice.roll(extra.len()));
+                        let r = cadres[0].post_json(&format!("/api/v1/orgs/{a}/dissolve"), json!({})).await;
+                        assert_eq!(r.status, 200, "seed {seed} step {step} dissolve {a}: {}", r.text());
+                        dissolutions += 1;
+                    }
+                    7 | 8 => {}
                     // Leave, retain or lapse one of the union's current memberships.
                     k => {
                         let list = cadres[u].get("/api/v1/members?status=all&per_page=100").await.json();
@@ -603,8 +641,9 @@ both_backends! {
                     app.clock.advance(8 * DAY_MS);
                     members::transfers::complete_due(&app.store, app.clock.now()).await.unwrap();
                 }
-                for (union, _) in UNIONS {
-                    let (counted, direct) = counted_and_direct(&app, union).await;
+                let checked = UNIONS.iter().map(|(u, _)| u.to_string()).chain(extra.iter().cloned()).chain(["HP371502".to_string()]);
+                for union in checked {
+                    let (counted, direct) = counted_and_direct(&app, &union).await;
                     assert_eq!(counted, direct, "seed {seed} step {step}: members of {union}");
                 }
                 let recount = coverage::recount(&app.store, false).await.unwrap();
@@ -613,6 +652,7 @@ both_backends! {
                 assert_eq!(actives, 0, "seed {seed} step {step}: one active membership per person");
             }
         }
+        assert!(merges > 0 && dissolutions > 0, "the seeds play merges ({merges}) and dissolutions ({dissolutions})");
     }
 }
 
