@@ -1292,6 +1292,16 @@ async fn a_worker_asks_to_move_from_their_phone_and_the_old_union_lets_go() {
     b.goto("/lang/en?next=/transfers?status=all").await;
     b.client.set_window_size(390, 844).await.unwrap();
     assert_eq!(text(&b, "h1").await, "Transfers");
+    // One block per transfer on a phone: neither the page nor the table scrolls sideways.
+    let wide = b
+        .client
+        .execute(
+            "const w = document.querySelector('#transfers .table-wrap'); return Math.max(w.scrollWidth - w.clientWidth, document.documentElement.scrollWidth - document.documentElement.clientWidth);",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert!(wide.as_i64().unwrap_or(0) <= 0, "{wide} px sideways");
     b.screenshot("phone-transfers-en").await;
     b.close().await;
     app.finish().await;
