@@ -40,7 +40,7 @@ pub type DemoAccount = (
     &'static str,
 );
 
-pub const ACCOUNTS: [DemoAccount; 6] = [
+pub const ACCOUNTS: [DemoAccount; 7] = [
     (
         "liaocheng",
         "聊城市总工会 管理员",
@@ -76,6 +76,12 @@ pub const ACCOUNTS: [DemoAccount; 6] = [
         "市总工会 观察员",
         &[("F3715", Role::Viewer)],
         "city viewer",
+    ),
+    (
+        "lianxi",
+        "东昌府区 包片联系领导",
+        &[("F371502003", Role::Liaison), ("F371502004", Role::Liaison)],
+        "liaison of two townships (reads, records visits)",
     ),
 ];
 
