@@ -14,6 +14,7 @@ pub mod members;
 pub mod orgs;
 pub mod page;
 pub mod regions;
+pub mod services;
 pub mod sheets;
 pub mod stations;
 pub mod targets;

@@ -21,6 +21,7 @@ mod join;
 mod members;
 mod orgs;
 mod regions;
+mod services;
 mod session;
 mod stations;
 mod targets;

@@ -2,7 +2,7 @@
 
 use crate::{
     accounts, assets, audit, auth, census, coverage, error, imports, join, members, metrics,
-    openapi, orgs, regions, session, stations, targets, AppState,
+    openapi, orgs, regions, services, session, stations, targets, AppState,
 };
 use axum::extract::DefaultBodyLimit;
 use axum::http::{header, HeaderValue};
@@ -53,6 +53,16 @@ pub(crate) fn api() -> OpenApiRouter<AppState> {
             members::api::remove_webhook
         ))
         .routes(routes!(members::api::webhook_deliveries))
+        .routes(routes!(
+            services::cases::api_create,
+            services::cases::api_list
+        ))
+        .routes(routes!(
+            services::cases::api_get,
+            services::cases::api_update
+        ))
+        .routes(routes!(services::cases::api_add_entry))
+        .routes(routes!(services::api_report))
         .routes(routes!(members::api::reveal))
         .routes(routes!(members::api::correct))
         .routes(routes!(members::api::change_id))
@@ -260,6 +270,16 @@ pub fn router(state: AppState) -> Router {
         .route("/events/{id}/count", get(members::events::count))
         .route("/events/{id}/close", post(members::events::close))
         .route("/events/{id}/attendance", post(members::events::check_in))
+        .route("/cases", get(services::cases::list))
+        .route(
+            "/cases/new",
+            get(services::cases::new_form).post(services::cases::create),
+        )
+        .route(
+            "/cases/{id}",
+            get(services::cases::show).post(services::cases::update),
+        )
+        .route("/cases/{id}/events", post(services::cases::add_entry))
         .route(
             "/j/{code}",
             get(join::pages::form).post(join::pages::submit),
@@ -273,6 +293,7 @@ pub fn router(state: AppState) -> Router {
         .route("/me/leave", post(join::pages::leave))
         .route("/me/transfer", post(join::pages::transfer))
         .route("/me/work", post(join::pages::work))
+        .route("/me/help", post(join::pages::help))
         .route("/me/phone", post(join::pages::phone))
         .route("/me/logout", post(join::pages::logout))
         .route("/dashboard", get(coverage::dashboard))

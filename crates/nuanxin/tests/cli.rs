@@ -353,6 +353,25 @@ async fn contract(db: TestDb) {
     );
     let out = nuanxin(&url, &["report", "coverage", "--org", "NOPE"], "");
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    // The services report: one object, its cases member with every kind.
+    let out = nuanxin(
+        &url,
+        &["report", "services", "--org", "F3715", "--format", "json"],
+        "",
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let services: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        (
+            services["cases"]["opened"].as_i64(),
+            services["cases"]["recovered_fen"].as_i64()
+        ),
+        (Some(0), Some(0)),
+        "{services}"
+    );
+    assert_eq!(services["cases"]["by_kind"].as_object().unwrap().len(), 6);
+    let out = nuanxin(&url, &["report", "services", "--org", "NOPE"], "");
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
     // Stations: dry run, import with a rejected row, import again (updates, not duplicates).
     let stations = dir.join("stations.csv");
     std::fs::write(

@@ -41,15 +41,27 @@ pub mod metric {
     pub const STATIONS: &str = "stations";
     /// People served at stations (visit head counts), by day.
     pub const SERVICES: &str = "services";
+    /// Rights cases opened, by day and kind (`2026-03-01:wages`).
+    pub const CASES_OPENED: &str = "cases_opened";
+    /// Fen claimed by the rights cases opened, by day.
+    pub const CASES_CLAIMED: &str = "cases_claimed";
+    /// Rights cases closed, by day.
+    pub const CASES_CLOSED: &str = "cases_closed";
+    /// Fen recovered by the rights cases closed, by day.
+    pub const CASES_RECOVERED: &str = "cases_recovered";
 }
 
-/// Metrics whose keys are days.
-pub const DAILY: [&str; 5] = [
+/// Metrics whose keys are days (or start with one).
+pub const DAILY: [&str; 9] = [
     metric::JOINED,
     metric::LEFT,
     metric::UNIONS_FOUNDED,
     metric::ENT_UNIONISED,
     metric::SERVICES,
+    metric::CASES_OPENED,
+    metric::CASES_CLAIMED,
+    metric::CASES_CLOSED,
+    metric::CASES_RECOVERED,
 ];
 
 /// How an active membership ends, as the departures counter keys it after the day: the member
@@ -150,7 +162,8 @@ pub async fn add_rows(tx: &mut Tx, rows: Vec<(String, &'static str, String, i64)
 pub async fn load(tx: &mut Tx, path: &str, days: Option<(NaiveDate, NaiveDate)>) -> Result<Counts> {
     let (from, to) = day_bounds(days);
     const SQL: &str = "SELECT metric, key, CAST(SUM(n) AS BIGINT) FROM coverage_counts WHERE scope_path = $1
-        AND (metric NOT IN ('joined', 'left', 'unions_founded', 'ent_unionised', 'services') OR (key >= $2 AND key <= $3))
+        AND (metric NOT IN ('joined', 'left', 'unions_founded', 'ent_unionised', 'services',
+            'cases_opened', 'cases_claimed', 'cases_closed', 'cases_recovered') OR (key >= $2 AND key <= $3))
         GROUP BY metric, key";
     let rows: Vec<(String, String, i64)> = on_db!(tx.conn(), c => sqlx::query_as(SQL).bind(path).bind(&from).bind(&to).fetch_all(c).await)?;
     Ok(Counts::from_rows(rows))
@@ -166,7 +179,8 @@ pub async fn load_children(
     const SQL: &str = "SELECT o.path, c.metric, c.key, CAST(SUM(c.n) AS BIGINT) FROM org_units o
         JOIN coverage_counts c ON c.scope_path = o.path
         WHERE o.parent_id = $1
-          AND (c.metric NOT IN ('joined', 'left', 'unions_founded', 'ent_unionised', 'services') OR (c.key >= $2 AND c.key <= $3))
+          AND (c.metric NOT IN ('joined', 'left', 'unions_founded', 'ent_unionised', 'services',
+            'cases_opened', 'cases_claimed', 'cases_closed', 'cases_recovered') OR (c.key >= $2 AND c.key <= $3))
         GROUP BY o.path, c.metric, c.key";
     let rows: Vec<(String, String, String, i64)> = on_db!(tx.conn(), c => sqlx::query_as(SQL).bind(parent).bind(&from).bind(&to).fetch_all(c).await)?;
     let mut out: HashMap<String, Vec<(String, String, i64)>> = HashMap::new();
@@ -299,6 +313,10 @@ pub fn static_metric(m: &str) -> Option<&'static str> {
         PROSPECTS,
         STATIONS,
         SERVICES,
+        CASES_OPENED,
+        CASES_CLAIMED,
+        CASES_CLOSED,
+        CASES_RECOVERED,
     ]
     .into_iter()
     .find(|s| *s == m)

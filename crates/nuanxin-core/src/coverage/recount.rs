@@ -121,6 +121,9 @@ async fn expected(tx: &mut Tx) -> Result<HashMap<Key, i64>> {
             add(&mut map, &path, d.metric, d.key, d.n);
         }
     }
+    for (path, d) in crate::services::cases::expected(tx).await? {
+        add(&mut map, &path, d.metric, d.key, d.n);
+    }
     Ok(map)
 }
 

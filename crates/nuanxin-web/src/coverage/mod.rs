@@ -30,7 +30,7 @@ pub struct CoverageQuery {
     pub to: Option<String>,
 }
 
-fn period(q: &CoverageQuery, today: chrono::NaiveDate) -> Result<Period, Error> {
+pub(crate) fn period(q: &CoverageQuery, today: chrono::NaiveDate) -> Result<Period, Error> {
     let date = |field: &'static str, s: &Option<String>| match s
         .as_deref()
         .map(str::trim)
@@ -44,7 +44,7 @@ fn period(q: &CoverageQuery, today: chrono::NaiveDate) -> Result<Period, Error> 
     Period::or_this_year(date("from", &q.from)?, date("to", &q.to)?, today)
 }
 
-fn org_of(auth: &Auth, q: &CoverageQuery) -> Result<String, PageError> {
+pub(crate) fn org_of(auth: &Auth, q: &CoverageQuery) -> Result<String, PageError> {
     match q.org.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
         Some(o) => Ok(o.to_string()),
         None => auth

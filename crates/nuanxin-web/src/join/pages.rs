@@ -465,6 +465,23 @@ struct MePage {
     new_phone: String,
     phone_sms_sent: bool,
     phone_errors: FieldErrors,
+    /// The help form (维权求助) as sent, its problems, and the member's cases.
+    help: nuanxin_core::services::cases::AskInput,
+    help_errors: FieldErrors,
+    cases: Vec<CaseView>,
+}
+
+/// One of the member's rights cases as `/me` shows it.
+pub struct CaseView {
+    pub case_no: String,
+    pub kind_label: String,
+    pub status: String,
+    pub status_label: String,
+    pub opened_on: String,
+    pub claimed: String,
+    pub recovered: Option<String>,
+    /// (when, what, text) oldest first.
+    pub timeline: Vec<(String, String, String)>,
 }
 
 pub struct TransferView {
@@ -485,6 +502,17 @@ impl MePage {
 
     fn transfer_error(&self, field: &str) -> Option<&str> {
         self.transfer_errors.get(field).map(|c| self.t(c))
+    }
+
+    fn help_error(&self, field: &str) -> Option<&str> {
+        self.help_errors.get(field).map(|c| self.t(c))
+    }
+
+    fn case_kinds(&self) -> Vec<(&'static str, String)> {
+        nuanxin_core::services::cases::KINDS
+            .iter()
+            .map(|(c, _)| (*c, self.t(&format!("cases.kind.{c}")).to_string()))
+            .collect()
     }
 
     /// Whether the member's work place is among the townships offered.
@@ -616,6 +644,8 @@ struct MeForms {
     new_phone: String,
     phone_sms_sent: bool,
     phone_errors: FieldErrors,
+    help: Option<nuanxin_core::services::cases::AskInput>,
+    help_errors: FieldErrors,
     message: Option<&'static str>,
 }
 
@@ -644,6 +674,11 @@ fn place_problem(
 ) -> Result<(), PageError> {
     match (e.field(), &e) {
         (_, Error::Conflict { .. }) => forms.message = Some(e.code()),
+        (_, Error::Fields(all)) => {
+            for f in all.iter() {
+                errors(forms).push(f.field, f.code);
+            }
+        }
         (Some(field), _) => errors(forms).push(field, e.code()),
         (None, _) => return Err(e.into()),
     }
@@ -667,8 +702,11 @@ async fn me_page(
         new_phone,
         phone_sms_sent,
         phone_errors,
+        help,
+        help_errors,
         message,
     } = forms;
+    let cases = case_views(state, lang, person).await?;
     let v = me_view(state, lang, person).await?;
     let (current_work, org_region) = v.work.clone().unwrap_or_default();
     let townships = match v.work {
@@ -699,7 +737,102 @@ async fn me_page(
         new_phone,
         phone_sms_sent,
         phone_errors,
+        help: help.unwrap_or_default(),
+        help_errors,
+        cases,
     })
+}
+
+/// The member's rights cases with their timelines, as `/me` shows them.
+async fn case_views(
+    state: &AppState,
+    lang: Lang,
+    person: uuid::Uuid,
+) -> Result<Vec<CaseView>, PageError> {
+    use nuanxin_core::services::{cases, money::yuan};
+    let found = in_read(&state.store, async |tx| cases::of_person(tx, person).await).await?;
+    let t = |k: String| Catalogue::of(lang).get(&k).to_string();
+    let beijing = chrono::FixedOffset::east_opt(8 * 3600);
+    Ok(found
+        .into_iter()
+        .map(|(c, events)| CaseView {
+            status_label: if c.status == "closed" {
+                t("cases.status.closed".into())
+            } else {
+                t(format!("cases.stage.{}", c.stage))
+            },
+            kind_label: t(format!("cases.kind.{}", c.kind)),
+            opened_on: c.opened_on.to_string(),
+            claimed: yuan(c.claimed_fen),
+            recovered: (c.status == "closed").then(|| yuan(c.recovered_fen)),
+            timeline: events
+                .into_iter()
+                .map(|e| {
+                    let when = chrono::DateTime::from_timestamp_millis(e.at)
+                        .zip(beijing)
+                        .map(|(d, z)| d.with_timezone(&z).format("%m-%d %H:%M").to_string())
+                        .unwrap_or_default();
+                    let text = match e.kind.as_str() {
+                        "stage" => t(format!("cases.stage.{}", e.text)),
+                        "closed" => t(format!("cases.outcome.{}", e.text)),
+                        // Notes and documents are the union's working papers.
+                        "opened" | "reopened" | "hearing" | "deadline" => {
+                            e.on_date.map(|d| d.to_string()).unwrap_or_default()
+                        }
+                        _ => String::new(),
+                    };
+                    (when, t(format!("cases.event.{}", e.kind)), text)
+                })
+                .filter(|(_, what, _)| !what.is_empty())
+                .collect(),
+            case_no: c.case_no,
+            status: c.status,
+        })
+        .collect())
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct MeHelpForm {
+    #[serde(default, rename = "_csrf")]
+    csrf: String,
+    #[serde(flatten)]
+    help: nuanxin_core::services::cases::AskInput,
+}
+
+/// `POST /me/help`: a member asks for help (维权求助); the union of their membership accepts it.
+pub async fn help(
+    State(state): State<AppState>,
+    lang: Lang,
+    client: ClientInfo,
+    Form(f): Form<MeHelpForm>,
+) -> Result<Response, PageError> {
+    let Some((person, token)) = posting(&state, &client, &f.csrf).await? else {
+        return Ok(Redirect::to("/me/login").into_response());
+    };
+    let (now, today) = (state.clock.now(), state.clock.today());
+    let asked = nuanxin_core::in_write(&state.store, async |tx| {
+        nuanxin_core::services::cases::ask(tx, person, &f.help, now, today).await
+    })
+    .await;
+    match asked {
+        Ok((case_no, phone)) => {
+            if let Ok(phone) = Phone::parse(&phone) {
+                let text =
+                    format!("【暖新】您的求助已受理，案件编号 {case_no}。工会将尽快联系您。");
+                if let Err(e) = state.sms.send(&phone, &text).await {
+                    tracing::warn!(error = %e, "help SMS not sent");
+                }
+            }
+            Ok(Redirect::to("/me?done=help#cases").into_response())
+        }
+        Err(e) => {
+            let mut forms = MeForms::default();
+            place_problem(e, &mut forms, |f| &mut f.help_errors)?;
+            forms.help = Some(f.help);
+            let html = me_page(&state, lang, person, &token, forms).await?;
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, html).into_response())
+        }
+    }
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -722,6 +855,7 @@ pub async fn me(
         "transfer" => Some("me.transfer_sent"),
         "work" => Some("me.work_saved"),
         "phone" => Some("me.phone_saved"),
+        "help" => Some("me.help_sent"),
         _ => None,
     };
     let forms = MeForms {

@@ -7,6 +7,7 @@
 )]
 
 mod accounts;
+mod cases;
 mod coverage;
 mod e2e;
 mod events;

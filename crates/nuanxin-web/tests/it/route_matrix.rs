@@ -24,6 +24,7 @@ enum Kind {
     Account,
     Prospect,
     Transfer,
+    Case,
 }
 
 /// The routes anyone may use, signed in or not.
@@ -80,6 +81,7 @@ fn kinds(path: &str) -> Option<Vec<Kind>> {
             ("{id}", p) if p.contains("/targets/") => Kind::Target,
             ("{id}", p) if p.contains("/prospects/") => Kind::Prospect,
             ("{id}", p) if p.contains("/transfers/") => Kind::Transfer,
+            ("{id}", p) if p.contains("/cases/") => Kind::Case,
             _ => return None,
         });
     }
@@ -248,6 +250,18 @@ async fn fixtures(app: &TestApp, city: &mut Client) -> BTreeMap<(Kind, &'static 
         let r = city.post_json("/api/v1/accounts", json!({"username": username, "password": "pass-word-1", "org_code": org, "role": "viewer"})).await;
         assert!(r.status.is_success(), "{}", r.text());
         f.insert((Kind::Account, *p), username);
+        let r = city
+            .post_json(
+                "/api/v1/cases",
+                json!({"org_code": org, "kind": "wages", "name": format!("{mark}维权"),
+            "phone": "13906350098", "claimed": "100", "summary": format!("{mark}案情")}),
+            )
+            .await;
+        assert_eq!(r.status, 201, "{}", r.text());
+        f.insert(
+            (Kind::Case, *p),
+            r.json()["id"].as_str().unwrap().to_string(),
+        );
     }
     f
 }
@@ -275,6 +289,9 @@ async fn fingerprint(app: &TestApp) -> Vec<i64> {
         "SELECT COUNT(*) FROM prospects WHERE invited_at IS NOT NULL",
         "SELECT COUNT(*) FROM transfers WHERE status IN ('requested', 'accepted', 'objected')",
         "SELECT COUNT(*) FROM memberships WHERE status IN ('left', 'retained', 'lapsed')",
+        "SELECT COUNT(*) FROM rights_cases WHERE status = 'closed'",
+        "SELECT COUNT(*) FROM case_events",
+        "SELECT CAST(SUM(claimed_fen) AS BIGINT) FROM rights_cases",
     ] {
         out.push(app.count(sql).await);
     }

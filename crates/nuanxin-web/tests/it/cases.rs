@@ -1,0 +1,173 @@
+//! Rights cases (维权): a cadre records a case (every problem named at once), moves it through
+//! the stages with a timeline, closes it with the amounts; the worker is told by SMS; a member
+//! asks for help from `/me`; the services report counts by the days cases opened and closed,
+//! and the recount agrees. Scope: a sibling township sees nothing, a viewer sees phones masked.
+
+use nuanxin_core::coverage;
+use nuanxin_testkit::{both_backends, id_with_check};
+use serde_json::json;
+
+fn fields(r: &nuanxin_testkit::Resp) -> Vec<(String, String)> {
+    r.json()["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["field"].as_str().unwrap().to_string(),
+                e["code"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+async fn report(
+    cadre: &mut nuanxin_testkit::Client,
+    org: &str,
+    from: &str,
+    to: &str,
+) -> serde_json::Value {
+    let r = cadre
+        .get(&format!(
+            "/api/v1/services/report?org={org}&from={from}&to={to}"
+        ))
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    r.json()["cases"].clone()
+}
+
+both_backends! {
+    async fn a_cadre_handles_a_case_to_closure_and_the_report_counts_it(app: TestApp) {
+        app.load_demo().await;
+        let mut gulou = app.demo_user("gulou").await;
+        // Every problem at once, and nothing written.
+        let r = gulou.post_json("/api/v1/cases", json!({"org_code": "JU371502001", "kind": "lost_cat", "name": "",
+            "phone": "12345", "claimed": "1.234", "opened_on": "2099-01-01", "id_number": "371502199001011235"})).await;
+        assert_eq!(r.status, 422, "{}", r.text());
+        let got = fields(&r);
+        for f in ["kind", "name", "phone", "claimed", "opened_on", "id_number"] {
+            assert!(got.iter().any(|(field, _)| field == f), "{f} in {got:?}");
+        }
+        assert!(got.contains(&("claimed".into(), "money.bad_amount".into())), "{got:?}");
+        assert_eq!(app.count("SELECT COUNT(*) FROM rights_cases").await, 0);
+
+        let r = gulou.post_json("/api/v1/cases", json!({"org_code": "JU371502001", "kind": "欠薪", "name": "王骑手",
+            "phone": "13906357001", "id_number": id_with_check("37150219900101701"), "employer": "某配送站",
+            "claimed": "12,000.50", "opened_on": "2026-11-02", "summary": "三个月工资未发"})).await;
+        assert_eq!(r.status, 201, "{}", r.text());
+        let case = r.json();
+        let id = case["id"].as_str().unwrap().to_string();
+        assert!(case["case_no"].as_str().unwrap().starts_with("WQ20261102"), "{case}");
+        assert_eq!((case["kind"].as_str(), case["stage"].as_str(), case["claimed_fen"].as_i64()), (Some("wages"), Some("consultation"), Some(1_200_050)));
+        assert!(case["id_number"].as_str().unwrap().contains("****"), "masked: {case}");
+        let r = gulou.post_json("/api/v1/cases", json!({"org_code": "JU371502001", "kind": "injury", "name": "李快递",
+            "phone": "13906357002", "claimed": "800", "opened_on": "2026-11-20"})).await;
+        assert_eq!(r.status, 201, "{}", r.text());
+
+        // Scope: the sibling township sees nothing; the county sees both; a viewer sees phones masked.
+        let mut liuyuan = app.demo_user("liuyuan").await;
+        assert_eq!(liuyuan.get(&format!("/api/v1/cases/{id}")).await.status, 404);
+        assert_eq!(liuyuan.get("/api/v1/cases").await.json()["total"], 0);
+        assert_eq!(liuyuan.patch_json(&format!("/api/v1/cases/{id}"), json!({"stage": "mediation"})).await.status, 404);
+        let mut county = app.demo_user("dongchangfu").await;
+        assert_eq!(county.get("/api/v1/cases?status=all").await.json()["total"], 2);
+        assert_eq!(county.get("/api/v1/cases?kind=injury").await.json()["total"], 1);
+        assert_eq!(county.get("/api/v1/cases?q=王骑").await.json()["total"], 1);
+        gulou.post_json("/api/v1/accounts", json!({"username": "gl-view", "password": "pass-word-1", "org_code": "F371502001", "role": "viewer"})).await;
+        let mut viewer = app.login("gl-view", "pass-word-1").await;
+        let seen = viewer.get(&format!("/api/v1/cases/{id}")).await.json();
+        assert_eq!(seen["phone"], "139****7001", "{seen}");
+        assert_eq!(viewer.patch_json(&format!("/api/v1/cases/{id}"), json!({"stage": "mediation"})).await.status, 403);
+
+        // Escalation: the worker hears of each stage by SMS; the timeline keeps every step.
+        let r = gulou.patch_json(&format!("/api/v1/cases/{id}"), json!({"stage": "mediation", "handler": "张律师", "note": "约企业负责人面谈"})).await;
+        assert_eq!(r.status, 200, "{}", r.text());
+        assert!(app.sms.last_message("13906357001").unwrap().contains("调解"), "{:?}", app.sms.last_message("13906357001"));
+        let r = gulou.post_json(&format!("/api/v1/cases/{id}/events"), json!({"kind": "hearing", "text": "调解会"})).await;
+        assert_eq!(fields(&r), vec![("on".to_string(), "cases.day_required".to_string())]);
+        let r = gulou.post_json(&format!("/api/v1/cases/{id}/events"), json!({"kind": "hearing", "text": "调解会", "on": "2026-11-25"})).await;
+        assert_eq!(r.status, 201, "{}", r.text());
+        // Closing: the amounts checked; then told; a second close is a conflict.
+        let r = gulou.patch_json(&format!("/api/v1/cases/{id}"), json!({"outcome": "mediated", "recovered": "999999999", "closed_on": "2026-11-22"})).await;
+        assert_eq!(fields(&r), vec![("recovered".to_string(), "cases.recovered_too_high".to_string())]);
+        let r = gulou.patch_json(&format!("/api/v1/cases/{id}"), json!({"outcome": "mediated", "recovered": "9600", "closed_on": "2026-10-01"})).await;
+        assert_eq!(fields(&r), vec![("closed_on".to_string(), "cases.bad_closed_on".to_string())], "before it opened");
+        let r = gulou.patch_json(&format!("/api/v1/cases/{id}"), json!({"outcome": "mediated", "recovered": "9600", "closed_on": "2026-11-22"})).await;
+        assert_eq!(r.status, 200, "{}", r.text());
+        assert_eq!((r.json()["status"].as_str(), r.json()["recovered_fen"].as_i64()), (Some("closed"), Some(960_000)));
+        assert!(app.sms.last_message("13906357001").unwrap().contains("已结案"));
+        assert_eq!(gulou.patch_json(&format!("/api/v1/cases/{id}"), json!({"outcome": "supported"})).await.status, 409);
+        let timeline = gulou.get(&format!("/api/v1/cases/{id}")).await.json()["events"].clone();
+        let kinds: Vec<&str> = timeline.as_array().unwrap().iter().map(|e| e["kind"].as_str().unwrap()).collect();
+        assert_eq!(kinds, ["opened", "stage", "assigned", "note", "hearing", "closed"], "{timeline}");
+
+        // The report: opened by their day, claimed with them; closed and recovered by the closing day.
+        let cases = report(&mut county, "F371502", "2026-11-01", "2026-11-30").await;
+        assert_eq!((cases["opened"].as_i64(), cases["closed"].as_i64(), cases["workers_helped"].as_i64()), (Some(2), Some(1), Some(1)), "{cases}");
+        assert_eq!((cases["claimed_fen"].as_i64(), cases["recovered_fen"].as_i64()), (Some(1_280_050), Some(960_000)));
+        assert_eq!((cases["by_kind"]["wages"].as_i64(), cases["by_kind"]["injury"].as_i64(), cases["by_kind"]["dismissal"].as_i64()), (Some(1), Some(1), Some(0)));
+        let early = report(&mut county, "F371502", "2026-11-01", "2026-11-10").await;
+        assert_eq!((early["opened"].as_i64(), early["closed"].as_i64(), early["claimed_fen"].as_i64()), (Some(1), Some(0), Some(1_200_050)));
+        let sibling = report(&mut liuyuan, "F371502002", "2026-01-01", "2026-12-31").await;
+        assert_eq!(sibling["opened"], 0);
+        // Reopening takes the closing away again; the recount agrees at every step.
+        let recount = coverage::recount(&app.store, false).await.unwrap();
+        assert!(recount.differences.is_empty(), "{:?}", recount.differences);
+        let r = gulou.patch_json(&format!("/api/v1/cases/{id}"), json!({"reopen": true})).await;
+        assert_eq!(r.status, 200, "{}", r.text());
+        let after = report(&mut county, "F371502", "2026-11-01", "2026-11-30").await;
+        assert_eq!((after["closed"].as_i64(), after["recovered_fen"].as_i64(), after["workers_helped"].as_i64()), (Some(0), Some(0), Some(0)));
+        let recount = coverage::recount(&app.store, false).await.unwrap();
+        assert!(recount.differences.is_empty(), "{:?}", recount.differences);
+        assert_eq!(app.count("SELECT COUNT(*) FROM audit_log WHERE action LIKE 'cases.%'").await, 6, "two created, a stage, a hearing, the closing, the reopening");
+    }
+
+    async fn a_member_asks_for_help_from_their_phone(app: TestApp) {
+        app.load_demo().await;
+        let mut gulou = app.demo_user("gulou").await;
+        let code = gulou.join_code("JU371502001").await;
+        let mut w = app.anonymous();
+        let phone = "13906357101";
+        w.post_form(&format!("/j/{code}"), &[("action", "sms"), ("phone", phone)], false).await;
+        let sms = app.sms.last_code(phone).unwrap();
+        let id = id_with_check("37150219920202711");
+        let r = w.post_form(&format!("/j/{code}"), &[("action", "join"), ("request_key", "help-1"), ("name", "赵骑手"), ("id_number", &id),
+            ("phone", phone), ("sms_code", &sms), ("group", "delivery_rider"), ("employer", "美团外卖"), ("work_region", "371502001"), ("consent", "1")], false).await;
+        assert_eq!(r.status, 303, "{}", r.text());
+        let pending = gulou.get("/api/v1/members?status=pending").await.json();
+        gulou.post_json("/api/v1/members/decisions", json!({"ids": [pending["items"][0]["id"]], "decision": "approve"})).await;
+        let me = w.get("/me").await.text();
+        assert!(me.contains("id=\"help\"") && me.contains("action=\"/me/help\""), "{me}");
+        let csrf = me.split("name=\"_csrf\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_string();
+        // Missing what happened, a bad amount: named, nothing kept.
+        let r = w.post_form("/me/help", &[("_csrf", csrf.as_str()), ("kind", "platform_penalty"), ("claimed", "-5")], false).await;
+        assert_eq!(r.status, 422, "{}", r.text());
+        assert!(r.text().contains("id=\"e-help-summary\"") && r.text().contains("id=\"e-help-claimed\""), "{}", r.text());
+        assert_eq!(app.count("SELECT COUNT(*) FROM rights_cases").await, 0);
+        // Without the member's token nothing happens either.
+        let r = w.post_form("/me/help", &[("_csrf", "forged"), ("kind", "platform_penalty"), ("summary", "x")], false).await;
+        assert_ne!(r.status, 303);
+        assert_eq!(app.count("SELECT COUNT(*) FROM rights_cases").await, 0);
+        let r = w.post_form("/me/help", &[("_csrf", csrf.as_str()), ("kind", "platform_penalty"), ("employer", "某外卖平台"),
+            ("claimed", "350"), ("summary", "超时被扣 350 元，申诉无回应")], false).await;
+        assert_eq!(r.status, 303, "{}", r.text());
+        assert!(app.sms.last_message(phone).unwrap().contains("求助已受理"));
+        // The union's queue has it, with the member's own name and number; /me shows its status.
+        let queue = gulou.get("/api/v1/cases").await.json();
+        assert_eq!(queue["total"], 1, "{queue}");
+        let c = &queue["items"][0];
+        assert_eq!((c["name"].as_str(), c["source"].as_str(), c["kind"].as_str(), c["claimed_fen"].as_i64()), (Some("赵骑手"), Some("member"), Some("platform_penalty"), Some(35_000)));
+        assert!(c["id_number"].as_str().unwrap().contains("****"));
+        let me = w.get("/me").await.text();
+        assert!(me.contains("平台扣罚") && me.contains("咨询") && me.contains("350.00"), "{me}");
+        // A stage move shows on /me too; a non-member has no /me/help.
+        let cid = c["id"].as_str().unwrap();
+        gulou.patch_json(&format!("/api/v1/cases/{cid}"), json!({"stage": "legal_aid"})).await;
+        assert!(w.get("/me").await.text().contains("法律援助"));
+        let recount = coverage::recount(&app.store, false).await.unwrap();
+        assert!(recount.differences.is_empty(), "{:?}", recount.differences);
+        assert_eq!(app.anonymous().post_form("/me/help", &[("_csrf", "x"), ("kind", "wages"), ("summary", "x")], false).await.status, 303,
+            "a visitor is sent to sign in");
+        assert_eq!(app.count("SELECT COUNT(*) FROM rights_cases").await, 1);
+    }
+}
