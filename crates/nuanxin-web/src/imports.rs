@@ -50,6 +50,10 @@ impl ImportPage for EnterprisesSheet {
     const SECTION: &'static str = "census";
 }
 
+impl ImportPage for nuanxin_core::services::cases_sheet::CasesSheet {
+    const SECTION: &'static str = "cases";
+}
+
 impl ImportPage for ProspectsSheet {
     const SECTION: &'static str = "census";
     const BASE: Option<&'static str> = Some("/census/prospects");

@@ -13,6 +13,7 @@ use nuanxin_core::census::prospects::ProspectsSheet;
 use nuanxin_core::census::sheet::EnterprisesSheet;
 use nuanxin_core::members::sheet::MembersSheet;
 use nuanxin_core::orgs::sheet::OrgsSheet;
+use nuanxin_core::services::cases_sheet::CasesSheet;
 use nuanxin_core::stations::sheet::StationsSheet;
 use tower_http::set_header::SetResponseHeaderLayer;
 use utoipa::OpenApi;
@@ -271,6 +272,11 @@ pub fn router(state: AppState) -> Router {
         .route("/events/{id}/close", post(members::events::close))
         .route("/events/{id}/attendance", post(members::events::check_in))
         .route("/cases", get(services::cases::list))
+        .route(
+            "/cases/import",
+            get(imports::form::<CasesSheet>).post(imports::submit::<CasesSheet>),
+        )
+        .route("/cases/template.xlsx", get(imports::template::<CasesSheet>))
         .route(
             "/cases/new",
             get(services::cases::new_form).post(services::cases::create),

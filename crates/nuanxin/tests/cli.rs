@@ -372,6 +372,56 @@ async fn contract(db: TestDb) {
     assert_eq!(services["cases"]["by_kind"].as_object().unwrap().len(), 6);
     let out = nuanxin(&url, &["report", "services", "--org", "NOPE"], "");
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    // Rights cases from a ledger: a bad row named by row and column, the rest counted.
+    let ledger = dir.join("cases.csv");
+    std::fs::write(
+        &ledger,
+        "案件编号,受理工会编码,类型,处理方式,姓名,身份证号,手机号,企业统一社会信用代码,受理日期,诉求金额（元）,追回金额（元）,结案日期,结果\n\
+        WQ-1,F371502,欠薪,调解,王五,,13800000001,,2025-03-01,12000,9600,2025-03-20,调解成功\n\
+        WQ-2,F371502,工伤,咨询,赵六,,13800000002,,2025-04-01,800.5,,,\n\
+        WQ-3,F371502,欠薪,咨询,钱七,,13800000003,,2025-04-02,100,,2025-04-05,\n\
+        WQ-4,F371502,欠薪,咨询,孙八,,13800000004,,2025-04-02,1.234,,,\n",
+    )
+    .unwrap();
+    let out = nuanxin(
+        &url,
+        &["import", "cases", ledger.to_str().unwrap(), "--json"],
+        "",
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let imported: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(imported["created"], 2, "{imported}");
+    assert_eq!(
+        imported["rejected"],
+        serde_json::json!([{"row": 4, "column": "结果", "code": "cases.outcome_required"},
+            {"row": 5, "column": "诉求金额（元）", "code": "money.bad_amount"}])
+    );
+    let out = nuanxin(
+        &url,
+        &[
+            "report",
+            "services",
+            "--org",
+            "F3715",
+            "--from",
+            "2025-01-01",
+            "--to",
+            "2025-12-31",
+        ],
+        "",
+    );
+    let services: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        (
+            services["cases"]["opened"].as_i64(),
+            services["cases"]["closed"].as_i64(),
+            services["cases"]["claimed_fen"].as_i64(),
+            services["cases"]["recovered_fen"].as_i64(),
+            services["cases"]["workers_helped"].as_i64()
+        ),
+        (Some(2), Some(1), Some(1_280_050), Some(960_000), Some(1)),
+        "{services}"
+    );
     // Stations: dry run, import with a rejected row, import again (updates, not duplicates).
     let stations = dir.join("stations.csv");
     std::fs::write(

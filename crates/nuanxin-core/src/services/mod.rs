@@ -3,5 +3,6 @@
 //! (`nuanxin report services`, `GET /api/v1/services/report`) each of them adds its member to.
 
 pub mod cases;
+pub mod cases_sheet;
 pub mod money;
 pub mod report;

@@ -1452,3 +1452,133 @@ async fn a_federation_holds_a_routing_event_and_the_desk_hands_out_once() {
     b.close().await;
     app.finish().await;
 }
+
+/// A rider asks the union for help from /me on a phone; the township's cadre finds the case in
+/// the queue on a desktop, moves it to mediation, records a hearing and closes it with the
+/// amount recovered; the rider's /me shows it closed. Then the queue in English on a phone.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rider_asks_for_help_and_a_cadre_handles_the_case_to_closure() {
+    let app = TestApp::sqlite().await;
+    app.load_demo().await;
+    let mut cadre = app.demo_user("gulou").await;
+    approved_member(
+        &app,
+        &mut cadre,
+        "JU371502001",
+        "孙骑手",
+        "37150219930303123",
+        "13806358801",
+    )
+    .await;
+    let Some(b) = Browser::open(&app, 390, 844).await else {
+        return app.finish().await;
+    };
+    // The rider signs in by SMS and asks for help.
+    b.goto("/me/login").await;
+    fill(&b, "phone", "13806358801").await;
+    click(&b, "button[value=sms]").await;
+    let mut sms = None;
+    for _ in 0..50 {
+        sms = app.sms.last_code("13806358801");
+        if sms.is_some() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    fill(&b, "sms_code", &sms.expect("a code")).await;
+    click(&b, "button[value=login]").await;
+    wait_for_path(&b, "/me").await;
+    click(&b, "#help summary").await;
+    b.client
+        .find(Locator::Id("f-help-kind"))
+        .await
+        .unwrap()
+        .select_by_value("wages")
+        .await
+        .unwrap();
+    fill(&b, "f-help-employer", "某配送站").await;
+    fill(&b, "f-help-claimed", "4500").await;
+    fill(&b, "f-help-summary", "两个月工资未发，站长失联").await;
+    b.screenshot("phone-me-help-zh").await;
+    click(&b, "#help button.primary").await;
+    wait_for_path(&b, "/me").await;
+    assert!(text(&b, "#cases").await.contains("欠薪"));
+    b.screenshot("phone-me-case-zh").await;
+    b.close().await;
+
+    let Some(b) = Browser::open(&app, 1440, 1000).await else {
+        return app.finish().await;
+    };
+    sign_in(&b, "gulou").await;
+    wait_for_path(&b, "/dashboard").await;
+    b.goto("/cases").await;
+    assert!(text(&b, "#cases tbody").await.contains("孙骑手"));
+    b.screenshot("desktop-cases-zh").await;
+    click(&b, "#cases tbody a").await;
+    text(&b, "#timeline").await;
+    b.client
+        .find(Locator::Id("s-stage"))
+        .await
+        .unwrap()
+        .select_by_value("mediation")
+        .await
+        .unwrap();
+    fill(&b, "s-handler", "法律援助站 刘律师").await;
+    click(&b, "#case-step button.primary").await;
+    assert!(text(&b, "#case-status").await.contains("调解"));
+    b.client
+        .find(Locator::Id("e-kind"))
+        .await
+        .unwrap()
+        .select_by_value("hearing")
+        .await
+        .unwrap();
+    b.client
+        .execute(
+            "document.getElementById('e-on').value = '2026-11-25';",
+            vec![],
+        )
+        .await
+        .unwrap();
+    fill(&b, "e-text", "街道调解室").await;
+    click(&b, "#case-entry button").await;
+    assert!(text(&b, "#timeline").await.contains("开庭"));
+    b.client
+        .find(Locator::Id("c-outcome"))
+        .await
+        .unwrap()
+        .select_by_value("mediated")
+        .await
+        .unwrap();
+    fill(&b, "c-recovered", "4500").await;
+    // The closing asks for confirmation first (the page's own dialog): accept it.
+    b.client
+        .execute("window.confirm = () => true;", vec![])
+        .await
+        .unwrap();
+    click(&b, "#case-close button.primary").await;
+    assert!(text(&b, "#case-status").await.contains("已结案"));
+    assert_eq!(text(&b, "#recovered").await, "¥4,500.00");
+    b.screenshot("desktop-case-closed-zh").await;
+    assert!(app
+        .sms
+        .last_message("13806358801")
+        .unwrap()
+        .contains("已结案"));
+    // The queue in English on a phone.
+    b.goto("/lang/en?next=/cases?status=all").await;
+    b.client.set_window_size(390, 844).await.unwrap();
+    assert_eq!(text(&b, "h1").await, "Rights cases");
+    let wide = b
+        .client
+        .execute(
+            "return document.documentElement.scrollWidth - document.documentElement.clientWidth;",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert!(wide.as_i64().unwrap_or(0) <= 0, "{wide} px sideways");
+    b.screenshot("phone-cases-en").await;
+    b.close().await;
+    app.finish().await;
+}

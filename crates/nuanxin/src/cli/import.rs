@@ -28,6 +28,9 @@ pub enum ImportCommand {
     Stations(ImportArgs),
     /// Census enterprises (SPEC section 5: 统一社会信用代码, 企业名称, 行业, 职工人数, …).
     Enterprises(ImportArgs),
+    /// Rights cases (案件编号, 受理工会编码, 类型, 处理方式, 姓名, 身份证号, 手机号, 企业统一社会信用代码,
+    /// 受理日期, 诉求金额（元）, 追回金额（元）, 结案日期, 结果): a case number the union has updates it.
+    Cases(ImportArgs),
 }
 
 /// What every import takes: the file, and how to run and report.
@@ -141,6 +144,9 @@ pub async fn run(database: &str, cmd: ImportCommand) -> anyhow::Result<ExitCode>
         ImportCommand::Members(args) => import_sheet::<MembersSheet>(database, args).await,
         ImportCommand::Enterprises(args) => import_sheet::<EnterprisesSheet>(database, args).await,
         ImportCommand::Stations(args) => import_sheet::<StationsSheet>(database, args).await,
+        ImportCommand::Cases(args) => {
+            import_sheet::<nuanxin_core::services::cases_sheet::CasesSheet>(database, args).await
+        }
         ImportCommand::Prospects(args) => import_sheet::<ProspectsSheet>(database, args).await,
     }
 }
