@@ -277,6 +277,7 @@ pub fn router(state: AppState) -> Router {
             get(imports::form::<CasesSheet>).post(imports::submit::<CasesSheet>),
         )
         .route("/cases/template.xlsx", get(imports::template::<CasesSheet>))
+        .route("/cases/export.xlsx", get(services::cases::export))
         .route(
             "/cases/new",
             get(services::cases::new_form).post(services::cases::create),

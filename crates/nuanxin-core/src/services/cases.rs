@@ -158,6 +158,9 @@ pub struct CasePatch {
     pub reopen: bool,
     /// A note for the timeline with the change.
     pub note: Option<String>,
+    /// Hand the case up to a federation above its union (its code): the case then belongs to
+    /// that federation's subtree, and the union below no longer sees it.
+    pub hand_to: Option<String>,
 }
 
 /// A timeline entry a cadre adds (`POST /api/v1/cases/{id}/events`).
@@ -688,6 +691,27 @@ pub async fn update(
     if after.recovered_fen > after.claimed_fen.saturating_mul(10) && after.recovered_fen > 0 {
         errs.push("recovered", "cases.recovered_too_high");
     }
+    // Handing up: to a federation above the case's union, active.
+    let mut handed: Option<orgs::OrgUnit> = None;
+    if let Some(code) = patch
+        .hand_to
+        .as_deref()
+        .map(str::trim)
+        .filter(|c| !c.is_empty())
+    {
+        match orgs::get(tx, &Scope::operator(), code).await {
+            Ok(up)
+                if before.org_path.starts_with(&up.path)
+                    && up.path != before.org_path
+                    && up.is_active() =>
+            {
+                entries.push(("handed_up", None, up.name.clone()));
+                handed = Some(up);
+            }
+            Ok(_) | Err(Error::NotFound) => errs.push("hand_to", "cases.bad_hand_to"),
+            Err(e) => return Err(e),
+        }
+    }
     if !errs.is_empty() {
         return Err(errs.into());
     }
@@ -699,9 +723,19 @@ pub async fn update(
     on_db!(tx.conn(), c => sqlx::query(SQL).bind(id).bind(&after.kind).bind(&after.stage).bind(&after.handler)
         .bind(after.claimed_fen).bind(&after.employer).bind(&after.summary).bind(&after.status).bind(&after.outcome)
         .bind(after.closed_on).bind(after.recovered_fen).bind(caller.at).execute(c).await.map(|r| r.rows_affected()))?;
-    let mut moved = case_deltas(&before, -1);
-    moved.extend(case_deltas(&after, 1));
-    counts::bump(tx, &before.org_path, &moved).await?;
+    match &handed {
+        None => {
+            let mut moved = case_deltas(&before, -1);
+            moved.extend(case_deltas(&after, 1));
+            counts::bump(tx, &before.org_path, &moved).await?;
+        }
+        Some(up) => {
+            const HAND: &str = "UPDATE rights_cases SET org_id = $2 WHERE id = $1";
+            on_db!(tx.conn(), c => sqlx::query(HAND).bind(id).bind(up.id).execute(c).await.map(|r| r.rows_affected()))?;
+            counts::bump(tx, &before.org_path, &case_deltas(&before, -1)).await?;
+            counts::bump(tx, &up.path, &case_deltas(&after, 1)).await?;
+        }
+    }
     let tell = entries
         .iter()
         .any(|(k, ..)| matches!(*k, "stage" | "closed" | "reopened"));
@@ -718,11 +752,17 @@ pub async fn update(
                 "before": {"kind": before.kind, "stage": before.stage, "status": before.status, "claimed_fen": before.claimed_fen,
                     "recovered_fen": before.recovered_fen, "outcome": before.outcome, "handler": before.handler},
                 "after": {"kind": after.kind, "stage": after.stage, "status": after.status, "claimed_fen": after.claimed_fen,
-                    "recovered_fen": after.recovered_fen, "outcome": after.outcome, "handler": after.handler},
+                    "recovered_fen": after.recovered_fen, "outcome": after.outcome, "handler": after.handler,
+                    "org": handed.as_ref().map_or(&before.org_code, |u| &u.code)},
             }),
         )
         .await?;
-    Ok((get(tx, &caller.scope, id).await?, tell))
+    // Handed up, the case may have left the caller's subtree: they see it this once, as staff.
+    let now = match &handed {
+        None => get(tx, &caller.scope, id).await?,
+        Some(_) => get(tx, &Scope::operator(), id).await?,
+    };
+    Ok((now, tell))
 }
 
 /// Adds a note, a hearing, a deadline or a document to a case's timeline (staff or above).
@@ -824,4 +864,81 @@ pub async fn workers_helped(
     Ok(
         on_db!(tx.conn(), c => sqlx::query_scalar(SQL).bind(from).bind(to).bind(&lo).bind(&hi).fetch_one(c).await)?,
     )
+}
+
+/// The cases of the queue's filter, all of them, in the import sheet's layout (ID numbers
+/// masked: a masked number imported again leaves the number on record as it is).
+pub async fn export(
+    store: &crate::Store,
+    caller: &Caller,
+    filter: &CaseFilter,
+    zh: bool,
+) -> Result<Vec<u8>> {
+    let spec = crate::sheets::Export {
+        sheet: ("维权案件", "cases"),
+        columns: &super::cases_sheet::COLUMNS,
+        widths: &[
+            20.0, 14.0, 12.0, 10.0, 10.0, 20.0, 14.0, 20.0, 12.0, 14.0, 14.0, 12.0, 12.0, 40.0,
+        ],
+        action: "cases.export",
+        subject: filter.org.as_deref().unwrap_or("*"),
+        filter: serde_json::json!({"q": filter.q.as_deref().map(crate::audit::mask_digit_runs),
+            "kind": filter.kind, "status": filter.status}),
+    };
+    crate::sheets::export(store, caller, spec, zh, async |tx, sheet| {
+        let label = |list: &[(&'static str, &'static str)], code: &str| {
+            if zh {
+                list.iter()
+                    .find(|(c, _)| *c == code)
+                    .map_or(code.to_string(), |(_, z)| z.to_string())
+            } else {
+                code.to_string()
+            }
+        };
+        let mut n = 0u64;
+        let mut page = 1;
+        loop {
+            let found = list(
+                tx,
+                &caller.scope,
+                filter,
+                PageRequest::new(Some(page), Some(200)),
+            )
+            .await?;
+            for c in &found.items {
+                sheet
+                    .push(&[
+                        c.case_no.clone(),
+                        c.org_code.clone(),
+                        label(&KINDS, &c.kind),
+                        label(&STAGES, &c.stage),
+                        c.name.clone(),
+                        c.id_number.clone().unwrap_or_default(),
+                        c.phone.clone(),
+                        c.employer_uscc.clone().unwrap_or_default(),
+                        c.opened_on.to_string(),
+                        money::yuan(c.claimed_fen).replace(',', ""),
+                        if c.status == "closed" {
+                            money::yuan(c.recovered_fen).replace(',', "")
+                        } else {
+                            String::new()
+                        },
+                        c.closed_on.map(|d| d.to_string()).unwrap_or_default(),
+                        c.outcome
+                            .as_deref()
+                            .map(|o| label(&OUTCOMES, o))
+                            .unwrap_or_default(),
+                        c.summary.clone(),
+                    ])
+                    .map_err(Error::Internal)?;
+                n += 1;
+            }
+            if found.items.len() < 200 {
+                break;
+            }
+            page += 1;
+        }
+        Ok(n)
+    })
+    .await
 }

@@ -76,6 +76,8 @@ fn parse_row(cells: &Cells<'_>, today: NaiveDate) -> std::result::Result<CaseRow
         .map_err(|e| errs.push("name", e.code()))
         .ok();
     let id = match cells.opt("id_number") {
+        // A masked number (as the export writes it) leaves the number on record as it is.
+        Some(t) if t.contains('*') => None,
         None => None,
         Some(t) => ResidentId::parse(&t, today)
             .map_err(|e| errs.push("id_number", e.code()))
@@ -217,13 +219,18 @@ impl Importer for CaseRows<'_> {
                         .into_iter()
                         .map(|d| Delta::new(d.metric, d.key, -d.n)),
                 );
-                const UPDATE: &str = "UPDATE rights_cases SET kind = $2, stage = $3, status = $4, person_key = $5, name = $6,
-                    id_sealed = $7, id_mask = $8, phone = $9, employer_uscc = $10, opened_on = $11, claimed_fen = $12,
-                    recovered_fen = $13, closed_on = $14, outcome = $15, summary = $16, updated_at = $17 WHERE id = $1";
-                on_db!(tx.conn(), c => sqlx::query(UPDATE).bind(id).bind(r.kind).bind(r.stage).bind(status).bind(&key).bind(&r.name)
-                    .bind(r.id.as_ref().map(|i| self.vault.seal(i))).bind(r.id.as_ref().map(|i| i.mask())).bind(r.phone.as_str())
-                    .bind(&r.employer_uscc).bind(r.opened_on).bind(r.claimed_fen).bind(r.recovered_fen).bind(r.closed_on)
-                    .bind(r.outcome).bind(&r.summary).bind(caller.at).execute(c).await.map(|x| x.rows_affected()))?;
+                const UPDATE: &str = "UPDATE rights_cases SET kind = $2, stage = $3, status = $4, name = $5,
+                    phone = $6, employer_uscc = $7, opened_on = $8, claimed_fen = $9, recovered_fen = $10, closed_on = $11,
+                    outcome = $12, summary = $13, updated_at = $14 WHERE id = $1";
+                on_db!(tx.conn(), c => sqlx::query(UPDATE).bind(id).bind(r.kind).bind(r.stage).bind(status).bind(&r.name)
+                    .bind(r.phone.as_str()).bind(&r.employer_uscc).bind(r.opened_on).bind(r.claimed_fen).bind(r.recovered_fen)
+                    .bind(r.closed_on).bind(r.outcome).bind(&r.summary).bind(caller.at).execute(c).await.map(|x| x.rows_affected()))?;
+                // An ID number given replaces the one on record (and who the case is about).
+                if let Some(person) = &r.id {
+                    const ID: &str = "UPDATE rights_cases SET id_sealed = $2, id_mask = $3, person_key = $4 WHERE id = $1";
+                    on_db!(tx.conn(), c => sqlx::query(ID).bind(id).bind(self.vault.seal(person)).bind(person.mask()).bind(&key)
+                        .execute(c).await.map(|x| x.rows_affected()))?;
+                }
                 tally.updated += 1;
             }
             None => {

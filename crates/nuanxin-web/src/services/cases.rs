@@ -78,6 +78,11 @@ struct ListPage {
 }
 
 impl ListPage {
+    /// The export of the queue as filtered.
+    fn export_link(&self) -> String {
+        format!("/cases/export.xlsx?{}", self.query.query_with(&[]))
+    }
+
     fn pager(&self) -> Pager {
         Pager::of(&self.page, |n| self.query.page_link(n))
     }
@@ -223,6 +228,8 @@ struct CasePage {
     may_edit: bool,
     stages: Vec<(&'static str, String)>,
     outcomes: Vec<(&'static str, String)>,
+    /// The federations above the case's union it may be handed up to: (code, name), nearest first.
+    parents: Vec<(String, String)>,
     /// What the last step left to say: (message code, whether it is an error).
     message: Option<(&'static str, bool)>,
 }
@@ -248,14 +255,24 @@ async fn case_page(
     id: Uuid,
     message: Option<(&'static str, bool)>,
 ) -> Result<Html<String>, PageError> {
-    let (case, events) = in_read(&auth.app.store, async |tx| {
+    let (case, events, parents) = in_read(&auth.app.store, async |tx| {
         let c = cases::get(tx, &auth.caller.scope, id).await?;
         let e = cases::timeline(tx, &auth.caller.scope, id).await?;
-        Ok((c, e))
+        let everyone = nuanxin_core::Scope::operator();
+        let mut parents = Vec::new();
+        let codes: Vec<&str> = c.org_path.trim_matches('/').split('/').collect();
+        for code in codes.iter().rev().skip(1) {
+            let unit = nuanxin_core::orgs::get(tx, &everyone, code).await?;
+            if unit.is_active() {
+                parents.push((unit.code, unit.name));
+            }
+        }
+        Ok((c, e, parents))
     })
     .await?;
     let ctx = Ctx::new(auth, "cases", &format!("/cases/{id}"));
     render(&CasePage {
+        parents,
         may_edit: auth.caller.role_at(&case.org_path) >= Some(Role::Staff),
         stages: labels(&ctx, "cases.stage", &STAGES),
         outcomes: labels(&ctx, "cases.outcome", &OUTCOMES),
@@ -334,10 +351,31 @@ pub async fn update(
         claimed: get("claimed"),
         reopen: form.get("reopen").is_some_and(|v| v == "1"),
         note: get("note"),
+        hand_to: get("hand_to"),
         ..CasePatch::default()
     };
+    let handing = patch
+        .hand_to
+        .as_deref()
+        .is_some_and(|h| !h.trim().is_empty());
     let done = apply(&auth, id, &patch).await;
-    step_done(&auth, id, done, "saved").await
+    match done {
+        // Handed up, the case may be out of the caller's sight: back to the queue.
+        Ok(_) if handing => Ok(Redirect::to("/cases?status=all").into_response()),
+        done => step_done(&auth, id, done, "saved").await,
+    }
+}
+
+/// `GET /cases/export.xlsx`: the queue as filtered, every page, in the import sheet's layout.
+pub async fn export(auth: Auth, Query(query): Query<CaseFilter>) -> Result<Response, PageError> {
+    let zh = auth.lang == crate::Lang::ZhCn;
+    let bytes = cases::export(&auth.app.store, &auth.caller, &query, zh).await?;
+    Ok(crate::respond::file(
+        bytes,
+        "cases.xlsx",
+        crate::respond::XLSX,
+        false,
+    ))
 }
 
 /// `POST /cases/{id}/events`: a note, a hearing, a deadline or a document on the timeline.

@@ -171,3 +171,60 @@ both_backends! {
         assert_eq!(app.count("SELECT COUNT(*) FROM rights_cases").await, 1);
     }
 }
+
+both_backends! {
+    async fn a_case_goes_up_to_the_county_and_the_ledger_round_trips_through_excel(app: TestApp) {
+        app.load_demo().await;
+        let mut gulou = app.demo_user("gulou").await;
+        let r = gulou.post_json("/api/v1/cases", json!({"org_code": "JU371502001", "kind": "dismissal", "name": "周快递",
+            "phone": "13906357301", "id_number": id_with_check("37150219880808730"), "claimed": "20000", "opened_on": "2026-11-10"})).await;
+        assert_eq!(r.status, 201, "{}", r.text());
+        let id = r.json()["id"].as_str().unwrap().to_string();
+        // Only to a federation above: not to the sibling township.
+        let r = gulou.patch_json(&format!("/api/v1/cases/{id}"), json!({"hand_to": "F371502002"})).await;
+        assert_eq!(fields(&r), vec![("hand_to".to_string(), "cases.bad_hand_to".to_string())]);
+        let page = gulou.get(&format!("/cases/{id}")).await.text();
+        assert!(page.contains("id=\"case-hand-up\"") && page.contains("<option value=\"F371502\">"), "{page}");
+        let r = gulou.post_form(&format!("/cases/{id}"), &[("hand_to", "F371502"), ("note", "涉及多家站点")], true).await;
+        assert_eq!((r.status.as_u16(), r.location()), (303, Some("/cases?status=all")), "{}", r.text());
+        // The township no longer sees it; the county does, with the step on the timeline.
+        assert_eq!(gulou.get(&format!("/api/v1/cases/{id}")).await.status, 404);
+        let mut county = app.demo_user("dongchangfu").await;
+        let c = county.get(&format!("/api/v1/cases/{id}")).await.json();
+        assert_eq!(c["org_code"], "F371502", "{c}");
+        assert!(c["events"].as_array().unwrap().iter().any(|e| e["kind"] == "handed_up"), "{c}");
+        assert_eq!(report(&mut gulou, "F371502001", "2026-11-01", "2026-11-30").await["opened"], 0);
+        assert_eq!(report(&mut county, "F371502", "2026-11-01", "2026-11-30").await["opened"], 1);
+        let recount = coverage::recount(&app.store, false).await.unwrap();
+        assert!(recount.differences.is_empty(), "{:?}", recount.differences);
+
+        // The county closes it in its Excel ledger: export, fill in the closing, import again.
+        let sheet = county.get("/cases/export.xlsx?status=all").await;
+        assert_eq!(sheet.status, 200);
+        let rows = sheet.sheet("维权案件");
+        let row: Vec<String> = rows.rows().nth(1).unwrap().iter().map(|c| c.to_string()).collect();
+        assert_eq!((row[0].starts_with("WQ"), row[1].as_str(), row[2].as_str(), row[4].as_str()), (true, "F371502", "解除劳动关系", "周快递"), "{row:?}");
+        assert!(row[5].contains("****"), "masked in the export: {row:?}");
+        let header: Vec<String> = rows.rows().next().unwrap().iter().map(|c| c.to_string()).collect();
+        let mut csv = header.join(",") + "\n";
+        let mut edited = row.clone();
+        edited[10] = "15000".into();
+        edited[11] = "2026-11-22".into();
+        edited[12] = "部分支持".into();
+        csv.push_str(&edited.join(","));
+        csv.push('\n');
+        let b = "XCASES";
+        let body = format!("--{b}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"cases.csv\"\r\nContent-Type: text/csv\r\n\r\n{csv}\r\n--{b}--\r\n");
+        let r = county.send(axum::http::Method::POST, "/cases/import", Some((&format!("multipart/form-data; boundary={b}"), body.into_bytes()))).await;
+        assert_eq!(r.status, 200, "{}", r.text());
+        assert!(r.text().contains("更新 1 件"), "{}", r.text());
+        let c = county.get(&format!("/api/v1/cases/{id}")).await.json();
+        assert_eq!((c["status"].as_str(), c["outcome"].as_str(), c["recovered_fen"].as_i64()), (Some("closed"), Some("partly"), Some(1_500_000)), "{c}");
+        assert!(c["id_number"].as_str().unwrap().ends_with(&id_with_check("37150219880808730")[14..]), "the number on record kept: {c}");
+        let cases = report(&mut county, "F371502", "2026-11-01", "2026-11-30").await;
+        assert_eq!((cases["opened"].as_i64(), cases["closed"].as_i64(), cases["recovered_fen"].as_i64(), cases["workers_helped"].as_i64()), (Some(1), Some(1), Some(1_500_000), Some(1)));
+        let recount = coverage::recount(&app.store, false).await.unwrap();
+        assert!(recount.differences.is_empty(), "{:?}", recount.differences);
+        assert_eq!(app.count("SELECT COUNT(*) FROM audit_log WHERE action IN ('cases.export', 'cases.import')").await, 2);
+    }
+}
