@@ -68,6 +68,8 @@ struct DashboardPage {
     chart_json: String,
     /// A region boundary file covers the children: the choropleth is drawn.
     has_map: bool,
+    /// The rights cases of the period (the services report's `cases`).
+    cases: nuanxin_core::services::report::CaseFigures,
 }
 
 impl DashboardPage {
@@ -78,6 +80,10 @@ impl DashboardPage {
 
     fn label(&self, prefix: &str, value: &str) -> String {
         self.ctx.t(&format!("{prefix}.{value}")).to_string()
+    }
+
+    fn yuan(&self, fen: &i64) -> String {
+        nuanxin_core::services::money::yuan(*fen)
     }
 
     fn unions_total(&self, c: &Coverage) -> i64 {
@@ -133,6 +139,10 @@ pub async fn dashboard(
         ..
     } = coverage::dashboard(&auth.app.store, &auth.caller, &code, period).await?;
     let crumbs = trail.into_iter().map(|a| (a.code, a.name)).collect();
+    let services = in_read(&auth.app.store, async |tx| {
+        nuanxin_core::services::report::services(tx, &auth.caller.scope, &code, period).await
+    })
+    .await?;
     let ctx = Ctx::new(&auth, "dashboard", &format!("/dashboard?org={code}"));
     let groups: Vec<serde_json::Value> = WorkerGroup::ALL
         .iter()
@@ -191,6 +201,7 @@ pub async fn dashboard(
         .collect();
     render(&DashboardPage {
         has_map,
+        cases: services.cases,
         ctx,
         groups: by_group,
         report,

@@ -106,6 +106,8 @@ both_backends! {
         assert_eq!((cases["opened"].as_i64(), cases["closed"].as_i64(), cases["workers_helped"].as_i64()), (Some(2), Some(1), Some(1)), "{cases}");
         assert_eq!((cases["claimed_fen"].as_i64(), cases["recovered_fen"].as_i64()), (Some(1_280_050), Some(960_000)));
         assert_eq!((cases["by_kind"]["wages"].as_i64(), cases["by_kind"]["injury"].as_i64(), cases["by_kind"]["dismissal"].as_i64()), (Some(1), Some(1), Some(0)));
+        let dash = county.get("/dashboard?org=F371502&from=2026-11-01&to=2026-11-30").await.text();
+        assert!(dash.contains("id=\"kpi-cases\">2<") && dash.contains("¥9,600.00"), "the dashboard card");
         let early = report(&mut county, "F371502", "2026-11-01", "2026-11-10").await;
         assert_eq!((early["opened"].as_i64(), early["closed"].as_i64(), early["claimed_fen"].as_i64()), (Some(1), Some(0), Some(1_200_050)));
         let sibling = report(&mut liuyuan, "F371502002", "2026-01-01", "2026-12-31").await;
