@@ -442,6 +442,89 @@ pub async fn load_members(
     Ok(joined)
 }
 
+/// Loads a few made-up rights cases of 古楼街道 (one closed with money recovered, one in
+/// mediation, one just asked): the 维权 queue, the dashboard card and the services report have
+/// something to show. Once: nothing happens when cases exist.
+pub async fn load_cases(
+    store: &Store,
+    vault: &crate::members::id_vault::IdVault,
+    clock: &Clock,
+) -> Result<usize> {
+    use crate::services::cases::{self, CaseInput, CasePatch};
+    let caller = Caller::operator(clock);
+    let mut tx = store.read().await?;
+    let n: i64 = on_db!(tx.conn(), c => sqlx::query_scalar("SELECT COUNT(*) FROM rights_cases").fetch_one(c).await)?;
+    drop(tx);
+    if n > 0 {
+        return Ok(0);
+    }
+    let day = |back: i64| (clock.today() - chrono::Duration::days(back)).to_string();
+    let rows = [
+        (
+            "wages",
+            "王建军",
+            "13806352001",
+            "聊城速达同城配送有限公司",
+            "12000",
+            day(40),
+            "三个月工资未结清，站点负责人联系不上。",
+        ),
+        (
+            "platform_penalty",
+            "李晓峰",
+            "13806352002",
+            "某外卖平台",
+            "850",
+            day(12),
+            "恶劣天气超时被扣款，申诉未获回复。",
+        ),
+        (
+            "injury",
+            "赵春梅",
+            "13806352003",
+            "东昌府区顺捷快递服务部",
+            "30000",
+            day(2),
+            "送件途中摔伤，单位不认定工伤。",
+        ),
+    ];
+    let mut tx = store.write().await?;
+    let mut made = Vec::new();
+    for (kind, name, phone, employer, claimed, opened, summary) in rows {
+        let input = CaseInput {
+            org_code: "JU371502001".into(),
+            kind: kind.into(),
+            name: name.into(),
+            phone: phone.into(),
+            employer: employer.into(),
+            claimed: claimed.into(),
+            opened_on: opened,
+            summary: summary.into(),
+            ..CaseInput::default()
+        };
+        made.push(cases::create(&mut tx, &caller, vault, &input).await?.id);
+    }
+    let steps = [
+        CasePatch {
+            stage: Some("mediation".into()),
+            handler: Some("古楼街道法律援助工作站".into()),
+            ..CasePatch::default()
+        },
+        CasePatch {
+            outcome: Some("mediated".into()),
+            recovered: Some("12000".into()),
+            closed_on: Some(day(20)),
+            ..CasePatch::default()
+        },
+    ];
+    for step in &steps {
+        cases::update(&mut tx, &caller, made[0], step).await?;
+    }
+    cases::update(&mut tx, &caller, made[1], &steps[0]).await?;
+    tx.commit().await?;
+    Ok(made.len())
+}
+
 /// Loads made-up census enterprises in Dongchangfu district (some unionised, some disputed
 /// between two sources), the city's and the district's new-member targets for this year split
 /// among the units below, and contact leaders. Once: nothing happens when enterprises exist.

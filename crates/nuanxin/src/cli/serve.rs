@@ -207,6 +207,10 @@ pub async fn serve(database: &str, args: ServeArgs, with_demo: bool) -> anyhow::
         if members > 0 {
             println!("demo members loaded: {members}");
         }
+        let cases = demo::load_cases(&store, &vault, &clock).await?;
+        if cases > 0 {
+            println!("demo rights cases loaded: {cases}");
+        }
         let enterprises = demo::load_census(&store, &clock).await?;
         if enterprises > 0 {
             println!("demo census loaded: {enterprises} enterprises, targets and contact leaders");
