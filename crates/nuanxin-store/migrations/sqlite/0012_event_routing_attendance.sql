@@ -6,6 +6,8 @@
 ALTER TABLE join_events ADD COLUMN routes BOOLEAN NOT NULL DEFAULT FALSE;
 ALTER TABLE join_events ADD COLUMN holding_org_id BLOB REFERENCES org_units (id);
 ALTER TABLE join_events ADD COLUMN handout TEXT;
+-- Every join through a code asks whether it is a routing event's: by the code, not a scan.
+CREATE INDEX join_events_code ON join_events (join_code_id);
 
 CREATE TABLE event_attendance (
     id            BLOB PRIMARY KEY,
