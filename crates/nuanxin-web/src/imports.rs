@@ -54,6 +54,13 @@ impl ImportPage for nuanxin_core::services::cases_sheet::CasesSheet {
     const SECTION: &'static str = "cases";
 }
 
+impl ImportPage for nuanxin_core::services::labour_checks_sheet::LabourChecksSheet {
+    const SECTION: &'static str = "cases";
+    const BASE: Option<&'static str> = Some("/labour-checks");
+    const KEY: &'static str = "checks_import";
+    const CRUMBS: &'static [(&'static str, &'static str)] = &[("/labour-checks", "checks.title")];
+}
+
 impl ImportPage for ProspectsSheet {
     const SECTION: &'static str = "census";
     const BASE: Option<&'static str> = Some("/census/prospects");

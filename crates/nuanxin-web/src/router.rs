@@ -14,6 +14,7 @@ use nuanxin_core::census::sheet::EnterprisesSheet;
 use nuanxin_core::members::sheet::MembersSheet;
 use nuanxin_core::orgs::sheet::OrgsSheet;
 use nuanxin_core::services::cases_sheet::CasesSheet;
+use nuanxin_core::services::labour_checks_sheet::LabourChecksSheet;
 use nuanxin_core::stations::sheet::StationsSheet;
 use tower_http::set_header::SetResponseHeaderLayer;
 use utoipa::OpenApi;
@@ -63,6 +64,27 @@ pub(crate) fn api() -> OpenApiRouter<AppState> {
             services::cases::api_update
         ))
         .routes(routes!(services::cases::api_add_entry))
+        .routes(routes!(
+            services::aid::api_create_plan,
+            services::aid::api_plans
+        ))
+        .routes(routes!(services::aid::api_plan))
+        .routes(routes!(services::aid::api_enrol))
+        .routes(routes!(services::aid::api_enrolments))
+        .routes(routes!(
+            services::aid::api_file_claim,
+            services::aid::api_claims
+        ))
+        .routes(routes!(services::aid::api_claim))
+        .routes(routes!(services::aid::api_decide))
+        .routes(routes!(
+            services::labour_checks::api_create,
+            services::labour_checks::api_list
+        ))
+        .routes(routes!(
+            services::labour_checks::api_get,
+            services::labour_checks::api_update
+        ))
         .routes(routes!(services::api_report))
         .routes(routes!(members::api::reveal))
         .routes(routes!(members::api::correct))
@@ -287,6 +309,43 @@ pub fn router(state: AppState) -> Router {
             get(services::cases::show).post(services::cases::update),
         )
         .route("/cases/{id}/events", post(services::cases::add_entry))
+        .route("/aid", get(services::aid::plans))
+        .route(
+            "/aid/plans/new",
+            get(services::aid::new_plan_form).post(services::aid::create_plan),
+        )
+        .route("/aid/plans/{id}", get(services::aid::show_plan))
+        .route("/aid/plans/{id}/enrol", post(services::aid::enrol))
+        .route(
+            "/aid/plans/{id}/enrolments.xlsx",
+            get(services::aid::export_enrolments),
+        )
+        .route("/aid/claims", get(services::aid::claims))
+        .route(
+            "/aid/claims/{id}",
+            get(services::aid::show_claim).post(services::aid::decide),
+        )
+        .route("/labour-checks", get(services::labour_checks::list))
+        .route(
+            "/labour-checks/import",
+            get(imports::form::<LabourChecksSheet>).post(imports::submit::<LabourChecksSheet>),
+        )
+        .route(
+            "/labour-checks/template.xlsx",
+            get(imports::template::<LabourChecksSheet>),
+        )
+        .route(
+            "/labour-checks/export.xlsx",
+            get(services::labour_checks::export),
+        )
+        .route(
+            "/labour-checks/new",
+            get(services::labour_checks::new_form).post(services::labour_checks::create),
+        )
+        .route(
+            "/labour-checks/{id}",
+            get(services::labour_checks::show).post(services::labour_checks::update),
+        )
         .route(
             "/j/{code}",
             get(join::pages::form).post(join::pages::submit),
@@ -301,6 +360,7 @@ pub fn router(state: AppState) -> Router {
         .route("/me/transfer", post(join::pages::transfer))
         .route("/me/work", post(join::pages::work))
         .route("/me/help", post(join::pages::help))
+        .route("/me/claim", post(join::pages::claim))
         .route("/me/phone", post(join::pages::phone))
         .route("/me/logout", post(join::pages::logout))
         .route("/dashboard", get(coverage::dashboard))

@@ -422,6 +422,59 @@ async fn contract(db: TestDb) {
         (Some(2), Some(1), Some(1_280_050), Some(960_000), Some(1)),
         "{services}"
     );
+    // Labour-law checks of the census enterprises above: bad rows named, the report counts.
+    let checks = dir.join("checks.csv");
+    std::fs::write(
+        &checks,
+        "统一社会信用代码,体检日期,实施工会编码,发现问题数,已整改数\n\
+        91350100M000100Y43,2025-05-01,F371502,3,2\n\
+        91110000802100433b,2025-05-02,F371502,1,1\n\
+        91350100M000100Y43,2025-05-03,F371502,2,3\n\
+        91110000802100433B,2099-01-01,F371502,1,0\n",
+    )
+    .unwrap();
+    let out = nuanxin(
+        &url,
+        &[
+            "import",
+            "labour-checks",
+            checks.to_str().unwrap(),
+            "--json",
+        ],
+        "",
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let imported: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        (imported["created"].as_i64(), imported["findings"].as_i64()),
+        (Some(2), Some(4)),
+        "{imported}"
+    );
+    assert_eq!(
+        imported["rejected"],
+        serde_json::json!([{"row": 4, "column": "已整改数", "code": "checks.rectified_too_high"},
+            {"row": 5, "column": "体检日期", "code": "errors.bad_date"}])
+    );
+    let out = nuanxin(
+        &url,
+        &[
+            "report",
+            "services",
+            "--org",
+            "F3715",
+            "--from",
+            "2025-01-01",
+            "--to",
+            "2025-12-31",
+        ],
+        "",
+    );
+    let services: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        services["labour_checks"],
+        serde_json::json!({"checks": 2, "enterprises": 2, "findings": 4, "rectified": 3}),
+        "{services}"
+    );
     // Stations: dry run, import with a rejected row, import again (updates, not duplicates).
     let stations = dir.join("stations.csv");
     std::fs::write(

@@ -49,10 +49,36 @@ pub mod metric {
     pub const CASES_CLOSED: &str = "cases_closed";
     /// Fen recovered by the rights cases closed, by day.
     pub const CASES_RECOVERED: &str = "cases_recovered";
+    /// Labour-law checks (法治体检) run, by day.
+    pub const CHECKS: &str = "checks";
+    /// Problems the labour-law checks found, by the day of the check.
+    pub const CHECK_FINDINGS: &str = "check_findings";
+    /// Problems found and rectified since, by the day of the check.
+    pub const CHECK_RECTIFIED: &str = "check_rectified";
+    /// Mutual-aid enrolments, by the day coverage starts.
+    pub const AID_ENROLLED: &str = "aid_enrolled";
+    /// Premium of the mutual-aid enrolments in fen, by the day coverage starts.
+    pub const AID_PREMIUM: &str = "aid_premium";
+    /// Mutual-aid claims filed, by day.
+    pub const AID_CLAIMS: &str = "aid_claims";
+    /// Fen approved by mutual-aid claims, by the day of the decision.
+    pub const AID_APPROVED: &str = "aid_approved";
+    /// Fen paid by mutual-aid claims, by the day paid.
+    pub const AID_PAID: &str = "aid_paid";
 }
 
+/// The daily metrics as an SQL list (`'joined', 'left', …`): loads read only the period's days
+/// of them.
+static DAILY_IN: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    DAILY
+        .iter()
+        .map(|m| format!("'{m}'"))
+        .collect::<Vec<_>>()
+        .join(", ")
+});
+
 /// Metrics whose keys are days (or start with one).
-pub const DAILY: [&str; 9] = [
+pub const DAILY: [&str; 17] = [
     metric::JOINED,
     metric::LEFT,
     metric::UNIONS_FOUNDED,
@@ -62,6 +88,14 @@ pub const DAILY: [&str; 9] = [
     metric::CASES_CLAIMED,
     metric::CASES_CLOSED,
     metric::CASES_RECOVERED,
+    metric::CHECKS,
+    metric::CHECK_FINDINGS,
+    metric::CHECK_RECTIFIED,
+    metric::AID_ENROLLED,
+    metric::AID_PREMIUM,
+    metric::AID_CLAIMS,
+    metric::AID_APPROVED,
+    metric::AID_PAID,
 ];
 
 /// How an active membership ends, as the departures counter keys it after the day: the member
@@ -161,11 +195,13 @@ pub async fn add_rows(tx: &mut Tx, rows: Vec<(String, &'static str, String, i64)
 /// when given.
 pub async fn load(tx: &mut Tx, path: &str, days: Option<(NaiveDate, NaiveDate)>) -> Result<Counts> {
     let (from, to) = day_bounds(days);
-    const SQL: &str = "SELECT metric, key, CAST(SUM(n) AS BIGINT) FROM coverage_counts WHERE scope_path = $1
-        AND (metric NOT IN ('joined', 'left', 'unions_founded', 'ent_unionised', 'services',
-            'cases_opened', 'cases_claimed', 'cases_closed', 'cases_recovered') OR (key >= $2 AND key <= $3))
-        GROUP BY metric, key";
-    let rows: Vec<(String, String, i64)> = on_db!(tx.conn(), c => sqlx::query_as(SQL).bind(path).bind(&from).bind(&to).fetch_all(c).await)?;
+    let sql = format!(
+        "SELECT metric, key, CAST(SUM(n) AS BIGINT) FROM coverage_counts WHERE scope_path = $1
+        AND (metric NOT IN ({}) OR (key >= $2 AND key <= $3))
+        GROUP BY metric, key",
+        *DAILY_IN
+    );
+    let rows: Vec<(String, String, i64)> = on_db!(tx.conn(), c => sqlx::query_as(&sql).bind(path).bind(&from).bind(&to).fetch_all(c).await)?;
     Ok(Counts::from_rows(rows))
 }
 
@@ -176,13 +212,14 @@ pub async fn load_children(
     days: Option<(NaiveDate, NaiveDate)>,
 ) -> Result<HashMap<String, Counts>> {
     let (from, to) = day_bounds(days);
-    const SQL: &str = "SELECT o.path, c.metric, c.key, CAST(SUM(c.n) AS BIGINT) FROM org_units o
+    let sql = format!(
+        "SELECT o.path, c.metric, c.key, CAST(SUM(c.n) AS BIGINT) FROM org_units o
         JOIN coverage_counts c ON c.scope_path = o.path
-        WHERE o.parent_id = $1
-          AND (c.metric NOT IN ('joined', 'left', 'unions_founded', 'ent_unionised', 'services',
-            'cases_opened', 'cases_claimed', 'cases_closed', 'cases_recovered') OR (c.key >= $2 AND c.key <= $3))
-        GROUP BY o.path, c.metric, c.key";
-    let rows: Vec<(String, String, String, i64)> = on_db!(tx.conn(), c => sqlx::query_as(SQL).bind(parent).bind(&from).bind(&to).fetch_all(c).await)?;
+        WHERE o.parent_id = $1 AND (c.metric NOT IN ({}) OR (c.key >= $2 AND c.key <= $3))
+        GROUP BY o.path, c.metric, c.key",
+        *DAILY_IN
+    );
+    let rows: Vec<(String, String, String, i64)> = on_db!(tx.conn(), c => sqlx::query_as(&sql).bind(parent).bind(&from).bind(&to).fetch_all(c).await)?;
     let mut out: HashMap<String, Vec<(String, String, i64)>> = HashMap::new();
     for (p, m, k, n) in rows {
         out.entry(p).or_default().push((m, k, n));
@@ -317,6 +354,14 @@ pub fn static_metric(m: &str) -> Option<&'static str> {
         CASES_CLAIMED,
         CASES_CLOSED,
         CASES_RECOVERED,
+        CHECKS,
+        CHECK_FINDINGS,
+        CHECK_RECTIFIED,
+        AID_ENROLLED,
+        AID_PREMIUM,
+        AID_CLAIMS,
+        AID_APPROVED,
+        AID_PAID,
     ]
     .into_iter()
     .find(|s| *s == m)

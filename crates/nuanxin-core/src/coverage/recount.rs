@@ -121,7 +121,12 @@ async fn expected(tx: &mut Tx) -> Result<HashMap<Key, i64>> {
             add(&mut map, &path, d.metric, d.key, d.n);
         }
     }
-    for (path, d) in crate::services::cases::expected(tx).await? {
+    let services = [
+        crate::services::cases::expected(tx).await?,
+        crate::services::labour_checks::expected(tx).await?,
+        crate::services::aid::expected(tx).await?,
+    ];
+    for (path, d) in services.into_iter().flatten() {
         add(&mut map, &path, d.metric, d.key, d.n);
     }
     Ok(map)

@@ -1,6 +1,7 @@
 //! The services report of a unit's subtree for a period: one JSON object, one member per
-//! service. `cases` is read from the maintained counters (one lookup, whatever the subtree's
-//! size) except `workers_helped`, a count of distinct people that daily counters cannot add up.
+//! service. Each is read from the maintained counters (one lookup, whatever the subtree's
+//! size) except the counts of distinct things daily counters cannot add up: `workers_helped`
+//! (people), `labour_checks.enterprises` and `aid.plans` (a handful of rows).
 
 use crate::coverage::counts::{self, metric};
 use crate::coverage::Period;
@@ -26,6 +27,36 @@ pub struct CaseFigures {
     pub by_kind: BTreeMap<String, i64>,
 }
 
+/// Labour-law checks (法治体检) run in the period by the unions of the subtree.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct CheckFigures {
+    /// Checks run in the period.
+    pub checks: i64,
+    /// Distinct enterprises checked in the period.
+    pub enterprises: i64,
+    /// Problems those checks found.
+    pub findings: i64,
+    /// Problems of those checks rectified since.
+    pub rectified: i64,
+}
+
+/// Mutual aid (互助保障) of the subtree in the period.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct AidFigures {
+    /// Plans run by the subtree's unions whose coverage overlaps the period.
+    pub plans: i64,
+    /// Members of the subtree whose coverage started in the period.
+    pub enrolled: i64,
+    /// Premium of those enrolments, in fen.
+    pub premium_fen: i64,
+    /// Claims filed in the period.
+    pub claims: i64,
+    /// Approved in the period, in fen.
+    pub approved_fen: i64,
+    /// Paid in the period, in fen.
+    pub paid_fen: i64,
+}
+
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ServicesReport {
     pub org_code: String,
@@ -33,6 +64,8 @@ pub struct ServicesReport {
     pub from: chrono::NaiveDate,
     pub to: chrono::NaiveDate,
     pub cases: CaseFigures,
+    pub labour_checks: CheckFigures,
+    pub aid: AidFigures,
 }
 
 /// The report of the subtree of `org_code` (in scope) for `period`.
@@ -63,11 +96,33 @@ pub async fn services(
         recovered_fen: sum(metric::CASES_RECOVERED),
         by_kind,
     };
+    let labour_checks = CheckFigures {
+        checks: sum(metric::CHECKS),
+        enterprises: super::labour_checks::enterprises_checked(
+            tx,
+            &unit.path,
+            period.from,
+            period.to,
+        )
+        .await?,
+        findings: sum(metric::CHECK_FINDINGS),
+        rectified: sum(metric::CHECK_RECTIFIED),
+    };
+    let aid = AidFigures {
+        plans: super::aid::plans_in(tx, &unit.path, period.from, period.to).await?,
+        enrolled: sum(metric::AID_ENROLLED),
+        premium_fen: sum(metric::AID_PREMIUM),
+        claims: sum(metric::AID_CLAIMS),
+        approved_fen: sum(metric::AID_APPROVED),
+        paid_fen: sum(metric::AID_PAID),
+    };
     Ok(ServicesReport {
         org_code: unit.code,
         org_name: unit.name,
         from: period.from,
         to: period.to,
         cases,
+        labour_checks,
+        aid,
     })
 }

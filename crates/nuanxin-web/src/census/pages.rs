@@ -358,6 +358,8 @@ struct ShowPage {
     may_visit: bool,
     visit_action: String,
     today: String,
+    /// Its labour-law checks (法治体检), newest first.
+    checks: Page<nuanxin_core::services::labour_checks::LabourCheck>,
 }
 
 const FACT_FIELDS: [&str; 7] = [
@@ -405,10 +407,20 @@ async fn show_page(
     uscc: &str,
     message: Option<&'static str>,
 ) -> Result<Html<String>, PageError> {
-    let (e, sources) = in_read(&auth.app.store, async |tx| {
+    let (e, sources, checks) = in_read(&auth.app.store, async |tx| {
         let e = census::get(tx, &auth.caller.scope, uscc).await?;
         let sources = census::sources_of(tx, &auth.caller.scope, uscc).await?;
-        Ok((e, sources))
+        let checks = nuanxin_core::services::labour_checks::list(
+            tx,
+            &auth.caller.scope,
+            &nuanxin_core::services::labour_checks::CheckFilter {
+                uscc: Some(e.uscc.clone()),
+                ..Default::default()
+            },
+            nuanxin_core::page::PageRequest::new(Some(1), Some(20)),
+        )
+        .await?;
+        Ok((e, sources, checks))
     })
     .await?;
     let differing = FACT_FIELDS
@@ -442,6 +454,7 @@ async fn show_page(
         may_visit,
         visit_action: format!("/census/{uscc}/liaison-visits"),
         today: auth.caller.today.to_string(),
+        checks,
     })
 }
 

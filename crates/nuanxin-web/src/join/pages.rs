@@ -469,6 +469,10 @@ struct MePage {
     help: nuanxin_core::services::cases::AskInput,
     help_errors: FieldErrors,
     cases: Vec<CaseView>,
+    /// The member's mutual-aid plans and claims, and the claim form as sent with its problems.
+    aid: crate::services::aid::MeAid,
+    claim: MeClaimForm,
+    claim_errors: FieldErrors,
 }
 
 /// One of the member's rights cases as `/me` shows it.
@@ -506,6 +510,10 @@ impl MePage {
 
     fn help_error(&self, field: &str) -> Option<&str> {
         self.help_errors.get(field).map(|c| self.t(c))
+    }
+
+    fn claim_error(&self, field: &str) -> Option<&str> {
+        self.claim_errors.get(field).map(|c| self.t(c))
     }
 
     fn case_kinds(&self) -> Vec<(&'static str, String)> {
@@ -646,6 +654,8 @@ struct MeForms {
     phone_errors: FieldErrors,
     help: Option<nuanxin_core::services::cases::AskInput>,
     help_errors: FieldErrors,
+    claim: Option<MeClaimForm>,
+    claim_errors: FieldErrors,
     message: Option<&'static str>,
 }
 
@@ -704,9 +714,12 @@ async fn me_page(
         phone_errors,
         help,
         help_errors,
+        claim,
+        claim_errors,
         message,
     } = forms;
     let cases = case_views(state, lang, person).await?;
+    let aid = crate::services::aid::me_views(state, lang, person).await?;
     let v = me_view(state, lang, person).await?;
     let (current_work, org_region) = v.work.clone().unwrap_or_default();
     let townships = match v.work {
@@ -740,6 +753,9 @@ async fn me_page(
         help: help.unwrap_or_default(),
         help_errors,
         cases,
+        aid,
+        claim: claim.unwrap_or_default(),
+        claim_errors,
     })
 }
 
@@ -835,6 +851,68 @@ pub async fn help(
     }
 }
 
+/// The claim form of `/me` (互助保障理赔).
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct MeClaimForm {
+    #[serde(default, rename = "_csrf")]
+    csrf: String,
+    #[serde(default)]
+    pub plan_id: String,
+    #[serde(default)]
+    pub incident_on: String,
+    #[serde(default)]
+    pub event: String,
+    #[serde(default)]
+    pub claimed: String,
+    #[serde(default)]
+    pub summary: String,
+}
+
+/// `POST /me/claim`: an enrolled member files a claim on their plan.
+pub async fn claim(
+    State(state): State<AppState>,
+    lang: Lang,
+    client: ClientInfo,
+    Form(f): Form<MeClaimForm>,
+) -> Result<Response, PageError> {
+    let Some((person, token)) = posting(&state, &client, &f.csrf).await? else {
+        return Ok(Redirect::to("/me/login").into_response());
+    };
+    let (now, today) = (state.clock.now(), state.clock.today());
+    let input = nuanxin_core::services::aid::ClaimInput {
+        plan_id: f.plan_id.trim().parse().ok(),
+        member_no: String::new(),
+        incident_on: f.incident_on.clone(),
+        event: f.event.clone(),
+        claimed: f.claimed.clone(),
+        summary: f.summary.clone(),
+    };
+    let filed = nuanxin_core::in_write(&state.store, async |tx| {
+        nuanxin_core::services::aid::file_own(tx, person, &input, now, today).await
+    })
+    .await;
+    match filed {
+        Ok((claim_no, phone)) => {
+            if let Ok(phone) = Phone::parse(&phone) {
+                let text = format!(
+                    "【暖新】您的互助保障理赔申请已登记，编号 {claim_no}。工会审核后将短信告知您。"
+                );
+                if let Err(e) = state.sms.send(&phone, &text).await {
+                    tracing::warn!(error = %e, "claim SMS not sent");
+                }
+            }
+            Ok(Redirect::to("/me?done=claim#aid").into_response())
+        }
+        Err(e) => {
+            let mut forms = MeForms::default();
+            place_problem(e, &mut forms, |f| &mut f.claim_errors)?;
+            forms.claim = Some(f);
+            let html = me_page(&state, lang, person, &token, forms).await?;
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, html).into_response())
+        }
+    }
+}
+
 #[derive(Debug, Default, Deserialize)]
 pub struct MeQuery {
     #[serde(default)]
@@ -856,6 +934,7 @@ pub async fn me(
         "work" => Some("me.work_saved"),
         "phone" => Some("me.phone_saved"),
         "help" => Some("me.help_sent"),
+        "claim" => Some("aid.claim_sent"),
         _ => None,
     };
     let forms = MeForms {

@@ -1,7 +1,9 @@
-//! Worker services (SPEC section 3.7) in the console and the API: rights cases so far, and the
-//! one services report each service adds its figures to.
+//! Worker services (SPEC section 3.7) in the console and the API: rights cases, labour-law checks,
+//! mutual aid, and the one services report each service adds its figures to.
 
+pub mod aid;
 pub mod cases;
+pub mod labour_checks;
 
 use crate::auth::ApiAuth;
 use crate::coverage::{org_of, period, CoverageQuery};

@@ -7,11 +7,13 @@
 )]
 
 mod accounts;
+mod aid;
 mod cases;
 mod coverage;
 mod e2e;
 mod events;
 mod join_trust;
+mod labour_checks;
 mod lifecycle;
 mod members;
 mod narrow_roles;

@@ -25,6 +25,9 @@ enum Kind {
     Prospect,
     Transfer,
     Case,
+    LabourCheck,
+    Plan,
+    Claim,
 }
 
 /// The routes anyone may use, signed in or not.
@@ -82,6 +85,9 @@ fn kinds(path: &str) -> Option<Vec<Kind>> {
             ("{id}", p) if p.contains("/prospects/") => Kind::Prospect,
             ("{id}", p) if p.contains("/transfers/") => Kind::Transfer,
             ("{id}", p) if p.contains("/cases/") => Kind::Case,
+            ("{id}", p) if p.contains("/labour-checks/") => Kind::LabourCheck,
+            ("{id}", p) if p.contains("/aid/plans/") => Kind::Plan,
+            ("{id}", p) if p.contains("/aid/claims/") => Kind::Claim,
             _ => return None,
         });
     }
@@ -262,6 +268,45 @@ async fn fixtures(app: &TestApp, city: &mut Client) -> BTreeMap<(Kind, &'static 
             (Kind::Case, *p),
             r.json()["id"].as_str().unwrap().to_string(),
         );
+        let r = city
+            .post_json(
+                "/api/v1/labour-checks",
+                json!({"uscc": uscc.as_str(), "org_code": org, "checked_on": "2026-11-02",
+            "findings": "2", "rectified": "1", "rectify_by": "2026-12-01", "follow_up": format!("{mark}整改")}),
+            )
+            .await;
+        assert_eq!(r.status, 201, "{}", r.text());
+        f.insert(
+            (Kind::LabourCheck, *p),
+            r.json()["id"].as_str().unwrap().to_string(),
+        );
+        // A mutual-aid plan of the place, its member enrolled, and a claim of theirs.
+        let r = city
+            .post_json(
+                "/api/v1/aid/plans",
+                json!({"org_code": org, "name": format!("{mark}互助保障"), "kind": "accident",
+            "starts_on": "2026-01-01", "ends_on": "2026-12-31", "premium": "30", "benefits": {"hospital": "5000"}}),
+            )
+            .await;
+        assert_eq!(r.status, 201, "{}", r.text());
+        let plan = r.json()["id"].as_str().unwrap().to_string();
+        f.insert((Kind::Plan, *p), plan.clone());
+        let r = city
+            .post_json(&format!("/api/v1/aid/plans/{plan}/enrol"), json!({}))
+            .await;
+        assert!(r.json()["enrolled"].as_i64() > Some(0), "{}", r.text());
+        let r = city
+            .post_json(
+                "/api/v1/aid/claims",
+                json!({"plan_id": plan, "member_no": receipt.member_no, "incident_on": "2026-11-23",
+            "event": "hospital", "claimed": "1000", "summary": format!("{mark}理赔")}),
+            )
+            .await;
+        assert_eq!(r.status, 201, "{}", r.text());
+        f.insert(
+            (Kind::Claim, *p),
+            r.json()["id"].as_str().unwrap().to_string(),
+        );
     }
     f
 }
@@ -292,6 +337,11 @@ async fn fingerprint(app: &TestApp) -> Vec<i64> {
         "SELECT COUNT(*) FROM rights_cases WHERE status = 'closed'",
         "SELECT COUNT(*) FROM case_events",
         "SELECT CAST(SUM(claimed_fen) AS BIGINT) FROM rights_cases",
+        "SELECT CAST(SUM(rectified) AS BIGINT) FROM labour_checks",
+        "SELECT COUNT(*) FROM labour_checks",
+        "SELECT COUNT(*) FROM aid_enrolments",
+        "SELECT COUNT(*) FROM aid_claims WHERE status <> 'entered'",
+        "SELECT COUNT(*) FROM aid_claims",
     ] {
         out.push(app.count(sql).await);
     }

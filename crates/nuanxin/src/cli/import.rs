@@ -31,6 +31,9 @@ pub enum ImportCommand {
     /// Rights cases (案件编号, 受理工会编码, 类型, 处理方式, 姓名, 身份证号, 手机号, 企业统一社会信用代码,
     /// 受理日期, 诉求金额（元）, 追回金额（元）, 结案日期, 结果): a case number the union has updates it.
     Cases(ImportArgs),
+    /// Labour-law checks (统一社会信用代码, 体检日期, 实施工会编码, 发现问题数, 已整改数): the same
+    /// union's check of an enterprise on the same day updates it.
+    LabourChecks(ImportArgs),
 }
 
 /// What every import takes: the file, and how to run and report.
@@ -146,6 +149,12 @@ pub async fn run(database: &str, cmd: ImportCommand) -> anyhow::Result<ExitCode>
         ImportCommand::Stations(args) => import_sheet::<StationsSheet>(database, args).await,
         ImportCommand::Cases(args) => {
             import_sheet::<nuanxin_core::services::cases_sheet::CasesSheet>(database, args).await
+        }
+        ImportCommand::LabourChecks(args) => {
+            import_sheet::<nuanxin_core::services::labour_checks_sheet::LabourChecksSheet>(
+                database, args,
+            )
+            .await
         }
         ImportCommand::Prospects(args) => import_sheet::<ProspectsSheet>(database, args).await,
     }

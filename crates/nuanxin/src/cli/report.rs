@@ -1,7 +1,7 @@
 //! `nuanxin report coverage --org CODE [--from DATE --to DATE] --format json|xlsx [--output FILE]`:
 //! the coverage report of a unit's subtree, as JSON on standard output or the statistics sheet.
 //! `nuanxin report services --org CODE [--from DATE --to DATE] --format json`: the worker
-//! services figures (rights cases so far) of the subtree, as JSON.
+//! services figures (rights cases, labour-law checks) of the subtree, as JSON.
 
 use clap::{Subcommand, ValueEnum};
 use nuanxin_core::accounts::Caller;
@@ -38,7 +38,8 @@ pub enum ReportCommand {
         output: Option<PathBuf>,
     },
     /// Worker services of a unit's subtree for a period: rights cases (opened, closed, workers
-    /// helped, amounts claimed and recovered, by kind).
+    /// helped, amounts claimed and recovered, by kind) and labour-law checks (checks,
+    /// enterprises, findings, rectified).
     Services {
         /// Code of the org unit.
         #[arg(long)]
