@@ -525,6 +525,95 @@ pub async fn load_cases(
     Ok(made.len())
 }
 
+/// Loads a mutual-aid plan of 东昌府区 (the district's riders and couriers enrolled, one claim
+/// filed) and two labour-law checks of census enterprises, so that 维权 › 互助保障 and 法治体检
+/// show something. Once: nothing happens when a plan exists. Needs the members and the census.
+pub async fn load_services(store: &Store, clock: &Clock) -> Result<usize> {
+    use crate::services::{aid, labour_checks};
+    let caller = Caller::operator(clock);
+    let mut tx = store.read().await?;
+    let n: i64 = on_db!(tx.conn(), c => sqlx::query_scalar("SELECT COUNT(*) FROM aid_plans").fetch_one(c).await)?;
+    drop(tx);
+    if n > 0 {
+        return Ok(0);
+    }
+    let today = clock.today();
+    let year = chrono::Datelike::year(&today);
+    let mut tx = store.write().await?;
+    let plan = aid::create_plan(
+        &mut tx,
+        &caller,
+        &aid::PlanInput {
+            org_code: "F371502".into(),
+            name: format!("{year}年东昌府区骑手快递员专项意外伤害互助保障"),
+            kind: "accident".into(),
+            starts_on: format!("{year}-01-01"),
+            ends_on: format!("{year}-12-31"),
+            premium: "30".into(),
+            payer: "union".into(),
+            benefits: [
+                ("death", "100000"),
+                ("disability", "50000"),
+                ("hospital", "5000"),
+                ("outpatient", "500"),
+            ]
+            .into_iter()
+            .map(|(e, y)| (e.to_string(), y.to_string()))
+            .collect(),
+            cap: "100000".into(),
+            groups: vec!["delivery_rider".into(), "courier".into()],
+            insurer: "某保险公司聊城中心支公司".into(),
+        },
+    )
+    .await?;
+    let enrolled = aid::enrol(&mut tx, &caller, plan.id, &aid::EnrolFilter::default()).await?;
+    const FIRST: &str =
+        "SELECT m.member_no FROM aid_enrolments e JOIN memberships m ON m.id = e.membership_id
+        WHERE e.plan_id = $1 AND m.member_no IS NOT NULL ORDER BY m.member_no LIMIT 1";
+    let first: Option<String> =
+        on_db!(tx.conn(), c => sqlx::query_scalar(FIRST).bind(plan.id).fetch_optional(c).await)?;
+    if let Some(member_no) = first {
+        aid::file_for(
+            &mut tx,
+            &caller,
+            &aid::ClaimInput {
+                plan_id: Some(plan.id),
+                member_no,
+                incident_on: today.to_string(),
+                event: "outpatient".into(),
+                claimed: "320".into(),
+                summary: "送餐途中电动车侧滑，手臂擦伤，门诊处理。".into(),
+            },
+        )
+        .await?;
+    }
+    let mut checks = 0;
+    for (i, (findings, rectified, back)) in [("3", "2", 30), ("1", "0", 5)].into_iter().enumerate()
+    {
+        let uscc = crate::census::Uscc::with_check(&format!("91371502MA{:07}", 3_100_000 + i * 5))
+            .map(|u| u.as_str().to_string())
+            .unwrap_or_default();
+        let input = labour_checks::CheckInput {
+            uscc,
+            org_code: "F371502001".into(),
+            checked_on: (today - chrono::Duration::days(back)).to_string(),
+            findings: findings.into(),
+            rectified: rectified.into(),
+            rectify_by: (today + chrono::Duration::days(15)).to_string(),
+            follow_up: "劳动合同已补签，社保缴纳整改中。".into(),
+            ..labour_checks::CheckInput::default()
+        };
+        if labour_checks::create(&mut tx, &caller, &input)
+            .await
+            .is_ok()
+        {
+            checks += 1;
+        }
+    }
+    tx.commit().await?;
+    Ok(enrolled.enrolled as usize + checks)
+}
+
 /// Loads made-up census enterprises in Dongchangfu district (some unionised, some disputed
 /// between two sources), the city's and the district's new-member targets for this year split
 /// among the units below, and contact leaders. Once: nothing happens when enterprises exist.

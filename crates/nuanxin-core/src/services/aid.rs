@@ -828,7 +828,10 @@ pub async fn file_own(
         .await?
         .ok_or(Error::invalid("plan_id", "aid.not_enrolled"))?;
     let who = format!("member:{person}");
-    let id = file(tx, &e, input, "member", &who, at, today).await?;
+    const NAME: &str = "SELECT name FROM people WHERE id = $1";
+    let name: String =
+        on_db!(tx.conn(), c => sqlx::query_scalar(NAME).bind(person).fetch_one(c).await)?;
+    let id = file(tx, &e, input, "member", &name, at, today).await?;
     crate::audit::record(
         tx,
         &crate::audit::Actor {

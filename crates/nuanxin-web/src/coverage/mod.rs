@@ -70,6 +70,9 @@ struct DashboardPage {
     has_map: bool,
     /// The rights cases of the period (the services report's `cases`).
     cases: nuanxin_core::services::report::CaseFigures,
+    /// Labour-law checks and mutual aid of the period (the report's `labour_checks` and `aid`).
+    checks: nuanxin_core::services::report::CheckFigures,
+    aid: nuanxin_core::services::report::AidFigures,
 }
 
 impl DashboardPage {
@@ -202,6 +205,8 @@ pub async fn dashboard(
     render(&DashboardPage {
         has_map,
         cases: services.cases,
+        checks: services.labour_checks,
+        aid: services.aid,
         ctx,
         groups: by_group,
         report,

@@ -322,12 +322,9 @@ pub async fn enrol(
     })
     .await;
     match done {
-        Ok(report) => {
-            let message = (!report.dry_run).then_some(("aid.enrolled_done", false));
-            Ok(plan_page(&auth, id, filter, Some(report), message)
-                .await?
-                .into_response())
-        }
+        Ok(report) => Ok(plan_page(&auth, id, filter, Some(report), None)
+            .await?
+            .into_response()),
         Err(e @ (Error::Invalid { .. } | Error::Conflict { .. } | Error::Fields(_))) => {
             let code = e
                 .field_errors()
@@ -402,6 +399,20 @@ struct ClaimPage {
 impl Shows for ClaimPage {
     fn ctx(&self) -> &Ctx {
         &self.ctx
+    }
+}
+
+impl ClaimPage {
+    /// Whether the claim has reached `step` (of entered → checked → approved → paid).
+    fn reached(&self, step: &str) -> bool {
+        const ORDER: [&str; 4] = ["entered", "checked", "approved", "paid"];
+        let at = |s: &str| ORDER.iter().position(|o| *o == s);
+        match (at(step), at(&self.claim.status)) {
+            (Some(a), Some(b)) => a <= b,
+            // A rejected claim was entered, and checked if the steps say so.
+            (Some(a), None) => a == 0 || self.steps.iter().any(|s| s.status == step),
+            _ => false,
+        }
     }
 }
 

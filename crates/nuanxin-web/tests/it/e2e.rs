@@ -416,6 +416,13 @@ async fn worker_and_cadre_pages_have_no_serious_accessibility_violations() {
         "/stations",
         "/stations/new",
         "/stations/circle",
+        "/cases",
+        "/cases/new",
+        "/labour-checks",
+        "/labour-checks/new",
+        "/aid",
+        "/aid/plans/new",
+        "/aid/claims",
     ] {
         b.goto(path).await;
         b.screenshot(&format!(
@@ -846,6 +853,11 @@ async fn no_page_scrolls_sideways_on_a_phone() {
         "/stations/nearby?lat=36.456&lng=115.985",
         "/orgs",
         "/members",
+        "/labour-checks",
+        "/labour-checks/new?uscc=91371502MA31000006",
+        "/aid",
+        "/aid/plans/new",
+        "/aid/claims?status=all",
     ] {
         b.goto(path).await;
         text(&b, "h1").await;
@@ -1579,6 +1591,154 @@ async fn a_rider_asks_for_help_and_a_cadre_handles_the_case_to_closure() {
         .unwrap();
     assert!(wide.as_i64().unwrap_or(0) <= 0, "{wide} px sideways");
     b.screenshot("phone-cases-en").await;
+    b.close().await;
+    app.finish().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_county_enrols_riders_a_rider_claims_from_the_phone_and_the_township_pays() {
+    let app = TestApp::sqlite().await;
+    app.load_demo().await;
+    let mut cadre = app.demo_user("gulou").await;
+    approved_member(
+        &app,
+        &mut cadre,
+        "JU371502001",
+        "钱骑手",
+        "37150219940404123",
+        "13806358811",
+    )
+    .await;
+    let Some(b) = Browser::open(&app, 1440, 1000).await else {
+        return app.finish().await;
+    };
+    // The county defines a plan (a missing benefit first), previews and enrols 古楼's riders.
+    sign_in(&b, "dongchangfu").await;
+    wait_for_path(&b, "/dashboard").await;
+    b.goto("/aid/plans/new").await;
+    assert_eq!(
+        b.client
+            .find(Locator::Id("f-org_code"))
+            .await
+            .unwrap()
+            .prop("value")
+            .await
+            .unwrap()
+            .as_deref(),
+        Some("F371502"),
+        "the union defaults to the cadre's own"
+    );
+    fill(&b, "f-name", "骑手专项意外伤害互助保障").await;
+    b.client
+        .find(Locator::Id("f-kind"))
+        .await
+        .unwrap()
+        .select_by_value("accident")
+        .await
+        .unwrap();
+    fill(&b, "f-premium", "30").await;
+    click(&b, "#plan-new button.primary").await;
+    assert!(text(&b, "#e-benefits").await.contains("至少填写一项"));
+    fill(&b, "b-hospital", "5000").await;
+    fill(&b, "b-death", "100000").await;
+    b.screenshot("desktop-aid-plan-new-zh").await;
+    click(&b, "#plan-new button.primary").await;
+    fill(&b, "n-org", "F371502001").await;
+    click(&b, "#enrol-preview").await;
+    assert!(text(&b, "#enrol-report").await.contains("本次参保 1 人"));
+    b.client
+        .execute("window.confirm = () => true;", vec![])
+        .await
+        .unwrap();
+    click(&b, "#enrol-confirm").await;
+    assert!(text(&b, "#enrol-report").await.contains("参保完成"));
+    assert!(text(&b, "#enrolments").await.contains("钱骑手"));
+    b.screenshot("desktop-aid-plan-zh").await;
+    b.close().await;
+
+    // The rider sees the badge and files a claim from the phone.
+    let Some(b) = Browser::open(&app, 390, 844).await else {
+        return app.finish().await;
+    };
+    b.goto("/me/login").await;
+    fill(&b, "phone", "13806358811").await;
+    click(&b, "button[value=sms]").await;
+    let mut sms = None;
+    for _ in 0..50 {
+        sms = app.sms.last_code("13806358811");
+        if sms.is_some() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    fill(&b, "sms_code", &sms.expect("a code")).await;
+    click(&b, "button[value=login]").await;
+    wait_for_path(&b, "/me").await;
+    assert_eq!(text(&b, "#aid-badge").await, "互助保障");
+    click(&b, "#claim summary").await;
+    b.client
+        .find(Locator::Id("f-claim-event"))
+        .await
+        .unwrap()
+        .select_by_value("hospital")
+        .await
+        .unwrap();
+    b.client
+        .execute(
+            "document.getElementById('f-claim-on').value = '2026-11-23';",
+            vec![],
+        )
+        .await
+        .unwrap();
+    fill(&b, "f-claim-amount", "3200").await;
+    fill(&b, "f-claim-summary", "送餐途中摔伤住院三天").await;
+    b.screenshot("phone-me-claim-zh").await;
+    click(&b, "#claim button.primary").await;
+    wait_for_path(&b, "/me").await;
+    assert!(text(&b, "#aid").await.contains("已登记"));
+    b.screenshot("phone-me-aid-zh").await;
+    b.close().await;
+
+    // The township reviews it to payment; the rider is told at each step.
+    let Some(b) = Browser::open(&app, 1440, 1000).await else {
+        return app.finish().await;
+    };
+    sign_in(&b, "gulou").await;
+    wait_for_path(&b, "/dashboard").await;
+    b.goto("/aid/claims").await;
+    assert!(text(&b, "#claims tbody").await.contains("钱骑手"));
+    click(&b, "#claims tbody a").await;
+    click(&b, "#d-check").await;
+    assert!(text(&b, "#claim-status").await.contains("已初审"));
+    click(&b, "#d-approve").await;
+    assert!(text(&b, "#claim-status").await.contains("已核准"));
+    assert_eq!(text(&b, "#approved").await, "¥3,200.00");
+    b.client
+        .execute("window.confirm = () => true;", vec![])
+        .await
+        .unwrap();
+    click(&b, "#d-pay").await;
+    assert!(text(&b, "#claim-status").await.contains("已赔付"));
+    b.screenshot("desktop-aid-claim-paid-zh").await;
+    assert!(app
+        .sms
+        .last_message("13806358811")
+        .unwrap()
+        .contains("已赔付 3,200.00 元"));
+    // The queue in English on a phone, no sideways scroll.
+    b.goto("/lang/en?next=/aid/claims?status=all").await;
+    b.client.set_window_size(390, 844).await.unwrap();
+    assert_eq!(text(&b, "h1").await, "Claims");
+    let wide = b
+        .client
+        .execute(
+            "return document.documentElement.scrollWidth - document.documentElement.clientWidth;",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert!(wide.as_i64().unwrap_or(0) <= 0, "{wide} px sideways");
+    b.screenshot("phone-aid-claims-en").await;
     b.close().await;
     app.finish().await;
 }

@@ -215,6 +215,10 @@ pub async fn serve(database: &str, args: ServeArgs, with_demo: bool) -> anyhow::
         if enterprises > 0 {
             println!("demo census loaded: {enterprises} enterprises, targets and contact leaders");
         }
+        let services = demo::load_services(&store, &clock).await?;
+        if services > 0 {
+            println!("demo mutual aid and labour-law checks loaded: {services}");
+        }
         let stations = demo::load_stations(&store, &clock).await?;
         if stations > 0 {
             println!("demo stations loaded: {stations}");
