@@ -1125,7 +1125,8 @@ pub async fn of_person(
     Ok((plans, out))
 }
 
-/// What every aid counter should be, for the recount: (path, delta) from the base tables.
+/// What every aid counter should be, for the recount: (path, delta) from the base tables, summed
+/// by the database (a row per unit and day).
 pub async fn expected(tx: &mut Tx) -> Result<Vec<(String, Delta)>> {
     const ENROLLED: &str =
         "SELECT o.path, e.covered_from, COUNT(*), CAST(SUM(e.premium_fen) AS BIGINT)
@@ -1137,29 +1138,24 @@ pub async fn expected(tx: &mut Tx) -> Result<Vec<(String, Delta)>> {
         out.push((path.clone(), Delta::new(metric::AID_ENROLLED, day(from), n)));
         out.push((path, Delta::new(metric::AID_PREMIUM, day(from), premium)));
     }
-    const CLAIMS: &str =
-        "SELECT o.path, c.filed_on, c.decided_on, c.paid_on, c.status, c.approved_fen, c.paid_fen
-        FROM aid_claims c JOIN org_units o ON o.id = c.org_id";
-    type Row = (
-        String,
-        NaiveDate,
-        Option<NaiveDate>,
-        Option<NaiveDate>,
-        String,
-        i64,
-        i64,
-    );
-    let rows: Vec<Row> = on_db!(tx.conn(), c => sqlx::query_as(CLAIMS).fetch_all(c).await)?;
-    for (path, filed, decided, paid, status, approved, paid_fen) in rows {
-        out.push((path.clone(), Delta::new(metric::AID_CLAIMS, day(filed), 1)));
-        if let (Some(d), true) = (decided, matches!(status.as_str(), "approved" | "paid")) {
-            out.push((
-                path.clone(),
-                Delta::new(metric::AID_APPROVED, day(d), approved),
-            ));
-        }
-        if let Some(p) = paid {
-            out.push((path, Delta::new(metric::AID_PAID, day(p), paid_fen)));
+    const FILED: &str =
+        "SELECT o.path, c.filed_on, COUNT(*) FROM aid_claims c JOIN org_units o ON o.id = c.org_id
+        GROUP BY o.path, c.filed_on";
+    const APPROVED: &str = "SELECT o.path, c.decided_on, CAST(SUM(c.approved_fen) AS BIGINT) FROM aid_claims c
+        JOIN org_units o ON o.id = c.org_id WHERE c.decided_on IS NOT NULL AND c.status IN ('approved', 'paid')
+        GROUP BY o.path, c.decided_on";
+    const PAID: &str = "SELECT o.path, c.paid_on, CAST(SUM(c.paid_fen) AS BIGINT) FROM aid_claims c
+        JOIN org_units o ON o.id = c.org_id WHERE c.paid_on IS NOT NULL GROUP BY o.path, c.paid_on";
+    let filed: Vec<(String, NaiveDate, i64)> =
+        on_db!(tx.conn(), c => sqlx::query_as(FILED).fetch_all(c).await)?;
+    for (path, on, n) in filed {
+        out.push((path, Delta::new(metric::AID_CLAIMS, day(on), n)));
+    }
+    for (sql, m) in [(APPROVED, metric::AID_APPROVED), (PAID, metric::AID_PAID)] {
+        let rows: Vec<(String, NaiveDate, i64)> =
+            on_db!(tx.conn(), c => sqlx::query_as(sql).fetch_all(c).await)?;
+        for (path, on, fen) in rows {
+            out.push((path, Delta::new(m, day(on), fen)));
         }
     }
     Ok(out)

@@ -834,21 +834,36 @@ pub async fn of_person(tx: &mut Tx, person: Uuid) -> Result<Vec<(Case, Vec<CaseE
     Ok(out)
 }
 
-/// What every case counter should be, for the recount: (path, delta) from the base table.
+/// What every case counter should be, for the recount: (path, delta) from the base table,
+/// summed by the database (a row per unit, kind and day, not per case).
 pub async fn expected(tx: &mut Tx) -> Result<Vec<(String, Delta)>> {
-    const SQL: &str =
-        "SELECT o.path, c.kind, c.opened_on, c.claimed_fen, c.closed_on, c.recovered_fen
-        FROM rights_cases c JOIN org_units o ON o.id = c.org_id";
-    type Row = (String, String, NaiveDate, i64, Option<NaiveDate>, i64);
-    let rows: Vec<Row> = on_db!(tx.conn(), c => sqlx::query_as(SQL).fetch_all(c).await)?;
-    Ok(rows
-        .into_iter()
-        .flat_map(|(path, kind, opened, claimed, closed, recovered)| {
-            deltas(&kind, opened, claimed, closed, recovered)
-                .into_iter()
-                .map(move |d| (path.clone(), d))
-        })
-        .collect())
+    const OPENED: &str = "SELECT o.path, c.kind, c.opened_on, COUNT(*), CAST(SUM(c.claimed_fen) AS BIGINT)
+        FROM rights_cases c JOIN org_units o ON o.id = c.org_id GROUP BY o.path, c.kind, c.opened_on";
+    const CLOSED: &str =
+        "SELECT o.path, c.closed_on, COUNT(*), CAST(SUM(c.recovered_fen) AS BIGINT)
+        FROM rights_cases c JOIN org_units o ON o.id = c.org_id WHERE c.closed_on IS NOT NULL
+        GROUP BY o.path, c.closed_on";
+    let day = |d: NaiveDate| d.format("%Y-%m-%d").to_string();
+    let opened: Vec<(String, String, NaiveDate, i64, i64)> =
+        on_db!(tx.conn(), c => sqlx::query_as(OPENED).fetch_all(c).await)?;
+    let mut out = Vec::with_capacity(opened.len() * 2);
+    for (path, kind, on, n, claimed) in opened {
+        out.push((
+            path.clone(),
+            Delta::new(metric::CASES_OPENED, format!("{}:{kind}", day(on)), n),
+        ));
+        out.push((path, Delta::new(metric::CASES_CLAIMED, day(on), claimed)));
+    }
+    let closed: Vec<(String, NaiveDate, i64, i64)> =
+        on_db!(tx.conn(), c => sqlx::query_as(CLOSED).fetch_all(c).await)?;
+    for (path, on, n, recovered) in closed {
+        out.push((path.clone(), Delta::new(metric::CASES_CLOSED, day(on), n)));
+        out.push((
+            path,
+            Delta::new(metric::CASES_RECOVERED, day(on), recovered),
+        ));
+    }
+    Ok(out)
 }
 
 /// Distinct workers helped: with a case of the subtree closed in the period with money recovered.

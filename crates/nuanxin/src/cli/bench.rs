@@ -3,6 +3,7 @@
 pub mod coverage;
 pub mod members;
 pub mod orgs;
+pub mod services;
 pub mod stations;
 
 use clap::Subcommand;
@@ -52,6 +53,25 @@ pub enum BenchCommand {
         members: usize,
         #[arg(long, default_value_t = 3_000_000)]
         enterprises: usize,
+        /// Reports timed per depth.
+        #[arg(long, default_value_t = 200)]
+        queries: usize,
+    },
+    /// The services report (rights cases and mutual-aid claims) of random subtrees of a
+    /// generated province, and the import of a sheet of new cases. SQLite.
+    Services {
+        /// Database to fill (a fresh one: generated rows are inserted once).
+        #[arg(long, default_value = "sqlite:///tmp/nuanxin-bench-services.db")]
+        database: String,
+        #[arg(long, default_value_t = 10_000)]
+        units: usize,
+        #[arg(long, default_value_t = 1_000_000)]
+        cases: usize,
+        #[arg(long, default_value_t = 1_000_000)]
+        claims: usize,
+        /// Rows of the case sheet imported at the end (0: none).
+        #[arg(long, default_value_t = 100_000)]
+        import: usize,
         /// Reports timed per depth.
         #[arg(long, default_value_t = 200)]
         queries: usize,
@@ -114,6 +134,17 @@ pub async fn run(cmd: BenchCommand) -> anyhow::Result<ExitCode> {
             queries,
         } => {
             coverage::run(&database, units, members, enterprises, queries).await?;
+            Ok(ExitCode::SUCCESS)
+        }
+        BenchCommand::Services {
+            database,
+            units,
+            cases,
+            claims,
+            import,
+            queries,
+        } => {
+            services::run(&database, units, cases, claims, import, queries).await?;
             Ok(ExitCode::SUCCESS)
         }
         BenchCommand::Stations(args) => {

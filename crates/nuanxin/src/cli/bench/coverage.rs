@@ -148,7 +148,10 @@ async fn group_by(store: &Store, path: &str) -> anyhow::Result<Counts> {
     ))
 }
 
-async fn generate_units(store: &Store, units: usize) -> anyhow::Result<Vec<(uuid::Uuid, String)>> {
+pub(super) async fn generate_units(
+    store: &Store,
+    units: usize,
+) -> anyhow::Result<Vec<(uuid::Uuid, String)>> {
     let rows = super::tree("C", units);
     let mut tx = store.write().await?;
     for chunk in rows.chunks(1_000) {
@@ -281,7 +284,7 @@ async fn generate_in_sqlite(
     Ok(())
 }
 
-async fn exec_sql(tx: &mut nuanxin_core::Tx, sql: String) -> anyhow::Result<u64> {
+pub(super) async fn exec_sql(tx: &mut nuanxin_core::Tx, sql: String) -> anyhow::Result<u64> {
     Ok(on_db!(tx.conn(), c => sqlx::query(&sql).execute(c).await.map(|r| r.rows_affected()))?)
 }
 
