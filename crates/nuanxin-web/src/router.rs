@@ -360,6 +360,10 @@ pub fn router(state: AppState) -> Router {
         .route("/me/transfer", post(join::pages::transfer))
         .route("/me/work", post(join::pages::work))
         .route("/me/help", post(join::pages::help))
+        .route(
+            "/help",
+            get(services::help::form).post(services::help::submit),
+        )
         .route("/me/claim", post(join::pages::claim))
         .route("/me/phone", post(join::pages::phone))
         .route("/me/logout", post(join::pages::logout))

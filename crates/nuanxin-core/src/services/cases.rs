@@ -500,6 +500,111 @@ pub async fn ask(
     Ok((case_no, phone))
 }
 
+/// What a visitor who is not a member types on `/help`: who they are and what happened. The
+/// page checks their phone by SMS before [`ask_public`] records it.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct PublicAsk {
+    pub name: String,
+    pub phone: String,
+    pub kind: String,
+    pub employer: String,
+    pub claimed: String,
+    pub summary: String,
+}
+
+/// The checked fields of a visitor's request, or every problem at once.
+pub struct CheckedAsk {
+    name: String,
+    phone: Phone,
+    kind: &'static str,
+    claimed_fen: i64,
+    summary: String,
+    employer: Option<String>,
+}
+
+impl PublicAsk {
+    pub fn check(&self) -> std::result::Result<CheckedAsk, FieldErrors> {
+        let mut errs = FieldErrors::new();
+        let name = PersonName::parse(&self.name)
+            .map_err(|e| errs.push("name", e.code()))
+            .ok();
+        let phone = Phone::parse(&self.phone)
+            .map_err(|e| errs.push("phone", e.code()))
+            .ok();
+        let kind = code_of(&KINDS, &self.kind);
+        if kind.is_none() {
+            errs.push("kind", "cases.bad_kind");
+        }
+        let claimed_fen = amount("claimed", &self.claimed, &mut errs);
+        let summary = text(&self.summary, 2000);
+        if summary.is_none() {
+            errs.push("summary", "cases.summary_required");
+        }
+        match (name, phone, kind, summary) {
+            (Some(name), Some(phone), Some(kind), Some(summary)) if errs.is_empty() => {
+                Ok(CheckedAsk {
+                    name: name.as_str().to_string(),
+                    phone,
+                    kind,
+                    claimed_fen,
+                    summary,
+                    employer: text(&self.employer, 100),
+                })
+            }
+            _ => Err(errs),
+        }
+    }
+}
+
+/// A visitor who is not a member asks for help on `/help` of a union's code: the union accepts the
+/// case (`source` `public`), with the name and phone they gave. Nothing of anyone else's record is
+/// read or changed. Returns the case number.
+pub async fn ask_public(
+    tx: &mut Tx,
+    vault: &IdVault,
+    org_code: &str,
+    ask: CheckedAsk,
+    at: i64,
+    today: NaiveDate,
+) -> Result<String> {
+    let org = orgs::get(tx, &Scope::operator(), org_code).await?;
+    let actor = format!("public:{}", ask.phone.mask());
+    let new = NewCase {
+        org,
+        kind: ask.kind,
+        stage: "consultation",
+        name: ask.name,
+        id: None,
+        phone: ask.phone,
+        employer: ask.employer,
+        employer_uscc: None,
+        claimed_fen: ask.claimed_fen,
+        opened_on: today,
+        summary: ask.summary,
+        handler: None,
+        membership: None,
+        source: "public",
+    };
+    let id = insert(tx, vault, &new, &new.name, at).await?;
+    crate::audit::record(
+        tx,
+        &crate::audit::Actor {
+            account_id: None,
+            name: actor,
+            ip: None,
+        },
+        at,
+        "cases.ask_public",
+        &id.to_string(),
+        Some(&new.org.path),
+        serde_json::json!({"kind": new.kind, "claimed_fen": new.claimed_fen}),
+    )
+    .await?;
+    const NO: &str = "SELECT case_no FROM rights_cases WHERE id = $1";
+    Ok(on_db!(tx.conn(), c => sqlx::query_scalar(NO).bind(id).fetch_one(c).await)?)
+}
+
 /// A case of the scope; the phone masked for viewers.
 pub async fn get(tx: &mut Tx, scope: &Scope, id: Uuid) -> Result<Case> {
     let mut q = Sql::new(SELECT);

@@ -3,6 +3,7 @@
 
 pub mod aid;
 pub mod cases;
+pub mod help;
 pub mod labour_checks;
 
 use crate::auth::ApiAuth;

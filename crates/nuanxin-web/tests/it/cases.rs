@@ -229,4 +229,54 @@ both_backends! {
         assert!(recount.differences.is_empty(), "{:?}", recount.differences);
         assert_eq!(app.count("SELECT COUNT(*) FROM audit_log WHERE action IN ('cases.export', 'cases.import')").await, 2);
     }
+
+    async fn a_visitor_who_is_not_a_member_asks_for_help_from_a_unions_code(app: TestApp) {
+        app.load_demo().await;
+        let mut gulou = app.demo_user("gulou").await;
+        let code = gulou.join_code("JU371502001").await;
+        let mut v = app.anonymous();
+        let page = v.get(&format!("/help?code={code}")).await;
+        assert_eq!(page.status, 200);
+        assert!(page.text().contains("古楼街道") && page.text().contains("id=\"help-form\""), "{}", page.text());
+        assert_eq!(v.get("/help?code=NOPE1234").await.status, 404);
+        assert!(v.get("/help").await.text().contains("12351"), "without a code: how to find one");
+        let people = app.count("SELECT COUNT(*) FROM people").await;
+        // Every problem at once; the code is not spent on a form with mistakes.
+        let phone = "13906357401";
+        let r = v.post_form("/help", &[("code", code.as_str()), ("action", "sms"), ("phone", phone)], false).await;
+        assert_eq!(r.status, 200, "{}", r.text());
+        let sms = app.sms.last_code(phone).unwrap();
+        let r = v.post_form("/help", &[("code", code.as_str()), ("action", "ask"), ("phone", phone), ("sms_code", sms.as_str()),
+            ("name", ""), ("kind", "x"), ("claimed", "1.234")], false).await;
+        assert_eq!(r.status, 422);
+        for id in ["name-err", "kind-err", "claimed-err", "summary-err"] {
+            assert!(r.text().contains(&format!("id=\"{id}\"")), "{id}");
+        }
+        let ask = |code: &str| vec![("code", code.to_string()), ("action", "ask".into()), ("phone", phone.into()),
+            ("name", "吴快递".into()), ("kind", "wages".into()), ("employer", "某快递网点".into()), ("claimed", "2600".into()),
+            ("summary", "上月工资被克扣".into())];
+        let mut wrong = ask(&code);
+        wrong.push(("sms_code", "000000".into()));
+        let fields: Vec<(&str, &str)> = wrong.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let r = v.post_form("/help", &fields, false).await;
+        assert_eq!(r.status, 422);
+        assert!(r.text().contains("id=\"code-err\""), "the wrong code named");
+        assert_eq!(app.count("SELECT COUNT(*) FROM rights_cases").await, 0);
+        let mut right = ask(&code);
+        right.push(("sms_code", sms.clone()));
+        let fields: Vec<(&str, &str)> = right.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let r = v.post_form("/help", &fields, false).await;
+        assert_eq!(r.status, 200, "{}", r.text());
+        assert!(r.text().contains("id=\"case-no\"") && r.text().contains(&format!("href=\"/j/{code}\"")), "the number and the offer to join");
+        assert!(app.sms.last_message(phone).unwrap().contains("求助已受理"));
+        // The union's queue has it; the code is used up (a replay records nothing).
+        let queue = gulou.get("/api/v1/cases").await.json();
+        assert_eq!(queue["total"], 1, "{queue}");
+        assert_eq!((queue["items"][0]["source"].as_str(), queue["items"][0]["name"].as_str()), (Some("public"), Some("吴快递")));
+        assert_eq!(v.post_form("/help", &fields, false).await.status, 422);
+        assert_eq!(app.count("SELECT COUNT(*) FROM rights_cases").await, 1);
+        assert_eq!(app.count("SELECT COUNT(*) FROM people").await, people, "nobody's record made or changed");
+        let recount = coverage::recount(&app.store, false).await.unwrap();
+        assert!(recount.differences.is_empty(), "{:?}", recount.differences);
+    }
 }

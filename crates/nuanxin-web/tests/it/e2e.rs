@@ -381,6 +381,7 @@ async fn worker_and_cadre_pages_have_no_serious_accessibility_violations() {
     for path in [
         format!("/j/{code}"),
         "/me/login".to_string(),
+        format!("/help?code={code}"),
         "/login".to_string(),
         "/stations/nearby".to_string(),
         "/stations/nearby?lat=36.456&lng=115.985&mode=ebike".to_string(),

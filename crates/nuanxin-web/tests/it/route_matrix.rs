@@ -45,6 +45,7 @@ const PUBLIC: &[&str] = &[
     "/me/work",
     "/me/phone",
     "/me/logout",
+    "/help",
     "/stations/nearby",
     "/api/v1/stations/nearest",
     "/api/v1/join/{code}/sms",
