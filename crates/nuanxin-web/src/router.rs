@@ -309,6 +309,8 @@ pub fn router(state: AppState) -> Router {
             get(services::cases::show).post(services::cases::update),
         )
         .route("/cases/{id}/events", post(services::cases::add_entry))
+        .route("/services/report", get(services::report_page))
+        .route("/services/report.xlsx", get(services::report_xlsx))
         .route("/aid", get(services::aid::plans))
         .route(
             "/aid/plans/new",

@@ -12,7 +12,7 @@ use crate::error::{ApiError, ErrorBody};
 use axum::extract::Query;
 use axum::Json;
 use nuanxin_core::services::report::{self, ServicesReport};
-use nuanxin_core::{in_read, Error};
+use nuanxin_core::{in_read, in_write, Error};
 
 #[utoipa::path(get, path = "/api/v1/services/report", tag = "services", params(CoverageQuery),
     responses((status = 200, description = "The services figures of the unit's subtree for the period (as `nuanxin report services`)", body = ServicesReport),
@@ -30,3 +30,148 @@ pub async fn api_report(
         .await?,
     ))
 }
+
+/// The services report of a unit's subtree and of each unit below it, for the page and the sheet.
+async fn report_with_children(
+    auth: &crate::auth::Auth,
+    query: &CoverageQuery,
+) -> Result<(ServicesReport, Vec<ServicesReport>), crate::error::PageError> {
+    let code = org_of(auth, query)?;
+    let period = period(query, auth.caller.today)?;
+    let scope = &auth.caller.scope;
+    Ok(in_read(&auth.app.store, async |tx| {
+        let whole = report::services(tx, scope, &code, period).await?;
+        let below = nuanxin_core::orgs::children(
+            tx,
+            scope,
+            &code,
+            nuanxin_core::page::PageRequest::new(Some(1), Some(200)),
+        )
+        .await?;
+        let mut rows = Vec::new();
+        for unit in below.items.iter().filter(|u| u.is_active()) {
+            rows.push(report::services(tx, scope, &unit.code, period).await?);
+        }
+        Ok((whole, rows))
+    })
+    .await?)
+}
+
+#[derive(askama::Template)]
+#[template(path = "services/report.html")]
+struct ReportPage {
+    ctx: crate::layout::Ctx,
+    report: ServicesReport,
+    children: Vec<ServicesReport>,
+}
+
+impl ReportPage {
+    fn yuan(&self, fen: &i64) -> String {
+        nuanxin_core::services::money::yuan(*fen)
+    }
+
+    fn label(&self, prefix: &str, value: &str) -> String {
+        self.ctx.t(&format!("{prefix}.{value}")).to_string()
+    }
+
+    fn export_link(&self) -> String {
+        format!(
+            "/services/report.xlsx?org={}&from={}&to={}",
+            self.report.org_code, self.report.from, self.report.to
+        )
+    }
+}
+
+/// `GET /services/report`: the services figures of a unit's subtree for a period, with a row per
+/// unit below it.
+pub async fn report_page(
+    auth: crate::auth::Auth,
+    Query(query): Query<CoverageQuery>,
+) -> Result<axum::response::Html<String>, crate::error::PageError> {
+    let (report, children) = report_with_children(&auth, &query).await?;
+    crate::respond::render(&ReportPage {
+        ctx: crate::layout::Ctx::new(&auth, "cases", "/services/report"),
+        report,
+        children,
+    })
+}
+
+/// `GET /services/report.xlsx`: the same figures as a sheet, the subtree first, then each unit
+/// below it; one column per figure.
+pub async fn report_xlsx(
+    auth: crate::auth::Auth,
+    Query(query): Query<CoverageQuery>,
+) -> Result<axum::response::Response, crate::error::PageError> {
+    let (whole, children) = report_with_children(&auth, &query).await?;
+    let zh = auth.lang == crate::Lang::ZhCn;
+    let cat = crate::i18n::Catalogue::of(auth.lang);
+    let headers: Vec<&str> = REPORT_COLUMNS.iter().map(|k| cat.get(k)).collect();
+    let yuan = |fen: i64| nuanxin_core::services::money::yuan(fen).replace(',', "");
+    let row = |r: &ServicesReport| {
+        vec![
+            r.org_code.clone(),
+            r.org_name.clone(),
+            r.cases.opened.to_string(),
+            r.cases.closed.to_string(),
+            r.cases.workers_helped.to_string(),
+            yuan(r.cases.claimed_fen),
+            yuan(r.cases.recovered_fen),
+            r.labour_checks.checks.to_string(),
+            r.labour_checks.enterprises.to_string(),
+            r.labour_checks.findings.to_string(),
+            r.labour_checks.rectified.to_string(),
+            r.aid.plans.to_string(),
+            r.aid.enrolled.to_string(),
+            yuan(r.aid.premium_fen),
+            r.aid.claims.to_string(),
+            yuan(r.aid.approved_fen),
+            yuan(r.aid.paid_fen),
+        ]
+    };
+    let rows: Vec<Vec<String>> = std::iter::once(&whole)
+        .chain(children.iter())
+        .map(row)
+        .collect();
+    let bytes =
+        nuanxin_core::sheets::write_xlsx(if zh { "服务统计" } else { "services" }, &headers, &rows)
+            .map_err(Error::Internal)?;
+    in_write(&auth.app.store, async |tx| {
+        auth.caller
+            .audit(
+                tx,
+                "services.export",
+                &whole.org_code,
+                None,
+                serde_json::json!({"from": whole.from, "to": whole.to}),
+            )
+            .await
+    })
+    .await?;
+    Ok(crate::respond::file(
+        bytes,
+        "services.xlsx",
+        crate::respond::XLSX,
+        false,
+    ))
+}
+
+/// The sheet's columns, as message keys.
+const REPORT_COLUMNS: [&str; 17] = [
+    "services.col.org_code",
+    "services.col.org_name",
+    "services.col.cases_opened",
+    "services.col.cases_closed",
+    "services.col.workers_helped",
+    "services.col.claimed",
+    "services.col.recovered",
+    "services.col.checks",
+    "services.col.enterprises",
+    "services.col.findings",
+    "services.col.rectified",
+    "services.col.plans",
+    "services.col.enrolled",
+    "services.col.premium",
+    "services.col.claims",
+    "services.col.approved",
+    "services.col.paid",
+];

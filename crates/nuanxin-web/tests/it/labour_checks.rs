@@ -110,6 +110,17 @@ both_backends! {
         let recount = coverage::recount(&app.store, false).await.unwrap();
         assert!(recount.differences.is_empty(), "{:?}", recount.differences);
         assert_eq!(app.count("SELECT COUNT(*) FROM audit_log WHERE action LIKE 'checks.%'").await, 3, "two recorded, one followed up");
+        // The figures page and its sheet: the county, then each unit below it.
+        let page = county.get("/services/report?org=F371502&from=2026-11-01&to=2026-11-30").await;
+        assert_eq!(page.status, 200);
+        assert!(page.text().contains("id=\"report-checks\"") && page.text().contains("古楼街道"), "{}", page.text());
+        let sheet = county.get("/services/report.xlsx?org=F371502&from=2026-11-01&to=2026-11-30").await;
+        assert_eq!(sheet.status, 200);
+        let rows: Vec<Vec<String>> = sheet.sheet("服务统计").rows().map(|r| r.iter().map(|c| c.to_string()).collect()).collect();
+        assert_eq!((rows[1][0].as_str(), rows[1][7].as_str(), rows[1][9].as_str()), ("F371502", "2", "3"), "{rows:?}");
+        let gulou_row = rows.iter().find(|r| r[0] == "F371502001").unwrap();
+        assert_eq!((gulou_row[7].as_str(), gulou_row[10].as_str()), ("2", "2"), "{gulou_row:?}");
+        assert_eq!(liuyuan.get("/services/report?org=F371502").await.status, 404, "not the sibling's to read");
     }
 
     async fn the_checks_ledger_round_trips_through_a_sheet(app: TestApp) {
