@@ -49,6 +49,10 @@ pub mod metric {
     pub const CASES_CLOSED: &str = "cases_closed";
     /// Fen recovered by the rights cases closed, by day.
     pub const CASES_RECOVERED: &str = "cases_recovered";
+    /// People helped (a case closed with money recovered), each counted once per year on the
+    /// first day of that year they were helped in the subtree: the sum from 1 January to a day
+    /// is the number of distinct people helped in that time.
+    pub const CASES_HELPED_FIRST: &str = "cases_helped_first";
     /// Labour-law checks (法治体检) run, by day.
     pub const CHECKS: &str = "checks";
     /// Problems the labour-law checks found, by the day of the check.
@@ -78,7 +82,7 @@ static DAILY_IN: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
 });
 
 /// Metrics whose keys are days (or start with one).
-pub const DAILY: [&str; 17] = [
+pub const DAILY: [&str; 18] = [
     metric::JOINED,
     metric::LEFT,
     metric::UNIONS_FOUNDED,
@@ -88,6 +92,7 @@ pub const DAILY: [&str; 17] = [
     metric::CASES_CLAIMED,
     metric::CASES_CLOSED,
     metric::CASES_RECOVERED,
+    metric::CASES_HELPED_FIRST,
     metric::CHECKS,
     metric::CHECK_FINDINGS,
     metric::CHECK_RECTIFIED,
@@ -354,6 +359,7 @@ pub fn static_metric(m: &str) -> Option<&'static str> {
         CASES_CLAIMED,
         CASES_CLOSED,
         CASES_RECOVERED,
+        CASES_HELPED_FIRST,
         CHECKS,
         CHECK_FINDINGS,
         CHECK_RECTIFIED,

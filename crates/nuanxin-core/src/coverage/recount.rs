@@ -129,6 +129,9 @@ async fn expected(tx: &mut Tx) -> Result<HashMap<Key, i64>> {
     for (path, d) in services.into_iter().flatten() {
         add(&mut map, &path, d.metric, d.key, d.n);
     }
+    for (path, d) in crate::services::cases::expected_helped(tx).await? {
+        *map.entry((path, d.metric, d.key)).or_default() += d.n;
+    }
     Ok(map)
 }
 

@@ -823,6 +823,8 @@ pub async fn update(
     if let Some(n) = patch.note.as_deref().and_then(|n| text(n, 2000)) {
         entries.push(("note", None, n));
     }
+    let people: Vec<String> = person_of_case(tx, id).await?.into_iter().collect();
+    let helped = helped_before(tx, &people).await?;
     const SQL: &str = "UPDATE rights_cases SET kind = $2, stage = $3, handler = $4, claimed_fen = $5, employer = $6,
         summary = $7, status = $8, outcome = $9, closed_on = $10, recovered_fen = $11, updated_at = $12 WHERE id = $1";
     on_db!(tx.conn(), c => sqlx::query(SQL).bind(id).bind(&after.kind).bind(&after.stage).bind(&after.handler)
@@ -841,6 +843,7 @@ pub async fn update(
             counts::bump(tx, &up.path, &case_deltas(&after, 1)).await?;
         }
     }
+    helped_after(tx, &people, helped).await?;
     let tell = entries
         .iter()
         .any(|(k, ..)| matches!(*k, "stage" | "closed" | "reopened"));
@@ -969,6 +972,85 @@ pub async fn expected(tx: &mut Tx) -> Result<Vec<(String, Delta)>> {
         ));
     }
     Ok(out)
+}
+
+/// What every first-help-day counter should be: rows of each subtree's own path (not to be
+/// added to the ancestors: a person helped in two townships counts once in their county).
+pub async fn expected_helped(tx: &mut Tx) -> Result<Vec<(String, Delta)>> {
+    const HELPED: &str = "SELECT o.path, c.person_key, c.closed_on FROM rights_cases c JOIN org_units o ON o.id = c.org_id
+        WHERE c.recovered_fen > 0 AND c.closed_on IS NOT NULL";
+    let helped: Vec<(String, String, NaiveDate)> =
+        on_db!(tx.conn(), c => sqlx::query_as(HELPED).fetch_all(c).await)?;
+    Ok(helped_firsts(&helped))
+}
+
+/// The first-help-day counter rows of cases' rows (path, person, day closed with money
+/// recovered): per subtree (the path and each ancestor), person and year, +1 on the first day.
+pub fn helped_firsts(rows: &[(String, String, NaiveDate)]) -> Vec<(String, Delta)> {
+    use chrono::Datelike;
+    use std::collections::BTreeMap;
+    let mut first: BTreeMap<(String, &str, i32), NaiveDate> = BTreeMap::new();
+    for (path, person, day) in rows {
+        for prefix in counts::prefixes(path) {
+            let e = first
+                .entry((prefix.to_string(), person.as_str(), day.year()))
+                .or_insert(*day);
+            *e = (*e).min(*day);
+        }
+    }
+    first
+        .into_iter()
+        .map(|((path, _, _), day)| {
+            (
+                path,
+                Delta::new(
+                    metric::CASES_HELPED_FIRST,
+                    day.format("%Y-%m-%d").to_string(),
+                    1,
+                ),
+            )
+        })
+        .collect()
+}
+
+/// The first-help-day rows of some people, from their cases as they stand.
+async fn helped_of(tx: &mut Tx, people: &[String]) -> Result<Vec<(String, Delta)>> {
+    let mut rows = Vec::new();
+    const SQL: &str = "SELECT o.path, c.person_key, c.closed_on FROM rights_cases c JOIN org_units o ON o.id = c.org_id
+        WHERE c.person_key = $1 AND c.recovered_fen > 0 AND c.closed_on IS NOT NULL";
+    for key in people {
+        let found: Vec<(String, String, NaiveDate)> =
+            on_db!(tx.conn(), c => sqlx::query_as(SQL).bind(key).fetch_all(c).await)?;
+        rows.extend(found);
+    }
+    Ok(helped_firsts(&rows))
+}
+
+/// Who a case is about (the key the first-help-day counters are kept by).
+pub async fn person_of_case(tx: &mut Tx, case: Uuid) -> Result<Option<String>> {
+    const SQL: &str = "SELECT person_key FROM rights_cases WHERE id = $1";
+    Ok(on_db!(tx.conn(), c => sqlx::query_scalar(SQL).bind(case).fetch_optional(c).await)?)
+}
+
+/// Keeps the first-help-day counters of `people` right across a change of their cases: call
+/// with the rows before the change (from [`helped_before`]) once the change is written.
+pub async fn helped_after(
+    tx: &mut Tx,
+    people: &[String],
+    before: Vec<(String, Delta)>,
+) -> Result<()> {
+    let after = helped_of(tx, people).await?;
+    let mut rows: Vec<(String, &'static str, String, i64)> = before
+        .into_iter()
+        .map(|(p, d)| (p, d.metric, d.key, -d.n))
+        .collect();
+    rows.extend(after.into_iter().map(|(p, d)| (p, d.metric, d.key, d.n)));
+    counts::add_rows(tx, rows).await
+}
+
+/// The first-help-day rows of `people` before a change of their cases.
+pub async fn helped_before(tx: &mut Tx, people: &[String]) -> Result<Vec<(String, Delta)>> {
+    helped_of(tx, people).await
 }
 
 /// Distinct workers helped: with a case of the subtree closed in the period with money recovered.

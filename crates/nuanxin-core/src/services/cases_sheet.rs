@@ -168,6 +168,13 @@ fn parse_row(cells: &Cells<'_>, today: NaiveDate) -> std::result::Result<CaseRow
 
 struct CaseRows<'a> {
     vault: &'a IdVault,
+    /// The unions rows name, looked up once.
+    orgs: std::collections::HashMap<String, orgs::OrgUnit>,
+    /// Counter rows of every row written, added in one go by `finish`.
+    counted: Vec<(String, &'static str, String, i64)>,
+    /// The first-help-day rows of the people whose cases changed, as they were before the file.
+    helped: Vec<(String, Delta)>,
+    people: std::collections::HashSet<String>,
 }
 
 impl Importer for CaseRows<'_> {
@@ -196,7 +203,14 @@ impl Importer for CaseRows<'_> {
         r: &CaseRow,
         tally: &mut CaseUpserts,
     ) -> Result<()> {
-        let org = orgs::get(tx, &caller.scope, &r.org_code).await?;
+        let org = match self.orgs.get(&r.org_code) {
+            Some(o) => o.clone(),
+            None => {
+                let o = orgs::get(tx, &caller.scope, &r.org_code).await?;
+                self.orgs.insert(r.org_code.clone(), o.clone());
+                o
+            }
+        };
         if caller.scope.role_at(&org.path) < Some(Role::Staff) {
             return Err(Error::Forbidden);
         }
@@ -211,6 +225,29 @@ impl Importer for CaseRows<'_> {
             WHERE org_id = $1 AND case_no = $2";
         type Old = (Uuid, String, NaiveDate, i64, Option<NaiveDate>, i64);
         let old: Option<Old> = on_db!(tx.conn(), c => sqlx::query_as(FIND).bind(org.id).bind(&r.case_no).fetch_optional(c).await)?;
+        // Who the case is about, before and after (an ID number given may change it): their
+        // first-help-day rows as they stood before the file, once per person.
+        let mut people = vec![key.clone()];
+        if let Some((id, ..)) = &old {
+            if let Some(was) = cases::person_of_case(tx, *id).await? {
+                if was != key {
+                    people.push(was);
+                }
+            }
+        }
+        // Only a case helped before or after (closed with money) moves them.
+        let helped_now = r.closed_on.is_some() && r.recovered_fen > 0;
+        let helped_was = old
+            .as_ref()
+            .is_some_and(|(_, _, _, _, closed, recovered)| closed.is_some() && *recovered > 0);
+        if !helped_now && !helped_was {
+            people.clear();
+        }
+        people.retain(|p| !self.people.contains(p));
+        if !people.is_empty() {
+            self.helped.extend(cases::helped_before(tx, &people).await?);
+            self.people.extend(people);
+        }
         let mut moved: Vec<Delta> = Vec::new();
         match old {
             Some((id, kind, opened, claimed, closed, recovered)) => {
@@ -257,7 +294,14 @@ impl Importer for CaseRows<'_> {
             r.closed_on,
             r.recovered_fen,
         ));
-        counts::bump(tx, &org.path, &moved).await
+        self.counted.extend(counts::rows(&org.path, &moved));
+        Ok(())
+    }
+
+    async fn finish(&mut self, tx: &mut Tx) -> Result<()> {
+        counts::add_rows(tx, std::mem::take(&mut self.counted)).await?;
+        let people: Vec<String> = self.people.drain().collect();
+        cases::helped_after(tx, &people, std::mem::take(&mut self.helped)).await
     }
 }
 
@@ -307,7 +351,14 @@ impl import::SheetImport for CasesSheet {
         dry_run: bool,
         progress: impl FnMut(usize, usize) + Send,
     ) -> Result<ImportReport<CaseUpserts>> {
-        import::run(store, caller, table, dry_run, CaseRows { vault }, progress).await
+        let rows = CaseRows {
+            vault,
+            orgs: Default::default(),
+            counted: Vec::new(),
+            helped: Vec::new(),
+            people: Default::default(),
+        };
+        import::run(store, caller, table, dry_run, rows, progress).await
     }
 }
 

@@ -1,7 +1,8 @@
 //! The services report of a unit's subtree for a period: one JSON object, one member per
 //! service. Each is read from the maintained counters (one lookup, whatever the subtree's
 //! size) except the counts of distinct things daily counters cannot add up: `workers_helped`
-//! (people), `labour_checks.enterprises` and `aid.plans` (a handful of rows).
+//! (people) of a period that does not start on 1 January (from 1 January it is read from the
+//! first-help-day counters), `labour_checks.enterprises` and `aid.plans` (a handful of rows).
 
 use crate::coverage::counts::{self, metric};
 use crate::coverage::Period;
@@ -68,6 +69,13 @@ pub struct ServicesReport {
     pub aid: AidFigures,
 }
 
+/// A period from 1 January to a day of the same year: distinct people helped are read from the
+/// first-help-day counters; any other period counts them in the base table.
+fn year_to_date(period: Period) -> bool {
+    use chrono::Datelike;
+    period.from.ordinal() == 1 && period.from.year() == period.to.year()
+}
+
 /// The report of the subtree of `org_code` (in scope) for `period`.
 pub async fn services(
     tx: &mut Tx,
@@ -90,8 +98,12 @@ pub async fn services(
     let cases = CaseFigures {
         opened: sum(metric::CASES_OPENED),
         closed: sum(metric::CASES_CLOSED),
-        workers_helped: super::cases::workers_helped(tx, &unit.path, period.from, period.to)
-            .await?,
+        workers_helped: if year_to_date(period) {
+            // Each person counts once a year, on their first day helped: the sum is exact.
+            sum(metric::CASES_HELPED_FIRST)
+        } else {
+            super::cases::workers_helped(tx, &unit.path, period.from, period.to).await?
+        },
         claimed_fen: sum(metric::CASES_CLAIMED),
         recovered_fen: sum(metric::CASES_RECOVERED),
         by_kind,

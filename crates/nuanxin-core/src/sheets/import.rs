@@ -155,6 +155,12 @@ pub trait Importer {
 
     /// Told of a row that was refused while writing (its children may depend on it).
     fn refused(&mut self, _row: &Self::Row) {}
+
+    /// Writes what the rows gathered (counters added up over the whole file), in the import's
+    /// transaction after the last row.
+    fn finish(&mut self, _tx: &mut Tx) -> impl std::future::Future<Output = Result<()>> + Send {
+        async { Ok(()) }
+    }
 }
 
 /// Reports `progress(done, total)` every this many rows.
@@ -227,6 +233,7 @@ pub async fn run<I: Importer>(
             progress(i + 1, total);
         }
     }
+    importer.finish(&mut tx).await?;
     progress(total, total);
     report.rejected.sort_by_key(|e| e.row);
     if dry_run {

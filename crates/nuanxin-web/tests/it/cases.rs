@@ -108,6 +108,11 @@ both_backends! {
         assert_eq!((cases["by_kind"]["wages"].as_i64(), cases["by_kind"]["injury"].as_i64(), cases["by_kind"]["dismissal"].as_i64()), (Some(1), Some(1), Some(0)));
         let dash = county.get("/dashboard?org=F371502&from=2026-11-01&to=2026-11-30").await.text();
         assert!(dash.contains("id=\"kpi-cases\">2<") && dash.contains("¥9,600.00"), "the dashboard card");
+        // From 1 January the people helped come from the first-help-day counters: the same.
+        let ytd = report(&mut county, "F371502", "2026-01-01", "2026-11-30").await;
+        assert_eq!((ytd["workers_helped"].as_i64(), ytd["opened"].as_i64()), (Some(1), Some(2)), "{ytd}");
+        let before_close = report(&mut county, "F371502", "2026-01-01", "2026-11-21").await;
+        assert_eq!(before_close["workers_helped"], 0, "helped on the 22nd");
         let early = report(&mut county, "F371502", "2026-11-01", "2026-11-10").await;
         assert_eq!((early["opened"].as_i64(), early["closed"].as_i64(), early["claimed_fen"].as_i64()), (Some(1), Some(0), Some(1_200_050)));
         let sibling = report(&mut liuyuan, "F371502002", "2026-01-01", "2026-12-31").await;
@@ -119,6 +124,7 @@ both_backends! {
         assert_eq!(r.status, 200, "{}", r.text());
         let after = report(&mut county, "F371502", "2026-11-01", "2026-11-30").await;
         assert_eq!((after["closed"].as_i64(), after["recovered_fen"].as_i64(), after["workers_helped"].as_i64()), (Some(0), Some(0), Some(0)));
+        assert_eq!(report(&mut county, "F371502", "2026-01-01", "2026-11-30").await["workers_helped"], 0, "reopened: nobody helped this year");
         let recount = coverage::recount(&app.store, false).await.unwrap();
         assert!(recount.differences.is_empty(), "{:?}", recount.differences);
         assert_eq!(app.count("SELECT COUNT(*) FROM audit_log WHERE action LIKE 'cases.%'").await, 6, "two created, a stage, a hearing, the closing, the reopening");
@@ -225,6 +231,9 @@ both_backends! {
         assert!(c["id_number"].as_str().unwrap().ends_with(&id_with_check("37150219880808730")[14..]), "the number on record kept: {c}");
         let cases = report(&mut county, "F371502", "2026-11-01", "2026-11-30").await;
         assert_eq!((cases["opened"].as_i64(), cases["closed"].as_i64(), cases["recovered_fen"].as_i64(), cases["workers_helped"].as_i64()), (Some(1), Some(1), Some(1_500_000), Some(1)));
+        let ytd = report(&mut county, "F371502", "2026-01-01", "2026-12-31").await;
+        assert_eq!(ytd["workers_helped"], 1, "closed by the sheet, counted from 1 January too: {ytd}");
+        assert_eq!(report(&mut gulou, "F371502001", "2026-01-01", "2026-12-31").await["workers_helped"], 0, "handed up: the county's");
         let recount = coverage::recount(&app.store, false).await.unwrap();
         assert!(recount.differences.is_empty(), "{:?}", recount.differences);
         assert_eq!(app.count("SELECT COUNT(*) FROM audit_log WHERE action IN ('cases.export', 'cases.import')").await, 2);
