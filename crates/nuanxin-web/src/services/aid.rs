@@ -325,15 +325,13 @@ pub async fn enrol(
         Ok(report) => Ok(plan_page(&auth, id, filter, Some(report), None)
             .await?
             .into_response()),
-        Err(e @ (Error::Invalid { .. } | Error::Conflict { .. } | Error::Fields(_))) => {
-            let code = e
-                .field_errors()
-                .and_then(|f| f.iter().next().map(|f| f.code))
-                .unwrap_or(e.code());
-            let page = plan_page(&auth, id, filter, None, Some((code, true))).await?;
-            Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
-        }
-        Err(e) => Err(e.into()),
+        Err(e) => match super::refusal(&e) {
+            Some(code) => {
+                let page = plan_page(&auth, id, filter, None, Some((code, true))).await?;
+                Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
+            }
+            None => Err(e.into()),
+        },
     }
 }
 
@@ -492,15 +490,13 @@ pub async fn decide(
 ) -> Result<Response, PageError> {
     match apply(&auth, id, &d).await {
         Ok(_) => Ok(Redirect::to(&format!("/aid/claims/{id}?done=saved")).into_response()),
-        Err(e @ (Error::Invalid { .. } | Error::Conflict { .. } | Error::Fields(_))) => {
-            let code = e
-                .field_errors()
-                .and_then(|f| f.iter().next().map(|f| f.code))
-                .unwrap_or(e.code());
-            let page = claim_page(&auth, id, Some((code, true))).await?;
-            Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
-        }
-        Err(e) => Err(e.into()),
+        Err(e) => match super::refusal(&e) {
+            Some(code) => {
+                let page = claim_page(&auth, id, Some((code, true))).await?;
+                Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
+            }
+            None => Err(e.into()),
+        },
     }
 }
 

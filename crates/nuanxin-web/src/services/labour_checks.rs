@@ -278,15 +278,13 @@ pub async fn update(
     .await;
     match done {
         Ok(_) => Ok(Redirect::to(&format!("/labour-checks/{id}?done=saved")).into_response()),
-        Err(e @ (Error::Invalid { .. } | Error::Conflict { .. } | Error::Fields(_))) => {
-            let code = e
-                .field_errors()
-                .and_then(|f| f.iter().next().map(|f| f.code))
-                .unwrap_or(e.code());
-            let page = check_page(&auth, id, Some((code, true))).await?;
-            Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
-        }
-        Err(e) => Err(e.into()),
+        Err(e) => match super::refusal(&e) {
+            Some(code) => {
+                let page = check_page(&auth, id, Some((code, true))).await?;
+                Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
+            }
+            None => Err(e.into()),
+        },
     }
 }
 

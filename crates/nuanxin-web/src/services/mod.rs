@@ -175,3 +175,17 @@ const REPORT_COLUMNS: [&str; 17] = [
     "services.col.approved",
     "services.col.paid",
 ];
+
+/// A step refused on a record's page (a stage, a follow-up, an enrolment, a review), as the
+/// page says it: the first field's message, else the refusal's own; `None` for an error that is
+/// not the caller's to mend (it goes to the error page).
+pub(crate) fn refusal(e: &Error) -> Option<&'static str> {
+    match e {
+        Error::Invalid { .. } | Error::Conflict { .. } | Error::Fields(_) => Some(
+            e.field_errors()
+                .and_then(|f| f.iter().next().map(|f| f.code))
+                .unwrap_or(e.code()),
+        ),
+        _ => None,
+    }
+}
