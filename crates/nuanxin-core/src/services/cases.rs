@@ -1016,11 +1016,21 @@ pub fn helped_firsts(rows: &[(String, String, NaiveDate)]) -> Vec<(String, Delta
 /// The first-help-day rows of some people, from their cases as they stand.
 async fn helped_of(tx: &mut Tx, people: &[String]) -> Result<Vec<(String, Delta)>> {
     let mut rows = Vec::new();
-    const SQL: &str = "SELECT o.path, c.person_key, c.closed_on FROM rights_cases c JOIN org_units o ON o.id = c.org_id
-        WHERE c.person_key = $1 AND c.recovered_fen > 0 AND c.closed_on IS NOT NULL";
-    for key in people {
-        let found: Vec<(String, String, NaiveDate)> =
-            on_db!(tx.conn(), c => sqlx::query_as(SQL).bind(key).fetch_all(c).await)?;
+    // A few hundred people a statement (an import touches many).
+    for chunk in people.chunks(400) {
+        let marks: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+        let sql = format!(
+            "SELECT o.path, c.person_key, c.closed_on FROM rights_cases c JOIN org_units o ON o.id = c.org_id
+            WHERE c.person_key IN ({}) AND c.recovered_fen > 0 AND c.closed_on IS NOT NULL",
+            marks.join(", ")
+        );
+        let found: Vec<(String, String, NaiveDate)> = on_db!(tx.conn(), c => {
+            let mut q = sqlx::query_as(&sql);
+            for key in chunk {
+                q = q.bind(key);
+            }
+            q.fetch_all(c).await
+        })?;
         rows.extend(found);
     }
     Ok(helped_firsts(&rows))

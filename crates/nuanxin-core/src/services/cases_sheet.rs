@@ -298,6 +298,18 @@ impl Importer for CaseRows<'_> {
         Ok(())
     }
 
+    async fn prepare(&mut self, tx: &mut Tx, rows: &[(usize, CaseRow)]) -> Result<()> {
+        let mut people: Vec<String> = rows
+            .iter()
+            .map(|(_, r)| cases::person_key(self.vault, r.id.as_ref(), &r.phone))
+            .collect();
+        people.sort_unstable();
+        people.dedup();
+        self.helped.extend(cases::helped_before(tx, &people).await?);
+        self.people.extend(people);
+        Ok(())
+    }
+
     async fn finish(&mut self, tx: &mut Tx) -> Result<()> {
         counts::add_rows(tx, std::mem::take(&mut self.counted)).await?;
         let people: Vec<String> = self.people.drain().collect();

@@ -156,6 +156,16 @@ pub trait Importer {
     /// Told of a row that was refused while writing (its children may depend on it).
     fn refused(&mut self, _row: &Self::Row) {}
 
+    /// Reads what the rows will need, in the import's transaction before the first row is
+    /// written (state to keep right as the rows change it).
+    fn prepare(
+        &mut self,
+        _tx: &mut Tx,
+        _rows: &[(usize, Self::Row)],
+    ) -> impl std::future::Future<Output = Result<()>> + Send {
+        async { Ok(()) }
+    }
+
     /// Writes what the rows gathered (counters added up over the whole file), in the import's
     /// transaction after the last row.
     fn finish(&mut self, _tx: &mut Tx) -> impl std::future::Future<Output = Result<()>> + Send {
@@ -210,6 +220,7 @@ pub async fn run<I: Importer>(
     }
 
     let mut tx = store.write().await?;
+    importer.prepare(&mut tx, &ordered).await?;
     for (i, (row, parsed)) in ordered.iter().enumerate() {
         match importer
             .write(&mut tx, caller, parsed, &mut report.tally)
