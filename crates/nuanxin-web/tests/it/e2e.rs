@@ -43,6 +43,27 @@ async fn text(b: &Browser, css: &str) -> String {
     panic!("no element {css} at {}", b.path().await);
 }
 
+/// Waits until an element's text contains `needle` (a form posted: the old page may still be
+/// showing the element), and returns the text.
+async fn text_with(b: &Browser, css: &str, needle: &str) -> String {
+    let mut last = String::new();
+    for _ in 0..100 {
+        if let Ok(e) = b.client.find(Locator::Css(css)).await {
+            if let Ok(t) = e.text().await {
+                if t.contains(needle) {
+                    return t;
+                }
+                last = t;
+            }
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!(
+        "{css} never said {needle:?}: {last:?} at {}",
+        b.path().await
+    );
+}
+
 /// Waits until the browser shows `path` (with any query string).
 async fn wait_for_path(b: &Browser, path: &str) {
     for _ in 0..100 {
@@ -1515,7 +1536,7 @@ async fn a_rider_asks_for_help_and_a_cadre_handles_the_case_to_closure() {
     b.screenshot("phone-me-help-zh").await;
     click(&b, "#help button.primary").await;
     wait_for_path(&b, "/me").await;
-    assert!(text(&b, "#cases").await.contains("欠薪"));
+    text_with(&b, "#cases", "欠薪").await;
     b.screenshot("phone-me-case-zh").await;
     b.close().await;
 
@@ -1525,7 +1546,7 @@ async fn a_rider_asks_for_help_and_a_cadre_handles_the_case_to_closure() {
     sign_in(&b, "gulou").await;
     wait_for_path(&b, "/dashboard").await;
     b.goto("/cases").await;
-    assert!(text(&b, "#cases tbody").await.contains("孙骑手"));
+    text_with(&b, "#cases tbody", "孙骑手").await;
     b.screenshot("desktop-cases-zh").await;
     click(&b, "#cases tbody a").await;
     text(&b, "#timeline").await;
@@ -1538,7 +1559,7 @@ async fn a_rider_asks_for_help_and_a_cadre_handles_the_case_to_closure() {
         .unwrap();
     fill(&b, "s-handler", "法律援助站 刘律师").await;
     click(&b, "#case-step button.primary").await;
-    assert!(text(&b, "#case-status").await.contains("调解"));
+    text_with(&b, "#case-status", "调解").await;
     b.client
         .find(Locator::Id("e-kind"))
         .await
@@ -1555,7 +1576,7 @@ async fn a_rider_asks_for_help_and_a_cadre_handles_the_case_to_closure() {
         .unwrap();
     fill(&b, "e-text", "街道调解室").await;
     click(&b, "#case-entry button").await;
-    assert!(text(&b, "#timeline").await.contains("开庭"));
+    text_with(&b, "#timeline", "开庭").await;
     b.client
         .find(Locator::Id("c-outcome"))
         .await
@@ -1570,8 +1591,8 @@ async fn a_rider_asks_for_help_and_a_cadre_handles_the_case_to_closure() {
         .await
         .unwrap();
     click(&b, "#case-close button.primary").await;
-    assert!(text(&b, "#case-status").await.contains("已结案"));
-    assert_eq!(text(&b, "#recovered").await, "¥4,500.00");
+    text_with(&b, "#case-status", "已结案").await;
+    assert_eq!(text_with(&b, "#recovered", "¥").await, "¥4,500.00");
     b.screenshot("desktop-case-closed-zh").await;
     assert!(app
         .sms
@@ -1639,21 +1660,21 @@ async fn a_county_enrols_riders_a_rider_claims_from_the_phone_and_the_township_p
         .unwrap();
     fill(&b, "f-premium", "30").await;
     click(&b, "#plan-new button.primary").await;
-    assert!(text(&b, "#e-benefits").await.contains("至少填写一项"));
+    text_with(&b, "#e-benefits", "至少填写一项").await;
     fill(&b, "b-hospital", "5000").await;
     fill(&b, "b-death", "100000").await;
     b.screenshot("desktop-aid-plan-new-zh").await;
     click(&b, "#plan-new button.primary").await;
     fill(&b, "n-org", "F371502001").await;
     click(&b, "#enrol-preview").await;
-    assert!(text(&b, "#enrol-report").await.contains("本次参保 1 人"));
+    text_with(&b, "#enrol-report", "本次参保 1 人").await;
     b.client
         .execute("window.confirm = () => true;", vec![])
         .await
         .unwrap();
     click(&b, "#enrol-confirm").await;
-    assert!(text(&b, "#enrol-report").await.contains("参保完成"));
-    assert!(text(&b, "#enrolments").await.contains("钱骑手"));
+    text_with(&b, "#enrol-report", "参保完成").await;
+    text_with(&b, "#enrolments", "钱骑手").await;
     b.screenshot("desktop-aid-plan-zh").await;
     b.close().await;
 
@@ -1696,7 +1717,7 @@ async fn a_county_enrols_riders_a_rider_claims_from_the_phone_and_the_township_p
     b.screenshot("phone-me-claim-zh").await;
     click(&b, "#claim button.primary").await;
     wait_for_path(&b, "/me").await;
-    assert!(text(&b, "#aid").await.contains("已登记"));
+    text_with(&b, "#aid", "已登记").await;
     b.screenshot("phone-me-aid-zh").await;
     b.close().await;
 
@@ -1707,19 +1728,19 @@ async fn a_county_enrols_riders_a_rider_claims_from_the_phone_and_the_township_p
     sign_in(&b, "gulou").await;
     wait_for_path(&b, "/dashboard").await;
     b.goto("/aid/claims").await;
-    assert!(text(&b, "#claims tbody").await.contains("钱骑手"));
+    text_with(&b, "#claims tbody", "钱骑手").await;
     click(&b, "#claims tbody a").await;
     click(&b, "#d-check").await;
-    assert!(text(&b, "#claim-status").await.contains("已初审"));
+    text_with(&b, "#claim-status", "已初审").await;
     click(&b, "#d-approve").await;
-    assert!(text(&b, "#claim-status").await.contains("已核准"));
-    assert_eq!(text(&b, "#approved").await, "¥3,200.00");
+    text_with(&b, "#claim-status", "已核准").await;
+    assert_eq!(text_with(&b, "#approved", "¥").await, "¥3,200.00");
     b.client
         .execute("window.confirm = () => true;", vec![])
         .await
         .unwrap();
     click(&b, "#d-pay").await;
-    assert!(text(&b, "#claim-status").await.contains("已赔付"));
+    text_with(&b, "#claim-status", "已赔付").await;
     b.screenshot("desktop-aid-claim-paid-zh").await;
     assert!(app
         .sms
