@@ -38,14 +38,6 @@ fn labels(
         .collect()
 }
 
-fn staff_somewhere(auth: &Auth) -> bool {
-    auth.caller
-        .scope
-        .roots()
-        .iter()
-        .any(|r| r.role >= Role::Staff)
-}
-
 /// What the pages of this module show about amounts and labels.
 trait Shows {
     fn ctx(&self) -> &Ctx;
@@ -88,7 +80,7 @@ pub async fn plans(auth: Auth, Query(paging): Query<Paging>) -> Result<Html<Stri
     .await?;
     render(&PlansPage {
         ctx: Ctx::new(&auth, "cases", "/aid"),
-        may_create: staff_somewhere(&auth),
+        may_create: auth.caller.is_staff(),
         today: auth.caller.today,
         page,
     })
@@ -152,13 +144,7 @@ fn new_plan_page(
 /// `GET /aid/plans/new`.
 pub async fn new_plan_form(auth: Auth) -> Result<Html<String>, PageError> {
     let mut form = HashMap::new();
-    if let Some(code) = auth.caller.scope.roots().first().and_then(|r| {
-        r.path
-            .trim_end_matches('/')
-            .rsplit('/')
-            .next()
-            .map(str::to_string)
-    }) {
+    if let Some(code) = auth.caller.home_unit() {
         form.insert("org_code".to_string(), code);
     }
     let year = chrono::Datelike::year(&auth.caller.today);
@@ -264,7 +250,7 @@ async fn plan_page(
     .await?;
     let ctx = Ctx::new(auth, "cases", &format!("/aid/plans/{id}"));
     render(&PlanPage {
-        may_enrol: staff_somewhere(auth) && plan.ends_on >= auth.caller.today,
+        may_enrol: auth.caller.is_staff() && plan.ends_on >= auth.caller.today,
         groups: WorkerGroup::ALL
             .iter()
             .map(|g| {

@@ -162,13 +162,7 @@ fn new_page(
 /// `GET /cases/new`: the form, the union defaulting to the caller's first post.
 pub async fn new_form(auth: Auth) -> Result<Html<String>, PageError> {
     let mut form = HashMap::new();
-    if let Some(code) = auth.caller.scope.roots().first().and_then(|r| {
-        r.path
-            .trim_end_matches('/')
-            .rsplit('/')
-            .next()
-            .map(str::to_string)
-    }) {
+    if let Some(code) = auth.caller.home_unit() {
         form.insert("org_code".to_string(), code);
     }
     new_page(&auth, form, HashMap::new())

@@ -43,14 +43,6 @@ impl ListPage {
     }
 }
 
-fn is_staff_somewhere(auth: &Auth) -> bool {
-    auth.caller
-        .scope
-        .roots()
-        .iter()
-        .any(|r| r.role >= Role::Staff)
-}
-
 /// `GET /labour-checks`: the checks of the caller's subtree, newest first.
 pub async fn list(
     auth: Auth,
@@ -63,7 +55,7 @@ pub async fn list(
     .await?;
     let ctx = Ctx::new(&auth, "cases", &query.link(&[]));
     render(&ListPage {
-        may_create: is_staff_somewhere(&auth),
+        may_create: auth.caller.is_staff(),
         today: auth.caller.today,
         ctx,
         query,
@@ -140,13 +132,7 @@ pub struct NewQuery {
 pub async fn new_form(auth: Auth, Query(q): Query<NewQuery>) -> Result<Html<String>, PageError> {
     let mut form = HashMap::new();
     form.insert("uscc".to_string(), q.uscc);
-    if let Some(code) = auth.caller.scope.roots().first().and_then(|r| {
-        r.path
-            .trim_end_matches('/')
-            .rsplit('/')
-            .next()
-            .map(str::to_string)
-    }) {
+    if let Some(code) = auth.caller.home_unit() {
         form.insert("org_code".to_string(), code);
     }
     new_page(&auth, form, HashMap::new()).await
