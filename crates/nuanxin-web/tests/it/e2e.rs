@@ -64,6 +64,37 @@ async fn text_with(b: &Browser, css: &str, needle: &str) -> String {
     );
 }
 
+/// A member signs in on `/me/login` with the SMS code sent to `phone`.
+async fn member_signs_in(b: &Browser, app: &TestApp, phone: &str) {
+    b.goto("/me/login").await;
+    fill(b, "phone", phone).await;
+    click(b, "button[value=sms]").await;
+    let mut sms = None;
+    for _ in 0..50 {
+        sms = app.sms.last_code(phone);
+        if sms.is_some() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    fill(b, "sms_code", &sms.expect("a code")).await;
+    click(b, "button[value=login]").await;
+    wait_for_path(b, "/me").await;
+}
+
+/// How many pixels the page scrolls sideways (0 when it fits the window).
+async fn sideways_px(b: &Browser) -> i64 {
+    b.client
+        .execute(
+            "return document.documentElement.scrollWidth - document.documentElement.clientWidth;",
+            vec![],
+        )
+        .await
+        .unwrap()
+        .as_i64()
+        .unwrap_or(0)
+}
+
 /// Waits until the browser shows `path` (with any query string).
 async fn wait_for_path(b: &Browser, path: &str) {
     for _ in 0..100 {
@@ -1508,20 +1539,7 @@ async fn a_rider_asks_for_help_and_a_cadre_handles_the_case_to_closure() {
         return app.finish().await;
     };
     // The rider signs in by SMS and asks for help.
-    b.goto("/me/login").await;
-    fill(&b, "phone", "13806358801").await;
-    click(&b, "button[value=sms]").await;
-    let mut sms = None;
-    for _ in 0..50 {
-        sms = app.sms.last_code("13806358801");
-        if sms.is_some() {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
-    fill(&b, "sms_code", &sms.expect("a code")).await;
-    click(&b, "button[value=login]").await;
-    wait_for_path(&b, "/me").await;
+    member_signs_in(&b, &app, "13806358801").await;
     click(&b, "#help summary").await;
     b.client
         .find(Locator::Id("f-help-kind"))
@@ -1603,15 +1621,8 @@ async fn a_rider_asks_for_help_and_a_cadre_handles_the_case_to_closure() {
     b.goto("/lang/en?next=/cases?status=all").await;
     b.client.set_window_size(390, 844).await.unwrap();
     assert_eq!(text(&b, "h1").await, "Rights cases");
-    let wide = b
-        .client
-        .execute(
-            "return document.documentElement.scrollWidth - document.documentElement.clientWidth;",
-            vec![],
-        )
-        .await
-        .unwrap();
-    assert!(wide.as_i64().unwrap_or(0) <= 0, "{wide} px sideways");
+    let wide = sideways_px(&b).await;
+    assert!(wide <= 0, "{wide} px sideways");
     b.screenshot("phone-cases-en").await;
     b.close().await;
     app.finish().await;
@@ -1682,20 +1693,7 @@ async fn a_county_enrols_riders_a_rider_claims_from_the_phone_and_the_township_p
     let Some(b) = Browser::open(&app, 390, 844).await else {
         return app.finish().await;
     };
-    b.goto("/me/login").await;
-    fill(&b, "phone", "13806358811").await;
-    click(&b, "button[value=sms]").await;
-    let mut sms = None;
-    for _ in 0..50 {
-        sms = app.sms.last_code("13806358811");
-        if sms.is_some() {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
-    fill(&b, "sms_code", &sms.expect("a code")).await;
-    click(&b, "button[value=login]").await;
-    wait_for_path(&b, "/me").await;
+    member_signs_in(&b, &app, "13806358811").await;
     assert_eq!(text(&b, "#aid-badge").await, "互助保障");
     click(&b, "#claim summary").await;
     b.client
@@ -1751,15 +1749,8 @@ async fn a_county_enrols_riders_a_rider_claims_from_the_phone_and_the_township_p
     b.goto("/lang/en?next=/aid/claims?status=all").await;
     b.client.set_window_size(390, 844).await.unwrap();
     assert_eq!(text(&b, "h1").await, "Claims");
-    let wide = b
-        .client
-        .execute(
-            "return document.documentElement.scrollWidth - document.documentElement.clientWidth;",
-            vec![],
-        )
-        .await
-        .unwrap();
-    assert!(wide.as_i64().unwrap_or(0) <= 0, "{wide} px sideways");
+    let wide = sideways_px(&b).await;
+    assert!(wide <= 0, "{wide} px sideways");
     b.screenshot("phone-aid-claims-en").await;
     b.close().await;
     app.finish().await;
