@@ -84,16 +84,30 @@ pub async fn services(
     period: Period,
 ) -> Result<ServicesReport> {
     let unit = orgs::get(tx, scope, org_code).await?;
-    let c = counts::load(tx, &unit.path, Some((period.from, period.to))).await?;
+    const METRICS: [&str; 13] = [
+        metric::CASES_OPENED,
+        metric::CASES_CLOSED,
+        metric::CASES_HELPED_FIRST,
+        metric::CASES_CLAIMED,
+        metric::CASES_RECOVERED,
+        metric::CHECKS,
+        metric::CHECK_FINDINGS,
+        metric::CHECK_RECTIFIED,
+        metric::AID_ENROLLED,
+        metric::AID_PREMIUM,
+        metric::AID_CLAIMS,
+        metric::AID_APPROVED,
+        metric::AID_PAID,
+    ];
+    let c = counts::totals(tx, &unit.path, (period.from, period.to), &METRICS).await?;
     let sum = |m: &str| c.of(m).values().sum::<i64>();
     let mut by_kind: BTreeMap<String, i64> = super::cases::KINDS
         .iter()
         .map(|(k, _)| (k.to_string(), 0))
         .collect();
-    for (key, n) in c.of(metric::CASES_OPENED) {
-        if let Some((_, kind)) = key.split_once(':') {
-            *by_kind.entry(kind.to_string()).or_default() += n;
-        }
+    // Cases opened are keyed by day and kind: their totals by kind.
+    for (kind, n) in c.of(metric::CASES_OPENED) {
+        *by_kind.entry(kind).or_default() += n;
     }
     let cases = CaseFigures {
         opened: sum(metric::CASES_OPENED),
