@@ -66,6 +66,9 @@ pub struct Scope {
     /// Subtrees a partner (a platform's or a licence window's API account) pushes records into,
     /// without reading anything there.
     pushing: Vec<String>,
+    /// A lawyer of a legal-aid station (律师): the account whose assigned rights cases the caller
+    /// sees and works on, and nothing else.
+    counsel: Option<uuid::Uuid>,
 }
 
 impl Scope {
@@ -78,6 +81,7 @@ impl Scope {
             }],
             stations: Vec::new(),
             pushing: Vec::new(),
+            counsel: None,
         }
     }
 
@@ -90,6 +94,7 @@ impl Scope {
             roots,
             stations: Vec::new(),
             pushing: Vec::new(),
+            counsel: None,
         }
     }
 
@@ -105,6 +110,17 @@ impl Scope {
     pub fn pushing_into(mut self, paths: Vec<String>) -> Scope {
         self.pushing = paths;
         self
+    }
+
+    /// The same scope, seeing the rights cases assigned to this lawyer's account too.
+    pub fn counselling(mut self, account: uuid::Uuid) -> Scope {
+        self.counsel = Some(account);
+        self
+    }
+
+    /// The lawyer's account whose assigned cases the caller sees, when the caller is a lawyer.
+    pub fn counsel(&self) -> Option<uuid::Uuid> {
+        self.counsel
     }
 
     /// The scope partner pushes route within: a partner's push subtrees (as staff), else the
@@ -140,6 +156,7 @@ impl Scope {
             roots: Vec::new(),
             stations: Vec::new(),
             pushing: Vec::new(),
+            counsel: None,
         }
     }
 

@@ -158,6 +158,37 @@ impl Client {
         r
     }
 
+    /// A `multipart/form-data` post (a form with files): text fields, then files as (field name,
+    /// file name, bytes). A cadre session's CSRF token goes in the header.
+    pub async fn post_multipart(
+        &mut self,
+        path: &str,
+        fields: &[(&str, &str)],
+        files: &[(&str, &str, Vec<u8>)],
+    ) -> Resp {
+        const BOUNDARY: &str = "----nuanxin-test-boundary-7d1f";
+        let mut body = Vec::new();
+        for (k, v) in fields {
+            body.extend_from_slice(
+                format!(
+                    "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n"
+                )
+                .as_bytes(),
+            );
+        }
+        for (k, name, bytes) in files {
+            body.extend_from_slice(
+                format!("--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"{k}\"; filename=\"{name}\"\r\nContent-Type: application/octet-stream\r\n\r\n")
+                    .as_bytes(),
+            );
+            body.extend_from_slice(bytes);
+            body.extend_from_slice(b"\r\n");
+        }
+        body.extend_from_slice(format!("--{BOUNDARY}--\r\n").as_bytes());
+        let ct = format!("multipart/form-data; boundary={BOUNDARY}");
+        self.send(Method::POST, path, Some((&ct, body))).await
+    }
+
     pub async fn send(
         &mut self,
         method: Method,

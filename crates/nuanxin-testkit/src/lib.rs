@@ -161,3 +161,19 @@ macro_rules! both_backends {
         }
     )* };
 }
+
+/// A phone's photo of `w`×`h` pixels as JPEG, whose EXIF says "turn 90°" and carries a GPS-like
+/// marker (`GPSLatitude36.4567`): what a worker's camera sends.
+pub fn phone_photo(w: u32, h: u32) -> Vec<u8> {
+    use image::ImageEncoder;
+    let mut exif = b"II\x2a\0\x08\0\0\0\x01\0\x12\x01\x03\0\x01\0\0\0".to_vec();
+    exif.extend_from_slice(&[6, 0, 0, 0, 0, 0, 0, 0]);
+    exif.extend_from_slice(b"GPSLatitude36.4567");
+    let pixels: Vec<u8> = (0..w * h * 3).map(|i| (i % 251) as u8).collect();
+    let mut out = Vec::new();
+    let mut enc = image::codecs::jpeg::JpegEncoder::new(&mut out);
+    enc.set_exif_metadata(exif).unwrap();
+    enc.write_image(&pixels, w, h, image::ExtendedColorType::Rgb8)
+        .unwrap();
+    out
+}

@@ -58,6 +58,11 @@ const FILES: &[(&str, &str, &[u8])] = &[
         include_bytes!("../assets/nearby.js"),
     ),
     (
+        "shrink.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../assets/shrink.js"),
+    ),
+    (
         "confirm.js",
         "text/javascript; charset=utf-8",
         include_bytes!("../assets/confirm.js"),

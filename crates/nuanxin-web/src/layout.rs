@@ -16,6 +16,8 @@ pub struct Ctx {
     pub is_admin: bool,
     /// A station's keeper without a subtree: their navigation is their station alone.
     pub keeps_only: Option<String>,
+    /// A legal-aid lawyer without a subtree: their navigation is their cases alone.
+    pub counsel_only: bool,
 }
 
 impl Ctx {
@@ -40,6 +42,8 @@ impl Ctx {
                 .first()
                 .filter(|_| auth.caller.scope.roots().is_empty())
                 .map(|s| s.to_string()),
+            counsel_only: auth.caller.scope.roots().is_empty()
+                && auth.caller.scope.counsel().is_some(),
         }
     }
 
@@ -54,6 +58,7 @@ impl Ctx {
             here: here.to_string(),
             is_admin: false,
             keeps_only: None,
+            counsel_only: false,
         }
     }
 

@@ -64,6 +64,9 @@ pub(crate) fn api() -> OpenApiRouter<AppState> {
             services::cases::api_update
         ))
         .routes(routes!(services::cases::api_add_entry))
+        .routes(routes!(services::cases::api_lawyers))
+        .routes(routes!(services::photos::api_case_upload))
+        .routes(routes!(services::photos::api_show))
         .routes(routes!(
             services::aid::api_create_plan,
             services::aid::api_plans
@@ -309,6 +312,8 @@ pub fn router(state: AppState) -> Router {
             get(services::cases::show).post(services::cases::update),
         )
         .route("/cases/{id}/events", post(services::cases::add_entry))
+        .route("/cases/{id}/photos", post(services::photos::case_upload))
+        .route("/photos/{id}", get(services::photos::show))
         .route("/services/report", get(services::report_page))
         .route("/services/report.xlsx", get(services::report_xlsx))
         .route("/aid", get(services::aid::plans))

@@ -58,6 +58,9 @@ pub const KEEPER: &str = "keeper";
 /// The role `partner`: a platform's or a licence window's API account pushes records into the
 /// unit's subtree and reads back its own pushes' outcomes; it holds no subtree to read.
 pub const PARTNER: &str = "partner";
+/// The role `lawyer`: a lawyer registered at a legal-aid station (法律援助工作站) of the unit's
+/// subtree; holds no subtree, sees and works on only the rights cases assigned to them.
+pub const LAWYER: &str = "lawyer";
 
 /// The station named for a keeper of the unit at `org_path`: it must exist inside that subtree.
 async fn kept_station(tx: &mut Tx, org_path: &str, station: Option<&str>) -> Result<Option<Uuid>> {
@@ -74,6 +77,46 @@ async fn kept_station(tx: &mut Tx, org_path: &str, station: Option<&str>) -> Res
         Some(p) if p.starts_with(org_path) => Ok(Some(id)),
         _ => Err(Error::invalid("station", "accounts.bad_station")),
     }
+}
+
+/// The legal-aid station a lawyer of the unit at `org_path` is registered at: required, inside
+/// that subtree, of type `legal_aid_station`.
+async fn legal_aid_station(tx: &mut Tx, org_path: &str, station: Option<&str>) -> Result<Uuid> {
+    let id = kept_station(tx, org_path, station)
+        .await?
+        .ok_or(Error::invalid("station", "accounts.lawyer_station"))?;
+    const SQL: &str = "SELECT kind FROM stations WHERE id = $1";
+    let kind: String = on_db!(tx.conn(), c => sqlx::query_scalar(SQL).bind(id).fetch_one(c).await)?;
+    match kind == "legal_aid_station" {
+        true => Ok(id),
+        false => Err(Error::invalid("station", "accounts.lawyer_station")),
+    }
+}
+
+/// A lawyer a case of the unit at `case_path` may be assigned to.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+pub struct Lawyer {
+    #[serde(skip)]
+    pub id: Uuid,
+    pub username: String,
+    pub display_name: String,
+    pub station_name: String,
+    pub org_name: String,
+}
+
+/// The lawyers of the legal-aid stations of the case's union, of its parents and of the units
+/// below it: whom a case of the unit at `case_path` may be assigned to. Disabled accounts are left out.
+pub async fn lawyers_for(tx: &mut Tx, case_path: &str) -> Result<Vec<Lawyer>> {
+    let (lo, hi) = nuanxin_store::subtree_range(case_path);
+    const SQL: &str = "SELECT a.id, a.username, a.display_name, s.name AS station_name, o.name AS org_name
+        FROM assignments p JOIN accounts a ON a.id = p.account_id JOIN stations s ON s.id = p.station_id
+        JOIN org_units o ON o.id = s.org_id
+        WHERE p.role = 'lawyer' AND NOT a.disabled
+          AND ((o.path >= $1 AND o.path < $2) OR substr($3, 1, length(o.path)) = o.path)
+        ORDER BY o.path, a.display_name, a.username";
+    Ok(
+        on_db!(tx.conn(), c => sqlx::query_as::<_, Lawyer>(SQL).bind(&lo).bind(&hi).bind(case_path).fetch_all(c).await)?,
+    )
 }
 
 const ACCOUNT_COLUMNS: &str =
@@ -137,7 +180,15 @@ pub async fn scope_of(tx: &mut Tx, account_id: Uuid) -> Result<Scope> {
         WHERE a.account_id = $1 AND a.role = 'partner'";
     let pushing: Vec<String> =
         on_db!(tx.conn(), c => sqlx::query_scalar(PUSHING).bind(account_id).fetch_all(c).await)?;
-    Ok(Scope::of_roots(roots).keeping(kept).pushing_into(pushing))
+    const LAWYERING: &str =
+        "SELECT COUNT(*) FROM assignments WHERE account_id = $1 AND role = 'lawyer'";
+    let lawyer: i64 =
+        on_db!(tx.conn(), c => sqlx::query_scalar(LAWYERING).bind(account_id).fetch_one(c).await)?;
+    let scope = Scope::of_roots(roots).keeping(kept).pushing_into(pushing);
+    Ok(match lawyer > 0 {
+        true => scope.counselling(account_id),
+        false => scope,
+    })
 }
 
 fn check_username(u: &str) -> Result<()> {
@@ -170,7 +221,8 @@ pub async fn create_account(tx: &mut Tx, caller: &Caller, input: &AccountInput) 
     check_password(&input.password)?;
     let keeper = input.role.trim() == KEEPER;
     let partner = input.role.trim() == PARTNER;
-    let role = match keeper || partner {
+    let lawyer = input.role.trim() == LAWYER;
+    let role = match keeper || partner || lawyer {
         true => Role::Viewer, // checked below as a post the admin gives, held as no subtree
         false => Role::parse(&input.role).ok_or(Error::invalid("role", "accounts.bad_role"))?,
     };
@@ -181,9 +233,10 @@ pub async fn create_account(tx: &mut Tx, caller: &Caller, input: &AccountInput) 
             e => e,
         })?;
     require_admin(&caller.scope, &org.path, role)?;
-    let station = match keeper {
-        true => kept_station(tx, &org.path, input.station.as_deref()).await?,
-        false => None,
+    let station = match (keeper, lawyer) {
+        (true, _) => kept_station(tx, &org.path, input.station.as_deref()).await?,
+        (_, true) => Some(legal_aid_station(tx, &org.path, input.station.as_deref()).await?),
+        _ => None,
     };
     let id = nuanxin_store::new_id();
     let display = input
@@ -198,12 +251,13 @@ pub async fn create_account(tx: &mut Tx, caller: &Caller, input: &AccountInput) 
     on_db!(tx.conn(), c => sqlx::query(SQL).bind(id).bind(username).bind(display).bind(&hash).bind(caller.at)
         .execute(c).await.map(|r| r.rows_affected()))
     .on_unique("username", "accounts.username_taken")?;
-    let role_name = match (keeper, partner) {
-        (true, _) => KEEPER,
-        (_, true) => PARTNER,
+    let role_name = match (keeper, partner, lawyer) {
+        (true, ..) => KEEPER,
+        (_, true, _) => PARTNER,
+        (.., true) => LAWYER,
         _ => role.as_str(),
     };
-    if keeper || partner {
+    if keeper || partner || lawyer {
         const POST: &str = "INSERT INTO assignments (id, account_id, org_id, role, station_id, created_at) VALUES ($1, $2, $3, $4, $5, $6)";
         on_db!(tx.conn(), c => sqlx::query(POST).bind(nuanxin_store::new_id()).bind(id).bind(org.id).bind(role_name)
             .bind(station).bind(caller.at).execute(c).await.map(|r| r.rows_affected()))?;

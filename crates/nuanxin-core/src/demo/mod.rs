@@ -1025,3 +1025,66 @@ pub async fn load_stations(store: &Store, clock: &Clock) -> Result<usize> {
     tx.commit().await?;
     Ok(STATIONS.len())
 }
+
+/// The demo's legal-aid lawyer: username, display name.
+pub const LAWYER: (&str, &str) = ("lvshi", "刘律师（古楼街道法律援助工作站）");
+
+/// Loads 古楼街道法律援助工作站, its lawyer (`lvshi`, a narrow role that sees only the cases
+/// assigned to them) and assigns them the open platform-penalty case, so that the lawyer's view
+/// shows something. Once: nothing happens when the lawyer exists. Needs the cases.
+pub async fn load_legal_aid(store: &Store, clock: &Clock) -> Result<usize> {
+    use crate::services::cases::{self, CasePatch};
+    use crate::stations::{self, StationDraft, StationInput};
+    let caller = Caller::operator(clock);
+    let mut tx = store.write().await?;
+    if accounts::account_by_username(&mut tx, LAWYER.0)
+        .await?
+        .is_some()
+    {
+        return Ok(0);
+    }
+    let input = StationInput {
+        name: "古楼街道法律援助工作站".into(),
+        kind: "legal_aid_station".into(),
+        lat: "36.4549".into(),
+        lng: "115.9841".into(),
+        crs: None,
+        address: "古楼街道东关大街 18 号街道综治中心二楼".into(),
+        hours: "周一至周五 9:00-17:00".into(),
+        amenities: "饮水、休息、无线网络".into(),
+        host: Some("古楼街道总工会".into()),
+        keeper: Some("刘律师".into()),
+        phone: Some("0635-8234567".into()),
+        org_code: "F371502001".into(),
+    };
+    let draft = StationDraft::parse(&input).map_err(|errs| {
+        crate::Error::Internal(anyhow::anyhow!("demo legal-aid station: {errs:?}"))
+    })?;
+    let station = stations::create(&mut tx, &caller, &draft).await?;
+    accounts::create_account(
+        &mut tx,
+        &caller,
+        &AccountInput {
+            username: LAWYER.0.into(),
+            display_name: Some(LAWYER.1.into()),
+            password: PASSWORD.into(),
+            org_code: "F371502001".into(),
+            role: accounts::LAWYER.into(),
+            station: Some(station.id.to_string()),
+        },
+    )
+    .await?;
+    const OPEN: &str = "SELECT id FROM rights_cases WHERE status = 'open' AND kind = 'platform_penalty' ORDER BY opened_on LIMIT 1";
+    let open: Option<uuid::Uuid> =
+        on_db!(tx.conn(), c => sqlx::query_scalar(OPEN).fetch_optional(c).await)?;
+    if let Some(id) = open {
+        let assign = CasePatch {
+            handler_account: Some(LAWYER.0.into()),
+            stage: Some("legal_aid".into()),
+            ..CasePatch::default()
+        };
+        cases::update(&mut tx, &caller, id, &assign).await?;
+    }
+    tx.commit().await?;
+    Ok(1)
+}

@@ -818,6 +818,7 @@ pub async fn file_own(
     tx: &mut Tx,
     person: Uuid,
     input: &ClaimInput,
+    photos: &[super::photos::Prepared],
     at: i64,
     today: NaiveDate,
 ) -> Result<(String, String)> {
@@ -832,6 +833,7 @@ pub async fn file_own(
     let name: String =
         on_db!(tx.conn(), c => sqlx::query_scalar(NAME).bind(person).fetch_one(c).await)?;
     let id = file(tx, &e, input, "member", &name, at, today).await?;
+    super::photos::attach(tx, super::photos::Owner::Claim(id), photos, &name, at).await?;
     crate::audit::record(
         tx,
         &crate::audit::Actor {
@@ -843,7 +845,7 @@ pub async fn file_own(
         "aid.claim",
         &id.to_string(),
         Some(&e.path),
-        serde_json::json!({"plan": plan, "event": input.event}),
+        serde_json::json!({"plan": plan, "event": input.event, "photos": photos.len()}),
     )
     .await?;
     const NO: &str = "SELECT c.claim_no, p.phone FROM aid_claims c JOIN aid_enrolments e ON e.id = c.enrolment_id

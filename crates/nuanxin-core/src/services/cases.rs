@@ -87,6 +87,10 @@ pub struct Case {
     pub closed_on: Option<NaiveDate>,
     pub outcome: Option<String>,
     pub handler: Option<String>,
+    /// The lawyer's account the case is assigned to (a legal-aid station's lawyer), if any.
+    pub handler_username: Option<String>,
+    #[serde(skip)]
+    pub handler_account: Option<Uuid>,
     /// `member` (asked from /me), `cadre` or `import`.
     pub source: String,
     pub created_at: i64,
@@ -149,6 +153,9 @@ pub struct CasePatch {
     pub kind: Option<String>,
     pub stage: Option<String>,
     pub handler: Option<String>,
+    /// Assign the case to a lawyer of a legal-aid station (their username; empty to take it back
+    /// from them). The lawyer's name becomes the handler shown.
+    pub handler_account: Option<String>,
     pub claimed: Option<String>,
     pub employer: Option<String>,
     pub summary: Option<String>,
@@ -192,8 +199,9 @@ pub struct CaseFilter {
 
 const SELECT: &str = "SELECT c.id, c.case_no, o.code AS org_code, o.name AS org_name, o.path AS org_path, c.kind, c.stage,
         c.status, c.name, c.id_mask AS id_number, c.phone, c.employer, c.employer_uscc, c.summary, c.claimed_fen,
-        c.recovered_fen, c.opened_on, c.closed_on, c.outcome, c.handler, c.source, c.created_at, c.updated_at
-    FROM rights_cases c JOIN org_units o ON o.id = c.org_id";
+        c.recovered_fen, c.opened_on, c.closed_on, c.outcome, c.handler, ha.username AS handler_username,
+        c.handler_account, c.source, c.created_at, c.updated_at
+    FROM rights_cases c JOIN org_units o ON o.id = c.org_id LEFT JOIN accounts ha ON ha.id = c.handler_account";
 
 /// What a case adds to the counters: opened (by day and kind) and claimed on its opening day;
 /// closed and recovered on its closing day.
@@ -438,6 +446,7 @@ pub async fn ask(
     tx: &mut Tx,
     person: Uuid,
     input: &AskInput,
+    photos: &[super::photos::Prepared],
     at: i64,
     today: NaiveDate,
 ) -> Result<(String, String)> {
@@ -482,6 +491,11 @@ pub async fn ask(
         .bind(&name).bind(sealed).bind(mask).bind(&phone).bind(&employer).bind(&summary).bind(claimed_fen).bind(today).bind(at)
         .execute(c).await.map(|r| r.rows_affected()))?;
     event(tx, id, "opened", None, &summary, &name, at).await?;
+    if !photos.is_empty() {
+        super::photos::attach(tx, super::photos::Owner::Case(id), photos, &name, at).await?;
+        let text = format!("照片 {} 张", photos.len());
+        event(tx, id, "document", None, &text, &name, at).await?;
+    }
     counts::bump(tx, &path, &deltas(kind, today, claimed_fen, None, 0)).await?;
     crate::audit::record(
         tx,
@@ -494,7 +508,7 @@ pub async fn ask(
         "cases.ask",
         &id.to_string(),
         Some(&path),
-        serde_json::json!({"kind": kind, "claimed_fen": claimed_fen}),
+        serde_json::json!({"kind": kind, "claimed_fen": claimed_fen, "photos": photos.len()}),
     )
     .await?;
     Ok((case_no, phone))
@@ -608,17 +622,29 @@ pub async fn ask_public(
 /// A case of the scope; the phone masked for viewers.
 pub async fn get(tx: &mut Tx, scope: &Scope, id: Uuid) -> Result<Case> {
     let mut q = Sql::new(SELECT);
-    q.push(" WHERE c.id = ")
-        .arg(id)
-        .push(" AND ")
-        .scope("o.path", scope);
+    q.push(" WHERE c.id = ").arg(id).push(" AND ");
+    visible(&mut q, scope);
     let row = on_db!(tx.conn(), c => bind_args!(sqlx::query_as::<_, Case>(&q.sql), &q.args).fetch_optional(c).await)?;
     let case = row.ok_or(Error::NotFound)?;
     Ok(seen_by(case, scope))
 }
 
+/// The cases of the scope, and those assigned to the caller when they are a lawyer.
+fn visible(q: &mut Sql, scope: &Scope) {
+    q.push("(").scope("o.path", scope);
+    if let Some(lawyer) = scope.counsel() {
+        q.push(" OR c.handler_account = ").arg(lawyer);
+    }
+    q.push(")");
+}
+
+/// Whether the case is assigned to the caller as its lawyer.
+fn counsels(scope: &Scope, c: &Case) -> bool {
+    scope.counsel().is_some() && scope.counsel() == c.handler_account
+}
+
 fn seen_by(mut c: Case, scope: &Scope) -> Case {
-    if scope.role_at(&c.org_path) < Some(Role::Staff) {
+    if scope.role_at(&c.org_path) < Some(Role::Staff) && !counsels(scope, &c) {
         c.phone = Phone::parse(&c.phone).map(|p| p.mask()).unwrap_or_default();
     }
     c
@@ -642,7 +668,7 @@ pub async fn list(
             scope.within(&unit.path).ok_or(Error::NotFound)?
         }
         None => {
-            if scope.roots().is_empty() {
+            if scope.roots().is_empty() && scope.counsel().is_none() {
                 return Err(Error::NotFound);
             }
             scope.clone()
@@ -650,7 +676,8 @@ pub async fn list(
     };
     let status = filter.status.as_deref().unwrap_or("open");
     let filtered = |q: &mut Sql| {
-        q.push(" WHERE ").scope("o.path", &narrowed);
+        q.push(" WHERE ");
+        visible(q, &narrowed);
         if matches!(status, "open" | "closed") {
             q.push(" AND c.status = ").arg(status.to_string());
         }
@@ -704,8 +731,24 @@ async fn events_of(tx: &mut Tx, id: Uuid) -> Result<Vec<CaseEvent>> {
     Ok(on_db!(tx.conn(), c => sqlx::query_as::<_, CaseEvent>(SQL).bind(id).fetch_all(c).await)?)
 }
 
+/// Staff of the case's union or above, or the lawyer it is assigned to, work on a case.
 fn staff_check(caller: &Caller, c: &Case) -> Result<()> {
-    if caller.scope.role_at(&c.org_path) < Some(Role::Staff) {
+    if caller.scope.role_at(&c.org_path) < Some(Role::Staff) && !counsels(&caller.scope, c) {
+        return Err(Error::Forbidden);
+    }
+    Ok(())
+}
+
+/// What only the union's staff decide: who handles the case, handing it up, reopening it.
+fn staff_only(caller: &Caller, c: &Case, patch: &CasePatch) -> Result<()> {
+    let deciding = patch.handler.is_some()
+        || patch.handler_account.is_some()
+        || patch.reopen
+        || patch
+            .hand_to
+            .as_deref()
+            .is_some_and(|h| !h.trim().is_empty());
+    if deciding && caller.scope.role_at(&c.org_path) < Some(Role::Staff) {
         return Err(Error::Forbidden);
     }
     Ok(())
@@ -722,6 +765,7 @@ pub async fn update(
 ) -> Result<(Case, bool)> {
     let before = get(tx, &caller.scope, id).await?;
     staff_check(caller, &before)?;
+    staff_only(caller, &before, patch)?;
     let mut errs = FieldErrors::new();
     let mut after = before.clone();
     let mut entries: Vec<(&'static str, Option<NaiveDate>, String)> = Vec::new();
@@ -746,6 +790,29 @@ pub async fn update(
         if h != before.handler {
             entries.push(("assigned", None, h.clone().unwrap_or_default()));
             after.handler = h;
+        }
+    }
+    if let Some(username) = &patch.handler_account {
+        match username.trim() {
+            "" => after.handler_account = None,
+            u => match crate::accounts::lawyers_for(tx, &before.org_path)
+                .await?
+                .into_iter()
+                .find(|l| l.username == u)
+            {
+                Some(l) => {
+                    after.handler_account = Some(l.id);
+                    after.handler = Some(l.display_name);
+                }
+                None => errs.push("handler_account", "cases.bad_lawyer"),
+            },
+        }
+        if after.handler_account != before.handler_account {
+            if after.handler_account.is_none() && after.handler == before.handler {
+                after.handler = None;
+            }
+            entries.retain(|(k, ..)| *k != "assigned");
+            entries.push(("assigned", None, after.handler.clone().unwrap_or_default()));
         }
     }
     if let Some(c) = &patch.claimed {
@@ -826,10 +893,12 @@ pub async fn update(
     let people: Vec<String> = person_of_case(tx, id).await?.into_iter().collect();
     let helped = helped_before(tx, &people).await?;
     const SQL: &str = "UPDATE rights_cases SET kind = $2, stage = $3, handler = $4, claimed_fen = $5, employer = $6,
-        summary = $7, status = $8, outcome = $9, closed_on = $10, recovered_fen = $11, updated_at = $12 WHERE id = $1";
+        summary = $7, status = $8, outcome = $9, closed_on = $10, recovered_fen = $11, updated_at = $12,
+        handler_account = $13 WHERE id = $1";
     on_db!(tx.conn(), c => sqlx::query(SQL).bind(id).bind(&after.kind).bind(&after.stage).bind(&after.handler)
         .bind(after.claimed_fen).bind(&after.employer).bind(&after.summary).bind(&after.status).bind(&after.outcome)
-        .bind(after.closed_on).bind(after.recovered_fen).bind(caller.at).execute(c).await.map(|r| r.rows_affected()))?;
+        .bind(after.closed_on).bind(after.recovered_fen).bind(caller.at).bind(after.handler_account)
+        .execute(c).await.map(|r| r.rows_affected()))?;
     match &handed {
         None => {
             let mut moved = case_deltas(&before, -1);
@@ -858,9 +927,11 @@ pub async fn update(
             Some(&before.org_path),
             serde_json::json!({
                 "before": {"kind": before.kind, "stage": before.stage, "status": before.status, "claimed_fen": before.claimed_fen,
-                    "recovered_fen": before.recovered_fen, "outcome": before.outcome, "handler": before.handler},
+                    "recovered_fen": before.recovered_fen, "outcome": before.outcome, "handler": before.handler,
+                    "handler_account": before.handler_username},
                 "after": {"kind": after.kind, "stage": after.stage, "status": after.status, "claimed_fen": after.claimed_fen,
                     "recovered_fen": after.recovered_fen, "outcome": after.outcome, "handler": after.handler,
+                    "handler_account": patch.handler_account.as_deref().map(str::trim),
                     "org": handed.as_ref().map_or(&before.org_code, |u| &u.code)},
             }),
         )
@@ -871,6 +942,52 @@ pub async fn update(
         Some(_) => get(tx, &Scope::operator(), id).await?,
     };
     Ok((now, tell))
+}
+
+/// Adds photos of documents to a case (its staff or its lawyer): a `document` entry on the
+/// timeline says how many, and the change is audited.
+pub async fn add_photos(
+    tx: &mut Tx,
+    caller: &Caller,
+    id: Uuid,
+    photos: &[super::photos::Prepared],
+) -> Result<Vec<Uuid>> {
+    let c = get(tx, &caller.scope, id).await?;
+    staff_check(caller, &c)?;
+    if photos.is_empty() {
+        return Err(Error::invalid("photos", "photos.none"));
+    }
+    let ids = super::photos::attach(
+        tx,
+        super::photos::Owner::Case(id),
+        photos,
+        &caller.actor.name,
+        caller.at,
+    )
+    .await?;
+    let text = format!("照片 {} 张", photos.len());
+    event(
+        tx,
+        id,
+        "document",
+        None,
+        &text,
+        &caller.actor.name,
+        caller.at,
+    )
+    .await?;
+    const TOUCH: &str = "UPDATE rights_cases SET updated_at = $2 WHERE id = $1";
+    on_db!(tx.conn(), c2 => sqlx::query(TOUCH).bind(id).bind(caller.at).execute(c2).await.map(|r| r.rows_affected()))?;
+    caller
+        .audit(
+            tx,
+            "cases.photos",
+            &id.to_string(),
+            Some(&c.org_path),
+            serde_json::json!({"photos": ids}),
+        )
+        .await?;
+    Ok(ids)
 }
 
 /// Adds a note, a hearing, a deadline or a document to a case's timeline (staff or above).

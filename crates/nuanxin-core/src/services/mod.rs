@@ -8,4 +8,5 @@ pub mod cases_sheet;
 pub mod labour_checks;
 pub mod labour_checks_sheet;
 pub mod money;
+pub mod photos;
 pub mod report;

@@ -87,17 +87,18 @@ pub struct AccountForm {
     org_code: String,
     #[serde(default)]
     role: String,
-    /// For a keeper: the station's id.
+    /// For a keeper: the station's id; for a lawyer: their legal-aid station's.
     #[serde(default)]
     station: String,
 }
 
-/// The roles an admin gives: the three of the org tree, then a station's keeper.
+/// The roles an admin gives: those of the org tree, then a station's keeper, a partner's API
+/// account and a legal-aid station's lawyer.
 fn roles(ctx: &Ctx) -> Vec<(&'static str, String)> {
     Role::ALL
         .iter()
         .map(|r| r.as_str())
-        .chain([accounts::KEEPER, accounts::PARTNER])
+        .chain([accounts::KEEPER, accounts::PARTNER, accounts::LAWYER])
         .map(|r| (r, ctx.t(&format!("accounts.role.{r}")).to_string()))
         .collect()
 }
@@ -204,7 +205,7 @@ async fn show_page(
         // A post in the org tree is granted here; a keeper is made with their station.
         roles: roles(&ctx)
             .into_iter()
-            .filter(|(r, _)| *r != accounts::KEEPER && *r != accounts::PARTNER)
+            .filter(|(r, _)| ![accounts::KEEPER, accounts::PARTNER, accounts::LAWYER].contains(r))
             .collect(),
         ctx,
         username: account.username,

@@ -5,6 +5,7 @@ use crate::auth::{cookie, ClientInfo};
 use crate::error::PageError;
 use crate::i18n::{Catalogue, Lang};
 use crate::respond::render;
+use crate::services::photos::WithPhotos;
 use crate::AppState;
 use askama::Template;
 use axum::extract::{Path, State};
@@ -820,16 +821,21 @@ pub async fn help(
     State(state): State<AppState>,
     lang: Lang,
     client: ClientInfo,
-    Form(f): Form<MeHelpForm>,
+    WithPhotos { form: f, photos }: WithPhotos<MeHelpForm>,
 ) -> Result<Response, PageError> {
     let Some((person, token)) = posting(&state, &client, &f.csrf).await? else {
         return Ok(Redirect::to("/me/login").into_response());
     };
     let (now, today) = (state.clock.now(), state.clock.today());
-    let asked = nuanxin_core::in_write(&state.store, async |tx| {
-        nuanxin_core::services::cases::ask(tx, person, &f.help, now, today).await
-    })
-    .await;
+    let asked = match crate::services::photos::ready(photos).await {
+        Ok(photos) => {
+            nuanxin_core::in_write(&state.store, async |tx| {
+                nuanxin_core::services::cases::ask(tx, person, &f.help, &photos, now, today).await
+            })
+            .await
+        }
+        Err(e) => Err(e),
+    };
     match asked {
         Ok((case_no, phone)) => {
             if let Ok(phone) = Phone::parse(&phone) {
@@ -873,7 +879,7 @@ pub async fn claim(
     State(state): State<AppState>,
     lang: Lang,
     client: ClientInfo,
-    Form(f): Form<MeClaimForm>,
+    WithPhotos { form: f, photos }: WithPhotos<MeClaimForm>,
 ) -> Result<Response, PageError> {
     let Some((person, token)) = posting(&state, &client, &f.csrf).await? else {
         return Ok(Redirect::to("/me/login").into_response());
@@ -887,10 +893,15 @@ pub async fn claim(
         claimed: f.claimed.clone(),
         summary: f.summary.clone(),
     };
-    let filed = nuanxin_core::in_write(&state.store, async |tx| {
-        nuanxin_core::services::aid::file_own(tx, person, &input, now, today).await
-    })
-    .await;
+    let filed = match crate::services::photos::ready(photos).await {
+        Ok(photos) => {
+            nuanxin_core::in_write(&state.store, async |tx| {
+                nuanxin_core::services::aid::file_own(tx, person, &input, &photos, now, today).await
+            })
+            .await
+        }
+        Err(e) => Err(e),
+    };
     match filed {
         Ok((claim_no, phone)) => {
             if let Ok(phone) = Phone::parse(&phone) {

@@ -376,6 +376,8 @@ struct ClaimPage {
     ctx: Ctx,
     claim: Claim,
     steps: Vec<ClaimEvent>,
+    /// Photos of documents the member sent with the claim.
+    photos: Vec<nuanxin_core::services::photos::Photo>,
     may_decide: bool,
     message: Option<(&'static str, bool)>,
 }
@@ -405,10 +407,15 @@ async fn claim_page(
     id: Uuid,
     message: Option<(&'static str, bool)>,
 ) -> Result<Html<String>, PageError> {
-    let (claim, steps) = in_read(&auth.app.store, async |tx| {
+    let (claim, steps, photos) = in_read(&auth.app.store, async |tx| {
         let c = aid::get_claim(tx, &auth.caller.scope, id).await?;
         let s = aid::claim_steps(tx, &auth.caller.scope, id).await?;
-        Ok((c, s))
+        let p = nuanxin_core::services::photos::of(
+            tx,
+            nuanxin_core::services::photos::Owner::Claim(id),
+        )
+        .await?;
+        Ok((c, s, p))
     })
     .await?;
     render(&ClaimPage {
@@ -416,6 +423,7 @@ async fn claim_page(
         may_decide: auth.caller.role_at(&claim.org_path) >= Some(Role::Staff),
         claim,
         steps,
+        photos,
         message,
     })
 }

@@ -219,7 +219,14 @@ struct CasePage {
     ctx: Ctx,
     case: Case,
     events: Vec<CaseEvent>,
+    /// Staff of the case's union or above: assign, hand up, reopen.
     may_edit: bool,
+    /// Staff, or the lawyer the case is assigned to: stage, entries, closing.
+    may_work: bool,
+    /// The legal-aid lawyers the case may be assigned to (for staff).
+    lawyers: Vec<nuanxin_core::accounts::Lawyer>,
+    /// Photos of documents, oldest first.
+    photos: Vec<nuanxin_core::services::photos::Photo>,
     stages: Vec<(&'static str, String)>,
     outcomes: Vec<(&'static str, String)>,
     /// The federations above the case's union it may be handed up to: (code, name), nearest first.
@@ -249,9 +256,14 @@ async fn case_page(
     id: Uuid,
     message: Option<(&'static str, bool)>,
 ) -> Result<Html<String>, PageError> {
-    let (case, events, parents) = in_read(&auth.app.store, async |tx| {
+    let may_edit = |c: &Case| auth.caller.role_at(&c.org_path) >= Some(Role::Staff);
+    let (case, events, parents, lawyers, photos) = in_read(&auth.app.store, async |tx| {
         let c = cases::get(tx, &auth.caller.scope, id).await?;
         let e = cases::timeline(tx, &auth.caller.scope, id).await?;
+        let lawyers = match may_edit(&c) {
+            true => nuanxin_core::accounts::lawyers_for(tx, &c.org_path).await?,
+            false => Vec::new(),
+        };
         let everyone = nuanxin_core::Scope::operator();
         let mut parents = Vec::new();
         let codes: Vec<&str> = c.org_path.trim_matches('/').split('/').collect();
@@ -261,13 +273,22 @@ async fn case_page(
                 parents.push((unit.code, unit.name));
             }
         }
-        Ok((c, e, parents))
+        let photos = nuanxin_core::services::photos::of(
+            tx,
+            nuanxin_core::services::photos::Owner::Case(c.id),
+        )
+        .await?;
+        Ok((c, e, parents, lawyers, photos))
     })
     .await?;
     let ctx = Ctx::new(auth, "cases", &format!("/cases/{id}"));
+    let counsel = auth.caller.scope.counsel();
     render(&CasePage {
         parents,
-        may_edit: auth.caller.role_at(&case.org_path) >= Some(Role::Staff),
+        lawyers,
+        photos,
+        may_edit: may_edit(&case),
+        may_work: may_edit(&case) || (counsel.is_some() && counsel == case.handler_account),
         stages: labels(&ctx, "cases.stage", &STAGES),
         outcomes: labels(&ctx, "cases.outcome", &OUTCOMES),
         ctx,
@@ -292,6 +313,7 @@ pub async fn show(
     let message = match done.done.as_str() {
         "saved" => Some(("cases.saved", false)),
         "entry" => Some(("cases.entry_added", false)),
+        "photos" => Some(("cases.photos_added", false)),
         _ => None,
     };
     case_page(&auth, id, message).await
@@ -306,13 +328,18 @@ async fn step_done<T>(
 ) -> Result<Response, PageError> {
     match done {
         Ok(_) => Ok(Redirect::to(&format!("/cases/{id}?done={what}")).into_response()),
-        Err(e) => match super::refusal(&e) {
-            Some(code) => {
-                let page = case_page(auth, id, Some((code, true))).await?;
-                Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
-            }
-            None => Err(e.into()),
-        },
+        Err(e) => refused(auth, id, e).await,
+    }
+}
+
+/// The case page with what a refused step left to say (or the error page).
+pub(super) async fn refused(auth: &Auth, id: Uuid, e: Error) -> Result<Response, PageError> {
+    match super::refusal(&e) {
+        Some(code) => {
+            let page = case_page(auth, id, Some((code, true))).await?;
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
+        }
+        None => Err(e.into()),
     }
 }
 
@@ -337,6 +364,7 @@ pub async fn update(
     let patch = CasePatch {
         stage: get("stage"),
         handler: get("handler"),
+        handler_account: get("handler_account"),
         outcome: get("outcome"),
         recovered: get("recovered"),
         closed_on: get("closed_on"),
@@ -460,4 +488,23 @@ pub async fn api_add_entry(
     })
     .await?;
     Ok((StatusCode::CREATED, Json(e)))
+}
+
+#[utoipa::path(get, path = "/api/v1/cases/{id}/lawyers", tag = "services", params(("id" = Uuid, Path, description = "Case id")),
+    responses((status = 200, description = "The legal-aid lawyers the case may be assigned to (`PATCH` with `handler_account`): of the stations of its union, above and below it", body = Vec<nuanxin_core::accounts::Lawyer>),
+              (status = 403, description = "Not staff of the case's union", body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn api_lawyers(
+    ApiAuth(auth): ApiAuth,
+    Path(id): Path<Uuid>,
+) -> Result<Json<Vec<nuanxin_core::accounts::Lawyer>>, ApiError> {
+    Ok(Json(
+        in_read(&auth.app.store, async |tx| {
+            let c = cases::get(tx, &auth.caller.scope, id).await?;
+            if auth.caller.role_at(&c.org_path) < Some(Role::Staff) {
+                return Err(Error::Forbidden);
+            }
+            nuanxin_core::accounts::lawyers_for(tx, &c.org_path).await
+        })
+        .await?,
+    ))
 }

@@ -5,6 +5,7 @@ pub mod aid;
 pub mod cases;
 pub mod help;
 pub mod labour_checks;
+pub mod photos;
 
 use crate::auth::ApiAuth;
 use crate::coverage::{org_of, period, CoverageQuery};

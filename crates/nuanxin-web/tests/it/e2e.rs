@@ -1518,14 +1518,25 @@ async fn a_federation_holds_a_routing_event_and_the_desk_hands_out_once() {
     app.finish().await;
 }
 
-/// A rider asks the union for help from /me on a phone; the township's cadre finds the case in
-/// the queue on a desktop, moves it to mediation, records a hearing and closes it with the
-/// amount recovered; the rider's /me shows it closed. Then the queue in English on a phone.
+/// A rider asks the union for help from /me on a phone, with a photo of a pay slip that the
+/// phone shrinks before sending; the township's cadre finds the case in the queue on a desktop,
+/// moves it to mediation and assigns it to the legal-aid station's lawyer; the lawyer, who sees
+/// only this case, looks at the photo, records a hearing and closes it with the amount
+/// recovered; the rider is told. Then the lawyer's queue in English on a phone.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_rider_asks_for_help_and_a_cadre_handles_the_case_to_closure() {
     let app = TestApp::sqlite().await;
     app.load_demo().await;
     let mut cadre = app.demo_user("gulou").await;
+    let r = cadre.post_json("/api/v1/stations", serde_json::json!({"name": "古楼街道法律援助工作站", "type": "legal_aid_station",
+        "lat": "36.45", "lng": "115.98", "address": "古楼街道柳园路 2 号", "hours": "周一至周五 9:00-17:00", "amenities": "饮水",
+        "keeper": "刘律师", "phone": "0635-8123457", "org_code": "F371502001"})).await;
+    assert!(r.status.is_success(), "{}", r.text());
+    let r = cadre.post_json("/api/v1/accounts", serde_json::json!({"username": "lawyer-liu", "display_name": "刘律师",
+        "password": nuanxin_core::demo::PASSWORD, "org_code": "F371502001", "role": "lawyer", "station": r.json()["id"]})).await;
+    assert!(r.status.is_success(), "{}", r.text());
+    let slip = std::env::temp_dir().join(format!("nuanxin-e2e-slip-{}.jpg", std::process::id()));
+    std::fs::write(&slip, nuanxin_testkit::phone_photo(3200, 2000)).unwrap();
     approved_member(
         &app,
         &mut cadre,
@@ -1551,6 +1562,28 @@ async fn a_rider_asks_for_help_and_a_cadre_handles_the_case_to_closure() {
     fill(&b, "f-help-employer", "某配送站").await;
     fill(&b, "f-help-claimed", "4500").await;
     fill(&b, "f-help-summary", "两个月工资未发，站长失联").await;
+    b.client
+        .find(Locator::Id("f-help-photos"))
+        .await
+        .unwrap()
+        .send_keys(slip.to_str().unwrap())
+        .await
+        .unwrap();
+    // The phone shrinks the photo to at most 1600 px, as JPEG, before it is sent.
+    let mut shrunk = serde_json::Value::Null;
+    for _ in 0..100 {
+        shrunk = b.client.execute("var i = document.getElementById('f-help-photos'); return i.dataset.shrunk ? [i.files.length, i.files[0].size, i.files[0].type] : null;", vec![]).await.unwrap();
+        if !shrunk.is_null() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(shrunk[0], 1, "{shrunk}");
+    assert_eq!(shrunk[2], "image/jpeg", "{shrunk}");
+    assert!(
+        shrunk[1].as_u64().unwrap() < std::fs::metadata(&slip).unwrap().len(),
+        "{shrunk}"
+    );
     b.screenshot("phone-me-help-zh").await;
     click(&b, "#help button.primary").await;
     wait_for_path(&b, "/me").await;
@@ -1575,9 +1608,64 @@ async fn a_rider_asks_for_help_and_a_cadre_handles_the_case_to_closure() {
         .select_by_value("mediation")
         .await
         .unwrap();
-    fill(&b, "s-handler", "法律援助站 刘律师").await;
+    b.client
+        .find(Locator::Id("s-lawyer"))
+        .await
+        .unwrap()
+        .select_by_value("lawyer-liu")
+        .await
+        .unwrap();
     click(&b, "#case-step button.primary").await;
     text_with(&b, "#case-status", "调解").await;
+    text_with(&b, "#handler", "刘律师").await;
+    let photos = b
+        .client
+        .find_all(Locator::Css("#photos img"))
+        .await
+        .unwrap();
+    assert_eq!(photos.len(), 1, "the rider's photo is on the case");
+    b.screenshot("desktop-case-lawyer-zh").await;
+    b.close().await;
+    std::fs::remove_file(&slip).ok();
+
+    // The lawyer signs in: their cases only, the photo shown, the case worked to its end.
+    let Some(b) = Browser::open(&app, 1440, 1000).await else {
+        return app.finish().await;
+    };
+    sign_in(&b, "lawyer-liu").await;
+    wait_for_path(&b, "/cases").await;
+    text_with(&b, "#cases tbody", "孙骑手").await;
+    assert_eq!(
+        b.client
+            .find_all(Locator::Css("#cases tbody tr"))
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    click(&b, "#cases tbody a").await;
+    text(&b, "#timeline").await;
+    let mut loaded = serde_json::Value::Null;
+    for _ in 0..50 {
+        loaded = b.client.execute("var i = document.querySelector('#photos img'); return i && i.complete ? i.naturalWidth : null;", vec![]).await.unwrap();
+        if loaded.as_u64().is_some_and(|w| w > 0) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(loaded, 1000, "the photo, upright and shrunk, shows");
+    b.client
+        .execute(
+            "document.getElementById('photos').scrollIntoView();",
+            vec![],
+        )
+        .await
+        .unwrap();
+    b.screenshot("desktop-case-photos-lawyer-zh").await;
+    assert!(
+        b.client.find(Locator::Id("case-hand-up")).await.is_err(),
+        "a lawyer does not hand cases up"
+    );
     b.client
         .find(Locator::Id("e-kind"))
         .await
@@ -1617,7 +1705,7 @@ async fn a_rider_asks_for_help_and_a_cadre_handles_the_case_to_closure() {
         .last_message("13806358801")
         .unwrap()
         .contains("已结案"));
-    // The queue in English on a phone.
+    // The lawyer's queue in English on a phone.
     b.goto("/lang/en?next=/cases?status=all").await;
     b.client.set_window_size(390, 844).await.unwrap();
     assert_eq!(text(&b, "h1").await, "Rights cases");

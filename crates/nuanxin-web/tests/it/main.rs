@@ -18,6 +18,7 @@ mod lifecycle;
 mod members;
 mod narrow_roles;
 mod orgs;
+mod photos;
 mod poster;
 mod real_data;
 mod rights;

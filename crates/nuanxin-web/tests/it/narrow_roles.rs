@@ -217,3 +217,105 @@ both_backends! {
         assert_eq!(partner.get("/api/v1/enterprises").await.json()["total"], 0);
     }
 }
+
+async fn legal_aid_station(cadre: &mut Client, org: &str, name: &str) -> String {
+    let r = cadre.post_json("/api/v1/stations", json!({"name": name, "type": "legal_aid_station", "lat": "36.45",
+        "lng": "115.98", "address": "古楼街道柳园路 2 号", "hours": "周一至周五 9:00-17:00", "amenities": "饮水",
+        "keeper": "李律师", "phone": "0635-8123457", "org_code": org})).await;
+    assert!(r.status.is_success(), "{}", r.text());
+    r.json()["id"].as_str().unwrap().to_string()
+}
+
+async fn case(cadre: &mut Client, org: &str, name: &str) -> String {
+    let r = cadre
+        .post_json(
+            "/api/v1/cases",
+            json!({"org_code": org, "kind": "wages", "name": name,
+        "phone": "13906357101", "claimed": "3000", "summary": "两个月工资未发"}),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text());
+    r.json()["id"].as_str().unwrap().to_string()
+}
+
+both_backends! {
+    async fn a_lawyer_sees_and_works_only_the_cases_assigned_to_them(app: TestApp) {
+        app.load_demo().await;
+        let mut gulou = app.demo_user("gulou").await;
+        let aid_station = legal_aid_station(&mut gulou, "F371502001", "古楼法律援助工作站").await;
+        let riders_home = station(&mut gulou, "F371502001", "古楼骑手之家").await;
+        // A lawyer is registered at a legal-aid station of the unit: another kind is refused.
+        let body = |station: &str| json!({"username": "lawyer-li", "display_name": "李律师", "password": "pass-word-1",
+            "org_code": "F371502001", "role": "lawyer", "station": station});
+        let r = gulou.post_json("/api/v1/accounts", body(&riders_home)).await;
+        assert_eq!(r.status, 422, "{}", r.text());
+        assert_eq!(r.json()["errors"][0]["field"], "station", "{}", r.text());
+        let r = gulou.post_json("/api/v1/accounts", body("")).await;
+        assert_eq!(r.status, 422, "{}", r.text());
+        let r = gulou.post_json("/api/v1/accounts", body(&aid_station)).await;
+        assert!(r.status.is_success(), "{}", r.text());
+        // A lawyer of another county's station.
+        let mut city = app.demo_user("liaocheng").await;
+        let far_station = legal_aid_station(&mut city, "F371525", "冠县法律援助工作站").await;
+        let r = city.post_json("/api/v1/accounts", json!({"username": "lawyer-far", "password": "pass-word-1",
+            "org_code": "F371525", "role": "lawyer", "station": far_station})).await;
+        assert!(r.status.is_success(), "{}", r.text());
+
+        let assigned = case(&mut gulou, "JU371502001", "王骑手").await;
+        let other = case(&mut gulou, "JU371502001", "赵快递").await;
+        // Whom the case may go to: the township's lawyer, not the other county's.
+        let r = gulou.get(&format!("/api/v1/cases/{assigned}/lawyers")).await;
+        assert_eq!(r.status, 200, "{}", r.text());
+        let names: Vec<String> = r.json().as_array().unwrap().iter().map(|l| l["username"].as_str().unwrap().to_string()).collect();
+        assert_eq!(names, ["lawyer-li"], "{}", r.text());
+        let r = gulou.patch_json(&format!("/api/v1/cases/{assigned}"), json!({"handler_account": "lawyer-far"})).await;
+        assert_eq!(r.status, 422, "{}", r.text());
+        assert_eq!(r.json()["errors"][0]["field"], "handler_account");
+        let r = gulou.patch_json(&format!("/api/v1/cases/{assigned}"), json!({"handler_account": "lawyer-li"})).await;
+        assert_eq!(r.status, 200, "{}", r.text());
+        assert_eq!(r.json()["handler"], "李律师");
+        assert_eq!(r.json()["handler_username"], "lawyer-li");
+
+        // The lawyer: only their case, the client's phone whole, nothing else of the union.
+        let mut lawyer = app.login("lawyer-li", "pass-word-1").await;
+        let r = lawyer.get("/").await;
+        assert_eq!(r.location(), Some("/cases"));
+        let r = lawyer.get("/api/v1/cases?status=all").await;
+        assert_eq!(r.status, 200, "{}", r.text());
+        assert_eq!(r.json()["total"], 1, "{}", r.text());
+        assert_eq!(r.json()["items"][0]["id"], assigned.as_str());
+        assert_eq!(r.json()["items"][0]["phone"], "13906357101");
+        assert_eq!(lawyer.get(&format!("/api/v1/cases/{other}")).await.status, 404);
+        assert_eq!(lawyer.get(&format!("/cases/{other}")).await.status, 404);
+        let page = lawyer.get("/cases").await;
+        assert_eq!(page.status, 200);
+        assert!(page.text().contains("王骑手") && !page.text().contains("赵快递"));
+        for path in ["/api/v1/members", "/api/v1/orgs/F371502001", "/api/v1/services/report?org=F371502001", "/members", "/dashboard"] {
+            let r = lawyer.get(path).await;
+            assert!(r.status == 404 || r.status == 403, "{path}: {} {}", r.status, r.text());
+        }
+        assert_eq!(lawyer.get(&format!("/api/v1/cases/{assigned}/lawyers")).await.status, 403);
+        // They move the case on, add a hearing and close it; they do not reassign or hand it up.
+        let r = lawyer.patch_json(&format!("/api/v1/cases/{assigned}"), json!({"stage": "arbitration", "note": "已申请劳动仲裁"})).await;
+        assert_eq!(r.status, 200, "{}", r.text());
+        let r = lawyer.post_json(&format!("/api/v1/cases/{assigned}/events"), json!({"kind": "hearing", "on": "2026-12-10", "text": "仲裁开庭"})).await;
+        assert_eq!(r.status, 201, "{}", r.text());
+        for patch in [json!({"handler": "别人"}), json!({"handler_account": ""}), json!({"hand_to": "F371502"})] {
+            let r = lawyer.patch_json(&format!("/api/v1/cases/{assigned}"), patch.clone()).await;
+            assert_eq!(r.status, 403, "{patch}: {}", r.text());
+        }
+        assert_eq!(lawyer.patch_json(&format!("/api/v1/cases/{other}"), json!({"stage": "mediation"})).await.status, 404);
+        let r = lawyer.patch_json(&format!("/api/v1/cases/{assigned}"), json!({"outcome": "supported", "recovered": "3000"})).await;
+        assert_eq!(r.status, 200, "{}", r.text());
+        assert_eq!(r.json()["status"], "closed");
+        let audited = app.count("SELECT COUNT(*) FROM audit_log WHERE action = 'cases.update' AND actor = 'lawyer-li'").await;
+        assert_eq!(audited, 2);
+        // Taken back from the lawyer, the case is out of their sight.
+        let r = gulou.patch_json(&format!("/api/v1/cases/{assigned}"), json!({"handler_account": ""})).await;
+        assert_eq!(r.status, 200, "{}", r.text());
+        assert!(r.json()["handler_username"].is_null(), "{}", r.text());
+        assert!(r.json()["handler"].is_null(), "{}", r.text());
+        assert_eq!(lawyer.get(&format!("/api/v1/cases/{assigned}")).await.status, 404);
+        assert_eq!(lawyer.get("/api/v1/cases?status=all").await.json()["total"], 0);
+    }
+}

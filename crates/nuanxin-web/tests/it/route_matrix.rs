@@ -28,6 +28,7 @@ enum Kind {
     LabourCheck,
     Plan,
     Claim,
+    Photo,
 }
 
 /// The routes anyone may use, signed in or not.
@@ -89,6 +90,7 @@ fn kinds(path: &str) -> Option<Vec<Kind>> {
             ("{id}", p) if p.contains("/labour-checks/") => Kind::LabourCheck,
             ("{id}", p) if p.contains("/aid/plans/") => Kind::Plan,
             ("{id}", p) if p.contains("/aid/claims/") => Kind::Claim,
+            ("{id}", p) if p.contains("/photos/") => Kind::Photo,
             _ => return None,
         });
     }
@@ -265,9 +267,19 @@ async fn fixtures(app: &TestApp, city: &mut Client) -> BTreeMap<(Kind, &'static 
             )
             .await;
         assert_eq!(r.status, 201, "{}", r.text());
+        let case = r.json()["id"].as_str().unwrap().to_string();
+        f.insert((Kind::Case, *p), case.clone());
+        let r = city
+            .post_multipart(
+                &format!("/api/v1/cases/{case}/photos"),
+                &[],
+                &[("photos", "slip.jpg", nuanxin_testkit::phone_photo(16, 12))],
+            )
+            .await;
+        assert_eq!(r.status, 201, "{}", r.text());
         f.insert(
-            (Kind::Case, *p),
-            r.json()["id"].as_str().unwrap().to_string(),
+            (Kind::Photo, *p),
+            r.json()[0]["id"].as_str().unwrap().to_string(),
         );
         let r = city
             .post_json(
@@ -343,6 +355,8 @@ async fn fingerprint(app: &TestApp) -> Vec<i64> {
         "SELECT COUNT(*) FROM aid_enrolments",
         "SELECT COUNT(*) FROM aid_claims WHERE status <> 'entered'",
         "SELECT COUNT(*) FROM aid_claims",
+        "SELECT COUNT(*) FROM attachments",
+        "SELECT COUNT(*) FROM rights_cases WHERE handler_account IS NOT NULL",
     ] {
         out.push(app.count(sql).await);
     }
@@ -383,6 +397,19 @@ both_backends! {
         callers.push(("keeper by session".into(), app.login("matrix-keeper", "pass-word-1").await));
         let token = city.post_json("/api/v1/tokens", json!({"username": "matrix-keeper", "name": "matrix"})).await.json()["token"].as_str().unwrap().to_string();
         callers.push(("keeper by token".into(), app.anonymous().with_bearer(&token)));
+        // A legal-aid lawyer of the township, with the township's case assigned: that case only.
+        let r = city.post_json("/api/v1/stations", json!({"name": "matrix法律援助工作站", "type": "legal_aid_station", "lat": "36.45",
+            "lng": "115.98", "address": "matrix", "hours": "每天 8:00-20:00", "amenities": "饮水", "keeper": "李律师",
+            "phone": "0635-8123456", "org_code": "F371502001"})).await;
+        assert!(r.status.is_success(), "{}", r.text());
+        let aid_station = r.json()["id"].as_str().unwrap().to_string();
+        let r = city.post_json("/api/v1/accounts", json!({"username": "matrix-lawyer", "password": "pass-word-1", "org_code": "F371502001", "role": "lawyer", "station": aid_station})).await;
+        assert!(r.status.is_success(), "{}", r.text());
+        let r = city.patch_json(&format!("/api/v1/cases/{}", f[&(Kind::Case, "own")]), json!({"handler_account": "matrix-lawyer"})).await;
+        assert_eq!(r.status, 200, "{}", r.text());
+        callers.push(("lawyer by session".into(), app.login("matrix-lawyer", "pass-word-1").await));
+        let token = city.post_json("/api/v1/tokens", json!({"username": "matrix-lawyer", "name": "matrix"})).await.json()["token"].as_str().unwrap().to_string();
+        callers.push(("lawyer by token".into(), app.anonymous().with_bearer(&token)));
         let routes = routes();
         assert!(routes.len() > 100, "the router's routes were read: {}", routes.len());
         let mut unknown = Vec::new();

@@ -223,10 +223,15 @@ pub async fn serve(database: &str, args: ServeArgs, with_demo: bool) -> anyhow::
         if stations > 0 {
             println!("demo stations loaded: {stations}");
         }
+        if demo::load_legal_aid(&store, &clock).await? > 0 {
+            println!("demo legal-aid station and its lawyer loaded");
+        }
         println!("\n  Demo accounts (password: {})", demo::PASSWORD);
         for (username, display, _, what) in demo::ACCOUNTS {
             println!("    {username:<12} {display} — {what}");
         }
+        let (lawyer, display) = demo::LAWYER;
+        println!("    {lawyer:<12} {display} — legal-aid lawyer: only the cases assigned to them");
     }
     let listener = tokio::net::TcpListener::bind(args.listen).await?;
     let sms = sms_sender(&args)?;

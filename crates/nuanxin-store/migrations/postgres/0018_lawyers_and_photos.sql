@@ -1,0 +1,21 @@
+-- A case may be assigned to a lawyer's account (role `lawyer` at a legal-aid station): the lawyer
+-- sees only the cases assigned to them. `handler` keeps the name shown on the case.
+ALTER TABLE rights_cases ADD COLUMN handler_account UUID REFERENCES accounts (id);
+CREATE INDEX rights_cases_handler_account ON rights_cases (handler_account);
+
+-- Photos of documents attached to a rights case or a mutual-aid claim. Re-encoded as JPEG on the
+-- server (no EXIF: no location, no camera), kept in the database so a backup holds them and a
+-- commit acknowledges them; served only to those who see the case or claim, and to its worker.
+CREATE TABLE attachments (
+    id           UUID PRIMARY KEY,
+    owner_kind   TEXT NOT NULL,        -- case | claim
+    owner_id     UUID NOT NULL,
+    content_type TEXT NOT NULL,        -- image/jpeg
+    width        INTEGER NOT NULL,
+    height       INTEGER NOT NULL,
+    size_bytes   BIGINT NOT NULL,
+    bytes        BYTEA NOT NULL,
+    uploaded_by  TEXT NOT NULL,        -- the actor's name
+    uploaded_at  BIGINT NOT NULL
+);
+CREATE INDEX attachments_owner ON attachments (owner_kind, owner_id);
