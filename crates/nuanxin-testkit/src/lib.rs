@@ -42,6 +42,8 @@ pub struct TestApp {
     pub vault: IdVault,
     pub router: axum::Router,
     pub db: TestDb,
+    /// The folder this test's photos are kept in.
+    pub uploads: Option<std::path::PathBuf>,
 }
 
 impl TestApp {
@@ -49,7 +51,12 @@ impl TestApp {
         TestApp::on_with(db, WebConfig::default()).await
     }
 
-    async fn on_with(db: TestDb, config: WebConfig) -> TestApp {
+    async fn on_with(db: TestDb, mut config: WebConfig) -> TestApp {
+        // Photos go to a folder of this test's own, removed with the database.
+        let uploads = config.uploads.get_or_insert_with(|| {
+            std::env::temp_dir().join(format!("nuanxin-uploads-{}", nuanxin_core::new_id()))
+        });
+        let uploads = Some(uploads.clone());
         let store = Store::open(&db.url).await.expect("open test database");
         let clock = Clock::fixed(TEST_NOW);
         let sms = Arc::new(DevSms::default());
@@ -63,6 +70,7 @@ impl TestApp {
         );
         let router = nuanxin_web::router(state);
         TestApp {
+            uploads,
             store,
             clock,
             sms,
@@ -133,6 +141,9 @@ impl TestApp {
     pub async fn finish(self) {
         self.store.close().await;
         self.db.drop_database().await;
+        if let Some(dir) = &self.uploads {
+            std::fs::remove_dir_all(dir).ok();
+        }
     }
 }
 

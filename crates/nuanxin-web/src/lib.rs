@@ -70,6 +70,8 @@ pub struct WebConfig {
     pub dev_assets: Option<std::path::PathBuf>,
     /// Folders searched for a CJK font for the join posters, besides the system's (`--font-dir`).
     pub font_dirs: Vec<std::path::PathBuf>,
+    /// The folder photos of documents are kept in (`--uploads`); without it no photo is taken.
+    pub uploads: Option<std::path::PathBuf>,
 }
 
 /// A setting that must not be shown: `Debug` and `Display` print `***`, so that a logged or
@@ -136,6 +138,18 @@ pub struct TileConfig {
 }
 
 impl WebConfig {
+    /// The uploads folder, or an error when the server was started without one.
+    pub fn uploads(&self) -> Result<nuanxin_core::services::photos::Uploads, nuanxin_core::Error> {
+        self.uploads
+            .as_ref()
+            .map(nuanxin_core::services::photos::Uploads::at)
+            .ok_or_else(|| {
+                nuanxin_core::Error::Internal(anyhow::anyhow!(
+                    "no uploads folder configured (--uploads)"
+                ))
+            })
+    }
+
     /// The site is served over HTTPS (`--secure-cookies`, or a public address that is https):
     /// cookies are then `Secure` and browsers are told to keep to HTTPS (HSTS).
     pub fn https(&self) -> bool {

@@ -818,7 +818,7 @@ pub async fn file_own(
     tx: &mut Tx,
     person: Uuid,
     input: &ClaimInput,
-    photos: &[super::photos::Prepared],
+    photos: (&super::photos::Uploads, &[super::photos::Prepared]),
     at: i64,
     today: NaiveDate,
 ) -> Result<(String, String)> {
@@ -833,7 +833,16 @@ pub async fn file_own(
     let name: String =
         on_db!(tx.conn(), c => sqlx::query_scalar(NAME).bind(person).fetch_one(c).await)?;
     let id = file(tx, &e, input, "member", &name, at, today).await?;
-    super::photos::attach(tx, super::photos::Owner::Claim(id), photos, &name, at).await?;
+    let (uploads, photos) = photos;
+    super::photos::attach(
+        tx,
+        uploads,
+        super::photos::Owner::Claim(id),
+        photos,
+        &name,
+        at,
+    )
+    .await?;
     crate::audit::record(
         tx,
         &crate::audit::Actor {

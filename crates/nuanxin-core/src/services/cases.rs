@@ -446,7 +446,7 @@ pub async fn ask(
     tx: &mut Tx,
     person: Uuid,
     input: &AskInput,
-    photos: &[super::photos::Prepared],
+    photos: (&super::photos::Uploads, &[super::photos::Prepared]),
     at: i64,
     today: NaiveDate,
 ) -> Result<(String, String)> {
@@ -491,8 +491,10 @@ pub async fn ask(
         .bind(&name).bind(sealed).bind(mask).bind(&phone).bind(&employer).bind(&summary).bind(claimed_fen).bind(today).bind(at)
         .execute(c).await.map(|r| r.rows_affected()))?;
     event(tx, id, "opened", None, &summary, &name, at).await?;
+    let (uploads, photos) = photos;
     if !photos.is_empty() {
-        super::photos::attach(tx, super::photos::Owner::Case(id), photos, &name, at).await?;
+        let owner = super::photos::Owner::Case(id);
+        super::photos::attach(tx, uploads, owner, photos, &name, at).await?;
         let text = format!("照片 {} 张", photos.len());
         event(tx, id, "document", None, &text, &name, at).await?;
     }
@@ -950,6 +952,7 @@ pub async fn add_photos(
     tx: &mut Tx,
     caller: &Caller,
     id: Uuid,
+    uploads: &super::photos::Uploads,
     photos: &[super::photos::Prepared],
 ) -> Result<Vec<Uuid>> {
     let c = get(tx, &caller.scope, id).await?;
@@ -959,6 +962,7 @@ pub async fn add_photos(
     }
     let ids = super::photos::attach(
         tx,
+        uploads,
         super::photos::Owner::Case(id),
         photos,
         &caller.actor.name,

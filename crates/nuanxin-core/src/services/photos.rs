@@ -2,9 +2,10 @@
 //! medical bill, a chat with a station manager. The phone shrinks a photo before it is sent; the
 //! server decodes whatever arrives (JPEG or PNG), turns it upright by its EXIF orientation, shrinks
 //! it to at most [`MAX_SIDE`] pixels a side and writes it again as JPEG: nothing of the original
-//! file's metadata (GPS location, camera, time) survives. Photos are kept in the database, so a
-//! commit acknowledges them and a backup holds them; they are served only to those who may see
-//! the case or claim they belong to (the caller checks that first).
+//! file's metadata (GPS location, camera, time) survives. The file goes to the uploads folder
+//! ([`Uploads`]: outside the database and any web root), written and synced before its row is
+//! inserted in the change's transaction; a photo is served only to those who may see the case or
+//! claim it belongs to (the caller checks that first).
 
 use crate::{on_db, Error, Result, Tx};
 use image::{DynamicImage, ImageDecoder, ImageReader, Limits};
@@ -49,6 +50,52 @@ pub struct Photo {
     pub size_bytes: i64,
     pub uploaded_by: String,
     pub uploaded_at: i64,
+}
+
+/// The uploads folder: photos as `photos/<first two hex digits of the id>/<id>.jpg`.
+#[derive(Debug, Clone)]
+pub struct Uploads {
+    dir: std::path::PathBuf,
+}
+
+impl Uploads {
+    pub fn at(dir: impl Into<std::path::PathBuf>) -> Uploads {
+        Uploads { dir: dir.into() }
+    }
+
+    fn path(&self, id: Uuid) -> std::path::PathBuf {
+        let hex = id.simple().to_string();
+        self.dir
+            .join("photos")
+            .join(&hex[hex.len() - 2..])
+            .join(format!("{hex}.jpg"))
+    }
+
+    /// Writes a photo's file durably: a temporary file, synced, renamed into place, the folder
+    /// synced; a crash leaves the whole file or none.
+    fn write(&self, id: Uuid, bytes: &[u8]) -> Result<()> {
+        use std::io::Write;
+        let path = self.path(id);
+        let folder = path.parent().ok_or(Error::NotFound)?;
+        let io = |e: std::io::Error| Error::Internal(anyhow::anyhow!("{}: {e}", path.display()));
+        std::fs::create_dir_all(folder).map_err(io)?;
+        let tmp = path.with_extension("jpg.part");
+        let mut f = std::fs::File::create(&tmp).map_err(io)?;
+        f.write_all(bytes).map_err(io)?;
+        f.sync_all().map_err(io)?;
+        std::fs::rename(&tmp, &path).map_err(io)?;
+        std::fs::File::open(folder)
+            .and_then(|d| d.sync_all())
+            .map_err(io)?;
+        Ok(())
+    }
+
+    fn read(&self, id: Uuid) -> Result<Vec<u8>> {
+        std::fs::read(self.path(id)).map_err(|e| match e.kind() {
+            std::io::ErrorKind::NotFound => Error::NotFound,
+            _ => Error::Internal(anyhow::anyhow!("photo {id}: {e}")),
+        })
+    }
 }
 
 /// A photo ready to store: upright, shrunk, JPEG, no metadata.
@@ -109,10 +156,12 @@ pub async fn prepare_all(files: Vec<Vec<u8>>) -> Result<Vec<Prepared>> {
         .map_err(|e| Error::Internal(e.into()))?
 }
 
-/// Stores prepared photos of a case or claim, in the caller's transaction (the owner's own
-/// change audits it). At most [`MAX_PER_OWNER`] photos an owner: `photos.too_many`.
+/// Stores prepared photos of a case or claim: each file written and synced, then its row in the
+/// caller's transaction (the owner's own change audits it). At most [`MAX_PER_OWNER`] photos an
+/// owner: `photos.too_many`. A transaction that does not commit leaves files no row names.
 pub async fn attach(
     tx: &mut Tx,
+    uploads: &Uploads,
     owner: Owner,
     photos: &[Prepared],
     actor: &str,
@@ -127,14 +176,18 @@ pub async fn attach(
     if held + photos.len() as i64 > MAX_PER_OWNER {
         return Err(Error::invalid("photos", "photos.too_many"));
     }
-    const SQL: &str = "INSERT INTO attachments (id, owner_kind, owner_id, content_type, width, height, size_bytes, bytes,
+    const SQL: &str = "INSERT INTO attachments (id, owner_kind, owner_id, content_type, width, height, size_bytes,
             uploaded_by, uploaded_at)
-        VALUES ($1, $2, $3, 'image/jpeg', $4, $5, $6, $7, $8, $9)";
+        VALUES ($1, $2, $3, 'image/jpeg', $4, $5, $6, $7, $8)";
     let mut ids = Vec::with_capacity(photos.len());
     for p in photos {
         let id = nuanxin_store::new_id();
+        let (files, bytes) = (uploads.clone(), p.jpeg.clone());
+        tokio::task::spawn_blocking(move || files.write(id, &bytes))
+            .await
+            .map_err(|e| Error::Internal(e.into()))??;
         on_db!(tx.conn(), c => sqlx::query(SQL).bind(id).bind(kind).bind(owner_id).bind(p.width as i32).bind(p.height as i32)
-            .bind(p.jpeg.len() as i64).bind(&p.jpeg).bind(actor).bind(at).execute(c).await.map(|r| r.rows_affected()))?;
+            .bind(p.jpeg.len() as i64).bind(actor).bind(at).execute(c).await.map(|r| r.rows_affected()))?;
         ids.push(id);
     }
     Ok(ids)
@@ -163,12 +216,12 @@ pub async fn owner_of(tx: &mut Tx, id: Uuid) -> Result<Owner> {
     }
 }
 
-/// A photo's JPEG bytes (the caller has checked its owner is in sight).
-pub async fn bytes(tx: &mut Tx, id: Uuid) -> Result<Vec<u8>> {
-    const SQL: &str = "SELECT bytes FROM attachments WHERE id = $1";
-    let found: Option<Vec<u8>> =
-        on_db!(tx.conn(), c => sqlx::query_scalar(SQL).bind(id).fetch_optional(c).await)?;
-    found.ok_or(Error::NotFound)
+/// A photo's JPEG bytes from the uploads folder (the caller has checked its owner is in sight).
+pub async fn bytes(uploads: &Uploads, id: Uuid) -> Result<Vec<u8>> {
+    let files = uploads.clone();
+    tokio::task::spawn_blocking(move || files.read(id))
+        .await
+        .map_err(|e| Error::Internal(e.into()))?
 }
 
 #[cfg(test)]
@@ -188,6 +241,23 @@ mod tests {
         enc.write_image(&pixels, w, h, image::ExtendedColorType::Rgb8)
             .unwrap();
         out
+    }
+
+    #[test]
+    fn a_file_is_written_whole_where_its_id_says_and_read_back() {
+        let dir = std::env::temp_dir().join(format!("nuanxin-photos-{}", Uuid::now_v7()));
+        let uploads = Uploads::at(&dir);
+        let id = Uuid::now_v7();
+        uploads.write(id, b"jpeg bytes").unwrap();
+        assert_eq!(uploads.read(id).unwrap(), b"jpeg bytes");
+        let hex = id.simple().to_string();
+        assert!(dir
+            .join("photos")
+            .join(&hex[30..])
+            .join(format!("{hex}.jpg"))
+            .is_file());
+        assert!(matches!(uploads.read(Uuid::now_v7()), Err(Error::NotFound)));
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     fn contains(hay: &[u8], needle: &[u8]) -> bool {

@@ -4,8 +4,9 @@ ALTER TABLE rights_cases ADD COLUMN handler_account UUID REFERENCES accounts (id
 CREATE INDEX rights_cases_handler_account ON rights_cases (handler_account);
 
 -- Photos of documents attached to a rights case or a mutual-aid claim. Re-encoded as JPEG on the
--- server (no EXIF: no location, no camera), kept in the database so a backup holds them and a
--- commit acknowledges them; served only to those who see the case or claim, and to its worker.
+-- server (no EXIF: no location, no camera); the file is kept in the uploads folder (outside the
+-- database and any web root, `photos/<2 hex>/<id>.jpg`), written and synced before this row
+-- commits; served only to those who see the case or claim, and to its worker.
 CREATE TABLE attachments (
     id           UUID PRIMARY KEY,
     owner_kind   TEXT NOT NULL,        -- case | claim
@@ -14,7 +15,6 @@ CREATE TABLE attachments (
     width        INTEGER NOT NULL,
     height       INTEGER NOT NULL,
     size_bytes   BIGINT NOT NULL,
-    bytes        BYTEA NOT NULL,
     uploaded_by  TEXT NOT NULL,        -- the actor's name
     uploaded_at  BIGINT NOT NULL
 );

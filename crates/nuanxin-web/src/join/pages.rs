@@ -827,10 +827,12 @@ pub async fn help(
         return Ok(Redirect::to("/me/login").into_response());
     };
     let (now, today) = (state.clock.now(), state.clock.today());
+    let uploads = state.config.uploads()?;
     let asked = match crate::services::photos::ready(photos).await {
         Ok(photos) => {
             nuanxin_core::in_write(&state.store, async |tx| {
-                nuanxin_core::services::cases::ask(tx, person, &f.help, &photos, now, today).await
+                let photos = (&uploads, photos.as_slice());
+                nuanxin_core::services::cases::ask(tx, person, &f.help, photos, now, today).await
             })
             .await
         }
@@ -893,10 +895,12 @@ pub async fn claim(
         claimed: f.claimed.clone(),
         summary: f.summary.clone(),
     };
+    let uploads = state.config.uploads()?;
     let filed = match crate::services::photos::ready(photos).await {
         Ok(photos) => {
             nuanxin_core::in_write(&state.store, async |tx| {
-                nuanxin_core::services::aid::file_own(tx, person, &input, &photos, now, today).await
+                let photos = (&uploads, photos.as_slice());
+                nuanxin_core::services::aid::file_own(tx, person, &input, photos, now, today).await
             })
             .await
         }

@@ -95,11 +95,11 @@ fn jpeg(bytes: Vec<u8>) -> Response {
 
 /// `GET /photos/{id}`: a photo of a case or claim the cadre sees.
 pub async fn show(auth: Auth, Path(id): Path<Uuid>) -> Result<Response, PageError> {
-    let bytes = in_read(&auth.app.store, async |tx| {
-        in_sight(tx, &auth.caller.scope, id).await?;
-        photos::bytes(tx, id).await
+    in_read(&auth.app.store, async |tx| {
+        in_sight(tx, &auth.caller.scope, id).await
     })
     .await?;
+    let bytes = photos::bytes(&auth.app.config.uploads()?, id).await?;
     Ok(jpeg(bytes))
 }
 
@@ -107,11 +107,11 @@ pub async fn show(auth: Auth, Path(id): Path<Uuid>) -> Result<Response, PageErro
     responses((status = 200, description = "The photo as JPEG (upright, at most 1600 px a side, no metadata)", content_type = "image/jpeg"),
               (status = 404, description = "No such photo, or its case or claim is out of the caller's sight", body = ErrorBody)))]
 pub async fn api_show(ApiAuth(auth): ApiAuth, Path(id): Path<Uuid>) -> Result<Response, ApiError> {
-    let bytes = in_read(&auth.app.store, async |tx| {
-        in_sight(tx, &auth.caller.scope, id).await?;
-        photos::bytes(tx, id).await
+    in_read(&auth.app.store, async |tx| {
+        in_sight(tx, &auth.caller.scope, id).await
     })
     .await?;
+    let bytes = photos::bytes(&auth.app.config.uploads()?, id).await?;
     Ok(jpeg(bytes))
 }
 
@@ -121,10 +121,11 @@ pub async fn case_upload(
     Path(id): Path<Uuid>,
     WithPhotos { photos: files, .. }: WithPhotos<std::collections::HashMap<String, String>>,
 ) -> Result<Response, PageError> {
+    let uploads = auth.app.config.uploads()?;
     let done = match ready(files).await {
         Ok(ready) => {
             in_write(&auth.app.store, async |tx| {
-                cases::add_photos(tx, &auth.caller, id, &ready).await
+                cases::add_photos(tx, &auth.caller, id, &uploads, &ready).await
             })
             .await
         }
@@ -160,8 +161,9 @@ pub async fn api_case_upload(
     })
     .await?;
     let ready = ready(files).await?;
+    let uploads = auth.app.config.uploads()?;
     let stored = in_write(store, async |tx| {
-        let ids = cases::add_photos(tx, &auth.caller, id, &ready).await?;
+        let ids = cases::add_photos(tx, &auth.caller, id, &uploads, &ready).await?;
         let all = photos::of(tx, Owner::Case(id)).await?;
         Ok(all.into_iter().filter(|p| ids.contains(&p.id)).collect())
     })

@@ -110,6 +110,10 @@ both_backends! {
         let r = gulou.post_multipart(&format!("/cases/{cid}/photos"), &[], &[("photos", "scan.jpg", phone_photo(40, 30))]).await;
         assert_eq!(r.status, 303, "{}", r.text());
         assert_eq!(app.count("SELECT COUNT(*) FROM attachments WHERE owner_kind = 'case'").await, 4);
+        // The files are in the uploads folder (not in the database), one per photo.
+        let files = walk(&app.uploads.clone().unwrap().join("photos"));
+        assert_eq!(files.len(), 4, "{files:?}");
+        assert!(files.iter().all(|f| f.extension().is_some_and(|e| e == "jpg")), "{files:?}");
         assert_eq!(app.count("SELECT COUNT(*) FROM audit_log WHERE action = 'cases.photos'").await, 2);
         let mut viewer = app.demo_user("guancha").await;
         assert_eq!(viewer.get(&format!("/photos/{}", ids[0])).await.status, 200, "a viewer above sees it");
@@ -149,6 +153,20 @@ both_backends! {
         assert_eq!((img.width(), img.height()), (900, 1200));
         assert_eq!(app.demo_user("liuyuan").await.get(&format!("/photos/{photo}")).await.status, 404);
     }
+}
+
+/// The files under a folder, at any depth.
+fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            out.extend(walk(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out
 }
 
 /// A PNG of `w`×`h`.

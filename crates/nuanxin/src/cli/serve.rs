@@ -73,6 +73,10 @@ pub struct ServeArgs {
     /// Folders with a CJK font for the join posters, besides the system's (':'-separated).
     #[arg(long, env = "NUANXIN_FONT_DIR", value_delimiter = ':')]
     pub font_dir: Vec<PathBuf>,
+    /// The folder photos of documents (on cases and claims) are kept in: back it up with the
+    /// database. Created when the first photo arrives.
+    #[arg(long, env = "NUANXIN_UPLOADS", default_value = "nuanxin-uploads")]
+    pub uploads: PathBuf,
 }
 
 /// The SMS gateway of `--sms-url`, or the development sender that writes codes to the log.
@@ -242,6 +246,7 @@ pub async fn serve(database: &str, args: ServeArgs, with_demo: bool) -> anyhow::
         metrics_token: args.metrics_token.clone(),
         dev_assets: args.dev_assets.clone(),
         font_dirs: args.font_dir.clone(),
+        uploads: Some(args.uploads.clone()),
         public_url: args.public_url,
         tiles: nuanxin_web::TileConfig {
             url: args.tile_url,
