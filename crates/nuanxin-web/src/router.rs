@@ -67,6 +67,7 @@ pub(crate) fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(services::cases::api_lawyers))
         .routes(routes!(services::photos::api_case_upload))
         .routes(routes!(services::photos::api_show))
+        .routes(routes!(services::api_report_groups))
         .routes(routes!(
             services::aid::api_create_plan,
             services::aid::api_plans

@@ -531,8 +531,28 @@ pub fn write_xlsx(
     headers: &[&str],
     rows: &[Vec<String>],
 ) -> anyhow::Result<Vec<u8>> {
-    use rust_xlsxwriter::{Format, Workbook};
-    let mut book = Workbook::new();
+    write_xlsx_sheets(&[(sheet_name, headers, rows)])
+}
+
+/// One sheet of a workbook: its name, headers and rows.
+pub type SheetRows<'a> = (&'a str, &'a [&'a str], &'a [Vec<String>]);
+
+/// Writes a workbook of several sheets, each as [`write_xlsx`] writes its one.
+pub fn write_xlsx_sheets(sheets: &[SheetRows<'_>]) -> anyhow::Result<Vec<u8>> {
+    let mut book = rust_xlsxwriter::Workbook::new();
+    for (name, headers, rows) in sheets {
+        add_sheet(&mut book, name, headers, rows)?;
+    }
+    Ok(book.save_to_buffer()?)
+}
+
+fn add_sheet(
+    book: &mut rust_xlsxwriter::Workbook,
+    sheet_name: &str,
+    headers: &[&str],
+    rows: &[Vec<String>],
+) -> anyhow::Result<()> {
+    use rust_xlsxwriter::Format;
     let ws = book.add_worksheet();
     ws.set_name(sheet_name)?;
     let bold = Format::new().set_bold().set_background_color("#FDE8E4");
@@ -560,7 +580,7 @@ pub fn write_xlsx(
         rows.len() as u32,
         headers.len().saturating_sub(1) as u16,
     )?;
-    Ok(book.save_to_buffer()?)
+    Ok(())
 }
 
 /// An xlsx export written row by row in constant memory: rows go to a temporary file as they

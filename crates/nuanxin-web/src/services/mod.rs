@@ -12,7 +12,7 @@ use crate::coverage::{org_of, period, CoverageQuery};
 use crate::error::{ApiError, ErrorBody};
 use axum::extract::Query;
 use axum::Json;
-use nuanxin_core::services::report::{self, ServicesReport};
+use nuanxin_core::services::report::{self, GroupFigures, ServicesReport};
 use nuanxin_core::{in_read, in_write, Error};
 
 #[utoipa::path(get, path = "/api/v1/services/report", tag = "services", params(CoverageQuery),
@@ -32,11 +32,29 @@ pub async fn api_report(
     ))
 }
 
-/// The services report of a unit's subtree and of each unit below it, for the page and the sheet.
+#[utoipa::path(get, path = "/api/v1/services/report/groups", tag = "services", params(CoverageQuery),
+    responses((status = 200, description = "The services figures of the unit's subtree for the period by worker group (cases by the asking member's group, `\"\"` when not known; enrolments and claims by the enrolled member's group)", body = Vec<GroupFigures>),
+        (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn api_report_groups(
+    ApiAuth(auth): ApiAuth,
+    Query(query): Query<CoverageQuery>,
+) -> Result<Json<Vec<GroupFigures>>, ApiError> {
+    let code = org_of(&auth, &query).map_err(|_| Error::NotFound)?;
+    let period = period(&query, auth.caller.today)?;
+    Ok(Json(
+        in_read(&auth.app.store, async |tx| {
+            report::by_group(tx, &auth.caller.scope, &code, period).await
+        })
+        .await?,
+    ))
+}
+
+/// The services report of a unit's subtree, of each unit below it and by worker group, for the
+/// page and the sheet.
 async fn report_with_children(
     auth: &crate::auth::Auth,
     query: &CoverageQuery,
-) -> Result<(ServicesReport, Vec<ServicesReport>), crate::error::PageError> {
+) -> Result<(ServicesReport, Vec<ServicesReport>, Vec<GroupFigures>), crate::error::PageError> {
     let code = org_of(auth, query)?;
     let period = period(query, auth.caller.today)?;
     let scope = &auth.caller.scope;
@@ -53,7 +71,8 @@ async fn report_with_children(
         for unit in below.items.iter().filter(|u| u.is_active()) {
             rows.push(report::services(tx, scope, &unit.code, period).await?);
         }
-        Ok((whole, rows))
+        let groups = report::by_group(tx, scope, &code, period).await?;
+        Ok((whole, rows, groups))
     })
     .await?)
 }
@@ -64,6 +83,7 @@ struct ReportPage {
     ctx: crate::layout::Ctx,
     report: ServicesReport,
     children: Vec<ServicesReport>,
+    groups: Vec<GroupFigures>,
 }
 
 impl ReportPage {
@@ -73,6 +93,14 @@ impl ReportPage {
 
     fn label(&self, prefix: &str, value: &str) -> String {
         self.ctx.t(&format!("{prefix}.{value}")).to_string()
+    }
+
+    /// A worker group's name, or "not known" for the empty code.
+    fn group(&self, code: &str) -> String {
+        match code {
+            "" => self.ctx.t("services.group_unknown").to_string(),
+            c => self.label("members.group", c),
+        }
     }
 
     fn export_link(&self) -> String {
@@ -89,11 +117,12 @@ pub async fn report_page(
     auth: crate::auth::Auth,
     Query(query): Query<CoverageQuery>,
 ) -> Result<axum::response::Html<String>, crate::error::PageError> {
-    let (report, children) = report_with_children(&auth, &query).await?;
+    let (report, children, groups) = report_with_children(&auth, &query).await?;
     crate::respond::render(&ReportPage {
         ctx: crate::layout::Ctx::new(&auth, "cases", "/services/report"),
         report,
         children,
+        groups,
     })
 }
 
@@ -103,7 +132,7 @@ pub async fn report_xlsx(
     auth: crate::auth::Auth,
     Query(query): Query<CoverageQuery>,
 ) -> Result<axum::response::Response, crate::error::PageError> {
-    let (whole, children) = report_with_children(&auth, &query).await?;
+    let (whole, children, groups) = report_with_children(&auth, &query).await?;
     let zh = auth.lang == crate::Lang::ZhCn;
     let cat = crate::i18n::Catalogue::of(auth.lang);
     let headers: Vec<&str> = REPORT_COLUMNS.iter().map(|k| cat.get(k)).collect();
@@ -133,9 +162,34 @@ pub async fn report_xlsx(
         .chain(children.iter())
         .map(row)
         .collect();
-    let bytes =
-        nuanxin_core::sheets::write_xlsx(if zh { "服务统计" } else { "services" }, &headers, &rows)
-            .map_err(Error::Internal)?;
+    let group_headers: Vec<&str> = GROUP_COLUMNS.iter().map(|k| cat.get(k)).collect();
+    let group_rows: Vec<Vec<String>> = groups
+        .iter()
+        .map(|g| {
+            vec![
+                match g.group.as_str() {
+                    "" => cat.get("services.group_unknown").to_string(),
+                    c => cat.get(&format!("members.group.{c}")).to_string(),
+                },
+                g.cases_opened.to_string(),
+                yuan(g.claimed_fen),
+                g.cases_closed.to_string(),
+                yuan(g.recovered_fen),
+                g.enrolled.to_string(),
+                g.aid_claims.to_string(),
+                yuan(g.paid_fen),
+            ]
+        })
+        .collect();
+    let bytes = nuanxin_core::sheets::write_xlsx_sheets(&[
+        (if zh { "服务统计" } else { "services" }, &headers, &rows),
+        (
+            if zh { "按群体" } else { "by group" },
+            &group_headers,
+            &group_rows,
+        ),
+    ])
+    .map_err(Error::Internal)?;
     in_write(&auth.app.store, async |tx| {
         auth.caller
             .audit(
@@ -155,6 +209,18 @@ pub async fn report_xlsx(
         false,
     ))
 }
+
+/// The columns of the sheet by worker group, as message keys.
+const GROUP_COLUMNS: [&str; 8] = [
+    "services.col.group",
+    "services.col.cases_opened",
+    "services.col.claimed",
+    "services.col.cases_closed",
+    "services.col.recovered",
+    "services.col.enrolled",
+    "services.col.claims",
+    "services.col.paid",
+];
 
 /// The sheet's columns, as message keys.
 const REPORT_COLUMNS: [&str; 17] = [

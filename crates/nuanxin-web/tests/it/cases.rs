@@ -172,11 +172,30 @@ both_backends! {
         let cid = c["id"].as_str().unwrap();
         gulou.patch_json(&format!("/api/v1/cases/{cid}"), json!({"stage": "legal_aid"})).await;
         assert!(w.get("/me").await.text().contains("法律援助"));
+        // By worker group: the rider's case under their group; a case recorded for a non-member
+        // under "not known", last.
+        let r = gulou.post_json("/api/v1/cases", json!({"org_code": "JU371502001", "kind": "wages", "name": "钱师傅",
+            "phone": "13906357102", "claimed": "100"})).await;
+        assert_eq!(r.status, 201, "{}", r.text());
+        let r = gulou.get("/api/v1/services/report/groups?org=F371502001&from=2026-01-01&to=2026-12-31").await;
+        assert_eq!(r.status, 200, "{}", r.text());
+        let groups = r.json();
+        assert_eq!(groups.as_array().unwrap().len(), 2, "{groups}");
+        assert_eq!((groups[0]["group"].as_str(), groups[0]["cases_opened"].as_i64(), groups[0]["claimed_fen"].as_i64()),
+            (Some("delivery_rider"), Some(1), Some(35_000)), "{groups}");
+        assert_eq!((groups[1]["group"].as_str(), groups[1]["cases_opened"].as_i64()), (Some(""), Some(1)), "{groups}");
+        assert_eq!(app.demo_user("liuyuan").await.get("/api/v1/services/report/groups?org=F371502001").await.status, 404);
+        let page = gulou.get("/services/report?org=F371502001&from=2026-01-01&to=2026-12-31").await.text();
+        assert!(page.contains("id=\"report-groups\"") && page.contains("外卖配送员") && page.contains("未登记群体"), "{page}");
+        let sheet = gulou.get("/services/report.xlsx?org=F371502001&from=2026-01-01&to=2026-12-31").await;
+        let rows: Vec<Vec<String>> = sheet.sheet("按群体").rows().map(|r| r.iter().map(|c| c.to_string()).collect()).collect();
+        assert_eq!(rows.len(), 3, "{rows:?}");
+        assert_eq!((rows[1][0].as_str(), rows[1][1].as_str(), rows[1][2].as_str()), ("外卖配送员", "1", "350.00"), "{rows:?}");
         let recount = coverage::recount(&app.store, false).await.unwrap();
         assert!(recount.differences.is_empty(), "{:?}", recount.differences);
         assert_eq!(app.anonymous().post_form("/me/help", &[("_csrf", "x"), ("kind", "wages"), ("summary", "x")], false).await.status, 303,
             "a visitor is sent to sign in");
-        assert_eq!(app.count("SELECT COUNT(*) FROM rights_cases").await, 1);
+        assert_eq!(app.count("SELECT COUNT(*) FROM rights_cases").await, 2);
     }
 }
 
