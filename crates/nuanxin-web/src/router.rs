@@ -69,6 +69,16 @@ pub(crate) fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(services::photos::api_show))
         .routes(routes!(services::api_report_groups))
         .routes(routes!(
+            services::care::api_create,
+            services::care::api_list
+        ))
+        .routes(routes!(services::care::api_get))
+        .routes(routes!(
+            services::care::api_scan,
+            services::care::api_recipients
+        ))
+        .routes(routes!(services::care::api_non_members))
+        .routes(routes!(
             services::aid::api_create_plan,
             services::aid::api_plans
         ))
@@ -315,6 +325,14 @@ pub fn router(state: AppState) -> Router {
         .route("/cases/{id}/events", post(services::cases::add_entry))
         .route("/cases/{id}/photos", post(services::photos::case_upload))
         .route("/photos/{id}", get(services::photos::show))
+        .route("/care", get(services::care::list))
+        .route(
+            "/care/new",
+            get(services::care::new_form).post(services::care::create),
+        )
+        .route("/care/{id}", get(services::care::show))
+        .route("/care/{id}/scan", post(services::care::scan))
+        .route("/care/{id}/non-members", post(services::care::non_members))
         .route("/services/report", get(services::report_page))
         .route("/services/report.xlsx", get(services::report_xlsx))
         .route("/aid", get(services::aid::plans))

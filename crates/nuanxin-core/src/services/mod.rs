@@ -3,6 +3,7 @@
 //! (`nuanxin report services`, `GET /api/v1/services/report`) each of them adds its member to.
 
 pub mod aid;
+pub mod care;
 pub mod cases;
 pub mod cases_sheet;
 pub mod labour_checks;

@@ -67,6 +67,8 @@ pub struct ServicesReport {
     pub cases: CaseFigures,
     pub labour_checks: CheckFigures,
     pub aid: AidFigures,
+    /// Care activities held in the period by the subtree's unions, and what they reached.
+    pub care: super::care::CareFigures,
 }
 
 /// A period from 1 January to a day of the same year: distinct people helped are read from the
@@ -142,6 +144,7 @@ pub async fn services(
         approved_fen: sum(metric::AID_APPROVED),
         paid_fen: sum(metric::AID_PAID),
     };
+    let care = super::care::figures(tx, &unit.path, period.from, period.to).await?;
     Ok(ServicesReport {
         org_code: unit.code,
         org_name: unit.name,
@@ -150,6 +153,7 @@ pub async fn services(
         cases,
         labour_checks,
         aid,
+        care,
     })
 }
 

@@ -474,6 +474,8 @@ struct MePage {
     aid: crate::services::aid::MeAid,
     claim: MeClaimForm,
     claim_errors: FieldErrors,
+    /// What the member received at care activities: (activity, union, day, items), latest first.
+    received: Vec<(String, String, String, String)>,
 }
 
 /// One of the member's rights cases as `/me` shows it.
@@ -721,6 +723,13 @@ async fn me_page(
     } = forms;
     let cases = case_views(state, lang, person).await?;
     let aid = crate::services::aid::me_views(state, lang, person).await?;
+    let received = in_read(&state.store, async |tx| {
+        nuanxin_core::services::care::of_person(tx, person).await
+    })
+    .await?
+    .into_iter()
+    .map(|(r, activity, org)| (activity, org, r.received_on.to_string(), r.items))
+    .collect();
     let v = me_view(state, lang, person).await?;
     let (current_work, org_region) = v.work.clone().unwrap_or_default();
     let townships = match v.work {
@@ -757,6 +766,7 @@ async fn me_page(
         aid,
         claim: claim.unwrap_or_default(),
         claim_errors,
+        received,
     })
 }
 

@@ -2,6 +2,7 @@
 //! mutual aid, and the one services report each service adds its figures to.
 
 pub mod aid;
+pub mod care;
 pub mod cases;
 pub mod help;
 pub mod labour_checks;

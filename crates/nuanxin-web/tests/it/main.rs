@@ -8,6 +8,7 @@
 
 mod accounts;
 mod aid;
+mod care;
 mod cases;
 mod coverage;
 mod e2e;

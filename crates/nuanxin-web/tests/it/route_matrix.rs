@@ -29,6 +29,7 @@ enum Kind {
     Plan,
     Claim,
     Photo,
+    Care,
 }
 
 /// The routes anyone may use, signed in or not.
@@ -91,6 +92,7 @@ fn kinds(path: &str) -> Option<Vec<Kind>> {
             ("{id}", p) if p.contains("/aid/plans/") => Kind::Plan,
             ("{id}", p) if p.contains("/aid/claims/") => Kind::Claim,
             ("{id}", p) if p.contains("/photos/") => Kind::Photo,
+            ("{id}", p) if p.contains("/care/") => Kind::Care,
             _ => return None,
         });
     }
@@ -320,6 +322,17 @@ async fn fixtures(app: &TestApp, city: &mut Client) -> BTreeMap<(Kind, &'static 
             (Kind::Claim, *p),
             r.json()["id"].as_str().unwrap().to_string(),
         );
+        let r = city
+            .post_json(
+                "/api/v1/care/activities",
+                json!({"org_code": org, "name": format!("{mark}送清凉"), "kind": "summer", "held_on": "2026-07-15"}),
+            )
+            .await;
+        assert_eq!(r.status, 201, "{}", r.text());
+        f.insert(
+            (Kind::Care, *p),
+            r.json()["id"].as_str().unwrap().to_string(),
+        );
     }
     f
 }
@@ -356,6 +369,8 @@ async fn fingerprint(app: &TestApp) -> Vec<i64> {
         "SELECT COUNT(*) FROM aid_claims WHERE status <> 'entered'",
         "SELECT COUNT(*) FROM aid_claims",
         "SELECT COUNT(*) FROM attachments",
+        "SELECT COUNT(*) FROM care_receipts",
+        "SELECT CAST(SUM(non_members) AS BIGINT) FROM care_activities",
         "SELECT COUNT(*) FROM rights_cases WHERE handler_account IS NOT NULL",
     ] {
         out.push(app.count(sql).await);

@@ -1,0 +1,428 @@
+//! Care activities (送清凉 / 送温暖 / 金秋助学 / 健康筛查 / 节日慰问): a union hands out supplies or
+//! screenings on a day at a place, with a budget and a cost per recipient. Members are recorded as
+//! recipients by their e-card (the QR code a phone or a scanner gun reads, or the membership
+//! number typed); a person receives at most once per activity, and a second scan says when and
+//! by whom they already did. Non-members are counted by number only.
+//!
+//! An activity is seen by the cadres of the union that organised it and its parents; its staff
+//! (or above) record recipients, who must be active members of the organiser's subtree (a scan of
+//! anyone else's card tells nothing about them). The services report's `care` member counts the
+//! activities held in the period and what they reached.
+
+use crate::accounts::Caller;
+use crate::error::FieldErrors;
+use crate::page::{Page, PageRequest};
+use crate::{on_db, orgs, Error, Result, Role, Scope, Tx};
+use chrono::NaiveDate;
+use nuanxin_store::{bind_args, new_id, Sql};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+/// Kinds of care activity, as the forms, the API and sheets name them (code or Chinese name).
+pub const KINDS: [(&str, &str); 6] = [
+    ("summer", "送清凉"),
+    ("winter", "送温暖"),
+    ("school", "金秋助学"),
+    ("screening", "健康筛查"),
+    ("festival", "节日慰问"),
+    ("other", "其他"),
+];
+
+/// An activity as cadres and the API see it.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+pub struct Activity {
+    pub id: Uuid,
+    /// Short code for sheets and scans: `HD` and six characters.
+    pub code: String,
+    pub name: String,
+    pub kind: String,
+    pub held_on: NaiveDate,
+    pub place: String,
+    /// The organising union.
+    pub org_code: String,
+    pub org_name: String,
+    #[serde(skip)]
+    pub org_path: String,
+    /// Co-organisers, as typed (other unions, enterprises, sponsors).
+    pub co_organisers: String,
+    /// What each recipient gets.
+    pub items: String,
+    pub budget_fen: i64,
+    /// Cost per recipient.
+    pub unit_cost_fen: i64,
+    /// Members recorded as recipients.
+    pub members: i64,
+    /// Non-members, counted by number.
+    pub non_members: i64,
+    pub created_at: i64,
+}
+
+impl Activity {
+    /// Spent so far: the cost per recipient times everyone reached.
+    pub fn spent_fen(&self) -> i64 {
+        self.unit_cost_fen
+            .saturating_mul(self.members + self.non_members)
+    }
+}
+
+/// One member's receipt at an activity.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+pub struct Receipt {
+    pub id: Uuid,
+    pub activity_id: Uuid,
+    pub member_no: String,
+    pub name: String,
+    pub received_on: NaiveDate,
+    pub items: String,
+    /// Who recorded it (a cadre's username, `import`).
+    pub recorded_by: String,
+    pub at: i64,
+}
+
+/// A new activity (`POST /api/v1/care/activities`, the new-activity form).
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
+#[serde(default)]
+pub struct ActivityInput {
+    pub name: String,
+    /// Code or Chinese name of [`KINDS`].
+    pub kind: String,
+    pub held_on: String,
+    pub org_code: String,
+    pub place: String,
+    pub co_organisers: String,
+    pub items: String,
+    /// Yuan, at most two decimals.
+    pub budget: String,
+    /// Yuan per recipient.
+    pub unit_cost: String,
+}
+
+/// A recipient scanned or typed (`POST /api/v1/care/activities/{id}/recipients`): the membership
+/// number, or what the e-card's QR code reads (`NUANXIN-MEMBER:<number>`).
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
+#[serde(default)]
+pub struct RecipientInput {
+    pub member_no: String,
+    pub qr: String,
+    /// What they received, when not the activity's items.
+    pub items: String,
+}
+
+/// What a scan did: recorded now, or found the earlier receipt (nothing written).
+#[derive(Debug, Clone)]
+pub enum Scanned {
+    New(Receipt),
+    Already(Receipt),
+}
+
+/// The code of a kind typed as its code or Chinese name.
+pub fn kind_of(typed: &str) -> Option<&'static str> {
+    super::cases::code_of(&KINDS, typed)
+}
+
+const SELECT: &str = "SELECT a.id, a.code, a.name, a.kind, a.held_on, a.place, o.code AS org_code, o.name AS org_name,
+        o.path AS org_path, a.co_organisers, a.items, a.budget_fen, a.unit_cost_fen, a.members, a.non_members, a.created_at
+    FROM care_activities a JOIN org_units o ON o.id = a.org_id";
+
+fn text(s: &str, max: usize) -> String {
+    s.trim().chars().take(max).collect()
+}
+
+fn new_code() -> String {
+    use rand::Rng;
+    const ALPHABET: &[u8] = b"23456789ABCDEFGHJKMNPQRSTUVWXYZ";
+    let mut rng = rand::thread_rng();
+    let tail: String = (0..6)
+        .map(|_| ALPHABET[rng.gen_range(0..ALPHABET.len())] as char)
+        .collect();
+    format!("HD{tail}")
+}
+
+/// Records a new activity (staff of the organising union or above). All problems at once.
+pub async fn create(tx: &mut Tx, caller: &Caller, input: &ActivityInput) -> Result<Activity> {
+    let mut errs = FieldErrors::new();
+    let org = match orgs::get(tx, &caller.scope, input.org_code.trim()).await {
+        Ok(o) => Some(o),
+        Err(Error::NotFound) => {
+            errs.push("org_code", "cases.unknown_org");
+            None
+        }
+        Err(e) => return Err(e),
+    };
+    if let Some(o) = &org {
+        if caller.role_at(&o.path) < Some(Role::Staff) {
+            return Err(Error::Forbidden);
+        }
+        if !o.is_active() {
+            errs.push("org_code", "orgs.dissolved_readonly");
+        }
+    }
+    let name = text(&input.name, 100);
+    if name.is_empty() {
+        errs.push("name", "care.name_required");
+    }
+    let kind = kind_of(&input.kind);
+    if kind.is_none() {
+        errs.push("kind", "care.bad_kind");
+    }
+    let held_on = crate::sheets::parse_date(input.held_on.trim());
+    if held_on.is_none() {
+        errs.push("held_on", "errors.bad_date");
+    }
+    let money = |field: &'static str, typed: &str, errs: &mut FieldErrors| {
+        super::money::parse_yuan(typed).unwrap_or_else(|code| {
+            errs.push(field, code);
+            0
+        })
+    };
+    let budget_fen = money("budget", &input.budget, &mut errs);
+    let unit_cost_fen = money("unit_cost", &input.unit_cost, &mut errs);
+    let (Some(org), Some(kind), Some(held_on), true) = (org, kind, held_on, errs.is_empty()) else {
+        return Err(errs.into());
+    };
+    let id = new_id();
+    const SQL: &str = "INSERT INTO care_activities (id, org_id, code, name, kind, held_on, place, co_organisers, items,
+            budget_fen, unit_cost_fen, members, non_members, created_by, created_at, updated_at)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 0, 0, $12, $13, $13)";
+    let mut tries = 0;
+    loop {
+        let code = new_code();
+        let done = on_db!(tx.conn(), c => sqlx::query(SQL).bind(id).bind(org.id).bind(&code).bind(&name).bind(kind)
+            .bind(held_on).bind(text(&input.place, 100)).bind(text(&input.co_organisers, 200)).bind(text(&input.items, 200))
+            .bind(budget_fen).bind(unit_cost_fen).bind(&caller.actor.name).bind(caller.at)
+            .execute(c).await.map(|r| r.rows_affected()));
+        match done {
+            Ok(_) => break,
+            // A code taken already: another draw.
+            Err(e) if tries < 3 && e.to_string().to_lowercase().contains("unique") => tries += 1,
+            Err(e) => return Err(e.into()),
+        }
+    }
+    caller
+        .audit(
+            tx,
+            "care.create",
+            &id.to_string(),
+            Some(&org.path),
+            serde_json::json!({"name": name, "kind": kind, "held_on": held_on, "budget_fen": budget_fen}),
+        )
+        .await?;
+    get(tx, &caller.scope, id).await
+}
+
+/// An activity of the scope.
+pub async fn get(tx: &mut Tx, scope: &Scope, id: Uuid) -> Result<Activity> {
+    let mut q = Sql::new(SELECT);
+    q.push(" WHERE a.id = ")
+        .arg(id)
+        .push(" AND ")
+        .scope("o.path", scope);
+    let row = on_db!(tx.conn(), c => bind_args!(sqlx::query_as::<_, Activity>(&q.sql), &q.args).fetch_optional(c).await)?;
+    row.ok_or(Error::NotFound)
+}
+
+/// The activities of the scope, latest first.
+pub async fn list(tx: &mut Tx, scope: &Scope, page: PageRequest) -> Result<Page<Activity>> {
+    if scope.roots().is_empty() {
+        return Err(Error::NotFound);
+    }
+    let mut count = Sql::new(
+        "SELECT COUNT(*) FROM care_activities a JOIN org_units o ON o.id = a.org_id WHERE ",
+    );
+    count.scope("o.path", scope);
+    let total: i64 = on_db!(tx.conn(), c => bind_args!(sqlx::query_scalar(&count.sql), &count.args).fetch_one(c).await)?;
+    let mut q = Sql::new(SELECT);
+    q.push(" WHERE ")
+        .scope("o.path", scope)
+        .push(" ORDER BY a.held_on DESC, a.id DESC LIMIT ")
+        .arg(page.limit())
+        .push(" OFFSET ")
+        .arg(page.offset());
+    let items = on_db!(tx.conn(), c => bind_args!(sqlx::query_as::<_, Activity>(&q.sql), &q.args).fetch_all(c).await)?;
+    Ok(Page {
+        items,
+        total,
+        page: page.page,
+        per_page: page.per_page,
+    })
+}
+
+const RECEIPT: &str = "SELECT r.id, r.activity_id, m.member_no, p.name, r.received_on, r.items, r.recorded_by, r.at
+    FROM care_receipts r JOIN memberships m ON m.id = r.membership_id JOIN people p ON p.id = r.person_id";
+
+/// The member receipts of an activity, latest first.
+pub async fn recipients(
+    tx: &mut Tx,
+    scope: &Scope,
+    id: Uuid,
+    page: PageRequest,
+) -> Result<Page<Receipt>> {
+    let a = get(tx, scope, id).await?;
+    let sql = format!(
+        "{RECEIPT} WHERE r.activity_id = $1 ORDER BY r.at DESC, r.id DESC LIMIT $2 OFFSET $3"
+    );
+    let items = on_db!(tx.conn(), c => sqlx::query_as::<_, Receipt>(&sql).bind(id).bind(page.limit()).bind(page.offset())
+        .fetch_all(c).await)?;
+    Ok(Page {
+        items,
+        total: a.members,
+        page: page.page,
+        per_page: page.per_page,
+    })
+}
+
+/// Records a member as a recipient from their e-card or number (staff of the organiser or
+/// above). A member already recorded at this activity: their earlier receipt, nothing written.
+pub async fn scan(
+    tx: &mut Tx,
+    caller: &Caller,
+    id: Uuid,
+    input: &RecipientInput,
+) -> Result<Scanned> {
+    let a = get(tx, &caller.scope, id).await?;
+    if caller.role_at(&a.org_path) < Some(Role::Staff) {
+        return Err(Error::Forbidden);
+    }
+    let typed = match (input.qr.trim(), input.member_no.trim()) {
+        ("", "") => return Err(Error::invalid("member_no", "care.member_required")),
+        ("", no) => no,
+        (qr, _) => qr,
+    };
+    let no = typed
+        .strip_prefix(crate::members::ECARD_PREFIX)
+        .unwrap_or(typed)
+        .trim();
+    let (lo, hi) = nuanxin_store::subtree_range(&a.org_path);
+    const MEMBER: &str =
+        "SELECT m.id, m.person_id, m.org_id FROM memberships m JOIN org_units o ON o.id = m.org_id
+        WHERE m.member_no = $1 AND m.status = 'active' AND o.path >= $2 AND o.path < $3";
+    let found: Option<(Uuid, Uuid, Uuid)> = on_db!(tx.conn(), c => sqlx::query_as(MEMBER).bind(no).bind(&lo).bind(&hi)
+        .fetch_optional(c).await)?;
+    // Whoever else's card it is, nothing is told about them.
+    let (membership, person, org) =
+        found.ok_or(Error::invalid("member_no", "care.unknown_member"))?;
+    let earlier = format!("{RECEIPT} WHERE r.activity_id = $1 AND r.person_id = $2");
+    let before: Option<Receipt> = on_db!(tx.conn(), c => sqlx::query_as::<_, Receipt>(&earlier).bind(id).bind(person)
+        .fetch_optional(c).await)?;
+    if let Some(r) = before {
+        return Ok(Scanned::Already(r));
+    }
+    let items = match text(&input.items, 200) {
+        t if t.is_empty() => a.items.clone(),
+        t => t,
+    };
+    let receipt = new_id();
+    let today = crate::clock::beijing_date(caller.at);
+    const SQL: &str = "INSERT INTO care_receipts (id, activity_id, person_id, membership_id, org_id, received_on, items,
+            recorded_by, at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
+    on_db!(tx.conn(), c => sqlx::query(SQL).bind(receipt).bind(id).bind(person).bind(membership).bind(org).bind(today)
+        .bind(&items).bind(&caller.actor.name).bind(caller.at).execute(c).await.map(|r| r.rows_affected()))?;
+    const BUMP: &str =
+        "UPDATE care_activities SET members = members + 1, updated_at = $2 WHERE id = $1";
+    on_db!(tx.conn(), c => sqlx::query(BUMP).bind(id).bind(caller.at).execute(c).await.map(|r| r.rows_affected()))?;
+    caller
+        .audit(
+            tx,
+            "care.receipt",
+            &id.to_string(),
+            Some(&a.org_path),
+            serde_json::json!({"member_no": no}),
+        )
+        .await?;
+    let sql = format!("{RECEIPT} WHERE r.id = $1");
+    let r = on_db!(tx.conn(), c => sqlx::query_as::<_, Receipt>(&sql).bind(receipt).fetch_one(c).await)?;
+    Ok(Scanned::New(r))
+}
+
+/// Adds non-members reached, counted by number (staff of the organiser or above); a negative
+/// count corrects a miscount, never below zero.
+pub async fn count_non_members(
+    tx: &mut Tx,
+    caller: &Caller,
+    id: Uuid,
+    count: i64,
+) -> Result<Activity> {
+    let a = get(tx, &caller.scope, id).await?;
+    if caller.role_at(&a.org_path) < Some(Role::Staff) {
+        return Err(Error::Forbidden);
+    }
+    if count == 0 || count.abs() > 100_000 || a.non_members + count < 0 {
+        return Err(Error::invalid("count", "care.bad_count"));
+    }
+    const SQL: &str =
+        "UPDATE care_activities SET non_members = non_members + $2, updated_at = $3 WHERE id = $1";
+    on_db!(tx.conn(), c => sqlx::query(SQL).bind(id).bind(count).bind(caller.at).execute(c).await.map(|r| r.rows_affected()))?;
+    caller
+        .audit(
+            tx,
+            "care.non_members",
+            &id.to_string(),
+            Some(&a.org_path),
+            serde_json::json!({"count": count, "before": a.non_members}),
+        )
+        .await?;
+    get(tx, &caller.scope, id).await
+}
+
+/// What a member received, latest first (their `/me`).
+pub async fn of_person(tx: &mut Tx, person: Uuid) -> Result<Vec<(Receipt, String, String)>> {
+    const SQL: &str = "SELECT r.id, r.activity_id, m.member_no, p.name, r.received_on, r.items, r.recorded_by, r.at,
+            a.name AS activity_name, o.name AS org_name
+        FROM care_receipts r JOIN memberships m ON m.id = r.membership_id JOIN people p ON p.id = r.person_id
+        JOIN care_activities a ON a.id = r.activity_id JOIN org_units o ON o.id = a.org_id
+        WHERE r.person_id = $1 ORDER BY r.received_on DESC, r.at DESC LIMIT 20";
+    #[derive(sqlx::FromRow)]
+    struct Row {
+        #[sqlx(flatten)]
+        receipt: Receipt,
+        activity_name: String,
+        org_name: String,
+    }
+    let rows: Vec<Row> =
+        on_db!(tx.conn(), c => sqlx::query_as::<_, Row>(SQL).bind(person).fetch_all(c).await)?;
+    Ok(rows
+        .into_iter()
+        .map(|r| (r.receipt, r.activity_name, r.org_name))
+        .collect())
+}
+
+/// The services report's `care` member for the subtree at `path`: activities held in the period
+/// and what they reached.
+#[derive(Debug, Clone, Default, Serialize, utoipa::ToSchema)]
+pub struct CareFigures {
+    pub activities: i64,
+    /// Everyone reached: members recorded and non-members counted.
+    pub recipients: i64,
+    /// Distinct members who received something.
+    pub members_reached: i64,
+    pub non_members: i64,
+    /// Cost per recipient times everyone reached.
+    pub spent_fen: i64,
+}
+
+/// The care figures of the activities the subtree at `path` organised, held from `from` to `to`.
+pub async fn figures(
+    tx: &mut Tx,
+    path: &str,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Result<CareFigures> {
+    let (lo, hi) = nuanxin_store::subtree_range(path);
+    const SUMS: &str = "SELECT COUNT(*), CAST(COALESCE(SUM(a.members), 0) AS BIGINT), CAST(COALESCE(SUM(a.non_members), 0) AS BIGINT),
+            CAST(COALESCE(SUM(a.unit_cost_fen * (a.members + a.non_members)), 0) AS BIGINT)
+        FROM care_activities a JOIN org_units o ON o.id = a.org_id
+        WHERE o.path >= $1 AND o.path < $2 AND a.held_on >= $3 AND a.held_on <= $4";
+    let (activities, members, non_members, spent_fen): (i64, i64, i64, i64) = on_db!(tx.conn(), c => sqlx::query_as(SUMS)
+        .bind(&lo).bind(&hi).bind(from).bind(to).fetch_one(c).await)?;
+    const REACHED: &str = "SELECT COUNT(DISTINCT r.person_id) FROM care_receipts r JOIN care_activities a ON a.id = r.activity_id
+        JOIN org_units o ON o.id = a.org_id WHERE o.path >= $1 AND o.path < $2 AND a.held_on >= $3 AND a.held_on <= $4";
+    let members_reached: i64 = on_db!(tx.conn(), c => sqlx::query_scalar(REACHED).bind(&lo).bind(&hi).bind(from).bind(to)
+        .fetch_one(c).await)?;
+    Ok(CareFigures {
+        activities,
+        recipients: members + non_members,
+        members_reached,
+        non_members,
+        spent_fen,
+    })
+}

@@ -1,0 +1,138 @@
+//! Care activities (送清凉 …): a cadre creates an activity (every problem named at once), records
+//! recipients from their e-cards or numbers, a repeat is refused with the earlier receipt and
+//! nothing written, a member of another union's area is not named, non-members are counted by
+//! number, and the services report's `care` member counts it all. Scope: a sibling township
+//! sees nothing.
+
+use nuanxin_core::members::{self, Channel, JoinContext, JoinDraft, JoinInput};
+use nuanxin_testkit::{both_backends, Client, TestApp, TEST_NOW};
+use serde_json::json;
+
+/// `n` approved members of the joint union `org` (its cadre approves): their membership numbers.
+async fn members_of(
+    app: &TestApp,
+    cadre: &mut Client,
+    org: &str,
+    first: usize,
+    n: usize,
+) -> Vec<String> {
+    let code = cadre.join_code(org).await;
+    let target = members::resolve_code(&mut app.store.read().await.unwrap(), &code)
+        .await
+        .unwrap();
+    let today = chrono::NaiveDate::from_ymd_opt(2026, 11, 23).unwrap();
+    let mut ids = Vec::new();
+    for i in first..first + n {
+        let input = JoinInput {
+            name: ["张清凉", "李清凉", "王清凉", "赵清凉", "钱清凉"][i % 5].into(),
+            id_number: nuanxin_testkit::id_with_check(&format!("37150219900101{i:02}1")),
+            phone: format!("139063520{i:02}"),
+            group: "外卖配送员".into(),
+            consent: true,
+            ..JoinInput::default()
+        };
+        let draft = JoinDraft::parse(&input, today).unwrap();
+        let ctx = JoinContext::consented(Channel::Qr, "test", TEST_NOW, today);
+        ids.push(
+            members::join(&app.store, &app.vault, &target, &draft, &ctx)
+                .await
+                .unwrap()
+                .membership_id,
+        );
+    }
+    let r = cadre
+        .post_json(
+            "/api/v1/members/decisions",
+            json!({"ids": ids, "decision": "approve"}),
+        )
+        .await;
+    assert_eq!(r.json()["decided"], n, "{}", r.text());
+    let list = cadre
+        .get("/api/v1/members?status=active&per_page=100")
+        .await
+        .json();
+    ids.iter()
+        .map(|id| {
+            let m = list["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|m| m["id"] == id.to_string())
+                .expect("the approved member");
+            m["member_no"].as_str().unwrap().to_string()
+        })
+        .collect()
+}
+
+both_backends! {
+    async fn a_cadre_records_recipients_once_each_and_the_report_counts_them(app: TestApp) {
+        app.load_demo().await;
+        let mut gulou = app.demo_user("gulou").await;
+        // Every problem at once; nothing written.
+        let r = gulou.post_json("/api/v1/care/activities", json!({"name": " ", "kind": "picnic", "held_on": "someday",
+            "org_code": "F371502001", "budget": "-1"})).await;
+        assert_eq!(r.status, 422, "{}", r.text());
+        let fields: Vec<String> = r.json()["errors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap().to_string()).collect();
+        for f in ["name", "kind", "held_on", "budget"] {
+            assert!(fields.iter().any(|x| x == f), "{f} in {fields:?}");
+        }
+        assert_eq!(app.count("SELECT COUNT(*) FROM care_activities").await, 0);
+        let r = gulou.post_json("/api/v1/care/activities", json!({"name": "2026年夏季送清凉", "kind": "送清凉", "held_on": "2026-07-15",
+            "org_code": "F371502001", "place": "古楼骑手之家", "items": "绿豆汤、藿香正气水", "budget": "1,000", "unit_cost": "25"})).await;
+        assert_eq!(r.status, 201, "{}", r.text());
+        let a = r.json();
+        let id = a["id"].as_str().unwrap().to_string();
+        assert!(a["code"].as_str().unwrap().starts_with("HD"), "{a}");
+        assert_eq!((a["kind"].as_str(), a["budget_fen"].as_i64()), (Some("summer"), Some(100_000)));
+
+        let nos = members_of(&app, &mut gulou, "JU371502001", 1, 3).await;
+        let url = format!("/api/v1/care/activities/{id}/recipients");
+        let r = gulou.post_json(&url, json!({"qr": format!("NUANXIN-MEMBER:{}", nos[0])})).await;
+        assert_eq!(r.status, 201, "{}", r.text());
+        assert_eq!(r.json()["items"], "绿豆汤、藿香正气水");
+        for no in &nos[1..] {
+            let r = gulou.post_json(&url, json!({"member_no": no})).await;
+            assert_eq!(r.status, 201, "{}", r.text());
+        }
+        // The fourth scan, a repeat: refused with the earlier receipt, nothing written.
+        let r = gulou.post_json(&url, json!({"member_no": nos[0]})).await;
+        assert_eq!(r.status, 409, "{}", r.text());
+        assert_eq!(r.json()["code"], "care.already_received");
+        assert_eq!(r.json()["receipt"]["member_no"], nos[0].as_str());
+        assert_eq!(r.json()["receipt"]["recorded_by"], "gulou");
+        assert_eq!(app.count("SELECT COUNT(*) FROM care_receipts").await, 3);
+        // Nobody, a card of another township's member: not named, nothing written.
+        let mut liuyuan = app.demo_user("liuyuan").await;
+        let theirs = members_of(&app, &mut liuyuan, "JU371502002", 10, 1).await;
+        let r = gulou.post_json(&url, json!({"member_no": theirs[0]})).await;
+        assert_eq!(r.status, 422, "{}", r.text());
+        assert_eq!(r.json()["field"], "member_no");
+        assert!(!r.text().contains("清凉"), "{}", r.text());
+        assert_eq!(gulou.post_json(&url, json!({})).await.status, 422);
+        // The sibling township sees nothing of it and records nothing.
+        assert_eq!(liuyuan.get(&format!("/api/v1/care/activities/{id}")).await.status, 404);
+        assert_eq!(liuyuan.post_json(&url, json!({"member_no": theirs[0]})).await.status, 404);
+        assert_eq!(liuyuan.get("/api/v1/care/activities").await.json()["total"], 0);
+        // Non-members by number; a count that would go below zero is refused.
+        let r = gulou.post_json(&format!("/api/v1/care/activities/{id}/non-members"), json!({"count": 5})).await;
+        assert_eq!(r.status, 200, "{}", r.text());
+        assert_eq!((r.json()["members"].as_i64(), r.json()["non_members"].as_i64()), (Some(3), Some(5)));
+        let r = gulou.post_json(&format!("/api/v1/care/activities/{id}/non-members"), json!({"count": -6})).await;
+        assert_eq!(r.status, 422, "{}", r.text());
+        // The report: one activity, 8 reached (3 members), ¥25 each.
+        let r = gulou.get("/api/v1/services/report?org=F371502001&from=2026-01-01&to=2026-12-31").await;
+        assert_eq!(r.json()["care"], json!({"activities": 1, "recipients": 8, "members_reached": 3, "non_members": 5, "spent_fen": 20_000}), "{}", r.text());
+        let r = gulou.get("/api/v1/services/report?org=F371502001&from=2026-08-01&to=2026-12-31").await;
+        assert_eq!(r.json()["care"]["activities"], 0, "counted by the activity's day");
+        // The page: recipients, spending against the budget; a repeat scan says when.
+        let page = gulou.get(&format!("/care/{id}")).await.text();
+        assert!(page.contains("李清凉") && page.contains("¥200.00 / ¥1,000.00"), "{page}");
+        let r = gulou.post_form(&format!("/care/{id}/scan"), &[("member_no", nos[1].as_str())], true).await;
+        assert_eq!(r.status, 409);
+        assert!(r.text().contains("不能重复领取"), "{}", r.text());
+        let r = gulou.post_form(&format!("/care/{id}/scan"), &[("member_no", "")], true).await;
+        assert_eq!(r.status, 409);
+        assert_eq!(app.count("SELECT COUNT(*) FROM audit_log WHERE action = 'care.receipt'").await, 3);
+        assert_eq!(app.count("SELECT COUNT(*) FROM audit_log WHERE action = 'care.non_members'").await, 1);
+    }
+}
