@@ -61,6 +61,13 @@ impl ImportPage for nuanxin_core::services::labour_checks_sheet::LabourChecksShe
     const CRUMBS: &'static [(&'static str, &'static str)] = &[("/labour-checks", "checks.title")];
 }
 
+impl ImportPage for nuanxin_core::services::care_sheet::CareRecipientsSheet {
+    const SECTION: &'static str = "cases";
+    const BASE: Option<&'static str> = Some("/care");
+    const KEY: &'static str = "care_import";
+    const CRUMBS: &'static [(&'static str, &'static str)] = &[("/care", "care.title")];
+}
+
 impl ImportPage for ProspectsSheet {
     const SECTION: &'static str = "census";
     const BASE: Option<&'static str> = Some("/census/prospects");

@@ -13,6 +13,7 @@ use nuanxin_core::census::prospects::ProspectsSheet;
 use nuanxin_core::census::sheet::EnterprisesSheet;
 use nuanxin_core::members::sheet::MembersSheet;
 use nuanxin_core::orgs::sheet::OrgsSheet;
+use nuanxin_core::services::care_sheet::CareRecipientsSheet;
 use nuanxin_core::services::cases_sheet::CasesSheet;
 use nuanxin_core::services::labour_checks_sheet::LabourChecksSheet;
 use nuanxin_core::stations::sheet::StationsSheet;
@@ -326,6 +327,14 @@ pub fn router(state: AppState) -> Router {
         .route("/cases/{id}/photos", post(services::photos::case_upload))
         .route("/photos/{id}", get(services::photos::show))
         .route("/care", get(services::care::list))
+        .route(
+            "/care/import",
+            get(imports::form::<CareRecipientsSheet>).post(imports::submit::<CareRecipientsSheet>),
+        )
+        .route(
+            "/care/template.xlsx",
+            get(imports::template::<CareRecipientsSheet>),
+        )
         .route(
             "/care/new",
             get(services::care::new_form).post(services::care::create),

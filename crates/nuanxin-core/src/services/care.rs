@@ -292,46 +292,120 @@ pub async fn scan(
         .strip_prefix(crate::members::ECARD_PREFIX)
         .unwrap_or(typed)
         .trim();
-    let (lo, hi) = nuanxin_store::subtree_range(&a.org_path);
-    const MEMBER: &str =
-        "SELECT m.id, m.person_id, m.org_id FROM memberships m JOIN org_units o ON o.id = m.org_id
-        WHERE m.member_no = $1 AND m.status = 'active' AND o.path >= $2 AND o.path < $3";
-    let found: Option<(Uuid, Uuid, Uuid)> = on_db!(tx.conn(), c => sqlx::query_as(MEMBER).bind(no).bind(&lo).bind(&hi)
-        .fetch_optional(c).await)?;
     // Whoever else's card it is, nothing is told about them.
-    let (membership, person, org) =
-        found.ok_or(Error::invalid("member_no", "care.unknown_member"))?;
+    let member = member_by_no(tx, &a.org_path, no)
+        .await?
+        .ok_or(Error::invalid("member_no", "care.unknown_member"))?;
+    let today = crate::clock::beijing_date(caller.at);
+    let items = Some(input.items.as_str()).filter(|t| !t.trim().is_empty());
+    let done = record(tx, &a, &member, today, items, &caller.actor.name, caller.at).await?;
+    if let Scanned::New(_) = &done {
+        const BUMP: &str =
+            "UPDATE care_activities SET members = members + 1, updated_at = $2 WHERE id = $1";
+        on_db!(tx.conn(), c => sqlx::query(BUMP).bind(id).bind(caller.at).execute(c).await.map(|r| r.rows_affected()))?;
+        caller
+            .audit(
+                tx,
+                "care.receipt",
+                &id.to_string(),
+                Some(&a.org_path),
+                serde_json::json!({"member_no": member.member_no}),
+            )
+            .await?;
+    }
+    Ok(done)
+}
+
+/// An active member of a subtree who may receive at its activities.
+#[derive(Debug, Clone)]
+pub struct Member {
+    pub membership: Uuid,
+    pub person: Uuid,
+    pub org: Uuid,
+    pub member_no: String,
+}
+
+type MemberRow = (Uuid, Uuid, Uuid, String);
+
+fn member_of(row: MemberRow) -> Member {
+    Member {
+        membership: row.0,
+        person: row.1,
+        org: row.2,
+        member_no: row.3,
+    }
+}
+
+/// The active member of the subtree at `path` with this membership number.
+pub async fn member_by_no(tx: &mut Tx, path: &str, no: &str) -> Result<Option<Member>> {
+    let (lo, hi) = nuanxin_store::subtree_range(path);
+    const SQL: &str = "SELECT m.id, m.person_id, m.org_id, m.member_no FROM memberships m JOIN org_units o ON o.id = m.org_id
+        WHERE m.member_no = $1 AND m.status = 'active' AND o.path >= $2 AND o.path < $3";
+    let found: Option<MemberRow> = on_db!(tx.conn(), c => sqlx::query_as(SQL).bind(no).bind(&lo).bind(&hi)
+        .fetch_optional(c).await)?;
+    Ok(found.map(member_of))
+}
+
+/// The active member of the subtree at `path` with this ID number (by its lookup hash).
+pub async fn member_by_id(tx: &mut Tx, path: &str, id_hash: &str) -> Result<Option<Member>> {
+    let (lo, hi) = nuanxin_store::subtree_range(path);
+    const SQL: &str = "SELECT m.id, m.person_id, m.org_id, m.member_no FROM memberships m JOIN people p ON p.id = m.person_id
+        JOIN org_units o ON o.id = m.org_id
+        WHERE p.id_hash = $1 AND m.status = 'active' AND m.member_no IS NOT NULL AND o.path >= $2 AND o.path < $3";
+    let found: Option<MemberRow> = on_db!(tx.conn(), c => sqlx::query_as(SQL).bind(id_hash).bind(&lo).bind(&hi)
+        .fetch_optional(c).await)?;
+    Ok(found.map(member_of))
+}
+
+/// Writes a member's receipt at an activity, or finds the earlier one (nothing written). The
+/// activity's member count is the caller's to keep (a scan adds one, an import recounts).
+pub async fn record(
+    tx: &mut Tx,
+    a: &Activity,
+    member: &Member,
+    received_on: NaiveDate,
+    items: Option<&str>,
+    recorded_by: &str,
+    at: i64,
+) -> Result<Scanned> {
     let earlier = format!("{RECEIPT} WHERE r.activity_id = $1 AND r.person_id = $2");
-    let before: Option<Receipt> = on_db!(tx.conn(), c => sqlx::query_as::<_, Receipt>(&earlier).bind(id).bind(person)
+    let before: Option<Receipt> = on_db!(tx.conn(), c => sqlx::query_as::<_, Receipt>(&earlier).bind(a.id).bind(member.person)
         .fetch_optional(c).await)?;
     if let Some(r) = before {
         return Ok(Scanned::Already(r));
     }
-    let items = match text(&input.items, 200) {
-        t if t.is_empty() => a.items.clone(),
-        t => t,
+    let items = match items.map(|t| text(t, 200)) {
+        Some(t) if !t.is_empty() => t,
+        _ => a.items.clone(),
     };
     let receipt = new_id();
-    let today = crate::clock::beijing_date(caller.at);
     const SQL: &str = "INSERT INTO care_receipts (id, activity_id, person_id, membership_id, org_id, received_on, items,
             recorded_by, at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
-    on_db!(tx.conn(), c => sqlx::query(SQL).bind(receipt).bind(id).bind(person).bind(membership).bind(org).bind(today)
-        .bind(&items).bind(&caller.actor.name).bind(caller.at).execute(c).await.map(|r| r.rows_affected()))?;
-    const BUMP: &str =
-        "UPDATE care_activities SET members = members + 1, updated_at = $2 WHERE id = $1";
-    on_db!(tx.conn(), c => sqlx::query(BUMP).bind(id).bind(caller.at).execute(c).await.map(|r| r.rows_affected()))?;
-    caller
-        .audit(
-            tx,
-            "care.receipt",
-            &id.to_string(),
-            Some(&a.org_path),
-            serde_json::json!({"member_no": no}),
-        )
-        .await?;
+    on_db!(tx.conn(), c => sqlx::query(SQL).bind(receipt).bind(a.id).bind(member.person).bind(member.membership).bind(member.org)
+        .bind(received_on).bind(&items).bind(recorded_by).bind(at).execute(c).await.map(|r| r.rows_affected()))?;
     let sql = format!("{RECEIPT} WHERE r.id = $1");
     let r = on_db!(tx.conn(), c => sqlx::query_as::<_, Receipt>(&sql).bind(receipt).fetch_one(c).await)?;
     Ok(Scanned::New(r))
+}
+
+/// Sets an activity's member count from its receipts (after an import).
+pub async fn recount_members(tx: &mut Tx, id: Uuid) -> Result<()> {
+    const SQL: &str = "UPDATE care_activities SET members = (SELECT COUNT(*) FROM care_receipts WHERE activity_id = $1)
+        WHERE id = $1";
+    on_db!(tx.conn(), c => sqlx::query(SQL).bind(id).execute(c).await.map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+/// The activity of the scope with this code, if any.
+pub async fn by_code(tx: &mut Tx, scope: &Scope, code: &str) -> Result<Option<Activity>> {
+    let mut q = Sql::new(SELECT);
+    q.push(" WHERE a.code = ")
+        .arg(code.trim().to_uppercase())
+        .push(" AND ")
+        .scope("o.path", scope);
+    Ok(
+        on_db!(tx.conn(), c => bind_args!(sqlx::query_as::<_, Activity>(&q.sql), &q.args).fetch_optional(c).await)?,
+    )
 }
 
 /// Adds non-members reached, counted by number (staff of the organiser or above); a negative

@@ -4,6 +4,7 @@
 
 pub mod aid;
 pub mod care;
+pub mod care_sheet;
 pub mod cases;
 pub mod cases_sheet;
 pub mod labour_checks;

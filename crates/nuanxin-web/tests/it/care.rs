@@ -136,3 +136,49 @@ both_backends! {
         assert_eq!(app.count("SELECT COUNT(*) FROM audit_log WHERE action = 'care.non_members'").await, 1);
     }
 }
+
+both_backends! {
+    async fn a_paper_list_comes_in_and_each_repeat_names_the_earlier_row_or_receipt(app: TestApp) {
+        app.load_demo().await;
+        let mut gulou = app.demo_user("gulou").await;
+        let r = gulou.post_json("/api/v1/care/activities", json!({"name": "金秋助学", "kind": "school", "held_on": "2026-09-01",
+            "org_code": "F371502001", "items": "助学金", "unit_cost": "500"})).await;
+        let a = r.json();
+        let (id, code) = (a["id"].as_str().unwrap().to_string(), a["code"].as_str().unwrap().to_string());
+        let nos = members_of(&app, &mut gulou, "JU371502001", 1, 3).await;
+        // The third member was scanned on the day already.
+        let r = gulou.post_json(&format!("/api/v1/care/activities/{id}/recipients"), json!({"member_no": nos[2]})).await;
+        assert_eq!(r.status, 201, "{}", r.text());
+        let id2 = nuanxin_testkit::id_with_check("37150219900101021");
+        let csv = format!("活动编号,身份证号,会员编号,领取日期,物品\n\
+            {code},,{n0},2026-09-01,\n\
+            {code},{id2},,2026-09-01,助学金与书包\n\
+            {code},,{n0},2026-09-01,\n\
+            {lower},,{n2},2026-09-01,\n\
+            {code},,99999999999999,2026-09-01,\n\
+            HDNOSUCH,,{n1},2026-09-01,\n\
+            {code},,,2099-01-01,\n", n0 = nos[0], n1 = nos[1], n2 = nos[2], lower = code.to_lowercase());
+        // A dry run writes nothing.
+        let r = gulou.post_multipart("/care/import", &[("dry_run", "1")], &[("file", "list.csv", csv.clone().into_bytes())]).await;
+        assert_eq!(r.status, 200, "{}", r.text());
+        assert_eq!(app.count("SELECT COUNT(*) FROM care_receipts").await, 1);
+        let r = gulou.post_multipart("/care/import", &[], &[("file", "list.csv", csv.into_bytes())]).await;
+        assert_eq!(r.status, 200, "{}", r.text());
+        let page = r.text();
+        assert!(page.contains("登记领取 2 人") && page.contains("重复 2 人"), "{page}");
+        // Row 4 repeats row 2; row 5 repeats the scan of the day (by gulou).
+        assert!(page.contains("#2") && page.contains("2026-11-23 · gulou"), "{page}");
+        assert_eq!(app.count("SELECT COUNT(*) FROM care_receipts").await, 3);
+        let a = gulou.get(&format!("/api/v1/care/activities/{id}")).await.json();
+        assert_eq!(a["members"], 3, "the count follows the receipts: {a}");
+        let listed = gulou.get(&format!("/api/v1/care/activities/{id}/recipients")).await.json();
+        let items: Vec<&str> = listed["items"].as_array().unwrap().iter().map(|r| r["items"].as_str().unwrap()).collect();
+        assert!(items.contains(&"助学金与书包") && items.contains(&"助学金"), "{items:?}");
+        // The sibling township's cadre cannot import into it: every row names the code as unknown.
+        let mut liuyuan = app.demo_user("liuyuan").await;
+        let csv = format!("活动编号,会员编号,领取日期\n{code},{},2026-09-01\n", nos[1]);
+        let r = liuyuan.post_multipart("/care/import", &[], &[("file", "list.csv", csv.into_bytes())]).await;
+        assert!(r.text().contains("没有这个活动编号"), "{}", r.text());
+        assert_eq!(app.count("SELECT COUNT(*) FROM care_receipts").await, 3);
+    }
+}

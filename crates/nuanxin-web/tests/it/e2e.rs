@@ -476,6 +476,10 @@ async fn worker_and_cadre_pages_have_no_serious_accessibility_violations() {
         "/aid",
         "/aid/plans/new",
         "/aid/claims",
+        "/care",
+        "/care/new",
+        "/care/import",
+        "/services/report",
     ] {
         b.goto(path).await;
         b.screenshot(&format!(
@@ -1840,6 +1844,92 @@ async fn a_county_enrols_riders_a_rider_claims_from_the_phone_and_the_township_p
     let wide = sideways_px(&b).await;
     assert!(wide <= 0, "{wide} px sideways");
     b.screenshot("phone-aid-claims-en").await;
+    b.close().await;
+    app.finish().await;
+}
+
+/// A township cadre on a phone creates a 送清凉 activity (an error first), records three riders
+/// by their membership numbers as a scanner gun types them (the number and Enter), and the
+/// fourth scan, a repeat, is refused with when and by whom they received; then the page in
+/// English.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cadre_scans_three_e_cards_into_a_handout_and_a_repeat_is_refused() {
+    let app = TestApp::sqlite().await;
+    app.load_demo().await;
+    let mut cadre = app.demo_user("gulou").await;
+    let mut nos = Vec::new();
+    for (i, name) in ["周骑手", "吴骑手", "郑骑手"].iter().enumerate() {
+        let id = approved_member(
+            &app,
+            &mut cadre,
+            "JU371502001",
+            name,
+            &format!("371502199404{:02}123", i + 1),
+            &format!("1380635890{i}"),
+        )
+        .await;
+        let list = cadre
+            .get("/api/v1/members?status=active&per_page=100")
+            .await
+            .json();
+        let m = list["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["id"] == id.to_string())
+            .unwrap()
+            .clone();
+        nos.push(m["member_no"].as_str().unwrap().to_string());
+    }
+    let Some(b) = Browser::open(&app, 390, 844).await else {
+        return app.finish().await;
+    };
+    sign_in(&b, "gulou").await;
+    wait_for_path(&b, "/dashboard").await;
+    b.goto("/care/new").await;
+    fill(&b, "f-name", "夏季送清凉进驿站").await;
+    click(&b, "#care-new button.primary").await;
+    text_with(&b, "#e-kind", "类型").await;
+    b.client
+        .find(Locator::Id("f-kind"))
+        .await
+        .unwrap()
+        .select_by_value("summer")
+        .await
+        .unwrap();
+    fill(&b, "f-items", "绿豆汤、藿香正气水").await;
+    fill(&b, "f-budget", "500").await;
+    fill(&b, "f-unit_cost", "20").await;
+    click(&b, "#care-new button.primary").await;
+    text(&b, "#scan").await;
+    for (i, no) in nos.iter().enumerate() {
+        // A scanner gun types the e-card's code and Enter.
+        fill(&b, "s-member", &format!("NUANXIN-MEMBER:{no}\u{E007}")).await;
+        text_with(&b, "#care-members", &(i + 1).to_string()).await;
+        text_with(&b, "#care-message", "已登记").await;
+    }
+    fill(&b, "s-member", &format!("{}\u{E007}", nos[0])).await;
+    let refused = text_with(&b, "#care-message", "不能重复领取").await;
+    assert!(
+        refused.contains("周骑手") && refused.contains("gulou"),
+        "{refused}"
+    );
+    assert_eq!(text(&b, "#care-members").await, "3");
+    assert_eq!(text(&b, "#care-spent").await, "¥60.00 / ¥500.00");
+    let wide = sideways_px(&b).await;
+    assert!(wide <= 0, "{wide} px sideways");
+    b.screenshot("phone-care-scan-zh").await;
+    let here = b.path().await;
+    // The refused scan's page answers the post (/care/{id}/scan): back to the activity's own.
+    let here = here
+        .split(['?', '#'])
+        .next()
+        .unwrap()
+        .trim_end_matches("/scan")
+        .to_string();
+    b.goto(&format!("/lang/en?next={here}")).await;
+    text_with(&b, "#scan h2", "Scan an e-card").await;
+    b.screenshot("phone-care-scan-en").await;
     b.close().await;
     app.finish().await;
 }

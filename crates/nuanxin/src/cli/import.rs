@@ -34,6 +34,9 @@ pub enum ImportCommand {
     /// Labour-law checks (统一社会信用代码, 体检日期, 实施工会编码, 发现问题数, 已整改数): the same
     /// union's check of an enterprise on the same day updates it.
     LabourChecks(ImportArgs),
+    /// Care recipients (活动编号, 身份证号 or 会员编号, 领取日期, 物品): a person receives once per
+    /// activity; a repeat is refused, naming the earlier row or receipt.
+    CareRecipients(ImportArgs),
 }
 
 /// What every import takes: the file, and how to run and report.
@@ -157,6 +160,10 @@ pub async fn run(database: &str, cmd: ImportCommand) -> anyhow::Result<ExitCode>
             .await
         }
         ImportCommand::Prospects(args) => import_sheet::<ProspectsSheet>(database, args).await,
+        ImportCommand::CareRecipients(args) => {
+            import_sheet::<nuanxin_core::services::care_sheet::CareRecipientsSheet>(database, args)
+                .await
+        }
     }
 }
 
