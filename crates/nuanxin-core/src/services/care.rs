@@ -6,7 +6,8 @@
 //!
 //! An activity is seen by the cadres of the union that organised it and its parents; its staff
 //! (or above) record recipients, who must be active members of the organiser's subtree (a scan of
-//! anyone else's card tells nothing about them). The services report's `care` member counts the
+//! anyone else's card tells nothing about them). An activity held at a station is seen and
+//! recorded by that station's keeper too (驿站管理员, on the phone at the door). The services report's `care` member counts the
 //! activities held in the period and what they reached.
 
 use crate::accounts::Caller;
@@ -38,6 +39,9 @@ pub struct Activity {
     pub kind: String,
     pub held_on: NaiveDate,
     pub place: String,
+    /// The station it is held at, whose keeper records recipients too.
+    pub station_id: Option<Uuid>,
+    pub station_name: Option<String>,
     /// The organising union.
     pub org_code: String,
     pub org_name: String,
@@ -89,6 +93,8 @@ pub struct ActivityInput {
     pub held_on: String,
     pub org_code: String,
     pub place: String,
+    /// The id of the station it is held at (of the organiser's subtree), optional.
+    pub station: String,
     pub co_organisers: String,
     pub items: String,
     /// Yuan, at most two decimals.
@@ -120,9 +126,43 @@ pub fn kind_of(typed: &str) -> Option<&'static str> {
     super::cases::code_of(&KINDS, typed)
 }
 
-const SELECT: &str = "SELECT a.id, a.code, a.name, a.kind, a.held_on, a.place, o.code AS org_code, o.name AS org_name,
-        o.path AS org_path, a.co_organisers, a.items, a.budget_fen, a.unit_cost_fen, a.members, a.non_members, a.created_at
-    FROM care_activities a JOIN org_units o ON o.id = a.org_id";
+const SELECT: &str = "SELECT a.id, a.code, a.name, a.kind, a.held_on, a.place, a.station_id, s.name AS station_name,
+        o.code AS org_code, o.name AS org_name, o.path AS org_path, a.co_organisers, a.items, a.budget_fen, a.unit_cost_fen,
+        a.members, a.non_members, a.created_at
+    FROM care_activities a JOIN org_units o ON o.id = a.org_id LEFT JOIN stations s ON s.id = a.station_id";
+
+/// The activities of the scope, and those held at the stations the caller keeps.
+fn visible(q: &mut Sql, scope: &Scope) {
+    q.push("(").scope("o.path", scope);
+    for station in scope.kept_stations() {
+        q.push(" OR a.station_id = ").arg(*station);
+    }
+    q.push(")");
+}
+
+/// Staff of the organiser (or above), or the keeper of the station it is held at.
+pub fn may_record(caller: &Caller, a: &Activity) -> bool {
+    caller.role_at(&a.org_path) >= Some(Role::Staff)
+        || a.station_id.is_some_and(|s| caller.scope.keeps(s))
+}
+
+/// The station named for an activity of the unit at `org_path`: inside that subtree.
+async fn station_of(tx: &mut Tx, org_path: &str, typed: &str) -> Result<Option<Uuid>> {
+    let typed = typed.trim();
+    if typed.is_empty() {
+        return Ok(None);
+    }
+    let bad = || Error::invalid("station", "care.bad_station");
+    let id = Uuid::parse_str(typed).map_err(|_| bad())?;
+    const SQL: &str =
+        "SELECT o.path FROM stations s JOIN org_units o ON o.id = s.org_id WHERE s.id = $1";
+    let path: Option<String> =
+        on_db!(tx.conn(), c => sqlx::query_scalar(SQL).bind(id).fetch_optional(c).await)?;
+    match path {
+        Some(p) if p.starts_with(org_path) => Ok(Some(id)),
+        _ => Err(bad()),
+    }
+}
 
 fn text(s: &str, max: usize) -> String {
     s.trim().chars().take(max).collect()
@@ -177,19 +217,30 @@ pub async fn create(tx: &mut Tx, caller: &Caller, input: &ActivityInput) -> Resu
     };
     let budget_fen = money("budget", &input.budget, &mut errs);
     let unit_cost_fen = money("unit_cost", &input.unit_cost, &mut errs);
+    let station = match &org {
+        Some(o) => match station_of(tx, &o.path, &input.station).await {
+            Ok(s) => s,
+            Err(e) if e.field() == Some("station") => {
+                errs.push("station", "care.bad_station");
+                None
+            }
+            Err(e) => return Err(e),
+        },
+        None => None,
+    };
     let (Some(org), Some(kind), Some(held_on), true) = (org, kind, held_on, errs.is_empty()) else {
         return Err(errs.into());
     };
     let id = new_id();
     const SQL: &str = "INSERT INTO care_activities (id, org_id, code, name, kind, held_on, place, co_organisers, items,
-            budget_fen, unit_cost_fen, members, non_members, created_by, created_at, updated_at)
-        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 0, 0, $12, $13, $13)";
+            budget_fen, unit_cost_fen, members, non_members, created_by, created_at, updated_at, station_id)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 0, 0, $12, $13, $13, $14)";
     let mut tries = 0;
     loop {
         let code = new_code();
         let done = on_db!(tx.conn(), c => sqlx::query(SQL).bind(id).bind(org.id).bind(&code).bind(&name).bind(kind)
             .bind(held_on).bind(text(&input.place, 100)).bind(text(&input.co_organisers, 200)).bind(text(&input.items, 200))
-            .bind(budget_fen).bind(unit_cost_fen).bind(&caller.actor.name).bind(caller.at)
+            .bind(budget_fen).bind(unit_cost_fen).bind(&caller.actor.name).bind(caller.at).bind(station)
             .execute(c).await.map(|r| r.rows_affected()));
         match done {
             Ok(_) => break,
@@ -213,28 +264,26 @@ pub async fn create(tx: &mut Tx, caller: &Caller, input: &ActivityInput) -> Resu
 /// An activity of the scope.
 pub async fn get(tx: &mut Tx, scope: &Scope, id: Uuid) -> Result<Activity> {
     let mut q = Sql::new(SELECT);
-    q.push(" WHERE a.id = ")
-        .arg(id)
-        .push(" AND ")
-        .scope("o.path", scope);
+    q.push(" WHERE a.id = ").arg(id).push(" AND ");
+    visible(&mut q, scope);
     let row = on_db!(tx.conn(), c => bind_args!(sqlx::query_as::<_, Activity>(&q.sql), &q.args).fetch_optional(c).await)?;
     row.ok_or(Error::NotFound)
 }
 
-/// The activities of the scope, latest first.
+/// The activities of the scope (and of the stations the caller keeps), latest first.
 pub async fn list(tx: &mut Tx, scope: &Scope, page: PageRequest) -> Result<Page<Activity>> {
-    if scope.roots().is_empty() {
+    if scope.roots().is_empty() && scope.kept_stations().is_empty() {
         return Err(Error::NotFound);
     }
     let mut count = Sql::new(
         "SELECT COUNT(*) FROM care_activities a JOIN org_units o ON o.id = a.org_id WHERE ",
     );
-    count.scope("o.path", scope);
+    visible(&mut count, scope);
     let total: i64 = on_db!(tx.conn(), c => bind_args!(sqlx::query_scalar(&count.sql), &count.args).fetch_one(c).await)?;
     let mut q = Sql::new(SELECT);
-    q.push(" WHERE ")
-        .scope("o.path", scope)
-        .push(" ORDER BY a.held_on DESC, a.id DESC LIMIT ")
+    q.push(" WHERE ");
+    visible(&mut q, scope);
+    q.push(" ORDER BY a.held_on DESC, a.id DESC LIMIT ")
         .arg(page.limit())
         .push(" OFFSET ")
         .arg(page.offset());
@@ -280,7 +329,7 @@ pub async fn scan(
     input: &RecipientInput,
 ) -> Result<Scanned> {
     let a = get(tx, &caller.scope, id).await?;
-    if caller.role_at(&a.org_path) < Some(Role::Staff) {
+    if !may_record(caller, &a) {
         return Err(Error::Forbidden);
     }
     let typed = match (input.qr.trim(), input.member_no.trim()) {
@@ -396,13 +445,22 @@ pub async fn recount_members(tx: &mut Tx, id: Uuid) -> Result<()> {
     Ok(())
 }
 
+/// The latest activities held at a station (the caller has the station in sight).
+pub async fn at_station(tx: &mut Tx, station: Uuid) -> Result<Vec<Activity>> {
+    let sql =
+        format!("{SELECT} WHERE a.station_id = $1 ORDER BY a.held_on DESC, a.id DESC LIMIT 10");
+    Ok(
+        on_db!(tx.conn(), c => sqlx::query_as::<_, Activity>(&sql).bind(station).fetch_all(c).await)?,
+    )
+}
+
 /// The activity of the scope with this code, if any.
 pub async fn by_code(tx: &mut Tx, scope: &Scope, code: &str) -> Result<Option<Activity>> {
     let mut q = Sql::new(SELECT);
     q.push(" WHERE a.code = ")
         .arg(code.trim().to_uppercase())
-        .push(" AND ")
-        .scope("o.path", scope);
+        .push(" AND ");
+    visible(&mut q, scope);
     Ok(
         on_db!(tx.conn(), c => bind_args!(sqlx::query_as::<_, Activity>(&q.sql), &q.args).fetch_optional(c).await)?,
     )
@@ -417,7 +475,7 @@ pub async fn count_non_members(
     count: i64,
 ) -> Result<Activity> {
     let a = get(tx, &caller.scope, id).await?;
-    if caller.role_at(&a.org_path) < Some(Role::Staff) {
+    if !may_record(caller, &a) {
         return Err(Error::Forbidden);
     }
     if count == 0 || count.abs() > 100_000 || a.non_members + count < 0 {

@@ -11,7 +11,7 @@ use crate::members::id_vault::IdVault;
 use crate::members::identity::ResidentId;
 use crate::sheets::import::{self, Cells, Count, Extra, ImportReport, Importer, Tally};
 use crate::sheets::{self, Column, Table};
-use crate::{Error, Result, Role, Store, Tx};
+use crate::{Error, Result, Store, Tx};
 use chrono::NaiveDate;
 use std::collections::HashMap;
 use uuid::Uuid;
@@ -113,7 +113,7 @@ impl Importer for RecipientRows<'_> {
             .get(&r.activity_code)
             .and_then(Option::as_ref)
             .ok_or(Error::NotFound)?;
-        if caller.role_at(&a.org_path) < Some(Role::Staff) {
+        if !care::may_record(caller, a) {
             return Err(Error::Forbidden);
         }
         let id_hash = r.id.as_ref().map(|id| self.vault.lookup_hash(id));

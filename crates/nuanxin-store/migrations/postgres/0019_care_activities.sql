@@ -8,6 +8,7 @@ CREATE TABLE care_activities (
     kind          TEXT NOT NULL,      -- summer | winter | school | screening | festival | other
     held_on       DATE NOT NULL,
     place         TEXT NOT NULL DEFAULT '',
+    station_id    UUID REFERENCES stations (id),   -- held at a station: its keeper records recipients too
     co_organisers TEXT NOT NULL DEFAULT '',
     items         TEXT NOT NULL DEFAULT '',   -- what each recipient gets
     budget_fen    BIGINT NOT NULL DEFAULT 0,

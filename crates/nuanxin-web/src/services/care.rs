@@ -17,7 +17,7 @@ use nuanxin_core::services::care::{
     self, Activity, ActivityInput, Receipt, RecipientInput, Scanned, KINDS,
 };
 use nuanxin_core::services::money::yuan;
-use nuanxin_core::{in_read, in_write, Error, Role};
+use nuanxin_core::{in_read, in_write, Error};
 use std::collections::HashMap;
 use uuid::Uuid;
 
@@ -119,6 +119,7 @@ fn input_of(form: &HashMap<String, String>) -> ActivityInput {
         held_on: v("held_on"),
         org_code: v("org_code"),
         place: v("place"),
+        station: v("station"),
         co_organisers: v("co_organisers"),
         items: v("items"),
         budget: v("budget"),
@@ -200,7 +201,7 @@ async fn activity_page(
     .await?;
     render(&ActivityPage {
         ctx: Ctx::new(auth, "cases", &format!("/care/{id}")),
-        may_record: auth.caller.role_at(&activity.org_path) >= Some(Role::Staff),
+        may_record: care::may_record(&auth.caller, &activity),
         activity,
         recipients,
         message,

@@ -342,6 +342,8 @@ struct ShowPage {
     ctx: Ctx,
     s: Station,
     visits: Page<Visit>,
+    /// Care activities held at the station, latest first.
+    activities: Vec<nuanxin_core::services::care::Activity>,
     /// Staff of the station's unit: edits everything.
     can_edit: bool,
     /// Staff or the station's keeper: logs visits, opens and closes it, edits hours and
@@ -398,11 +400,12 @@ pub async fn show(
     Path(id): Path<Uuid>,
     Query(q): Query<ShowQuery>,
 ) -> Result<Html<String>, PageError> {
-    let (s, visits) = in_read(&auth.app.store, async |tx| {
+    let (s, visits, activities) = in_read(&auth.app.store, async |tx| {
         let s = stations::get(tx, &auth.caller.scope, id).await?;
         let page = PageRequest::new(q.page, Some(30));
         let visits = stations::visits(tx, &auth.caller.scope, id, page).await?;
-        Ok((s, visits))
+        let activities = nuanxin_core::services::care::at_station(tx, id).await?;
+        Ok((s, visits, activities))
     })
     .await?;
     let at = stations::hours::beijing_time(auth.caller.at);
@@ -426,6 +429,7 @@ pub async fn show(
         ctx,
         s,
         visits,
+        activities,
         open_now,
         gcj,
         message,

@@ -133,6 +133,37 @@ both_backends! {
         let r = gulou.post_form(&format!("/care/{id}/scan"), &[("member_no", "")], true).await;
         assert_eq!(r.status, 409);
         assert_eq!(app.count("SELECT COUNT(*) FROM audit_log WHERE action = 'care.receipt'").await, 3);
+        // An activity held at a station: its keeper sees it and records; another keeper does not.
+        let mut stations = Vec::new();
+        for name in ["古楼骑手之家", "古楼第二驿站"] {
+            let r = gulou.post_json("/api/v1/stations", json!({"name": name, "type": "rider_home", "lat": "36.45",
+                "lng": "115.98", "address": "古楼街道柳园路 1 号", "hours": "每天 8:00-20:00", "amenities": "饮水",
+                "keeper": "王芳", "phone": "0635-8123456", "org_code": "F371502001"})).await;
+            stations.push(r.json()["id"].as_str().unwrap().to_string());
+        }
+        let r = gulou.post_json("/api/v1/care/activities", json!({"name": "驿站送清凉", "kind": "summer", "held_on": "2026-07-16",
+            "org_code": "F371502001", "station": "not-a-station"})).await;
+        assert_eq!(r.json()["errors"][0]["field"], "station", "{}", r.text());
+        let r = gulou.post_json("/api/v1/care/activities", json!({"name": "驿站送清凉", "kind": "summer", "held_on": "2026-07-16",
+            "org_code": "F371502001", "station": stations[0]})).await;
+        assert_eq!(r.status, 201, "{}", r.text());
+        let at_station = r.json()["id"].as_str().unwrap().to_string();
+        let mut keepers = Vec::new();
+        for (i, s) in stations.iter().enumerate() {
+            let username = format!("keeper-{i}");
+            let r = gulou.post_json("/api/v1/accounts", json!({"username": username, "password": "pass-word-1",
+                "org_code": "F371502001", "role": "keeper", "station": s})).await;
+            assert!(r.status.is_success(), "{}", r.text());
+            keepers.push(app.login(&username, "pass-word-1").await);
+        }
+        let url = format!("/api/v1/care/activities/{at_station}/recipients");
+        let r = keepers[0].post_json(&url, json!({"member_no": nos[0]})).await;
+        assert_eq!(r.status, 201, "{}", r.text());
+        assert!(keepers[0].get(&format!("/stations/{}", stations[0])).await.text().contains("驿站送清凉"));
+        assert_eq!(keepers[0].get("/api/v1/care/activities").await.json()["total"], 1, "their station's only");
+        assert_eq!(keepers[0].get(&format!("/api/v1/care/activities/{id}")).await.status, 404);
+        assert_eq!(keepers[1].get(&format!("/api/v1/care/activities/{at_station}")).await.status, 404);
+        assert_eq!(keepers[1].post_json(&url, json!({"member_no": nos[1]})).await.status, 404);
         assert_eq!(app.count("SELECT COUNT(*) FROM audit_log WHERE action = 'care.non_members'").await, 1);
     }
 }

@@ -1848,15 +1848,28 @@ async fn a_county_enrols_riders_a_rider_claims_from_the_phone_and_the_township_p
     app.finish().await;
 }
 
-/// A township cadre on a phone creates a 送清凉 activity (an error first), records three riders
-/// by their membership numbers as a scanner gun types them (the number and Enter), and the
-/// fourth scan, a repeat, is refused with when and by whom they received; then the page in
-/// English.
+/// A township cadre on a phone creates a 送清凉 activity at a riders' station (an error first);
+/// the station's keeper opens it from the station's page and records three riders as a scanner
+/// gun types their e-cards (the code and Enter), and the fourth scan, a repeat, is refused with
+/// when and by whom they received; then the page in English.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_cadre_scans_three_e_cards_into_a_handout_and_a_repeat_is_refused() {
+async fn a_keeper_scans_three_e_cards_into_a_handout_and_a_repeat_is_refused() {
     let app = TestApp::sqlite().await;
     app.load_demo().await;
     let mut cadre = app.demo_user("gulou").await;
+    let r = cadre.post_json("/api/v1/stations", serde_json::json!({"name": "古楼骑手之家", "type": "rider_home", "lat": "36.45",
+        "lng": "115.98", "address": "古楼街道柳园路 1 号", "hours": "每天 8:00-20:00", "amenities": "饮水",
+        "keeper": "王芳", "phone": "0635-8123456", "org_code": "F371502001"})).await;
+    assert!(r.status.is_success(), "{}", r.text());
+    let station = r.json()["id"].as_str().unwrap().to_string();
+    let r = cadre
+        .post_json(
+            "/api/v1/accounts",
+            serde_json::json!({"username": "keeper-wang", "password": nuanxin_core::demo::PASSWORD,
+        "org_code": "F371502001", "role": "keeper", "station": station}),
+        )
+        .await;
+    assert!(r.status.is_success(), "{}", r.text());
     let mut nos = Vec::new();
     for (i, name) in ["周骑手", "吴骑手", "郑骑手"].iter().enumerate() {
         let id = approved_member(
@@ -1900,7 +1913,19 @@ async fn a_cadre_scans_three_e_cards_into_a_handout_and_a_repeat_is_refused() {
     fill(&b, "f-items", "绿豆汤、藿香正气水").await;
     fill(&b, "f-budget", "500").await;
     fill(&b, "f-unit_cost", "20").await;
+    fill(&b, "f-station", &station).await;
     click(&b, "#care-new button.primary").await;
+    text(&b, "#scan").await;
+    b.close().await;
+
+    // The keeper at the station's door, on a phone.
+    let Some(b) = Browser::open(&app, 390, 844).await else {
+        return app.finish().await;
+    };
+    sign_in(&b, "keeper-wang").await;
+    wait_for_path(&b, &format!("/stations/{station}")).await;
+    text_with(&b, "#station-care", "夏季送清凉进驿站").await;
+    click(&b, "#station-care a").await;
     text(&b, "#scan").await;
     for (i, no) in nos.iter().enumerate() {
         // A scanner gun types the e-card's code and Enter.
@@ -1911,7 +1936,7 @@ async fn a_cadre_scans_three_e_cards_into_a_handout_and_a_repeat_is_refused() {
     fill(&b, "s-member", &format!("{}\u{E007}", nos[0])).await;
     let refused = text_with(&b, "#care-message", "不能重复领取").await;
     assert!(
-        refused.contains("周骑手") && refused.contains("gulou"),
+        refused.contains("周骑手") && refused.contains("keeper-wang"),
         "{refused}"
     );
     assert_eq!(text(&b, "#care-members").await, "3");
