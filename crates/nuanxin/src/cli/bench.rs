@@ -1,5 +1,6 @@
 //! `nuanxin bench`: performance measurements on generated data; results go to BENCHMARKS.md.
 
+pub mod care;
 pub mod coverage;
 pub mod members;
 pub mod orgs;
@@ -56,6 +57,18 @@ pub enum BenchCommand {
         /// Reports timed per depth.
         #[arg(long, default_value_t = 200)]
         queries: usize,
+    },
+    /// A mass handout: members of one union scanned into a care activity by several scanners at
+    /// once, then scanned again (refused). SQLite.
+    Care {
+        /// Database to fill (a fresh one).
+        #[arg(long, default_value = "sqlite:///tmp/nuanxin-bench-care.db")]
+        database: String,
+        #[arg(long, default_value_t = 5_000)]
+        members: usize,
+        /// Scanners working at once (phones and scanner guns at one station).
+        #[arg(long, default_value_t = 4)]
+        scanners: usize,
     },
     /// The services report (rights cases and mutual-aid claims) of random subtrees of a
     /// generated province, and the import of a sheet of new cases. SQLite.
@@ -145,6 +158,14 @@ pub async fn run(cmd: BenchCommand) -> anyhow::Result<ExitCode> {
             queries,
         } => {
             services::run(&database, units, cases, claims, import, queries).await?;
+            Ok(ExitCode::SUCCESS)
+        }
+        BenchCommand::Care {
+            database,
+            members,
+            scanners,
+        } => {
+            care::run(&database, members, scanners).await?;
             Ok(ExitCode::SUCCESS)
         }
         BenchCommand::Stations(args) => {
