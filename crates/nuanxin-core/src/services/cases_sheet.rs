@@ -175,7 +175,13 @@ struct CaseRows<'a> {
     /// The first-help-day rows of the people whose cases changed, as they were before the file.
     helped: Vec<(String, Delta)>,
     people: std::collections::HashSet<String>,
+    /// The cases the file's numbers name already, by (union, case number), read before the
+    /// first row a few hundred a statement.
+    known: std::collections::HashMap<(Uuid, String), Old>,
 }
+
+/// A case on record as a row finds it: id, kind, opened, claimed, closed, recovered.
+type Old = (Uuid, String, NaiveDate, i64, Option<NaiveDate>, i64);
 
 impl Importer for CaseRows<'_> {
     type Row = CaseRow;
@@ -220,11 +226,9 @@ impl Importer for CaseRows<'_> {
             "open"
         };
         let key = cases::person_key(self.vault, r.id.as_ref(), &r.phone);
-        const FIND: &str =
-            "SELECT id, kind, opened_on, claimed_fen, closed_on, recovered_fen FROM rights_cases
-            WHERE org_id = $1 AND case_no = $2";
-        type Old = (Uuid, String, NaiveDate, i64, Option<NaiveDate>, i64);
-        let old: Option<Old> = on_db!(tx.conn(), c => sqlx::query_as(FIND).bind(org.id).bind(&r.case_no).fetch_optional(c).await)?;
+        // A case number repeats at most once a file (the driver refuses a second row), so what
+        // `prepare` read is what stands.
+        let old = self.known.remove(&(org.id, r.case_no.clone()));
         // Who the case is about, before and after (an ID number given may change it): their
         // first-help-day rows as they stood before the file, once per person.
         let mut people = vec![key.clone()];
@@ -299,6 +303,38 @@ impl Importer for CaseRows<'_> {
     }
 
     async fn prepare(&mut self, tx: &mut Tx, rows: &[(usize, CaseRow)]) -> Result<()> {
+        let mut numbers: Vec<&str> = rows.iter().map(|(_, r)| r.case_no.as_str()).collect();
+        numbers.sort_unstable();
+        numbers.dedup();
+        for chunk in numbers.chunks(400) {
+            let marks: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+            let sql = format!(
+                "SELECT c.org_id, c.case_no, c.id, c.kind, c.opened_on, c.claimed_fen, c.closed_on, c.recovered_fen
+                FROM rights_cases c WHERE c.case_no IN ({})",
+                marks.join(", ")
+            );
+            type Found = (
+                Uuid,
+                String,
+                Uuid,
+                String,
+                NaiveDate,
+                i64,
+                Option<NaiveDate>,
+                i64,
+            );
+            let found: Vec<Found> = on_db!(tx.conn(), c => {
+                let mut q = sqlx::query_as(&sql);
+                for n in chunk {
+                    q = q.bind(*n);
+                }
+                q.fetch_all(c).await
+            })?;
+            for (org, no, id, kind, opened, claimed, closed, recovered) in found {
+                self.known
+                    .insert((org, no), (id, kind, opened, claimed, closed, recovered));
+            }
+        }
         let mut people: Vec<String> = rows
             .iter()
             .map(|(_, r)| cases::person_key(self.vault, r.id.as_ref(), &r.phone))
@@ -369,6 +405,7 @@ impl import::SheetImport for CasesSheet {
             counted: Vec::new(),
             helped: Vec::new(),
             people: Default::default(),
+            known: Default::default(),
         };
         import::run(store, caller, table, dry_run, rows, progress).await
     }

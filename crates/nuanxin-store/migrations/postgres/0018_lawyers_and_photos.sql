@@ -3,6 +3,9 @@
 ALTER TABLE rights_cases ADD COLUMN handler_account UUID REFERENCES accounts (id);
 CREATE INDEX rights_cases_handler_account ON rights_cases (handler_account);
 
+-- A case ledger's import reads the cases its numbers name a few hundred at a time, by number.
+CREATE INDEX rights_cases_case_no ON rights_cases (case_no);
+
 -- Photos of documents attached to a rights case or a mutual-aid claim. Re-encoded as JPEG on the
 -- server (no EXIF: no location, no camera); the file is kept in the uploads folder (outside the
 -- database and any web root, `photos/<2 hex>/<id>.jpg`), written and synced before this row

@@ -250,16 +250,17 @@ pub async fn scan(
         care::scan(tx, &auth.caller, id, &input).await
     })
     .await;
-    let message = match done {
+    let (status, message) = match done {
         Ok(Scanned::New(r)) => {
             let name = crate::auth::urlencode(&r.name);
             return Ok(
                 Redirect::to(&format!("/care/{id}?done=scanned&name={name}#scan")).into_response(),
             );
         }
-        Ok(Scanned::Already(r)) => already_text(&auth, &r),
+        // A repeat: when and by whom, nothing written.
+        Ok(Scanned::Already(r)) => (StatusCode::CONFLICT, already_text(&auth, &r)),
         Err(e) => match super::refusal(&e) {
-            Some(code) => t(&auth, code).to_string(),
+            Some(code) => (StatusCode::UNPROCESSABLE_ENTITY, t(&auth, code)),
             None => return Err(e.into()),
         },
     };
@@ -270,7 +271,7 @@ pub async fn scan(
         Some((message, true)),
     )
     .await?;
-    Ok((StatusCode::CONFLICT, page).into_response())
+    Ok((status, page).into_response())
 }
 
 /// A number of non-members, as a form's text or a JSON number.

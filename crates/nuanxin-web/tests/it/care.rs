@@ -131,7 +131,7 @@ both_backends! {
         assert_eq!(r.status, 409);
         assert!(r.text().contains("不能重复领取"), "{}", r.text());
         let r = gulou.post_form(&format!("/care/{id}/scan"), &[("member_no", "")], true).await;
-        assert_eq!(r.status, 409);
+        assert_eq!(r.status, 422);
         assert_eq!(app.count("SELECT COUNT(*) FROM audit_log WHERE action = 'care.receipt'").await, 3);
         // An activity held at a station: its keeper sees it and records; another keeper does not.
         let mut stations = Vec::new();
