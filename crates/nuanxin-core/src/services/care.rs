@@ -13,7 +13,7 @@
 use crate::accounts::Caller;
 use crate::error::FieldErrors;
 use crate::page::{Page, PageRequest};
-use crate::{on_db, orgs, Error, Result, Role, Scope, Tx};
+use crate::{on_db, Error, Result, Role, Scope, Tx};
 use chrono::NaiveDate;
 use nuanxin_store::{bind_args, new_id, Sql};
 use serde::{Deserialize, Serialize};
@@ -169,34 +169,13 @@ fn text(s: &str, max: usize) -> String {
 }
 
 fn new_code() -> String {
-    use rand::Rng;
-    const ALPHABET: &[u8] = b"23456789ABCDEFGHJKMNPQRSTUVWXYZ";
-    let mut rng = rand::thread_rng();
-    let tail: String = (0..6)
-        .map(|_| ALPHABET[rng.gen_range(0..ALPHABET.len())] as char)
-        .collect();
-    format!("HD{tail}")
+    format!("HD{}", super::code_tail(6))
 }
 
 /// Records a new activity (staff of the organising union or above). All problems at once.
 pub async fn create(tx: &mut Tx, caller: &Caller, input: &ActivityInput) -> Result<Activity> {
     let mut errs = FieldErrors::new();
-    let org = match orgs::get(tx, &caller.scope, input.org_code.trim()).await {
-        Ok(o) => Some(o),
-        Err(Error::NotFound) => {
-            errs.push("org_code", "cases.unknown_org");
-            None
-        }
-        Err(e) => return Err(e),
-    };
-    if let Some(o) = &org {
-        if caller.role_at(&o.path) < Some(Role::Staff) {
-            return Err(Error::Forbidden);
-        }
-        if !o.is_active() {
-            errs.push("org_code", "orgs.dissolved_readonly");
-        }
-    }
+    let org = super::staff_unit(tx, caller, &input.org_code, &mut errs).await?;
     let name = text(&input.name, 100);
     if name.is_empty() {
         errs.push("name", "care.name_required");

@@ -247,13 +247,7 @@ fn case_deltas(c: &Case, sign: i64) -> Vec<Delta> {
 
 /// A fresh case number of a union: `WQ` and the day, and four characters.
 fn new_case_no(today: NaiveDate) -> String {
-    use rand::Rng;
-    const ALPHABET: &[u8] = b"23456789ABCDEFGHJKMNPQRSTUVWXYZ";
-    let mut rng = rand::thread_rng();
-    let tail: String = (0..4)
-        .map(|_| ALPHABET[rng.gen_range(0..ALPHABET.len())] as char)
-        .collect();
-    format!("WQ{}{tail}", today.format("%Y%m%d"))
+    format!("WQ{}{}", today.format("%Y%m%d"), super::code_tail(4))
 }
 
 /// The worker a case is about: one key for the ID number when given, else the phone.
@@ -349,22 +343,7 @@ pub async fn create(
     input: &CaseInput,
 ) -> Result<Case> {
     let mut errs = FieldErrors::new();
-    let org = match orgs::get(tx, &caller.scope, input.org_code.trim()).await {
-        Ok(o) => Some(o),
-        Err(Error::NotFound) => {
-            errs.push("org_code", "cases.unknown_org");
-            None
-        }
-        Err(e) => return Err(e),
-    };
-    if let Some(o) = &org {
-        if caller.scope.role_at(&o.path) < Some(Role::Staff) {
-            return Err(Error::Forbidden);
-        }
-        if !o.is_active() {
-            errs.push("org_code", "orgs.dissolved_readonly");
-        }
-    }
+    let org = super::staff_unit(tx, caller, &input.org_code, &mut errs).await?;
     let kind = code_of(&KINDS, &input.kind);
     if kind.is_none() {
         errs.push("kind", "cases.bad_kind");
