@@ -9,6 +9,7 @@ pub enum Arg {
     Text(String),
     Int(i64),
     Uuid(Uuid),
+    Date(chrono::NaiveDate),
 }
 
 impl From<&str> for Arg {
@@ -24,6 +25,11 @@ impl From<String> for Arg {
 impl From<i64> for Arg {
     fn from(i: i64) -> Arg {
         Arg::Int(i)
+    }
+}
+impl From<chrono::NaiveDate> for Arg {
+    fn from(d: chrono::NaiveDate) -> Arg {
+        Arg::Date(d)
     }
 }
 impl From<Uuid> for Arg {
@@ -78,6 +84,7 @@ macro_rules! bind_args {
                 $crate::Arg::Text(s) => q.bind(s.as_str()),
                 $crate::Arg::Int(i) => q.bind(*i),
                 $crate::Arg::Uuid(u) => q.bind(*u),
+                $crate::Arg::Date(d) => q.bind(*d),
             };
         }
         q

@@ -18,6 +18,8 @@ pub struct Ctx {
     pub keeps_only: Option<String>,
     /// A legal-aid lawyer without a subtree: their navigation is their cases alone.
     pub counsel_only: bool,
+    /// Staff or admin somewhere: sees the work lists kept from viewers (hardship files).
+    pub is_staff: bool,
 }
 
 impl Ctx {
@@ -44,6 +46,7 @@ impl Ctx {
                 .map(|s| s.to_string()),
             counsel_only: auth.caller.scope.roots().is_empty()
                 && auth.caller.scope.counsel().is_some(),
+            is_staff: auth.caller.is_staff(),
         }
     }
 
@@ -59,6 +62,7 @@ impl Ctx {
             is_admin: false,
             keeps_only: None,
             counsel_only: false,
+            is_staff: false,
         }
     }
 

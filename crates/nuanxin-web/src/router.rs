@@ -80,6 +80,23 @@ pub(crate) fn api() -> OpenApiRouter<AppState> {
         ))
         .routes(routes!(services::care::api_non_members))
         .routes(routes!(
+            services::hardship::api_list,
+            services::hardship::api_open
+        ))
+        .routes(routes!(services::hardship::api_get))
+        .routes(routes!(services::hardship::api_assist))
+        .routes(routes!(services::hardship::api_review))
+        .routes(routes!(services::hardship::api_close))
+        .routes(routes!(
+            services::notices::api_list,
+            services::notices::api_publish
+        ))
+        .routes(routes!(services::notices::api_get))
+        .routes(routes!(
+            services::honours::api_list,
+            services::honours::api_award
+        ))
+        .routes(routes!(
             services::aid::api_create_plan,
             services::aid::api_plans
         ))
@@ -342,6 +359,29 @@ pub fn router(state: AppState) -> Router {
         .route("/care/{id}", get(services::care::show))
         .route("/care/{id}/scan", post(services::care::scan))
         .route("/care/{id}/non-members", post(services::care::non_members))
+        .route("/hardship", get(services::hardship::list))
+        .route(
+            "/hardship/new",
+            get(services::hardship::new_form).post(services::hardship::create),
+        )
+        .route("/hardship/{id}", get(services::hardship::show))
+        .route(
+            "/hardship/{id}/assistance",
+            post(services::hardship::assist),
+        )
+        .route("/hardship/{id}/review", post(services::hardship::review))
+        .route("/hardship/{id}/close", post(services::hardship::close))
+        .route("/notices", get(services::notices::list))
+        .route(
+            "/notices/new",
+            get(services::notices::new_form).post(services::notices::create),
+        )
+        .route("/notices/{id}", get(services::notices::show))
+        .route("/notices/{id}/withdraw", post(services::notices::withdraw))
+        .route(
+            "/honours",
+            get(services::honours::list).post(services::honours::create),
+        )
         .route("/services/report", get(services::report_page))
         .route("/services/report.xlsx", get(services::report_xlsx))
         .route("/aid", get(services::aid::plans))
@@ -400,6 +440,12 @@ pub fn router(state: AppState) -> Router {
             get(services::help::form).post(services::help::submit),
         )
         .route("/me/claim", post(join::pages::claim))
+        .route("/me/notices/{id}", get(services::notices::member_read))
+        .route(
+            "/me/honours/{id}/showcase",
+            post(services::honours::member_showcase),
+        )
+        .route("/showcase/{code}", get(services::honours::showcase))
         .route("/me/phone", post(join::pages::phone))
         .route("/me/logout", post(join::pages::logout))
         .route("/dashboard", get(coverage::dashboard))

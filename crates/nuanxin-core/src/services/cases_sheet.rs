@@ -34,6 +34,7 @@ pub const COLUMNS: [Column; 14] = [
 ];
 
 /// One checked row.
+#[derive(Clone)]
 pub struct CaseRow {
     case_no: String,
     org_code: String,
@@ -168,6 +169,8 @@ fn parse_row(cells: &Cells<'_>, today: NaiveDate) -> std::result::Result<CaseRow
 
 struct CaseRows<'a> {
     vault: &'a IdVault,
+    /// Who imports: the new cases' creation time and first timeline entry's author.
+    caller: &'a Caller,
     /// The unions rows name, looked up once.
     orgs: std::collections::HashMap<String, orgs::OrgUnit>,
     /// Counter rows of every row written, added in one go by `finish`.
@@ -178,6 +181,65 @@ struct CaseRows<'a> {
     /// The cases the file's numbers name already, by (union, case number), read before the
     /// first row a few hundred a statement.
     known: std::collections::HashMap<(Uuid, String), Old>,
+    /// Rows that create a case, written by `insert_new`.
+    new_cases: Vec<NewCase>,
+}
+
+/// New cases written a few hundred a statement (19 values each: well inside SQLite's and
+/// PostgreSQL's limits on bound values), with their first timeline entries.
+const NEW_CASES_A_STATEMENT: usize = 400;
+
+/// A row that creates a case, waiting for the next multi-row insert.
+struct NewCase {
+    id: Uuid,
+    org_id: Uuid,
+    key: String,
+    id_sealed: Option<Vec<u8>>,
+    id_mask: Option<String>,
+    status: &'static str,
+    row: CaseRow,
+}
+
+impl CaseRows<'_> {
+    /// Writes the new cases waiting and their 'opened' timeline entries.
+    async fn insert_new(&mut self, tx: &mut Tx) -> Result<()> {
+        if self.new_cases.is_empty() {
+            return Ok(());
+        }
+        let caller = self.caller;
+        let new = std::mem::take(&mut self.new_cases);
+        let values = nuanxin_store::values_placeholders(tx.backend(), new.len(), 20, 1);
+        let sql = format!(
+            "INSERT INTO rights_cases (id, org_id, case_no, kind, stage, status, person_key, name,
+                id_sealed, id_mask, phone, employer_uscc, summary, claimed_fen, recovered_fen, opened_on, closed_on,
+                outcome, created_at, updated_at, source)
+            SELECT *, 'import' FROM (VALUES {values}) AS v"
+        );
+        on_db!(tx.conn(), c => {
+            let mut q = sqlx::query(&sql);
+            for n in &new {
+                let r = &n.row;
+                q = q.bind(n.id).bind(n.org_id).bind(&r.case_no).bind(r.kind).bind(r.stage).bind(n.status)
+                    .bind(&n.key).bind(&r.name).bind(&n.id_sealed).bind(&n.id_mask).bind(r.phone.as_str())
+                    .bind(&r.employer_uscc).bind(&r.summary).bind(r.claimed_fen).bind(r.recovered_fen)
+                    .bind(r.opened_on).bind(r.closed_on).bind(r.outcome).bind(caller.at).bind(caller.at);
+            }
+            q.execute(c).await.map(|x| x.rows_affected())
+        })?;
+        let values = nuanxin_store::values_placeholders(tx.backend(), new.len(), 5, 1);
+        let sql = format!(
+            "INSERT INTO case_events (id, case_id, at, on_date, actor, kind, text)
+            SELECT *, 'opened', '' FROM (VALUES {values}) AS v"
+        );
+        on_db!(tx.conn(), c => {
+            let mut q = sqlx::query(&sql);
+            for n in &new {
+                q = q.bind(new_id()).bind(n.id).bind(caller.at).bind(n.row.opened_on).bind(&caller.actor.name);
+            }
+            q.execute(c).await.map(|x| x.rows_affected())
+        })?;
+        Ok(())
+    }
 }
 
 /// A case on record as a row finds it: id, kind, opened, claimed, closed, recovered.
@@ -275,19 +337,18 @@ impl Importer for CaseRows<'_> {
                 tally.updated += 1;
             }
             None => {
-                let id = new_id();
-                const INSERT: &str = "INSERT INTO rights_cases (id, org_id, case_no, kind, stage, status, person_key, name,
-                        id_sealed, id_mask, phone, employer_uscc, summary, claimed_fen, recovered_fen, opened_on, closed_on,
-                        outcome, source, created_at, updated_at)
-                    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, 'import', $19, $19)";
-                on_db!(tx.conn(), c => sqlx::query(INSERT).bind(id).bind(org.id).bind(&r.case_no).bind(r.kind).bind(r.stage)
-                    .bind(status).bind(&key).bind(&r.name).bind(r.id.as_ref().map(|i| self.vault.seal(i)))
-                    .bind(r.id.as_ref().map(|i| i.mask())).bind(r.phone.as_str()).bind(&r.employer_uscc).bind(&r.summary)
-                    .bind(r.claimed_fen).bind(r.recovered_fen).bind(r.opened_on).bind(r.closed_on).bind(r.outcome).bind(caller.at)
-                    .execute(c).await.map(|x| x.rows_affected()))?;
-                const OPENED: &str = "INSERT INTO case_events (id, case_id, at, kind, on_date, text, actor) VALUES ($1, $2, $3, 'opened', $4, '', $5)";
-                on_db!(tx.conn(), c => sqlx::query(OPENED).bind(new_id()).bind(id).bind(caller.at).bind(r.opened_on).bind(&caller.actor.name)
-                    .execute(c).await.map(|x| x.rows_affected()))?;
+                self.new_cases.push(NewCase {
+                    id: new_id(),
+                    org_id: org.id,
+                    key,
+                    id_sealed: r.id.as_ref().map(|i| self.vault.seal(i)),
+                    id_mask: r.id.as_ref().map(|i| i.mask()),
+                    status,
+                    row: r.clone(),
+                });
+                if self.new_cases.len() >= NEW_CASES_A_STATEMENT {
+                    self.insert_new(tx).await?;
+                }
                 tally.created += 1;
             }
         }
@@ -307,11 +368,10 @@ impl Importer for CaseRows<'_> {
         numbers.sort_unstable();
         numbers.dedup();
         for chunk in numbers.chunks(400) {
-            let marks: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
             let sql = format!(
                 "SELECT c.org_id, c.case_no, c.id, c.kind, c.opened_on, c.claimed_fen, c.closed_on, c.recovered_fen
                 FROM rights_cases c WHERE c.case_no IN ({})",
-                marks.join(", ")
+                nuanxin_store::list_placeholders(tx.backend(), chunk.len(), 1)
             );
             type Found = (
                 Uuid,
@@ -347,6 +407,7 @@ impl Importer for CaseRows<'_> {
     }
 
     async fn finish(&mut self, tx: &mut Tx) -> Result<()> {
+        self.insert_new(tx).await?;
         counts::add_rows(tx, std::mem::take(&mut self.counted)).await?;
         let people: Vec<String> = self.people.drain().collect();
         cases::helped_after(tx, &people, std::mem::take(&mut self.helped)).await
@@ -401,11 +462,13 @@ impl import::SheetImport for CasesSheet {
     ) -> Result<ImportReport<CaseUpserts>> {
         let rows = CaseRows {
             vault,
+            caller,
             orgs: Default::default(),
             counted: Vec::new(),
             helped: Vec::new(),
             people: Default::default(),
             known: Default::default(),
+            new_cases: Vec::new(),
         };
         import::run(store, caller, table, dry_run, rows, progress).await
     }

@@ -7,9 +7,12 @@ pub mod care;
 pub mod care_sheet;
 pub mod cases;
 pub mod cases_sheet;
+pub mod hardship;
+pub mod honours;
 pub mod labour_checks;
 pub mod labour_checks_sheet;
 pub mod money;
+pub mod notices;
 pub mod photos;
 pub mod report;
 

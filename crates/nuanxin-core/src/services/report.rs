@@ -69,6 +69,10 @@ pub struct ServicesReport {
     pub aid: AidFigures,
     /// Care activities held in the period by the subtree's unions, and what they reached.
     pub care: super::care::CareFigures,
+    /// Hardship files of the subtree's unions: open at the period's end, opened and assisted in it.
+    pub hardship: super::hardship::HardshipFigures,
+    /// Honours of the subtree's members awarded in the period's years.
+    pub honours: super::honours::HonourFigures,
 }
 
 /// A period from 1 January to a day of the same year: distinct people helped are read from the
@@ -145,6 +149,8 @@ pub async fn services(
         paid_fen: sum(metric::AID_PAID),
     };
     let care = super::care::figures(tx, &unit.path, period.from, period.to).await?;
+    let hardship = super::hardship::figures(tx, &unit.path, period.from, period.to).await?;
+    let honours = super::honours::figures(tx, &unit.path, period.from, period.to).await?;
     Ok(ServicesReport {
         org_code: unit.code,
         org_name: unit.name,
@@ -154,6 +160,8 @@ pub async fn services(
         labour_checks,
         aid,
         care,
+        hardship,
+        honours,
     })
 }
 

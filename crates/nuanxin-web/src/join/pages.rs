@@ -476,6 +476,12 @@ struct MePage {
     claim_errors: FieldErrors,
     /// What the member received at care activities: (activity, union, day, items), latest first.
     received: Vec<(String, String, String, String)>,
+    /// The notices meant for the member today, latest first, and whether each is read.
+    notices: Vec<nuanxin_core::services::notices::MemberNotice>,
+    /// The member's honours, each with its showcase switch.
+    honours: Vec<nuanxin_core::services::honours::Honour>,
+    /// Where the nearest stations page opens: at the member's work township when known.
+    nearby: String,
 }
 
 /// One of the member's rights cases as `/me` shows it.
@@ -501,6 +507,11 @@ pub struct TransferView {
 impl MePage {
     fn t<'a>(&self, key: &'a str) -> &'a str {
         Catalogue::of(self.lang).get(key)
+    }
+
+    /// Notices the member has not opened yet.
+    fn unread(&self) -> usize {
+        self.notices.iter().filter(|n| !n.read).count()
     }
 
     fn error(&self, field: &str) -> Option<&str> {
@@ -631,7 +642,7 @@ async fn me_view(state: &AppState, lang: Lang, person: uuid::Uuid) -> Result<MeV
 }
 
 /// The signed-in member's person and session token, if any.
-async fn member_of(
+pub(crate) async fn member_of(
     state: &AppState,
     client: &ClientInfo,
 ) -> Result<Option<(uuid::Uuid, String)>, PageError> {
@@ -664,7 +675,7 @@ struct MeForms {
 
 /// The signed-in member posting one of their own forms, the form's token checked against their
 /// session's: (person, session token), or none when nobody is signed in.
-async fn posting(
+pub(crate) async fn posting(
     state: &AppState,
     client: &ClientInfo,
     csrf: &str,
@@ -730,8 +741,19 @@ async fn me_page(
     .into_iter()
     .map(|(r, activity, org)| (activity, org, r.received_on.to_string(), r.items))
     .collect();
+    let today_day = state.clock.today();
+    let (notices, honours) = in_read(&state.store, async |tx| {
+        let n = nuanxin_core::services::notices::of_member(tx, person, today_day).await?;
+        let h = nuanxin_core::services::honours::of_person(tx, person).await?;
+        Ok((n, h))
+    })
+    .await?;
     let v = me_view(state, lang, person).await?;
     let (current_work, org_region) = v.work.clone().unwrap_or_default();
+    let nearby = match current_work.work_region.as_str() {
+        "" => "/stations/nearby".to_string(),
+        region => format!("/stations/nearby?region={region}"),
+    };
     let townships = match v.work {
         Some(_) => townships(state, &org_region).await?,
         None => Vec::new(),
@@ -767,6 +789,9 @@ async fn me_page(
         claim: claim.unwrap_or_default(),
         claim_errors,
         received,
+        notices,
+        honours,
+        nearby,
     })
 }
 
@@ -960,6 +985,7 @@ pub async fn me(
         "phone" => Some("me.phone_saved"),
         "help" => Some("me.help_sent"),
         "claim" => Some("aid.claim_sent"),
+        "showcase" => Some("honours.showcase_saved"),
         _ => None,
     };
     let forms = MeForms {

@@ -4,8 +4,11 @@
 pub mod aid;
 pub mod care;
 pub mod cases;
+pub mod hardship;
 pub mod help;
+pub mod honours;
 pub mod labour_checks;
+pub mod notices;
 pub mod photos;
 
 use crate::auth::ApiAuth;
@@ -157,6 +160,16 @@ pub async fn report_xlsx(
             r.aid.claims.to_string(),
             yuan(r.aid.approved_fen),
             yuan(r.aid.paid_fen),
+            r.care.activities.to_string(),
+            r.care.recipients.to_string(),
+            r.care.members_reached.to_string(),
+            r.care.non_members.to_string(),
+            yuan(r.care.spent_fen),
+            r.hardship.open_files.to_string(),
+            r.hardship.new_files.to_string(),
+            r.hardship.assisted.to_string(),
+            yuan(r.hardship.assistance_fen),
+            r.honours.awarded.to_string(),
         ]
     };
     let rows: Vec<Vec<String>> = std::iter::once(&whole)
@@ -224,7 +237,7 @@ const GROUP_COLUMNS: [&str; 8] = [
 ];
 
 /// The sheet's columns, as message keys.
-const REPORT_COLUMNS: [&str; 17] = [
+const REPORT_COLUMNS: [&str; 27] = [
     "services.col.org_code",
     "services.col.org_name",
     "services.col.cases_opened",
@@ -242,6 +255,16 @@ const REPORT_COLUMNS: [&str; 17] = [
     "services.col.claims",
     "services.col.approved",
     "services.col.paid",
+    "services.col.care_activities",
+    "services.col.care_recipients",
+    "services.col.care_members",
+    "services.col.care_non_members",
+    "services.col.care_spent",
+    "services.col.hardship_open",
+    "services.col.hardship_new",
+    "services.col.hardship_assisted",
+    "services.col.hardship_fen",
+    "services.col.honours_awarded",
 ];
 
 /// A step refused on a record's page (a stage, a follow-up, an enrolment, a review), as the

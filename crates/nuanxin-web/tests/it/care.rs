@@ -9,7 +9,7 @@ use nuanxin_testkit::{both_backends, Client, TestApp, TEST_NOW};
 use serde_json::json;
 
 /// `n` approved members of the joint union `org` (its cadre approves): their membership numbers.
-async fn members_of(
+pub(crate) async fn members_of(
     app: &TestApp,
     cadre: &mut Client,
     org: &str,

@@ -308,3 +308,35 @@ both_backends! {
         assert!(recount.differences.is_empty(), "{:?}", recount.differences);
     }
 }
+
+both_backends! {
+    async fn a_ledger_of_hundreds_of_new_cases_is_written_whole(app: TestApp) {
+        // More rows than one multi-row statement takes, with a bad row in the middle: every good
+        // row becomes a case with its 'opened' entry, the bad one is named, counters agree.
+        app.load_demo().await;
+        let mut county = app.demo_user("dongchangfu").await;
+        let mut csv = String::from("案件编号,受理工会编码,类型,处理方式,姓名,手机号,受理日期,诉求金额（元）,追回金额（元）,结案日期,结果\n");
+        for i in 0..905 {
+            if i == 450 {
+                csv.push_str("BAD-1,F371502,欠薪,咨询,王五,123,2026-03-01,100,,,\n");
+            }
+            let closed = if i % 3 == 0 { "50,2026-03-20,调解成功" } else { ",," };
+            csv.push_str(&format!("LEDGER-{i:04},F371502,欠薪,调解,王五,139{i:08},2026-03-01,100,{closed}\n"));
+        }
+        let b = "XLEDGER";
+        let body = format!("--{b}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"cases.csv\"\r\nContent-Type: text/csv\r\n\r\n{csv}\r\n--{b}--\r\n");
+        let r = county.send(axum::http::Method::POST, "/cases/import", Some((&format!("multipart/form-data; boundary={b}"), body.into_bytes()))).await;
+        assert_eq!(r.status, 200, "{}", r.text());
+        assert!(r.text().contains("新增 905 件"), "{}", r.text());
+        assert_eq!(app.count("SELECT COUNT(*) FROM rights_cases WHERE case_no LIKE 'LEDGER-%' AND source = 'import'").await, 905);
+        assert_eq!(app.count("SELECT COUNT(*) FROM rights_cases WHERE case_no = 'BAD-1'").await, 0);
+        assert_eq!(app.count("SELECT COUNT(*) FROM case_events e JOIN rights_cases c ON c.id = e.case_id
+            WHERE e.kind = 'opened' AND e.on_date = c.opened_on AND c.case_no LIKE 'LEDGER-%'").await, 905);
+        assert_eq!(app.count("SELECT COUNT(*) FROM rights_cases WHERE case_no LIKE 'LEDGER-%' AND status = 'closed'
+            AND outcome = 'mediated' AND recovered_fen = 5000").await, 302);
+        let cases = report(&mut county, "F371502", "2026-01-01", "2026-12-31").await;
+        assert_eq!((cases["opened"].as_i64(), cases["closed"].as_i64(), cases["workers_helped"].as_i64()), (Some(905), Some(302), Some(302)), "{cases}");
+        let recount = coverage::recount(&app.store, false).await.unwrap();
+        assert!(recount.differences.is_empty(), "{:?}", recount.differences);
+    }
+}

@@ -437,6 +437,7 @@ async fn worker_and_cadre_pages_have_no_serious_accessibility_violations() {
         "/login".to_string(),
         "/stations/nearby".to_string(),
         "/stations/nearby?lat=36.456&lng=115.985&mode=ebike".to_string(),
+        "/showcase/F371502001".to_string(),
     ] {
         b.goto(&path).await;
         found.extend(
@@ -479,6 +480,11 @@ async fn worker_and_cadre_pages_have_no_serious_accessibility_violations() {
         "/care",
         "/care/new",
         "/care/import",
+        "/hardship",
+        "/hardship/new",
+        "/notices",
+        "/notices/new",
+        "/honours",
         "/services/report",
     ] {
         b.goto(path).await;
@@ -1956,5 +1962,139 @@ async fn a_keeper_scans_three_e_cards_into_a_handout_and_a_repeat_is_refused() {
     text_with(&b, "#scan h2", "Scan an e-card").await;
     b.screenshot("phone-care-scan-en").await;
     b.close().await;
+
+    // The township publishes a notice to its members from the console.
+    let Some(b) = Browser::open(&app, 1280, 900).await else {
+        return app.finish().await;
+    };
+    sign_in(&b, "gulou").await;
+    wait_for_path(&b, "/dashboard").await;
+    b.goto("/notices/new").await;
+    click(&b, "#notice-new button.primary").await;
+    text_with(&b, "#e-title", "标题").await;
+    fill(&b, "f-title", "冬季送温暖报名开始").await;
+    fill(&b, "f-body", "请符合条件的会员\n到古楼骑手之家登记。").await;
+    click(&b, "#notice-new button.primary").await;
+    assert_eq!(text(&b, "#notice-reads").await, "0");
+    let notice_page = b.path().await;
+    b.close().await;
+
+    // The first rider reads it on the phone, and sees the handout.
+    let Some(b) = Browser::open(&app, 390, 844).await else {
+        return app.finish().await;
+    };
+    member_signs_in(&b, &app, "13806358900").await;
+    text_with(&b, "#notices", "冬季送温暖报名开始").await;
+    text_with(&b, "#home-links", "附近驿站").await;
+    text_with(&b, "#received", "夏季送清凉进驿站").await;
+    b.screenshot("phone-me-home-zh").await;
+    click(&b, "#notices a").await;
+    text_with(&b, "#notice", "到古楼骑手之家登记").await;
+    b.screenshot("phone-me-notice-zh").await;
+    b.goto("/lang/en?next=/me").await;
+    text_with(&b, "#notices h2", "Notices").await;
+    text_with(&b, "#received", "夏季送清凉进驿站").await;
+    let wide = sideways_px(&b).await;
+    assert!(wide <= 0, "{wide} px sideways");
+    b.screenshot("phone-me-home-en").await;
+    b.close().await;
+    let read = cadre
+        .get(&format!(
+            "/api/v1{}",
+            notice_page.split('?').next().unwrap()
+        ))
+        .await;
+    assert_eq!(read.json()["reads"], 1, "{}", read.text());
+    app.finish().await;
+}
+
+/// A township's cadre opens a hardship file for a member through the form (every problem named
+/// first), records assistance and sees the file due for review on the reminder list; in
+/// Chinese, then in English.
+#[tokio::test]
+async fn a_cadre_keeps_a_hardship_file_in_the_browser() {
+    let app = TestApp::sqlite().await;
+    app.load_demo().await;
+    let mut cadre = app.demo_user("gulou").await;
+    let id = approved_member(
+        &app,
+        &mut cadre,
+        "JU371502001",
+        "孙困难",
+        "37150219850101123",
+        "13806358911",
+    )
+    .await;
+    let list = cadre
+        .get("/api/v1/members?status=active&per_page=100")
+        .await
+        .json();
+    let no = list["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["id"] == id.to_string())
+        .unwrap()["member_no"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let Some(b) = Browser::open(&app, 1280, 900).await else {
+        return app.finish().await;
+    };
+    sign_in(&b, "gulou").await;
+    wait_for_path(&b, "/dashboard").await;
+    b.goto("/hardship").await;
+    text_with(&b, "#files", "还没有困难职工档案").await;
+    click(&b, ".actions a.primary").await;
+    fill(&b, "f-member_no", &no).await;
+    fill(&b, "f-household_size", "0").await;
+    click(&b, "#hardship-new button.primary").await;
+    text_with(&b, "#e-level", "困难类别").await;
+    text_with(&b, "#e-causes", "致困原因").await;
+    text_with(&b, "#e-household_size", "家庭人口").await;
+    b.client
+        .find(Locator::Id("f-level"))
+        .await
+        .unwrap()
+        .select_by_value("deep")
+        .await
+        .unwrap();
+    click(&b, "input[name=causes][value=illness]").await;
+    fill(&b, "f-household_size", "3").await;
+    fill(&b, "f-household_income", "18000").await;
+    // A date field takes keys in the browser's locale order: set its value as a picker would.
+    b.client
+        .execute(
+            "document.getElementById('f-review_on').value = '2026-12-10';",
+            vec![],
+        )
+        .await
+        .unwrap();
+    click(&b, "#hardship-new button.primary").await;
+    text_with(&b, "#hardship-message", "档案已建立").await;
+    assert!(
+        text(&b, "#file-facts").await.contains('*'),
+        "the ID number is masked"
+    );
+    fill(&b, "a-amount", "800").await;
+    fill(&b, "a-description", "春节慰问金").await;
+    click(&b, "#assist button.primary").await;
+    text_with(&b, "#assist-message", "帮扶已记录").await;
+    text_with(&b, "#assistance", "春节慰问金").await;
+    text_with(&b, "#file-assisted", "800.00").await;
+    b.screenshot("desktop-hardship-file-zh").await;
+    b.goto("/hardship").await;
+    text_with(&b, "#hardship-due", "1").await;
+    text_with(&b, "#files", "孙困难").await;
+    b.goto("/lang/en?next=/hardship").await;
+    text_with(&b, "#hardship-due", "due for review").await;
+    text_with(&b, "#files", "Deep hardship").await;
+    b.screenshot("desktop-hardship-list-en").await;
+    b.close().await;
+    assert!(
+        app.count("SELECT COUNT(*) FROM audit_log WHERE action = 'hardship.view'")
+            .await
+            >= 2
+    );
     app.finish().await;
 }

@@ -209,7 +209,7 @@ both_backends! {
 }
 
 /// Signs a member in at `/me/login` by SMS.
-async fn sign_in_member(app: &TestApp, phone: &str) -> Client {
+pub(crate) async fn sign_in_member(app: &TestApp, phone: &str) -> Client {
     let mut w = app.anonymous();
     let r = w
         .post_form("/me/login", &[("action", "sms"), ("phone", phone)], false)
@@ -236,7 +236,7 @@ async fn sign_in_member(app: &TestApp, phone: &str) -> Client {
     w
 }
 
-fn member_csrf(page: &str) -> String {
+pub(crate) fn member_csrf(page: &str) -> String {
     page.split("name=\"_csrf\" value=\"")
         .nth(1)
         .unwrap()

@@ -30,6 +30,8 @@ enum Kind {
     Claim,
     Photo,
     Care,
+    Hardship,
+    Notice,
 }
 
 /// The routes anyone may use, signed in or not.
@@ -47,6 +49,9 @@ const PUBLIC: &[&str] = &[
     "/me/work",
     "/me/phone",
     "/me/logout",
+    "/me/notices/{id}",
+    "/me/honours/{id}/showcase",
+    "/showcase/{code}",
     "/help",
     "/stations/nearby",
     "/api/v1/stations/nearest",
@@ -93,6 +98,8 @@ fn kinds(path: &str) -> Option<Vec<Kind>> {
             ("{id}", p) if p.contains("/aid/claims/") => Kind::Claim,
             ("{id}", p) if p.contains("/photos/") => Kind::Photo,
             ("{id}", p) if p.contains("/care/") => Kind::Care,
+            ("{id}", p) if p.contains("/hardship/") => Kind::Hardship,
+            ("{id}", p) if p.contains("/notices/") => Kind::Notice,
             _ => return None,
         });
     }
@@ -333,6 +340,29 @@ async fn fixtures(app: &TestApp, city: &mut Client) -> BTreeMap<(Kind, &'static 
             (Kind::Care, *p),
             r.json()["id"].as_str().unwrap().to_string(),
         );
+        let r = city
+            .post_json(
+                "/api/v1/hardship",
+                json!({"member_no": receipt.member_no, "level": "relative", "causes": ["illness"],
+            "household_size": "3", "household_income": "20000", "note": format!("{mark}困难")}),
+            )
+            .await;
+        assert_eq!(r.status, 201, "{}", r.text());
+        f.insert(
+            (Kind::Hardship, *p),
+            r.json()["id"].as_str().unwrap().to_string(),
+        );
+        let r = city
+            .post_json(
+                "/api/v1/notices",
+                json!({"org_code": org, "title": format!("{mark}通知"), "body": format!("{mark}正文")}),
+            )
+            .await;
+        assert_eq!(r.status, 201, "{}", r.text());
+        f.insert(
+            (Kind::Notice, *p),
+            r.json()["id"].as_str().unwrap().to_string(),
+        );
     }
     f
 }
@@ -372,6 +402,11 @@ async fn fingerprint(app: &TestApp) -> Vec<i64> {
         "SELECT COUNT(*) FROM care_receipts",
         "SELECT CAST(SUM(non_members) AS BIGINT) FROM care_activities",
         "SELECT COUNT(*) FROM rights_cases WHERE handler_account IS NOT NULL",
+        "SELECT COUNT(*) FROM hardship_files WHERE status = 'open'",
+        "SELECT COUNT(*) FROM hardship_assistance",
+        "SELECT COUNT(*) FROM hardship_files WHERE reviewed_on IS NOT NULL",
+        "SELECT COUNT(*) FROM notices WHERE withdrawn_at IS NULL",
+        "SELECT COUNT(*) FROM honours WHERE public = TRUE",
     ] {
         out.push(app.count(sql).await);
     }

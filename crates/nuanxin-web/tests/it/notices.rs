@@ -1,0 +1,130 @@
+//! Notices and honours on the worker's home: a notice reaches the members of the publishing
+//! union's subtree (or one worker group), never a sibling's, and not once withdrawn; the member's
+//! read is counted once. An honour is shown on the union's public showcase only after the member
+//! opts in from `/me`, and the services report's `honours` member counts it.
+
+use super::care::members_of;
+use super::lifecycle::{member_csrf, sign_in_member};
+use nuanxin_testkit::both_backends;
+use serde_json::json;
+
+both_backends! {
+    async fn members_read_the_notices_meant_for_them(app: TestApp) {
+        app.load_demo().await;
+        let mut gulou = app.demo_user("gulou").await;
+        let nos = members_of(&app, &mut gulou, "JU371502001", 41, 1).await;
+        // Every problem at once; nothing written.
+        let r = gulou.post_json("/api/v1/notices", json!({"title": "", "body": " ", "org_code": "F371502001",
+            "group": "astronaut", "publish_on": "2026-11-20", "expire_on": "2026-11-01"})).await;
+        assert_eq!(r.status, 422, "{}", r.text());
+        let fields: Vec<String> = r.json()["errors"].as_array().unwrap().iter()
+            .map(|e| e["field"].as_str().unwrap().to_string()).collect();
+        for f in ["title", "body", "group", "expire_on"] {
+            assert!(fields.iter().any(|x| x == f), "{f} in {fields:?}");
+        }
+        assert_eq!(app.count("SELECT COUNT(*) FROM notices").await, 0);
+
+        let publish = |title: &str, org: &str, group: &str| json!({"title": title, "body": "第一段\n\n第二段 <script>x</script>",
+            "org_code": org, "group": group});
+        let r = gulou.post_json("/api/v1/notices", publish("冬季送温暖报名", "F371502001", "")).await;
+        assert_eq!(r.status, 201, "{}", r.text());
+        let ours = r.json()["id"].as_str().unwrap().to_string();
+        let r = gulou.post_json("/api/v1/notices", publish("快递员专场", "F371502001", "快递员")).await;
+        assert_eq!((r.status.as_u16(), r.json()["worker_group"].as_str()), (201, Some("courier")), "{}", r.text());
+        let withdrawn = gulou.post_json("/api/v1/notices", publish("已撤回的通知", "F371502001", "")).await.json()["id"]
+            .as_str().unwrap().to_string();
+        assert_eq!(gulou.post_form(&format!("/notices/{withdrawn}/withdraw"), &[], true).await.status, 303);
+        let mut county = app.demo_user("dongchangfu").await;
+        let r = county.post_json("/api/v1/notices", publish("区总工会骑手安全提示", "F371502", "delivery_rider")).await;
+        assert_eq!(r.status, 201, "{}", r.text());
+        let mut liuyuan = app.demo_user("liuyuan").await;
+        let sibling = liuyuan.post_json("/api/v1/notices", publish("柳园街道通知", "F371502002", "")).await.json()["id"]
+            .as_str().unwrap().to_string();
+        // A sibling cannot publish for gulou, nor see its notices.
+        assert_eq!(liuyuan.post_json("/api/v1/notices", publish("x", "F371502001", "")).await.status, 422);
+        assert_eq!(liuyuan.get(&format!("/api/v1/notices/{ours}")).await.status, 404);
+        assert_eq!(liuyuan.get("/api/v1/notices").await.json()["total"], 1);
+
+        // The member (a delivery rider of a joint union under gulou) sees gulou's and the county's.
+        let phone = "13906352041";
+        let mut w = sign_in_member(&app, phone).await;
+        let me = w.get("/me").await.text();
+        // The worker's home loads light on a weak network: no script needed, under 50 KB.
+        assert!(me.len() < 50_000, "/me is {} bytes", me.len());
+        assert!(!me.contains("<script src=\"/assets/htmx"), "no htmx on the member's home");
+        for seen in ["冬季送温暖报名", "区总工会骑手安全提示"] {
+            assert!(me.contains(seen), "{seen}");
+        }
+        for unseen in ["快递员专场", "已撤回的通知", "柳园街道通知"] {
+            assert!(!me.contains(unseen), "{unseen}");
+        }
+        let r = w.get(&format!("/me/notices/{ours}")).await;
+        assert_eq!(r.status, 200);
+        assert!(r.text().contains("第二段") && !r.text().contains("<script>x"), "the text is escaped");
+        w.get(&format!("/me/notices/{ours}")).await;
+        assert_eq!(gulou.get(&format!("/api/v1/notices/{ours}")).await.json()["reads"], 1);
+        assert_eq!(w.get(&format!("/me/notices/{sibling}")).await.status, 404);
+        assert_eq!(w.get(&format!("/me/notices/{withdrawn}")).await.status, 404);
+        assert!(!nos.is_empty());
+        assert_eq!(app.count("SELECT COUNT(*) FROM audit_log WHERE action LIKE 'notices.%'").await, 6);
+    }
+
+    async fn an_honour_shows_on_the_showcase_only_when_the_member_says_so(app: TestApp) {
+        app.load_demo().await;
+        let mut gulou = app.demo_user("gulou").await;
+        let nos = members_of(&app, &mut gulou, "JU371502001", 42, 2).await;
+        let r = gulou.post_json("/api/v1/honours", json!({"member_no": nos[0], "kind": "medal", "level": "",
+            "year": "1900", "title": ""})).await;
+        assert_eq!(r.status, 422, "{}", r.text());
+        let fields: Vec<String> = r.json()["errors"].as_array().unwrap().iter()
+            .map(|e| e["field"].as_str().unwrap().to_string()).collect();
+        for f in ["kind", "level", "year", "title"] {
+            assert!(fields.iter().any(|x| x == f), "{f} in {fields:?}");
+        }
+        let r = gulou.post_json("/api/v1/honours", json!({"member_no": nos[0], "kind": "最美劳动者", "level": "市级",
+            "year": "2026", "title": "2026年度聊城市最美骑手", "citation": "雨夜护送走失老人回家"})).await;
+        assert_eq!(r.status, 201, "{}", r.text());
+        let id = r.json()["id"].as_str().unwrap().to_string();
+        assert_eq!(r.json()["public"], false);
+        let mut guancha = app.demo_user("guancha").await;
+        assert_eq!(guancha.get("/api/v1/honours").await.json()["total"], 1, "a viewer reads");
+        assert_eq!(guancha.post_json("/api/v1/honours", json!({"member_no": nos[1], "kind": "other", "level": "city",
+            "year": "2026", "title": "x"})).await.status, 403);
+
+        // Not on the showcase until the member says so.
+        let mut public = app.anonymous();
+        let page = public.get("/showcase/F371502001").await;
+        assert_eq!(page.status, 200);
+        assert!(!page.text().contains("最美骑手"));
+        assert_eq!(public.get("/showcase/NOPE").await.status, 404);
+        // Someone else cannot show it, nor can a forged form.
+        let mut other = sign_in_member(&app, "13906352043").await;
+        let other_csrf = member_csrf(&other.get("/me").await.text());
+        let r = other.post_form(&format!("/me/honours/{id}/showcase"), &[("_csrf", other_csrf.as_str()), ("public", "1")], false).await;
+        assert_eq!(r.status, 404);
+        let mut w = sign_in_member(&app, "13906352042").await;
+        let me = w.get("/me").await.text();
+        assert!(me.contains("2026年度聊城市最美骑手"));
+        let r = w.post_form(&format!("/me/honours/{id}/showcase"), &[("_csrf", "forged"), ("public", "1")], false).await;
+        assert_eq!(r.status, 403);
+        let csrf = member_csrf(&me);
+        let r = w.post_form(&format!("/me/honours/{id}/showcase"), &[("_csrf", csrf.as_str()), ("public", "1")], false).await;
+        assert_eq!(r.status, 303, "{}", r.text());
+        for code in ["F371502001", "F3715"] {
+            let page = public.get(&format!("/showcase/{code}")).await.text();
+            assert!(page.contains("2026年度聊城市最美骑手") && page.contains("雨夜护送走失老人回家"), "{code}");
+            assert!(!page.contains(&nos[0]), "no membership number on the public page");
+        }
+        assert!(!public.get("/showcase/F371502002").await.text().contains("最美骑手"), "not a sibling's");
+        // Hidden again.
+        let r = w.post_form(&format!("/me/honours/{id}/showcase"), &[("_csrf", csrf.as_str()), ("public", "0")], false).await;
+        assert_eq!(r.status, 303);
+        assert!(!public.get("/showcase/F371502001").await.text().contains("最美骑手"));
+        // The report counts it in its year.
+        let r = gulou.get("/api/v1/services/report?org=F371502001&from=2026-01-01&to=2026-11-23").await;
+        assert_eq!(r.json()["honours"], json!({"awarded": 1}));
+        let r = gulou.get("/api/v1/services/report?org=F371502001&from=2025-01-01&to=2025-12-31").await;
+        assert_eq!(r.json()["honours"], json!({"awarded": 0}));
+        assert_eq!(app.count("SELECT COUNT(*) FROM audit_log WHERE action = 'honours.showcase'").await, 2);
+    }
+}
