@@ -79,6 +79,7 @@ pub(crate) fn api() -> OpenApiRouter<AppState> {
             services::care::api_recipients
         ))
         .routes(routes!(services::care::api_non_members))
+        .routes(routes!(services::care::api_handout))
         .routes(routes!(
             services::hardship::api_list,
             services::hardship::api_open
@@ -359,6 +360,7 @@ pub fn router(state: AppState) -> Router {
         .route("/care/{id}", get(services::care::show))
         .route("/care/{id}/scan", post(services::care::scan))
         .route("/care/{id}/non-members", post(services::care::non_members))
+        .route("/care/{id}/handout", post(services::care::handout))
         .route("/hardship", get(services::hardship::list))
         .route(
             "/hardship/new",

@@ -298,22 +298,9 @@ pub async fn plans(tx: &mut Tx, scope: &Scope, page: PageRequest) -> Result<Page
     })
 }
 
-/// Which members a bulk enrolment takes (`POST /api/v1/aid/plans/{id}/enrol`): active members of
-/// a union's subtree (default: the plan's union), of a worker group, joined before or after a
-/// day; always only the plan's groups, inside the plan's subtree.
-#[derive(Debug, Clone, Default, Deserialize, Serialize, utoipa::ToSchema)]
-#[serde(default)]
-pub struct EnrolFilter {
-    pub org: String,
-    /// A worker group code or Chinese name.
-    pub group: String,
-    /// Joined on or before this day.
-    pub joined_before: String,
-    /// Joined on or after this day.
-    pub joined_after: String,
-    /// Only count: nothing is written.
-    pub dry_run: bool,
-}
+/// Which members a bulk enrolment takes (`POST /api/v1/aid/plans/{id}/enrol`): always only the
+/// plan's groups, inside the plan's subtree.
+pub use super::selection::MemberFilter as EnrolFilter;
 
 /// What a bulk enrolment found and did.
 #[derive(Debug, Clone, Default, Serialize, utoipa::ToSchema)]
@@ -341,61 +328,19 @@ pub async fn enrol(
     if plan.ends_on < caller.today {
         return Err(Error::conflict("plan", "aid.plan_ended"));
     }
-    let mut errs = FieldErrors::new();
-    let unit = match filter.org.trim() {
-        "" => orgs::get(tx, &caller.scope, &plan.org_code).await,
-        code => orgs::get(tx, &caller.scope, code).await,
-    };
-    let unit = match unit {
-        Ok(u) if !u.path.starts_with(&plan.org_path) => {
-            errs.push("org", "aid.outside_plan");
-            None
-        }
-        Ok(u) if caller.scope.role_at(&u.path) < Some(Role::Staff) => return Err(Error::Forbidden),
-        Ok(u) => Some(u),
-        Err(Error::NotFound) => {
-            errs.push("org", "cases.unknown_org");
-            None
-        }
-        Err(e) => return Err(e),
-    };
-    let group = match filter.group.trim() {
-        "" => None,
-        g => {
-            let parsed = WorkerGroup::parse(g);
-            if parsed.is_none() {
-                errs.push("group", "aid.bad_group");
-            }
-            parsed
-        }
-    };
-    let mut date = |field: &'static str, typed: &str| match typed.trim() {
-        "" => None,
-        t => {
-            let d = crate::sheets::parse_date(t);
-            if d.is_none() {
-                errs.push(field, "errors.bad_date");
-            }
-            d
-        }
-    };
-    let before = date("joined_before", &filter.joined_before);
-    let after = date("joined_after", &filter.joined_after);
-    let (Some(unit), true) = (unit, errs.is_empty()) else {
-        return Err(errs.into());
-    };
-    let (lo, hi) = nuanxin_store::subtree_range(&unit.path);
-    let mut q = Sql::new(
-        "SELECT m.id, m.person_id, m.org_id, o.path, EXISTS (SELECT 1 FROM aid_enrolments e WHERE e.plan_id = ",
+    let sel = super::selection::check(
+        tx,
+        caller,
+        filter,
+        &plan.org_code,
+        &plan.org_path,
+        "aid.outside_plan",
+    )
+    .await?;
+    let mut q = sel.query(
+        "SELECT 1 FROM aid_enrolments e WHERE e.plan_id = $ AND e.person_id = m.person_id",
+        plan.id,
     );
-    q.arg(plan.id)
-        .push(" AND e.person_id = m.person_id) FROM memberships m JOIN org_units o ON o.id = m.org_id WHERE m.status = 'active' AND o.path >= ")
-        .arg(lo)
-        .push(" AND o.path < ")
-        .arg(hi);
-    if let Some(g) = group {
-        q.push(" AND m.worker_group = ").arg(g.as_str().to_string());
-    }
     let groups = plan.group_codes();
     if !groups.is_empty() {
         q.push(" AND m.worker_group IN (");
@@ -407,14 +352,8 @@ pub async fn enrol(
         }
         q.push(")");
     }
-    if let Some(d) = before {
-        q.push(" AND m.joined_on <= ").arg(day(d));
-    }
-    if let Some(d) = after {
-        q.push(" AND m.joined_on >= ").arg(day(d));
-    }
     q.push(" ORDER BY o.path, m.id");
-    type Row = (Uuid, Uuid, Uuid, String, bool);
+    type Row = super::selection::Selected;
     let rows: Vec<Row> = on_db!(tx.conn(), c => bind_args!(sqlx::query_as::<_, Row>(&q.sql), &q.args).fetch_all(c).await)?;
     let already = rows.iter().filter(|r| r.4).count() as i64;
     let fresh: Vec<&Row> = rows.iter().filter(|r| !r.4).collect();
@@ -459,9 +398,12 @@ pub async fn enrol(
             tx,
             "aid.enrol",
             &plan.id.to_string(),
-            Some(&unit.path),
-            serde_json::json!({"org": unit.code, "group": group.map(|g| g.as_str()),
-                "joined_before": before, "joined_after": after, "enrolled": enrolled}),
+            Some(&sel.unit.path),
+            {
+                let mut d = sel.detail();
+                d["enrolled"] = enrolled.into();
+                d
+            },
         )
         .await?;
     Ok(report)

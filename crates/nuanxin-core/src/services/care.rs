@@ -537,3 +537,98 @@ pub async fn figures(
         spent_fen,
     })
 }
+
+/// What a handout to a filtered member list found and did.
+#[derive(Debug, Clone, Default, Serialize, utoipa::ToSchema)]
+pub struct HandoutReport {
+    pub dry_run: bool,
+    /// Active members the filter selects.
+    pub matched: i64,
+    /// Of them, recorded at this activity already.
+    pub already: i64,
+    /// Recorded now (in a dry run: who would be).
+    pub recorded: i64,
+    /// Their cost at the activity's cost per recipient, in fen.
+    pub cost_fen: i64,
+}
+
+/// Most members one handout records: a larger list is cut by group or union first.
+pub const HANDOUT_MAX: usize = 20_000;
+
+/// Records every member `filter` selects as a recipient (staff of the organiser and of the unit
+/// filtered, inside the organiser's subtree), dated the activity's day (today for one still ahead);
+/// those who received already are counted apart. A dry run only counts.
+pub async fn handout(
+    tx: &mut Tx,
+    caller: &Caller,
+    id: Uuid,
+    filter: &super::selection::MemberFilter,
+) -> Result<HandoutReport> {
+    let a = get(tx, &caller.scope, id).await?;
+    if caller.role_at(&a.org_path) < Some(Role::Staff) {
+        return Err(Error::Forbidden);
+    }
+    let sel = super::selection::check(
+        tx,
+        caller,
+        filter,
+        &a.org_code,
+        &a.org_path,
+        "care.outside_organiser",
+    )
+    .await?;
+    let mut q = sel.query(
+        "SELECT 1 FROM care_receipts r WHERE r.activity_id = $ AND r.person_id = m.person_id",
+        a.id,
+    );
+    q.push(" AND m.member_no IS NOT NULL ORDER BY o.path, m.id");
+    let rows: Vec<super::selection::Selected> =
+        on_db!(tx.conn(), c => bind_args!(sqlx::query_as(&q.sql), &q.args).fetch_all(c).await)?;
+    let fresh: Vec<_> = rows.iter().filter(|r| !r.4).collect();
+    if fresh.len() > HANDOUT_MAX {
+        return Err(Error::invalid("org", "care.handout_too_large"));
+    }
+    let mut report = HandoutReport {
+        dry_run: filter.dry_run,
+        matched: rows.len() as i64,
+        already: (rows.len() - fresh.len()) as i64,
+        recorded: fresh.len() as i64,
+        cost_fen: fresh.len() as i64 * a.unit_cost_fen,
+    };
+    if filter.dry_run || fresh.is_empty() {
+        return Ok(report);
+    }
+    let received_on = a.held_on.min(caller.today);
+    for chunk in fresh.chunks(500) {
+        let values = nuanxin_store::values_placeholders(tx.backend(), chunk.len(), 9, 1);
+        let sql = format!(
+            "INSERT INTO care_receipts (id, activity_id, person_id, membership_id, org_id, received_on, items, recorded_by, at)
+            VALUES {values} ON CONFLICT (activity_id, person_id) DO NOTHING"
+        );
+        on_db!(tx.conn(), c => {
+            let mut ins = sqlx::query(&sql);
+            for (membership, person, org, _, _) in chunk {
+                ins = ins.bind(new_id()).bind(a.id).bind(*person).bind(*membership).bind(*org).bind(received_on)
+                    .bind(&a.items).bind(&caller.actor.name).bind(caller.at);
+            }
+            ins.execute(c).await.map(|r| r.rows_affected())
+        })?;
+    }
+    let before = a.members;
+    recount_members(tx, a.id).await?;
+    let after = get(tx, &caller.scope, a.id).await?.members;
+    report.recorded = after - before;
+    report.cost_fen = report.recorded * a.unit_cost_fen;
+    let mut detail = sel.detail();
+    detail["recorded"] = report.recorded.into();
+    caller
+        .audit(
+            tx,
+            "care.handout",
+            &a.id.to_string(),
+            Some(&a.org_path),
+            detail,
+        )
+        .await?;
+    Ok(report)
+}

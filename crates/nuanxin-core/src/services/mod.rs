@@ -15,6 +15,7 @@ pub mod money;
 pub mod notices;
 pub mod photos;
 pub mod report;
+pub mod selection;
 
 /// `n` random characters for a record's short code (case numbers, activity codes): digits and
 /// capitals without the look-alikes 0/O, 1/I/L.

@@ -14,9 +14,10 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::{Form, Json};
 use nuanxin_core::page::{Page, PageRequest};
 use nuanxin_core::services::care::{
-    self, Activity, ActivityInput, Receipt, RecipientInput, Scanned, KINDS,
+    self, Activity, ActivityInput, HandoutReport, Receipt, RecipientInput, Scanned, KINDS,
 };
 use nuanxin_core::services::money::yuan;
+use nuanxin_core::services::selection::MemberFilter;
 use nuanxin_core::{in_read, in_write, Error};
 use std::collections::HashMap;
 use uuid::Uuid;
@@ -162,6 +163,11 @@ struct ActivityPage {
     may_record: bool,
     /// What the last scan said: (message, whether it is an error).
     message: Option<(String, bool)>,
+    /// The handout form as sent, and what its preview or confirmation found.
+    filter: MemberFilter,
+    handout: Option<HandoutReport>,
+    groups: Vec<(&'static str, String)>,
+    may_handout: bool,
 }
 
 impl ActivityPage {
@@ -193,18 +199,42 @@ async fn activity_page(
     page: PageRequest,
     message: Option<(String, bool)>,
 ) -> Result<Html<String>, PageError> {
+    handout_page(auth, id, page, message, MemberFilter::default(), None).await
+}
+
+async fn handout_page(
+    auth: &Auth,
+    id: Uuid,
+    page: PageRequest,
+    message: Option<(String, bool)>,
+    filter: MemberFilter,
+    handout: Option<HandoutReport>,
+) -> Result<Html<String>, PageError> {
     let (activity, recipients) = in_read(&auth.app.store, async |tx| {
         let a = care::get(tx, &auth.caller.scope, id).await?;
         let r = care::recipients(tx, &auth.caller.scope, id, page).await?;
         Ok((a, r))
     })
     .await?;
+    let ctx = Ctx::new(auth, "cases", &format!("/care/{id}"));
     render(&ActivityPage {
-        ctx: Ctx::new(auth, "cases", &format!("/care/{id}")),
+        groups: nuanxin_core::members::WorkerGroup::ALL
+            .iter()
+            .map(|g| {
+                (
+                    g.as_str(),
+                    ctx.t(&format!("members.group.{}", g.as_str())).to_string(),
+                )
+            })
+            .collect(),
+        ctx,
         may_record: care::may_record(&auth.caller, &activity),
+        may_handout: auth.caller.role_at(&activity.org_path) >= Some(nuanxin_core::Role::Staff),
         activity,
         recipients,
         message,
+        filter,
+        handout,
     })
 }
 
@@ -448,6 +478,72 @@ pub async fn api_non_members(
     Ok(Json(
         in_write(store, async |tx| {
             care::count_non_members(tx, &auth.caller, id, n).await
+        })
+        .await?,
+    ))
+}
+
+#[derive(serde::Deserialize, Default)]
+pub struct HandoutForm {
+    #[serde(default)]
+    org: String,
+    #[serde(default)]
+    group: String,
+    #[serde(default)]
+    joined_before: String,
+    #[serde(default)]
+    joined_after: String,
+    /// `preview` or `confirm`.
+    #[serde(default)]
+    step: String,
+}
+
+/// `POST /care/{id}/handout`: recipients from a filtered member list: the preview (count and
+/// cost), then the confirmed handout.
+pub async fn handout(
+    auth: Auth,
+    Path(id): Path<Uuid>,
+    Form(f): Form<HandoutForm>,
+) -> Result<Response, PageError> {
+    let filter = MemberFilter {
+        org: f.org,
+        group: f.group,
+        joined_before: f.joined_before,
+        joined_after: f.joined_after,
+        dry_run: f.step != "confirm",
+    };
+    let done = in_write(&auth.app.store, async |tx| {
+        care::handout(tx, &auth.caller, id, &filter).await
+    })
+    .await;
+    let first = PageRequest::new(None, None);
+    match done {
+        Ok(report) => Ok(handout_page(&auth, id, first, None, filter, Some(report))
+            .await?
+            .into_response()),
+        Err(e) => match super::refusal(&e) {
+            Some(code) => {
+                let message = Some((t(&auth, code), true));
+                let page = handout_page(&auth, id, first, message, filter, None).await?;
+                Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
+            }
+            None => Err(e.into()),
+        },
+    }
+}
+
+#[utoipa::path(post, path = "/api/v1/care/activities/{id}/recipients/bulk", tag = "services", request_body = MemberFilter,
+    params(("id" = Uuid, Path, description = "Activity id")),
+    responses((status = 200, description = "Members matched, received already and recorded now (with `dry_run`: who would be)", body = HandoutReport),
+              (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn api_handout(
+    ApiAuth(auth): ApiAuth,
+    Path(id): Path<Uuid>,
+    Json(filter): Json<MemberFilter>,
+) -> Result<Json<HandoutReport>, ApiError> {
+    Ok(Json(
+        in_write(&auth.app.store, async |tx| {
+            care::handout(tx, &auth.caller, id, &filter).await
         })
         .await?,
     ))

@@ -213,3 +213,51 @@ both_backends! {
         assert_eq!(app.count("SELECT COUNT(*) FROM care_receipts").await, 3);
     }
 }
+
+both_backends! {
+    async fn a_handout_records_a_filtered_member_list_once(app: TestApp) {
+        app.load_demo().await;
+        let mut gulou = app.demo_user("gulou").await;
+        let nos = members_of(&app, &mut gulou, "JU371502001", 51, 4).await;
+        let r = gulou.post_json("/api/v1/care/activities", json!({"name": "冬季送温暖", "kind": "winter", "held_on": "2026-11-20",
+            "org_code": "F371502001", "items": "棉衣", "unit_cost": "80"})).await;
+        assert_eq!(r.status, 201, "{}", r.text());
+        let id = r.json()["id"].as_str().unwrap().to_string();
+        // One of them received already by a scan.
+        let scan = format!("/api/v1/care/activities/{id}/recipients");
+        assert_eq!(gulou.post_json(&scan, json!({"member_no": nos[0]})).await.status, 201);
+        let bulk = format!("/api/v1/care/activities/{id}/recipients/bulk");
+        let r = gulou.post_json(&bulk, json!({"org": "JU371502001", "group": "外卖配送员", "dry_run": true})).await;
+        assert_eq!(r.status, 200, "{}", r.text());
+        assert_eq!((r.json()["matched"].as_i64(), r.json()["already"].as_i64(), r.json()["recorded"].as_i64(), r.json()["cost_fen"].as_i64()),
+            (Some(4), Some(1), Some(3), Some(24_000)), "{}", r.text());
+        assert_eq!(app.count("SELECT COUNT(*) FROM care_receipts").await, 1, "a preview writes nothing");
+        // Another group: nobody.
+        let r = gulou.post_json(&bulk, json!({"group": "courier", "dry_run": true})).await;
+        assert_eq!(r.json()["matched"], 0, "{}", r.text());
+        let r = gulou.post_json(&bulk, json!({"org": "JU371502001", "group": "外卖配送员"})).await;
+        assert_eq!((r.json()["recorded"].as_i64(), r.json()["dry_run"].as_bool()), (Some(3), Some(false)), "{}", r.text());
+        assert_eq!(gulou.get(&format!("/api/v1/care/activities/{id}")).await.json()["members"], 4);
+        assert_eq!(app.count("SELECT COUNT(*) FROM care_receipts WHERE CAST(received_on AS TEXT) = '2026-11-20'").await, 3,
+            "dated the activity's day");
+        // Again: everyone received already, nothing written.
+        let r = gulou.post_json(&bulk, json!({})).await;
+        assert_eq!((r.json()["recorded"].as_i64(), r.json()["already"].as_i64()), (Some(0), Some(4)), "{}", r.text());
+        assert_eq!(app.count("SELECT COUNT(*) FROM care_receipts").await, 4);
+        // Outside the organiser: refused by field; a sibling sees nothing; a viewer may not.
+        let r = gulou.post_json(&bulk, json!({"org": "F371502", "dry_run": true})).await;
+        assert_eq!((r.status.as_u16(), r.json()["code"].as_str()), (422, Some("cases.unknown_org")), "the county is out of gulou's sight: {}", r.text());
+        let mut city = app.demo_user("liaocheng").await;
+        let r = city.post_json(&bulk, json!({"org": "F371502002", "dry_run": true})).await;
+        assert_eq!((r.status.as_u16(), r.json()["field"].as_str()), (422, Some("org")), "{}", r.text());
+        let mut liuyuan = app.demo_user("liuyuan").await;
+        assert_eq!(liuyuan.post_json(&bulk, json!({"dry_run": true})).await.status, 404);
+        let mut guancha = app.demo_user("guancha").await;
+        assert_eq!(guancha.post_json(&bulk, json!({"dry_run": true})).await.status, 403);
+        // The page: preview then confirm.
+        let page = gulou.post_form(&format!("/care/{id}/handout"), &[("step", "preview")], true).await;
+        assert_eq!(page.status, 200);
+        assert!(page.text().contains("id=\"handout-report\""), "{}", page.text());
+        assert_eq!(app.count("SELECT COUNT(*) FROM audit_log WHERE action = 'care.handout'").await, 1, "only a handout that recorded someone");
+    }
+}
