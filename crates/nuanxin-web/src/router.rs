@@ -94,6 +94,10 @@ pub(crate) fn api() -> OpenApiRouter<AppState> {
         ))
         .routes(routes!(services::notices::api_get))
         .routes(routes!(
+            services::library::api_list,
+            services::library::api_publish
+        ))
+        .routes(routes!(
             services::honours::api_list,
             services::honours::api_award
         ))
@@ -384,6 +388,12 @@ pub fn router(state: AppState) -> Router {
             "/honours",
             get(services::honours::list).post(services::honours::create),
         )
+        .route(
+            "/library",
+            get(services::library::list).post(services::library::create),
+        )
+        .route("/library/{id}/pdf", get(services::library::pdf))
+        .route("/library/{id}/withdraw", post(services::library::withdraw))
         .route("/services/report", get(services::report_page))
         .route("/services/report.xlsx", get(services::report_xlsx))
         .route("/aid", get(services::aid::plans))
@@ -443,6 +453,9 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/me/claim", post(join::pages::claim))
         .route("/me/notices/{id}", get(services::notices::member_read))
+        .route("/me/library", get(services::library::member_shelf))
+        .route("/me/library/{id}", get(services::library::member_read))
+        .route("/me/library/{id}/pdf", get(services::library::member_pdf))
         .route(
             "/me/honours/{id}/showcase",
             post(services::honours::member_showcase),

@@ -84,6 +84,7 @@ pub async fn person_by_phone(tx: &mut Tx, phone: &str) -> Result<Option<Uuid>> {
 pub struct OwnMembership {
     pub status: String,
     pub member_no: Option<String>,
+    pub org_code: String,
     pub org_name: String,
     pub group: String,
     pub joined_on: Option<chrono::NaiveDate>,
@@ -101,7 +102,7 @@ pub async fn own(tx: &mut Tx, person: Uuid) -> Result<(String, String, Vec<OwnMe
     const PERSON: &str = "SELECT name, id_mask FROM people WHERE id = $1";
     let (name, mask): (String, String) =
         on_db!(tx.conn(), c => sqlx::query_as(PERSON).bind(person).fetch_one(c).await)?;
-    const SQL: &str = "SELECT m.status, m.member_no, o.name AS org_name, m.worker_group AS \"group\", m.joined_on, m.requested_at, m.reason,
+    const SQL: &str = "SELECT m.status, m.member_no, o.code AS org_code, o.name AS org_name, m.worker_group AS \"group\", m.joined_on, m.requested_at, m.reason,
             m.employer, m.work_region, o.region_code AS org_region
         FROM memberships m JOIN org_units o ON o.id = m.org_id
         WHERE m.person_id = $1 AND m.status <> 'review' ORDER BY m.requested_at DESC";

@@ -11,6 +11,7 @@ pub mod hardship;
 pub mod honours;
 pub mod labour_checks;
 pub mod labour_checks_sheet;
+pub mod library;
 pub mod money;
 pub mod notices;
 pub mod photos;

@@ -214,6 +214,14 @@ async fn audience_of(tx: &mut Tx, person: Uuid) -> Result<Option<(String, String
     Ok(on_db!(tx.conn(), c => sqlx::query_as(SQL).bind(person).fetch_optional(c).await)?)
 }
 
+/// The unions whose notices and library shelf reach a person: their active membership's union
+/// and every union above it (`None` without an active membership).
+pub async fn audience_paths(tx: &mut Tx, person: Uuid) -> Result<Option<Vec<String>>> {
+    Ok(audience_of(tx, person)
+        .await?
+        .map(|(path, _)| ancestors(&path)))
+}
+
 /// The live notices meant for a person on `day` (of their union and every union above it, for
 /// all members or their group), latest first; `id` picks one of them.
 async fn for_person(

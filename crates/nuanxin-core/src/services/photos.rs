@@ -64,26 +64,40 @@ impl Uploads {
     }
 
     fn path(&self, id: Uuid) -> std::path::PathBuf {
-        let hex = id.simple().to_string();
-        self.dir
-            .join("photos")
-            .join(&hex[hex.len() - 2..])
-            .join(format!("{hex}.jpg"))
+        self.file_path("photos", id, "jpg")
     }
 
-    /// Writes a photo's file durably: a temporary file, synced, renamed into place, the folder
-    /// synced; a crash leaves the whole file or none.
+    /// Where a stored file lives: `<folder>/<last two hex digits>/<id>.<ext>` under the uploads
+    /// folder (a photo's folder is `photos`, a library document's `library`).
+    fn file_path(&self, folder: &str, id: Uuid, ext: &str) -> std::path::PathBuf {
+        let hex = id.simple().to_string();
+        self.dir
+            .join(folder)
+            .join(&hex[hex.len() - 2..])
+            .join(format!("{hex}.{ext}"))
+    }
+
+    /// Writes a photo's file durably (see [`Uploads::store`]).
     fn write(&self, id: Uuid, bytes: &[u8]) -> Result<()> {
+        self.store_at(&self.path(id), bytes)
+    }
+
+    /// Writes a file durably: a temporary file, synced, renamed into place, the folder synced; a
+    /// crash leaves the whole file or none.
+    pub fn store(&self, folder: &str, id: Uuid, ext: &str, bytes: &[u8]) -> Result<()> {
+        self.store_at(&self.file_path(folder, id, ext), bytes)
+    }
+
+    fn store_at(&self, path: &std::path::Path, bytes: &[u8]) -> Result<()> {
         use std::io::Write;
-        let path = self.path(id);
         let folder = path.parent().ok_or(Error::NotFound)?;
         let io = |e: std::io::Error| Error::Internal(anyhow::anyhow!("{}: {e}", path.display()));
         std::fs::create_dir_all(folder).map_err(io)?;
-        let tmp = path.with_extension("jpg.part");
+        let tmp = path.with_extension("part");
         let mut f = std::fs::File::create(&tmp).map_err(io)?;
         f.write_all(bytes).map_err(io)?;
         f.sync_all().map_err(io)?;
-        std::fs::rename(&tmp, &path).map_err(io)?;
+        std::fs::rename(&tmp, path).map_err(io)?;
         std::fs::File::open(folder)
             .and_then(|d| d.sync_all())
             .map_err(io)?;
@@ -91,9 +105,14 @@ impl Uploads {
     }
 
     fn read(&self, id: Uuid) -> Result<Vec<u8>> {
-        std::fs::read(self.path(id)).map_err(|e| match e.kind() {
+        self.load("photos", id, "jpg")
+    }
+
+    /// A stored file's bytes; `NotFound` when there is none.
+    pub fn load(&self, folder: &str, id: Uuid, ext: &str) -> Result<Vec<u8>> {
+        std::fs::read(self.file_path(folder, id, ext)).map_err(|e| match e.kind() {
             std::io::ErrorKind::NotFound => Error::NotFound,
-            _ => Error::Internal(anyhow::anyhow!("photo {id}: {e}")),
+            _ => Error::Internal(anyhow::anyhow!("{folder} {id}: {e}")),
         })
     }
 }

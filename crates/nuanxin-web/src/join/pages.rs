@@ -416,6 +416,7 @@ async fn join_page(
 
 pub struct CardView {
     pub member_no: String,
+    pub org_code: String,
     pub org_name: String,
     pub qr: String,
 }
@@ -583,6 +584,7 @@ async fn me_view(state: &AppState, lang: Lang, person: uuid::Uuid) -> Result<MeV
         CardView {
             qr: qr_svg(&format!("{}{no}", members::ECARD_PREFIX)),
             member_no: no,
+            org_code: m.org_code.clone(),
             org_name: m.org_name.clone(),
         }
     });
@@ -856,7 +858,9 @@ pub async fn help(
     State(state): State<AppState>,
     lang: Lang,
     client: ClientInfo,
-    WithPhotos { form: f, photos }: WithPhotos<MeHelpForm>,
+    WithPhotos {
+        form: f, photos, ..
+    }: WithPhotos<MeHelpForm>,
 ) -> Result<Response, PageError> {
     let Some((person, token)) = posting(&state, &client, &f.csrf).await? else {
         return Ok(Redirect::to("/me/login").into_response());
@@ -916,7 +920,9 @@ pub async fn claim(
     State(state): State<AppState>,
     lang: Lang,
     client: ClientInfo,
-    WithPhotos { form: f, photos }: WithPhotos<MeClaimForm>,
+    WithPhotos {
+        form: f, photos, ..
+    }: WithPhotos<MeClaimForm>,
 ) -> Result<Response, PageError> {
     let Some((person, token)) = posting(&state, &client, &f.csrf).await? else {
         return Ok(Redirect::to("/me/login").into_response());

@@ -8,6 +8,7 @@ pub mod hardship;
 pub mod help;
 pub mod honours;
 pub mod labour_checks;
+pub mod library;
 pub mod notices;
 pub mod photos;
 

@@ -19,6 +19,8 @@ use uuid::Uuid;
 pub struct WithPhotos<T> {
     pub form: T,
     pub photos: Vec<Vec<u8>>,
+    /// Other files sent, by field name (a library document's `pdf`), empty ones left out.
+    pub files: Vec<(String, Vec<u8>)>,
 }
 
 fn bad_request(e: impl std::fmt::Display) -> Response {
@@ -41,6 +43,7 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for WithPhotos<T> {
             return Ok(WithPhotos {
                 form,
                 photos: Vec::new(),
+                files: Vec::new(),
             });
         }
         let mut parts = Multipart::from_request(req, state)
@@ -48,12 +51,18 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for WithPhotos<T> {
             .map_err(IntoResponse::into_response)?;
         let mut pairs: Vec<(String, String)> = Vec::new();
         let mut photos = Vec::new();
+        let mut files = Vec::new();
         while let Some(field) = parts.next_field().await.map_err(bad_request)? {
             let name = field.name().unwrap_or_default().to_string();
             if field.file_name().is_some() {
                 let bytes = field.bytes().await.map_err(bad_request)?;
-                if name == "photos" && !bytes.is_empty() {
+                if bytes.is_empty() {
+                    continue;
+                }
+                if name == "photos" {
                     photos.push(bytes.to_vec());
+                } else {
+                    files.push((name, bytes.to_vec()));
                 }
             } else {
                 pairs.push((name, field.text().await.map_err(bad_request)?));
@@ -61,7 +70,11 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for WithPhotos<T> {
         }
         let encoded = serde_urlencoded::to_string(&pairs).map_err(bad_request)?;
         let form = serde_urlencoded::from_str(&encoded).map_err(bad_request)?;
-        Ok(WithPhotos { form, photos })
+        Ok(WithPhotos {
+            form,
+            photos,
+            files,
+        })
     }
 }
 

@@ -127,4 +127,55 @@ both_backends! {
         assert_eq!(r.json()["honours"], json!({"awarded": 0}));
         assert_eq!(app.count("SELECT COUNT(*) FROM audit_log WHERE action = 'honours.showcase'").await, 2);
     }
+
+    async fn members_browse_search_and_read_the_library(app: TestApp) {
+        app.load_demo().await;
+        let mut gulou = app.demo_user("gulou").await;
+        members_of(&app, &mut gulou, "JU371502001", 44, 1).await;
+        let pdf = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n".to_vec();
+        // Every problem at once: not a PDF, no category; nothing written, no file kept.
+        let r = gulou.post_multipart("/library", &[("title", "骑手安全手册"), ("category", ""), ("org_code", "F371502001")],
+            &[("pdf", "manual.pdf", b"GIF89a not a pdf".to_vec())]).await;
+        assert_eq!(r.status, 422, "{}", r.text());
+        assert!(r.text().contains("id=\"e-pdf\"") && r.text().contains("id=\"e-category\""), "{}", r.text());
+        assert_eq!(app.count("SELECT COUNT(*) FROM library_items").await, 0);
+        let r = gulou.post_json("/api/v1/library", json!({"title": "空的", "category": "law", "org_code": "F371502001"})).await;
+        assert_eq!((r.status.as_u16(), r.json()["field"].as_str()), (422, Some("body")), "{}", r.text());
+        let r = gulou.post_multipart("/library", &[("title", "骑手安全手册"), ("category", "safety"), ("org_code", "F371502001"),
+            ("body", "雨天骑行注意事项")], &[("pdf", "manual.pdf", pdf.clone())]).await;
+        assert_eq!(r.status, 303, "{}", r.text());
+        let r = gulou.post_json("/api/v1/library", json!({"title": "劳动合同怎么签", "category": "劳动法规",
+            "body": "签订书面劳动合同，保留工资流水。", "org_code": "F371502001"})).await;
+        assert_eq!(r.status, 201, "{}", r.text());
+        let article = r.json()["id"].as_str().unwrap().to_string();
+        let mut liuyuan = app.demo_user("liuyuan").await;
+        let r = liuyuan.post_json("/api/v1/library", json!({"title": "柳园资料", "category": "other", "body": "x", "org_code": "F371502002"})).await;
+        let sibling = r.json()["id"].as_str().unwrap().to_string();
+        let items = gulou.get("/api/v1/library").await.json();
+        assert_eq!(items["total"], 2, "{items}");
+        let manual = items["items"].as_array().unwrap().iter().find(|i| i["title"] == "骑手安全手册").unwrap()["id"]
+            .as_str().unwrap().to_string();
+        assert_eq!(gulou.get(&format!("/library/{manual}/pdf")).await.body, pdf);
+        assert_eq!(liuyuan.get(&format!("/library/{manual}/pdf")).await.status, 404);
+        assert_eq!(gulou.get("/api/v1/library?q=合同").await.json()["total"], 1);
+        assert_eq!(gulou.get("/api/v1/library?category=safety").await.json()["total"], 1);
+
+        // The member's shelf: their union's and above, searchable; a sibling's is not there.
+        let mut w = sign_in_member(&app, "13906352044").await;
+        let shelf = w.get("/me/library").await.text();
+        assert!(shelf.contains("骑手安全手册") && shelf.contains("劳动合同怎么签") && !shelf.contains("柳园资料"), "{shelf}");
+        let found = w.get("/me/library?q=%E5%90%88%E5%90%8C").await.text();
+        assert!(found.contains("劳动合同怎么签") && !found.contains("骑手安全手册"), "{found}");
+        let r = w.get(&format!("/me/library/{article}")).await;
+        assert!(r.text().contains("保留工资流水"), "{}", r.text());
+        let r = w.get(&format!("/me/library/{manual}/pdf")).await;
+        assert_eq!((r.status.as_u16(), r.body.clone()), (200, pdf.clone()));
+        assert_eq!(w.get(&format!("/me/library/{sibling}")).await.status, 404);
+        assert_eq!(w.get(&format!("/me/library/{sibling}/pdf")).await.status, 404);
+        // Off the shelf.
+        assert_eq!(gulou.post_form(&format!("/library/{article}/withdraw"), &[], true).await.status, 303);
+        assert!(!w.get("/me/library").await.text().contains("劳动合同怎么签"));
+        assert_eq!(w.get(&format!("/me/library/{article}")).await.status, 404);
+        assert_eq!(app.count("SELECT COUNT(*) FROM audit_log WHERE action LIKE 'library.%'").await, 4);
+    }
 }

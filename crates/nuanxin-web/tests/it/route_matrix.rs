@@ -32,6 +32,7 @@ enum Kind {
     Care,
     Hardship,
     Notice,
+    Library,
 }
 
 /// The routes anyone may use, signed in or not.
@@ -50,6 +51,9 @@ const PUBLIC: &[&str] = &[
     "/me/phone",
     "/me/logout",
     "/me/notices/{id}",
+    "/me/library",
+    "/me/library/{id}",
+    "/me/library/{id}/pdf",
     "/me/honours/{id}/showcase",
     "/showcase/{code}",
     "/help",
@@ -100,6 +104,7 @@ fn kinds(path: &str) -> Option<Vec<Kind>> {
             ("{id}", p) if p.contains("/care/") => Kind::Care,
             ("{id}", p) if p.contains("/hardship/") => Kind::Hardship,
             ("{id}", p) if p.contains("/notices/") => Kind::Notice,
+            ("{id}", p) if p.contains("/library/") => Kind::Library,
             _ => return None,
         });
     }
@@ -363,6 +368,24 @@ async fn fixtures(app: &TestApp, city: &mut Client) -> BTreeMap<(Kind, &'static 
             (Kind::Notice, *p),
             r.json()["id"].as_str().unwrap().to_string(),
         );
+        let r = city
+            .post_multipart(
+                "/library",
+                &[
+                    ("org_code", org),
+                    ("title", &format!("{mark}书屋")),
+                    ("category", "law"),
+                    ("body", &format!("{mark}正文")),
+                ],
+                &[("pdf", "law.pdf", b"%PDF-1.4 matrix".to_vec())],
+            )
+            .await;
+        assert_eq!(r.status, 303, "{}", r.text());
+        let r = city.get(&format!("/api/v1/library?q={mark}")).await;
+        f.insert(
+            (Kind::Library, *p),
+            r.json()["items"][0]["id"].as_str().unwrap().to_string(),
+        );
     }
     f
 }
@@ -407,6 +430,7 @@ async fn fingerprint(app: &TestApp) -> Vec<i64> {
         "SELECT COUNT(*) FROM hardship_files WHERE reviewed_on IS NOT NULL",
         "SELECT COUNT(*) FROM notices WHERE withdrawn_at IS NULL",
         "SELECT COUNT(*) FROM honours WHERE public = TRUE",
+        "SELECT COUNT(*) FROM library_items WHERE withdrawn_at IS NULL",
     ] {
         out.push(app.count(sql).await);
     }
