@@ -94,6 +94,12 @@ pub(crate) fn api() -> OpenApiRouter<AppState> {
         ))
         .routes(routes!(services::notices::api_get))
         .routes(routes!(
+            services::competitions::api_list,
+            services::competitions::api_create
+        ))
+        .routes(routes!(services::competitions::api_get))
+        .routes(routes!(services::competitions::api_enter))
+        .routes(routes!(
             services::library::api_list,
             services::library::api_publish
         ))
@@ -387,6 +393,19 @@ pub fn router(state: AppState) -> Router {
         .route(
             "/honours",
             get(services::honours::list).post(services::honours::create),
+        )
+        .route(
+            "/competitions",
+            get(services::competitions::list).post(services::competitions::create),
+        )
+        .route("/competitions/{id}", get(services::competitions::show))
+        .route(
+            "/competitions/{id}/entries",
+            post(services::competitions::enter),
+        )
+        .route(
+            "/competition-entries/{id}/certificate.pdf",
+            get(services::competitions::certificate),
         )
         .route(
             "/library",

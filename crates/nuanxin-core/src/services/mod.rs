@@ -7,6 +7,7 @@ pub mod care;
 pub mod care_sheet;
 pub mod cases;
 pub mod cases_sheet;
+pub mod competitions;
 pub mod hardship;
 pub mod honours;
 pub mod labour_checks;

@@ -11,10 +11,11 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 /// The union red of the product.
-const RED: &str = "#c8102e";
+pub(crate) const RED: &str = "#c8102e";
 /// The families the poster asks for, in order; the first is the one Debian's
 /// `fonts-wqy-microhei` installs.
-const FONT_FAMILY: &str = "WenQuanYi Micro Hei, Noto Sans CJK SC, Source Han Sans SC, sans-serif";
+pub(crate) const FONT_FAMILY: &str =
+    "WenQuanYi Micro Hei, Noto Sans CJK SC, Source Han Sans SC, sans-serif";
 const PREFERRED_FAMILIES: [&str; 3] = [
     "WenQuanYi Micro Hei",
     "Noto Sans CJK SC",
@@ -278,7 +279,7 @@ fn attr<'a>(tag: &'a str, name: &str) -> Option<&'a str> {
 }
 
 /// Escapes text for XML content and attribute values.
-fn xml_escape(s: &str) -> String {
+pub(crate) fn xml_escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         match c {

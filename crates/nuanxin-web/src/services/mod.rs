@@ -4,6 +4,7 @@
 pub mod aid;
 pub mod care;
 pub mod cases;
+pub mod competitions;
 pub mod hardship;
 pub mod help;
 pub mod honours;

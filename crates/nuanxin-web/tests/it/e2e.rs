@@ -485,6 +485,8 @@ async fn worker_and_cadre_pages_have_no_serious_accessibility_violations() {
         "/notices",
         "/notices/new",
         "/honours",
+        "/library",
+        "/competitions",
         "/services/report",
     ] {
         b.goto(path).await;

@@ -10,6 +10,7 @@ mod accounts;
 mod aid;
 mod care;
 mod cases;
+mod competitions;
 mod coverage;
 mod e2e;
 mod events;

@@ -17,7 +17,7 @@ mod imp;
 const ORG: &str = "东昌府区古楼街道灵活就业人员联合工会";
 const URL: &str = "https://union.example.cn/j/NX7Q2K";
 
-fn e2e() -> bool {
+pub(crate) fn e2e() -> bool {
     std::env::var("NUANXIN_E2E").as_deref() == Ok("1")
 }
 
@@ -150,7 +150,7 @@ impl Image {
     }
 }
 
-fn tool(name: &str) -> Option<PathBuf> {
+pub(crate) fn tool(name: &str) -> Option<PathBuf> {
     let fixed = Path::new("/usr/bin").join(name);
     if fixed.exists() {
         return Some(fixed);

@@ -33,6 +33,8 @@ enum Kind {
     Hardship,
     Notice,
     Library,
+    Competition,
+    Entry,
 }
 
 /// The routes anyone may use, signed in or not.
@@ -105,6 +107,8 @@ fn kinds(path: &str) -> Option<Vec<Kind>> {
             ("{id}", p) if p.contains("/hardship/") => Kind::Hardship,
             ("{id}", p) if p.contains("/notices/") => Kind::Notice,
             ("{id}", p) if p.contains("/library/") => Kind::Library,
+            ("{id}", p) if p.contains("/competitions/") => Kind::Competition,
+            ("{id}", p) if p.contains("/competition-entries/") => Kind::Entry,
             _ => return None,
         });
     }
@@ -381,6 +385,26 @@ async fn fixtures(app: &TestApp, city: &mut Client) -> BTreeMap<(Kind, &'static 
             )
             .await;
         assert_eq!(r.status, 303, "{}", r.text());
+        let r = city
+            .post_json(
+                "/api/v1/competitions",
+                json!({"org_code": org, "name": format!("{mark}比武"), "held_on": "2026-10-01", "events": "配送技能"}),
+            )
+            .await;
+        assert_eq!(r.status, 201, "{}", r.text());
+        let competition = r.json()["id"].as_str().unwrap().to_string();
+        f.insert((Kind::Competition, *p), competition.clone());
+        let r = city
+            .post_json(
+                &format!("/api/v1/competitions/{competition}/entries"),
+                json!({"member_no": receipt.member_no, "event": "配送技能", "score": "90"}),
+            )
+            .await;
+        assert_eq!(r.status, 201, "{}", r.text());
+        f.insert(
+            (Kind::Entry, *p),
+            r.json()["id"].as_str().unwrap().to_string(),
+        );
         let r = city.get(&format!("/api/v1/library?q={mark}")).await;
         f.insert(
             (Kind::Library, *p),
@@ -431,6 +455,8 @@ async fn fingerprint(app: &TestApp) -> Vec<i64> {
         "SELECT COUNT(*) FROM notices WHERE withdrawn_at IS NULL",
         "SELECT COUNT(*) FROM honours WHERE public = TRUE",
         "SELECT COUNT(*) FROM library_items WHERE withdrawn_at IS NULL",
+        "SELECT COUNT(*) FROM competitions",
+        "SELECT CAST(SUM(score_centi) AS BIGINT) FROM competition_entries",
     ] {
         out.push(app.count(sql).await);
     }
