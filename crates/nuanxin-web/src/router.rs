@@ -100,6 +100,10 @@ pub(crate) fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(services::competitions::api_get))
         .routes(routes!(services::competitions::api_enter))
         .routes(routes!(
+            services::offers::api_list,
+            services::offers::api_create
+        ))
+        .routes(routes!(
             services::library::api_list,
             services::library::api_publish
         ))
@@ -406,6 +410,15 @@ pub fn router(state: AppState) -> Router {
         .route(
             "/competition-entries/{id}/certificate.pdf",
             get(services::competitions::certificate),
+        )
+        .route(
+            "/offers",
+            get(services::offers::list).post(services::offers::create),
+        )
+        .route("/offers/{id}/withdraw", post(services::offers::withdraw))
+        .route(
+            "/verify/{token}",
+            get(services::offers::verify_form).post(services::offers::verify),
         )
         .route(
             "/library",

@@ -15,6 +15,7 @@ pub mod labour_checks_sheet;
 pub mod library;
 pub mod money;
 pub mod notices;
+pub mod offers;
 pub mod photos;
 pub mod report;
 pub mod selection;

@@ -483,6 +483,8 @@ struct MePage {
     honours: Vec<nuanxin_core::services::honours::Honour>,
     /// Where the nearest stations page opens: at the member's work township when known.
     nearby: String,
+    /// The live benefit offers of the member's unions, those near their work first.
+    offers: Vec<nuanxin_core::services::offers::Offer>,
 }
 
 /// One of the member's rights cases as `/me` shows it.
@@ -744,10 +746,11 @@ async fn me_page(
     .map(|(r, activity, org)| (activity, org, r.received_on.to_string(), r.items))
     .collect();
     let today_day = state.clock.today();
-    let (notices, honours) = in_read(&state.store, async |tx| {
+    let (notices, honours, offers) = in_read(&state.store, async |tx| {
         let n = nuanxin_core::services::notices::of_member(tx, person, today_day).await?;
         let h = nuanxin_core::services::honours::of_person(tx, person).await?;
-        Ok((n, h))
+        let o = nuanxin_core::services::offers::for_member(tx, person, today_day).await?;
+        Ok((n, h, o))
     })
     .await?;
     let v = me_view(state, lang, person).await?;
@@ -794,6 +797,7 @@ async fn me_page(
         notices,
         honours,
         nearby,
+        offers,
     })
 }
 

@@ -11,6 +11,7 @@ pub mod honours;
 pub mod labour_checks;
 pub mod library;
 pub mod notices;
+pub mod offers;
 pub mod photos;
 
 use crate::auth::ApiAuth;

@@ -487,6 +487,7 @@ async fn worker_and_cadre_pages_have_no_serious_accessibility_violations() {
         "/honours",
         "/library",
         "/competitions",
+        "/offers",
         "/services/report",
     ] {
         b.goto(path).await;

@@ -178,4 +178,54 @@ both_backends! {
         assert_eq!(w.get(&format!("/me/library/{article}")).await.status, 404);
         assert_eq!(app.count("SELECT COUNT(*) FROM audit_log WHERE action LIKE 'library.%'").await, 4);
     }
+
+    async fn members_see_offers_near_them_and_merchants_learn_only_the_status(app: TestApp) {
+        app.load_demo().await;
+        let mut gulou = app.demo_user("gulou").await;
+        let nos = members_of(&app, &mut gulou, "JU371502001", 45, 1).await;
+        let mut liuyuan = app.demo_user("liuyuan").await;
+        let theirs = members_of(&app, &mut liuyuan, "JU371502002", 46, 1).await;
+        let r = gulou.post_json("/api/v1/offers", json!({"org_code": "F371502001", "merchant": " ", "discount": "",
+            "region_code": "999", "valid_from": "2026-11-20", "valid_to": "2026-11-01"})).await;
+        let fields: Vec<String> = r.json()["errors"].as_array().unwrap().iter()
+            .map(|e| e["field"].as_str().unwrap().to_string()).collect();
+        assert_eq!(fields, vec!["merchant", "discount", "region_code", "valid_to"], "{}", r.text());
+        let r = gulou.post_json("/api/v1/offers", json!({"org_code": "F371502001", "merchant": "古楼快餐", "discount": "凭惠工卡九折",
+            "address": "柳园路 8 号", "region_code": "371502001"})).await;
+        assert_eq!(r.status, 201, "{}", r.text());
+        let token = r.json()["verify_token"].as_str().unwrap().to_string();
+        assert_eq!(token.len(), 24);
+        let id = r.json()["id"].as_str().unwrap().to_string();
+        let r = liuyuan.post_json("/api/v1/offers", json!({"org_code": "F371502002", "merchant": "柳园超市", "discount": "满百减十"})).await;
+        assert_eq!(r.status, 201);
+        assert_eq!(liuyuan.get("/api/v1/offers").await.json()["total"], 1, "a sibling sees its own only");
+
+        // The member sees their union's offers and their card number; not the sibling's.
+        let mut w = sign_in_member(&app, "13906352045").await;
+        let me = w.get("/me").await.text();
+        assert!(me.contains("古楼快餐") && me.contains("凭惠工卡九折") && !me.contains("柳园超市"), "{me}");
+        assert!(me.contains(&format!("<span id=\"card-no\">{}</span>", nos[0])));
+
+        // The merchant's page: yes for the member, no for anyone else, nothing more.
+        let mut shop = app.anonymous();
+        let page = shop.get(&format!("/verify/{token}")).await;
+        assert_eq!(page.status, 200);
+        assert!(page.text().contains("古楼快餐"));
+        let yes = shop.post_form(&format!("/verify/{token}"), &[("qr", &format!("NUANXIN-MEMBER:{}", nos[0]))], false).await;
+        assert!(yes.text().contains("answer yes"), "{}", yes.text());
+        assert!(!yes.text().contains("张清凉") && !yes.text().contains("李清凉") && !yes.text().contains("王清凉")
+            && !yes.text().contains("赵清凉") && !yes.text().contains("钱清凉"), "no name shown");
+        let no = shop.post_form(&format!("/verify/{token}"), &[("qr", theirs[0].as_str())], false).await;
+        assert!(no.text().contains("answer no"), "another union's member is not one of this offer's");
+        let empty = shop.post_form(&format!("/verify/{token}"), &[("qr", " ")], false).await;
+        assert_eq!(empty.status, 422);
+        assert_eq!(shop.get("/verify/NOT-A-TOKEN-AT-ALL-XXXXX").await.status, 404);
+        assert_eq!(gulou.get("/api/v1/offers").await.json()["items"][0]["verified"], 2);
+        assert_eq!(app.count("SELECT COUNT(*) FROM audit_log WHERE action = 'offers.verify'").await, 2);
+        assert_eq!(app.count(&format!("SELECT COUNT(*) FROM audit_log WHERE action = 'offers.verify' AND detail LIKE '%{}%'", nos[0])).await, 0);
+        // Withdrawn: gone from /me, and the link answers nothing.
+        assert_eq!(gulou.post_form(&format!("/offers/{id}/withdraw"), &[], true).await.status, 303);
+        assert!(!w.get("/me").await.text().contains("古楼快餐"));
+        assert_eq!(shop.get(&format!("/verify/{token}")).await.status, 404);
+    }
 }

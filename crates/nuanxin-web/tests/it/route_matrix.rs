@@ -35,6 +35,7 @@ enum Kind {
     Library,
     Competition,
     Entry,
+    Offer,
 }
 
 /// The routes anyone may use, signed in or not.
@@ -58,6 +59,7 @@ const PUBLIC: &[&str] = &[
     "/me/library/{id}/pdf",
     "/me/honours/{id}/showcase",
     "/showcase/{code}",
+    "/verify/{token}",
     "/help",
     "/stations/nearby",
     "/api/v1/stations/nearest",
@@ -109,6 +111,7 @@ fn kinds(path: &str) -> Option<Vec<Kind>> {
             ("{id}", p) if p.contains("/library/") => Kind::Library,
             ("{id}", p) if p.contains("/competitions/") => Kind::Competition,
             ("{id}", p) if p.contains("/competition-entries/") => Kind::Entry,
+            ("{id}", p) if p.contains("/offers/") => Kind::Offer,
             _ => return None,
         });
     }
@@ -405,6 +408,17 @@ async fn fixtures(app: &TestApp, city: &mut Client) -> BTreeMap<(Kind, &'static 
             (Kind::Entry, *p),
             r.json()["id"].as_str().unwrap().to_string(),
         );
+        let r = city
+            .post_json(
+                "/api/v1/offers",
+                json!({"org_code": org, "merchant": format!("{mark}商户"), "discount": format!("{mark}九折")}),
+            )
+            .await;
+        assert_eq!(r.status, 201, "{}", r.text());
+        f.insert(
+            (Kind::Offer, *p),
+            r.json()["id"].as_str().unwrap().to_string(),
+        );
         let r = city.get(&format!("/api/v1/library?q={mark}")).await;
         f.insert(
             (Kind::Library, *p),
@@ -456,6 +470,7 @@ async fn fingerprint(app: &TestApp) -> Vec<i64> {
         "SELECT COUNT(*) FROM honours WHERE public = TRUE",
         "SELECT COUNT(*) FROM library_items WHERE withdrawn_at IS NULL",
         "SELECT COUNT(*) FROM competitions",
+        "SELECT COUNT(*) FROM benefit_offers WHERE withdrawn_at IS NULL",
         "SELECT CAST(SUM(score_centi) AS BIGINT) FROM competition_entries",
     ] {
         out.push(app.count(sql).await);
