@@ -493,6 +493,11 @@ pub fn router(state: AppState) -> Router {
             post(services::honours::member_showcase),
         )
         .route("/showcase/{code}", get(services::honours::showcase))
+        .route(
+            "/showcase/photos/{id}",
+            get(services::honours::showcase_photo),
+        )
+        .route("/me/photos/{id}", get(services::notices::member_photo))
         .route("/me/phone", post(join::pages::phone))
         .route("/me/logout", post(join::pages::logout))
         .route("/dashboard", get(coverage::dashboard))

@@ -71,6 +71,8 @@ pub struct HonourInput {
 /// What the public showcase shows of an honour: no number, no union below the page's.
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct Shown {
+    /// The honour's photo, served at `/showcase/photos/{id}`.
+    pub photo_id: Option<Uuid>,
     pub name: String,
     pub worker_group: String,
     pub org_name: String,
@@ -237,13 +239,30 @@ pub async fn showcase(tx: &mut Tx, org_code: &str) -> Result<Option<(String, Vec
         return Ok(None);
     };
     let (lo, hi) = nuanxin_store::subtree_range(&path);
-    const SQL: &str = "SELECT p.name, m.worker_group, o.name AS org_name, h.kind, h.level, h.year, h.title, h.citation
+    const SQL: &str = "SELECT (SELECT a.id FROM attachments a WHERE a.owner_kind = 'honour' AND a.owner_id = h.id
+            ORDER BY a.uploaded_at, a.id LIMIT 1) AS photo_id, p.name, m.worker_group, o.name AS org_name, h.kind, h.level,
+            h.year, h.title, h.citation
         FROM honours h JOIN memberships m ON m.id = h.membership_id JOIN people p ON p.id = h.person_id
         JOIN org_units o ON o.id = h.org_id
         WHERE h.public = TRUE AND m.status = 'active' AND o.path >= $1 AND o.path < $2
         ORDER BY h.year DESC, h.created_at DESC LIMIT 100";
     let shown = on_db!(tx.conn(), c => sqlx::query_as::<_, Shown>(SQL).bind(&lo).bind(&hi).fetch_all(c).await)?;
     Ok(Some((name, shown)))
+}
+
+/// Whether a photo is that of an honour its holder shows on the showcase (else not found): the
+/// only photos served to anyone without signing in.
+pub async fn public_photo(tx: &mut Tx, photo: Uuid) -> Result<()> {
+    let super::photos::Owner::Honour(h) = super::photos::owner_of(tx, photo).await? else {
+        return Err(Error::NotFound);
+    };
+    const SQL: &str = "SELECT COUNT(*) FROM honours h JOIN memberships m ON m.id = h.membership_id
+        WHERE h.id = $1 AND h.public = TRUE AND m.status = 'active'";
+    let n: i64 = on_db!(tx.conn(), c => sqlx::query_scalar(SQL).bind(h).fetch_one(c).await)?;
+    if n == 0 {
+        return Err(Error::NotFound);
+    }
+    Ok(())
 }
 
 /// The services report's `honours` member.

@@ -277,6 +277,23 @@ pub async fn of_member(tx: &mut Tx, person: Uuid, day: NaiveDate) -> Result<Vec<
         .collect())
 }
 
+/// Whether a photo is an image of a notice meant for the person on `day` (else not found).
+pub async fn photo_for_member(
+    tx: &mut Tx,
+    person: Uuid,
+    photo: Uuid,
+    day: NaiveDate,
+) -> Result<()> {
+    match super::photos::owner_of(tx, photo).await? {
+        super::photos::Owner::Notice(n)
+            if !for_person(tx, person, day, Some(n), 1).await?.is_empty() =>
+        {
+            Ok(())
+        }
+        _ => Err(Error::NotFound),
+    }
+}
+
 /// A member opens a notice meant for them (else not found): their first read is kept.
 pub async fn read(tx: &mut Tx, person: Uuid, id: Uuid, day: NaiveDate, at: i64) -> Result<Notice> {
     let n = for_person(tx, person, day, Some(id), 1)

@@ -27,6 +27,10 @@ const QUALITY: u8 = 82;
 pub enum Owner {
     Case(Uuid),
     Claim(Uuid),
+    /// An image of a notice (通知公告).
+    Notice(Uuid),
+    /// The photo of an honour, shown on the showcase when its holder opts in.
+    Honour(Uuid),
 }
 
 impl Owner {
@@ -34,6 +38,8 @@ impl Owner {
         match self {
             Owner::Case(id) => ("case", id),
             Owner::Claim(id) => ("claim", id),
+            Owner::Notice(id) => ("notice", id),
+            Owner::Honour(id) => ("honour", id),
         }
     }
 }
@@ -231,6 +237,8 @@ pub async fn owner_of(tx: &mut Tx, id: Uuid) -> Result<Owner> {
     match row {
         Some((k, o)) if k == "case" => Ok(Owner::Case(o)),
         Some((k, o)) if k == "claim" => Ok(Owner::Claim(o)),
+        Some((k, o)) if k == "notice" => Ok(Owner::Notice(o)),
+        Some((k, o)) if k == "honour" => Ok(Owner::Honour(o)),
         _ => Err(Error::NotFound),
     }
 }

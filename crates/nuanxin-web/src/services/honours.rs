@@ -17,6 +17,7 @@ use axum::{Form, Json};
 use nuanxin_core::audit::Actor;
 use nuanxin_core::page::Page;
 use nuanxin_core::services::honours::{self, Honour, HonourInput, Shown, KINDS, LEVELS};
+use nuanxin_core::services::photos::{self, Owner};
 use nuanxin_core::{in_read, in_write, Error};
 use std::collections::HashMap;
 use uuid::Uuid;
@@ -97,10 +98,12 @@ pub async fn list(auth: Auth, Query(paging): Query<Paging>) -> Result<Html<Strin
     list_page(&auth, &paging, form, HashMap::new()).await
 }
 
-/// `POST /honours`.
+/// `POST /honours`: the honour, with the holder's photo for the showcase (multipart `photos`).
 pub async fn create(
     auth: Auth,
-    Form(form): Form<HashMap<String, String>>,
+    super::photos::WithPhotos { form, photos, .. }: super::photos::WithPhotos<
+        HashMap<String, String>,
+    >,
 ) -> Result<Response, PageError> {
     let v = |k: &str| form.get(k).cloned().unwrap_or_default();
     let input = HonourInput {
@@ -111,10 +114,33 @@ pub async fn create(
         title: v("title"),
         citation: v("citation"),
     };
-    let done = in_write(&auth.app.store, async |tx| {
-        honours::award(tx, &auth.caller, &input).await
-    })
-    .await;
+    let done = match super::photos::ready(photos).await {
+        Ok(images) => {
+            let uploads = match images.is_empty() {
+                true => None,
+                false => Some(auth.app.config.uploads()?),
+            };
+            in_write(&auth.app.store, async |tx| {
+                let h = honours::award(tx, &auth.caller, &input).await?;
+                if let Some(uploads) = &uploads {
+                    let first = &images[..1];
+                    let owner = Owner::Honour(h.id);
+                    photos::attach(
+                        tx,
+                        uploads,
+                        owner,
+                        first,
+                        &auth.caller.actor.name,
+                        auth.caller.at,
+                    )
+                    .await?;
+                }
+                Ok(h)
+            })
+            .await
+        }
+        Err(e) => Err(e),
+    };
     match done {
         Ok(_) => Ok(Redirect::to("/honours#honours").into_response()),
         Err(e) => match e.field_errors() {
@@ -230,4 +256,16 @@ pub async fn showcase(
         shown,
     })?
     .into_response())
+}
+
+/// `GET /showcase/photos/{id}`: the photo of an honour its holder shows on the showcase; any
+/// other photo is not found here.
+pub async fn showcase_photo(
+    State(state): State<AppState>,
+    _limit: crate::stations::nearby::RateLimited,
+    Path(id): Path<Uuid>,
+) -> Result<Response, PageError> {
+    in_read(&state.store, async |tx| honours::public_photo(tx, id).await).await?;
+    let bytes = photos::bytes(&state.config.uploads()?, id).await?;
+    Ok(super::photos::jpeg(bytes))
 }

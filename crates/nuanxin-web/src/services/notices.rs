@@ -12,10 +12,11 @@ use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
-use axum::{Form, Json};
+use axum::Json;
 use nuanxin_core::members::WorkerGroup;
 use nuanxin_core::page::Page;
 use nuanxin_core::services::notices::{self, Notice, NoticeInput};
+use nuanxin_core::services::photos::{self, Owner};
 use nuanxin_core::{in_read, in_write};
 use std::collections::HashMap;
 use uuid::Uuid;
@@ -116,10 +117,12 @@ pub async fn new_form(auth: Auth) -> Result<Html<String>, PageError> {
     new_page(&auth, form, HashMap::new())
 }
 
-/// `POST /notices/new`.
+/// `POST /notices/new`: the notice, with images (multipart `photos`, shrunk like every photo).
 pub async fn create(
     auth: Auth,
-    Form(form): Form<HashMap<String, String>>,
+    super::photos::WithPhotos { form, photos, .. }: super::photos::WithPhotos<
+        HashMap<String, String>,
+    >,
 ) -> Result<Response, PageError> {
     let v = |k: &str| form.get(k).cloned().unwrap_or_default();
     let input = NoticeInput {
@@ -130,10 +133,32 @@ pub async fn create(
         publish_on: v("publish_on"),
         expire_on: v("expire_on"),
     };
-    let done = in_write(&auth.app.store, async |tx| {
-        notices::publish(tx, &auth.caller, &input).await
-    })
-    .await;
+    let done = match super::photos::ready(photos).await {
+        Ok(images) => {
+            let uploads = match images.is_empty() {
+                true => None,
+                false => Some(auth.app.config.uploads()?),
+            };
+            in_write(&auth.app.store, async |tx| {
+                let n = notices::publish(tx, &auth.caller, &input).await?;
+                if let Some(uploads) = &uploads {
+                    let owner = Owner::Notice(n.id);
+                    photos::attach(
+                        tx,
+                        uploads,
+                        owner,
+                        &images,
+                        &auth.caller.actor.name,
+                        auth.caller.at,
+                    )
+                    .await?;
+                }
+                Ok(n)
+            })
+            .await
+        }
+        Err(e) => Err(e),
+    };
     match done {
         Ok(n) => Ok(Redirect::to(&format!("/notices/{}", n.id)).into_response()),
         Err(e) => match e.field_errors() {
@@ -155,6 +180,7 @@ pub async fn create(
 struct NoticePage {
     ctx: Ctx,
     notice: Notice,
+    images: Vec<Uuid>,
     may_withdraw: bool,
     live: bool,
 }
@@ -167,11 +193,14 @@ impl NoticePage {
 
 /// `GET /notices/{id}`: the notice as published, with how many members have read it.
 pub async fn show(auth: Auth, Path(id): Path<Uuid>) -> Result<Html<String>, PageError> {
-    let notice = in_read(&auth.app.store, async |tx| {
-        notices::get(tx, &auth.caller.scope, id).await
+    let (notice, images) = in_read(&auth.app.store, async |tx| {
+        let n = notices::get(tx, &auth.caller.scope, id).await?;
+        let images = photos::of(tx, Owner::Notice(id)).await?;
+        Ok((n, images.into_iter().map(|p| p.id).collect()))
     })
     .await?;
     render(&NoticePage {
+        images,
         ctx: Ctx::new(&auth, "cases", &format!("/notices/{id}")),
         may_withdraw: !notice.withdrawn
             && auth.caller.role_at(&notice.org_path) >= Some(nuanxin_core::Role::Staff),
@@ -237,6 +266,7 @@ pub async fn api_get(
 struct MemberNoticePage {
     lang: Lang,
     notice: Notice,
+    images: Vec<Uuid>,
 }
 
 impl MemberNoticePage {
@@ -256,9 +286,34 @@ pub async fn member_read(
         return Ok(Redirect::to("/me/login").into_response());
     };
     let (today, now) = (state.clock.today(), state.clock.now());
-    let notice = in_write(&state.store, async |tx| {
-        notices::read(tx, person, id, today, now).await
+    let (notice, images) = in_write(&state.store, async |tx| {
+        let n = notices::read(tx, person, id, today, now).await?;
+        let images = photos::of(tx, Owner::Notice(id)).await?;
+        Ok((n, images.into_iter().map(|p| p.id).collect()))
     })
     .await?;
-    Ok(render(&MemberNoticePage { lang, notice })?.into_response())
+    Ok(render(&MemberNoticePage {
+        lang,
+        notice,
+        images,
+    })?
+    .into_response())
+}
+
+/// `GET /me/photos/{id}`: an image of a notice meant for the signed-in member.
+pub async fn member_photo(
+    State(state): State<AppState>,
+    client: ClientInfo,
+    Path(id): Path<Uuid>,
+) -> Result<Response, PageError> {
+    let Some((person, _)) = crate::join::pages::member_of(&state, &client).await? else {
+        return Ok(Redirect::to("/me/login").into_response());
+    };
+    let today = state.clock.today();
+    in_read(&state.store, async |tx| {
+        notices::photo_for_member(tx, person, id, today).await
+    })
+    .await?;
+    let bytes = photos::bytes(&state.config.uploads()?, id).await?;
+    Ok(super::photos::jpeg(bytes))
 }

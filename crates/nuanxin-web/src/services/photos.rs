@@ -91,10 +91,16 @@ async fn in_sight(tx: &mut Tx, scope: &Scope, id: Uuid) -> Result<(), Error> {
     match photos::owner_of(tx, id).await? {
         Owner::Case(c) => cases::get(tx, scope, c).await.map(|_| ()),
         Owner::Claim(c) => aid::get_claim(tx, scope, c).await.map(|_| ()),
+        Owner::Notice(n) => nuanxin_core::services::notices::get(tx, scope, n)
+            .await
+            .map(|_| ()),
+        Owner::Honour(h) => nuanxin_core::services::honours::get(tx, scope, h)
+            .await
+            .map(|_| ()),
     }
 }
 
-fn jpeg(bytes: Vec<u8>) -> Response {
+pub(crate) fn jpeg(bytes: Vec<u8>) -> Response {
     (
         [
             (header::CONTENT_TYPE, "image/jpeg"),

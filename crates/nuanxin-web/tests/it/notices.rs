@@ -38,6 +38,7 @@ both_backends! {
         let r = county.post_json("/api/v1/notices", publish("区总工会骑手安全提示", "F371502", "delivery_rider")).await;
         assert_eq!(r.status, 201, "{}", r.text());
         let mut liuyuan = app.demo_user("liuyuan").await;
+        members_of(&app, &mut liuyuan, "JU371502002", 47, 1).await;
         let sibling = liuyuan.post_json("/api/v1/notices", publish("柳园街道通知", "F371502002", "")).await.json()["id"]
             .as_str().unwrap().to_string();
         // A sibling cannot publish for gulou, nor see its notices.
@@ -64,9 +65,24 @@ both_backends! {
         w.get(&format!("/me/notices/{ours}")).await;
         assert_eq!(gulou.get(&format!("/api/v1/notices/{ours}")).await.json()["reads"], 1);
         assert_eq!(w.get(&format!("/me/notices/{sibling}")).await.status, 404);
+        // A notice with an image: shrunk, shown to the member it reaches, to no one else.
+        let r = gulou.post_multipart("/notices/new", &[("title", "送清凉现场"), ("body", "照片见下"), ("org_code", "F371502001")],
+            &[("photos", "scene.jpg", nuanxin_testkit::phone_photo(2400, 1800))]).await;
+        assert_eq!(r.status, 303, "{}", r.text());
+        let with_image = r.location().unwrap().trim_start_matches("/notices/").to_string();
+        let page = w.get(&format!("/me/notices/{with_image}")).await.text();
+        let image = page.split("src=\"/me/photos/").nth(1).expect("an image on the member's notice").split('"').next().unwrap().to_string();
+        let r = w.get(&format!("/me/photos/{image}")).await;
+        assert_eq!(r.status, 200);
+        assert!(r.body.starts_with(&[0xFF, 0xD8]), "a JPEG");
+        assert_eq!(gulou.get(&format!("/photos/{image}")).await.status, 200);
+        assert_eq!(liuyuan.get(&format!("/photos/{image}")).await.status, 404);
+        let mut stranger = sign_in_member(&app, "13906352047").await;
+        assert_eq!(stranger.get(&format!("/me/photos/{image}")).await.status, 404, "not a member of gulou's area");
+        assert_eq!(app.anonymous().get(&format!("/showcase/photos/{image}")).await.status, 404, "not a showcase photo");
         assert_eq!(w.get(&format!("/me/notices/{withdrawn}")).await.status, 404);
         assert!(!nos.is_empty());
-        assert_eq!(app.count("SELECT COUNT(*) FROM audit_log WHERE action LIKE 'notices.%'").await, 6);
+        assert_eq!(app.count("SELECT COUNT(*) FROM audit_log WHERE action LIKE 'notices.%'").await, 7);
     }
 
     async fn an_honour_shows_on_the_showcase_only_when_the_member_says_so(app: TestApp) {
@@ -81,11 +97,14 @@ both_backends! {
         for f in ["kind", "level", "year", "title"] {
             assert!(fields.iter().any(|x| x == f), "{f} in {fields:?}");
         }
-        let r = gulou.post_json("/api/v1/honours", json!({"member_no": nos[0], "kind": "最美劳动者", "level": "市级",
-            "year": "2026", "title": "2026年度聊城市最美骑手", "citation": "雨夜护送走失老人回家"})).await;
-        assert_eq!(r.status, 201, "{}", r.text());
-        let id = r.json()["id"].as_str().unwrap().to_string();
-        assert_eq!(r.json()["public"], false);
+        let r = gulou.post_multipart("/honours", &[("member_no", nos[0].as_str()), ("kind", "最美劳动者"), ("level", "市级"),
+            ("year", "2026"), ("title", "2026年度聊城市最美骑手"), ("citation", "雨夜护送走失老人回家")],
+            &[("photos", "portrait.jpg", nuanxin_testkit::phone_photo(1200, 1600))]).await;
+        assert_eq!(r.status, 303, "{}", r.text());
+        let h = gulou.get("/api/v1/honours").await.json()["items"][0].clone();
+        let id = h["id"].as_str().unwrap().to_string();
+        assert_eq!(h["public"], false);
+        assert_eq!(app.count("SELECT COUNT(*) FROM attachments WHERE owner_kind = 'honour'").await, 1);
         let mut guancha = app.demo_user("guancha").await;
         assert_eq!(guancha.get("/api/v1/honours").await.json()["total"], 1, "a viewer reads");
         assert_eq!(guancha.post_json("/api/v1/honours", json!({"member_no": nos[1], "kind": "other", "level": "city",
@@ -110,6 +129,10 @@ both_backends! {
         let csrf = member_csrf(&me);
         let r = w.post_form(&format!("/me/honours/{id}/showcase"), &[("_csrf", csrf.as_str()), ("public", "1")], false).await;
         assert_eq!(r.status, 303, "{}", r.text());
+        // The photo is public only while the honour is shown.
+        let shown = public.get("/showcase/F371502001").await.text();
+        let photo_url = shown.split("src=\"/showcase/photos/").nth(1).expect("the honour's photo").split('"').next().unwrap().to_string();
+        assert_eq!(public.get(&format!("/showcase/photos/{photo_url}")).await.status, 200);
         for code in ["F371502001", "F3715"] {
             let page = public.get(&format!("/showcase/{code}")).await.text();
             assert!(page.contains("2026年度聊城市最美骑手") && page.contains("雨夜护送走失老人回家"), "{code}");
@@ -120,6 +143,7 @@ both_backends! {
         let r = w.post_form(&format!("/me/honours/{id}/showcase"), &[("_csrf", csrf.as_str()), ("public", "0")], false).await;
         assert_eq!(r.status, 303);
         assert!(!public.get("/showcase/F371502001").await.text().contains("最美骑手"));
+        assert_eq!(public.get(&format!("/showcase/photos/{photo_url}")).await.status, 404, "hidden again");
         // The report counts it in its year.
         let r = gulou.get("/api/v1/services/report?org=F371502001&from=2026-01-01&to=2026-11-23").await;
         assert_eq!(r.json()["honours"], json!({"awarded": 1}));

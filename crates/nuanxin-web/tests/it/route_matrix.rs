@@ -59,6 +59,8 @@ const PUBLIC: &[&str] = &[
     "/me/library/{id}/pdf",
     "/me/honours/{id}/showcase",
     "/showcase/{code}",
+    "/showcase/photos/{id}",
+    "/me/photos/{id}",
     "/verify/{token}",
     "/help",
     "/stations/nearby",
