@@ -376,6 +376,7 @@ pub fn router(state: AppState) -> Router {
         .route("/care/{id}/non-members", post(services::care::non_members))
         .route("/care/{id}/handout", post(services::care::handout))
         .route("/hardship", get(services::hardship::list))
+        .route("/hardship/export.xlsx", get(services::hardship::export))
         .route(
             "/hardship/new",
             get(services::hardship::new_form).post(services::hardship::create),

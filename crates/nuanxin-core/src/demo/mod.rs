@@ -1088,3 +1088,178 @@ pub async fn load_legal_aid(store: &Store, clock: &Clock) -> Result<usize> {
     tx.commit().await?;
     Ok(1)
 }
+
+/// Loads the serving half's demo records so the worker's home and the services tabs show
+/// something: a 送温暖 handout to 古楼街道's riders, a district notice, two library articles, a
+/// partner merchant's offer, a skills competition with scores, an honour its holder shows on the
+/// showcase, and a hardship file with its first assistance. Once: nothing happens when a notice
+/// exists. Needs the members.
+pub async fn load_worker_home(store: &Store, clock: &Clock) -> Result<usize> {
+    use crate::services::{
+        care, competitions, hardship, honours, library, notices, offers, photos, selection,
+    };
+    let caller = Caller::operator(clock);
+    let mut tx = store.write().await?;
+    let n: i64 = on_db!(tx.conn(), c => sqlx::query_scalar("SELECT COUNT(*) FROM notices").fetch_one(c).await)?;
+    const RIDERS: &str =
+        "SELECT m.member_no, m.person_id FROM memberships m JOIN org_units o ON o.id = m.org_id
+        WHERE m.status = 'active' AND m.member_no IS NOT NULL AND o.path LIKE '%/F371502001/%'
+        ORDER BY m.member_no LIMIT 3";
+    let riders: Vec<(String, uuid::Uuid)> =
+        on_db!(tx.conn(), c => sqlx::query_as(RIDERS).fetch_all(c).await)?;
+    if n > 0 || riders.len() < 3 {
+        return Ok(0);
+    }
+    let today = clock.today();
+    let year = chrono::Datelike::year(&today);
+    let mut made = 0;
+    let activity = care::create(
+        &mut tx,
+        &caller,
+        &care::ActivityInput {
+            name: format!("{year}年冬季送温暖进驿站"),
+            kind: "winter".into(),
+            held_on: today.to_string(),
+            org_code: "F371502001".into(),
+            place: "古楼街道骑手之家".into(),
+            items: "棉手套、护膝、热饮".into(),
+            budget: "20000".into(),
+            unit_cost: "60".into(),
+            ..care::ActivityInput::default()
+        },
+    )
+    .await?;
+    let handout = selection::MemberFilter {
+        group: "delivery_rider".into(),
+        ..selection::MemberFilter::default()
+    };
+    made += care::handout(&mut tx, &caller, activity.id, &handout)
+        .await?
+        .recorded as usize;
+    notices::publish(
+        &mut tx,
+        &caller,
+        &notices::NoticeInput {
+            title: "冬季骑行安全提示".into(),
+            body: "雨雪天路面湿滑，请降低车速、保持车距。\n\n各骑手驿站提供热水、充电和休息，欢迎就近歇脚。".into(),
+            org_code: "F371502".into(),
+            ..notices::NoticeInput::default()
+        },
+    )
+    .await?;
+    // The library holds articles only here: a demo has no uploads folder to write PDFs to.
+    let nowhere = photos::Uploads::at(std::env::temp_dir());
+    for (title, category, body) in [
+        (
+            "劳动合同怎么签：新就业形态劳动者须知",
+            "law",
+            "与平台或站点签订书面协议，写明报酬、工时和休息；保留工资流水和接单记录。",
+        ),
+        (
+            "雨雪天电动车安全骑行十条",
+            "safety",
+            "出发前检查刹车和灯光；湿滑路面提前减速；不闯红灯、不逆行。",
+        ),
+    ] {
+        library::publish(
+            &mut tx,
+            &caller,
+            &nowhere,
+            &library::ItemInput {
+                title: title.into(),
+                category: category.into(),
+                body: body.into(),
+                org_code: "F371502".into(),
+            },
+            None,
+        )
+        .await?;
+    }
+    const TOWNSHIP: &str = "SELECT region_code FROM org_units WHERE code = 'F371502001'";
+    let township: String = on_db!(tx.conn(), c => sqlx::query_scalar(TOWNSHIP).fetch_one(c).await)?;
+    offers::create(
+        &mut tx,
+        &caller,
+        &offers::OfferInput {
+            org_code: "F371502001".into(),
+            merchant: "古楼家常菜馆".into(),
+            address: "古楼街道柳园路 8 号".into(),
+            region_code: township,
+            discount: "凭电子会员卡用餐九折".into(),
+            ..offers::OfferInput::default()
+        },
+    )
+    .await?;
+    let contest = competitions::create(
+        &mut tx,
+        &caller,
+        &competitions::CompetitionInput {
+            name: format!("{year}年古楼街道外卖骑手技能比武"),
+            org_code: "F371502001".into(),
+            held_on: today.to_string(),
+            place: "古楼街道文化广场".into(),
+            events: "配送技能\n安全驾驶".into(),
+        },
+    )
+    .await?;
+    for ((no, _), score) in riders.iter().zip(["96.5", "92", "88.5"]) {
+        competitions::enter(
+            &mut tx,
+            &caller,
+            contest.id,
+            &competitions::EntryInput {
+                member_no: no.clone(),
+                event: "配送技能".into(),
+                score: score.into(),
+            },
+        )
+        .await?;
+    }
+    let honour = honours::award(
+        &mut tx,
+        &caller,
+        &honours::HonourInput {
+            member_no: riders[0].0.clone(),
+            kind: "exemplary".into(),
+            level: "city".into(),
+            year: year.to_string(),
+            title: format!("{year}年度聊城市最美骑手"),
+            citation: "雨夜送餐途中护送走失老人回家。".into(),
+        },
+    )
+    .await?;
+    let demo = crate::audit::Actor {
+        account_id: None,
+        name: "demo".into(),
+        ip: None,
+    };
+    honours::set_public(&mut tx, riders[0].1, honour.id, true, &demo, caller.at).await?;
+    let file = hardship::open(
+        &mut tx,
+        &caller,
+        &hardship::FileInput {
+            member_no: riders[2].0.clone(),
+            level: "accident".into(),
+            causes: hardship::Causes::List(vec!["accident".into(), "illness".into()]),
+            household_size: "4".into(),
+            household_income: "26000".into(),
+            note: "送餐途中受伤，休养期间收入中断。".into(),
+            ..hardship::FileInput::default()
+        },
+    )
+    .await?;
+    hardship::assist(
+        &mut tx,
+        &caller,
+        file.id,
+        &hardship::AssistanceInput {
+            kind: "money".into(),
+            amount: "2000".into(),
+            description: "困难职工帮扶金".into(),
+            ..hardship::AssistanceInput::default()
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(made + 8)
+}

@@ -83,6 +83,17 @@ impl ListPage {
     fn overdue(&self, f: &File) -> bool {
         f.is_open() && f.review_on < self.today
     }
+
+    fn export_link(&self) -> String {
+        let f = &self.filter;
+        format!(
+            "/hardship/export.xlsx?status={}&due={}&level={}&q={}",
+            f.status,
+            f.due,
+            f.level,
+            crate::auth::urlencode(&f.q)
+        )
+    }
 }
 
 /// `GET /hardship`: the files of the caller's staff subtrees (open ones by default).
@@ -454,5 +465,66 @@ pub async fn api_close(
             hardship::close(tx, &auth.caller, id, &input).await
         })
         .await?,
+    ))
+}
+
+/// `GET /hardship/export.xlsx`: the files of the list's filter as a sheet (ID numbers masked;
+/// the export is audited).
+pub async fn export(auth: Auth, Query(filter): Query<Filter>) -> Result<Response, PageError> {
+    let files = in_write(&auth.app.store, async |tx| {
+        hardship::export(tx, &auth.caller, &filter).await
+    })
+    .await?;
+    let cat = crate::i18n::Catalogue::of(auth.lang);
+    let headers: Vec<&str> = [
+        "hardship.field.name",
+        "hardship.field.member_no",
+        "hardship.field.id_mask",
+        "hardship.field.org",
+        "hardship.field.level",
+        "hardship.field.causes",
+        "hardship.field.household_size",
+        "hardship.field.household_income",
+        "hardship.field.opened_on",
+        "hardship.field.review_on",
+        "hardship.field.assisted",
+        "hardship.field.status",
+    ]
+    .iter()
+    .map(|k| cat.get(k))
+    .collect();
+    let plain = |fen: i64| yuan(fen).replace(',', "");
+    let rows: Vec<Vec<String>> = files
+        .iter()
+        .map(|f| {
+            vec![
+                f.name.clone(),
+                f.member_no.clone(),
+                f.id_mask.clone(),
+                f.org_name.clone(),
+                cat.get(&format!("hardship.level.{}", f.level)).to_string(),
+                f.cause_codes()
+                    .iter()
+                    .map(|c| cat.get(&format!("hardship.cause.{c}")).to_string())
+                    .collect::<Vec<_>>()
+                    .join(cat.get("common.list_sep")),
+                f.household_size.to_string(),
+                plain(f.household_income_fen),
+                f.opened_on.to_string(),
+                f.review_on.to_string(),
+                plain(f.assisted_fen),
+                cat.get(&format!("hardship.status.{}", f.status))
+                    .to_string(),
+            ]
+        })
+        .collect();
+    let title = cat.get("hardship.title");
+    let bytes =
+        nuanxin_core::sheets::write_xlsx(title, &headers, &rows).map_err(Error::Internal)?;
+    Ok(crate::respond::file(
+        bytes,
+        "hardship.xlsx",
+        crate::respond::XLSX,
+        false,
     ))
 }

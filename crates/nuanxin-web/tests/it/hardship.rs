@@ -118,6 +118,15 @@ both_backends! {
         let r = gulou.get("/api/v1/services/report?org=F371502001&from=2026-01-01&to=2026-11-23").await;
         assert_eq!(report(r.json())["open_files"], 1, "the second file stays open");
         assert_eq!(gulou.get("/api/v1/hardship?status=closed").await.json()["total"], 1);
+        // The export: masked numbers only, audited.
+        let sheet = gulou.get("/hardship/export.xlsx?status=all").await;
+        assert_eq!(sheet.status, 200);
+        let rows = sheet.sheet("困难职工档案");
+        let all: Vec<Vec<String>> = rows.rows().map(|r| r.iter().map(|c| c.to_string()).collect()).collect();
+        assert_eq!(all.len(), 3, "{all:?}");
+        assert!(all[1..].iter().all(|r| r[2].contains('*')), "{all:?}");
+        assert_eq!(app.count("SELECT COUNT(*) FROM audit_log WHERE action = 'hardship.export'").await, 1);
+        assert_eq!(guancha.get("/hardship/export.xlsx").await.status, 403);
         // Every change audited; no whole ID number anywhere in the log.
         for (action, n) in [("hardship.open", 2), ("hardship.assist", 2), ("hardship.review", 1), ("hardship.close", 1)] {
             assert_eq!(app.count(&format!("SELECT COUNT(*) FROM audit_log WHERE action = '{action}'")).await, n, "{action}");

@@ -252,4 +252,19 @@ both_backends! {
         assert!(!w.get("/me").await.text().contains("古楼快餐"));
         assert_eq!(shop.get(&format!("/verify/{token}")).await.status, 404);
     }
+
+    async fn the_demo_fills_the_workers_home_once(app: TestApp) {
+        app.load_demo().await;
+        nuanxin_core::demo::load_members(&app.store, &app.vault, &app.clock).await.unwrap();
+        let made = nuanxin_core::demo::load_worker_home(&app.store, &app.clock).await.unwrap();
+        assert!(made > 8, "{made}");
+        assert_eq!(nuanxin_core::demo::load_worker_home(&app.store, &app.clock).await.unwrap(), 0, "once");
+        for (table, n) in [("notices", 1), ("library_items", 2), ("benefit_offers", 1), ("competitions", 1),
+            ("competition_entries", 3), ("honours", 1), ("hardship_files", 1), ("hardship_assistance", 1)] {
+            assert_eq!(app.count(&format!("SELECT COUNT(*) FROM {table}")).await, n, "{table}");
+        }
+        assert!(app.count("SELECT COUNT(*) FROM care_receipts").await > 0);
+        let page = app.anonymous().get("/showcase/F371502001").await.text();
+        assert!(page.contains("最美骑手"), "the demo honour is on the showcase");
+    }
 }

@@ -230,6 +230,9 @@ pub async fn serve(database: &str, args: ServeArgs, with_demo: bool) -> anyhow::
         if demo::load_legal_aid(&store, &clock).await? > 0 {
             println!("demo legal-aid station and its lawyer loaded");
         }
+        if demo::load_worker_home(&store, &clock).await? > 0 {
+            println!("demo handout, notice, library, offer, competition, honour and hardship file loaded");
+        }
         println!("\n  Demo accounts (password: {})", demo::PASSWORD);
         for (username, display, _, what) in demo::ACCOUNTS {
             println!("    {username:<12} {display} — {what}");
