@@ -202,6 +202,17 @@ pub async fn of_person(tx: &mut Tx, person: Uuid) -> Result<Vec<Honour>> {
     Ok(on_db!(tx.conn(), c => sqlx::query_as::<_, Honour>(&sql).bind(person).fetch_all(c).await)?)
 }
 
+/// The honours of the person a membership is of (the caller has the membership in sight): the
+/// member's record in the console.
+pub async fn of_membership(tx: &mut Tx, membership: Uuid) -> Result<Vec<Honour>> {
+    let sql = format!(
+        "{SELECT} WHERE h.person_id = (SELECT person_id FROM memberships WHERE id = $1) ORDER BY h.year DESC, h.created_at DESC"
+    );
+    Ok(
+        on_db!(tx.conn(), c => sqlx::query_as::<_, Honour>(&sql).bind(membership).fetch_all(c).await)?,
+    )
+}
+
 /// The member shows (or hides) one of their own honours on the showcase; someone else's honour
 /// is not found.
 pub async fn set_public(

@@ -168,6 +168,8 @@ struct ShowPage {
     /// The caller may ask to move the member to another union.
     can_transfer: bool,
     message: Option<&'static str>,
+    /// The member's honours (荣誉), on their record.
+    honours: Vec<nuanxin_core::services::honours::Honour>,
 }
 
 impl ShowPage {
@@ -191,11 +193,12 @@ async fn show_page(
     revealed: Option<String>,
     show: &ShowQuery,
 ) -> Result<Html<String>, PageError> {
-    let ((m, history), path) = in_read(&auth.app.store, async |tx| {
+    let ((m, history), path, honours) = in_read(&auth.app.store, async |tx| {
         let m = members::get(tx, &auth.caller.scope, id).await?;
         let history = lifecycle::history(tx, &auth.caller.scope, id).await?;
         let path = orgs::get(tx, &auth.caller.scope, &m.org_code).await?.path;
-        Ok(((m, history), path))
+        let honours = nuanxin_core::services::honours::of_membership(tx, id).await?;
+        Ok(((m, history), path, honours))
     })
     .await?;
     let ctx = Ctx::new(auth, "members", &format!("/members/{id}"));
@@ -217,6 +220,7 @@ async fn show_page(
         },
         can_transfer: staff && (m.status == "active" || m.status == "retained"),
         message,
+        honours,
         ctx,
         m,
         history,

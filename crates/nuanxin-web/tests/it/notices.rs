@@ -110,6 +110,11 @@ both_backends! {
         assert_eq!(guancha.post_json("/api/v1/honours", json!({"member_no": nos[1], "kind": "other", "level": "city",
             "year": "2026", "title": "x"})).await.status, 403);
 
+        // On the member's record in the console.
+        let list = gulou.get("/api/v1/members?status=active&per_page=100").await.json();
+        let member = list["items"].as_array().unwrap().iter().find(|m| m["member_no"] == nos[0].as_str()).unwrap()["id"]
+            .as_str().unwrap().to_string();
+        assert!(gulou.get(&format!("/members/{member}")).await.text().contains("2026年度聊城市最美骑手"));
         // Not on the showcase until the member says so.
         let mut public = app.anonymous();
         let page = public.get("/showcase/F371502001").await;
