@@ -6,7 +6,7 @@
 
 use crate::accounts::Caller;
 use crate::error::FieldErrors;
-use crate::page::{Page, PageRequest};
+use crate::page::{Listing, Page, PageRequest};
 use crate::{on_db, Error, Result, Scope, Tx};
 use chrono::NaiveDate;
 use nuanxin_store::{bind_args, new_id, Sql};
@@ -170,24 +170,17 @@ pub async fn list(tx: &mut Tx, scope: &Scope, page: PageRequest) -> Result<Page<
     if scope.is_empty() {
         return Err(Error::NotFound);
     }
-    let mut count =
-        Sql::new("SELECT COUNT(*) FROM competitions c JOIN org_units o ON o.id = c.org_id WHERE ");
-    count.scope("o.path", scope);
-    let total: i64 = on_db!(tx.conn(), c => bind_args!(sqlx::query_scalar(&count.sql), &count.args).fetch_one(c).await)?;
-    let mut q = Sql::new(SELECT);
-    q.push(" WHERE ")
-        .scope("o.path", scope)
-        .push(" ORDER BY c.held_on DESC, c.id DESC LIMIT ")
-        .arg(page.limit())
-        .push(" OFFSET ")
-        .arg(page.offset());
-    let items = on_db!(tx.conn(), c => bind_args!(sqlx::query_as::<_, Competition>(&q.sql), &q.args).fetch_all(c).await)?;
-    Ok(Page {
-        items,
-        total,
-        page: page.page,
-        per_page: page.per_page,
-    })
+    let mut filter = Sql::new(" WHERE ");
+    filter.scope("o.path", scope);
+    Listing {
+        select: SELECT,
+        count: "SELECT COUNT(*) FROM competitions c JOIN org_units o ON o.id = c.org_id",
+        filter,
+        order: "c.held_on DESC",
+        id: "c.id",
+    }
+    .page(tx, page)
+    .await
 }
 
 const ENTRY: &str = "SELECT e.id, e.competition_id, e.event, m.member_no, p.name, m.worker_group, o.name AS union_name,

@@ -10,7 +10,7 @@
 
 use crate::accounts::Caller;
 use crate::error::FieldErrors;
-use crate::page::{Page, PageRequest};
+use crate::page::{Listing, Page, PageRequest};
 use crate::{on_db, Error, Result, Role, Scope, Tx};
 use chrono::{Months, NaiveDate};
 use nuanxin_store::{bind_args, new_id, ScopeRoot, Sql};
@@ -349,23 +349,22 @@ pub async fn list(
         return Err(Error::Forbidden);
     }
     let q = filter.q.trim();
-    let from = " FROM hardship_files f JOIN org_units o ON o.id = f.org_id JOIN memberships m ON m.id = f.membership_id
-        JOIN people p ON p.id = f.person_id WHERE ";
-    let mut count = Sql::new(&format!("SELECT COUNT(*){from}"));
-    conditions(&mut count, caller, &staff, filter);
-    let total: i64 = on_db!(tx.conn(), c => bind_args!(sqlx::query_scalar(&count.sql), &count.args).fetch_one(c).await)?;
-    let mut sel = Sql::new(&format!("{SELECT} WHERE "));
-    conditions(&mut sel, caller, &staff, filter);
-    if filter.due_only() {
-        sel.push(" ORDER BY f.review_on, f.id");
-    } else {
-        sel.push(" ORDER BY f.opened_on DESC, f.id DESC");
+    let mut cond = Sql::new(" WHERE ");
+    conditions(&mut cond, caller, &staff, filter);
+    let found: Page<File> = Listing {
+        select: SELECT,
+        count: "SELECT COUNT(*) FROM hardship_files f JOIN org_units o ON o.id = f.org_id
+            JOIN memberships m ON m.id = f.membership_id JOIN people p ON p.id = f.person_id",
+        filter: cond,
+        order: if filter.due_only() {
+            "f.review_on"
+        } else {
+            "f.opened_on DESC"
+        },
+        id: "f.id",
     }
-    sel.push(" LIMIT ")
-        .arg(page.limit())
-        .push(" OFFSET ")
-        .arg(page.offset());
-    let items = on_db!(tx.conn(), c => bind_args!(sqlx::query_as::<_, File>(&sel.sql), &sel.args).fetch_all(c).await)?;
+    .page(tx, page)
+    .await?;
     caller
         .audit(
             tx,
@@ -373,15 +372,10 @@ pub async fn list(
             "",
             caller.scope.roots().first().map(|r| r.path.as_str()),
             serde_json::json!({"status": filter.status, "due": filter.due_only(), "level": filter.level,
-                "q": q, "page": page.page, "shown": items.len()}),
+                "q": q, "page": page.page, "shown": found.items.len()}),
         )
         .await?;
-    Ok(Page {
-        items,
-        total,
-        page: page.page,
-        per_page: page.per_page,
-    })
+    Ok(found)
 }
 
 /// Most files one export holds.

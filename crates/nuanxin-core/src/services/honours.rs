@@ -8,7 +8,7 @@
 use crate::accounts::Caller;
 use crate::audit::Actor;
 use crate::error::FieldErrors;
-use crate::page::{Page, PageRequest};
+use crate::page::{Listing, Page, PageRequest};
 use crate::{on_db, Error, Result, Scope, Tx};
 use chrono::{Datelike, NaiveDate};
 use nuanxin_store::{bind_args, new_id, Sql};
@@ -176,24 +176,17 @@ pub async fn list(tx: &mut Tx, scope: &Scope, page: PageRequest) -> Result<Page<
     if scope.is_empty() {
         return Err(Error::NotFound);
     }
-    let mut count =
-        Sql::new("SELECT COUNT(*) FROM honours h JOIN org_units o ON o.id = h.org_id WHERE ");
-    count.scope("o.path", scope);
-    let total: i64 = on_db!(tx.conn(), c => bind_args!(sqlx::query_scalar(&count.sql), &count.args).fetch_one(c).await)?;
-    let mut q = Sql::new(SELECT);
-    q.push(" WHERE ")
-        .scope("o.path", scope)
-        .push(" ORDER BY h.year DESC, h.created_at DESC LIMIT ")
-        .arg(page.limit())
-        .push(" OFFSET ")
-        .arg(page.offset());
-    let items = on_db!(tx.conn(), c => bind_args!(sqlx::query_as::<_, Honour>(&q.sql), &q.args).fetch_all(c).await)?;
-    Ok(Page {
-        items,
-        total,
-        page: page.page,
-        per_page: page.per_page,
-    })
+    let mut filter = Sql::new(" WHERE ");
+    filter.scope("o.path", scope);
+    Listing {
+        select: SELECT,
+        count: "SELECT COUNT(*) FROM honours h JOIN org_units o ON o.id = h.org_id",
+        filter,
+        order: "h.year DESC, h.created_at DESC",
+        id: "h.id",
+    }
+    .page(tx, page)
+    .await
 }
 
 /// A person's honours, latest first (their `/me`).

@@ -7,7 +7,7 @@
 use super::photos::Uploads;
 use crate::accounts::Caller;
 use crate::error::FieldErrors;
-use crate::page::{Page, PageRequest};
+use crate::page::{Listing, Page, PageRequest};
 use crate::{on_db, Error, Result, Scope, Tx};
 use nuanxin_store::{bind_args, new_id, Sql};
 use serde::{Deserialize, Serialize};
@@ -171,25 +171,18 @@ pub async fn list(
     if scope.is_empty() {
         return Err(Error::NotFound);
     }
-    let mut count =
-        Sql::new("SELECT COUNT(*) FROM library_items l JOIN org_units o ON o.id = l.org_id WHERE ");
-    count.scope("o.path", scope);
-    shelf_conditions(&mut count, shelf);
-    let total: i64 = on_db!(tx.conn(), c => bind_args!(sqlx::query_scalar(&count.sql), &count.args).fetch_one(c).await)?;
-    let mut q = Sql::new(SELECT);
-    q.push(" WHERE ").scope("o.path", scope);
-    shelf_conditions(&mut q, shelf);
-    q.push(" ORDER BY l.created_at DESC, l.id DESC LIMIT ")
-        .arg(page.limit())
-        .push(" OFFSET ")
-        .arg(page.offset());
-    let items = on_db!(tx.conn(), c => bind_args!(sqlx::query_as::<_, Item>(&q.sql), &q.args).fetch_all(c).await)?;
-    Ok(Page {
-        items,
-        total,
-        page: page.page,
-        per_page: page.per_page,
-    })
+    let mut filter = Sql::new(" WHERE ");
+    filter.scope("o.path", scope);
+    shelf_conditions(&mut filter, shelf);
+    Listing {
+        select: SELECT,
+        count: "SELECT COUNT(*) FROM library_items l JOIN org_units o ON o.id = l.org_id",
+        filter,
+        order: "l.created_at DESC",
+        id: "l.id",
+    }
+    .page(tx, page)
+    .await
 }
 
 /// Takes an item off the shelf (staff of its union or above).
@@ -228,14 +221,8 @@ pub async fn for_member(
         return Ok(Vec::new());
     };
     let mut q = Sql::new(SELECT);
-    q.push(" WHERE l.withdrawn_at IS NULL AND o.path IN (");
-    for (i, p) in paths.into_iter().enumerate() {
-        if i > 0 {
-            q.push(", ");
-        }
-        q.arg(p);
-    }
-    q.push(")");
+    q.push(" WHERE l.withdrawn_at IS NULL AND ");
+    super::notices::of_unions(&mut q, paths);
     shelf_conditions(&mut q, shelf);
     if let Some(id) = id {
         q.push(" AND l.id = ").arg(id);

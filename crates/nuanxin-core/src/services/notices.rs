@@ -6,7 +6,7 @@
 
 use crate::accounts::Caller;
 use crate::error::FieldErrors;
-use crate::page::{Page, PageRequest};
+use crate::page::{Listing, Page, PageRequest};
 use crate::{on_db, Error, Result, Scope, Tx};
 use chrono::NaiveDate;
 use nuanxin_store::{bind_args, new_id, Sql};
@@ -154,24 +154,17 @@ pub async fn list(tx: &mut Tx, scope: &Scope, page: PageRequest) -> Result<Page<
     if scope.is_empty() {
         return Err(Error::NotFound);
     }
-    let mut count =
-        Sql::new("SELECT COUNT(*) FROM notices n JOIN org_units o ON o.id = n.org_id WHERE ");
-    count.scope("o.path", scope);
-    let total: i64 = on_db!(tx.conn(), c => bind_args!(sqlx::query_scalar(&count.sql), &count.args).fetch_one(c).await)?;
-    let mut q = Sql::new(SELECT);
-    q.push(" WHERE ")
-        .scope("o.path", scope)
-        .push(" ORDER BY n.publish_on DESC, n.created_at DESC LIMIT ")
-        .arg(page.limit())
-        .push(" OFFSET ")
-        .arg(page.offset());
-    let items = on_db!(tx.conn(), c => bind_args!(sqlx::query_as::<_, Notice>(&q.sql), &q.args).fetch_all(c).await)?;
-    Ok(Page {
-        items,
-        total,
-        page: page.page,
-        per_page: page.per_page,
-    })
+    let mut filter = Sql::new(" WHERE ");
+    filter.scope("o.path", scope);
+    Listing {
+        select: SELECT,
+        count: "SELECT COUNT(*) FROM notices n JOIN org_units o ON o.id = n.org_id",
+        filter,
+        order: "n.publish_on DESC, n.created_at DESC",
+        id: "n.id",
+    }
+    .page(tx, page)
+    .await
 }
 
 /// Withdraws a notice (staff of its union or above): members no longer see it.
@@ -203,6 +196,18 @@ fn ancestors(path: &str) -> Vec<String> {
         .filter(|(i, c)| *c == '/' && *i > 0)
         .map(|(i, _)| path[..=i].to_string())
         .collect()
+}
+
+/// Limits `q` to records of the unions at `paths` (`o.path IN (…)`): a member's audience.
+pub(crate) fn of_unions(q: &mut Sql, paths: Vec<String>) {
+    q.push("o.path IN (");
+    for (i, p) in paths.into_iter().enumerate() {
+        if i > 0 {
+            q.push(", ");
+        }
+        q.arg(p);
+    }
+    q.push(")");
 }
 
 /// Where a person belongs as a notice's audience: their active membership's union path and
@@ -241,14 +246,8 @@ async fn for_person(
         .arg(day)
         .push(") AND (n.worker_group = '' OR n.worker_group = ")
         .arg(group)
-        .push(") AND o.path IN (");
-    for (i, p) in ancestors(&path).into_iter().enumerate() {
-        if i > 0 {
-            q.push(", ");
-        }
-        q.arg(p);
-    }
-    q.push(")");
+        .push(") AND ");
+    of_unions(&mut q, ancestors(&path));
     if let Some(id) = id {
         q.push(" AND n.id = ").arg(id);
     }

@@ -9,7 +9,7 @@
 use crate::accounts::Caller;
 use crate::audit::Actor;
 use crate::error::FieldErrors;
-use crate::page::{Page, PageRequest};
+use crate::page::{Listing, Page, PageRequest};
 use crate::{on_db, Error, Result, Scope, Tx};
 use chrono::NaiveDate;
 use nuanxin_store::{bind_args, new_id, Sql};
@@ -151,25 +151,17 @@ pub async fn list(tx: &mut Tx, scope: &Scope, page: PageRequest) -> Result<Page<
     if scope.is_empty() {
         return Err(Error::NotFound);
     }
-    let mut count = Sql::new(
-        "SELECT COUNT(*) FROM benefit_offers f JOIN org_units o ON o.id = f.org_id WHERE ",
-    );
-    count.scope("o.path", scope);
-    let total: i64 = on_db!(tx.conn(), c => bind_args!(sqlx::query_scalar(&count.sql), &count.args).fetch_one(c).await)?;
-    let mut q = Sql::new(SELECT);
-    q.push(" WHERE ")
-        .scope("o.path", scope)
-        .push(" ORDER BY f.created_at DESC, f.id DESC LIMIT ")
-        .arg(page.limit())
-        .push(" OFFSET ")
-        .arg(page.offset());
-    let items = on_db!(tx.conn(), c => bind_args!(sqlx::query_as::<_, Offer>(&q.sql), &q.args).fetch_all(c).await)?;
-    Ok(Page {
-        items,
-        total,
-        page: page.page,
-        per_page: page.per_page,
-    })
+    let mut filter = Sql::new(" WHERE ");
+    filter.scope("o.path", scope);
+    Listing {
+        select: SELECT,
+        count: "SELECT COUNT(*) FROM benefit_offers f JOIN org_units o ON o.id = f.org_id",
+        filter,
+        order: "f.created_at DESC",
+        id: "f.id",
+    }
+    .page(tx, page)
+    .await
 }
 
 /// Withdraws an offer (staff of its union or above): members no longer see it and its
@@ -209,14 +201,9 @@ pub async fn for_member(tx: &mut Tx, person: Uuid, day: NaiveDate) -> Result<Vec
         .arg(day)
         .push(" AND (f.valid_to IS NULL OR f.valid_to >= ")
         .arg(day)
-        .push(") AND o.path IN (");
-    for (i, p) in paths.into_iter().enumerate() {
-        if i > 0 {
-            q.push(", ");
-        }
-        q.arg(p);
-    }
-    q.push(") ORDER BY f.created_at DESC LIMIT 50");
+        .push(") AND ");
+    super::notices::of_unions(&mut q, paths);
+    q.push(" ORDER BY f.created_at DESC LIMIT 50");
     let mut offers = on_db!(tx.conn(), c => bind_args!(sqlx::query_as::<_, Offer>(&q.sql), &q.args).fetch_all(c).await)?;
     // Nearness: the same township, else the same county (its code's first six digits).
     let county: String = work.chars().take(6).collect();
