@@ -214,3 +214,21 @@ impl Pager {
         Pager::of(page, |n| format!("{path}?q={q}&page={n}"))
     }
 }
+
+/// A form as it was sent and the problems found, for a page that shows it again: each field's
+/// value and its message key.
+#[derive(Debug, Default)]
+pub struct Entered {
+    pub form: std::collections::HashMap<String, String>,
+    pub errors: std::collections::HashMap<&'static str, &'static str>,
+}
+
+impl Entered {
+    pub fn value(&self, field: &str) -> &str {
+        self.form.get(field).map_or("", String::as_str)
+    }
+
+    pub fn error(&self, field: &str) -> Option<&'static str> {
+        self.errors.get(field).copied()
+    }
+}

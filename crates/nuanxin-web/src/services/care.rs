@@ -73,19 +73,8 @@ pub async fn list(auth: Auth, Query(paging): Query<Paging>) -> Result<Html<Strin
 #[template(path = "services/care_new.html")]
 struct NewPage {
     ctx: Ctx,
-    form: HashMap<String, String>,
-    errors: HashMap<&'static str, &'static str>,
+    entered: crate::layout::Entered,
     kinds: Vec<(&'static str, String)>,
-}
-
-impl NewPage {
-    fn value(&self, field: &str) -> &str {
-        self.form.get(field).map_or("", String::as_str)
-    }
-
-    fn error(&self, field: &str) -> Option<&'static str> {
-        self.errors.get(field).copied()
-    }
 }
 
 fn new_page(
@@ -97,8 +86,7 @@ fn new_page(
     render(&NewPage {
         kinds: kinds(&ctx),
         ctx,
-        form,
-        errors,
+        entered: crate::layout::Entered { form, errors },
     })
 }
 

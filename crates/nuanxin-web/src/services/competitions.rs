@@ -33,21 +33,12 @@ struct ListPage {
     ctx: Ctx,
     page: Page<Competition>,
     may_create: bool,
-    form: HashMap<String, String>,
-    errors: HashMap<&'static str, &'static str>,
+    entered: crate::layout::Entered,
 }
 
 impl ListPage {
     fn pager(&self) -> Pager {
         Pager::of(&self.page, |n| format!("/competitions?page={n}"))
-    }
-
-    fn value(&self, field: &str) -> &str {
-        self.form.get(field).map_or("", String::as_str)
-    }
-
-    fn error(&self, field: &str) -> Option<&'static str> {
-        self.errors.get(field).copied()
     }
 }
 
@@ -65,8 +56,7 @@ async fn list_page(
         ctx: Ctx::new(auth, "cases", "/competitions"),
         may_create: auth.caller.is_staff(),
         page,
-        form,
-        errors,
+        entered: crate::layout::Entered { form, errors },
     })
 }
 

@@ -123,22 +123,13 @@ pub async fn list(
 #[template(path = "services/hardship_new.html")]
 struct NewPage {
     ctx: Ctx,
-    form: HashMap<String, String>,
+    entered: crate::layout::Entered,
     causes_checked: Vec<String>,
-    errors: HashMap<&'static str, &'static str>,
     levels: Vec<(&'static str, String)>,
     causes: Vec<(&'static str, String)>,
 }
 
 impl NewPage {
-    fn value(&self, field: &str) -> &str {
-        self.form.get(field).map_or("", String::as_str)
-    }
-
-    fn error(&self, field: &str) -> Option<&'static str> {
-        self.errors.get(field).copied()
-    }
-
     fn checked(&self, code: &str) -> bool {
         self.causes_checked.iter().any(|c| c == code)
     }
@@ -155,9 +146,8 @@ fn new_page(
         levels: labels(&ctx, "hardship.level", &LEVELS),
         causes: labels(&ctx, "hardship.cause", &CAUSES),
         ctx,
-        form,
+        entered: crate::layout::Entered { form, errors },
         causes_checked,
-        errors,
     })
 }
 

@@ -40,8 +40,7 @@ struct ListPage {
     may_create: bool,
     kinds: Vec<(&'static str, String)>,
     levels: Vec<(&'static str, String)>,
-    form: HashMap<String, String>,
-    errors: HashMap<&'static str, &'static str>,
+    entered: crate::layout::Entered,
     /// The union whose showcase the caller's first post links to.
     home: Option<String>,
 }
@@ -53,14 +52,6 @@ impl ListPage {
 
     fn label(&self, prefix: &str, code: &str) -> String {
         self.ctx.t(&format!("{prefix}.{code}")).to_string()
-    }
-
-    fn value(&self, field: &str) -> &str {
-        self.form.get(field).map_or("", String::as_str)
-    }
-
-    fn error(&self, field: &str) -> Option<&'static str> {
-        self.errors.get(field).copied()
     }
 }
 
@@ -81,8 +72,7 @@ async fn list_page(
         ctx,
         page,
         may_create: auth.caller.is_staff(),
-        form,
-        errors,
+        entered: crate::layout::Entered { form, errors },
         home: auth.caller.home_unit(),
     })
 }

@@ -49,8 +49,7 @@ struct ListPage {
     shelf: Shelf,
     categories: Vec<(&'static str, String)>,
     may_create: bool,
-    form: HashMap<String, String>,
-    errors: HashMap<&'static str, &'static str>,
+    entered: crate::layout::Entered,
 }
 
 impl ListPage {
@@ -68,14 +67,6 @@ impl ListPage {
 
     fn size(&self, bytes: &i64) -> String {
         size_label(*bytes)
-    }
-
-    fn value(&self, field: &str) -> &str {
-        self.form.get(field).map_or("", String::as_str)
-    }
-
-    fn error(&self, field: &str) -> Option<&'static str> {
-        self.errors.get(field).copied()
     }
 }
 
@@ -96,8 +87,7 @@ async fn list_page(
         may_create: auth.caller.is_staff(),
         page,
         shelf,
-        form,
-        errors,
+        entered: crate::layout::Entered { form, errors },
     })
 }
 

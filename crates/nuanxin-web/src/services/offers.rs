@@ -27,21 +27,12 @@ struct ListPage {
     page: Page<Offer>,
     may_create: bool,
     today: chrono::NaiveDate,
-    form: HashMap<String, String>,
-    errors: HashMap<&'static str, &'static str>,
+    entered: crate::layout::Entered,
 }
 
 impl ListPage {
     fn pager(&self) -> Pager {
         Pager::of(&self.page, |n| format!("/offers?page={n}"))
-    }
-
-    fn value(&self, field: &str) -> &str {
-        self.form.get(field).map_or("", String::as_str)
-    }
-
-    fn error(&self, field: &str) -> Option<&'static str> {
-        self.errors.get(field).copied()
     }
 
     fn may_withdraw(&self, o: &Offer) -> bool {
@@ -64,8 +55,7 @@ async fn list_page(
         may_create: auth.caller.is_staff(),
         today: auth.caller.today,
         page,
-        form,
-        errors,
+        entered: crate::layout::Entered { form, errors },
     })
 }
 
