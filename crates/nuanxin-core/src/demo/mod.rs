@@ -1103,7 +1103,8 @@ pub async fn load_worker_home(store: &Store, clock: &Clock) -> Result<usize> {
     let n: i64 = on_db!(tx.conn(), c => sqlx::query_scalar("SELECT COUNT(*) FROM notices").fetch_one(c).await)?;
     const RIDERS: &str =
         "SELECT m.member_no, m.person_id FROM memberships m JOIN org_units o ON o.id = m.org_id
-        WHERE m.status = 'active' AND m.member_no IS NOT NULL AND o.path LIKE '%/F371502001/%'
+        WHERE m.status = 'active' AND m.member_no IS NOT NULL AND m.worker_group = 'delivery_rider'
+            AND o.path LIKE '%/F371502001/%'
         ORDER BY m.member_no LIMIT 3";
     let riders: Vec<(String, uuid::Uuid)> =
         on_db!(tx.conn(), c => sqlx::query_as(RIDERS).fetch_all(c).await)?;
