@@ -275,34 +275,13 @@ pub async fn show_plan(auth: Auth, Path(id): Path<Uuid>) -> Result<Html<String>,
     plan_page(&auth, id, EnrolFilter::default(), None, None).await
 }
 
-#[derive(serde::Deserialize, Default)]
-pub struct EnrolForm {
-    #[serde(default)]
-    org: String,
-    #[serde(default)]
-    group: String,
-    #[serde(default)]
-    joined_before: String,
-    #[serde(default)]
-    joined_after: String,
-    /// `preview` or `confirm`.
-    #[serde(default)]
-    step: String,
-}
-
 /// `POST /aid/plans/{id}/enrol`: the preview (count and cost), then the confirmed enrolment.
 pub async fn enrol(
     auth: Auth,
     Path(id): Path<Uuid>,
-    Form(f): Form<EnrolForm>,
+    Form(f): Form<super::BulkForm>,
 ) -> Result<Response, PageError> {
-    let filter = EnrolFilter {
-        org: f.org,
-        group: f.group,
-        joined_before: f.joined_before,
-        joined_after: f.joined_after,
-        dry_run: f.step != "confirm",
-    };
+    let filter = f.filter();
     let done = in_write(&auth.app.store, async |tx| {
         aid::enrol(tx, &auth.caller, id, &filter).await
     })

@@ -471,35 +471,14 @@ pub async fn api_non_members(
     ))
 }
 
-#[derive(serde::Deserialize, Default)]
-pub struct HandoutForm {
-    #[serde(default)]
-    org: String,
-    #[serde(default)]
-    group: String,
-    #[serde(default)]
-    joined_before: String,
-    #[serde(default)]
-    joined_after: String,
-    /// `preview` or `confirm`.
-    #[serde(default)]
-    step: String,
-}
-
 /// `POST /care/{id}/handout`: recipients from a filtered member list: the preview (count and
 /// cost), then the confirmed handout.
 pub async fn handout(
     auth: Auth,
     Path(id): Path<Uuid>,
-    Form(f): Form<HandoutForm>,
+    Form(f): Form<super::BulkForm>,
 ) -> Result<Response, PageError> {
-    let filter = MemberFilter {
-        org: f.org,
-        group: f.group,
-        joined_before: f.joined_before,
-        joined_after: f.joined_after,
-        dry_run: f.step != "confirm",
-    };
+    let filter = f.filter();
     let done = in_write(&auth.app.store, async |tx| {
         care::handout(tx, &auth.caller, id, &filter).await
     })

@@ -270,6 +270,35 @@ const REPORT_COLUMNS: [&str; 27] = [
     "services.col.honours_awarded",
 ];
 
+/// The form of a bulk step over a filtered member list (a plan's enrolment, a care handout): the
+/// filter, and `step`: `preview` (a dry run, the default) or `confirm`.
+#[derive(serde::Deserialize, Default)]
+pub struct BulkForm {
+    #[serde(default)]
+    org: String,
+    #[serde(default)]
+    group: String,
+    #[serde(default)]
+    joined_before: String,
+    #[serde(default)]
+    joined_after: String,
+    #[serde(default)]
+    step: String,
+}
+
+impl BulkForm {
+    /// The member filter the form asks for; anything but `confirm` only counts.
+    pub fn filter(self) -> nuanxin_core::services::selection::MemberFilter {
+        nuanxin_core::services::selection::MemberFilter {
+            dry_run: self.step != "confirm",
+            org: self.org,
+            group: self.group,
+            joined_before: self.joined_before,
+            joined_after: self.joined_after,
+        }
+    }
+}
+
 /// A step refused on a record's page (a stage, a follow-up, an enrolment, a review), as the
 /// page says it: the first field's message, else the refusal's own; `None` for an error that is
 /// not the caller's to mend (it goes to the error page).
