@@ -70,6 +70,17 @@ impl Ctx {
         Catalogue::of(self.lang).get(key)
     }
 
+    /// The choices of a select from a list of codes: each code with its message `prefix.code`.
+    pub fn labels(
+        &self,
+        prefix: &str,
+        list: &[(&'static str, &'static str)],
+    ) -> Vec<(&'static str, String)> {
+        list.iter()
+            .map(|(c, _)| (*c, self.t(&format!("{prefix}.{c}")).to_string()))
+            .collect()
+    }
+
     /// A message with `{n}` replaced.
     pub fn tn(&self, key: &str, n: impl std::fmt::Display) -> String {
         Catalogue::of(self.lang)

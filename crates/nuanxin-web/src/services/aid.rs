@@ -28,16 +28,6 @@ impl ListLinks for ClaimFilter {
     const PATH: &'static str = "/aid/claims";
 }
 
-fn labels(
-    ctx: &Ctx,
-    prefix: &str,
-    list: &[(&'static str, &'static str)],
-) -> Vec<(&'static str, String)> {
-    list.iter()
-        .map(|(c, _)| (*c, ctx.t(&format!("{prefix}.{c}")).to_string()))
-        .collect()
-}
-
 /// What the pages of this module show about amounts and labels.
 trait Shows {
     fn ctx(&self) -> &Ctx;
@@ -123,9 +113,9 @@ fn new_plan_page(
 ) -> Result<Html<String>, PageError> {
     let ctx = Ctx::new(auth, "cases", "/aid/plans/new");
     render(&NewPlanPage {
-        kinds: labels(&ctx, "aid.kind", &PLAN_KINDS),
-        payers: labels(&ctx, "aid.payer", &PAYERS),
-        events: labels(&ctx, "aid.event", &EVENTS),
+        kinds: ctx.labels("aid.kind", &PLAN_KINDS),
+        payers: ctx.labels("aid.payer", &PAYERS),
+        events: ctx.labels("aid.event", &EVENTS),
         groups: WorkerGroup::ALL
             .iter()
             .map(|g| {
@@ -186,20 +176,12 @@ pub async fn create_plan(
         aid::create_plan(tx, &auth.caller, &input).await
     })
     .await;
-    match done {
-        Ok(p) => Ok(Redirect::to(&format!("/aid/plans/{}", p.id)).into_response()),
-        Err(e) => match e.field_errors() {
-            Some(errs) => {
-                let errors = errs.iter().map(|e| (e.field, e.code)).collect();
-                Ok((
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    new_plan_page(&auth, form, errors)?,
-                )
-                    .into_response())
-            }
-            None => Err(e.into()),
-        },
-    }
+    super::form_answer(
+        done,
+        |p| format!("/aid/plans/{}", p.id),
+        move |errors| async move { new_plan_page(&auth, form, errors) },
+    )
+    .await
 }
 
 #[derive(Template)]

@@ -27,13 +27,6 @@ fn t(auth: &Auth, key: &str) -> String {
     crate::i18n::Catalogue::of(auth.lang).get(key).to_string()
 }
 
-fn kinds(ctx: &Ctx) -> Vec<(&'static str, String)> {
-    KINDS
-        .iter()
-        .map(|(c, _)| (*c, ctx.t(&format!("care.kind.{c}")).to_string()))
-        .collect()
-}
-
 #[derive(Template)]
 #[template(path = "services/care.html")]
 struct ListPage {
@@ -84,7 +77,7 @@ fn new_page(
 ) -> Result<Html<String>, PageError> {
     let ctx = Ctx::new(auth, "cases", "/care/new");
     render(&NewPage {
-        kinds: kinds(&ctx),
+        kinds: ctx.labels("care.kind", &KINDS),
         ctx,
         entered: crate::layout::Entered { form, errors },
     })
@@ -126,20 +119,12 @@ pub async fn create(
         care::create(tx, &auth.caller, &input).await
     })
     .await;
-    match done {
-        Ok(a) => Ok(Redirect::to(&format!("/care/{}", a.id)).into_response()),
-        Err(e) => match e.field_errors() {
-            Some(errs) => {
-                let errors = errs.iter().map(|e| (e.field, e.code)).collect();
-                Ok((
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    new_page(&auth, form, errors)?,
-                )
-                    .into_response())
-            }
-            None => Err(e.into()),
-        },
-    }
+    super::form_answer(
+        done,
+        |a| format!("/care/{}", a.id),
+        move |errors| async move { new_page(&auth, form, errors) },
+    )
+    .await
 }
 
 #[derive(Template)]

@@ -26,17 +26,6 @@ impl ListLinks for CaseFilter {
     const PATH: &'static str = "/cases";
 }
 
-/// Labels of a list of codes in the page's language.
-fn labels(
-    ctx: &Ctx,
-    prefix: &str,
-    list: &[(&'static str, &'static str)],
-) -> Vec<(&'static str, String)> {
-    list.iter()
-        .map(|(c, _)| (*c, ctx.t(&format!("{prefix}.{c}")).to_string()))
-        .collect()
-}
-
 /// Tells the worker by SMS that their case moved (a failed SMS is logged: the change stands).
 async fn tell(state: &AppState, c: &Case) {
     let Ok(phone) = Phone::parse(&c.phone) else {
@@ -114,7 +103,7 @@ pub async fn list(
         .iter()
         .any(|r| r.role >= Role::Staff);
     render(&ListPage {
-        kinds: labels(&ctx, "cases.kind", &KINDS),
+        kinds: ctx.labels("cases.kind", &KINDS),
         ctx,
         query,
         page,
@@ -150,8 +139,8 @@ fn new_page(
 ) -> Result<Html<String>, PageError> {
     let ctx = Ctx::new(auth, "cases", "/cases/new");
     render(&NewPage {
-        kinds: labels(&ctx, "cases.kind", &KINDS),
-        stages: labels(&ctx, "cases.stage", &STAGES),
+        kinds: ctx.labels("cases.kind", &KINDS),
+        stages: ctx.labels("cases.stage", &STAGES),
         today: auth.caller.today.to_string(),
         ctx,
         form,
@@ -197,20 +186,12 @@ pub async fn create(
         cases::create(tx, &auth.caller, &app.vault, &input).await
     })
     .await;
-    match done {
-        Ok(c) => Ok(Redirect::to(&format!("/cases/{}", c.id)).into_response()),
-        Err(e) => match e.field_errors() {
-            Some(errs) => {
-                let errors = errs.iter().map(|e| (e.field, e.code)).collect();
-                Ok((
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    new_page(&auth, form, errors)?,
-                )
-                    .into_response())
-            }
-            None => Err(e.into()),
-        },
-    }
+    super::form_answer(
+        done,
+        |c| format!("/cases/{}", c.id),
+        move |errors| async move { new_page(&auth, form, errors) },
+    )
+    .await
 }
 
 #[derive(Template)]
@@ -289,8 +270,8 @@ async fn case_page(
         photos,
         may_edit: may_edit(&case),
         may_work: may_edit(&case) || (counsel.is_some() && counsel == case.handler_account),
-        stages: labels(&ctx, "cases.stage", &STAGES),
-        outcomes: labels(&ctx, "cases.outcome", &OUTCOMES),
+        stages: ctx.labels("cases.stage", &STAGES),
+        outcomes: ctx.labels("cases.outcome", &OUTCOMES),
         ctx,
         case,
         events,

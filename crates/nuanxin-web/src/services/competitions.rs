@@ -91,17 +91,12 @@ pub async fn create(
         competitions::create(tx, &auth.caller, &input).await
     })
     .await;
-    match done {
-        Ok(c) => Ok(Redirect::to(&format!("/competitions/{}", c.id)).into_response()),
-        Err(e) => match e.field_errors() {
-            Some(errs) => {
-                let errors = errs.iter().map(|e| (e.field, e.code)).collect();
-                let page = list_page(&auth, Paging::default(), form, errors).await?;
-                Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
-            }
-            None => Err(e.into()),
-        },
-    }
+    super::form_answer(
+        done,
+        |c| format!("/competitions/{}", c.id),
+        move |errors| async move { list_page(&auth, Paging::default(), form, errors).await },
+    )
+    .await
 }
 
 #[derive(Template)]

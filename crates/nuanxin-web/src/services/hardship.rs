@@ -22,16 +22,6 @@ use nuanxin_core::{in_write, Error};
 use std::collections::HashMap;
 use uuid::Uuid;
 
-fn labels(
-    ctx: &Ctx,
-    prefix: &str,
-    list: &[(&'static str, &'static str)],
-) -> Vec<(&'static str, String)> {
-    list.iter()
-        .map(|(c, _)| (*c, ctx.t(&format!("{prefix}.{c}")).to_string()))
-        .collect()
-}
-
 /// Helpers the hardship pages share.
 trait Labels {
     fn ctx(&self) -> &Ctx;
@@ -110,7 +100,7 @@ pub async fn list(
     .await?;
     let ctx = Ctx::new(&auth, "cases", "/hardship");
     render(&ListPage {
-        levels: labels(&ctx, "hardship.level", &LEVELS),
+        levels: ctx.labels("hardship.level", &LEVELS),
         ctx,
         page,
         filter,
@@ -143,8 +133,8 @@ fn new_page(
 ) -> Result<Html<String>, PageError> {
     let ctx = Ctx::new(auth, "cases", "/hardship/new");
     render(&NewPage {
-        levels: labels(&ctx, "hardship.level", &LEVELS),
-        causes: labels(&ctx, "hardship.cause", &CAUSES),
+        levels: ctx.labels("hardship.level", &LEVELS),
+        causes: ctx.labels("hardship.cause", &CAUSES),
         ctx,
         entered: crate::layout::Entered { form, errors },
         causes_checked,
@@ -194,20 +184,12 @@ pub async fn create(
         hardship::open(tx, &auth.caller, &input).await
     })
     .await;
-    match done {
-        Ok(f) => Ok(Redirect::to(&format!("/hardship/{}?done=opened", f.id)).into_response()),
-        Err(e) => match e.field_errors() {
-            Some(errs) => {
-                let errors = errs.iter().map(|e| (e.field, e.code)).collect();
-                Ok((
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    new_page(&auth, form, causes, errors)?,
-                )
-                    .into_response())
-            }
-            None => Err(e.into()),
-        },
-    }
+    super::form_answer(
+        done,
+        |f| format!("/hardship/{}?done=opened", f.id),
+        move |errors| async move { new_page(&auth, form, causes, errors) },
+    )
+    .await
 }
 
 #[derive(Template)]
@@ -259,8 +241,8 @@ async fn file_page(
     .await?;
     let ctx = Ctx::new(auth, "cases", &format!("/hardship/{id}"));
     render(&FilePage {
-        levels: labels(&ctx, "hardship.level", &LEVELS),
-        aid_kinds: labels(&ctx, "hardship.aid", &AID_KINDS),
+        levels: ctx.labels("hardship.level", &LEVELS),
+        aid_kinds: ctx.labels("hardship.aid", &AID_KINDS),
         ctx,
         file,
         assistance,

@@ -22,16 +22,6 @@ use nuanxin_core::{in_read, in_write, Error};
 use std::collections::HashMap;
 use uuid::Uuid;
 
-fn labels(
-    ctx: &Ctx,
-    prefix: &str,
-    list: &[(&'static str, &'static str)],
-) -> Vec<(&'static str, String)> {
-    list.iter()
-        .map(|(c, _)| (*c, ctx.t(&format!("{prefix}.{c}")).to_string()))
-        .collect()
-}
-
 #[derive(Template)]
 #[template(path = "services/honours.html")]
 struct ListPage {
@@ -67,8 +57,8 @@ async fn list_page(
     .await?;
     let ctx = Ctx::new(auth, "cases", "/honours");
     render(&ListPage {
-        kinds: labels(&ctx, "honours.kind", &KINDS),
-        levels: labels(&ctx, "honours.level", &LEVELS),
+        kinds: ctx.labels("honours.kind", &KINDS),
+        levels: ctx.labels("honours.level", &LEVELS),
         ctx,
         page,
         may_create: auth.caller.is_staff(),
@@ -131,17 +121,12 @@ pub async fn create(
         }
         Err(e) => Err(e),
     };
-    match done {
-        Ok(_) => Ok(Redirect::to("/honours#honours").into_response()),
-        Err(e) => match e.field_errors() {
-            Some(errs) => {
-                let errors = errs.iter().map(|e| (e.field, e.code)).collect();
-                let page = list_page(&auth, &Paging::default(), form, errors).await?;
-                Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
-            }
-            None => Err(e.into()),
-        },
-    }
+    super::form_answer(
+        done,
+        |_| "/honours#honours".to_string(),
+        move |errors| async move { list_page(&auth, &Paging::default(), form, errors).await },
+    )
+    .await
 }
 
 #[utoipa::path(get, path = "/api/v1/honours", tag = "services", params(Paging),

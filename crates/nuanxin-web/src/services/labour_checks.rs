@@ -168,20 +168,12 @@ pub async fn create(
         labour_checks::create(tx, &auth.caller, &input).await
     })
     .await;
-    match done {
-        Ok(k) => Ok(Redirect::to(&format!("/labour-checks/{}?done=saved", k.id)).into_response()),
-        Err(e) => match e.field_errors() {
-            Some(errs) => {
-                let errors = errs.iter().map(|e| (e.field, e.code)).collect();
-                Ok((
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    new_page(&auth, form, errors).await?,
-                )
-                    .into_response())
-            }
-            None => Err(e.into()),
-        },
-    }
+    super::form_answer(
+        done,
+        |k| format!("/labour-checks/{}?done=saved", k.id),
+        move |errors| async move { new_page(&auth, form, errors).await },
+    )
+    .await
 }
 
 #[derive(Template)]

@@ -126,18 +126,14 @@ pub async fn create(
         library::publish(tx, &auth.caller, &uploads, &input, pdf).await
     })
     .await;
-    match done {
-        Ok(_) => Ok(Redirect::to("/library#items").into_response()),
-        Err(e) => match e.field_errors() {
-            Some(errs) => {
-                let errors = errs.iter().map(|e| (e.field, e.code)).collect();
-                let page =
-                    list_page(&auth, Shelf::default(), Paging::default(), form, errors).await?;
-                Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
-            }
-            None => Err(e.into()),
+    super::form_answer(
+        done,
+        |_| "/library#items".to_string(),
+        move |errors| async move {
+            list_page(&auth, Shelf::default(), Paging::default(), form, errors).await
         },
-    }
+    )
+    .await
 }
 
 /// `POST /library/{id}/withdraw`: off the shelf.

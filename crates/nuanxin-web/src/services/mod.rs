@@ -299,6 +299,31 @@ impl BulkForm {
     }
 }
 
+/// A form post's answer: on to `to` (of what it made) when it went through; the form again with
+/// its problems (422, `again`) when they are the caller's to mend; else the error page.
+pub(crate) async fn form_answer<T, Again>(
+    done: Result<T, Error>,
+    to: impl FnOnce(T) -> String,
+    again: impl FnOnce(std::collections::HashMap<&'static str, &'static str>) -> Again,
+) -> Result<axum::response::Response, crate::error::PageError>
+where
+    Again:
+        std::future::Future<Output = Result<axum::response::Html<String>, crate::error::PageError>>,
+{
+    use axum::response::IntoResponse;
+    match done {
+        Ok(made) => Ok(axum::response::Redirect::to(&to(made)).into_response()),
+        Err(e) => match e.field_errors() {
+            Some(errs) => {
+                let errors = errs.iter().map(|e| (e.field, e.code)).collect();
+                let page = again(errors).await?;
+                Ok((axum::http::StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
+            }
+            None => Err(e.into()),
+        },
+    }
+}
+
 /// A step refused on a record's page (a stage, a follow-up, an enrolment, a review), as the
 /// page says it: the first field's message, else the refusal's own; `None` for an error that is
 /// not the caller's to mend (it goes to the error page).

@@ -147,20 +147,12 @@ pub async fn create(
         }
         Err(e) => Err(e),
     };
-    match done {
-        Ok(n) => Ok(Redirect::to(&format!("/notices/{}", n.id)).into_response()),
-        Err(e) => match e.field_errors() {
-            Some(errs) => {
-                let errors = errs.iter().map(|e| (e.field, e.code)).collect();
-                Ok((
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    new_page(&auth, form, errors)?,
-                )
-                    .into_response())
-            }
-            None => Err(e.into()),
-        },
-    }
+    super::form_answer(
+        done,
+        |n| format!("/notices/{}", n.id),
+        move |errors| async move { new_page(&auth, form, errors) },
+    )
+    .await
 }
 
 #[derive(Template)]

@@ -88,17 +88,12 @@ pub async fn create(
         offers::create(tx, &auth.caller, &input).await
     })
     .await;
-    match done {
-        Ok(_) => Ok(Redirect::to("/offers#offers").into_response()),
-        Err(e) => match e.field_errors() {
-            Some(errs) => {
-                let errors = errs.iter().map(|e| (e.field, e.code)).collect();
-                let page = list_page(&auth, Paging::default(), form, errors).await?;
-                Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
-            }
-            None => Err(e.into()),
-        },
-    }
+    super::form_answer(
+        done,
+        |_| "/offers#offers".to_string(),
+        move |errors| async move { list_page(&auth, Paging::default(), form, errors).await },
+    )
+    .await
 }
 
 /// `POST /offers/{id}/withdraw`.
