@@ -53,3 +53,12 @@ pub fn beijing_date(millis: i64) -> chrono::NaiveDate {
         .with_timezone(&beijing)
         .date_naive()
 }
+
+/// The instant (Unix milliseconds) a Beijing calendar day starts.
+pub fn beijing_midnight(day: chrono::NaiveDate) -> i64 {
+    day.and_hms_opt(0, 0, 0)
+        .unwrap_or_default()
+        .and_utc()
+        .timestamp_millis()
+        - 8 * 3_600_000
+}

@@ -69,6 +69,9 @@ pub struct Scope {
     /// A lawyer of a legal-aid station (律师): the account whose assigned rights cases the caller
     /// sees and works on, and nothing else.
     counsel: Option<uuid::Uuid>,
+    /// A community grid office (网格办): the account whose routed grid reports the caller sees
+    /// and moves on, and nothing else.
+    grid_office: Option<uuid::Uuid>,
 }
 
 impl Scope {
@@ -82,6 +85,7 @@ impl Scope {
             stations: Vec::new(),
             pushing: Vec::new(),
             counsel: None,
+            grid_office: None,
         }
     }
 
@@ -95,6 +99,7 @@ impl Scope {
             stations: Vec::new(),
             pushing: Vec::new(),
             counsel: None,
+            grid_office: None,
         }
     }
 
@@ -116,6 +121,17 @@ impl Scope {
     pub fn counselling(mut self, account: uuid::Uuid) -> Scope {
         self.counsel = Some(account);
         self
+    }
+
+    /// The same scope, seeing the grid reports routed to this grid office's account too.
+    pub fn at_grid_office(mut self, account: uuid::Uuid) -> Scope {
+        self.grid_office = Some(account);
+        self
+    }
+
+    /// The grid office's account whose routed reports the caller sees, when the caller is one.
+    pub fn grid_office(&self) -> Option<uuid::Uuid> {
+        self.grid_office
     }
 
     /// The lawyer's account whose assigned cases the caller sees, when the caller is a lawyer.
@@ -157,6 +173,7 @@ impl Scope {
             stations: Vec::new(),
             pushing: Vec::new(),
             counsel: None,
+            grid_office: None,
         }
     }
 

@@ -12,7 +12,7 @@ pub use passwords::{hash_password, verify_password};
 pub use queries::{
     account_by_username, assignments_of, create_account, grant, keep_station, lawyers_for,
     list_accounts, posts_in_scope, revoke, scope_of, Account, AccountInput, AccountRow, Assignment,
-    Lawyer, KEEPER, LAWYER, PARTNER,
+    Lawyer, GRID_OFFICE, KEEPER, LAWYER, PARTNER,
 };
 pub use sessions::{
     hit_rate_limit, login, logout, rate_limit_in, session, Session, ABSOLUTE_TIMEOUT_MS,

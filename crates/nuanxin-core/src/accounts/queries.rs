@@ -61,6 +61,9 @@ pub const PARTNER: &str = "partner";
 /// The role `lawyer`: a lawyer registered at a legal-aid station (法律援助工作站) of the unit's
 /// subtree; holds no subtree, sees and works on only the rights cases assigned to them.
 pub const LAWYER: &str = "lawyer";
+/// The role `grid_office`: a community grid office (网格办) or a city-management system; holds
+/// no subtree, sees and moves on only the grid reports routed to its communities (Open311-style).
+pub const GRID_OFFICE: &str = "grid_office";
 
 /// The station named for a keeper of the unit at `org_path`: it must exist inside that subtree.
 async fn kept_station(tx: &mut Tx, org_path: &str, station: Option<&str>) -> Result<Option<Uuid>> {
@@ -184,11 +187,18 @@ pub async fn scope_of(tx: &mut Tx, account_id: Uuid) -> Result<Scope> {
         "SELECT COUNT(*) FROM assignments WHERE account_id = $1 AND role = 'lawyer'";
     let lawyer: i64 =
         on_db!(tx.conn(), c => sqlx::query_scalar(LAWYERING).bind(account_id).fetch_one(c).await)?;
-    let scope = Scope::of_roots(roots).keeping(kept).pushing_into(pushing);
-    Ok(match lawyer > 0 {
-        true => scope.counselling(account_id),
-        false => scope,
-    })
+    const OFFICE: &str =
+        "SELECT COUNT(*) FROM assignments WHERE account_id = $1 AND role = 'grid_office'";
+    let office: i64 =
+        on_db!(tx.conn(), c => sqlx::query_scalar(OFFICE).bind(account_id).fetch_one(c).await)?;
+    let mut scope = Scope::of_roots(roots).keeping(kept).pushing_into(pushing);
+    if lawyer > 0 {
+        scope = scope.counselling(account_id);
+    }
+    if office > 0 {
+        scope = scope.at_grid_office(account_id);
+    }
+    Ok(scope)
 }
 
 fn check_username(u: &str) -> Result<()> {
@@ -222,7 +232,8 @@ pub async fn create_account(tx: &mut Tx, caller: &Caller, input: &AccountInput) 
     let keeper = input.role.trim() == KEEPER;
     let partner = input.role.trim() == PARTNER;
     let lawyer = input.role.trim() == LAWYER;
-    let role = match keeper || partner || lawyer {
+    let office = input.role.trim() == GRID_OFFICE;
+    let role = match keeper || partner || lawyer || office {
         true => Role::Viewer, // checked below as a post the admin gives, held as no subtree
         false => Role::parse(&input.role).ok_or(Error::invalid("role", "accounts.bad_role"))?,
     };
@@ -251,13 +262,14 @@ pub async fn create_account(tx: &mut Tx, caller: &Caller, input: &AccountInput) 
     on_db!(tx.conn(), c => sqlx::query(SQL).bind(id).bind(username).bind(display).bind(&hash).bind(caller.at)
         .execute(c).await.map(|r| r.rows_affected()))
     .on_unique("username", "accounts.username_taken")?;
-    let role_name = match (keeper, partner, lawyer) {
+    let role_name = match (keeper, partner, lawyer, office) {
         (true, ..) => KEEPER,
-        (_, true, _) => PARTNER,
-        (.., true) => LAWYER,
+        (_, true, ..) => PARTNER,
+        (_, _, true, _) => LAWYER,
+        (.., true) => GRID_OFFICE,
         _ => role.as_str(),
     };
-    if keeper || partner || lawyer {
+    if keeper || partner || lawyer || office {
         const POST: &str = "INSERT INTO assignments (id, account_id, org_id, role, station_id, created_at) VALUES ($1, $2, $3, $4, $5, $6)";
         on_db!(tx.conn(), c => sqlx::query(POST).bind(nuanxin_store::new_id()).bind(id).bind(org.id).bind(role_name)
             .bind(station).bind(caller.at).execute(c).await.map(|r| r.rows_affected()))?;

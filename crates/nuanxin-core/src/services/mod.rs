@@ -8,6 +8,8 @@ pub mod care_sheet;
 pub mod cases;
 pub mod cases_sheet;
 pub mod competitions;
+pub mod contracts;
+pub mod grid;
 pub mod hardship;
 pub mod honours;
 pub mod labour_checks;

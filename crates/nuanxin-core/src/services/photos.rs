@@ -31,6 +31,8 @@ pub enum Owner {
     Notice(Uuid),
     /// The photo of an honour, shown on the showcase when its holder opts in.
     Honour(Uuid),
+    /// A photo of a grid report (网格随手拍).
+    GridReport(Uuid),
 }
 
 impl Owner {
@@ -40,6 +42,7 @@ impl Owner {
             Owner::Claim(id) => ("claim", id),
             Owner::Notice(id) => ("notice", id),
             Owner::Honour(id) => ("honour", id),
+            Owner::GridReport(id) => ("grid_report", id),
         }
     }
 }
@@ -239,6 +242,7 @@ pub async fn owner_of(tx: &mut Tx, id: Uuid) -> Result<Owner> {
         Some((k, o)) if k == "claim" => Ok(Owner::Claim(o)),
         Some((k, o)) if k == "notice" => Ok(Owner::Notice(o)),
         Some((k, o)) if k == "honour" => Ok(Owner::Honour(o)),
+        Some((k, o)) if k == "grid_report" => Ok(Owner::GridReport(o)),
         _ => Err(Error::NotFound),
     }
 }

@@ -73,6 +73,10 @@ pub struct ServicesReport {
     pub hardship: super::hardship::HardshipFigures,
     /// Honours of the subtree's members awarded in the period's years.
     pub honours: super::honours::HonourFigures,
+    /// Grid reports of the subtree's reporters: made and resolved in the period.
+    pub grid: super::grid::reports::GridFigures,
+    /// Collective contracts of the subtree's unions valid on the period's last day.
+    pub contracts: super::contracts::ContractFigures,
 }
 
 /// A period from 1 January to a day of the same year: distinct people helped are read from the
@@ -151,6 +155,8 @@ pub async fn services(
     let care = super::care::figures(tx, &unit.path, period.from, period.to).await?;
     let hardship = super::hardship::figures(tx, &unit.path, period.from, period.to).await?;
     let honours = super::honours::figures(tx, &unit.path, period.from, period.to).await?;
+    let grid = super::grid::reports::figures(tx, &unit.path, period.from, period.to).await?;
+    let contracts = super::contracts::figures(tx, &unit.path, period.to).await?;
     Ok(ServicesReport {
         org_code: unit.code,
         org_name: unit.name,
@@ -162,6 +168,8 @@ pub async fn services(
         care,
         hardship,
         honours,
+        grid,
+        contracts,
     })
 }
 

@@ -98,7 +98,7 @@ fn roles(ctx: &Ctx) -> Vec<(&'static str, String)> {
     Role::ALL
         .iter()
         .map(|r| r.as_str())
-        .chain([accounts::KEEPER, accounts::PARTNER, accounts::LAWYER])
+        .chain([accounts::KEEPER, accounts::PARTNER, accounts::LAWYER, accounts::GRID_OFFICE])
         .map(|r| (r, ctx.t(&format!("accounts.role.{r}")).to_string()))
         .collect()
 }
@@ -205,7 +205,7 @@ async fn show_page(
         // A post in the org tree is granted here; a keeper is made with their station.
         roles: roles(&ctx)
             .into_iter()
-            .filter(|(r, _)| ![accounts::KEEPER, accounts::PARTNER, accounts::LAWYER].contains(r))
+            .filter(|(r, _)| ![accounts::KEEPER, accounts::PARTNER, accounts::LAWYER, accounts::GRID_OFFICE].contains(r))
             .collect(),
         ctx,
         username: account.username,

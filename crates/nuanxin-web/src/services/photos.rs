@@ -97,6 +97,9 @@ async fn in_sight(tx: &mut Tx, scope: &Scope, id: Uuid) -> Result<(), Error> {
         Owner::Honour(h) => nuanxin_core::services::honours::get(tx, scope, h)
             .await
             .map(|_| ()),
+        Owner::GridReport(r) => nuanxin_core::services::grid::reports::get(tx, scope, r)
+            .await
+            .map(|_| ()),
     }
 }
 
