@@ -63,6 +63,11 @@ const FILES: &[(&str, &str, &[u8])] = &[
         include_bytes!("../assets/shrink.js"),
     ),
     (
+        "grid.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../assets/grid.js"),
+    ),
+    (
         "tabs.js",
         "text/javascript; charset=utf-8",
         include_bytes!("../assets/tabs.js"),

@@ -18,6 +18,8 @@ pub struct Ctx {
     pub keeps_only: Option<String>,
     /// A legal-aid lawyer without a subtree: their navigation is their cases alone.
     pub counsel_only: bool,
+    /// A grid office without a subtree: their navigation is the reports routed to them alone.
+    pub office_only: bool,
     /// Staff or admin somewhere: sees the work lists kept from viewers (hardship files).
     pub is_staff: bool,
 }
@@ -46,6 +48,8 @@ impl Ctx {
                 .map(|s| s.to_string()),
             counsel_only: auth.caller.scope.roots().is_empty()
                 && auth.caller.scope.counsel().is_some(),
+            office_only: auth.caller.scope.roots().is_empty()
+                && auth.caller.scope.grid_office().is_some(),
             is_staff: auth.caller.is_staff(),
         }
     }
@@ -62,6 +66,7 @@ impl Ctx {
             is_admin: false,
             keeps_only: None,
             counsel_only: false,
+            office_only: false,
             is_staff: false,
         }
     }
@@ -78,6 +83,14 @@ impl Ctx {
     ) -> Vec<(&'static str, String)> {
         list.iter()
             .map(|(c, _)| (*c, self.t(&format!("{prefix}.{c}")).to_string()))
+            .collect()
+    }
+
+    /// The choices of a select from a list of codes: each code with its label under `prefix`.
+    pub fn code_labels(&self, prefix: &str, codes: &[&'static str]) -> Vec<(&'static str, String)> {
+        codes
+            .iter()
+            .map(|c| (*c, self.t(&format!("{prefix}.{c}")).to_string()))
             .collect()
     }
 
@@ -241,5 +254,23 @@ impl Entered {
 
     pub fn error(&self, field: &str) -> Option<&'static str> {
         self.errors.get(field).copied()
+    }
+}
+
+/// A whole number however deeply a template borrowed it (`i64`, `&i64`, `&&i64`): for the
+/// helpers templates call with a field, a loop variable or an `if let` binding alike.
+pub trait Whole {
+    fn whole(&self) -> i64;
+}
+
+impl Whole for i64 {
+    fn whole(&self) -> i64 {
+        *self
+    }
+}
+
+impl<T: Whole + ?Sized> Whole for &T {
+    fn whole(&self) -> i64 {
+        (**self).whole()
     }
 }

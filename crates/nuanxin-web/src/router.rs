@@ -94,6 +94,23 @@ pub(crate) fn api() -> OpenApiRouter<AppState> {
         ))
         .routes(routes!(services::notices::api_get))
         .routes(routes!(
+            services::grid::api_list,
+            services::grid::api_submit
+        ))
+        .routes(routes!(services::grid::api_get))
+        .routes(routes!(services::grid::api_step))
+        .routes(routes!(
+            services::grid::api_communities,
+            services::grid::api_put_community
+        ))
+        .routes(routes!(services::grid::api_add_body))
+        .routes(routes!(
+            services::contracts::api_list,
+            services::contracts::api_create
+        ))
+        .routes(routes!(services::contracts::api_coverage))
+        .routes(routes!(services::contracts::api_get))
+        .routes(routes!(
             services::competitions::api_list,
             services::competitions::api_create
         ))
@@ -388,6 +405,28 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/hardship/{id}/review", post(services::hardship::review))
         .route("/hardship/{id}/close", post(services::hardship::close))
+        .route("/grid", get(services::grid::list))
+        .route(
+            "/grid/reporters",
+            get(services::grid::reporters_list).post(services::grid::flag),
+        )
+        .route("/grid/reporters/{id}", post(services::grid::decide))
+        .route("/grid/setup", get(services::grid::setup_form))
+        .route(
+            "/grid/setup/communities",
+            post(services::grid::put_community),
+        )
+        .route("/grid/setup/bodies", post(services::grid::add_body))
+        .route("/grid/{id}", get(services::grid::show))
+        .route("/grid/{id}/status", post(services::grid::step))
+        .route("/contracts", get(services::contracts::list))
+        .route(
+            "/contracts/new",
+            get(services::contracts::new_form).post(services::contracts::create),
+        )
+        .route("/contracts/coverage", get(services::contracts::coverage))
+        .route("/contracts/{id}", get(services::contracts::show))
+        .route("/contracts/{id}/scan", get(services::contracts::scan))
         .route("/notices", get(services::notices::list))
         .route(
             "/notices/new",
@@ -486,6 +525,17 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/me/claim", post(join::pages::claim))
         .route("/me/notices/{id}", get(services::notices::member_read))
+        .route("/me/grid", get(services::grid::me_home))
+        .route("/me/grid/enrol", post(services::grid::me_enrol))
+        .route(
+            "/me/grid/new",
+            get(services::grid::me_new).post(services::grid::me_submit),
+        )
+        .route("/me/grid/nearby", get(services::grid::me_nearby))
+        .route("/me/grid/photos/{id}", get(services::grid::me_photo))
+        .route("/me/grid/{id}", get(services::grid::me_report))
+        .route("/me/grid/{id}/reopen", post(services::grid::me_reopen))
+        .route("/me/grid/{id}/photos", post(services::grid::me_add_photo))
         .route("/me/library", get(services::library::member_shelf))
         .route("/me/library/{id}", get(services::library::member_read))
         .route("/me/library/{id}/pdf", get(services::library::member_pdf))

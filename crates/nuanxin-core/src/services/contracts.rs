@@ -57,6 +57,11 @@ impl Contract {
         self.signed_on <= day && day <= self.expires_on
     }
 
+    /// Expired before `day`.
+    pub fn expired(&self, day: NaiveDate) -> bool {
+        self.expires_on < day
+    }
+
     /// Valid on `day` and expiring within [`REMIND_DAYS`].
     pub fn expiring(&self, day: NaiveDate) -> bool {
         self.valid_on(day) && self.expires_on <= day + chrono::Days::new(REMIND_DAYS)

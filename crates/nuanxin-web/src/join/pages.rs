@@ -279,7 +279,7 @@ pub async fn form(
 
 /// The townships of the county a union's region lies in (a county union: its own townships); for
 /// a city's union, the townships of each of its counties, named with their county.
-async fn townships(state: &AppState, org_region: &str) -> Result<Vec<(String, String)>, PageError> {
+pub(crate) async fn townships(state: &AppState, org_region: &str) -> Result<Vec<(String, String)>, PageError> {
     use nuanxin_core::regions::{children, RegionCode};
     if org_region.len() < 4 {
         return Ok(Vec::new());
@@ -441,6 +441,8 @@ pub struct HistoryView {
 #[template(path = "join/me.html")]
 struct MePage {
     lang: Lang,
+    /// The member's grid reporter points, when they are an approved reporter.
+    grid_points: Option<i64>,
     name: String,
     id_mask: String,
     card: Option<CardView>,
@@ -746,11 +748,13 @@ async fn me_page(
     .map(|(r, activity, org)| (activity, org, r.received_on.to_string(), r.items))
     .collect();
     let today_day = state.clock.today();
-    let (notices, honours, offers) = in_read(&state.store, async |tx| {
+    let (notices, honours, offers, grid_points) = in_read(&state.store, async |tx| {
         let n = nuanxin_core::services::notices::of_member(tx, person, today_day).await?;
         let h = nuanxin_core::services::honours::of_person(tx, person).await?;
         let o = nuanxin_core::services::offers::for_member(tx, person, today_day).await?;
-        Ok((n, h, o))
+        let g = nuanxin_core::services::grid::reporters::of_person(tx, person).await?;
+        let points = g.filter(|r| r.status == "approved").map(|r| r.points);
+        Ok((n, h, o, points))
     })
     .await?;
     let v = me_view(state, lang, person).await?;
@@ -798,6 +802,7 @@ async fn me_page(
         honours,
         nearby,
         offers,
+        grid_points,
     })
 }
 

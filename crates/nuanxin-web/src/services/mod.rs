@@ -5,6 +5,8 @@ pub mod aid;
 pub mod care;
 pub mod cases;
 pub mod competitions;
+pub mod contracts;
+pub mod grid;
 pub mod hardship;
 pub mod help;
 pub mod honours;

@@ -169,6 +169,9 @@ pub async fn home(State(_state): State<AppState>, auth: Auth) -> Result<Response
     {
         // A station's keeper starts at their station.
         format!("/stations/{station}")
+    } else if scope.roots().is_empty() && scope.grid_office().is_some() {
+        // A grid office starts at the reports routed to it.
+        "/grid".to_string()
     } else if scope.roots().is_empty() && scope.counsel().is_some() {
         // A legal-aid lawyer starts at the cases assigned to them.
         "/cases".to_string()

@@ -147,3 +147,24 @@ pub async fn list(
     .page(tx, page)
     .await
 }
+
+/// The membership a cadre names by its number to flag as reporter: active, in the caller's
+/// subtree (else a problem of `member_no`).
+pub async fn membership_by_no(tx: &mut Tx, caller: &Caller, member_no: &str) -> Result<Uuid> {
+    const SQL: &str = "SELECT m.id, o.path FROM memberships m JOIN org_units o ON o.id = m.org_id
+        WHERE m.member_no = $1 AND m.status = 'active'";
+    let row: Option<(Uuid, String)> =
+        on_db!(tx.conn(), c => sqlx::query_as(SQL).bind(member_no.trim()).fetch_optional(c).await)?;
+    match row {
+        Some((m, path)) if caller.role_at(&path).is_some() => Ok(m),
+        _ => Err(Error::invalid("member_no", "grid.unknown_reporter")),
+    }
+}
+
+/// The region of the union of the person's active membership (whose townships a reporter
+/// picks from when they type an address).
+pub async fn union_region(tx: &mut Tx, person: Uuid) -> Result<Option<String>> {
+    const SQL: &str = "SELECT o.region_code FROM memberships m JOIN org_units o ON o.id = m.org_id
+        WHERE m.person_id = $1 AND m.status = 'active'";
+    Ok(on_db!(tx.conn(), c => sqlx::query_scalar(SQL).bind(person).fetch_optional(c).await)?)
+}
