@@ -105,6 +105,10 @@ pub(crate) fn api() -> OpenApiRouter<AppState> {
         ))
         .routes(routes!(services::grid::api_add_body))
         .routes(routes!(
+            services::grid::api_reporters,
+            services::grid::api_decide
+        ))
+        .routes(routes!(
             services::contracts::api_list,
             services::contracts::api_create
         ))

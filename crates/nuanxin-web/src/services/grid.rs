@@ -244,8 +244,9 @@ impl ReportersPage {
     }
 }
 
-#[derive(serde::Deserialize, Default)]
+#[derive(serde::Deserialize, Default, utoipa::IntoParams)]
 pub struct StatusQuery {
+    /// `pending`, `approved` or `revoked`; empty for all.
     #[serde(default)]
     status: String,
 }
@@ -518,6 +519,46 @@ pub async fn api_step(
     .await?;
     tell_resolved(&auth.app, &r).await;
     Ok(Json(r))
+}
+
+/// A reporter flagged, approved or revoked by membership number.
+#[derive(serde::Deserialize, utoipa::ToSchema)]
+pub struct ReporterInput {
+    pub member_no: String,
+    /// `true`: flag or approve; `false`: revoke.
+    pub approve: bool,
+}
+
+#[utoipa::path(get, path = "/api/v1/grid/reporters", tag = "services", params(StatusQuery, Paging),
+    responses((status = 200, description = "The reporters of the caller's subtree, those waiting first", body = Page<Reporter>),
+              (status = 404, body = ErrorBody)))]
+pub async fn api_reporters(
+    ApiAuth(auth): ApiAuth,
+    Query(q): Query<StatusQuery>,
+    Query(paging): Query<Paging>,
+) -> Result<Json<Page<Reporter>>, ApiError> {
+    Ok(Json(
+        in_read(&auth.app.store, async |tx| {
+            reporters::list(tx, &auth.caller.scope, Some(q.status.as_str()), paging.request()).await
+        })
+        .await?,
+    ))
+}
+
+#[utoipa::path(post, path = "/api/v1/grid/reporters", tag = "services", request_body = ReporterInput,
+    responses((status = 200, description = "The reporter as decided", body = Reporter), (status = 403, body = ErrorBody),
+              (status = 422, body = ErrorBody)))]
+pub async fn api_decide(
+    ApiAuth(auth): ApiAuth,
+    Json(input): Json<ReporterInput>,
+) -> Result<Json<Reporter>, ApiError> {
+    Ok(Json(
+        in_write(&auth.app.store, async |tx| {
+            let m = reporters::membership_by_no(tx, &auth.caller, &input.member_no).await?;
+            reporters::decide(tx, &auth.caller, m, input.approve).await
+        })
+        .await?,
+    ))
 }
 
 #[utoipa::path(get, path = "/api/v1/grid/communities", tag = "services",

@@ -36,6 +36,8 @@ enum Kind {
     Competition,
     Entry,
     Offer,
+    GridReport,
+    Contract,
 }
 
 /// The routes anyone may use, signed in or not.
@@ -61,6 +63,14 @@ const PUBLIC: &[&str] = &[
     "/showcase/{code}",
     "/showcase/photos/{id}",
     "/me/photos/{id}",
+    "/me/grid",
+    "/me/grid/enrol",
+    "/me/grid/new",
+    "/me/grid/nearby",
+    "/me/grid/photos/{id}",
+    "/me/grid/{id}",
+    "/me/grid/{id}/reopen",
+    "/me/grid/{id}/photos",
     "/verify/{token}",
     "/help",
     "/stations/nearby",
@@ -114,6 +124,9 @@ fn kinds(path: &str) -> Option<Vec<Kind>> {
             ("{id}", p) if p.contains("/competitions/") => Kind::Competition,
             ("{id}", p) if p.contains("/competition-entries/") => Kind::Entry,
             ("{id}", p) if p.contains("/offers/") => Kind::Offer,
+            ("{id}", p) if p.contains("/grid/reporters/") => Kind::Membership,
+            ("{id}", p) if p.contains("/grid/") => Kind::GridReport,
+            ("{id}", p) if p.contains("/contracts/") => Kind::Contract,
             _ => return None,
         });
     }
@@ -421,6 +434,37 @@ async fn fixtures(app: &TestApp, city: &mut Client) -> BTreeMap<(Kind, &'static 
             (Kind::Offer, *p),
             r.json()["id"].as_str().unwrap().to_string(),
         );
+        // A grid report of the place's member (approved as reporter), and a contract with its scan.
+        let r = city.post_json("/api/v1/grid/reporters", json!({"member_no": receipt.member_no, "approve": true})).await;
+        assert_eq!(r.status, 200, "{}", r.text());
+        let details = format!("{mark}路面塌陷");
+        let r = city
+            .post_multipart(
+                "/api/v1/grid/reports",
+                &[("member_no", receipt.member_no.as_deref().unwrap()), ("category", "road_hazard"), ("details", &details),
+                    ("lat", "36.45"), ("lng", "115.98")],
+                &[("photos", "hole.jpg", nuanxin_testkit::phone_photo(16, 12))],
+            )
+            .await;
+        assert_eq!(r.status, 201, "{}", r.text());
+        f.insert(
+            (Kind::GridReport, *p),
+            r.json()["id"].as_str().unwrap().to_string(),
+        );
+        let title = format!("{mark}集体合同");
+        let r = city
+            .post_multipart(
+                "/contracts/new",
+                &[("org_code", org), ("kind", "industry"), ("title", &title), ("employer", "协会"), ("signed_on", "2026-01-01"),
+                    ("expires_on", "2028-12-31"), ("group_courier", "1"), ("head_count", "100")],
+                &[("scan", "signed.pdf", b"%PDF-1.4 matrix".to_vec())],
+            )
+            .await;
+        assert_eq!(r.status, 303, "{}", r.text());
+        f.insert(
+            (Kind::Contract, *p),
+            r.location().unwrap().trim_start_matches("/contracts/").to_string(),
+        );
         let r = city.get(&format!("/api/v1/library?q={mark}")).await;
         f.insert(
             (Kind::Library, *p),
@@ -474,6 +518,11 @@ async fn fingerprint(app: &TestApp) -> Vec<i64> {
         "SELECT COUNT(*) FROM competitions",
         "SELECT COUNT(*) FROM benefit_offers WHERE withdrawn_at IS NULL",
         "SELECT CAST(SUM(score_centi) AS BIGINT) FROM competition_entries",
+        "SELECT COUNT(*) FROM grid_reports WHERE status <> 'received'",
+        "SELECT COUNT(*) FROM grid_report_steps",
+        "SELECT COUNT(*) FROM grid_reporters WHERE status = 'approved'",
+        "SELECT COUNT(*) FROM grid_communities",
+        "SELECT COUNT(*) FROM collective_contracts",
     ] {
         out.push(app.count(sql).await);
     }
@@ -527,6 +576,12 @@ both_backends! {
         callers.push(("lawyer by session".into(), app.login("matrix-lawyer", "pass-word-1").await));
         let token = city.post_json("/api/v1/tokens", json!({"username": "matrix-lawyer", "name": "matrix"})).await.json()["token"].as_str().unwrap().to_string();
         callers.push(("lawyer by token".into(), app.anonymous().with_bearer(&token)));
+        // A grid office of the township (no community routed to it here): nothing at all.
+        let r = city.post_json("/api/v1/accounts", json!({"username": "matrix-grid", "password": "pass-word-1", "org_code": "F371502001", "role": "grid_office"})).await;
+        assert!(r.status.is_success(), "{}", r.text());
+        callers.push(("grid office by session".into(), app.login("matrix-grid", "pass-word-1").await));
+        let token = city.post_json("/api/v1/tokens", json!({"username": "matrix-grid", "name": "matrix"})).await.json()["token"].as_str().unwrap().to_string();
+        callers.push(("grid office by token".into(), app.anonymous().with_bearer(&token)));
         let routes = routes();
         assert!(routes.len() > 100, "the router's routes were read: {}", routes.len());
         let mut unknown = Vec::new();
