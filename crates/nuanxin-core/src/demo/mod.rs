@@ -1264,3 +1264,159 @@ pub async fn load_worker_home(store: &Store, clock: &Clock) -> Result<usize> {
     tx.commit().await?;
     Ok(made + 8)
 }
+
+/// The grid office account of 古城社区 (a narrow role: the grid reports routed to it).
+pub const GRID_OFFICE: (&str, &str) = ("wangge", "古城社区网格办");
+
+/// Loads the grid reports' setup and a few reports, and two collective contracts: 古城社区's grid
+/// office (`wangge`), the township's two communities (古城社区 with its boundary), the county's
+/// five responsible bodies, two riders approved as reporters with a report each (one resolved),
+/// the county's delivery contract expiring within the reminder and a courier contract. Once:
+/// nothing happens when the grid office exists. Needs the members.
+pub async fn load_grid(store: &Store, clock: &Clock) -> Result<usize> {
+    use crate::services::contracts::{self, ContractInput};
+    use crate::services::grid::{reporters, reports, setup};
+    let caller = Caller::operator(clock);
+    let mut tx = store.write().await?;
+    if accounts::account_by_username(&mut tx, GRID_OFFICE.0)
+        .await?
+        .is_some()
+    {
+        return Ok(0);
+    }
+    const RIDERS: &str =
+        "SELECT m.id, m.person_id FROM memberships m JOIN org_units o ON o.id = m.org_id
+        WHERE m.status = 'active' AND m.member_no IS NOT NULL AND m.worker_group = 'delivery_rider'
+            AND o.path LIKE '%/F371502001/%'
+        ORDER BY m.member_no LIMIT 2";
+    let riders: Vec<(uuid::Uuid, uuid::Uuid)> =
+        on_db!(tx.conn(), c => sqlx::query_as(RIDERS).fetch_all(c).await)?;
+    if riders.len() < 2 {
+        return Ok(0);
+    }
+    accounts::create_account(
+        &mut tx,
+        &caller,
+        &AccountInput {
+            username: GRID_OFFICE.0.into(),
+            display_name: Some(GRID_OFFICE.1.into()),
+            password: PASSWORD.into(),
+            org_code: "F371502001".into(),
+            role: accounts::GRID_OFFICE.into(),
+            station: None,
+        },
+    )
+    .await?;
+    let (lat, lng, half) = (36.4558, 115.9822, 0.006);
+    let ring = serde_json::json!([
+        [lng - half, lat - half],
+        [lng + half, lat - half],
+        [lng + half, lat + half],
+        [lng - half, lat + half]
+    ]);
+    for (code, lat, lng, boundary, office) in [
+        ("371502001001", lat, lng, ring.to_string(), GRID_OFFICE.0),
+        ("371502001002", 36.4640, 115.9900, String::new(), ""),
+    ] {
+        let input = setup::CommunityInput {
+            org_code: "F371502001".into(),
+            region_code: code.into(),
+            lat: lat.to_string(),
+            lng: lng.to_string(),
+            boundary,
+            office: office.into(),
+        };
+        setup::put_community(&mut tx, &caller, &input).await?;
+    }
+    let mut roads = None;
+    for (kind, name, hours) in [
+        ("roads", "东昌府区公路事业发展中心", 48),
+        ("traffic_police", "聊城市公安局交警支队东昌府大队", 24),
+        ("city_management", "东昌府区综合行政执法局", 72),
+        ("fire", "东昌府区消防救援大队", 12),
+        ("public_security", "古楼派出所", 24),
+    ] {
+        let input = setup::BodyInput {
+            org_code: "F371502".into(),
+            county_code: "371502".into(),
+            kind: kind.into(),
+            name: name.into(),
+            deadline_hours: hours.to_string(),
+        };
+        let body = setup::add_body(&mut tx, &caller, &input).await?;
+        roads = roads.or(Some(body.id));
+    }
+    let nowhere = crate::services::photos::Uploads::at(std::env::temp_dir());
+    let mut made = 0;
+    for (n, (membership, person)) in riders.iter().enumerate() {
+        reporters::decide(&mut tx, &caller, *membership, true).await?;
+        let input = reports::ReportInput {
+            category: ["road_hazard", "traffic_light"][n].into(),
+            details: [
+                "东关大街与古楼东路路口东侧路面塌陷，电动车容易摔倒",
+                "柳园路口信号灯夜间不亮",
+            ][n]
+                .into(),
+            lat: (lat + 0.001 * n as f64).to_string(),
+            lng: (lng + 0.001).to_string(),
+            client_key: format!("demo-{n}"),
+            ..reports::ReportInput::default()
+        };
+        let r = reports::submit(&mut tx, &nowhere, *person, &input, &[], clock.now()).await?;
+        made += 1;
+        let forward = reports::StepInput {
+            status: "forwarded".into(),
+            body_id: roads.map(|b| b.to_string()).unwrap_or_default(),
+            ..reports::StepInput::default()
+        };
+        reports::step(&mut tx, &caller, r.id, &forward).await?;
+        if n == 0 {
+            let resolve = reports::StepInput {
+                status: "resolved".into(),
+                note: "已修复路面".into(),
+                ..reports::StepInput::default()
+            };
+            reports::step(&mut tx, &caller, r.id, &resolve).await?;
+        }
+    }
+    let today = clock.today();
+    for (title, employer, groups, signed, expires, head) in [
+        (
+            "东昌府区外卖配送行业集体合同",
+            "聊城市外卖配送行业协会",
+            "delivery_rider",
+            today - chrono::Days::new(3 * 365 - 60),
+            today + chrono::Days::new(60),
+            "2600",
+        ),
+        (
+            "东昌府区快递行业集体合同",
+            "聊城市快递行业协会",
+            "courier",
+            today - chrono::Days::new(200),
+            today + chrono::Days::new(900),
+            "1800",
+        ),
+    ] {
+        let input = ContractInput {
+            org_code: "F371502".into(),
+            kind: "industry".into(),
+            title: title.into(),
+            employer: employer.into(),
+            region_code: "371502".into(),
+            signed_on: signed.to_string(),
+            expires_on: expires.to_string(),
+            groups: groups.into(),
+            head_count: head.into(),
+            min_piece_rate: "4.2".into(),
+            max_hours: "10".into(),
+            rest_days: "4".into(),
+            insurance: "职业伤害保障、意外伤害保险".into(),
+            heat_allowance: "300".into(),
+        };
+        contracts::create(&mut tx, &caller, &nowhere, &input, None).await?;
+        made += 1;
+    }
+    tx.commit().await?;
+    Ok(made)
+}

@@ -171,7 +171,8 @@ pub async fn create(
         "" => None,
         r => {
             const SQL: &str = "SELECT COUNT(*) FROM regions WHERE code = $1";
-            let known: i64 = on_db!(tx.conn(), c => sqlx::query_scalar(SQL).bind(r).fetch_one(c).await)?;
+            let known: i64 =
+                on_db!(tx.conn(), c => sqlx::query_scalar(SQL).bind(r).fetch_one(c).await)?;
             if known == 0 {
                 errs.push("region_code", "contracts.bad_region");
             }
@@ -193,7 +194,12 @@ pub async fn create(
         }
     }
     let mut groups = Vec::new();
-    for g in input.groups.split([',', '，', '、', ' ']).map(str::trim).filter(|g| !g.is_empty()) {
+    for g in input
+        .groups
+        .split([',', '，', '、', ' '])
+        .map(str::trim)
+        .filter(|g| !g.is_empty())
+    {
         match crate::members::WorkerGroup::parse(g) {
             Some(g) if !groups.contains(&g.as_str()) => groups.push(g.as_str()),
             Some(_) => {}
@@ -254,7 +260,10 @@ pub async fn create(
 /// A contract of the scope's unions.
 pub async fn get(tx: &mut Tx, scope: &Scope, id: Uuid) -> Result<Contract> {
     let mut q = Sql::new(SELECT);
-    q.push(" WHERE k.id = ").arg(id).push(" AND ").scope("o.path", scope);
+    q.push(" WHERE k.id = ")
+        .arg(id)
+        .push(" AND ")
+        .scope("o.path", scope);
     let row = on_db!(tx.conn(), c => bind_args!(sqlx::query_as::<_, Contract>(&q.sql), &q.args).fetch_optional(c).await)?;
     row.ok_or(Error::NotFound)
 }
@@ -284,7 +293,13 @@ pub struct ContractFilter {
 }
 
 /// The contracts of the scope's unions, by expiry (the soonest first).
-pub async fn list(tx: &mut Tx, scope: &Scope, f: &ContractFilter, today: NaiveDate, page: PageRequest) -> Result<Page<Contract>> {
+pub async fn list(
+    tx: &mut Tx,
+    scope: &Scope,
+    f: &ContractFilter,
+    today: NaiveDate,
+    page: PageRequest,
+) -> Result<Page<Contract>> {
     if scope.is_empty() {
         return Err(Error::NotFound);
     }
@@ -292,11 +307,20 @@ pub async fn list(tx: &mut Tx, scope: &Scope, f: &ContractFilter, today: NaiveDa
     filter.scope("o.path", scope);
     match f.state.trim() {
         "valid" => {
-            filter.push(" AND k.signed_on <= ").arg(today).push(" AND k.expires_on >= ").arg(today);
+            filter
+                .push(" AND k.signed_on <= ")
+                .arg(today)
+                .push(" AND k.expires_on >= ")
+                .arg(today);
         }
         "expiring" => {
-            filter.push(" AND k.signed_on <= ").arg(today).push(" AND k.expires_on >= ").arg(today)
-                .push(" AND k.expires_on <= ").arg(today + chrono::Days::new(REMIND_DAYS));
+            filter
+                .push(" AND k.signed_on <= ")
+                .arg(today)
+                .push(" AND k.expires_on >= ")
+                .arg(today)
+                .push(" AND k.expires_on <= ")
+                .arg(today + chrono::Days::new(REMIND_DAYS));
         }
         "expired" => {
             filter.push(" AND k.expires_on < ").arg(today);
@@ -306,7 +330,12 @@ pub async fn list(tx: &mut Tx, scope: &Scope, f: &ContractFilter, today: NaiveDa
     let words = f.q.trim();
     if !words.is_empty() {
         let like = format!("%{}%", words.replace(['%', '_'], ""));
-        filter.push(" AND (k.title LIKE ").arg(like.clone()).push(" OR k.employer LIKE ").arg(like).push(")");
+        filter
+            .push(" AND (k.title LIKE ")
+            .arg(like.clone())
+            .push(" OR k.employer LIKE ")
+            .arg(like)
+            .push(")");
     }
     Listing {
         select: SELECT,
@@ -324,9 +353,16 @@ pub async fn expiring_count(tx: &mut Tx, scope: &Scope, today: NaiveDate) -> Res
     if scope.is_empty() {
         return Ok(0);
     }
-    let mut q = Sql::new("SELECT COUNT(*) FROM collective_contracts k JOIN org_units o ON o.id = k.org_id WHERE ");
-    q.scope("o.path", scope).push(" AND k.signed_on <= ").arg(today).push(" AND k.expires_on >= ").arg(today)
-        .push(" AND k.expires_on <= ").arg(today + chrono::Days::new(REMIND_DAYS));
+    let mut q = Sql::new(
+        "SELECT COUNT(*) FROM collective_contracts k JOIN org_units o ON o.id = k.org_id WHERE ",
+    );
+    q.scope("o.path", scope)
+        .push(" AND k.signed_on <= ")
+        .arg(today)
+        .push(" AND k.expires_on >= ")
+        .arg(today)
+        .push(" AND k.expires_on <= ")
+        .arg(today + chrono::Days::new(REMIND_DAYS));
     Ok(on_db!(tx.conn(), c => bind_args!(sqlx::query_scalar(&q.sql), &q.args).fetch_one(c).await)?)
 }
 
@@ -344,9 +380,11 @@ pub async fn figures(tx: &mut Tx, path: &str, day: NaiveDate) -> Result<Contract
     const SQL: &str = "SELECT COUNT(*), CAST(COALESCE(SUM(k.head_count), 0) AS BIGINT) FROM collective_contracts k
         JOIN org_units o ON o.id = k.org_id
         WHERE o.path >= $1 AND o.path < $2 AND k.signed_on <= $3 AND k.expires_on >= $3";
-    let (valid, covered_workers): (i64, i64) =
-        on_db!(tx.conn(), c => sqlx::query_as(SQL).bind(&lo).bind(&hi).bind(day).fetch_one(c).await)?;
-    Ok(ContractFigures { valid, covered_workers })
+    let (valid, covered_workers): (i64, i64) = on_db!(tx.conn(), c => sqlx::query_as(SQL).bind(&lo).bind(&hi).bind(day).fetch_one(c).await)?;
+    Ok(ContractFigures {
+        valid,
+        covered_workers,
+    })
 }
 
 /// Members of one worker group of a subtree and how many a valid contract covers.
@@ -368,7 +406,9 @@ pub async fn coverage(tx: &mut Tx, path: &str, day: NaiveDate) -> Result<Vec<Gro
         FROM memberships m JOIN org_units o ON o.id = m.org_id
         WHERE o.path >= $1 AND o.path < $2 AND m.status = 'active'
         GROUP BY m.worker_group ORDER BY m.worker_group";
-    Ok(on_db!(tx.conn(), c => sqlx::query_as::<_, GroupCoverage>(SQL).bind(&lo).bind(&hi).bind(day).fetch_all(c).await)?)
+    Ok(
+        on_db!(tx.conn(), c => sqlx::query_as::<_, GroupCoverage>(SQL).bind(&lo).bind(&hi).bind(day).fetch_all(c).await)?,
+    )
 }
 
 #[cfg(test)]

@@ -98,7 +98,12 @@ fn roles(ctx: &Ctx) -> Vec<(&'static str, String)> {
     Role::ALL
         .iter()
         .map(|r| r.as_str())
-        .chain([accounts::KEEPER, accounts::PARTNER, accounts::LAWYER, accounts::GRID_OFFICE])
+        .chain([
+            accounts::KEEPER,
+            accounts::PARTNER,
+            accounts::LAWYER,
+            accounts::GRID_OFFICE,
+        ])
         .map(|r| (r, ctx.t(&format!("accounts.role.{r}")).to_string()))
         .collect()
 }
@@ -205,7 +210,15 @@ async fn show_page(
         // A post in the org tree is granted here; a keeper is made with their station.
         roles: roles(&ctx)
             .into_iter()
-            .filter(|(r, _)| ![accounts::KEEPER, accounts::PARTNER, accounts::LAWYER, accounts::GRID_OFFICE].contains(r))
+            .filter(|(r, _)| {
+                ![
+                    accounts::KEEPER,
+                    accounts::PARTNER,
+                    accounts::LAWYER,
+                    accounts::GRID_OFFICE,
+                ]
+                .contains(r)
+            })
             .collect(),
         ctx,
         username: account.username,

@@ -279,7 +279,10 @@ pub async fn form(
 
 /// The townships of the county a union's region lies in (a county union: its own townships); for
 /// a city's union, the townships of each of its counties, named with their county.
-pub(crate) async fn townships(state: &AppState, org_region: &str) -> Result<Vec<(String, String)>, PageError> {
+pub(crate) async fn townships(
+    state: &AppState,
+    org_region: &str,
+) -> Result<Vec<(String, String)>, PageError> {
     use nuanxin_core::regions::{children, RegionCode};
     if org_region.len() < 4 {
         return Ok(Vec::new());

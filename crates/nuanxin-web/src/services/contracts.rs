@@ -65,8 +65,13 @@ impl Labels for ListPage {
 
 impl ListPage {
     fn pager(&self) -> Pager {
-        let (s, q) = (self.filter.state.clone(), crate::auth::urlencode(&self.filter.q));
-        Pager::of(&self.page, move |n| format!("/contracts?state={s}&q={q}&page={n}"))
+        let (s, q) = (
+            self.filter.state.clone(),
+            crate::auth::urlencode(&self.filter.q),
+        );
+        Pager::of(&self.page, move |n| {
+            format!("/contracts?state={s}&q={q}&page={n}")
+        })
     }
 }
 
@@ -78,7 +83,8 @@ pub async fn list(
 ) -> Result<Html<String>, PageError> {
     let today = auth.caller.today;
     let (page, expiring) = in_read(&auth.app.store, async |tx| {
-        let page = contracts::list(tx, &auth.caller.scope, &filter, today, paging.request()).await?;
+        let page =
+            contracts::list(tx, &auth.caller.scope, &filter, today, paging.request()).await?;
         let expiring = contracts::expiring_count(tx, &auth.caller.scope, today).await?;
         Ok((page, expiring))
     })
@@ -110,7 +116,12 @@ fn new_page(
     let ctx = Ctx::new(auth, "cases", "/contracts/new");
     let groups = WorkerGroup::ALL
         .iter()
-        .map(|g| (g.as_str(), ctx.t(&format!("members.group.{}", g.as_str())).to_string()))
+        .map(|g| {
+            (
+                g.as_str(),
+                ctx.t(&format!("members.group.{}", g.as_str())).to_string(),
+            )
+        })
         .collect();
     render(&NewPage {
         kinds: ctx.code_labels("contracts.kind", &KINDS),

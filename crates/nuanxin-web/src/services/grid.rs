@@ -33,11 +33,15 @@ trait Labels {
     fn lang(&self) -> Lang;
 
     fn category(&self, code: &str) -> String {
-        Catalogue::of(self.lang()).get(&format!("grid.category.{code}")).to_string()
+        Catalogue::of(self.lang())
+            .get(&format!("grid.category.{code}"))
+            .to_string()
     }
 
     fn status(&self, code: &str) -> String {
-        Catalogue::of(self.lang()).get(&format!("grid.status.{code}")).to_string()
+        Catalogue::of(self.lang())
+            .get(&format!("grid.status.{code}"))
+            .to_string()
     }
 
     /// An instant as a Beijing date and time.
@@ -75,7 +79,12 @@ impl Labels for ListPage {
 impl ListPage {
     fn pager(&self) -> Pager {
         let f = &self.filter;
-        let (s, c, o, m) = (f.status.clone(), f.category.clone(), f.overdue.clone(), f.community.clone());
+        let (s, c, o, m) = (
+            f.status.clone(),
+            f.category.clone(),
+            f.overdue.clone(),
+            f.community.clone(),
+        );
         Pager::of(&self.page, move |n| {
             format!("/grid?status={s}&category={c}&overdue={o}&community={m}&page={n}")
         })
@@ -103,7 +112,12 @@ pub async fn list(
                 true => nuanxin_core::stations::geo::wgs84_to_gcj02(p),
                 false => p,
             };
-            Some(serde_json::json!([shown.lat(), shown.lng(), r.report_no, r.id]))
+            Some(serde_json::json!([
+                shown.lat(),
+                shown.lng(),
+                r.report_no,
+                r.id
+            ]))
         })
         .collect();
     let ctx = Ctx::new(&auth, "cases", "/grid");
@@ -118,7 +132,9 @@ pub async fn list(
         is_staff: auth.caller.is_staff(),
         office: auth.caller.scope.grid_office().is_some(),
         tiles: auth.app.config.tiles.clone(),
-        points: serde_json::Value::Array(points).to_string().replace('<', "\\u003c"),
+        points: serde_json::Value::Array(points)
+            .to_string()
+            .replace('<', "\\u003c"),
     })
 }
 
@@ -145,7 +161,9 @@ impl Labels for ReportPage {
 
 impl ReportPage {
     fn body_kind(&self, b: &Body) -> String {
-        self.ctx.t(&format!("grid.body_kind.{}", b.kind)).to_string()
+        self.ctx
+            .t(&format!("grid.body_kind.{}", b.kind))
+            .to_string()
     }
 }
 
@@ -222,7 +240,10 @@ async fn tell_resolved(state: &AppState, r: &Report) {
     let Ok(phone) = Phone::parse(&r.reporter_phone) else {
         return;
     };
-    let text = format!("【暖新】您报告的随手拍 {} 已处理完毕，感谢您守护城市。可在“我的随手拍”查看。", r.report_no);
+    let text = format!(
+        "【暖新】您报告的随手拍 {} 已处理完毕，感谢您守护城市。可在“我的随手拍”查看。",
+        r.report_no
+    );
     if let Err(e) = state.sms.send(&phone, &text).await {
         tracing::warn!(error = %e, report = %r.id, "grid SMS not sent");
     }
@@ -240,7 +261,9 @@ struct ReportersPage {
 impl ReportersPage {
     fn pager(&self) -> Pager {
         let s = self.status.clone();
-        Pager::of(&self.page, move |n| format!("/grid/reporters?status={s}&page={n}"))
+        Pager::of(&self.page, move |n| {
+            format!("/grid/reporters?status={s}&page={n}")
+        })
     }
 }
 
@@ -258,7 +281,13 @@ async fn reporters_page(
     entered: crate::layout::Entered,
 ) -> Result<Html<String>, PageError> {
     let page = in_read(&auth.app.store, async |tx| {
-        reporters::list(tx, &auth.caller.scope, Some(status.as_str()), paging.request()).await
+        reporters::list(
+            tx,
+            &auth.caller.scope,
+            Some(status.as_str()),
+            paging.request(),
+        )
+        .await
     })
     .await?;
     render(&ReportersPage {
@@ -313,7 +342,13 @@ pub async fn flag(auth: Auth, Form(f): Form<DecisionForm>) -> Result<Response, P
         done,
         |_| "/grid/reporters?done=1".to_string(),
         move |errors| async move {
-            reporters_page(&auth, String::new(), &Paging::default(), crate::layout::Entered { form, errors }).await
+            reporters_page(
+                &auth,
+                String::new(),
+                &Paging::default(),
+                crate::layout::Entered { form, errors },
+            )
+            .await
         },
     )
     .await
@@ -491,7 +526,11 @@ pub async fn api_get(
               (status = 422, description = "Field errors, all at once", body = ErrorBody)))]
 pub async fn api_submit(
     ApiAuth(auth): ApiAuth,
-    super::photos::WithPhotos { form, photos: files, .. }: super::photos::WithPhotos<ReportInput>,
+    super::photos::WithPhotos {
+        form,
+        photos: files,
+        ..
+    }: super::photos::WithPhotos<ReportInput>,
 ) -> Result<(StatusCode, Json<Report>), ApiError> {
     let ready = super::photos::ready(files).await?;
     let uploads = auth.app.config.uploads()?;
@@ -539,7 +578,13 @@ pub async fn api_reporters(
 ) -> Result<Json<Page<Reporter>>, ApiError> {
     Ok(Json(
         in_read(&auth.app.store, async |tx| {
-            reporters::list(tx, &auth.caller.scope, Some(q.status.as_str()), paging.request()).await
+            reporters::list(
+                tx,
+                &auth.caller.scope,
+                Some(q.status.as_str()),
+                paging.request(),
+            )
+            .await
         })
         .await?,
     ))
@@ -679,7 +724,10 @@ pub async fn me_enrol(
         return Ok(Redirect::to("/me/login").into_response());
     };
     let now = state.clock.now();
-    in_write(&state.store, async |tx| reporters::enrol(tx, person, now).await).await?;
+    in_write(&state.store, async |tx| {
+        reporters::enrol(tx, person, now).await
+    })
+    .await?;
     Ok(Redirect::to("/me/grid?done=enrol").into_response())
 }
 
@@ -725,7 +773,10 @@ async fn me_new_page(
         csrf: nuanxin_core::members::sessions::csrf_of(token),
         form,
         errors,
-        categories: CATEGORIES.iter().map(|c| (*c, cat.get(&format!("grid.category.{c}")).to_string())).collect(),
+        categories: CATEGORIES
+            .iter()
+            .map(|c| (*c, cat.get(&format!("grid.category.{c}")).to_string()))
+            .collect(),
         townships,
         tiles: state.config.tiles.clone(),
     })
@@ -744,7 +795,11 @@ pub async fn me_new(
         client_key: Uuid::new_v4().to_string(),
         ..ReportInput::default()
     };
-    Ok(me_new_page(&state, lang, person, &token, form, Default::default()).await?.into_response())
+    Ok(
+        me_new_page(&state, lang, person, &token, form, Default::default())
+            .await?
+            .into_response(),
+    )
 }
 
 /// `POST /me/grid/new`: the report (multipart, the CSRF token in the query string).
@@ -753,7 +808,11 @@ pub async fn me_submit(
     lang: Lang,
     client: ClientInfo,
     Query(q): Query<CsrfForm>,
-    super::photos::WithPhotos { form, photos: files, .. }: super::photos::WithPhotos<ReportInput>,
+    super::photos::WithPhotos {
+        form,
+        photos: files,
+        ..
+    }: super::photos::WithPhotos<ReportInput>,
 ) -> Result<Response, PageError> {
     let Some((person, token)) = crate::join::pages::posting(&state, &client, &q.csrf).await? else {
         return Ok(Redirect::to("/me/login").into_response());
@@ -798,7 +857,10 @@ pub async fn me_nearby(
     client: ClientInfo,
     Query(q): Query<NearbyQuery>,
 ) -> Result<Response, PageError> {
-    if crate::join::pages::member_of(&state, &client).await?.is_none() {
+    if crate::join::pages::member_of(&state, &client)
+        .await?
+        .is_none()
+    {
         return Ok(StatusCode::UNAUTHORIZED.into_response());
     }
     let Ok(p) = nuanxin_core::stations::geo::LatLng::parse(q.lat, q.lng) else {
@@ -873,7 +935,11 @@ pub async fn me_report(
     let Some((person, token)) = crate::join::pages::member_of(&state, &client).await? else {
         return Ok(Redirect::to("/me/login").into_response());
     };
-    Ok(me_report_page(&state, lang, person, &token, id, None, q.done == "sent").await?.into_response())
+    Ok(
+        me_report_page(&state, lang, person, &token, id, None, q.done == "sent")
+            .await?
+            .into_response(),
+    )
 }
 
 /// `POST /me/grid/{id}/reopen`: the reporter reopens a closed report, saying why.
@@ -888,11 +954,16 @@ pub async fn me_reopen(
         return Ok(Redirect::to("/me/login").into_response());
     };
     let now = state.clock.now();
-    match in_write(&state.store, async |tx| reports::reopen(tx, person, id, &f.note, now).await).await {
+    match in_write(&state.store, async |tx| {
+        reports::reopen(tx, person, id, &f.note, now).await
+    })
+    .await
+    {
         Ok(_) => Ok(Redirect::to(&format!("/me/grid/{id}")).into_response()),
         Err(e) => match super::refusal(&e) {
             Some(code) => {
-                let page = me_report_page(&state, lang, person, &token, id, Some(code), false).await?;
+                let page =
+                    me_report_page(&state, lang, person, &token, id, Some(code), false).await?;
                 Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
             }
             None => Err(e.into()),
@@ -906,7 +977,9 @@ pub async fn me_add_photo(
     client: ClientInfo,
     Path(id): Path<Uuid>,
     Query(q): Query<CsrfForm>,
-    super::photos::WithPhotos { photos: files, .. }: super::photos::WithPhotos<HashMap<String, String>>,
+    super::photos::WithPhotos { photos: files, .. }: super::photos::WithPhotos<
+        HashMap<String, String>,
+    >,
 ) -> Result<Response, PageError> {
     let Some((person, _)) = crate::join::pages::posting(&state, &client, &q.csrf).await? else {
         return Ok(Redirect::to("/me/login").into_response());
@@ -930,9 +1003,11 @@ pub async fn me_photo(
     let Some((person, _)) = crate::join::pages::member_of(&state, &client).await? else {
         return Ok(Redirect::to("/me/login").into_response());
     };
-    in_read(&state.store, async |tx| match photos::owner_of(tx, id).await? {
-        Owner::GridReport(r) => reports::get_own(tx, person, r).await.map(|_| ()),
-        _ => Err(Error::NotFound),
+    in_read(&state.store, async |tx| {
+        match photos::owner_of(tx, id).await? {
+            Owner::GridReport(r) => reports::get_own(tx, person, r).await.map(|_| ()),
+            _ => Err(Error::NotFound),
+        }
     })
     .await?;
     let bytes = photos::bytes(&state.config.uploads()?, id).await?;

@@ -175,6 +175,14 @@ pub async fn report_xlsx(
             r.hardship.assisted.to_string(),
             yuan(r.hardship.assistance_fen),
             r.honours.awarded.to_string(),
+            r.grid.reports.to_string(),
+            r.grid.resolved.to_string(),
+            r.grid
+                .median_hours_to_resolve
+                .map_or_else(String::new, |h| h.to_string()),
+            r.grid.reporters.to_string(),
+            r.contracts.valid.to_string(),
+            r.contracts.covered_workers.to_string(),
         ]
     };
     let rows: Vec<Vec<String>> = std::iter::once(&whole)
@@ -242,7 +250,7 @@ const GROUP_COLUMNS: [&str; 8] = [
 ];
 
 /// The sheet's columns, as message keys.
-const REPORT_COLUMNS: [&str; 27] = [
+const REPORT_COLUMNS: [&str; 33] = [
     "services.col.org_code",
     "services.col.org_name",
     "services.col.cases_opened",
@@ -270,6 +278,12 @@ const REPORT_COLUMNS: [&str; 27] = [
     "services.col.hardship_assisted",
     "services.col.hardship_fen",
     "services.col.honours_awarded",
+    "services.col.grid_reports",
+    "services.col.grid_resolved",
+    "services.col.grid_median_hours",
+    "services.col.grid_reporters",
+    "services.col.contracts_valid",
+    "services.col.contracts_covered",
 ];
 
 /// The form of a bulk step over a filtered member list (a plan's enrolment, a care handout): the

@@ -488,6 +488,12 @@ async fn worker_and_cadre_pages_have_no_serious_accessibility_violations() {
         "/library",
         "/competitions",
         "/offers",
+        "/grid",
+        "/grid/reporters",
+        "/grid/setup",
+        "/contracts",
+        "/contracts/new",
+        "/contracts/coverage",
         "/services/report",
     ] {
         b.goto(path).await;
@@ -2099,5 +2105,184 @@ async fn a_cadre_keeps_a_hardship_file_in_the_browser() {
             .await
             >= 2
     );
+    app.finish().await;
+}
+
+/// Waits until the browser's path starts with `prefix`, and returns it.
+async fn wait_for_prefix(b: &Browser, prefix: &str) -> String {
+    for _ in 0..100 {
+        let at = b.path().await;
+        if at.starts_with(prefix) {
+            return at;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("expected {prefix}…, at {}", b.path().await);
+}
+
+/// A rider who is a grid reporter reports a sunken road from a phone (its location mocked): the
+/// draft survives a reload, the photo is shrunk on the phone; the community's grid office
+/// forwards it to the roads body and resolves it in the browser; the rider sees it resolved, in
+/// English too, with the points on /me.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rider_reports_a_hazard_and_the_grid_office_resolves_it() {
+    let app = TestApp::sqlite().await;
+    app.load_demo().await;
+    let mut cadre = app.demo_user("gulou").await;
+    let body = super::grid::set_up(&app, &mut cadre, "gucheng-grid").await;
+    let membership = approved_member(
+        &app,
+        &mut cadre,
+        "JU371502001",
+        "钱网格",
+        "37150219940404123",
+        "13806359901",
+    )
+    .await;
+    let r = cadre
+        .post_form(
+            &format!("/grid/reporters/{membership}"),
+            &[("approve", "1")],
+            true,
+        )
+        .await;
+    assert_eq!(r.status, 303);
+    let hole = std::env::temp_dir().join(format!("nuanxin-e2e-hole-{}.jpg", std::process::id()));
+    std::fs::write(&hole, nuanxin_testkit::phone_photo(3000, 2000)).unwrap();
+    let Some(b) = Browser::open(&app, 390, 844).await else {
+        return app.finish().await;
+    };
+    member_signs_in(&b, &app, "13806359901").await;
+    click(&b, "#grid-link").await;
+    wait_for_path(&b, "/me/grid").await;
+    click(&b, "#grid-new").await;
+    wait_for_path(&b, "/me/grid/new").await;
+    fill(&b, "g-details", "东关大街路面塌陷约一米").await;
+    // The connection drops, the page is opened again: the draft is still there.
+    b.goto("/me/grid/new").await;
+    let kept = b
+        .client
+        .execute("return document.getElementById('g-details').value;", vec![])
+        .await
+        .unwrap();
+    assert_eq!(kept, "东关大街路面塌陷约一米");
+    assert!(text(&b, "#g-draft-note").await.contains("草稿已保存"));
+    b.client
+        .find(Locator::Id("g-category"))
+        .await
+        .unwrap()
+        .select_by_value("road_hazard")
+        .await
+        .unwrap();
+    mock_location(&b, 36.4560, 115.9830).await;
+    click(&b, "#g-locate").await;
+    text_with(&b, "#g-located", "已定位").await;
+    b.client
+        .find(Locator::Id("g-photos"))
+        .await
+        .unwrap()
+        .send_keys(hole.to_str().unwrap())
+        .await
+        .unwrap();
+    let mut shrunk = serde_json::Value::Null;
+    for _ in 0..100 {
+        shrunk = b.client.execute("var i = document.getElementById('g-photos'); return i.dataset.shrunk ? [i.files.length, i.files[0].type] : null;", vec![]).await.unwrap();
+        if !shrunk.is_null() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(shrunk, serde_json::json!([1, "image/jpeg"]));
+    b.screenshot("phone-me-grid-new-zh").await;
+    let found = axe_violations(&b).await;
+    assert!(found.is_empty(), "{found:?}");
+    assert!(
+        sideways_px(&b).await <= 0,
+        "the report form scrolls sideways"
+    );
+    click(&b, "#grid-report button.primary").await;
+    let page = wait_for_prefix(&b, "/me/grid/0").await;
+    text_with(&b, "#grid-sent", "已提交").await;
+    let draft = b
+        .client
+        .execute("return localStorage.getItem('grid-draft');", vec![])
+        .await
+        .unwrap();
+    assert!(draft.is_null(), "the draft is cleared once sent: {draft}");
+    b.screenshot("phone-me-grid-sent-zh").await;
+    let id = page
+        .trim_start_matches("/me/grid/")
+        .split('?')
+        .next()
+        .unwrap()
+        .to_string();
+    b.close().await;
+
+    // The grid office, on a desktop: forwards to the roads body, then resolves.
+    let Some(b) = Browser::open(&app, 1440, 1000).await else {
+        return app.finish().await;
+    };
+    b.goto("/login").await;
+    fill(&b, "username", "gucheng-grid").await;
+    fill(&b, "password", "pass-word-1").await;
+    click(&b, "button[type=submit]").await;
+    wait_for_path(&b, "/grid").await;
+    text_with(&b, "#reports tbody", "古城社区").await;
+    b.screenshot("desktop-grid-office-zh").await;
+    click(&b, "#reports tbody a").await;
+    wait_for_path(&b, &format!("/grid/{id}")).await;
+    b.client
+        .find(Locator::Id("s-status"))
+        .await
+        .unwrap()
+        .select_by_value("forwarded")
+        .await
+        .unwrap();
+    b.client
+        .find(Locator::Id("s-body"))
+        .await
+        .unwrap()
+        .select_by_value(&body)
+        .await
+        .unwrap();
+    click(&b, "#step button.primary").await;
+    text_with(&b, "#report-status", "已转交").await;
+    assert!(text(&b, "#report-body").await.contains("公路"));
+    b.client
+        .find(Locator::Id("s-status"))
+        .await
+        .unwrap()
+        .select_by_value("resolved")
+        .await
+        .unwrap();
+    fill(&b, "s-note", "路面已修复").await;
+    click(&b, "#step button.primary").await;
+    text_with(&b, "#report-status", "已办结").await;
+    assert!(
+        text(&b, "#report-photos").await.is_empty(),
+        "a photo thumbnail, no text"
+    );
+    b.screenshot("desktop-grid-report-zh").await;
+    b.close().await;
+    assert!(app
+        .sms
+        .last_message("13806359901")
+        .unwrap()
+        .contains("已处理完毕"));
+
+    // The rider, in English: resolved, with the office's note; points on the home page.
+    let Some(b) = Browser::open(&app, 390, 844).await else {
+        return app.finish().await;
+    };
+    app.clock.advance(61_000); // the next SMS code may be sent
+    member_signs_in(&b, &app, "13806359901").await;
+    b.goto(&format!("/lang/en?next=/me/grid/{id}")).await;
+    text_with(&b, "#grid-status", "Resolved").await;
+    assert!(text(&b, "#grid-steps").await.contains("路面已修复"));
+    assert!(sideways_px(&b).await <= 0);
+    b.screenshot("phone-me-grid-resolved-en").await;
+    b.goto("/me").await;
+    text_with(&b, "#grid-link", "10 pts").await;
+    b.close().await;
     app.finish().await;
 }

@@ -11,34 +11,79 @@ use serde_json::json;
 
 /// A square boundary (GeoJSON order) of `half` degrees around a point.
 fn square(lat: f64, lng: f64, half: f64) -> String {
-    json!([[lng - half, lat - half], [lng + half, lat - half], [lng + half, lat + half], [lng - half, lat + half]]).to_string()
+    json!([
+        [lng - half, lat - half],
+        [lng + half, lat - half],
+        [lng + half, lat + half],
+        [lng - half, lat + half]
+    ])
+    .to_string()
 }
 
 /// The grid office `username` at the township, the township's two communities (the first with
 /// a boundary and the office), and the county's roads body with a 48-hour deadline (a county's
 /// bodies are set up by a union whose region holds the county).
-pub(crate) async fn set_up(app: &nuanxin_testkit::TestApp, gulou: &mut nuanxin_testkit::Client, username: &str) -> String {
-    let r = gulou.post_json("/api/v1/accounts", json!({"username": username, "password": "pass-word-1",
-        "org_code": "F371502001", "role": "grid_office"})).await;
+pub(crate) async fn set_up(
+    app: &nuanxin_testkit::TestApp,
+    gulou: &mut nuanxin_testkit::Client,
+    username: &str,
+) -> String {
+    let r = gulou
+        .post_json(
+            "/api/v1/accounts",
+            json!({"username": username, "password": "pass-word-1",
+        "org_code": "F371502001", "role": "grid_office"}),
+        )
+        .await;
     assert!(r.status.is_success(), "{}", r.text());
     let r = gulou.post_json("/api/v1/grid/communities", json!({"org_code": "F371502001", "region_code": "371502001001",
         "lat": "36.4558", "lng": "115.9822", "boundary": square(36.4558, 115.9822, 0.005), "office": username})).await;
-    assert_eq!((r.status.as_u16(), r.json()["has_boundary"].as_bool()), (200, Some(true)), "{}", r.text());
-    let r = gulou.post_json("/api/v1/grid/communities", json!({"org_code": "F371502001", "region_code": "371502001002",
-        "lat": "36.4700", "lng": "115.9900"})).await;
+    assert_eq!(
+        (r.status.as_u16(), r.json()["has_boundary"].as_bool()),
+        (200, Some(true)),
+        "{}",
+        r.text()
+    );
+    let r = gulou
+        .post_json(
+            "/api/v1/grid/communities",
+            json!({"org_code": "F371502001", "region_code": "371502001002",
+        "lat": "36.4700", "lng": "115.9900"}),
+        )
+        .await;
     assert_eq!(r.status, 200, "{}", r.text());
-    let r = gulou.post_json("/api/v1/grid/bodies", json!({"org_code": "F371502001", "county_code": "371502",
-        "kind": "roads", "name": "东昌府区公路事业发展中心", "deadline_hours": "48"})).await;
-    assert_eq!(r.json()["errors"][0]["code"], "grid.outside_region", "a township sets up no county body");
+    let r = gulou
+        .post_json(
+            "/api/v1/grid/bodies",
+            json!({"org_code": "F371502001", "county_code": "371502",
+        "kind": "roads", "name": "东昌府区公路事业发展中心", "deadline_hours": "48"}),
+        )
+        .await;
+    assert_eq!(
+        r.json()["errors"][0]["code"],
+        "grid.outside_region",
+        "a township sets up no county body"
+    );
     let mut county = app.demo_user("dongchangfu").await;
-    let r = county.post_json("/api/v1/grid/bodies", json!({"org_code": "F371502", "county_code": "371502",
-        "kind": "roads", "name": "东昌府区公路事业发展中心", "deadline_hours": "48"})).await;
+    let r = county
+        .post_json(
+            "/api/v1/grid/bodies",
+            json!({"org_code": "F371502", "county_code": "371502",
+        "kind": "roads", "name": "东昌府区公路事业发展中心", "deadline_hours": "48"}),
+        )
+        .await;
     assert_eq!(r.status, 201, "{}", r.text());
     r.json()["id"].as_str().unwrap().to_string()
 }
 
 fn report_form<'a>(key: &'a str, lat: &'a str, lng: &'a str) -> Vec<(&'a str, &'a str)> {
-    vec![("client_key", key), ("category", "road_hazard"), ("details", "路面塌陷约一米 <b>危险</b>"), ("lat", lat), ("lng", lng)]
+    vec![
+        ("client_key", key),
+        ("category", "road_hazard"),
+        ("details", "路面塌陷约一米 <b>危险</b>"),
+        ("lat", lat),
+        ("lng", lng),
+    ]
 }
 
 both_backends! {
@@ -256,5 +301,24 @@ both_backends! {
         assert_eq!(gulou.get("/api/v1/services/report?org_code=F371502001&from=2027-01-01&to=2027-12-31").await.json()["contracts"],
             json!({"valid": 1, "covered_workers": 40}));
         assert!(app.count("SELECT COUNT(*) FROM audit_log WHERE action = 'contracts.create'").await == 2);
+    }
+
+    async fn the_demo_loads_the_grid_and_contracts_once(app: TestApp) {
+        app.load_demo().await;
+        nuanxin_core::demo::load_members(&app.store, &app.vault, &app.clock).await.unwrap();
+        assert_eq!(nuanxin_core::demo::load_grid(&app.store, &app.clock).await.unwrap(), 4);
+        assert_eq!(nuanxin_core::demo::load_grid(&app.store, &app.clock).await.unwrap(), 0, "once");
+        for (table, n) in [("grid_communities", 2), ("grid_bodies", 5), ("grid_reports", 2), ("collective_contracts", 2)] {
+            assert_eq!(app.count(&format!("SELECT COUNT(*) FROM {table}")).await, n, "{table}");
+        }
+        // The grid office signs in to the reports routed to it, and sees both (both in 古城社区).
+        let mut office = app.login(nuanxin_core::demo::GRID_OFFICE.0, nuanxin_core::demo::PASSWORD).await;
+        let r = office.get("/").await;
+        assert_eq!(r.location(), Some("/grid"));
+        let page = office.get("/grid").await.text();
+        assert!(page.contains("古城社区") && page.contains("共 2 件"), "{page}");
+        assert_eq!(office.get("/members").await.status, 404, "a grid office sees no members");
+        let county = app.demo_user("dongchangfu").await.get("/contracts").await.text();
+        assert!(county.contains("1 份集体合同将在 90 天内到期"), "the reminder");
     }
 }

@@ -435,14 +435,24 @@ async fn fixtures(app: &TestApp, city: &mut Client) -> BTreeMap<(Kind, &'static 
             r.json()["id"].as_str().unwrap().to_string(),
         );
         // A grid report of the place's member (approved as reporter), and a contract with its scan.
-        let r = city.post_json("/api/v1/grid/reporters", json!({"member_no": receipt.member_no, "approve": true})).await;
+        let r = city
+            .post_json(
+                "/api/v1/grid/reporters",
+                json!({"member_no": receipt.member_no, "approve": true}),
+            )
+            .await;
         assert_eq!(r.status, 200, "{}", r.text());
         let details = format!("{mark}路面塌陷");
         let r = city
             .post_multipart(
                 "/api/v1/grid/reports",
-                &[("member_no", receipt.member_no.as_deref().unwrap()), ("category", "road_hazard"), ("details", &details),
-                    ("lat", "36.45"), ("lng", "115.98")],
+                &[
+                    ("member_no", receipt.member_no.as_deref().unwrap()),
+                    ("category", "road_hazard"),
+                    ("details", &details),
+                    ("lat", "36.45"),
+                    ("lng", "115.98"),
+                ],
                 &[("photos", "hole.jpg", nuanxin_testkit::phone_photo(16, 12))],
             )
             .await;
@@ -455,15 +465,26 @@ async fn fixtures(app: &TestApp, city: &mut Client) -> BTreeMap<(Kind, &'static 
         let r = city
             .post_multipart(
                 "/contracts/new",
-                &[("org_code", org), ("kind", "industry"), ("title", &title), ("employer", "协会"), ("signed_on", "2026-01-01"),
-                    ("expires_on", "2028-12-31"), ("group_courier", "1"), ("head_count", "100")],
+                &[
+                    ("org_code", org),
+                    ("kind", "industry"),
+                    ("title", &title),
+                    ("employer", "协会"),
+                    ("signed_on", "2026-01-01"),
+                    ("expires_on", "2028-12-31"),
+                    ("group_courier", "1"),
+                    ("head_count", "100"),
+                ],
                 &[("scan", "signed.pdf", b"%PDF-1.4 matrix".to_vec())],
             )
             .await;
         assert_eq!(r.status, 303, "{}", r.text());
         f.insert(
             (Kind::Contract, *p),
-            r.location().unwrap().trim_start_matches("/contracts/").to_string(),
+            r.location()
+                .unwrap()
+                .trim_start_matches("/contracts/")
+                .to_string(),
         );
         let r = city.get(&format!("/api/v1/library?q={mark}")).await;
         f.insert(

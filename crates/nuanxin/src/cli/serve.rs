@@ -233,12 +233,19 @@ pub async fn serve(database: &str, args: ServeArgs, with_demo: bool) -> anyhow::
         if demo::load_worker_home(&store, &clock).await? > 0 {
             println!("demo handout, notice, library, offer, competition, honour and hardship file loaded");
         }
+        if demo::load_grid(&store, &clock).await? > 0 {
+            println!(
+                "demo grid office, communities, bodies, reports and collective contracts loaded"
+            );
+        }
         println!("\n  Demo accounts (password: {})", demo::PASSWORD);
         for (username, display, _, what) in demo::ACCOUNTS {
             println!("    {username:<12} {display} — {what}");
         }
         let (lawyer, display) = demo::LAWYER;
         println!("    {lawyer:<12} {display} — legal-aid lawyer: only the cases assigned to them");
+        let (office, display) = demo::GRID_OFFICE;
+        println!("    {office:<12} {display} — grid office: only the grid reports routed to it");
     }
     let listener = tokio::net::TcpListener::bind(args.listen).await?;
     let sms = sms_sender(&args)?;

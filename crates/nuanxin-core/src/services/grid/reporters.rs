@@ -112,7 +112,11 @@ pub async fn decide(
     caller
         .audit(
             tx,
-            if approve { "grid.approve_reporter" } else { "grid.revoke_reporter" },
+            if approve {
+                "grid.approve_reporter"
+            } else {
+                "grid.revoke_reporter"
+            },
             &membership.to_string(),
             Some(&path),
             serde_json::json!({}),

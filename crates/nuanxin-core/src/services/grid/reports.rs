@@ -146,7 +146,8 @@ fn in_sight(q: &mut Sql, scope: &Scope) {
 
 /// The approved reporter's membership of a person (else refused), with its union.
 async fn approved_of_person(tx: &mut Tx, person: Uuid) -> Result<(Uuid, Uuid, String)> {
-    const SQL: &str = "SELECT m.id, m.org_id, o.path FROM memberships m JOIN org_units o ON o.id = m.org_id
+    const SQL: &str =
+        "SELECT m.id, m.org_id, o.path FROM memberships m JOIN org_units o ON o.id = m.org_id
         JOIN grid_reporters r ON r.membership_id = m.id
         WHERE m.person_id = $1 AND m.status = 'active' AND r.status = 'approved'";
     let row: Option<(Uuid, Uuid, String)> =
@@ -156,7 +157,8 @@ async fn approved_of_person(tx: &mut Tx, person: Uuid) -> Result<(Uuid, Uuid, St
 
 /// The approved reporter a cadre's or partner's API call names by membership number (in scope).
 pub async fn reporter_by_member_no(tx: &mut Tx, caller: &Caller, member_no: &str) -> Result<Uuid> {
-    const SQL: &str = "SELECT m.person_id, o.path FROM memberships m JOIN org_units o ON o.id = m.org_id
+    const SQL: &str =
+        "SELECT m.person_id, o.path FROM memberships m JOIN org_units o ON o.id = m.org_id
         WHERE m.member_no = $1 AND m.status = 'active'";
     let row: Option<(Uuid, String)> =
         on_db!(tx.conn(), c => sqlx::query_as(SQL).bind(member_no.trim()).fetch_optional(c).await)?;
@@ -215,7 +217,8 @@ pub async fn submit(
     let (membership, org_id, org_path) = approved_of_person(tx, person).await?;
     let key: String = input.client_key.trim().chars().take(64).collect();
     if !key.is_empty() {
-        const SAME: &str = "SELECT id FROM grid_reports WHERE membership_id = $1 AND client_key = $2";
+        const SAME: &str =
+            "SELECT id FROM grid_reports WHERE membership_id = $1 AND client_key = $2";
         let sent: Option<Uuid> = on_db!(tx.conn(), c => sqlx::query_scalar(SAME).bind(membership).bind(&key).fetch_optional(c).await)?;
         if let Some(id) = sent {
             return one(tx, id).await;
@@ -234,7 +237,8 @@ pub async fn submit(
     let township = match &place {
         Some(Place::Township(t)) => {
             const SQL: &str = "SELECT COUNT(*) FROM regions WHERE code = $1 AND level = 4";
-            let known: i64 = on_db!(tx.conn(), c => sqlx::query_scalar(SQL).bind(t).fetch_one(c).await)?;
+            let known: i64 =
+                on_db!(tx.conn(), c => sqlx::query_scalar(SQL).bind(t).fetch_one(c).await)?;
             if known == 0 {
                 errs.push("township", "grid.bad_township");
             }
@@ -255,7 +259,11 @@ pub async fn submit(
         Place::Township(_) => (None, None),
     };
     let id = new_id();
-    let report_no = format!("WG{}{}", crate::clock::beijing_date(at).format("%y%m%d"), crate::services::code_tail(5));
+    let report_no = format!(
+        "WG{}{}",
+        crate::clock::beijing_date(at).format("%y%m%d"),
+        crate::services::code_tail(5)
+    );
     let key = match key.is_empty() {
         true => id.to_string(),
         false => key,
@@ -268,7 +276,15 @@ pub async fn submit(
         .bind(&township).bind(&route.community).bind(route.by.as_str()).bind(at).execute(c).await.map(|r| r.rows_affected()))?;
     let actor = member_actor(person);
     add_step(tx, id, at, "received", route.by.as_str(), &actor.name).await?;
-    photos::attach(tx, uploads, Owner::GridReport(id), photos_in, &actor.name, at).await?;
+    photos::attach(
+        tx,
+        uploads,
+        Owner::GridReport(id),
+        photos_in,
+        &actor.name,
+        at,
+    )
+    .await?;
     crate::audit::record(
         tx,
         &actor,
@@ -290,19 +306,28 @@ async fn tell_office(tx: &mut Tx, r: &Report, event: &str, at: i64) -> Result<()
         return Ok(());
     };
     const HOOK: &str = "SELECT COUNT(*) FROM partner_webhooks WHERE account_id = $1";
-    let hooked: i64 = on_db!(tx.conn(), c => sqlx::query_scalar(HOOK).bind(office).fetch_one(c).await)?;
+    let hooked: i64 =
+        on_db!(tx.conn(), c => sqlx::query_scalar(HOOK).bind(office).fetch_one(c).await)?;
     if hooked == 0 {
         return Ok(());
     }
     let payload = serde_json::json!({"event": event, "report": r, "at": at});
-    const QUEUE: &str = "INSERT INTO webhook_deliveries (id, account_id, request_key, payload, created_at, next_at)
+    const QUEUE: &str =
+        "INSERT INTO webhook_deliveries (id, account_id, request_key, payload, created_at, next_at)
         VALUES ($1, $2, $3, $4, $5, $5)";
     on_db!(tx.conn(), c => sqlx::query(QUEUE).bind(new_id()).bind(office).bind(format!("grid:{}", r.report_no))
         .bind(payload.to_string()).bind(at).execute(c).await.map(|r| r.rows_affected()))?;
     Ok(())
 }
 
-async fn add_step(tx: &mut Tx, report: Uuid, at: i64, status: &str, note: &str, actor: &str) -> Result<()> {
+async fn add_step(
+    tx: &mut Tx,
+    report: Uuid,
+    at: i64,
+    status: &str,
+    note: &str,
+    actor: &str,
+) -> Result<()> {
     const SQL: &str = "INSERT INTO grid_report_steps (id, report_id, at, status, note, actor) VALUES ($1, $2, $3, $4, $5, $6)";
     on_db!(tx.conn(), c => sqlx::query(SQL).bind(new_id()).bind(report).bind(at).bind(status).bind(note).bind(actor)
         .execute(c).await.map(|r| r.rows_affected()))?;
@@ -312,7 +337,8 @@ async fn add_step(tx: &mut Tx, report: Uuid, at: i64, status: &str, note: &str, 
 /// A report by id, whoever asks (callers check sight first).
 async fn one(tx: &mut Tx, id: Uuid) -> Result<Report> {
     let sql = format!("{SELECT} WHERE g.id = $1");
-    let row = on_db!(tx.conn(), c => sqlx::query_as::<_, Report>(&sql).bind(id).fetch_optional(c).await)?;
+    let row =
+        on_db!(tx.conn(), c => sqlx::query_as::<_, Report>(&sql).bind(id).fetch_optional(c).await)?;
     row.ok_or(Error::NotFound)
 }
 
@@ -348,7 +374,8 @@ pub async fn of_person(tx: &mut Tx, person: Uuid) -> Result<Vec<Report>> {
 /// Who may move a report on: its grid office, or staff of the reporter's union (or above).
 fn may_move(caller: &Caller, r: &Report) -> bool {
     let office = caller.scope.grid_office();
-    (office.is_some() && office == r.office_account) || caller.role_at(&r.org_path) >= Some(Role::Staff)
+    (office.is_some() && office == r.office_account)
+        || caller.role_at(&r.org_path) >= Some(Role::Staff)
 }
 
 /// Moves a report on (its grid office or staff): forwarded to a body (with the body's deadline),
@@ -373,8 +400,12 @@ pub async fn step(tx: &mut Tx, caller: &Caller, id: Uuid, input: &StepInput) -> 
     let mut community = r.community_code.clone();
     if let Some(code) = Some(input.community.trim()).filter(|c| !c.is_empty()) {
         const KNOWN: &str = "SELECT COUNT(*) FROM grid_communities WHERE region_code = $1";
-        let known: i64 = on_db!(tx.conn(), c => sqlx::query_scalar(KNOWN).bind(code).fetch_one(c).await)?;
-        if r.community_code.is_some() || known == 0 || caller.role_at(&r.org_path) < Some(Role::Staff) {
+        let known: i64 =
+            on_db!(tx.conn(), c => sqlx::query_scalar(KNOWN).bind(code).fetch_one(c).await)?;
+        if r.community_code.is_some()
+            || known == 0
+            || caller.role_at(&r.org_path) < Some(Role::Staff)
+        {
             return Err(Error::invalid("community", "grid.bad_community"));
         }
         community = Some(code.to_string());
@@ -384,7 +415,10 @@ pub async fn step(tx: &mut Tx, caller: &Caller, id: Uuid, input: &StepInput) -> 
         let county = community.as_deref().map(|c| &c[..6]).unwrap_or_default();
         let chosen = Uuid::parse_str(input.body_id.trim()).ok();
         let found = match chosen {
-            Some(b) => super::setup::bodies(tx, county).await?.into_iter().find(|x| x.id == b && !county.is_empty()),
+            Some(b) => super::setup::bodies(tx, county)
+                .await?
+                .into_iter()
+                .find(|x| x.id == b && !county.is_empty()),
             None => None,
         };
         let Some(b) = found else {
@@ -393,8 +427,10 @@ pub async fn step(tx: &mut Tx, caller: &Caller, id: Uuid, input: &StepInput) -> 
         body = Some(b.id);
         due = Some(caller.at + i64::from(b.deadline_hours) * 3_600_000);
     }
-    const FIRST: &str = "SELECT COUNT(*) FROM grid_report_steps WHERE report_id = $1 AND status = 'resolved'";
-    let resolved_before: i64 = on_db!(tx.conn(), c => sqlx::query_scalar(FIRST).bind(id).fetch_one(c).await)?;
+    const FIRST: &str =
+        "SELECT COUNT(*) FROM grid_report_steps WHERE report_id = $1 AND status = 'resolved'";
+    let resolved_before: i64 =
+        on_db!(tx.conn(), c => sqlx::query_scalar(FIRST).bind(id).fetch_one(c).await)?;
     let resolved_at = (to == "resolved").then_some(caller.at);
     const SQL: &str = "UPDATE grid_reports SET status = $2, updated_at = $3, resolved_at = $4, community_code = $5,
             routed_by = CASE WHEN community_code IS NULL AND $5 IS NOT NULL THEN 'cadre' ELSE routed_by END,
@@ -404,7 +440,8 @@ pub async fn step(tx: &mut Tx, caller: &Caller, id: Uuid, input: &StepInput) -> 
         .bind(body).bind(due).execute(c).await.map(|r| r.rows_affected()))?;
     add_step(tx, id, caller.at, to, &note, &caller.actor.name).await?;
     if to == "resolved" && resolved_before == 0 {
-        const POINTS: &str = "UPDATE grid_reporters SET points = points + $2 WHERE membership_id = $1";
+        const POINTS: &str =
+            "UPDATE grid_reporters SET points = points + $2 WHERE membership_id = $1";
         on_db!(tx.conn(), c => sqlx::query(POINTS).bind(r.membership_id).bind(POINTS_RESOLVED).execute(c).await.map(|r| r.rows_affected()))?;
     }
     caller
@@ -428,8 +465,16 @@ pub async fn reopen(tx: &mut Tx, person: Uuid, id: Uuid, note: &str, at: i64) ->
     on_db!(tx.conn(), c => sqlx::query(SQL).bind(id).bind(at).execute(c).await.map(|r| r.rows_affected()))?;
     let actor = member_actor(person);
     add_step(tx, id, at, "reopened", &note, &actor.name).await?;
-    crate::audit::record(tx, &actor, at, "grid.reopen", &r.report_no, Some(&r.org_path), serde_json::json!({"note": note}))
-        .await?;
+    crate::audit::record(
+        tx,
+        &actor,
+        at,
+        "grid.reopen",
+        &r.report_no,
+        Some(&r.org_path),
+        serde_json::json!({"note": note}),
+    )
+    .await?;
     let report = one(tx, id).await?;
     tell_office(tx, &report, "grid.report_reopened", at).await?;
     Ok(report)
@@ -454,10 +499,26 @@ pub async fn add_photos(
         return Err(Error::invalid("photos", "grid.photo_required"));
     }
     let actor = member_actor(person);
-    photos::attach(tx, uploads, Owner::GridReport(id), photos_in, &actor.name, at).await?;
+    photos::attach(
+        tx,
+        uploads,
+        Owner::GridReport(id),
+        photos_in,
+        &actor.name,
+        at,
+    )
+    .await?;
     add_step(tx, id, at, &r.status, "photo", &actor.name).await?;
-    crate::audit::record(tx, &actor, at, "grid.add_photo", &r.report_no, Some(&r.org_path), serde_json::json!({"photos": photos_in.len()}))
-        .await?;
+    crate::audit::record(
+        tx,
+        &actor,
+        at,
+        "grid.add_photo",
+        &r.report_no,
+        Some(&r.org_path),
+        serde_json::json!({"photos": photos_in.len()}),
+    )
+    .await?;
     one(tx, id).await
 }
 
@@ -485,7 +546,13 @@ pub async fn nearby(tx: &mut Tx, p: LatLng, category: &str, radius_m: f64) -> Re
         .into_iter()
         .filter_map(|(id, category, status, lat, lng, created_at)| {
             let d = LatLng::parse(lat, lng).ok()?.distance_m(p);
-            (d <= radius_m).then_some(Nearby { id, category, status, distance_m: d.round() as i64, created_at })
+            (d <= radius_m).then_some(Nearby {
+                id,
+                category,
+                status,
+                distance_m: d.round() as i64,
+                created_at,
+            })
         })
         .collect();
     found.sort_by_key(|n| (n.distance_m, n.id));
@@ -511,7 +578,12 @@ pub struct ReportFilter {
 
 /// The reports the caller sees, filtered: overdue first, then open ones oldest first, then
 /// closed ones latest first; or, when polling `since`, by when they changed.
-pub async fn list(tx: &mut Tx, caller: &Caller, f: &ReportFilter, page: PageRequest) -> Result<Page<Report>> {
+pub async fn list(
+    tx: &mut Tx,
+    caller: &Caller,
+    f: &ReportFilter,
+    page: PageRequest,
+) -> Result<Page<Report>> {
     let scope = &caller.scope;
     if scope.is_empty() && scope.grid_office().is_none() {
         return Err(Error::NotFound);
@@ -519,7 +591,9 @@ pub async fn list(tx: &mut Tx, caller: &Caller, f: &ReportFilter, page: PageRequ
     let mut filter = Sql::new(" WHERE ");
     match f.assigned_to.trim() {
         "me" => {
-            let office = scope.grid_office().ok_or(Error::invalid("assigned_to", "grid.not_an_office"))?;
+            let office = scope
+                .grid_office()
+                .ok_or(Error::invalid("assigned_to", "grid.not_an_office"))?;
             filter.push("gc.office_account = ").arg(office);
         }
         _ => in_sight(&mut filter, scope),
@@ -533,10 +607,14 @@ pub async fn list(tx: &mut Tx, caller: &Caller, f: &ReportFilter, page: PageRequ
         filter.push(" AND g.category = ").arg(f.category.trim());
     }
     if !f.community.trim().is_empty() {
-        filter.push(" AND g.community_code = ").arg(f.community.trim());
+        filter
+            .push(" AND g.community_code = ")
+            .arg(f.community.trim());
     }
     if f.overdue == "1" {
-        filter.push(" AND g.status NOT IN ('resolved', 'rejected') AND g.due_at < ").arg(caller.at);
+        filter
+            .push(" AND g.status NOT IN ('resolved', 'rejected') AND g.due_at < ")
+            .arg(caller.at);
     }
     if let Some(since) = f.since {
         filter.push(" AND g.updated_at >= ").arg(since);
@@ -573,21 +651,28 @@ pub struct OpenCounts {
 
 pub async fn open_counts(tx: &mut Tx, caller: &Caller) -> Result<OpenCounts> {
     let mut counts = OpenCounts::default();
-    let mut q = Sql::new(&format!("SELECT g.category, COUNT(*) {FROM} WHERE g.status NOT IN ('resolved', 'rejected') AND "));
+    let mut q = Sql::new(&format!(
+        "SELECT g.category, COUNT(*) {FROM} WHERE g.status NOT IN ('resolved', 'rejected') AND "
+    ));
     in_sight(&mut q, &caller.scope);
     q.push(" GROUP BY g.category ORDER BY g.category");
-    counts.by_category = on_db!(tx.conn(), c => bind_args!(sqlx::query_as(&q.sql), &q.args).fetch_all(c).await)?;
+    counts.by_category =
+        on_db!(tx.conn(), c => bind_args!(sqlx::query_as(&q.sql), &q.args).fetch_all(c).await)?;
     let mut q = Sql::new(&format!(
         "SELECT COALESCE(g.community_code, ''), COALESCE(MAX(r.name), ''), COUNT(*) {FROM}
         LEFT JOIN regions r ON r.code = g.community_code WHERE g.status NOT IN ('resolved', 'rejected') AND "
     ));
     in_sight(&mut q, &caller.scope);
     q.push(" GROUP BY g.community_code ORDER BY COUNT(*) DESC, g.community_code LIMIT 20");
-    counts.by_community = on_db!(tx.conn(), c => bind_args!(sqlx::query_as(&q.sql), &q.args).fetch_all(c).await)?;
-    let mut q = Sql::new(&format!("SELECT COUNT(*) {FROM} WHERE g.status NOT IN ('resolved', 'rejected') AND g.due_at < "));
+    counts.by_community =
+        on_db!(tx.conn(), c => bind_args!(sqlx::query_as(&q.sql), &q.args).fetch_all(c).await)?;
+    let mut q = Sql::new(&format!(
+        "SELECT COUNT(*) {FROM} WHERE g.status NOT IN ('resolved', 'rejected') AND g.due_at < "
+    ));
     q.arg(caller.at).push(" AND ");
     in_sight(&mut q, &caller.scope);
-    counts.overdue = on_db!(tx.conn(), c => bind_args!(sqlx::query_scalar(&q.sql), &q.args).fetch_one(c).await)?;
+    counts.overdue =
+        on_db!(tx.conn(), c => bind_args!(sqlx::query_scalar(&q.sql), &q.args).fetch_one(c).await)?;
     Ok(counts)
 }
 
@@ -605,9 +690,17 @@ pub struct GridFigures {
 }
 
 /// The grid figures of the subtree at `path` from `from` to `to` (Beijing days).
-pub async fn figures(tx: &mut Tx, path: &str, from: NaiveDate, to: NaiveDate) -> Result<GridFigures> {
+pub async fn figures(
+    tx: &mut Tx,
+    path: &str,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Result<GridFigures> {
     let (lo, hi) = nuanxin_store::subtree_range(path);
-    let (start, end) = (beijing_midnight(from), beijing_midnight(to + chrono::Days::new(1)));
+    let (start, end) = (
+        beijing_midnight(from),
+        beijing_midnight(to + chrono::Days::new(1)),
+    );
     const MADE: &str = "SELECT COUNT(*), COUNT(DISTINCT g.membership_id) FROM grid_reports g JOIN org_units o ON o.id = g.org_id
         WHERE o.path >= $1 AND o.path < $2 AND g.created_at >= $3 AND g.created_at < $4";
     let (reports, reporters): (i64, i64) = on_db!(tx.conn(), c => sqlx::query_as(MADE).bind(&lo).bind(&hi).bind(start).bind(end).fetch_one(c).await)?;

@@ -97,7 +97,9 @@ pub fn route(place: &Place, communities: &[Community]) -> Route {
                 })
         }
         Place::Township(t) => {
-            let mut of_township = communities.iter().filter(|c| c.code.starts_with(t.as_str()));
+            let mut of_township = communities
+                .iter()
+                .filter(|c| c.code.starts_with(t.as_str()));
             match (of_township.next(), of_township.next()) {
                 (Some(only), None) if t.len() == 9 => Route::to(&only.code, RoutedBy::Township),
                 _ => Route::UNROUTED,
@@ -166,7 +168,14 @@ mod tests {
     /// Two neighbouring square communities sharing the edge lng = 116.00 (A to the west, B to
     /// the east), and a community C known only by its point a little to the north.
     fn loaded() -> Vec<Community> {
-        let square = |x0: f64| vec![(x0, 36.45), (x0 + 0.01, 36.45), (x0 + 0.01, 36.46), (x0, 36.46)];
+        let square = |x0: f64| {
+            vec![
+                (x0, 36.45),
+                (x0 + 0.01, 36.45),
+                (x0 + 0.01, 36.46),
+                (x0, 36.46),
+            ]
+        };
         vec![
             Community {
                 code: "371502002002".into(),
@@ -189,14 +198,49 @@ mod tests {
     #[test]
     fn points_are_routed_by_boundary_then_the_nearest_point() {
         let cases: &[(&str, LatLng, Option<&str>, RoutedBy)] = &[
-            ("inside A", at(36.455, 115.995), Some("371502002001"), RoutedBy::Boundary),
-            ("inside B", at(36.451, 116.009), Some("371502002002"), RoutedBy::Boundary),
-            ("on B's outer edge", at(36.455, 116.01), Some("371502002002"), RoutedBy::Boundary),
-            ("on A's corner", at(36.45, 115.99), Some("371502002001"), RoutedBy::Boundary),
+            (
+                "inside A",
+                at(36.455, 115.995),
+                Some("371502002001"),
+                RoutedBy::Boundary,
+            ),
+            (
+                "inside B",
+                at(36.451, 116.009),
+                Some("371502002002"),
+                RoutedBy::Boundary,
+            ),
+            (
+                "on B's outer edge",
+                at(36.455, 116.01),
+                Some("371502002002"),
+                RoutedBy::Boundary,
+            ),
+            (
+                "on A's corner",
+                at(36.45, 115.99),
+                Some("371502002001"),
+                RoutedBy::Boundary,
+            ),
             // The shared border belongs to both: the lower code takes it, whatever the order.
-            ("on the shared border", at(36.455, 116.0), Some("371502002001"), RoutedBy::Boundary),
-            ("outside, 1.1 km from C", at(36.47, 116.0), Some("371502003001"), RoutedBy::Nearest),
-            ("outside, far from C", at(36.30, 116.30), None, RoutedBy::Unrouted),
+            (
+                "on the shared border",
+                at(36.455, 116.0),
+                Some("371502002001"),
+                RoutedBy::Boundary,
+            ),
+            (
+                "outside, 1.1 km from C",
+                at(36.47, 116.0),
+                Some("371502003001"),
+                RoutedBy::Nearest,
+            ),
+            (
+                "outside, far from C",
+                at(36.30, 116.30),
+                None,
+                RoutedBy::Unrouted,
+            ),
         ];
         let mut reversed = loaded();
         reversed.reverse();
@@ -224,11 +268,23 @@ mod tests {
         assert_eq!(only.community.as_deref(), Some("371502003001"));
         assert_eq!(only.by, RoutedBy::Township);
         // Two communities in the township: a cadre picks.
-        assert_eq!(route(&Place::Township("371502002".into()), &c), Route::UNROUTED);
-        assert_eq!(route(&Place::Township("371502009".into()), &c), Route::UNROUTED);
+        assert_eq!(
+            route(&Place::Township("371502002".into()), &c),
+            Route::UNROUTED
+        );
+        assert_eq!(
+            route(&Place::Township("371502009".into()), &c),
+            Route::UNROUTED
+        );
         // Not a township code: never a prefix match on a county.
-        assert_eq!(route(&Place::Township("371502".into()), &c), Route::UNROUTED);
-        assert_eq!(route(&Place::Point(at(36.455, 116.005)), &[]), Route::UNROUTED);
+        assert_eq!(
+            route(&Place::Township("371502".into()), &c),
+            Route::UNROUTED
+        );
+        assert_eq!(
+            route(&Place::Point(at(36.455, 116.005)), &[]),
+            Route::UNROUTED
+        );
     }
 
     #[test]

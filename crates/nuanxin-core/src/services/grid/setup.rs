@@ -87,14 +87,21 @@ async fn region_level(tx: &mut Tx, code: &str) -> Result<Option<i16>> {
 }
 
 /// Loads or updates a community (staff of a union whose region holds it). All problems at once.
-pub async fn put_community(tx: &mut Tx, caller: &Caller, input: &CommunityInput) -> Result<CommunityRow> {
+pub async fn put_community(
+    tx: &mut Tx,
+    caller: &Caller,
+    input: &CommunityInput,
+) -> Result<CommunityRow> {
     let mut errs = FieldErrors::new();
     let code = input.region_code.trim();
     if region_level(tx, code).await? != Some(5) {
         errs.push("region_code", "grid.bad_community");
     }
     let org = unit_over(tx, caller, &input.org_code, code, "region_code", &mut errs).await?;
-    let point = match (input.lat.trim().parse::<f64>(), input.lng.trim().parse::<f64>()) {
+    let point = match (
+        input.lat.trim().parse::<f64>(),
+        input.lng.trim().parse::<f64>(),
+    ) {
         (Ok(lat), Ok(lng)) => match LatLng::parse(lat, lng).and_then(LatLng::check_in_china_area) {
             Ok(p) => Some(p),
             Err(Error::Invalid { field, code }) => {
@@ -111,8 +118,10 @@ pub async fn put_community(tx: &mut Tx, caller: &Caller, input: &CommunityInput)
     let boundary = match input.boundary.trim() {
         "" => None,
         b => match routing::parse_boundary(b) {
-            Some(ring) => Some(serde_json::to_string(&ring.iter().map(|&(x, y)| [x, y]).collect::<Vec<_>>())
-                .map_err(|e| Error::Internal(e.into()))?),
+            Some(ring) => Some(
+                serde_json::to_string(&ring.iter().map(|&(x, y)| [x, y]).collect::<Vec<_>>())
+                    .map_err(|e| Error::Internal(e.into()))?,
+            ),
             None => {
                 errs.push("boundary", "grid.bad_boundary");
                 None
@@ -122,7 +131,8 @@ pub async fn put_community(tx: &mut Tx, caller: &Caller, input: &CommunityInput)
     let office = match input.office.trim() {
         "" => None,
         name => {
-            const SQL: &str = "SELECT a.id FROM accounts a JOIN assignments p ON p.account_id = a.id
+            const SQL: &str =
+                "SELECT a.id FROM accounts a JOIN assignments p ON p.account_id = a.id
                 WHERE a.username = $1 AND p.role = 'grid_office' AND NOT a.disabled";
             let id: Option<Uuid> =
                 on_db!(tx.conn(), c => sqlx::query_scalar(SQL).bind(name).fetch_optional(c).await)?;
@@ -158,7 +168,11 @@ pub async fn put_community(tx: &mut Tx, caller: &Caller, input: &CommunityInput)
 }
 
 /// The communities set up by the scope's unions (or the one of `code`), by code.
-pub async fn communities(tx: &mut Tx, scope: &Scope, code: Option<&str>) -> Result<Vec<CommunityRow>> {
+pub async fn communities(
+    tx: &mut Tx,
+    scope: &Scope,
+    code: Option<&str>,
+) -> Result<Vec<CommunityRow>> {
     if scope.is_empty() {
         return Err(Error::NotFound);
     }
@@ -173,7 +187,9 @@ pub async fn communities(tx: &mut Tx, scope: &Scope, code: Option<&str>) -> Resu
         q.push(" AND g.region_code = ").arg(code);
     }
     q.push(" ORDER BY g.region_code LIMIT 2000");
-    Ok(on_db!(tx.conn(), c => nuanxin_store::bind_args!(sqlx::query_as::<_, CommunityRow>(&q.sql), &q.args).fetch_all(c).await)?)
+    Ok(
+        on_db!(tx.conn(), c => nuanxin_store::bind_args!(sqlx::query_as::<_, CommunityRow>(&q.sql), &q.args).fetch_all(c).await)?,
+    )
 }
 
 /// The communities near a point (within about 10 km), as routing reads them.
@@ -210,7 +226,15 @@ pub async fn add_body(tx: &mut Tx, caller: &Caller, input: &BodyInput) -> Result
     if region_level(tx, county).await? != Some(3) {
         errs.push("county_code", "grid.bad_county");
     }
-    let org = unit_over(tx, caller, &input.org_code, county, "county_code", &mut errs).await?;
+    let org = unit_over(
+        tx,
+        caller,
+        &input.org_code,
+        county,
+        "county_code",
+        &mut errs,
+    )
+    .await?;
     let kind = input.kind.trim();
     if !super::BODY_KINDS.contains(&kind) {
         errs.push("kind", "grid.bad_body_kind");
@@ -219,7 +243,12 @@ pub async fn add_body(tx: &mut Tx, caller: &Caller, input: &BodyInput) -> Result
     if name.is_empty() {
         errs.push("name", "grid.name_required");
     }
-    let hours = input.deadline_hours.trim().parse::<i32>().ok().filter(|h| (1..=2160).contains(h));
+    let hours = input
+        .deadline_hours
+        .trim()
+        .parse::<i32>()
+        .ok()
+        .filter(|h| (1..=2160).contains(h));
     if hours.is_none() {
         errs.push("deadline_hours", "grid.bad_deadline");
     }
@@ -227,7 +256,8 @@ pub async fn add_body(tx: &mut Tx, caller: &Caller, input: &BodyInput) -> Result
         return Err(errs.into());
     };
     let id = nuanxin_store::new_id();
-    const SQL: &str = "INSERT INTO grid_bodies (id, county_code, kind, name, deadline_hours, org_id, created_at)
+    const SQL: &str =
+        "INSERT INTO grid_bodies (id, county_code, kind, name, deadline_hours, org_id, created_at)
         VALUES ($1, $2, $3, $4, $5, $6, $7)";
     use crate::error::OnUnique;
     on_db!(tx.conn(), c => sqlx::query(SQL).bind(id).bind(county).bind(kind).bind(&name).bind(hours).bind(org.id)
@@ -251,5 +281,7 @@ pub async fn bodies(tx: &mut Tx, prefix: &str) -> Result<Vec<Body>> {
     let (lo, hi) = (prefix.to_string(), format!("{prefix}~"));
     const SQL: &str = "SELECT id, county_code, kind, name, deadline_hours FROM grid_bodies
         WHERE county_code >= $1 AND county_code < $2 ORDER BY county_code, kind";
-    Ok(on_db!(tx.conn(), c => sqlx::query_as::<_, Body>(SQL).bind(&lo).bind(&hi).fetch_all(c).await)?)
+    Ok(
+        on_db!(tx.conn(), c => sqlx::query_as::<_, Body>(SQL).bind(&lo).bind(&hi).fetch_all(c).await)?,
+    )
 }
