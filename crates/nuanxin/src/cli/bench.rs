@@ -2,6 +2,7 @@
 
 pub mod care;
 pub mod coverage;
+pub mod grid;
 pub mod members;
 pub mod orgs;
 pub mod services;
@@ -89,6 +90,20 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 200)]
         queries: usize,
     },
+    /// Grid reports with a photo of about 200 KB each, through the API at a fixed rate (open
+    /// loop), routed and stored on SQLite: p50/p99 of each report's answer.
+    Grid {
+        /// Database to use (the demo and its members are loaded into it if missing).
+        #[arg(long, default_value = "sqlite:///tmp/nuanxin-bench-grid.db")]
+        database: String,
+        #[arg(long, default_value_t = 1_000)]
+        reports: usize,
+        /// Reports offered per minute by all clients together.
+        #[arg(long, default_value_t = 500.0)]
+        per_minute: f64,
+        #[arg(long, default_value_t = 20)]
+        clients: usize,
+    },
     /// Stations: 10-nearest in process, through the HTTP endpoint, against PostGIS; the index
     /// rebuilt from the database; the 15-minute circle analysis at national scale.
     Stations(super::bench_stations::Args),
@@ -166,6 +181,15 @@ pub async fn run(cmd: BenchCommand) -> anyhow::Result<ExitCode> {
             scanners,
         } => {
             care::run(&database, members, scanners).await?;
+            Ok(ExitCode::SUCCESS)
+        }
+        BenchCommand::Grid {
+            database,
+            reports,
+            per_minute,
+            clients,
+        } => {
+            grid::run(&database, reports, per_minute, clients).await?;
             Ok(ExitCode::SUCCESS)
         }
         BenchCommand::Stations(args) => {
