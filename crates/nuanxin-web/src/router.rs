@@ -115,6 +115,18 @@ pub(crate) fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(services::contracts::api_coverage))
         .routes(routes!(services::contracts::api_get))
         .routes(routes!(
+            services::social_orgs::api_list,
+            services::social_orgs::api_put
+        ))
+        .routes(routes!(services::social_orgs::api_allowances))
+        .routes(routes!(
+            services::social_orgs::api_projects,
+            services::social_orgs::api_project_create
+        ))
+        .routes(routes!(services::social_orgs::api_project))
+        .routes(routes!(services::social_orgs::api_claim))
+        .routes(routes!(services::social_orgs::api_result))
+        .routes(routes!(
             services::competitions::api_list,
             services::competitions::api_create
         ))
@@ -431,6 +443,31 @@ pub fn router(state: AppState) -> Router {
         .route("/contracts/coverage", get(services::contracts::coverage))
         .route("/contracts/{id}", get(services::contracts::show))
         .route("/contracts/{id}/scan", get(services::contracts::scan))
+        .route(
+            "/social-orgs",
+            get(services::social_orgs::list).post(services::social_orgs::put),
+        )
+        .route(
+            "/social-orgs/allowance",
+            get(services::social_orgs::allowance).post(services::social_orgs::set_bands),
+        )
+        .route(
+            "/social-orgs/allowance.xlsx",
+            get(services::social_orgs::allowance_xlsx),
+        )
+        .route(
+            "/projects",
+            get(services::social_orgs::projects_list).post(services::social_orgs::project_create),
+        )
+        .route("/projects/{id}", get(services::social_orgs::project_show))
+        .route(
+            "/projects/{id}/claim",
+            post(services::social_orgs::project_claim),
+        )
+        .route(
+            "/projects/{id}/result",
+            post(services::social_orgs::project_result),
+        )
         .route("/notices", get(services::notices::list))
         .route(
             "/notices/new",

@@ -19,8 +19,10 @@ pub mod money;
 pub mod notices;
 pub mod offers;
 pub mod photos;
+pub mod projects;
 pub mod report;
 pub mod selection;
+pub mod social_orgs;
 
 /// `n` random characters for a record's short code (case numbers, activity codes): digits and
 /// capitals without the look-alikes 0/O, 1/I/L.

@@ -15,6 +15,7 @@ pub mod library;
 pub mod notices;
 pub mod offers;
 pub mod photos;
+pub mod social_orgs;
 
 use crate::auth::ApiAuth;
 use crate::coverage::{org_of, period, CoverageQuery};

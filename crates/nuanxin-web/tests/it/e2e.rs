@@ -494,6 +494,9 @@ async fn worker_and_cadre_pages_have_no_serious_accessibility_violations() {
         "/contracts",
         "/contracts/new",
         "/contracts/coverage",
+        "/social-orgs",
+        "/social-orgs/allowance",
+        "/projects",
         "/services/report",
     ] {
         b.goto(path).await;

@@ -31,6 +31,7 @@ mod route_matrix;
 mod schema;
 mod scope;
 mod session;
+mod social;
 mod stations;
 mod targets;
 mod templates;

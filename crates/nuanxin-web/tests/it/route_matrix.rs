@@ -38,6 +38,7 @@ enum Kind {
     Offer,
     GridReport,
     Contract,
+    Project,
 }
 
 /// The routes anyone may use, signed in or not.
@@ -127,6 +128,7 @@ fn kinds(path: &str) -> Option<Vec<Kind>> {
             ("{id}", p) if p.contains("/grid/reporters/") => Kind::Membership,
             ("{id}", p) if p.contains("/grid/") => Kind::GridReport,
             ("{id}", p) if p.contains("/contracts/") => Kind::Contract,
+            ("{id}", p) if p.contains("/projects/") => Kind::Project,
             _ => return None,
         });
     }
@@ -486,6 +488,25 @@ async fn fixtures(app: &TestApp, city: &mut Client) -> BTreeMap<(Kind, &'static 
                 .trim_start_matches("/contracts/")
                 .to_string(),
         );
+        // A social organisation of the place and a service project it could claim.
+        let social =
+            nuanxin_core::census::Uscc::with_check(&format!("51371500MJD00{n}000")).unwrap();
+        let r = city
+            .post_json(
+                "/api/v1/social-orgs",
+                json!({"uscc": social.as_str(), "name": format!("{mark}社工服务中心"),
+            "org_code": org, "union_status": "unionised", "union_members": "60"}),
+            )
+            .await;
+        assert_eq!(r.status, 200, "{}", r.text());
+        let r = city.post_json("/api/v1/projects", json!({"org_code": org, "title": format!("{mark}骑手关爱项目"),
+            "description": format!("{mark}服务"), "budget": "50000", "starts_on": "2026-12-01", "ends_on": "2027-06-30",
+            "groups": "delivery_rider"})).await;
+        assert_eq!(r.status, 201, "{}", r.text());
+        f.insert(
+            (Kind::Project, *p),
+            r.json()["id"].as_str().unwrap().to_string(),
+        );
         let r = city.get(&format!("/api/v1/library?q={mark}")).await;
         f.insert(
             (Kind::Library, *p),
@@ -544,6 +565,10 @@ async fn fingerprint(app: &TestApp) -> Vec<i64> {
         "SELECT COUNT(*) FROM grid_reporters WHERE status = 'approved'",
         "SELECT COUNT(*) FROM grid_communities",
         "SELECT COUNT(*) FROM collective_contracts",
+        "SELECT COUNT(*) FROM social_orgs",
+        "SELECT COUNT(*) FROM service_projects WHERE status <> 'open'",
+        "SELECT COUNT(*) FROM service_projects",
+        "SELECT COUNT(*) FROM chair_allowance_bands",
     ] {
         out.push(app.count(sql).await);
     }
