@@ -33,6 +33,11 @@
       L.circleMarker([s[0], s[1]], { radius: 8, color: '#c8102e', fillOpacity: 0.8 }).bindPopup(text(s[2])).addTo(map);
       pts.push([s[0], s[1]]);
     });
+    // Rider-friendly neighbourhoods, in green.
+    (d.friendly || []).forEach(function (f) {
+      L.circleMarker([f[0], f[1]], { radius: 10, color: '#15803d', weight: 2, fillOpacity: 0.25 }).bindPopup(text(f[2])).addTo(map);
+      pts.push([f[0], f[1]]);
+    });
     if (d.me) {
       L.circleMarker(d.me, { radius: 7, color: '#1d4ed8', fillOpacity: 0.9 }).addTo(map);
       pts.push(d.me);

@@ -127,6 +127,10 @@ pub(crate) fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(services::social_orgs::api_claim))
         .routes(routes!(services::social_orgs::api_result))
         .routes(routes!(
+            services::friendly::api_list,
+            services::friendly::api_assess
+        ))
+        .routes(routes!(
             services::competitions::api_list,
             services::competitions::api_create
         ))
@@ -443,6 +447,10 @@ pub fn router(state: AppState) -> Router {
         .route("/contracts/coverage", get(services::contracts::coverage))
         .route("/contracts/{id}", get(services::contracts::show))
         .route("/contracts/{id}/scan", get(services::contracts::scan))
+        .route(
+            "/friendly",
+            get(services::friendly::list).post(services::friendly::assess),
+        )
         .route(
             "/social-orgs",
             get(services::social_orgs::list).post(services::social_orgs::put),

@@ -9,6 +9,7 @@ pub mod cases;
 pub mod cases_sheet;
 pub mod competitions;
 pub mod contracts;
+pub mod friendly;
 pub mod grid;
 pub mod hardship;
 pub mod honours;

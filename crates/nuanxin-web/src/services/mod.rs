@@ -6,6 +6,7 @@ pub mod care;
 pub mod cases;
 pub mod competitions;
 pub mod contracts;
+pub mod friendly;
 pub mod grid;
 pub mod hardship;
 pub mod help;

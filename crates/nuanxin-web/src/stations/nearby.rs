@@ -217,9 +217,24 @@ struct NearbyPage {
     error: Option<&'static str>,
     tiles: crate::TileConfig,
     map_json: String,
+    /// Certified rider-friendly neighbourhoods near the point (or in the region), with the
+    /// distance when a point was given.
+    friendly: Vec<(nuanxin_core::services::friendly::Place, f64)>,
 }
 
 impl NearbyPage {
+    fn level(&self, code: &str) -> String {
+        self.t(&format!("friendly.level.{code}")).to_string()
+    }
+
+    fn met(&self, p: &nuanxin_core::services::friendly::Place) -> String {
+        p.met()
+            .iter()
+            .map(|c| self.t(&format!("friendly.check.{c}")).to_string())
+            .collect::<Vec<_>>()
+            .join(self.t("common.list_sep"))
+    }
+
     fn t<'a>(&self, key: &'a str) -> &'a str {
         Catalogue::of(self.lang).get(key)
     }
@@ -303,6 +318,7 @@ pub async fn page(
         error: None,
         tiles: state.config.tiles.clone(),
         map_json: "null".into(),
+        friendly: Vec::new(),
     };
     let row = |item: NearestItem| {
         let gcj =
@@ -332,6 +348,10 @@ pub async fn page(
                 state.stations.ready().await;
                 page.located = Some((asked.at.lat(), asked.at.lng()));
                 page.rows = items(&state, &asked).into_iter().map(row).collect();
+                page.friendly = nuanxin_core::in_read(&state.store, async |tx| {
+                    nuanxin_core::services::friendly::near(tx, asked.at, 3_000.0, 5).await
+                })
+                .await?;
             }
             Err(e) => page.error = Some(e.code()),
         }
@@ -340,6 +360,14 @@ pub async fn page(
             Some((region, list)) => {
                 let now = stations::hours::beijing_time(state.clock.now());
                 page.region_name = Some(region.name);
+                let code = r.to_string();
+                page.friendly = nuanxin_core::in_read(&state.store, async |tx| {
+                    nuanxin_core::services::friendly::in_region(tx, &code, 10).await
+                })
+                .await?
+                .into_iter()
+                .map(|p| (p, f64::NAN))
+                .collect();
                 page.rows = list
                     .iter()
                     .filter_map(StationCard::of)
@@ -365,6 +393,10 @@ pub async fn page(
             "stations": page.rows.iter().map(|r| {
                 let [lat, lng] = shown(r.item.lat, r.item.lng);
                 serde_json::json!([lat, lng, r.item.name])
+            }).collect::<Vec<_>>(),
+            "friendly": page.friendly.iter().map(|(f, _)| {
+                let [lat, lng] = shown(f.lat, f.lng);
+                serde_json::json!([lat, lng, f.name])
             }).collect::<Vec<_>>(),
         }));
     }

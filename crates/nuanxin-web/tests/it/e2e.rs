@@ -496,6 +496,7 @@ async fn worker_and_cadre_pages_have_no_serious_accessibility_violations() {
         "/contracts/coverage",
         "/social-orgs",
         "/social-orgs/allowance",
+        "/friendly",
         "/projects",
         "/services/report",
     ] {

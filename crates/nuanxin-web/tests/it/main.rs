@@ -14,6 +14,7 @@ mod competitions;
 mod coverage;
 mod e2e;
 mod events;
+mod friendly;
 mod grid;
 mod hardship;
 mod join_trust;
