@@ -1268,11 +1268,12 @@ pub async fn load_worker_home(store: &Store, clock: &Clock) -> Result<usize> {
 /// The grid office account of 古城社区 (a narrow role: the grid reports routed to it).
 pub const GRID_OFFICE: (&str, &str) = ("wangge", "古城社区网格办");
 
-/// Loads the grid reports' setup and a few reports, and two collective contracts: 古城社区's grid
-/// office (`wangge`), the township's two communities (古城社区 with its boundary), the county's
-/// five responsible bodies, two riders approved as reporters with a report each (one resolved),
-/// the county's delivery contract expiring within the reminder and a courier contract. Once:
-/// nothing happens when the grid office exists. Needs the members.
+/// Loads the grid reports' setup and a few reports, two collective contracts, two social
+/// organisations with a claimed service project, and two rider-friendly communities: 古城社区's
+/// grid office (`wangge`), the township's two communities (古城社区 with its boundary), the
+/// county's five responsible bodies, two riders approved as reporters with a report each (one
+/// resolved), the county's delivery contract expiring within the reminder and a courier
+/// contract. Once: nothing happens when the grid office exists. Needs the members.
 pub async fn load_grid(store: &Store, clock: &Clock) -> Result<usize> {
     use crate::services::contracts::{self, ContractInput};
     use crate::services::grid::{reporters, reports, setup};
@@ -1415,6 +1416,80 @@ pub async fn load_grid(store: &Store, clock: &Clock) -> Result<usize> {
             heat_allowance: "300".into(),
         };
         contracts::create(&mut tx, &caller, &nowhere, &input, None).await?;
+        made += 1;
+    }
+    // Two social organisations of the township, a service project one of them claimed, and two
+    // rider-friendly communities.
+    use crate::services::{friendly, projects, social_orgs};
+    let mut first = None;
+    for (body, name, members, key) in [
+        (
+            "52371502MJD00001",
+            "东昌府区古楼社会工作服务中心",
+            "86",
+            "1",
+        ),
+        (
+            "51371502MJD00002",
+            "聊城市新就业形态劳动者互助协会",
+            "30",
+            "",
+        ),
+    ] {
+        let Some(uscc) = crate::census::Uscc::with_check(&format!("{body}0")) else {
+            continue;
+        };
+        let input = social_orgs::SocialOrgInput {
+            uscc: uscc.as_str().into(),
+            name: name.into(),
+            org_code: "F371502001".into(),
+            region_code: "371502001".into(),
+            union_status: "unionised".into(),
+            union_members: members.into(),
+            key_contact: key.into(),
+            contact_name: "张主任".into(),
+            contact_phone: "0635-8231234".into(),
+        };
+        social_orgs::put(&mut tx, &caller, &input).await?;
+        first = first.or(Some(uscc.as_str().to_string()));
+        made += 1;
+    }
+    let project = projects::create(
+        &mut tx,
+        &caller,
+        &projects::ProjectInput {
+            org_code: "F371502001".into(),
+            title: "骑手驿站心理疏导服务".into(),
+            description: "每月两次在古楼街道骑手之家开展心理疏导和法律咨询".into(),
+            budget: "50000".into(),
+            starts_on: today.to_string(),
+            ends_on: (today + chrono::Days::new(180)).to_string(),
+            groups: "delivery_rider,courier".into(),
+        },
+    )
+    .await?;
+    if let Some(uscc) = first {
+        projects::claim(&mut tx, &caller, project.id, &projects::ClaimInput { uscc }).await?;
+    }
+    made += 1;
+    for (code, lat, lng, all) in [
+        ("371502001001", lat, lng, true),
+        ("371502001002", 36.4640, 115.9900, false),
+    ] {
+        let yes = |on: bool| if on { "1" } else { "" }.to_string();
+        let input = friendly::PlaceInput {
+            org_code: "F371502001".into(),
+            region_code: code.into(),
+            lat: lat.to_string(),
+            lng: lng.to_string(),
+            parking: "1".into(),
+            access: "1".into(),
+            rest_points: "1".into(),
+            charging: yes(all),
+            toilets: yes(all),
+            ..friendly::PlaceInput::default()
+        };
+        friendly::assess(&mut tx, &caller, &input).await?;
         made += 1;
     }
     tx.commit().await?;

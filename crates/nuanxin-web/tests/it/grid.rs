@@ -158,6 +158,9 @@ both_backends! {
         let token = gulou.post_json("/api/v1/tokens", json!({"username": "gucheng-grid", "name": "poll"})).await.json()["token"]
             .as_str().unwrap().to_string();
         let mut office = app.anonymous().with_bearer(&token);
+        // The office may be told by webhook rather than poll (its deliveries are its own).
+        let r = office.put_json("/api/v1/webhook", json!({"url": "https://grid.example.cn/hook"})).await;
+        assert_eq!(r.status, 200, "{}", r.text());
         let polled = office.get("/api/v1/grid/reports?assigned_to=me").await;
         assert_eq!(polled.json()["total"], 1, "{}", polled.text());
         let routed = &polled.json()["items"][0];
@@ -190,6 +193,10 @@ both_backends! {
         assert_eq!(r.status, 422);
         let r = rider.post_form(&format!("/me/grid/{id}/reopen"), &[("_csrf", csrf.as_str()), ("note", "又塌了")], false).await;
         assert_eq!(r.status, 303);
+        let told = office.get("/api/v1/webhook/deliveries").await.json();
+        assert_eq!(told["total"], 1, "{told}");
+        assert_eq!(told["items"][0]["payload"]["event"], "grid.report_reopened", "{told}");
+        assert!(!told.to_string().contains("张清凉"), "no reporter's name in the notice");
         let r = office.post_json(&format!("/api/v1/grid/reports/{id}/status"), json!({"status": "resolved", "note": "重新修复"})).await;
         assert_eq!(r.status, 200, "{}", r.text());
         // Three hours passed: the cadres sign in again.
@@ -306,9 +313,10 @@ both_backends! {
     async fn the_demo_loads_the_grid_and_contracts_once(app: TestApp) {
         app.load_demo().await;
         nuanxin_core::demo::load_members(&app.store, &app.vault, &app.clock).await.unwrap();
-        assert_eq!(nuanxin_core::demo::load_grid(&app.store, &app.clock).await.unwrap(), 4);
+        assert_eq!(nuanxin_core::demo::load_grid(&app.store, &app.clock).await.unwrap(), 9);
         assert_eq!(nuanxin_core::demo::load_grid(&app.store, &app.clock).await.unwrap(), 0, "once");
-        for (table, n) in [("grid_communities", 2), ("grid_bodies", 5), ("grid_reports", 2), ("collective_contracts", 2)] {
+        for (table, n) in [("grid_communities", 2), ("grid_bodies", 5), ("grid_reports", 2), ("collective_contracts", 2),
+            ("social_orgs", 2), ("service_projects", 1), ("friendly_places", 2)] {
             assert_eq!(app.count(&format!("SELECT COUNT(*) FROM {table}")).await, n, "{table}");
         }
         // The grid office signs in to the reports routed to it, and sees both (both in 古城社区).
@@ -320,5 +328,7 @@ both_backends! {
         assert_eq!(office.get("/members").await.status, 404, "a grid office sees no members");
         let county = app.demo_user("dongchangfu").await.get("/contracts").await.text();
         assert!(county.contains("1 份集体合同将在 90 天内到期"), "the reminder");
+        assert_eq!(app.count("SELECT COUNT(*) FROM service_projects WHERE status = 'claimed'").await, 1);
+        assert_eq!(app.count("SELECT COUNT(*) FROM friendly_places WHERE level = 'model'").await, 1);
     }
 }
