@@ -193,22 +193,7 @@ pub async fn create(
             errs.push("expires_on", "contracts.expires_before_signed");
         }
     }
-    let mut groups = Vec::new();
-    for g in input
-        .groups
-        .split([',', '，', '、', ' '])
-        .map(str::trim)
-        .filter(|g| !g.is_empty())
-    {
-        match crate::members::WorkerGroup::parse(g) {
-            Some(g) if !groups.contains(&g.as_str()) => groups.push(g.as_str()),
-            Some(_) => {}
-            None => errs.push("groups", "contracts.bad_group"),
-        }
-    }
-    if groups.is_empty() && errs.get("groups").is_none() {
-        errs.push("groups", "contracts.groups_required");
-    }
+    let groups = super::worker_groups(&input.groups, &mut errs);
     let head_count = opt_number::<i64>(&input.head_count, "head_count", 1..=10_000_000, &mut errs);
     if head_count.is_none() && errs.get("head_count").is_none() {
         errs.push("head_count", "contracts.head_count_required");

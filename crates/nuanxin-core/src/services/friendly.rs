@@ -125,23 +125,7 @@ pub async fn assess(tx: &mut Tx, caller: &Caller, input: &PlaceInput) -> Result<
             errs.push("region_code", "grid.outside_region");
         }
     }
-    let point = match (
-        input.lat.trim().parse::<f64>(),
-        input.lng.trim().parse::<f64>(),
-    ) {
-        (Ok(a), Ok(o)) => match LatLng::parse(a, o).and_then(LatLng::check_in_china_area) {
-            Ok(p) => Some(p),
-            Err(Error::Invalid { field, code }) => {
-                errs.push(field, code);
-                None
-            }
-            Err(e) => return Err(e),
-        },
-        (a, _) => {
-            errs.push(if a.is_err() { "lat" } else { "lng" }, "stations.bad_lat");
-            None
-        }
-    };
+    let point = super::typed_point(&input.lat, &input.lng, &mut errs);
     let assessed_on = match input.assessed_on.trim() {
         "" => Some(caller.today),
         t => crate::sheets::parse_date(t).filter(|d| *d <= caller.today),

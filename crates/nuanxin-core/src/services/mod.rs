@@ -61,3 +61,53 @@ pub(crate) async fn staff_unit(
     }
     Ok(Some(org))
 }
+
+/// Worker groups as a form or the API types them (codes or Chinese names, separated by commas,
+/// 、 or spaces), each once; an unknown one is a problem of `groups`, none at all too.
+pub(crate) fn worker_groups(text: &str, errs: &mut crate::error::FieldErrors) -> Vec<&'static str> {
+    let mut groups = Vec::new();
+    for g in text
+        .split([',', '，', '、', ' '])
+        .map(str::trim)
+        .filter(|g| !g.is_empty())
+    {
+        match crate::members::WorkerGroup::parse(g) {
+            Some(g) if !groups.contains(&g.as_str()) => groups.push(g.as_str()),
+            Some(_) => {}
+            None => errs.push("groups", "contracts.bad_group"),
+        }
+    }
+    if groups.is_empty() && errs.get("groups").is_none() {
+        errs.push("groups", "contracts.groups_required");
+    }
+    groups
+}
+
+/// A point typed as latitude and longitude (WGS-84, in China), or the problem of the field that
+/// is wrong added to `errs`.
+pub(crate) fn typed_point(
+    lat: &str,
+    lng: &str,
+    errs: &mut crate::error::FieldErrors,
+) -> Option<crate::stations::geo::LatLng> {
+    use crate::stations::geo::LatLng;
+    let (Ok(a), Ok(o)) = (lat.trim().parse::<f64>(), lng.trim().parse::<f64>()) else {
+        match lat.trim().parse::<f64>() {
+            Err(_) => errs.push("lat", "stations.bad_lat"),
+            Ok(_) => errs.push("lng", "stations.bad_lng"),
+        }
+        return None;
+    };
+    match LatLng::parse(a, o).and_then(LatLng::check_in_china_area) {
+        Ok(p) => Some(p),
+        Err(e) => {
+            if let Some(f) = e
+                .field_errors()
+                .and_then(|f| f.iter().next().map(|f| (f.field, f.code)))
+            {
+                errs.push(f.0, f.1);
+            }
+            None
+        }
+    }
+}

@@ -109,22 +109,7 @@ pub async fn create(tx: &mut Tx, caller: &Caller, input: &ProjectInput) -> Resul
             errs.push("ends_on", "projects.ends_before_start");
         }
     }
-    let mut groups = Vec::new();
-    for g in input
-        .groups
-        .split([',', '，', '、', ' '])
-        .map(str::trim)
-        .filter(|g| !g.is_empty())
-    {
-        match crate::members::WorkerGroup::parse(g) {
-            Some(g) if !groups.contains(&g.as_str()) => groups.push(g.as_str()),
-            Some(_) => {}
-            None => errs.push("groups", "contracts.bad_group"),
-        }
-    }
-    if groups.is_empty() && errs.get("groups").is_none() {
-        errs.push("groups", "contracts.groups_required");
-    }
+    let groups = super::worker_groups(&input.groups, &mut errs);
     let (Some(org), Some(budget), Some(starts_on), Some(ends_on), true) =
         (org, budget, starts_on, ends_on, errs.is_empty())
     else {

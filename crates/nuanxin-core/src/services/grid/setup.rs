@@ -98,23 +98,7 @@ pub async fn put_community(
         errs.push("region_code", "grid.bad_community");
     }
     let org = unit_over(tx, caller, &input.org_code, code, "region_code", &mut errs).await?;
-    let point = match (
-        input.lat.trim().parse::<f64>(),
-        input.lng.trim().parse::<f64>(),
-    ) {
-        (Ok(lat), Ok(lng)) => match LatLng::parse(lat, lng).and_then(LatLng::check_in_china_area) {
-            Ok(p) => Some(p),
-            Err(Error::Invalid { field, code }) => {
-                errs.push(field, code);
-                None
-            }
-            Err(e) => return Err(e),
-        },
-        (lat, _) => {
-            errs.push(if lat.is_err() { "lat" } else { "lng" }, "stations.bad_lat");
-            None
-        }
-    };
+    let point = crate::services::typed_point(&input.lat, &input.lng, &mut errs);
     let boundary = match input.boundary.trim() {
         "" => None,
         b => match routing::parse_boundary(b) {
