@@ -167,18 +167,7 @@ pub async fn create(
     if employer.is_empty() {
         errs.push("employer", "contracts.employer_required");
     }
-    let region = match input.region_code.trim() {
-        "" => None,
-        r => {
-            const SQL: &str = "SELECT COUNT(*) FROM regions WHERE code = $1";
-            let known: i64 =
-                on_db!(tx.conn(), c => sqlx::query_scalar(SQL).bind(r).fetch_one(c).await)?;
-            if known == 0 {
-                errs.push("region_code", "contracts.bad_region");
-            }
-            Some(r.to_string())
-        }
-    };
+    let region = super::typed_region(tx, &input.region_code, &mut errs).await?;
     let mut day = |typed: &str, field: &'static str| {
         let d = crate::sheets::parse_date(typed.trim());
         if d.is_none() {

@@ -111,3 +111,23 @@ pub(crate) fn typed_point(
         }
     }
 }
+
+/// An optional region code as typed: `None` when empty; an unknown code is a problem of
+/// `region_code` added to `errs` (the code is still returned).
+pub(crate) async fn typed_region(
+    tx: &mut crate::Tx,
+    text: &str,
+    errs: &mut crate::error::FieldErrors,
+) -> crate::Result<Option<String>> {
+    let code = text.trim();
+    if code.is_empty() {
+        return Ok(None);
+    }
+    const SQL: &str = "SELECT COUNT(*) FROM regions WHERE code = $1";
+    let known: i64 =
+        crate::on_db!(tx.conn(), c => sqlx::query_scalar(SQL).bind(code).fetch_one(c).await)?;
+    if known == 0 {
+        errs.push("region_code", "contracts.bad_region");
+    }
+    Ok(Some(code.to_string()))
+}

@@ -114,18 +114,7 @@ pub async fn put(tx: &mut Tx, caller: &Caller, input: &SocialOrgInput) -> Result
     if members.is_none() {
         errs.push("union_members", "social.bad_members");
     }
-    let region = match input.region_code.trim() {
-        "" => None,
-        r => {
-            const SQL: &str = "SELECT COUNT(*) FROM regions WHERE code = $1";
-            let known: i64 =
-                on_db!(tx.conn(), c => sqlx::query_scalar(SQL).bind(r).fetch_one(c).await)?;
-            if known == 0 {
-                errs.push("region_code", "contracts.bad_region");
-            }
-            Some(r.to_string())
-        }
-    };
+    let region = super::typed_region(tx, &input.region_code, &mut errs).await?;
     let (Some(uscc), Some(org), Some(members), true) = (uscc, org, members, errs.is_empty()) else {
         return Err(errs.into());
     };
