@@ -1,11 +1,13 @@
-// Grid reports (网格随手拍). On the reporter's phone: the form is kept as a draft on the phone
-// while it is filled in (a lost connection loses nothing; the same draft sent twice is one
-// report), "use my location" fills the point from GPS, and open reports of the same kind
+// Grid reports (网格随手拍). On the reporter's phone: the form, its photo included, is kept as a
+// draft on the phone while it is filled in (a lost connection loses nothing; the same draft sent
+// twice is one report), "use my location" fills the point from GPS, and open reports of the same kind
 // nearby are offered first ("add your photo instead?"). For cadres: the reports on a map.
 (function () {
   var form = document.getElementById('grid-report');
   var sent = document.body.getAttribute('data-grid-sent');
-  if (sent) { try { localStorage.removeItem(sent); } catch (e) { /* private mode */ } }
+  if (sent) {
+    try { localStorage.removeItem(sent); localStorage.removeItem(sent + '-photo'); } catch (e) { /* private mode */ }
+  }
   if (form && form.dataset.draft) {
     var key = form.dataset.draft;
     var fields = ['client_key', 'category', 'details', 'lat', 'lng', 'crs', 'township', 'address'];
@@ -23,6 +25,34 @@
       document.getElementById('g-draft-note').hidden = false;
     }
     form.addEventListener('input', save);
+    // The photo, once shrunk (some 200 KB), is kept with the draft too, apart from the fields so
+    // that typing does not write it again; a photo too large for the phone's storage is not kept.
+    var photo = get('photos');
+    var photoKey = key + '-photo';
+    photo.addEventListener('shrunk', function () {
+      var f = photo.files && photo.files[0];
+      if (!f) return;
+      var reader = new FileReader();
+      reader.onload = function () {
+        try { localStorage.setItem(photoKey, JSON.stringify({ name: f.name, type: f.type, data: reader.result })); }
+        catch (e) { try { localStorage.removeItem(photoKey); } catch (e2) { /* private mode */ } }
+      };
+      reader.readAsDataURL(f);
+    });
+    var keptPhoto = null;
+    try { keptPhoto = JSON.parse(localStorage.getItem(photoKey) || 'null'); } catch (e) { keptPhoto = null; }
+    if (fresh && kept && keptPhoto && window.DataTransfer && !(photo.files && photo.files.length)) {
+      try {
+        var bin = atob(String(keptPhoto.data).split(',')[1] || '');
+        var bytes = new Uint8Array(bin.length);
+        for (var i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
+        var dt = new DataTransfer();
+        dt.items.add(new File([bytes], keptPhoto.name || 'photo.jpg', { type: keptPhoto.type || 'image/jpeg' }));
+        photo.files = dt.files;
+        photo.dataset.shrunk = '1';
+        photo.dataset.kept = '1';
+      } catch (e) { /* a damaged draft photo: pick it again */ }
+    }
     // Offline: the draft stays on the phone; send it when the connection is back.
     form.addEventListener('submit', function (ev) {
       save();

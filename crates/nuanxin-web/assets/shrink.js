@@ -1,7 +1,7 @@
 // Photos are shrunk on the phone before they are sent: a file input with data-shrink has each
 // picture drawn upright at most 1600 px a side and written again as JPEG, which also drops its
 // EXIF (the GPS location, the camera). Without this script, or where the browser cannot, the
-// original goes and the server does the same.
+// original goes and the server does the same. The input then tells "shrunk" (a draft may keep it).
 (function () {
   var MAX = 1600;
   function shrink(file) {
@@ -36,6 +36,7 @@
     }).finally(function () {
       input.removeAttribute('aria-busy');
       input.dataset.shrunk = String(files.length);
+      input.dispatchEvent(new CustomEvent('shrunk', { bubbles: true }));
       Array.prototype.forEach.call(buttons, function (b) { b.disabled = false; });
     });
   });

@@ -15,6 +15,8 @@ use std::sync::Mutex;
 
 pub const CODE_TTL_MS: i64 = 5 * 60 * 1000;
 pub const MAX_ATTEMPTS: i64 = 5;
+/// The words that mark a verification-code message.
+const CODE_MARK: &str = "验证码";
 
 /// Sends a text message to a mainland mobile number.
 pub trait SmsSender: Send + Sync {
@@ -42,9 +44,14 @@ impl DevSms {
         self.last.lock().expect("not poisoned").get(phone).cloned()
     }
 
-    /// The six-digit code in the last message to a phone (tests).
+    /// The six-digit code in the last message to a phone, when that message is a verification
+    /// code (tests): a later message of another kind (a report number with six digits in it)
+    /// is no code.
     pub fn last_code(&self, phone: &str) -> Option<String> {
         let msg = self.last_message(phone)?;
+        if !msg.contains(CODE_MARK) {
+            return None;
+        }
         msg.split(|c: char| !c.is_ascii_digit())
             .find(|w| w.len() == 6)
             .map(str::to_string)
@@ -168,7 +175,7 @@ pub async fn request_code(
     sender
         .send(
             phone,
-            &format!("【暖新】您的验证码是 {code}，5 分钟内有效。请勿告诉他人。"),
+            &format!("【暖新】您的{CODE_MARK}是 {code}，5 分钟内有效。请勿告诉他人。"),
         )
         .await
         .map_err(Error::Internal)?;

@@ -6,7 +6,7 @@ use nuanxin_testkit::{Browser, TestApp};
 
 /// Types into a field, retrying while the page is still being replaced.
 async fn fill(b: &Browser, id: &str, value: &str) {
-    for _ in 0..50 {
+    for _ in 0..150 {
         if let Ok(e) = b.client.find(Locator::Id(id)).await {
             if e.send_keys(value).await.is_ok() {
                 return;
@@ -32,7 +32,7 @@ async fn click(b: &Browser, css: &str) {
 
 /// The text of an element, waiting for it to appear.
 async fn text(b: &Browser, css: &str) -> String {
-    for _ in 0..50 {
+    for _ in 0..150 {
         if let Ok(e) = b.client.find(Locator::Css(css)).await {
             if let Ok(t) = e.text().await {
                 return t;
@@ -47,7 +47,7 @@ async fn text(b: &Browser, css: &str) -> String {
 /// showing the element), and returns the text.
 async fn text_with(b: &Browser, css: &str, needle: &str) -> String {
     let mut last = String::new();
-    for _ in 0..100 {
+    for _ in 0..200 {
         if let Ok(e) = b.client.find(Locator::Css(css)).await {
             if let Ok(t) = e.text().await {
                 if t.contains(needle) {
@@ -68,10 +68,14 @@ async fn text_with(b: &Browser, css: &str, needle: &str) -> String {
 async fn member_signs_in(b: &Browser, app: &TestApp, phone: &str) {
     b.goto("/me/login").await;
     fill(b, "phone", phone).await;
+    let before = app.sms.last_message(phone);
     click(b, "button[value=sms]").await;
     let mut sms = None;
-    for _ in 0..50 {
-        sms = app.sms.last_code(phone);
+    for _ in 0..100 {
+        // Only a message sent after the click: an earlier code is used up.
+        if app.sms.last_message(phone) != before {
+            sms = app.sms.last_code(phone);
+        }
         if sms.is_some() {
             break;
         }
@@ -97,7 +101,7 @@ async fn sideways_px(b: &Browser) -> i64 {
 
 /// Waits until the browser shows `path` (with any query string).
 async fn wait_for_path(b: &Browser, path: &str) {
-    for _ in 0..100 {
+    for _ in 0..400 {
         let at = b.path().await;
         if at == path || at.starts_with(&format!("{path}?")) {
             return;
@@ -2197,6 +2201,24 @@ async fn a_rider_reports_a_hazard_and_the_grid_office_resolves_it() {
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
     assert_eq!(shrunk, serde_json::json!([1, "image/jpeg"]));
+    // The page is opened again: the shrunk photo is in the draft too.
+    let mut kept = serde_json::Value::Null;
+    for _ in 0..100 {
+        kept = b
+            .client
+            .execute("return localStorage.getItem('grid-draft-photo');", vec![])
+            .await
+            .unwrap();
+        if !kept.is_null() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(!kept.is_null(), "the photo is kept with the draft");
+    b.goto("/me/grid/new").await;
+    let restored = b.client.execute("var i = document.getElementById('g-photos'); return [i.files.length, i.files[0] ? i.files[0].type : '', i.dataset.kept || ''];", vec![]).await.unwrap();
+    assert_eq!(restored, serde_json::json!([1, "image/jpeg", "1"]));
+    text_with(&b, "#g-located", "36.456").await;
     b.screenshot("phone-me-grid-new-zh").await;
     let found = axe_violations(&b).await;
     assert!(found.is_empty(), "{found:?}");
@@ -2213,6 +2235,12 @@ async fn a_rider_reports_a_hazard_and_the_grid_office_resolves_it() {
         .await
         .unwrap();
     assert!(draft.is_null(), "the draft is cleared once sent: {draft}");
+    let photo = b
+        .client
+        .execute("return localStorage.getItem('grid-draft-photo');", vec![])
+        .await
+        .unwrap();
+    assert!(photo.is_null(), "and its photo");
     b.screenshot("phone-me-grid-sent-zh").await;
     let id = page
         .trim_start_matches("/me/grid/")
