@@ -426,6 +426,7 @@ pub fn router(state: AppState) -> Router {
         .route("/hardship/{id}/review", post(services::hardship::review))
         .route("/hardship/{id}/close", post(services::hardship::close))
         .route("/grid", get(services::grid::list))
+        .route("/grid/export.xlsx", get(services::grid::export))
         .route(
             "/grid/reporters",
             get(services::grid::reporters_list).post(services::grid::flag),
@@ -440,6 +441,7 @@ pub fn router(state: AppState) -> Router {
         .route("/grid/{id}", get(services::grid::show))
         .route("/grid/{id}/status", post(services::grid::step))
         .route("/contracts", get(services::contracts::list))
+        .route("/contracts/export.xlsx", get(services::contracts::export))
         .route(
             "/contracts/new",
             get(services::contracts::new_form).post(services::contracts::create),

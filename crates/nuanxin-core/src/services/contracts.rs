@@ -274,6 +274,45 @@ pub async fn list(
     today: NaiveDate,
     page: PageRequest,
 ) -> Result<Page<Contract>> {
+    listing(scope, f, today)?.page(tx, page).await
+}
+
+/// Every contract of the list's filter, in its order, handed to `each` (the export). Returns
+/// how many there were.
+pub async fn for_each(
+    tx: &mut Tx,
+    scope: &Scope,
+    f: &ContractFilter,
+    today: NaiveDate,
+    each: impl FnMut(Contract) -> Result<()>,
+) -> Result<u64> {
+    listing(scope, f, today)?.for_each(tx, each).await
+}
+
+/// The columns of the contracts' sheet (`/contracts/export.xlsx`).
+pub const EXPORT_COLUMNS: [crate::sheets::Column; 16] = {
+    use crate::sheets::Column;
+    [
+        Column::new("title", "合同名称", true),
+        Column::new("kind", "类别", true),
+        Column::new("org_code", "签约工会（代码）", true),
+        Column::new("org_name", "签约工会", true),
+        Column::new("employer", "签约方（企业方）", true),
+        Column::new("region_code", "适用地区代码", false),
+        Column::new("signed_on", "签订日期", true),
+        Column::new("expires_on", "到期日期", true),
+        Column::new("state", "状态", true),
+        Column::new("groups", "覆盖群体", true),
+        Column::new("head_count", "覆盖人数", true),
+        Column::new("min_piece_yuan", "最低单价（元/单）", false),
+        Column::new("max_hours", "每日最长工时", false),
+        Column::new("rest_days", "每月休息天数", false),
+        Column::new("insurance", "保险约定", false),
+        Column::new("heat_yuan", "高温津贴（元/月）", false),
+    ]
+};
+
+fn listing(scope: &Scope, f: &ContractFilter, today: NaiveDate) -> Result<Listing<'static>> {
     if scope.is_empty() {
         return Err(Error::NotFound);
     }
@@ -311,15 +350,13 @@ pub async fn list(
             .arg(like)
             .push(")");
     }
-    Listing {
+    Ok(Listing {
         select: SELECT,
         count: "SELECT COUNT(*) FROM collective_contracts k JOIN org_units o ON o.id = k.org_id",
         filter,
         order: "k.expires_on",
         id: "k.id",
-    }
-    .page(tx, page)
-    .await
+    })
 }
 
 /// How many contracts of the scope expire within [`REMIND_DAYS`] of `today` (the reminder).

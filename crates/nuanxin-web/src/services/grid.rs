@@ -77,6 +77,18 @@ impl Labels for ListPage {
 }
 
 impl ListPage {
+    /// The list's filter as a sheet's address.
+    fn export_link(&self) -> String {
+        let (f, enc) = (&self.filter, crate::auth::urlencode);
+        format!(
+            "/grid/export.xlsx?status={}&category={}&overdue={}&community={}",
+            enc(&f.status),
+            enc(&f.category),
+            enc(&f.overdue),
+            enc(&f.community)
+        )
+    }
+
     fn pager(&self) -> Pager {
         let f = &self.filter;
         let (s, c, o, m) = (
@@ -136,6 +148,84 @@ pub async fn list(
             .to_string()
             .replace('<', "\\u003c"),
     })
+}
+
+/// `GET /grid/export.xlsx`: the reports of the list's filter, every page, as a sheet (no
+/// reporter, as on the list; audited).
+pub async fn export(auth: Auth, Query(filter): Query<ReportFilter>) -> Result<Response, PageError> {
+    let zh = auth.lang == Lang::ZhCn;
+    let cat = Catalogue::of(auth.lang);
+    let when = |millis: Option<i64>| {
+        millis
+            .and_then(chrono::DateTime::from_timestamp_millis)
+            .map(|utc| {
+                (utc + chrono::Duration::hours(8))
+                    .format("%Y-%m-%d %H:%M")
+                    .to_string()
+            })
+            .unwrap_or_default()
+    };
+    let now = auth.caller.at;
+    let spec = nuanxin_core::sheets::Export {
+        sheet: ("网格随手拍", "grid reports"),
+        columns: &reports::EXPORT_COLUMNS,
+        widths: &[
+            18.0, 14.0, 10.0, 20.0, 14.0, 30.0, 11.0, 11.0, 40.0, 20.0, 17.0, 8.0, 17.0, 17.0, 10.0,
+        ],
+        action: "grid.export",
+        subject: "*",
+        filter: serde_json::json!({"status": filter.status, "category": filter.category,
+            "overdue": filter.overdue, "community": filter.community}),
+    };
+    let bytes = nuanxin_core::sheets::export(
+        &auth.app.store,
+        &auth.caller,
+        spec,
+        zh,
+        async |tx, sheet| {
+            let mut failed = None;
+            let n = reports::for_each(tx, &auth.caller, &filter, |r: Report| {
+                let overdue = match r.overdue(now) {
+                    true => cat.get("common.yes"),
+                    false => "",
+                };
+                let row = [
+                    r.report_no.clone(),
+                    cat.get(&format!("grid.category.{}", r.category))
+                        .to_string(),
+                    cat.get(&format!("grid.status.{}", r.status)).to_string(),
+                    r.community_name.clone().unwrap_or_default(),
+                    r.org_code.clone(),
+                    r.address.clone(),
+                    r.lat.map(|v| format!("{v:.6}")).unwrap_or_default(),
+                    r.lng.map(|v| format!("{v:.6}")).unwrap_or_default(),
+                    r.details.clone(),
+                    r.body_name.clone().unwrap_or_default(),
+                    when(r.due_at),
+                    overdue.to_string(),
+                    when(Some(r.created_at)),
+                    when(r.resolved_at),
+                    r.age_hours(now).to_string(),
+                ];
+                if let Err(e) = sheet.push(&row) {
+                    failed.get_or_insert(e);
+                }
+                Ok(())
+            })
+            .await?;
+            match failed {
+                Some(e) => Err(Error::Internal(e)),
+                None => Ok(n),
+            }
+        },
+    )
+    .await?;
+    Ok(crate::respond::file(
+        bytes,
+        "grid-reports.xlsx",
+        crate::respond::XLSX,
+        false,
+    ))
 }
 
 #[derive(Template)]
@@ -851,26 +941,33 @@ pub struct NearbyQuery {
 }
 
 /// `GET /me/grid/nearby?lat=&lng=&category=`: open reports of the category within 300 m (JSON),
-/// for "already reported 120 m away — add your photo instead?".
+/// for "already reported 120 m away — add your photo instead?". Approved reporters only: other
+/// members have nothing to report, so nothing to learn of others' reports.
 pub async fn me_nearby(
     State(state): State<AppState>,
     client: ClientInfo,
     Query(q): Query<NearbyQuery>,
 ) -> Result<Response, PageError> {
-    if crate::join::pages::member_of(&state, &client)
-        .await?
-        .is_none()
-    {
+    let Some((person, _)) = crate::join::pages::member_of(&state, &client).await? else {
         return Ok(StatusCode::UNAUTHORIZED.into_response());
-    }
+    };
     let Ok(p) = nuanxin_core::stations::geo::LatLng::parse(q.lat, q.lng) else {
         return Ok(Json(Vec::<Nearby>::new()).into_response());
     };
     let found = in_read(&state.store, async |tx| {
-        reports::nearby(tx, p, &q.category, 300.0).await
+        let approved = reporters::of_person(tx, person)
+            .await?
+            .is_some_and(|r| r.status == "approved");
+        match approved {
+            true => reports::nearby(tx, p, &q.category, 300.0).await.map(Some),
+            false => Ok(None),
+        }
     })
     .await?;
-    Ok(Json(found).into_response())
+    match found {
+        Some(found) => Ok(Json(found).into_response()),
+        None => Ok(StatusCode::FORBIDDEN.into_response()),
+    }
 }
 
 #[derive(Template)]

@@ -225,8 +225,10 @@ both_backends! {
         assert_eq!(other.get(&format!("/me/grid/{id}")).await.status, 404);
         assert_eq!(other.get(&format!("/me/grid/photos/{photo}")).await.status, 404);
         // Nearby open reports of the same kind are offered to the next reporter (the typed one has no point).
-        let near = other.get("/me/grid/nearby?lat=36.4569&lng=115.9830&category=traffic_light").await.json();
-        assert_eq!(near, json!([]));
+        let r = other.get("/me/grid/nearby?lat=36.4560&lng=115.9830&category=road_hazard").await;
+        assert_eq!(r.status, 403, "not a reporter: nothing of others' reports");
+        let near = rider.get("/me/grid/nearby?lat=36.4569&lng=115.9830&category=traffic_light").await.json();
+        assert_eq!(near, json!([]), "the typed report has no point");
         let r = gulou.post_json("/api/v1/grid/reporters", json!({"member_no": nos[1], "approve": true})).await;
         assert_eq!(r.json()["status"], "approved", "{}", r.text());
         let other_csrf = member_csrf(&other.get("/me").await.text());
@@ -248,6 +250,55 @@ both_backends! {
         let list = app.demo_user("gulou").await.get("/grid").await;
         assert_eq!(list.status, 200);
         assert!(list.text().contains("消防隐患") && list.text().contains("未办结"), "counts by category");
+
+        // The list as a sheet, every page: labelled, no reporter's name; the office's holds only
+        // its own; a sibling's is empty; each export audited.
+        let mut gulou = app.demo_user("gulou").await;
+        let sheet = gulou.get("/grid/export.xlsx").await;
+        assert_eq!(sheet.status, 200);
+        let rows: Vec<Vec<String>> = sheet.sheet("网格随手拍").rows().map(|r| r.iter().map(|c| c.to_string()).collect()).collect();
+        assert_eq!((rows.len(), rows[0][0].as_str(), rows[0][2].as_str()), (4, "编号", "状态"), "{rows:?}");
+        let first = rows.iter().find(|r| r[0] == no).expect("the first report");
+        assert_eq!((first[1].as_str(), first[2].as_str(), first[3].as_str(), first[9].as_str()),
+            ("道路隐患", "已办结", "古城社区居委会", "东昌府区公路事业发展中心"), "{first:?}");
+        assert!(rows.iter().flatten().all(|c| !c.contains("清凉")), "no reporter's name: {rows:?}");
+        let overdue = rows.iter().filter(|r| r[11] == "是").count();
+        assert_eq!(overdue, 0, "no deadline was given to the open ones: {rows:?}");
+        let only_fire = gulou.get("/grid/export.xlsx?category=fire").await.sheet("网格随手拍");
+        assert_eq!(only_fire.rows().count(), 2, "the filter holds in the sheet");
+        let mut office_web = app.login("gucheng-grid", "pass-word-1").await;
+        let own = office_web.get("/grid/export.xlsx").await.sheet("网格随手拍");
+        assert_eq!(own.rows().count(), 3, "the office's two routed reports, not the one routed by hand elsewhere");
+        let mut liuyuan = app.demo_user("liuyuan").await;
+        assert_eq!(liuyuan.get("/grid/export.xlsx").await.sheet("网格随手拍").rows().count(), 1, "a sibling's: headers only");
+        assert_eq!(app.count("SELECT COUNT(*) FROM audit_log WHERE action = 'grid.export'").await, 4);
+    }
+
+    async fn a_large_villages_boundary_takes_reports_far_from_its_point(app: TestApp) {
+        app.load_demo().await;
+        let mut gulou = app.demo_user("gulou").await;
+        let nos = members_of(&app, &mut gulou, "JU371502001", 91, 1).await;
+        let r = gulou.post_json("/api/v1/grid/reporters", json!({"member_no": nos[0], "approve": true})).await;
+        assert_eq!(r.json()["status"], "approved", "{}", r.text());
+        // Its point at the west end; its boundary reaches some 25 km east.
+        let ring = "[[116.10,36.40],[116.40,36.40],[116.40,36.50],[116.10,36.50]]";
+        let r = gulou.post_json("/api/v1/grid/communities", json!({"org_code": "F371502001", "region_code": "371502001003",
+            "lat": "36.45", "lng": "116.105", "boundary": ring})).await;
+        assert_eq!(r.status, 200, "{}", r.text());
+        let report = |lat: &'static str, lng: &'static str, key: &'static str| {
+            vec![("member_no", nos[0].clone()), ("category", "road_hazard".into()), ("details", "路面塌陷".into()),
+                ("lat", lat.into()), ("lng", lng.into()), ("client_key", key.into())]
+        };
+        for (lat, lng, key, community, by) in [
+            ("36.45", "116.38", "far-east", Some("371502001003"), "boundary"),
+            ("36.45", "116.09", "west-of-it", None, "unrouted"),
+        ] {
+            let fields = report(lat, lng, key);
+            let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            let r = gulou.post_multipart("/api/v1/grid/reports", &fields, &[]).await;
+            assert_eq!(r.status, 201, "{}", r.text());
+            assert_eq!((r.json()["community_code"].as_str(), r.json()["routed_by"].as_str()), (community, Some(by)), "{key}: {}", r.text());
+        }
     }
 
     async fn contracts_are_recorded_reminded_and_cover_their_groups(app: TestApp) {
@@ -308,6 +359,17 @@ both_backends! {
         assert_eq!(gulou.get("/api/v1/services/report?org_code=F371502001&from=2027-01-01&to=2027-12-31").await.json()["contracts"],
             json!({"valid": 1, "covered_workers": 40}));
         assert!(app.count("SELECT COUNT(*) FROM audit_log WHERE action = 'contracts.create'").await == 2);
+        // The list as a sheet with the key terms, soonest expiry first; a sibling's is empty.
+        let rows: Vec<Vec<String>> = gulou.get("/contracts/export.xlsx").await.sheet("集体合同").rows()
+            .map(|r| r.iter().map(|c| c.to_string()).collect()).collect();
+        assert_eq!(rows.len(), 3, "{rows:?}");
+        assert_eq!(&rows[1][..4], ["古楼街道外卖配送行业集体合同", "行业性", "F371502001", "东昌府区古楼街道总工会"], "{rows:?}");
+        assert_eq!((rows[1][7].as_str(), rows[1][8].as_str(), rows[1][10].as_str(), rows[1][11].as_str(), rows[1][15].as_str()),
+            ("2027-01-14", "即将到期", "1200", "4.50", "300.00"), "{rows:?}");
+        assert!(rows[1][9].contains("快递"), "groups by name: {rows:?}");
+        assert_eq!(gulou.get("/contracts/export.xlsx?state=expiring").await.sheet("集体合同").rows().count(), 2);
+        assert_eq!(liuyuan.get("/contracts/export.xlsx").await.sheet("集体合同").rows().count(), 1);
+        assert_eq!(app.count("SELECT COUNT(*) FROM audit_log WHERE action = 'contracts.export'").await, 3);
     }
 
     async fn the_demo_loads_the_grid_and_contracts_once(app: TestApp) {

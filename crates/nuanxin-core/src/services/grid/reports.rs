@@ -584,6 +584,57 @@ pub async fn list(
     f: &ReportFilter,
     page: PageRequest,
 ) -> Result<Page<Report>> {
+    let (filter, order) = query(caller, f)?;
+    listing(filter, &order).page(tx, page).await
+}
+
+/// Every report of the list's filter, in its order, handed to `each` as the database streams
+/// them (the export). Returns how many there were.
+pub async fn for_each(
+    tx: &mut Tx,
+    caller: &Caller,
+    f: &ReportFilter,
+    each: impl FnMut(Report) -> Result<()>,
+) -> Result<u64> {
+    let (filter, order) = query(caller, f)?;
+    listing(filter, &order).for_each(tx, each).await
+}
+
+/// The columns of the reports' sheet (`/grid/export.xlsx`): no reporter, as on the list.
+pub const EXPORT_COLUMNS: [crate::sheets::Column; 15] = {
+    use crate::sheets::Column;
+    [
+        Column::new("report_no", "编号", true),
+        Column::new("category", "类别", true),
+        Column::new("status", "状态", true),
+        Column::new("community", "社区", false),
+        Column::new("org_code", "上报人所在工会", true),
+        Column::new("address", "地址", false),
+        Column::new("lat", "纬度", false),
+        Column::new("lng", "经度", false),
+        Column::new("details", "情况说明", false),
+        Column::new("body", "责任单位", false),
+        Column::new("due_at", "办理期限", false),
+        Column::new("overdue", "逾期", false),
+        Column::new("created_at", "上报时间", true),
+        Column::new("resolved_at", "办结时间", false),
+        Column::new("age_hours", "用时（小时）", false),
+    ]
+};
+
+fn listing(filter: Sql, order: &str) -> Listing<'_> {
+    Listing {
+        select: SELECT,
+        count: "SELECT COUNT(*) FROM grid_reports g JOIN org_units o ON o.id = g.org_id
+            LEFT JOIN grid_communities gc ON gc.region_code = g.community_code",
+        filter,
+        order,
+        id: "g.id",
+    }
+}
+
+/// The list's WHERE clause (the caller's sight first) and its order.
+fn query(caller: &Caller, f: &ReportFilter) -> Result<(Sql, String)> {
     let scope = &caller.scope;
     if scope.is_empty() && scope.grid_office().is_none() {
         return Err(Error::NotFound);
@@ -628,16 +679,7 @@ pub async fn list(
             caller.at
         ),
     };
-    Listing {
-        select: SELECT,
-        count: "SELECT COUNT(*) FROM grid_reports g JOIN org_units o ON o.id = g.org_id
-            LEFT JOIN grid_communities gc ON gc.region_code = g.community_code",
-        filter,
-        order: &order,
-        id: "g.id",
-    }
-    .page(tx, page)
-    .await
+    Ok((filter, order))
 }
 
 /// Open reports the caller sees, counted by category and by community (for the list's summary).

@@ -99,18 +99,22 @@ pub async fn put_community(
     }
     let org = unit_over(tx, caller, &input.org_code, code, "region_code", &mut errs).await?;
     let point = crate::services::typed_point(&input.lat, &input.lng, &mut errs);
-    let boundary = match input.boundary.trim() {
+    let ring = match input.boundary.trim() {
         "" => None,
-        b => match routing::parse_boundary(b) {
-            Some(ring) => Some(
-                serde_json::to_string(&ring.iter().map(|&(x, y)| [x, y]).collect::<Vec<_>>())
-                    .map_err(|e| Error::Internal(e.into()))?,
-            ),
-            None => {
+        b => {
+            let ring = routing::parse_boundary(b);
+            if ring.is_none() {
                 errs.push("boundary", "grid.bad_boundary");
-                None
             }
-        },
+            ring
+        }
+    };
+    let boundary = match &ring {
+        Some(ring) => Some(
+            serde_json::to_string(&ring.iter().map(|&(x, y)| [x, y]).collect::<Vec<_>>())
+                .map_err(|e| Error::Internal(e.into()))?,
+        ),
+        None => None,
     };
     let office = match input.office.trim() {
         "" => None,
@@ -129,12 +133,16 @@ pub async fn put_community(
     let (Some(org), Some(point), true) = (org, point, errs.is_empty()) else {
         return Err(errs.into());
     };
-    const SQL: &str = "INSERT INTO grid_communities (region_code, lat, lng, boundary, office_account, org_id, updated_at)
-        VALUES ($1, $2, $3, $4, $5, $6, $7)
+    let e = Extent::of(point, ring.as_deref());
+    const SQL: &str = "INSERT INTO grid_communities (region_code, lat, lng, boundary, office_account, org_id, updated_at,
+            min_lat, max_lat, min_lng, max_lng)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
         ON CONFLICT (region_code) DO UPDATE SET lat = excluded.lat, lng = excluded.lng, boundary = excluded.boundary,
-            office_account = excluded.office_account, org_id = excluded.org_id, updated_at = excluded.updated_at";
+            office_account = excluded.office_account, org_id = excluded.org_id, updated_at = excluded.updated_at,
+            min_lat = excluded.min_lat, max_lat = excluded.max_lat, min_lng = excluded.min_lng, max_lng = excluded.max_lng";
     on_db!(tx.conn(), c => sqlx::query(SQL).bind(code).bind(point.lat()).bind(point.lng()).bind(&boundary)
-        .bind(office).bind(org.id).bind(caller.at).execute(c).await.map(|r| r.rows_affected()))?;
+        .bind(office).bind(org.id).bind(caller.at).bind(e.min_lat).bind(e.max_lat).bind(e.min_lng).bind(e.max_lng)
+        .execute(c).await.map(|r| r.rows_affected()))?;
     caller
         .audit(
             tx,
@@ -176,12 +184,57 @@ pub async fn communities(
     )
 }
 
-/// The communities near a point (within about 10 km), as routing reads them.
+/// The box a community is found by: its boundary's bounding box, or its point alone.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Extent {
+    min_lat: f64,
+    max_lat: f64,
+    min_lng: f64,
+    max_lng: f64,
+}
+
+impl Extent {
+    fn of(point: LatLng, ring: Option<&[(f64, f64)]>) -> Extent {
+        let start = match ring.and_then(|r| r.first()) {
+            Some(&(lng, lat)) => (lat, lng),
+            None => (point.lat(), point.lng()),
+        };
+        let mut e = Extent {
+            min_lat: start.0,
+            max_lat: start.0,
+            min_lng: start.1,
+            max_lng: start.1,
+        };
+        for &(lng, lat) in ring.unwrap_or_default() {
+            e.min_lat = e.min_lat.min(lat);
+            e.max_lat = e.max_lat.max(lat);
+            e.min_lng = e.min_lng.min(lng);
+            e.max_lng = e.max_lng.max(lng);
+        }
+        e
+    }
+
+    /// The square of `half_m` metres (and a little more) each side of a point.
+    fn around(p: LatLng, half_m: f64) -> Extent {
+        let d_lat = half_m * 1.01 / 111_000.0;
+        let d_lng = d_lat / p.lat().to_radians().cos().max(0.01);
+        Extent {
+            min_lat: p.lat() - d_lat,
+            max_lat: p.lat() + d_lat,
+            min_lng: p.lng() - d_lng,
+            max_lng: p.lng() + d_lng,
+        }
+    }
+}
+
+/// The communities routing may give a point to: those whose boundary's box holds it, and those
+/// known by a point within [`routing::NEAREST_WITHIN_M`] of it.
 pub async fn near(tx: &mut Tx, p: LatLng) -> Result<Vec<Community>> {
+    let square = Extent::around(p, routing::NEAREST_WITHIN_M);
     const SQL: &str = "SELECT region_code, lat, lng, boundary FROM grid_communities
-        WHERE lat BETWEEN $1 AND $2 AND lng BETWEEN $3 AND $4";
+        WHERE min_lat <= $1 AND max_lat >= $2 AND min_lng <= $3 AND max_lng >= $4";
     let rows: Vec<(String, f64, f64, Option<String>)> = on_db!(tx.conn(), c => sqlx::query_as(SQL)
-        .bind(p.lat() - 0.1).bind(p.lat() + 0.1).bind(p.lng() - 0.12).bind(p.lng() + 0.12).fetch_all(c).await)?;
+        .bind(square.max_lat).bind(square.min_lat).bind(square.max_lng).bind(square.min_lng).fetch_all(c).await)?;
     Ok(rows.into_iter().filter_map(community).collect())
 }
 
@@ -268,4 +321,56 @@ pub async fn bodies(tx: &mut Tx, prefix: &str) -> Result<Vec<Body>> {
     Ok(
         on_db!(tx.conn(), c => sqlx::query_as::<_, Body>(SQL).bind(&lo).bind(&hi).fetch_all(c).await)?,
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_communitys_extent_is_its_boundarys_box_or_its_point() {
+        let point = LatLng::parse(36.45, 116.0).unwrap();
+        assert_eq!(
+            Extent::of(point, None),
+            Extent {
+                min_lat: 36.45,
+                max_lat: 36.45,
+                min_lng: 116.0,
+                max_lng: 116.0
+            }
+        );
+        // A large village: its boundary reaches 40 km east of its point.
+        let ring = [
+            (115.99, 36.44),
+            (116.40, 36.44),
+            (116.40, 36.60),
+            (115.99, 36.60),
+        ];
+        let e = Extent::of(point, Some(&ring));
+        assert_eq!(
+            e,
+            Extent {
+                min_lat: 36.44,
+                max_lat: 36.60,
+                min_lng: 115.99,
+                max_lng: 116.40
+            }
+        );
+        // A report 35 km east, inside that boundary, meets the extent.
+        let far = Extent::around(
+            LatLng::parse(36.5, 116.38).unwrap(),
+            routing::NEAREST_WITHIN_M,
+        );
+        assert!(far.min_lat <= e.max_lat && far.max_lat >= e.min_lat);
+        assert!(far.min_lng <= e.max_lng && far.max_lng >= e.min_lng);
+        // The square around a point holds a point 3 km away, east or north.
+        let sq = Extent::around(point, routing::NEAREST_WITHIN_M);
+        let east = LatLng::parse(
+            36.45,
+            116.0 + 3_000.0 / (111_000.0 * 36.45f64.to_radians().cos()),
+        )
+        .unwrap();
+        assert!(east.distance_m(point) > 2_990.0 && sq.max_lng >= east.lng());
+        assert!(sq.max_lat >= 36.45 + 3_000.0 / 111_000.0);
+    }
 }
