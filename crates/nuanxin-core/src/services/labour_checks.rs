@@ -537,11 +537,7 @@ pub async fn export(
         filter: serde_json::json!({"q": filter.q, "uscc": filter.uscc, "status": filter.status}),
     };
     crate::sheets::export(store, caller, spec, zh, async |tx, sheet| {
-        let mut failed = None;
-        let n = crate::page::for_each(tx, &caller.scope, filter, |k: LabourCheck| {
-            if failed.is_some() {
-                return Ok(());
-            }
+        crate::page::for_each(tx, &caller.scope, filter, |k: LabourCheck| {
             let row = [
                 k.uscc,
                 k.checked_on.to_string(),
@@ -552,16 +548,9 @@ pub async fn export(
                 k.rectify_by.map(|d| d.to_string()).unwrap_or_default(),
                 k.follow_up,
             ];
-            if let Err(e) = sheet.push(&row) {
-                failed = Some(e);
-            }
-            Ok(())
+            sheet.push(&row).map_err(Error::Internal)
         })
-        .await?;
-        match failed {
-            Some(e) => Err(Error::Internal(e)),
-            None => Ok(n),
-        }
+        .await
     })
     .await
 }

@@ -136,8 +136,7 @@ pub async fn export(
         spec,
         zh,
         async |tx, sheet| {
-            let mut failed = None;
-            let n = contracts::for_each(tx, &auth.caller.scope, &filter, today, |c: Contract| {
+            contracts::for_each(tx, &auth.caller.scope, &filter, today, |c: Contract| {
                 // A contract signed for a later day is in none of the states yet.
                 let state = [
                     ("expired", c.expired(today)),
@@ -173,16 +172,9 @@ pub async fn export(
                     c.insurance.clone(),
                     plain(c.heat_fen),
                 ];
-                if let Err(e) = sheet.push(&row) {
-                    failed.get_or_insert(e);
-                }
-                Ok(())
+                sheet.push(&row).map_err(Error::Internal)
             })
-            .await?;
-            match failed {
-                Some(e) => Err(Error::Internal(e)),
-                None => Ok(n),
-            }
+            .await
         },
     )
     .await?;

@@ -183,8 +183,7 @@ pub async fn export(auth: Auth, Query(filter): Query<ReportFilter>) -> Result<Re
         spec,
         zh,
         async |tx, sheet| {
-            let mut failed = None;
-            let n = reports::for_each(tx, &auth.caller, &filter, |r: Report| {
+            reports::for_each(tx, &auth.caller, &filter, |r: Report| {
                 let overdue = match r.overdue(now) {
                     true => cat.get("common.yes"),
                     false => "",
@@ -207,16 +206,9 @@ pub async fn export(auth: Auth, Query(filter): Query<ReportFilter>) -> Result<Re
                     when(r.resolved_at),
                     r.age_hours(now).to_string(),
                 ];
-                if let Err(e) = sheet.push(&row) {
-                    failed.get_or_insert(e);
-                }
-                Ok(())
+                sheet.push(&row).map_err(Error::Internal)
             })
-            .await?;
-            match failed {
-                Some(e) => Err(Error::Internal(e)),
-                None => Ok(n),
-            }
+            .await
         },
     )
     .await?;
