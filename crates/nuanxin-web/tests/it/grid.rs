@@ -280,6 +280,10 @@ both_backends! {
         let nos = members_of(&app, &mut gulou, "JU371502001", 91, 1).await;
         let r = gulou.post_json("/api/v1/grid/reporters", json!({"member_no": nos[0], "approve": true})).await;
         assert_eq!(r.json()["status"], "approved", "{}", r.text());
+        // A ring wider than a degree is no village: refused, by field.
+        let r = gulou.post_json("/api/v1/grid/communities", json!({"org_code": "F371502001", "region_code": "371502001003",
+            "lat": "36.45", "lng": "116.105", "boundary": "[[115.5,36.40],[116.7,36.40],[116.7,36.50]]"})).await;
+        assert_eq!((r.status.as_u16(), r.json()["errors"][0]["code"].as_str()), (422, Some("grid.boundary_too_large")), "{}", r.text());
         // Its point at the west end; its boundary reaches some 25 km east.
         let ring = "[[116.10,36.40],[116.40,36.40],[116.40,36.50],[116.10,36.50]]";
         let r = gulou.post_json("/api/v1/grid/communities", json!({"org_code": "F371502001", "region_code": "371502001003",

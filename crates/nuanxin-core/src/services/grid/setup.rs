@@ -101,13 +101,17 @@ pub async fn put_community(
     let point = crate::services::typed_point(&input.lat, &input.lng, &mut errs);
     let ring = match input.boundary.trim() {
         "" => None,
-        b => {
-            let ring = routing::parse_boundary(b);
-            if ring.is_none() {
+        b => match routing::parse_boundary(b) {
+            None => {
                 errs.push("boundary", "grid.bad_boundary");
+                None
             }
-            ring
-        }
+            Some(ring) if !Extent::of_ring(&ring).within_span() => {
+                errs.push("boundary", "grid.boundary_too_large");
+                None
+            }
+            ring => ring,
+        },
     };
     let boundary = match &ring {
         Some(ring) => Some(
@@ -184,6 +188,11 @@ pub async fn communities(
     )
 }
 
+/// How far, in degrees of latitude or longitude, a community's boundary may reach (about 110 km
+/// north to south): routing then reads only the communities whose box starts within this of a
+/// report, by the index on `min_lat`.
+pub const MAX_SPAN_DEG: f64 = 1.0;
+
 /// The box a community is found by: its boundary's bounding box, or its point alone.
 #[derive(Debug, Clone, Copy, PartialEq)]
 struct Extent {
@@ -195,23 +204,37 @@ struct Extent {
 
 impl Extent {
     fn of(point: LatLng, ring: Option<&[(f64, f64)]>) -> Extent {
-        let start = match ring.and_then(|r| r.first()) {
-            Some(&(lng, lat)) => (lat, lng),
-            None => (point.lat(), point.lng()),
-        };
-        let mut e = Extent {
-            min_lat: start.0,
-            max_lat: start.0,
-            min_lng: start.1,
-            max_lng: start.1,
-        };
-        for &(lng, lat) in ring.unwrap_or_default() {
-            e.min_lat = e.min_lat.min(lat);
-            e.max_lat = e.max_lat.max(lat);
-            e.min_lng = e.min_lng.min(lng);
-            e.max_lng = e.max_lng.max(lng);
+        match ring {
+            Some(ring) if !ring.is_empty() => Extent::of_ring(ring),
+            _ => Extent {
+                min_lat: point.lat(),
+                max_lat: point.lat(),
+                min_lng: point.lng(),
+                max_lng: point.lng(),
+            },
         }
-        e
+    }
+
+    /// The bounding box of a ring of `(lng, lat)` vertices (not empty).
+    fn of_ring(ring: &[(f64, f64)]) -> Extent {
+        let (lng0, lat0) = ring.first().copied().unwrap_or_default();
+        let start = Extent {
+            min_lat: lat0,
+            max_lat: lat0,
+            min_lng: lng0,
+            max_lng: lng0,
+        };
+        ring.iter().fold(start, |e, &(lng, lat)| Extent {
+            min_lat: e.min_lat.min(lat),
+            max_lat: e.max_lat.max(lat),
+            min_lng: e.min_lng.min(lng),
+            max_lng: e.max_lng.max(lng),
+        })
+    }
+
+    /// Whether it reaches no further than [`MAX_SPAN_DEG`] either way.
+    fn within_span(&self) -> bool {
+        self.max_lat - self.min_lat <= MAX_SPAN_DEG && self.max_lng - self.min_lng <= MAX_SPAN_DEG
     }
 
     /// The square of `half_m` metres (and a little more) each side of a point.
@@ -232,9 +255,10 @@ impl Extent {
 pub async fn near(tx: &mut Tx, p: LatLng) -> Result<Vec<Community>> {
     let square = Extent::around(p, routing::NEAREST_WITHIN_M);
     const SQL: &str = "SELECT region_code, lat, lng, boundary FROM grid_communities
-        WHERE min_lat <= $1 AND max_lat >= $2 AND min_lng <= $3 AND max_lng >= $4";
+        WHERE min_lat BETWEEN $1 AND $2 AND max_lat >= $3 AND min_lng <= $4 AND max_lng >= $5";
     let rows: Vec<(String, f64, f64, Option<String>)> = on_db!(tx.conn(), c => sqlx::query_as(SQL)
-        .bind(square.max_lat).bind(square.min_lat).bind(square.max_lng).bind(square.min_lng).fetch_all(c).await)?;
+        .bind(square.min_lat - MAX_SPAN_DEG).bind(square.max_lat).bind(square.min_lat)
+        .bind(square.max_lng).bind(square.min_lng).fetch_all(c).await)?;
     Ok(rows.into_iter().filter_map(community).collect())
 }
 
@@ -372,5 +396,9 @@ mod tests {
         .unwrap();
         assert!(east.distance_m(point) > 2_990.0 && sq.max_lng >= east.lng());
         assert!(sq.max_lat >= 36.45 + 3_000.0 / 111_000.0);
+        // Half a degree wide fits; a ring wider than a degree of longitude is refused.
+        assert!(e.within_span());
+        let wide = [(115.0, 36.4), (116.2, 36.4), (116.2, 36.5)];
+        assert!(!Extent::of_ring(&wide).within_span());
     }
 }
