@@ -202,12 +202,7 @@ pub async fn api<S: SheetImport>(
 /// `GET {BASE}/template.xlsx`: the sheet to fill in.
 pub async fn template<S: ImportPage>(_auth: Auth) -> Result<Response, PageError> {
     let bytes = S::template().map_err(Error::Internal)?;
-    Ok(respond::file(
-        bytes,
-        &format!("{}-template.xlsx", S::NAME),
-        respond::XLSX,
-        false,
-    ))
+    Ok(respond::xlsx(bytes, &format!("{}-template.xlsx", S::NAME)))
 }
 
 pub struct Upload {

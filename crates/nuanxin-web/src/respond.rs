@@ -41,6 +41,11 @@ pub fn file(bytes: Vec<u8>, filename: &str, content_type: &str, inline: bool) ->
         .into_response()
 }
 
+/// A spreadsheet to save.
+pub fn xlsx(bytes: Vec<u8>, filename: &str) -> Response {
+    file(bytes, filename, XLSX, false)
+}
+
 /// `value` as JSON to put inside a page (`<script type="application/json">`): `<`, `>` and `&`
 /// (and the two line separators JavaScript once refused) are written as `\uXXXX` escapes, so
 /// that no stored text (a station named `</script><script>…`) can end the block or open a tag.

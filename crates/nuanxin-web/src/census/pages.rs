@@ -529,12 +529,7 @@ pub async fn export(
 ) -> Result<Response, PageError> {
     let zh = auth.lang == crate::Lang::ZhCn;
     let bytes = sheet::export(&auth.app.store, &auth.caller, &query, zh).await?;
-    Ok(respond::file(
-        bytes,
-        "enterprises.xlsx",
-        respond::XLSX,
-        false,
-    ))
+    Ok(respond::xlsx(bytes, "enterprises.xlsx"))
 }
 
 /// `POST /census/{uscc}/move-members`: the checked workers (or all of them) move from the

@@ -223,11 +223,9 @@ pub async fn export(auth: Auth, Query(query): Query<CoverageQuery>) -> Result<Re
     let zh = auth.lang == crate::Lang::ZhCn;
     let bytes =
         coverage::export_statistics(&auth.app.store, &auth.caller, &code, period, zh).await?;
-    Ok(respond::file(
+    Ok(respond::xlsx(
         bytes,
         &format!("statistics-{code}-{}.xlsx", period.to),
-        respond::XLSX,
-        false,
     ))
 }
 

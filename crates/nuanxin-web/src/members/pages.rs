@@ -518,11 +518,9 @@ pub async fn export(auth: Auth, Query(filter): Query<MemberFilter>) -> Result<Re
         members::sheet::export_xlsx(tx, &auth.caller, &auth.app.vault, &filter).await
     })
     .await?;
-    Ok(respond::file(
+    Ok(respond::xlsx(
         bytes,
         &format!("members-{}.xlsx", auth.caller.today),
-        respond::XLSX,
-        false,
     ))
 }
 

@@ -611,11 +611,9 @@ async fn export(
     .await?;
     let name = format!("org-units-{}", auth.caller.today);
     match format {
-        "xlsx" => Ok(respond::file(
+        "xlsx" => Ok(respond::xlsx(
             sheets::write_xlsx("工会组织", &headers, &rows).map_err(Error::Internal)?,
             &format!("{name}.xlsx"),
-            respond::XLSX,
-            false,
         )),
         "csv" => Ok(respond::file(
             sheets::write_csv(&headers, &rows).map_err(Error::Internal)?,

@@ -286,12 +286,7 @@ pub async fn enrol(
 pub async fn export_enrolments(auth: Auth, Path(id): Path<Uuid>) -> Result<Response, PageError> {
     let zh = auth.lang == crate::Lang::ZhCn;
     let bytes = aid::export_enrolments(&auth.app.store, &auth.caller, id, zh).await?;
-    Ok(crate::respond::file(
-        bytes,
-        "enrolments.xlsx",
-        crate::respond::XLSX,
-        false,
-    ))
+    Ok(crate::respond::xlsx(bytes, "enrolments.xlsx"))
 }
 
 #[derive(Template)]

@@ -371,12 +371,7 @@ pub async fn update(
 pub async fn export(auth: Auth, Query(query): Query<CaseFilter>) -> Result<Response, PageError> {
     let zh = auth.lang == crate::Lang::ZhCn;
     let bytes = cases::export(&auth.app.store, &auth.caller, &query, zh).await?;
-    Ok(crate::respond::file(
-        bytes,
-        "cases.xlsx",
-        crate::respond::XLSX,
-        false,
-    ))
+    Ok(crate::respond::xlsx(bytes, "cases.xlsx"))
 }
 
 /// `POST /cases/{id}/events`: a note, a hearing, a deadline or a document on the timeline.

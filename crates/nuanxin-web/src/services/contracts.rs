@@ -178,12 +178,7 @@ pub async fn export(
         },
     )
     .await?;
-    Ok(crate::respond::file(
-        bytes,
-        "contracts.xlsx",
-        crate::respond::XLSX,
-        false,
-    ))
+    Ok(crate::respond::xlsx(bytes, "contracts.xlsx"))
 }
 
 #[derive(Template)]

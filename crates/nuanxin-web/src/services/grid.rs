@@ -212,12 +212,7 @@ pub async fn export(auth: Auth, Query(filter): Query<ReportFilter>) -> Result<Re
         },
     )
     .await?;
-    Ok(crate::respond::file(
-        bytes,
-        "grid-reports.xlsx",
-        crate::respond::XLSX,
-        false,
-    ))
+    Ok(crate::respond::xlsx(bytes, "grid-reports.xlsx"))
 }
 
 #[derive(Template)]

@@ -493,10 +493,5 @@ pub async fn export(auth: Auth, Query(filter): Query<Filter>) -> Result<Response
     let title = cat.get("hardship.title");
     let bytes =
         nuanxin_core::sheets::write_xlsx(title, &headers, &rows).map_err(Error::Internal)?;
-    Ok(crate::respond::file(
-        bytes,
-        "hardship.xlsx",
-        crate::respond::XLSX,
-        false,
-    ))
+    Ok(crate::respond::xlsx(bytes, "hardship.xlsx"))
 }

@@ -270,12 +270,7 @@ pub async fn update(
 pub async fn export(auth: Auth, Query(query): Query<CheckFilter>) -> Result<Response, PageError> {
     let zh = auth.lang == crate::Lang::ZhCn;
     let bytes = labour_checks::export(&auth.app.store, &auth.caller, &query, zh).await?;
-    Ok(crate::respond::file(
-        bytes,
-        "labour-checks.xlsx",
-        crate::respond::XLSX,
-        false,
-    ))
+    Ok(crate::respond::xlsx(bytes, "labour-checks.xlsx"))
 }
 
 #[utoipa::path(post, path = "/api/v1/labour-checks", tag = "services", request_body = CheckInput,

@@ -231,12 +231,7 @@ pub async fn report_xlsx(
             .await
     })
     .await?;
-    Ok(crate::respond::file(
-        bytes,
-        "services.xlsx",
-        crate::respond::XLSX,
-        false,
-    ))
+    Ok(crate::respond::xlsx(bytes, "services.xlsx"))
 }
 
 /// The columns of the sheet by worker group, as message keys.

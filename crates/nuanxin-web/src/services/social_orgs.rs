@@ -258,12 +258,7 @@ pub async fn allowance_xlsx(auth: Auth, Query(q): Query<OrgQuery>) -> Result<Res
     };
     let bytes = nuanxin_core::sheets::write_xlsx_sheets(&[(sheet, &headers, &body)])
         .map_err(Error::Internal)?;
-    Ok(crate::respond::file(
-        bytes,
-        "chair-allowance.xlsx",
-        crate::respond::XLSX,
-        false,
-    ))
+    Ok(crate::respond::xlsx(bytes, "chair-allowance.xlsx"))
 }
 
 #[derive(Template)]

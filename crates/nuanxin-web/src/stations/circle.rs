@@ -177,12 +177,7 @@ pub async fn circle_run(auth: Auth, mut multipart: Multipart) -> Result<Response
     if get("format") == "xlsx" {
         let bytes = circle::result_xlsx(&result, page.ctx.lang == crate::Lang::ZhCn)
             .map_err(Error::Internal)?;
-        return Ok(respond::file(
-            bytes,
-            "15-minute-circle.xlsx",
-            respond::XLSX,
-            false,
-        ));
+        return Ok(respond::xlsx(bytes, "15-minute-circle.xlsx"));
     }
     let stations_json: Vec<serde_json::Value> = state
         .stations

@@ -502,7 +502,7 @@ pub async fn reopen(auth: Auth, Path(id): Path<Uuid>) -> Result<Response, PageEr
 pub async fn export(auth: Auth, Query(query): Query<StationFilter>) -> Result<Response, PageError> {
     let zh = auth.lang == crate::Lang::ZhCn;
     let bytes = sheet::export(&auth.app.store, &auth.caller, &query, zh).await?;
-    Ok(respond::file(bytes, "stations.xlsx", respond::XLSX, false))
+    Ok(respond::xlsx(bytes, "stations.xlsx"))
 }
 
 #[derive(Debug, Default, Deserialize)]
