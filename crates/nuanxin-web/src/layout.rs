@@ -110,20 +110,26 @@ impl Ctx {
     }
 
     /// Formats Unix milliseconds as Beijing time.
-    #[expect(
-        clippy::expect_used,
-        reason = "an invariant established just before; the message names it"
-    )]
     pub fn datetime(&self, ms: &i64) -> String {
-        let beijing = chrono::FixedOffset::east_opt(8 * 3600).expect("valid offset");
-        chrono::DateTime::from_timestamp_millis(*ms)
-            .map(|d| {
-                d.with_timezone(&beijing)
-                    .format("%Y-%m-%d %H:%M")
-                    .to_string()
-            })
-            .unwrap_or_default()
+        beijing_time(*ms)
     }
+}
+
+/// Unix milliseconds as a Beijing date and time (`2026-11-23 16:05`), as pages and sheets show
+/// instants.
+#[expect(
+    clippy::expect_used,
+    reason = "an invariant established just before; the message names it"
+)]
+pub fn beijing_time(ms: i64) -> String {
+    let beijing = chrono::FixedOffset::east_opt(8 * 3600).expect("valid offset");
+    chrono::DateTime::from_timestamp_millis(ms)
+        .map(|d| {
+            d.with_timezone(&beijing)
+                .format("%Y-%m-%d %H:%M")
+                .to_string()
+        })
+        .unwrap_or_default()
 }
 
 /// The page of a list a page or an API call asks for, beside its filter (a second `Query`

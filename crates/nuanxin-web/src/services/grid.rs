@@ -46,10 +46,7 @@ trait Labels {
 
     /// An instant as a Beijing date and time.
     fn when(&self, millis: impl crate::layout::Whole) -> String {
-        let utc = chrono::DateTime::from_timestamp_millis(millis.whole()).unwrap_or_default();
-        (utc + chrono::Duration::hours(8))
-            .format("%Y-%m-%d %H:%M")
-            .to_string()
+        crate::layout::beijing_time(millis.whole())
     }
 }
 
@@ -155,16 +152,7 @@ pub async fn list(
 pub async fn export(auth: Auth, Query(filter): Query<ReportFilter>) -> Result<Response, PageError> {
     let zh = auth.lang == Lang::ZhCn;
     let cat = Catalogue::of(auth.lang);
-    let when = |millis: Option<i64>| {
-        millis
-            .and_then(chrono::DateTime::from_timestamp_millis)
-            .map(|utc| {
-                (utc + chrono::Duration::hours(8))
-                    .format("%Y-%m-%d %H:%M")
-                    .to_string()
-            })
-            .unwrap_or_default()
-    };
+    let when = |millis: Option<i64>| millis.map(crate::layout::beijing_time).unwrap_or_default();
     let now = auth.caller.at;
     let spec = nuanxin_core::sheets::Export {
         sheet: ("网格随手拍", "grid reports"),
